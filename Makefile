@@ -20,3 +20,33 @@ typecheck: node_modules/.package-lock.json ## Type-check both services and their
 
 test: node_modules/.package-lock.json ## Run every test suite (containers too when a Docker engine runs)
 	scripts/test.sh
+
+up: node_modules/.package-lock.json ## Build and run both services locally (agent :8080, mcp-server :8081); Ctrl-C stops both
+	scripts/up.sh
+
+smoke: ## Check a running agent end to end (AGENT_URL, default http://127.0.0.1:8080)
+	scripts/smoke.sh
+
+compose-up: ## Build both images and run them with docker compose
+	scripts/compose.sh up
+
+compose-down: ## Stop the docker compose services
+	scripts/compose.sh down
+
+deploy: ## Deploy both services to Cloud Run (PROJECT_ID, REGION; DRY_RUN=1 prints the commands)
+	scripts/deploy.sh
+
+iam: ## Grant the agent's service account run.invoker on mcp-server and aiplatform.user
+	scripts/iam.sh
+
+status: ## Show what is deployed: URLs, service account, IAM bindings
+	scripts/status.sh
+
+proxy: ## Reach the private mcp-server from this machine through `gcloud run services proxy`
+	scripts/proxy.sh
+
+clean: ## Delete the services, images and IAM bindings made by deploy/iam (YES=1 skips the prompt)
+	scripts/clean.sh
+
+bench: node_modules/.package-lock.json ## Benchmarks against baselines and the ADK peer (QUICK=1 for a short run)
+	scripts/bench.sh

@@ -16,3 +16,15 @@ npm test --silent -w mcp-server
 
 step "agent tests"
 npm test --silent -w agent
+
+step "repository tests (scripts, make up, bench harness)"
+node --import tsx --test --test-reporter=spec test/*.test.ts
+
+step "shellcheck"
+scripts/shellcheck.sh
+
+step "MCP conformance suite against /mcp"
+scripts/conformance.sh
+
+step "container suite"
+scripts/test-containers.sh
