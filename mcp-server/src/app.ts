@@ -1,0 +1,130 @@
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { IdTokenVerifier } from "./auth.js";
+import type { FrankfurterClient } from "./frankfurter.js";
+import { traceFields, type Logger } from "./log.js";
+import { createMcpServer } from "./server.js";
+import { jsonError, WebSseServerTransport } from "./sse.js";
+
+export interface AppDeps {
+  frankfurter: FrankfurterClient;
+  logger: Logger;
+  now?: () => number;
+  /** When set, every route but /health needs a valid Google ID token. */
+  verifyAuth?: IdTokenVerifier | undefined;
+  /** Host header allow-list (DNS-rebinding protection for local use); empty = any host, as on Cloud Run. */
+  allowedHosts?: readonly string[];
+  sseKeepAliveMs?: number;
+  /** Open SSE sessions, so main can close them on SIGTERM. */
+  sessions?: Map<string, WebSseServerTransport>;
+  project?: string | undefined;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const sessions = deps.sessions ?? new Map<string, WebSseServerTransport>();
+  const toolDeps = { frankfurter: deps.frankfurter, logger: deps.logger, now: deps.now ?? Date.now, project: deps.project };
+
+  app.onError((err, c) => {
+    deps.logger.log("ERROR", "unhandled error", { path: c.req.path, error: String(err), ...traceFields(c.req.header("x-cloud-trace-context"), deps.project) });
+    return c.json({ jsonrpc: "2.0", error: { code: -32603, message: "Internal server error" }, id: null }, 500);
+  });
+  app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+
+  for (const path of ["/mcp", "/sse", "/messages"]) {
+    app.use(path, hostGuard(deps.allowedHosts ?? []), authGuard(deps.verifyAuth, deps.logger));
+  }
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => jsonError(413, `Request body larger than ${MAX_BODY_BYTES} bytes`),
+  });
+
+  // Streamable HTTP, stateless: a fresh server and transport per request, never shared between clients.
+  app.post("/mcp", limit, async (c) => {
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const server = createMcpServer(toolDeps);
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(c.req.raw);
+    } finally {
+      // JSON responses are complete here; closing frees the per-request server.
+      void server.close();
+    }
+  });
+  // No sessions and no server-initiated messages: nothing to stream on GET, nothing to end on DELETE.
+  app.on(["GET", "DELETE"], "/mcp", (c) => {
+    c.header("Allow", "POST");
+    return c.json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: this server is stateless, use POST" }, id: null }, 405);
+  });
+
+  // Legacy HTTP+SSE: the session lives in this instance's memory until the stream closes.
+  app.get("/sse", async (c) => {
+    const transport = new WebSseServerTransport("/messages", deps.sseKeepAliveMs);
+    const server = createMcpServer(toolDeps);
+    sessions.set(transport.sessionId, transport);
+    transport.onclose = () => {
+      sessions.delete(transport.sessionId);
+      deps.logger.log("DEBUG", "SSE session closed", { session_id: transport.sessionId, open_sessions: sessions.size });
+    };
+    await server.connect(transport);
+    c.req.raw.signal?.addEventListener("abort", () => void server.close(), { once: true });
+    deps.logger.log("DEBUG", "SSE session opened", { session_id: transport.sessionId, open_sessions: sessions.size });
+    return new Response(transport.stream, {
+      headers: {
+        "content-type": "text/event-stream",
+        "cache-control": "no-cache, no-transform",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+      },
+    });
+  });
+
+  app.post("/messages", limit, async (c) => {
+    const sessionId = c.req.query("sessionId");
+    if (!sessionId) return jsonError(400, "Missing sessionId query parameter");
+    const transport = sessions.get(sessionId);
+    if (!transport) return jsonError(404, "Unknown or expired session: reconnect to /sse");
+    return transport.handlePost(c.req.raw);
+  });
+
+  return app;
+}
+
+function hostGuard(allowed: readonly string[]): MiddlewareHandler {
+  const hosts = new Set(allowed.map((h) => h.toLowerCase()));
+  return async (c, next) => {
+    if (hosts.size === 0) return next();
+    const host = (c.req.header("host") ?? "").toLowerCase();
+    const hostname = host.replace(/:\d+$/, "");
+    if (!hosts.has(host) && !hosts.has(hostname)) return jsonError(403, `Invalid Host header: ${host || "(none)"}`);
+    const origin = c.req.header("origin");
+    if (origin) {
+      let originHost = "";
+      try {
+        originHost = new URL(origin).host.toLowerCase();
+      } catch {
+        // unparsable: rejected below
+      }
+      if (!hosts.has(originHost) && !hosts.has(originHost.replace(/:\d+$/, ""))) return jsonError(403, `Invalid Origin header: ${origin}`);
+    }
+    return next();
+  };
+}
+
+function authGuard(verify: IdTokenVerifier | undefined, logger: Logger): MiddlewareHandler {
+  return async (c, next) => {
+    if (!verify) return next();
+    const result = await verify(c.req.header("authorization"));
+    if (result.ok) return next();
+    logger.log("WARNING", "request refused", { path: c.req.path, status: result.status, reason: result.description });
+    if (result.status === 401) {
+      c.header("WWW-Authenticate", `Bearer realm="mcp-server", error="${result.error}", error_description="${result.description}"`);
+    }
+    return c.json({ error: { code: result.error, message: result.description } }, result.status);
+  };
+}

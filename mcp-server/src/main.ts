@@ -1,0 +1,64 @@
+import { serve } from "@hono/node-server";
+import { createApp } from "./app.js";
+import { createIdTokenVerifier } from "./auth.js";
+import { loadConfig, type Config } from "./config.js";
+import { FrankfurterClient } from "./frankfurter.js";
+import { createLogger } from "./log.js";
+import { VERSION } from "./server.js";
+import type { WebSseServerTransport } from "./sse.js";
+
+const logger = createLogger({ service: "mcp-server" });
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  logger.log("ERROR", (err as Error).message);
+  process.exit(1);
+}
+
+const sessions = new Map<string, WebSseServerTransport>();
+const app = createApp({
+  frankfurter: new FrankfurterClient({
+    baseUrl: config.FRANKFURTER_URL,
+    timeoutMs: config.FRANKFURTER_TIMEOUT_MS,
+    cacheMaxEntries: config.CACHE_MAX_ENTRIES,
+  }),
+  logger,
+  sessions,
+  allowedHosts: config.MCP_ALLOWED_HOSTS,
+  sseKeepAliveMs: config.SSE_KEEPALIVE_MS,
+  project: config.GOOGLE_CLOUD_PROJECT,
+  verifyAuth:
+    config.MCP_AUTH === "google-id-token"
+      ? createIdTokenVerifier({
+          audience: config.MCP_AUTH_AUDIENCE ?? "",
+          allowedInvokers: config.MCP_ALLOWED_INVOKERS,
+          certsUrl: config.MCP_AUTH_CERTS_URL,
+        })
+      : undefined,
+});
+
+const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+  logger.log("INFO", `mcp-server ${VERSION} listening on http://${config.HOST}:${info.port}`, {
+    port: info.port,
+    endpoints: ["/mcp", "/sse", "/health"],
+    auth: config.MCP_AUTH,
+    frankfurter_url: config.FRANKFURTER_URL,
+  });
+});
+
+// Cloud Run sends SIGTERM and kills the instance 10 s later: stop accepting, end SSE streams so
+// clients reconnect elsewhere, let in-flight requests finish, and leave before the deadline.
+let stopping = false;
+function shutdown(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  logger.log("INFO", `${signal}: shutting down`, { open_sse_sessions: sessions.size });
+  setTimeout(() => process.exit(0), 8_000).unref();
+  for (const transport of sessions.values()) void transport.close();
+  server.close(() => process.exit(0));
+  (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+}
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));
