@@ -1,0 +1,210 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createLocalJWKSet } from "jose";
+import { createIdTokenVerifier } from "../src/auth.js";
+import { latestExpiry, TtlCache } from "../src/cache.js";
+import { loadConfig } from "../src/config.js";
+import { FrankfurterClient, UpstreamError } from "../src/frankfurter.js";
+import { traceFields } from "../src/log.js";
+import { amount, checkDateInRange, currencyCode, rateDate } from "../src/validation.js";
+import { createIdTokenSigner } from "../../test/support/id-tokens.js";
+
+const NOW = Date.parse("2025-01-15T10:00:00Z");
+
+describe("validation", () => {
+  it("normalises currency codes and rejects anything else", () => {
+    assert.equal(currencyCode.parse(" usd "), "USD");
+    for (const bad of ["US", "USDX", "U$D", "../", "EUR&x=1", "", "12A"]) {
+      assert.equal(currencyCode.safeParse(bad).success, false, bad);
+    }
+  });
+  it("accepts latest and real calendar dates only", () => {
+    assert.equal(rateDate.parse("latest"), "latest");
+    assert.equal(rateDate.parse("2024-02-29"), "2024-02-29");
+    for (const bad of ["2023-02-29", "2024-13-01", "24-01-01", "2024-01-01/../x", "yesterday"]) {
+      assert.equal(rateDate.safeParse(bad).success, false, bad);
+    }
+  });
+  it("bounds dates by the ECB's first day and today", () => {
+    assert.match(checkDateInRange("currency_date", "1999-01-03", NOW) ?? "", /start on 1999-01-04/);
+    assert.match(checkDateInRange("currency_date", "2025-01-16", NOW) ?? "", /in the future/);
+    assert.equal(checkDateInRange("currency_date", "2025-01-15", NOW), undefined);
+  });
+  it("wants a finite, positive amount", () => {
+    for (const bad of [0, -1, Number.POSITIVE_INFINITY, Number.NaN, 1e16]) assert.equal(amount.safeParse(bad).success, false, String(bad));
+    assert.equal(amount.parse(0.01), 0.01);
+  });
+});
+
+describe("config", () => {
+  it("has Cloud Run defaults", () => {
+    const c = loadConfig({});
+    assert.equal(c.PORT, 8080);
+    assert.equal(c.HOST, "0.0.0.0");
+    assert.equal(c.FRANKFURTER_URL, "https://api.frankfurter.dev/v1");
+    assert.equal(c.MCP_AUTH, "none");
+    assert.ok(Object.isFrozen(c));
+  });
+  it("names the variable that is wrong", () => {
+    assert.throws(() => loadConfig({ PORT: "http" }), /PORT/);
+    assert.throws(() => loadConfig({ MCP_AUTH: "google-id-token" }), /MCP_AUTH_AUDIENCE/);
+    assert.throws(() => loadConfig({ MCP_AUTH: "basic" }), /MCP_AUTH/);
+  });
+  it("splits comma lists", () => {
+    assert.deepEqual(loadConfig({ MCP_ALLOWED_INVOKERS: "a@x.com, b@x.com," }).MCP_ALLOWED_INVOKERS, ["a@x.com", "b@x.com"]);
+  });
+});
+
+describe("log", () => {
+  it("turns X-Cloud-Trace-Context into Cloud Logging's trace field", () => {
+    assert.deepEqual(traceFields("105445aa7843bc8bf206b12000100000/1;o=1", "my-project"), {
+      "logging.googleapis.com/trace": "projects/my-project/traces/105445aa7843bc8bf206b12000100000",
+    });
+    assert.deepEqual(traceFields("not a trace", "p"), {});
+    assert.deepEqual(traceFields(undefined, "p"), {});
+  });
+});
+
+describe("TtlCache", () => {
+  it("shares one load between concurrent callers", async () => {
+    const cache = new TtlCache<number>(10, () => NOW);
+    let loads = 0;
+    const load = async (): Promise<{ value: number; expiresAt: number }> => {
+      loads++;
+      await new Promise((r) => setTimeout(r, 20));
+      return { value: 42, expiresAt: NOW + 1000 };
+    };
+    const results = await Promise.all([cache.get("k", load), cache.get("k", load), cache.get("k", load)]);
+    assert.equal(loads, 1);
+    assert.deepEqual(results.map((r) => r.value), [42, 42, 42]);
+    assert.deepEqual(results.map((r) => r.hit), [false, true, true]);
+  });
+  it("expires entries and does not cache failures", async () => {
+    let now = NOW;
+    const cache = new TtlCache<number>(10, () => now);
+    let loads = 0;
+    const load = async (): Promise<{ value: number; expiresAt: number }> => ({ value: ++loads, expiresAt: now + 1000 });
+    assert.equal((await cache.get("k", load)).value, 1);
+    assert.equal((await cache.get("k", load)).value, 1);
+    now += 1001;
+    assert.equal((await cache.get("k", load)).value, 2);
+    await assert.rejects(cache.get("bad", async () => Promise.reject(new Error("boom"))));
+    assert.equal((await cache.get("bad", load)).hit, false);
+  });
+  it("evicts the least recently used entry past its bound", async () => {
+    const cache = new TtlCache<string>(2, () => NOW);
+    const load = (v: string) => async () => ({ value: v, expiresAt: Infinity });
+    await cache.get("a", load("a"));
+    await cache.get("b", load("b"));
+    await cache.get("a", load("a2")); // a is now the most recent
+    await cache.get("c", load("c"));
+    assert.equal(cache.size, 2);
+    assert.equal((await cache.get("a", load("a3"))).value, "a");
+    assert.equal((await cache.get("b", load("b2"))).value, "b2");
+  });
+  it("keeps latest rates until the next ECB publication window, at most an hour", () => {
+    assert.equal(latestExpiry(Date.parse("2025-01-15T13:30:00Z")), Date.parse("2025-01-15T14:00:00Z"));
+    assert.equal(latestExpiry(Date.parse("2025-01-15T10:00:00Z")), Date.parse("2025-01-15T11:00:00Z"));
+  });
+});
+
+function fakeFetch(handler: (url: URL, init?: RequestInit) => Response | Promise<Response>): { fetch: typeof fetch; calls: URL[] } {
+  const calls: URL[] = [];
+  return {
+    calls,
+    fetch: (async (input: URL | RequestInfo, init?: RequestInit) => {
+      const url = new URL(String(input));
+      calls.push(url);
+      return handler(url, init);
+    }) as typeof fetch,
+  };
+}
+const ok = (body: unknown): Response => Response.json(body);
+const client = (f: typeof fetch, extra: { timeoutMs?: number } = {}): FrankfurterClient =>
+  new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v1", fetch: f, now: () => NOW, retryDelayMs: () => 1, ...extra });
+
+describe("FrankfurterClient", () => {
+  it("builds URLs under the configured base with encoded query parameters", async () => {
+    const f = fakeFetch(() => ok({ amount: 100, base: "USD", date: "2025-01-15", rates: { EUR: 95 } }));
+    const r = await client(f.fetch).rates("USD", "EUR", "latest", 100);
+    assert.equal(f.calls[0]?.href, "https://api.frankfurter.dev/v1/latest?base=USD&symbols=EUR&amount=100");
+    assert.equal(r.value.rates.EUR, 95);
+    const c = client(f.fetch);
+    assert.throws(() => c.url("../admin"), /refusing/);
+    assert.throws(() => c.url("latest?x=1"), /refusing/);
+    assert.equal(c.url("2024-01-01..").pathname, "/v1/2024-01-01..");
+  });
+  it("caches historical dates and serves repeats from memory", async () => {
+    const f = fakeFetch(() => ok({ amount: 1, base: "USD", date: "2024-01-15", rates: { EUR: 0.9 } }));
+    const c = client(f.fetch);
+    assert.equal((await c.rates("USD", "EUR", "2024-01-15", 1)).cacheHit, false);
+    assert.equal((await c.rates("USD", "EUR", "2024-01-15", 1)).cacheHit, true);
+    assert.equal(f.calls.length, 1);
+  });
+  it("retries once on 5xx and network errors, then says the service is unavailable", async () => {
+    let n = 0;
+    const flaky = fakeFetch(() => (n++ === 0 ? new Response("", { status: 502 }) : ok({ USD: "US Dollar" })));
+    assert.deepEqual((await client(flaky.fetch).currencies()).value, { USD: "US Dollar" });
+    assert.equal(flaky.calls.length, 2);
+    const down = fakeFetch(() => Promise.reject(new TypeError("fetch failed")));
+    await assert.rejects(client(down.fetch).currencies(), (e: unknown) => e instanceof UpstreamError && e.kind === "unavailable");
+    assert.equal(down.calls.length, 2);
+  });
+  it("maps 404 and 422 without retrying", async () => {
+    const nf = fakeFetch(() => Response.json({ message: "not found" }, { status: 404 }));
+    await assert.rejects(client(nf.fetch).rates("USD", "XYZ", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "not_found");
+    assert.equal(nf.calls.length, 1);
+    const inv = fakeFetch(() => Response.json({ message: "bad" }, { status: 422 }));
+    await assert.rejects(client(inv.fetch).rates("USD", "EUR", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "invalid");
+  });
+  it("times out a silent upstream", async () => {
+    const hang = fakeFetch((_url, init) => new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason))));
+    await assert.rejects(client(hang.fetch, { timeoutMs: 30 }).currencies(), (e: unknown) => e instanceof UpstreamError && e.kind === "timeout");
+    assert.equal(hang.calls.length, 2);
+  });
+  it("rejects responses of the wrong shape", async () => {
+    const f = fakeFetch(() => ok({ hello: "world" }));
+    await assert.rejects(client(f.fetch).rates("USD", "EUR", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "bad_response");
+  });
+});
+
+describe("ID token verifier", async () => {
+  const signer = await createIdTokenSigner();
+  const other = await createIdTokenSigner();
+  const audience = "https://mcp-server-abc-uc.a.run.app";
+  const verify = createIdTokenVerifier({
+    audience,
+    allowedInvokers: ["agent@my-project.iam.gserviceaccount.com"],
+    keys: createLocalJWKSet(signer.jwks),
+  });
+  const good = { aud: audience, email: "agent@my-project.iam.gserviceaccount.com", email_verified: true, sub: "123" };
+
+  it("accepts a valid token from an allowed invoker", async () => {
+    const r = await verify(`Bearer ${await signer.sign(good)}`);
+    assert.deepEqual(r, { ok: true, email: good.email, subject: "123" });
+  });
+  it("refuses missing, malformed, expired, wrong audience, wrong issuer and bad signatures with 401", async () => {
+    const cases: Array<[string | undefined, RegExp]> = [
+      [undefined, /Missing/],
+      ["Basic abc", /Missing/],
+      ["Bearer not.a.jwt", /malformed/],
+      [`Bearer ${await signer.sign(good, { issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 3600 })}`, /expired/],
+      [`Bearer ${await signer.sign({ ...good, aud: "https://elsewhere.example" })}`, /aud/],
+      [`Bearer ${await signer.sign({ ...good, iss: "https://evil.example" })}`, /iss/],
+      [`Bearer ${await other.sign(good, { kid: signer.kid })}`, /signature/],
+    ];
+    for (const [header, message] of cases) {
+      const r = await verify(header);
+      assert.equal(r.ok, false, String(header));
+      if (!r.ok) {
+        assert.equal(r.status, 401, String(header));
+        assert.match(r.description, message);
+      }
+    }
+  });
+  it("refuses a valid token from someone not allowed with 403", async () => {
+    const r = await verify(`Bearer ${await signer.sign({ ...good, email: "intruder@other.iam.gserviceaccount.com" })}`);
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.equal(r.status, 403);
+  });
+});

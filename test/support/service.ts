@@ -1,0 +1,74 @@
+// Starts a bundled service as a real process on an ephemeral port and waits until it listens.
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const bundlePath = (service: "agent" | "mcp-server"): string => path.join(ROOT, service, "dist", `${service}.mjs`);
+
+export interface RunningService {
+  url: string;
+  port: number;
+  proc: ChildProcess;
+  logs: () => Array<Record<string, unknown>>;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startService(
+  service: "agent" | "mcp-server",
+  env: Record<string, string | undefined>,
+  opts: { command?: string[]; timeoutMs?: number } = {},
+): Promise<RunningService> {
+  const [cmd, ...args] = opts.command ?? [process.execPath, bundlePath(service)];
+  const proc = spawn(cmd!, opts.command ? args : [bundlePath(service)], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: "127.0.0.1", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const lines: Array<Record<string, unknown>> = [];
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${service} did not start in time:\n${out}`)), opts.timeoutMs ?? 15_000);
+    let pending = "";
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      pending += chunk.toString();
+      const complete = pending.split("\n");
+      pending = complete.pop() ?? "";
+      for (const line of complete) {
+        try {
+          const json = JSON.parse(line) as Record<string, unknown>;
+          lines.push(json);
+          if (typeof json.port === "number" && /listening/.test(String(json.message))) {
+            clearTimeout(timer);
+            resolve(json.port);
+          }
+        } catch {
+          // not a log line
+        }
+      }
+    };
+    proc.stdout!.on("data", onData);
+    proc.stderr!.on("data", (c: Buffer) => (out += c.toString()));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${service} exited with ${code} before listening:\n${out}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    proc,
+    logs: () => lines,
+    output: () => out,
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
