@@ -36,7 +36,7 @@ case "${1:-}" in
     bin="$tools/deno/node_modules/.bin/deno"
     if [ ! -x "$bin" ]; then install_pkg "$tools/deno" "deno@$DENO_VERSION"; fi
     # The npm launcher execs the platform binary; resolve it so callers start Deno directly.
-    real="$(ls "$tools"/deno/node_modules/@deno/*/deno 2>/dev/null | head -1 || true)"
+    real="$(find "$tools/deno/node_modules/@deno" -maxdepth 2 -name deno -type f 2>/dev/null | head -1)"
     echo "${real:-$bin}"
     ;;
   *) echo "usage: $0 node22|deno" >&2; exit 2 ;;
