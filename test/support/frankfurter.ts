@@ -17,7 +17,14 @@ export const NAMES: Readonly<Record<string, string>> = {
   PLN: "Polish Złoty", SEK: "Swedish Krona", SGD: "Singapore Dollar", USD: "United States Dollar",
   ZAR: "South African Rand",
 };
-export const LATEST_DATE = "2025-01-10";
+/** The last working day up to today (UTC), as Frankfurter's `latest` reports it. */
+export const LATEST_DATE = lastWorkingDay(new Date().toISOString().slice(0, 10));
+
+function lastWorkingDay(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  while (d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
 
 export type Mode = "ok" | "down" | "slow" | "5xx" | "flaky5xx" | "404" | "422";
 
@@ -52,9 +59,7 @@ function dayFactor(date: string): number {
 }
 
 function businessDay(date: string): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  while (d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() - 1);
-  const s = d.toISOString().slice(0, 10);
+  const s = lastWorkingDay(date);
   return s > LATEST_DATE ? LATEST_DATE : s;
 }
 

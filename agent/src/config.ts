@@ -1,0 +1,70 @@
+import { z } from "zod";
+
+const bool = z
+  .string()
+  .optional()
+  .transform((s) => ["1", "true", "yes"].includes((s ?? "").trim().toLowerCase()));
+
+const schema = z.object({
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  APP_NAME: z.string().regex(/^[\w.-]{1,64}$/).default("currency-agent"),
+  MCP_SERVER_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8081/sse"),
+  MCP_TRANSPORT: z.enum(["auto", "sse", "streamable-http"]).default("auto"),
+  MCP_AUTH: z.enum(["auto", "id-token", "none"]).default("auto"),
+  MCP_AUDIENCE: z.string().optional(),
+  MCP_TOOL_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  MODEL_PROVIDER: z.enum(["auto", "gemini", "offline"]).default("auto"),
+  GOOGLE_GENAI_USE_VERTEXAI: bool,
+  GOOGLE_CLOUD_PROJECT: z.string().optional(),
+  GOOGLE_CLOUD_LOCATION: z.string().default("us-central1"),
+  GOOGLE_API_KEY: z.string().optional(),
+  GOOGLE_MODEL: z.string().min(1).default("gemini-2.5-flash"),
+  GOOGLE_GEMINI_BASE_URL: z.url().optional(),
+  GOOGLE_VERTEX_BASE_URL: z.url().optional(),
+  SESSION_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+  SESSION_MAX: z.coerce.number().int().positive().default(10_000),
+  SESSION_MAX_MESSAGES: z.coerce.number().int().min(2).default(40),
+});
+
+type Parsed = z.infer<typeof schema>;
+export type Transport = "sse" | "streamable-http";
+export type Config = Readonly<
+  Parsed & {
+    transport: Transport;
+    useIdToken: boolean;
+    audience: string;
+    model: "gemini" | "offline";
+  }
+>;
+
+/** Parses the environment once; a bad variable stops start-up with a message naming it. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`);
+    throw new Error(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  const c = parsed.data;
+  const url = new URL(c.MCP_SERVER_URL);
+  let transport: Transport;
+  if (c.MCP_TRANSPORT !== "auto") transport = c.MCP_TRANSPORT;
+  else if (/\/sse\/?$/.test(url.pathname)) transport = "sse";
+  else if (/\/mcp\/?$/.test(url.pathname)) transport = "streamable-http";
+  else throw new Error("Invalid configuration: MCP_TRANSPORT: cannot tell the transport from MCP_SERVER_URL (path /sse or /mcp); set MCP_TRANSPORT=sse or streamable-http");
+
+  const geminiReady = c.GOOGLE_GENAI_USE_VERTEXAI ? Boolean(c.GOOGLE_CLOUD_PROJECT) : Boolean(c.GOOGLE_API_KEY);
+  if (c.MODEL_PROVIDER === "gemini" && !geminiReady) {
+    throw new Error(
+      "Invalid configuration: MODEL_PROVIDER=gemini needs GOOGLE_API_KEY, or GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT",
+    );
+  }
+  return Object.freeze({
+    ...c,
+    transport,
+    useIdToken: c.MCP_AUTH === "id-token" || (c.MCP_AUTH === "auto" && url.protocol === "https:"),
+    audience: c.MCP_AUDIENCE ?? url.origin,
+    model: c.MODEL_PROVIDER === "offline" || (c.MODEL_PROVIDER === "auto" && !geminiReady) ? "offline" : "gemini",
+  });
+}

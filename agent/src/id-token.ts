@@ -1,0 +1,36 @@
+import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { GoogleAuth, type IdTokenClient } from "google-auth-library";
+
+/**
+ * The header provider: a fetch that adds `Authorization: Bearer <Google ID token>` for `audience` to
+ * every request the MCP transport makes (the SSE GET and each POST). The token comes from the metadata
+ * server on Cloud Run (or a service account key / impersonation elsewhere); google-auth-library caches
+ * it and refreshes it before its one-hour expiry. Nothing is fetched until the first request.
+ */
+export function createIdTokenFetch(
+  audience: string,
+  opts: { auth?: () => GoogleAuth; baseFetch?: FetchLike } = {},
+): FetchLike {
+  const baseFetch = opts.baseFetch ?? fetch;
+  let client: Promise<IdTokenClient> | undefined;
+  return async (url, init) => {
+    client ??= (opts.auth?.() ?? new GoogleAuth()).getIdTokenClient(audience).catch((err: unknown) => {
+      client = undefined;
+      throw err;
+    });
+    let auth: Headers;
+    try {
+      auth = await (await client).getRequestHeaders();
+    } catch (err) {
+      client = undefined;
+      throw new Error(
+        `Could not get a Google ID token for audience ${audience} (${(err as Error).message?.slice(0, 200)}). ` +
+          "On Cloud Run it comes from the service's account; locally, user credentials cannot mint ID tokens: " +
+          "use `make proxy` (gcloud run services proxy) or service-account impersonation.",
+      );
+    }
+    const headers = new Headers(init?.headers);
+    auth.forEach((value, name) => headers.set(name, value));
+    return baseFetch(url, { ...init, headers });
+  };
+}

@@ -1,0 +1,100 @@
+import { serve } from "@hono/node-server";
+import { createApp } from "./app.js";
+import { ChatService } from "./chat.js";
+import { loadConfig, type Config } from "./config.js";
+import { createIdTokenFetch } from "./id-token.js";
+import { createLogger } from "./log.js";
+import { McpConnection } from "./mcp-client.js";
+import { GeminiModel } from "./models/gemini.js";
+import { OfflineModel } from "./models/offline.js";
+import type { Model } from "./models/types.js";
+import { MemorySessionStore } from "./sessions.js";
+
+declare const __SERVICE_VERSION__: string;
+const VERSION = typeof __SERVICE_VERSION__ === "string" ? __SERVICE_VERSION__ : "dev";
+
+const logger = createLogger({ service: "agent" });
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  logger.log("ERROR", (err as Error).message);
+  process.exit(1);
+}
+
+const model: Model =
+  config.model === "gemini"
+    ? new GeminiModel({
+        model: config.GOOGLE_MODEL,
+        apiKey: config.GOOGLE_GENAI_USE_VERTEXAI ? undefined : config.GOOGLE_API_KEY,
+        vertexai: config.GOOGLE_GENAI_USE_VERTEXAI
+          ? { project: config.GOOGLE_CLOUD_PROJECT ?? "", location: config.GOOGLE_CLOUD_LOCATION }
+          : undefined,
+        baseUrl: config.GOOGLE_GENAI_USE_VERTEXAI ? config.GOOGLE_VERTEX_BASE_URL : config.GOOGLE_GEMINI_BASE_URL,
+      })
+    : new OfflineModel();
+
+const mcp = new McpConnection({
+  url: config.MCP_SERVER_URL,
+  transport: config.transport,
+  fetch: config.useIdToken ? createIdTokenFetch(config.audience) : undefined,
+  timeoutMs: config.MCP_TOOL_TIMEOUT_MS,
+  logger,
+  version: VERSION,
+});
+
+const store = new MemorySessionStore({
+  ttlMs: config.SESSION_TTL_SECONDS * 1000,
+  maxSessions: config.SESSION_MAX,
+  maxMessages: config.SESSION_MAX_MESSAGES,
+});
+const sweeper = setInterval(() => store.sweep(), 60_000);
+sweeper.unref();
+
+const inflight = { count: 0 };
+const app = createApp({
+  chat: new ChatService({ model, tools: mcp, store, logger, app: config.APP_NAME }),
+  tools: mcp,
+  logger,
+  inflight,
+  project: config.GOOGLE_CLOUD_PROJECT,
+  info: {
+    name: "agent",
+    version: VERSION,
+    model: model.name,
+    mcp_server_url: config.MCP_SERVER_URL,
+    transport: config.transport,
+    mcp_auth: config.useIdToken ? "id-token" : "none",
+  },
+});
+
+const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+  logger.log("INFO", `agent ${VERSION} listening on http://${config.HOST}:${info.port}`, {
+    port: info.port,
+    model: model.name,
+    model_provider: config.model,
+    ...(config.model === "offline" ? { note: "no Gemini credentials: using the offline model (currency questions only)" } : {}),
+    mcp_server_url: config.MCP_SERVER_URL,
+    mcp_transport: config.transport,
+    mcp_auth: config.useIdToken ? `id-token (audience ${config.audience})` : "none",
+  });
+});
+
+// Cloud Run sends SIGTERM and kills the instance 10 s later: stop accepting, let turns in flight
+// finish (bounded), close the MCP connection, exit.
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.log("INFO", `${signal}: shutting down`, { turns_in_flight: inflight.count });
+  const deadline = Date.now() + 8_000;
+  server.close();
+  (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  while (inflight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await Promise.race([mcp.close(), new Promise((r) => setTimeout(r, 1_000))]);
+  logger.log("INFO", "stopped", { turns_abandoned: inflight.count });
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
