@@ -1,0 +1,289 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createApp, MAX_BODY_BYTES } from "../src/app.js";
+import { ChatService, MAX_TOOL_ROUNDS, type ToolHost, type ToolOutcome } from "../src/chat.js";
+import { loadConfig } from "../src/config.js";
+import { createLogger, silentLogger } from "../src/log.js";
+import { McpUnavailableError } from "../src/mcp-client.js";
+import { OfflineModel } from "../src/models/offline.js";
+import { ModelError, type Model, type ModelReply, type ModelRequest } from "../src/models/types.js";
+import { KeyedMutex, MemorySessionStore, trimHistory } from "../src/sessions.js";
+
+const TOOLS = [{ name: "get_exchange_rate", description: "rates", inputSchema: { type: "object" } }];
+
+class FakeTools implements ToolHost {
+  calls: Array<{ name: string; args: Record<string, unknown> }> = [];
+  constructor(private readonly outcome: (name: string, args: Record<string, unknown>) => Promise<ToolOutcome> = async () => ({ isError: false, text: "ok", structured: { amount: 1, base: "USD", date: "2025-01-10", rates: { EUR: 0.9 } } })) {}
+  async listTools() {
+    return TOOLS;
+  }
+  async callTool(name: string, args: Record<string, unknown>) {
+    this.calls.push({ name, args });
+    return this.outcome(name, args);
+  }
+}
+
+/** A model that replays replies and records what it was asked. */
+class ScriptedModel implements Model {
+  readonly name = "scripted";
+  requests: ModelRequest[] = [];
+  constructor(private readonly replies: Array<ModelReply | Error | ((req: ModelRequest) => Promise<ModelReply>)>) {}
+  async generate(req: ModelRequest): Promise<ModelReply> {
+    this.requests.push({ ...req, contents: [...req.contents] });
+    const next = this.replies.shift() ?? { text: "done" };
+    if (next instanceof Error) throw next;
+    return typeof next === "function" ? next(req) : next;
+  }
+}
+
+function setup(model: Model, tools: ToolHost = new FakeTools(), store = new MemorySessionStore({ ttlMs: 60_000, maxSessions: 100, maxMessages: 40 })) {
+  const chat = new ChatService({ model, tools, store, logger: silentLogger, app: "test" });
+  const app = createApp({
+    chat,
+    tools,
+    logger: silentLogger,
+    newSessionId: () => "generated-session",
+    info: { name: "agent", version: "test", model: model.name, mcp_server_url: "http://127.0.0.1:8081/sse", transport: "sse", mcp_auth: "none" },
+  });
+  return { app, chat, store };
+}
+const post = (body: string, headers: Record<string, string> = { "content-type": "application/json" }) => ({ method: "POST", headers, body });
+
+describe("HTTP surface", () => {
+  const { app } = setup(new OfflineModel(() => "2025-01-10"));
+
+  it("describes the service at / and answers /health without outbound calls", async () => {
+    const info = (await (await app.request("/")).json()) as Record<string, unknown>;
+    assert.equal(info.model, "offline");
+    assert.equal(info.transport, "sse");
+    assert.deepEqual(await (await app.request("/health")).json(), { status: "ok" });
+  });
+
+  it("runs a turn and returns the contract's fields, with a new session id", async () => {
+    const res = await app.request("/chat", post(JSON.stringify({ message: "What is 1 USD in EUR?" })));
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.equal(body.session_id, "generated-session");
+    assert.equal(body.user_id, "anonymous");
+    assert.match(String(body.response), /1 USD = 0\.9 EUR/);
+    assert.deepEqual(body.tool_calls, [
+      { name: "get_exchange_rate", arguments: { currency_from: "USD", currency_to: "EUR", currency_date: "latest", amount: 1 }, is_error: false, result: "ok" },
+    ]);
+  });
+
+  const bad: Array<[string, RequestInit, number, string, RegExp]> = [
+    ["invalid JSON", post("{nope"), 400, "invalid_json", /not valid JSON/],
+    ["not an object", post("[1,2]"), 400, "invalid_request", /JSON object/],
+    ["missing message", post("{}"), 400, "invalid_request", /message is required/],
+    ["non-string message", post('{"message": 42}'), 400, "invalid_request", /message must be a string/],
+    ["empty message", post('{"message": "   "}'), 400, "invalid_request", /must not be empty/],
+    ["over-long message", post(JSON.stringify({ message: "x".repeat(9000) })), 400, "invalid_request", /at most 8000/],
+    ["unsafe session id", post('{"message": "hi", "session_id": "../etc"}'), 400, "invalid_request", /session_id/],
+    ["unsafe user id", post('{"message": "hi", "user_id": "a b"}'), 400, "invalid_request", /user_id/],
+    ["wrong content type", post('{"message":"hi"}', { "content-type": "text/plain" }), 415, "unsupported_media_type", /application\/json/],
+    ["huge body", post(JSON.stringify({ message: "x".repeat(MAX_BODY_BYTES + 10) })), 413, "payload_too_large", /at most/],
+  ];
+  for (const [name, init, status, code, message] of bad) {
+    it(`answers ${status} for ${name}, as JSON without a stack`, async () => {
+      const res = await app.request("/chat", init);
+      assert.equal(res.status, status);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, code);
+      assert.match(body.error.message, message);
+      assert.doesNotMatch(JSON.stringify(body), /at .*\.(ts|js|mjs):\d+/);
+    });
+  }
+
+  it("answers 404 as JSON for unknown routes", async () => {
+    const res = await app.request("/nope");
+    assert.equal(res.status, 404);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, "not_found");
+  });
+
+  it("streams the turn's events", async () => {
+    const res = await app.request("/chat/stream", post(JSON.stringify({ message: "10 EUR to USD", session_id: "s-1" })));
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
+    const events = [...(await res.text()).matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+    assert.deepEqual(events, ["session", "tool_call", "tool_result", "text", "done"]);
+  });
+
+  it("rejects bad stream input with a JSON 4xx before streaming", async () => {
+    const res = await app.request("/chat/stream", post("{"));
+    assert.equal(res.status, 400);
+  });
+});
+
+describe("upstream failures", () => {
+  it("words model failures for the caller (503) and logs the detail", async () => {
+    const lines: string[] = [];
+    const model = new ScriptedModel([new ModelError(503, "The model is unavailable right now; try again shortly", "HTTP 503 from upstream")]);
+    const tools = new FakeTools();
+    const chat = new ChatService({ model, tools, store: new MemorySessionStore({ ttlMs: 1000, maxSessions: 10, maxMessages: 10 }), logger: silentLogger, app: "t" });
+    const app = createApp({ chat, tools, logger: createLogger({}, (l) => lines.push(l)), info: { name: "agent", version: "t", model: "m", mcp_server_url: "u", transport: "sse", mcp_auth: "none" } });
+    const res = await app.request("/chat", post('{"message":"hi"}'));
+    assert.equal(res.status, 503);
+    assert.deepEqual(await res.json(), { error: { code: "model_unavailable", message: "The model is unavailable right now; try again shortly" } });
+    assert.match(lines.join("\n"), /HTTP 503 from upstream/);
+  });
+
+  it("answers 502 when the MCP server refuses the agent, 503 on /ready", async () => {
+    const tools: ToolHost = {
+      listTools: async () => Promise.reject(new McpUnavailableError("The MCP server at https://x refused the agent's credentials (HTTP 401)", 502)),
+      callTool: async () => ({ isError: true, text: "" }),
+    };
+    const { app } = setup(new ScriptedModel([]), tools);
+    const res = await app.request("/chat", post('{"message":"hi"}'));
+    assert.equal(res.status, 502);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /HTTP 401/);
+    const ready = await app.request("/ready");
+    assert.equal(ready.status, 503);
+  });
+
+  it("streams an error event when the turn fails", async () => {
+    const { app } = setup(new ScriptedModel([new ModelError(502, "The model rejected the request (HTTP 400)")]));
+    const text = await (await app.request("/chat/stream", post('{"message":"hi"}'))).text();
+    assert.match(text, /event: error\ndata: .*model_unavailable/);
+  });
+});
+
+describe("chat loop", () => {
+  it("sends tool failures back to the model as a functionResponse error", async () => {
+    const tools = new FakeTools(async () => ({ isError: true, text: "Unknown currency XYZ" }));
+    const model = new ScriptedModel([{ functionCalls: [{ name: "get_exchange_rate", args: { currency_to: "XYZ" } }] }, { text: "That currency is unknown." }]);
+    const { chat } = setup(model, tools);
+    const r = await chat.runTurn({ userId: "u", sessionId: "s" }, "XYZ?");
+    assert.equal(r.response, "That currency is unknown.");
+    assert.deepEqual(r.toolCalls.map((c) => c.is_error), [true]);
+    const last = model.requests[1]!.contents.at(-1)!;
+    assert.deepEqual(last.parts, [{ functionResponse: { id: undefined, name: "get_exchange_rate", response: { error: "Unknown currency XYZ" } } }]);
+    assert.equal(model.requests[0]!.tools.length, 1, "tools are declared to the model");
+  });
+
+  it("turns a thrown tool call into an error for the model, not a failed turn", async () => {
+    const tools = new FakeTools(async () => Promise.reject(new Error("socket hang up")));
+    const model = new ScriptedModel([{ functionCalls: [{ name: "get_exchange_rate", args: {} }] }, { text: "The tool is down." }]);
+    const r = await setup(model, tools).chat.runTurn({ userId: "u", sessionId: "s" }, "rate?");
+    assert.equal(r.response, "The tool is down.");
+    assert.match(r.toolCalls[0]!.result ?? "", /socket hang up/);
+  });
+
+  it(`stops after ${MAX_TOOL_ROUNDS} rounds of tool calls`, async () => {
+    const looping = Array.from({ length: 10 }, () => ({ functionCalls: [{ name: "get_exchange_rate", args: {} }] }));
+    const tools = new FakeTools();
+    const r = await setup(new ScriptedModel(looping), tools).chat.runTurn({ userId: "u", sessionId: "s" }, "loop");
+    assert.equal(tools.calls.length, MAX_TOOL_ROUNDS);
+    assert.match(r.response, /stopped after 5 rounds/);
+  });
+
+  it("keeps the conversation per (user, session): a second turn sees the first", async () => {
+    const model = new ScriptedModel([{ text: "one" }, { text: "two" }, { text: "other" }]);
+    const { chat } = setup(model);
+    await chat.runTurn({ userId: "u", sessionId: "s" }, "first");
+    await chat.runTurn({ userId: "u", sessionId: "s" }, "second");
+    await chat.runTurn({ userId: "v", sessionId: "s" }, "elsewhere");
+    assert.deepEqual(model.requests[1]!.contents.map((c) => c.parts[0]), [{ text: "first" }, { text: "one" }, { text: "second" }]);
+    assert.equal(model.requests[2]!.contents.length, 1, "another user's session with the same id is separate");
+  });
+
+  it("serialises turns on one session and runs different sessions in parallel", async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const model = new ScriptedModel([
+      async (req) => {
+        order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`);
+        await gate;
+        return { text: "a" };
+      },
+      async (req) => (order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`), { text: "b" }),
+      async (req) => (order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`), { text: "c" }),
+    ]);
+    const { chat } = setup(model);
+    const first = chat.runTurn({ userId: "u", sessionId: "same" }, "1");
+    const second = chat.runTurn({ userId: "u", sessionId: "same" }, "2");
+    const other = chat.runTurn({ userId: "u", sessionId: "other" }, "3");
+    await other;
+    assert.deepEqual(order, ['start:{"text":"1"}', 'start:{"text":"3"}'], "the other session did not wait; the same one did");
+    release();
+    await Promise.all([first, second]);
+    assert.equal(order.at(-1), 'start:{"text":"2"}');
+    assert.equal(model.requests.find((r) => JSON.stringify(r.contents.at(-1)) === '{"role":"user","parts":[{"text":"2"}]}')!.contents.length, 3);
+  });
+
+  it("does not save a turn that failed", async () => {
+    const store = new MemorySessionStore({ ttlMs: 60_000, maxSessions: 10, maxMessages: 40 });
+    const { chat } = setup(new ScriptedModel([new ModelError(503, "down")]), new FakeTools(), store);
+    await assert.rejects(chat.runTurn({ userId: "u", sessionId: "s" }, "hi"));
+    assert.deepEqual(await store.load({ app: "test", userId: "u", sessionId: "s" }), []);
+  });
+});
+
+describe("session store", () => {
+  const key = (s: string) => ({ app: "a", userId: "u", sessionId: s });
+  const msg = (t: string, role: "user" | "model" = "user") => ({ role, parts: [{ text: t }] });
+
+  it("expires idle sessions after the TTL", async () => {
+    let now = 0;
+    const store = new MemorySessionStore({ ttlMs: 1000, maxSessions: 10, maxMessages: 10, now: () => now });
+    await store.save(key("s"), [msg("hi")]);
+    now = 999;
+    assert.equal((await store.load(key("s"))).length, 1);
+    now = 2001;
+    assert.deepEqual(await store.load(key("s")), []);
+    await store.save(key("t"), [msg("x")]);
+    now = 5000;
+    store.sweep();
+    assert.equal(store.size, 0);
+  });
+
+  it("holds at most maxSessions, dropping the least recently used", async () => {
+    const store = new MemorySessionStore({ ttlMs: 60_000, maxSessions: 3, maxMessages: 10 });
+    for (const s of ["a", "b", "c"]) await store.save(key(s), [msg(s)]);
+    await store.save(key("a"), [msg("a"), msg("again", "model")]);
+    await store.save(key("d"), [msg("d")]);
+    assert.equal(store.size, 3);
+    assert.deepEqual(await store.load(key("b")), [], "b was the least recently used");
+    assert.equal((await store.load(key("a"))).length, 2);
+  });
+
+  it("trims history to a bound, starting at a user message", () => {
+    const call = { role: "model" as const, parts: [{ functionCall: { name: "t", args: {} } }] };
+    const resp = { role: "user" as const, parts: [{ functionResponse: { name: "t", response: {} } }] };
+    const history = [msg("q1"), call, resp, msg("a1", "model"), msg("q2"), call, resp, msg("a2", "model")];
+    const trimmed = trimHistory(history, 5);
+    assert.deepEqual(trimmed[0], msg("q2"));
+    assert.ok(trimmed.length <= 5);
+  });
+
+  it("KeyedMutex keeps running after a failed task", async () => {
+    const m = new KeyedMutex();
+    await assert.rejects(m.run("k", async () => Promise.reject(new Error("x"))));
+    assert.equal(await m.run("k", async () => 7), 7);
+  });
+});
+
+describe("config", () => {
+  it("has the documented defaults and derives transport, auth and model", () => {
+    const c = loadConfig({});
+    assert.equal(c.PORT, 8080);
+    assert.equal(c.MCP_SERVER_URL, "http://127.0.0.1:8081/sse");
+    assert.equal(c.transport, "sse");
+    assert.equal(c.useIdToken, false);
+    assert.equal(c.model, "offline");
+    assert.equal(c.GOOGLE_MODEL, "gemini-2.5-flash");
+    const cloud = loadConfig({ MCP_SERVER_URL: "https://mcp-server-abc-uc.a.run.app/mcp", GOOGLE_GENAI_USE_VERTEXAI: "true", GOOGLE_CLOUD_PROJECT: "my-project" });
+    assert.equal(cloud.transport, "streamable-http");
+    assert.equal(cloud.useIdToken, true);
+    assert.equal(cloud.audience, "https://mcp-server-abc-uc.a.run.app");
+    assert.equal(cloud.model, "gemini");
+    assert.equal(loadConfig({ GOOGLE_API_KEY: "k", MODEL_PROVIDER: "offline" }).model, "offline");
+    assert.equal(loadConfig({ MCP_SERVER_URL: "http://x/custom", MCP_TRANSPORT: "sse" }).transport, "sse");
+  });
+  it("names what is wrong", () => {
+    assert.throws(() => loadConfig({ MCP_SERVER_URL: "not a url" }), /MCP_SERVER_URL/);
+    assert.throws(() => loadConfig({ MCP_SERVER_URL: "http://x/elsewhere" }), /MCP_TRANSPORT/);
+    assert.throws(() => loadConfig({ MODEL_PROVIDER: "gemini" }), /GOOGLE_API_KEY/);
+    assert.throws(() => loadConfig({ MCP_AUTH: "basic" }), /MCP_AUTH/);
+  });
+});
