@@ -1,0 +1,197 @@
+// Both bundles as real processes, the Frankfurter stand-in upstream, over both MCP transports.
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { expectedConversion, startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
+import { startGemini, type FakeGemini } from "../../test/support/gemini.js";
+import { startMetadataServer, type MetadataServer } from "../../test/support/metadata-server.js";
+import { startService, type RunningService } from "../../test/support/service.js";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function chat(agent: RunningService, body: Record<string, unknown>): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(`${agent.url}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+const expected = String(expectedConversion("USD", "EUR", 100));
+
+describe("agent + mcp-server", () => {
+  let upstream: FakeFrankfurter;
+  let mcp: RunningService;
+  let mcpPort: number;
+  const agents: RunningService[] = [];
+  before(async () => {
+    upstream = await startFrankfurter();
+    mcpPort = await freePort();
+    mcp = await startService("mcp-server", { PORT: String(mcpPort), FRANKFURTER_URL: upstream.url });
+  });
+  after(async () => {
+    await Promise.all(agents.map((a) => a.stop()));
+    await mcp?.stop();
+    await upstream?.close();
+  });
+
+  for (const [transport, path] of [["SSE", "/sse"], ["Streamable HTTP", "/mcp"]] as const) {
+    describe(`over ${transport}`, () => {
+      let agent: RunningService;
+      before(async () => {
+        agent = await startService("agent", { MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}${path}`, MODEL_PROVIDER: "offline" });
+        agents.push(agent);
+      });
+
+      it("is ready once the MCP server lists its tools", async () => {
+        const res = await fetch(`${agent.url}/ready`);
+        assert.equal(res.status, 200);
+        assert.deepEqual(((await res.json()) as { tools: string[] }).tools.sort(), ["get_exchange_rate", "get_exchange_rate_history", "list_currencies"]);
+      });
+
+      it('answers "What is 100 USD in EUR?" with the served rate', async () => {
+        const r = await chat(agent, { message: "What is 100 USD in EUR?", user_id: "alice" });
+        assert.equal(r.status, 200);
+        assert.ok(r.body.response.includes(`100 USD = ${expected} EUR`), r.body.response);
+        assert.equal(r.body.user_id, "alice");
+        assert.match(r.body.session_id, /^[0-9a-f-]{36}$/);
+        assert.equal(r.body.tool_calls[0].name, "get_exchange_rate");
+      });
+
+      it("still answers after the MCP server is killed and restarted between turns", async () => {
+        assert.equal((await chat(agent, { message: "5 USD to GBP" })).status, 200);
+        await mcp.stop("SIGKILL");
+        mcp = await startService("mcp-server", { PORT: String(mcpPort), FRANKFURTER_URL: upstream.url });
+        const r = await chat(agent, { message: "What is 100 USD in EUR?" });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        assert.ok(r.body.response.includes(expected), r.body.response);
+      });
+    });
+  }
+
+  it("reports an MCP server that is down as 503, then recovers", async () => {
+    const agent = await startService("agent", { MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}/sse`, MODEL_PROVIDER: "offline", MCP_TOOL_TIMEOUT_MS: "3000" });
+    agents.push(agent);
+    await mcp.stop("SIGKILL");
+    const down = await chat(agent, { message: "What is 100 USD in EUR?" });
+    assert.equal(down.status, 503);
+    assert.equal(down.body.error.code, "mcp_unavailable");
+    assert.equal((await fetch(`${agent.url}/ready`)).status, 503);
+    mcp = await startService("mcp-server", { PORT: String(mcpPort), FRANKFURTER_URL: upstream.url });
+    assert.equal((await chat(agent, { message: "What is 100 USD in EUR?" })).status, 200);
+  });
+
+  describe("with Gemini (local generateContent server)", () => {
+    let gemini: FakeGemini;
+    let agent: RunningService;
+    before(async () => {
+      gemini = await startGemini();
+      agent = await startService("agent", {
+        MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}/mcp`,
+        GOOGLE_API_KEY: "test-key",
+        GOOGLE_GEMINI_BASE_URL: gemini.url,
+      });
+      agents.push(agent);
+    });
+    after(async () => gemini?.close());
+
+    it("names the model at / and runs the tool the model asks for", async () => {
+      assert.equal(((await (await fetch(agent.url)).json()) as { model: string }).model, "gemini-2.5-flash");
+      const r = await chat(agent, { message: "100 USD EUR", session_id: "conv-1" });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.response, `100 USD is ${expected} EUR (ECB reference rate of ${r.body.tool_calls[0] && /\d{4}-\d{2}-\d{2}/.exec(r.body.tool_calls[0].result)?.[0]}).`);
+    });
+
+    it("sends the first turn with the second, in the same session", async () => {
+      gemini.script({ parts: [{ text: "You asked about USD and EUR before." }] });
+      const before = gemini.requests.length;
+      const r = await chat(agent, { message: "What did I ask?", session_id: "conv-1" });
+      assert.equal(r.body.response, "You asked about USD and EUR before.");
+      const contents = gemini.requests[before]!.body.contents;
+      assert.deepEqual(contents[0], { role: "user", parts: [{ text: "100 USD EUR" }] });
+      assert.equal(contents.length, 5, "user, call, response, answer, new question");
+    });
+  });
+});
+
+describe("agent → mcp-server with Google ID tokens", () => {
+  const invoker = "agent@my-project.iam.gserviceaccount.com";
+  let upstream: FakeFrankfurter;
+  let metadata: MetadataServer;
+  let mcp: RunningService;
+  const started: RunningService[] = [];
+  const audience = "https://mcp-server.example.run.app";
+  const agentEnv = (md: MetadataServer, extra: Record<string, string> = {}) => ({
+    MCP_SERVER_URL: `${mcp.url}/mcp`,
+    MODEL_PROVIDER: "offline",
+    MCP_AUTH: "id-token",
+    MCP_AUDIENCE: audience,
+    GCE_METADATA_HOST: md.host,
+    METADATA_SERVER_DETECTION: "assume-present",
+    ...extra,
+  });
+  before(async () => {
+    upstream = await startFrankfurter();
+    metadata = await startMetadataServer({ email: invoker, tokenLifetimeSeconds: 2 });
+    mcp = await startService("mcp-server", {
+      FRANKFURTER_URL: upstream.url,
+      MCP_AUTH: "google-id-token",
+      MCP_AUTH_AUDIENCE: audience,
+      MCP_ALLOWED_INVOKERS: invoker,
+      MCP_AUTH_CERTS_URL: metadata.certsUrl,
+    });
+  });
+  after(async () => {
+    await Promise.all(started.map((s) => s.stop()));
+    await mcp?.stop();
+    await metadata?.close();
+    await upstream?.close();
+  });
+
+  it("fetches ID tokens from the metadata server and refreshes them after expiry", async () => {
+    const agent = await startService("agent", agentEnv(metadata));
+    started.push(agent);
+    const first = await chat(agent, { message: "What is 100 USD in EUR?" });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.ok(first.body.response.includes(expected));
+    const minted = metadata.identityRequests.length;
+    assert.ok(minted >= 1);
+    assert.ok(metadata.identityRequests.every((a) => a === audience));
+    await new Promise((r) => setTimeout(r, 2500)); // the 2-second token has expired
+    const second = await chat(agent, { message: "What is 100 USD in EUR?" });
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    assert.ok(metadata.identityRequests.length > minted, "a fresh token was minted");
+    assert.ok(!agent.output().includes("eyJ"), "no token in the agent's logs");
+  });
+
+  it("reports a missing token (401) clearly", async () => {
+    const agent = await startService("agent", { MCP_SERVER_URL: `${mcp.url}/mcp`, MODEL_PROVIDER: "offline", MCP_AUTH: "none" });
+    started.push(agent);
+    const r = await chat(agent, { message: "What is 100 USD in EUR?" });
+    assert.equal(r.status, 502);
+    assert.match(r.body.error.message, /refused the agent's credentials \(HTTP 401\)/);
+  });
+
+  it("reports a wrong audience (401) and an account that is not allowed (403)", async () => {
+    const wrongAud = await startMetadataServer({ email: invoker, signer: metadata.signer, audienceOverride: "https://elsewhere.run.app" });
+    const intruder = await startMetadataServer({ email: "intruder@other.iam.gserviceaccount.com", signer: metadata.signer });
+    try {
+      const a = await startService("agent", agentEnv(wrongAud));
+      const b = await startService("agent", agentEnv(intruder));
+      started.push(a, b);
+      const ra = await chat(a, { message: "What is 100 USD in EUR?" });
+      assert.equal(ra.status, 502);
+      assert.match(ra.body.error.message, /HTTP 401/);
+      const rb = await chat(b, { message: "What is 100 USD in EUR?" });
+      assert.equal(rb.status, 502);
+      assert.match(rb.body.error.message, /does not allow this agent \(HTTP 403\).*run\.invoker/);
+    } finally {
+      await wrongAud.close();
+      await intruder.close();
+    }
+  });
+});
