@@ -13,7 +13,8 @@ const schema = z.object({
   MCP_TRANSPORT: z.enum(["auto", "sse", "streamable-http"]).default("auto"),
   MCP_AUTH: z.enum(["auto", "id-token", "none"]).default("auto"),
   MCP_AUDIENCE: z.string().optional(),
-  MCP_TOOL_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  // Longer than the mcp-server's own upstream timeout and retry (2 × 10 s), so its answer arrives first.
+  MCP_TOOL_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   MODEL_PROVIDER: z.enum(["auto", "gemini", "offline"]).default("auto"),
   GOOGLE_GENAI_USE_VERTEXAI: bool,
   GOOGLE_CLOUD_PROJECT: z.string().optional(),

@@ -1,20 +1,10 @@
 // Both bundles as real processes, the Frankfurter stand-in upstream, over both MCP transports.
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { expectedConversion, startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
 import { startGemini, type FakeGemini } from "../../test/support/gemini.js";
 import { startMetadataServer, type MetadataServer } from "../../test/support/metadata-server.js";
-import { startService, type RunningService } from "../../test/support/service.js";
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort, startService, type RunningService } from "../../test/support/service.js";
 
 async function chat(agent: RunningService, body: Record<string, unknown>): Promise<{ status: number; body: Record<string, any> }> {
   const res = await fetch(`${agent.url}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });

@@ -1,5 +1,6 @@
 // Starts a bundled service as a real process on an ephemeral port and waits until it listens.
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -71,4 +72,14 @@ export async function startService(
       return code;
     },
   };
+}
+
+/** A port that was free a moment ago, for services that must come back on the same port. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# `make up`: build and run both services on this machine, no Docker needed.
+#   mcp-server on MCP_PORT (8081), agent on AGENT_PORT (8080) pointed at it over SSE.
+# Reads .env when present (KEY=VALUE lines; variables already set in the environment win).
+# Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ -f .env ]; then
+  while IFS= read -r line || [ -n "$line" ]; do
+    [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
+    if [[ "$line" =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then
+      key="${BASH_REMATCH[2]}"
+      value="${BASH_REMATCH[3]}"
+      value="${value%\"}"; value="${value#\"}"; value="${value%\'}"; value="${value#\'}"
+      [ -z "${!key+set}" ] && export "$key=$value"
+    fi
+  done <.env
+  echo "up: read .env"
+fi
+
+AGENT_PORT="${AGENT_PORT:-8080}"
+MCP_PORT="${MCP_PORT:-8081}"
+BIND="${HOST:-127.0.0.1}"
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run --silent build
+
+pids=()
+helpers=()
+fifos="$(mktemp -d)"
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}" "${helpers[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$fifos"
+  echo "up: stopped"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+start() { # name env... -- command...: runs it with each log line prefixed by the name
+  local name="$1"
+  shift
+  mkfifo "$fifos/$name"
+  sed -u "s/^/$(printf '%-13s' "[$name]")/" <"$fifos/$name" &
+  helpers+=("$!")
+  env "$@" >"$fifos/$name" 2>&1 &
+  pids+=("$!")
+}
+start mcp-server HOST="$BIND" PORT="$MCP_PORT" node mcp-server/dist/mcp-server.mjs
+start agent HOST="$BIND" PORT="$AGENT_PORT" MCP_SERVER_URL="${MCP_SERVER_URL:-http://127.0.0.1:$MCP_PORT/sse}" node agent/dist/agent.mjs
+
+wait_for() { # url
+  for _ in $(seq 1 100); do
+    curl -fsS "$1" >/dev/null 2>&1 && return 0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "up: a service exited; see its log above" >&2; exit 1; }; done
+    sleep 0.1
+  done
+  echo "up: $1 did not answer" >&2
+  exit 1
+}
+wait_for "http://127.0.0.1:$MCP_PORT/health"
+wait_for "http://127.0.0.1:$AGENT_PORT/health"
+
+if [ -z "${GOOGLE_API_KEY:-}" ] && [ -z "${GOOGLE_CLOUD_PROJECT:-}" ] && [ "${MODEL_PROVIDER:-auto}" != "gemini" ]; then
+  model_note="offline model (no Gemini credentials; set GOOGLE_API_KEY or Vertex AI in .env for Gemini)"
+else
+  model_note="$(curl -fsS "http://127.0.0.1:$AGENT_PORT/" | sed -n 's/.*"model":"\([^"]*\)".*/\1/p')"
+fi
+cat <<EOF_INFO
+
+  agent       http://127.0.0.1:$AGENT_PORT   model: $model_note
+  mcp-server  http://127.0.0.1:$MCP_PORT   (/mcp Streamable HTTP, /sse legacy SSE)
+
+  Try it:
+    curl -s http://127.0.0.1:$AGENT_PORT/chat -H 'content-type: application/json' \\
+      -d '{"message": "What is 100 USD in EUR?"}'
+    make smoke
+
+  Ctrl-C stops both.
+
+EOF_INFO
+echo "up: ready"
+wait -n "${pids[@]}" || true
+# Ctrl-C reaches the services and this script together; give the INT trap the chance to run first.
+sleep 0.5
+echo "up: a service exited" >&2
+exit 1
