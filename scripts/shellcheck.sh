@@ -8,7 +8,7 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   exit 1
 fi
 mapfile -t files < <(
-  { ls scripts/*.sh .ci/run; grep -rlE '^#!/usr/bin/env (bash|sh)' test/support/bin 2>/dev/null || true; } | sort -u
+  { ls scripts/*.sh .ci/run; grep -rlE '^#!/usr/bin/env (bash|sh)' test/support/bin test/support/docker-bin 2>/dev/null || true; } | sort -u
 )
 shellcheck --severity=style "${files[@]}"
 echo "shellcheck: ${#files[@]} scripts clean"
