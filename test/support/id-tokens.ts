@@ -2,20 +2,31 @@
 // https://www.googleapis.com/oauth2/v3/certs. Tests only.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
 
 export interface IdTokenSigner {
   kid: string;
+  /** The private key as a JWK, so other processes (containers) can sign with the same key. */
+  privateJwk: JWK;
   jwks: { keys: JWK[] };
   sign(claims: Record<string, unknown>, opts?: { expiresInSeconds?: number; kid?: string; issuedAt?: number }): Promise<string>;
 }
 
-export async function createIdTokenSigner(): Promise<IdTokenSigner> {
-  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
-  const kid = `test-${Math.random().toString(36).slice(2, 10)}`;
-  const jwk = { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" };
+export async function createIdTokenSigner(from?: JWK): Promise<IdTokenSigner> {
+  let privateJwk: JWK;
+  if (from) {
+    privateJwk = from;
+  } else {
+    const pair = await generateKeyPair("RS256", { extractable: true });
+    privateJwk = { ...(await exportJWK(pair.privateKey)), kid: `test-${Math.random().toString(36).slice(2, 10)}`, alg: "RS256" };
+  }
+  const kid = privateJwk.kid ?? "test";
+  const privateKey = await importJWK(privateJwk, "RS256");
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart } = privateJwk;
+  const jwk = { ...publicPart, kid, alg: "RS256", use: "sig" };
   return {
     kid,
+    privateJwk,
     jwks: { keys: [jwk] },
     async sign(claims, opts = {}) {
       const iat = opts.issuedAt ?? Math.floor(Date.now() / 1000);

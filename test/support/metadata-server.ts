@@ -1,5 +1,6 @@
 // A GCE-metadata-compatible server (what google-auth-library talks to on Cloud Run), minting RS256
 // ID tokens with a test key and serving that key's JWKS. Point GCE_METADATA_HOST at it. Tests only.
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createIdTokenSigner, type IdTokenSigner } from "./id-tokens.js";
@@ -86,7 +87,7 @@ export async function startMetadataServer(opts: MetadataServerOptions = {}): Pro
   };
 }
 
-// CLI: node --import tsx test/support/metadata-server.ts [--port N] [--host H] [--email E] [--lifetime S] [--audience A]
+// CLI: node --import tsx test/support/metadata-server.ts [--port N] [--host H] [--email E] [--lifetime S] [--audience A] [--key JWK-FILE]
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
   const arg = (name: string): string | undefined => {
     const i = process.argv.indexOf(name);
@@ -99,6 +100,7 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
     ...(arg("--email") ? { email: arg("--email")! } : {}),
     ...(lifetime ? { tokenLifetimeSeconds: Number(lifetime) } : {}),
     ...(arg("--audience") ? { audienceOverride: arg("--audience")! } : {}),
+    ...(arg("--key") ? { signer: await createIdTokenSigner(JSON.parse(readFileSync(arg("--key")!, "utf8"))) } : {}),
   });
   console.log(JSON.stringify({ url: `http://${md.host}`, host: md.host, certs_url: md.certsUrl }));
   const stop = (): void => void md.close().then(() => process.exit(0));

@@ -1,0 +1,146 @@
+// The images Cloud Run will run, built from their Dockerfiles and started on one network with
+// Frankfurter- and metadata-compatible containers. Runs on Node 22 (testcontainers needs it).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { build } from "esbuild";
+import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from "testcontainers";
+import { expectedConversion } from "../support/frankfurter.js";
+import { createIdTokenSigner } from "../support/id-tokens.js";
+import { ROOT } from "../support/service.js";
+
+const NODE_IMAGE = process.env.NODE_IMAGE ?? execFileSync(path.join(ROOT, "scripts/base-image.sh"), { encoding: "utf8" }).trim();
+const INVOKER = "agent@my-project.iam.gserviceaccount.com";
+const health = Wait.forHttp("/health", 8080).forStatusCode(200);
+
+describe("containers", { timeout: 600_000 }, () => {
+  let net: StartedNetwork;
+  let work: string;
+  let mcpImage: GenericContainer;
+  let agentImage: GenericContainer;
+  const started: StartedTestContainer[] = [];
+  const start = async (c: GenericContainer): Promise<StartedTestContainer> => {
+    const s = await c.start();
+    started.push(s);
+    return s;
+  };
+  /** A stand-in from test/support, bundled to one file and run on the same Node base image. */
+  const standIn = async (name: string, alias: string, args: string[] = [], files: Array<{ source: string; target: string }> = []) => {
+    const file = path.join(work, `${name}.mjs`);
+    await build({ entryPoints: [path.join(ROOT, "test/support", `${name}.ts`)], outfile: file, bundle: true, platform: "node", format: "esm", logLevel: "error" });
+    return start(
+      new GenericContainer(NODE_IMAGE)
+        .withCopyFilesToContainer([{ source: file, target: `/app/${name}.mjs` }, ...files])
+        .withCommand(["node", `/app/${name}.mjs`, "--port", "8080", "--host", "0.0.0.0", ...args])
+        .withNetwork(net)
+        .withNetworkAliases(alias)
+        .withExposedPorts(8080)
+        .withWaitStrategy(Wait.forLogMessage(/"url"/)),
+    );
+  };
+  const url = (c: StartedTestContainer): string => `http://${c.getHost()}:${c.getMappedPort(8080)}`;
+  const chat = async (agent: StartedTestContainer, message: string) => {
+    const res = await fetch(`${url(agent)}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+  const agent = (env: Record<string, string>) =>
+    start(agentImage.withEnvironment({ MODEL_PROVIDER: "offline", ...env }).withNetwork(net).withExposedPorts(8080).withWaitStrategy(health));
+
+  before(async () => {
+    work = mkdtempSync(path.join(tmpdir(), "containers-"));
+    net = await new Network().start();
+    [mcpImage, agentImage] = await Promise.all([
+      GenericContainer.fromDockerfile(ROOT, "mcp-server/Dockerfile").withBuildArgs({ NODE_IMAGE }).build("mcp-server:test", { deleteOnExit: false }),
+      GenericContainer.fromDockerfile(ROOT, "agent/Dockerfile").withBuildArgs({ NODE_IMAGE }).build("agent:test", { deleteOnExit: false }),
+    ]);
+  });
+  after(async () => {
+    await Promise.all(started.map((c) => c.stop({ timeout: 5_000 }).catch(() => undefined)));
+    await net?.stop().catch(() => undefined);
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("carries only the bundle, runs as non-root, and honours PORT", async () => {
+    await standIn("frankfurter", "frankfurter");
+    const mcp = await start(
+      new GenericContainer("mcp-server:test")
+        .withEnvironment({ FRANKFURTER_URL: "http://frankfurter:8080/v1" })
+        .withNetwork(net)
+        .withNetworkAliases("mcp-server")
+        .withExposedPorts(8080)
+        .withWaitStrategy(health),
+    );
+    const uid = await mcp.exec(["node", "-e", "console.log(process.getuid())"]);
+    assert.equal(uid.output.trim(), "1000");
+    const files = await mcp.exec(["node", "-e", "console.log(require('fs').readdirSync('/app').join(','))"]);
+    assert.equal(files.output.trim(), "mcp-server.mjs");
+    const nm = await mcp.exec(["node", "-e", "console.log(require('fs').existsSync('/app/node_modules'))"]);
+    assert.equal(nm.output.trim(), "false");
+    const port = await start(new GenericContainer("mcp-server:test").withEnvironment({ PORT: "9090" }).withExposedPorts(9090).withWaitStrategy(Wait.forHttp("/health", 9090)));
+    assert.equal((await fetch(`http://${port.getHost()}:${port.getMappedPort(9090)}/health`)).status, 200);
+  });
+
+  for (const [transport, p] of [["SSE", "/sse"], ["Streamable HTTP", "/mcp"]] as const) {
+    it(`answers a chat through both containers over ${transport}`, async () => {
+      const a = await agent({ MCP_SERVER_URL: `http://mcp-server:8080${p}` });
+      const r = await chat(a, "What is 100 USD in EUR?");
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.ok(r.body.response.includes(`100 USD = ${expectedConversion("USD", "EUR", 100)} EUR`), r.body.response);
+      assert.equal((await a.exec(["node", "-e", "console.log(process.getuid())"])).output.trim(), "1000");
+    });
+  }
+
+  describe("with Google ID tokens", () => {
+    let keyFile: string;
+    before(async () => {
+      const signer = await createIdTokenSigner();
+      keyFile = path.join(work, "key.json");
+      writeFileSync(keyFile, JSON.stringify(signer.privateJwk));
+      const key = [{ source: keyFile, target: "/app/key.json" }];
+      await standIn("metadata-server", "metadata", ["--email", INVOKER, "--key", "/app/key.json"], key);
+      await standIn("metadata-server", "metadata-wrong-aud", ["--email", INVOKER, "--key", "/app/key.json", "--audience", "http://elsewhere:8080"], key);
+      await standIn("metadata-server", "metadata-intruder", ["--email", "intruder@other.iam.gserviceaccount.com", "--key", "/app/key.json"], key);
+      await start(
+        new GenericContainer("mcp-server:test")
+          .withEnvironment({
+            FRANKFURTER_URL: "http://frankfurter:8080/v1",
+            MCP_AUTH: "google-id-token",
+            MCP_AUTH_AUDIENCE: "http://mcp-auth:8080",
+            MCP_ALLOWED_INVOKERS: INVOKER,
+            MCP_AUTH_CERTS_URL: "http://metadata:8080/oauth2/v3/certs",
+          })
+          .withNetwork(net)
+          .withNetworkAliases("mcp-auth")
+          .withExposedPorts(8080)
+          .withWaitStrategy(health),
+      );
+    });
+    const authedAgent = (metadataHost: string) =>
+      agent({ MCP_SERVER_URL: "http://mcp-auth:8080/mcp", MCP_AUTH: "id-token", GCE_METADATA_HOST: `${metadataHost}:8080`, METADATA_SERVER_DETECTION: "assume-present" });
+
+    it("rejects an unauthenticated request", async () => {
+      const r = await agent({ MCP_SERVER_URL: "http://mcp-auth:8080/mcp", MCP_AUTH: "none" });
+      const res = await chat(r, "What is 100 USD in EUR?");
+      assert.equal(res.status, 502);
+      assert.match(res.body.error.message, /HTTP 401/);
+    });
+
+    it("lets the agent in with an ID token minted by the metadata server", async () => {
+      const r = await chat(await authedAgent("metadata"), "What is 100 USD in EUR?");
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.ok(r.body.response.includes(String(expectedConversion("USD", "EUR", 100))));
+    });
+
+    it("refuses a wrong audience and an account that is not allowed, and the agent says so", async () => {
+      const wrong = await chat(await authedAgent("metadata-wrong-aud"), "What is 100 USD in EUR?");
+      assert.equal(wrong.status, 502);
+      assert.match(wrong.body.error.message, /HTTP 401/);
+      const intruder = await chat(await authedAgent("metadata-intruder"), "What is 100 USD in EUR?");
+      assert.equal(intruder.status, 502);
+      assert.match(intruder.body.error.message, /HTTP 403.*run\.invoker/);
+    });
+  });
+});
