@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# make iam: least privilege for the agent's service account, nothing else.
+#   roles/run.invoker     on the mcp-server service: Cloud Run lets its ID token through (else 403)
+#   roles/aiplatform.user on the project:            Gemini through Vertex AI with ADC
+# Each binding is read first and only added when missing, so a second run changes nothing.
+# make clean (unless KEEP_IAM=1) removes exactly these two bindings.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+SCRIPT_VERB=iam
+
+require_vars PROJECT_ID REGION
+require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
+
+member="serviceAccount:$(agent_sa_email)"
+where=(--project="$PROJECT_ID" --region="$REGION")
+policy_format=(--flatten='bindings[].members' --format='value(bindings.role,bindings.members)')
+
+# grant LABEL GET-POLICY-CMD... -- ADD-BINDING-CMD...
+grant() {
+  local label="$1" role="$2"; shift 2
+  local get=() add=()
+  while [ "$1" != -- ]; do get+=("$1"); shift; done
+  shift; add=("$@")
+  local policy=""
+  if is_dry_run; then
+    run "${get[@]}"
+  else
+    policy="$("${get[@]}")"
+  fi
+  if [ -n "$policy" ] && policy_has "$role" "$member" <<<"$policy"; then
+    log "already granted: $role to $member on $label"
+  else
+    run "${add[@]}" --member="$member" --role="$role" >/dev/null
+    log "granted: $role to $member on $label"
+  fi
+}
+
+grant "service $MCP_SERVICE" roles/run.invoker \
+  gcloud run services get-iam-policy "$MCP_SERVICE" "${where[@]}" "${policy_format[@]}" -- \
+  gcloud run services add-iam-policy-binding "$MCP_SERVICE" "${where[@]}"
+
+# --condition=None: without it gcloud prompts when the project already has conditional bindings.
+grant "project $PROJECT_ID" roles/aiplatform.user \
+  gcloud projects get-iam-policy "$PROJECT_ID" "${policy_format[@]}" -- \
+  gcloud projects add-iam-policy-binding "$PROJECT_ID" --condition=None
+
+log "IAM changes can take a minute to reach Cloud Run; a 403 right after this usually clears by itself."

@@ -1,0 +1,89 @@
+# shellcheck shell=bash
+# Shared helpers for the Cloud Run scripts (deploy, iam, status, proxy, clean). Sourced, not run.
+# Every gcloud/docker call goes through `run` so DRY_RUN=1 prints the whole plan and executes nothing.
+
+# Names shared by deploy, iam, status and clean, so cleanup removes exactly what deploy and iam made.
+MCP_SERVICE="${MCP_SERVICE:-mcp-server}"
+AGENT_SERVICE="${AGENT_SERVICE:-agent}"
+AR_REPO="${AR_REPO:-mcp-agent}"
+AGENT_SA_NAME="${AGENT_SA_NAME:-mcp-agent}"
+DRY_RUN="${DRY_RUN:-0}"
+
+# Scripts must never stop on a gcloud prompt (CI, make, no TTY); confirmation is ours to ask.
+export CLOUDSDK_CORE_DISABLE_PROMPTS=1
+
+log() { printf '%s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+is_dry_run() { [ "$DRY_RUN" = 1 ]; }
+
+# Print a command the way a shell would read it back, then run it (or only print it under DRY_RUN=1).
+run() {
+  local quoted
+  quoted="$(printf '%q ' "$@")"
+  printf '+ %s\n' "${quoted% }" >&2
+  is_dry_run && return 0
+  "$@"
+}
+
+# Read-only probes (describe, get-iam-policy). Under DRY_RUN they are printed, not run, and report
+# "absent", so a dry run shows every step a first deploy would take.
+probe() {
+  if is_dry_run; then
+    run "$@"
+    return 1
+  fi
+  "$@" >/dev/null 2>&1
+}
+
+# The same for cleanup: under DRY_RUN the probe is printed and reports "present", so the dry run
+# shows every delete.
+probe_for_delete() {
+  if is_dry_run; then
+    run "$@"
+    return 0
+  fi
+  "$@" >/dev/null 2>&1
+}
+
+# require_vars NAME...: stop before doing anything if one is empty, naming it.
+require_vars() {
+  local name
+  for name in "$@"; do
+    if [ -z "${!name:-}" ]; then
+      die "$name is required, e.g. make ${SCRIPT_VERB:-deploy} PROJECT_ID=my-project REGION=us-central1"
+    fi
+  done
+}
+
+# gcloud (and docker) only matter when something will actually run.
+require_cmd() {
+  is_dry_run && return 0
+  command -v "$1" >/dev/null 2>&1 || die "$1 not found on PATH. $2"
+}
+
+agent_sa_email() { printf '%s@%s.iam.gserviceaccount.com' "$AGENT_SA_NAME" "$PROJECT_ID"; }
+
+image_path() { printf '%s-docker.pkg.dev/%s/%s/%s' "$REGION" "$PROJECT_ID" "$AR_REPO" "$1"; }
+
+# confirm "question": YES=1 answers for automation; otherwise a "yes" must be typed. With no stdin
+# (CI, a closed pipe) there is nobody to ask, so refuse rather than guess.
+confirm() {
+  [ "${YES:-0}" = 1 ] && return 0
+  local answer=""
+  printf '%s Type "yes" to continue: ' "$1" >&2
+  if ! IFS= read -r answer; then
+    printf '\n' >&2
+    die "no confirmation (stdin is closed); nothing was changed. Rerun with YES=1 to skip the prompt."
+  fi
+  [ "$answer" = yes ] || die "not confirmed (got \"$answer\"); nothing was changed."
+}
+
+# Does the IAM policy printed as "ROLE<TAB>MEMBER" lines on stdin contain this exact pair?
+policy_has() { # role member
+  local role member
+  while IFS=$'\t' read -r role member; do
+    [ "$role" = "$1" ] && [ "$member" = "$2" ] && return 0
+  done
+  return 1
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make proxy: reach the private mcp-server from this machine. `gcloud auth application-default login`
+# credentials cannot mint the ID token Cloud Run wants, so gcloud's proxy signs each request with
+# your gcloud login (which needs roles/run.invoker on the service, e.g. as a project Owner/Editor).
+# Then run a local agent against it:  MCP_SERVER_URL=http://127.0.0.1:8081/mcp MCP_AUTH=none ...
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+SCRIPT_VERB=proxy
+
+require_vars PROJECT_ID REGION
+require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
+PROXY_PORT="${PROXY_PORT:-8081}"
+
+log "Serving $MCP_SERVICE on http://127.0.0.1:$PROXY_PORT (Ctrl-C stops). Point a local agent at it:"
+log "  MCP_SERVER_URL=http://127.0.0.1:$PROXY_PORT/mcp MCP_AUTH=none   (or /sse with MCP_TRANSPORT=sse deployments)"
+run gcloud run services proxy "$MCP_SERVICE" --project="$PROJECT_ID" --region="$REGION" --port="$PROXY_PORT"

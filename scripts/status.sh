@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make status: what is deployed (URL, service account, latest revision), and whether the bindings
+# make iam grants are in place. Read-only.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+SCRIPT_VERB=status
+
+require_vars PROJECT_ID REGION
+require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
+
+member="serviceAccount:$(agent_sa_email)"
+where=(--project="$PROJECT_ID" --region="$REGION")
+policy_format=(--flatten='bindings[].members' --format='value(bindings.role,bindings.members)')
+# runtime service account empty = the project's default compute account
+svc_format='value(status.url,spec.template.spec.serviceAccountName,status.latestReadyRevisionName)'
+
+# query CMD...: run a read-only command and print its output; under DRY_RUN only print the command.
+query() {
+  if is_dry_run; then run "$@"; return 0; fi
+  "$@" 2>/dev/null
+}
+
+printf 'project %s, region %s\n' "$PROJECT_ID" "$REGION"
+for svc in "$MCP_SERVICE" "$AGENT_SERVICE"; do
+  if out="$(query gcloud run services describe "$svc" "${where[@]}" --format="$svc_format")"; then
+    IFS=$'\t' read -r url sa revision <<<"$out" || true
+    printf '%-11s %s  (runs as %s, revision %s)\n' "$svc" "${url:--}" "${sa:-default compute account}" "${revision:--}"
+  else
+    printf '%-11s not deployed\n' "$svc"
+  fi
+done
+
+check() { # label role policy
+  if [ -n "$3" ] && policy_has "$2" "$member" <<<"$3"; then
+    printf '%-11s %s for %s: granted\n' iam "$2" "$1"
+  else
+    printf '%-11s %s for %s: MISSING (make iam)\n' iam "$2" "$1"
+  fi
+}
+policy="$(query gcloud run services get-iam-policy "$MCP_SERVICE" "${where[@]}" "${policy_format[@]}" || true)"
+check "$member on $MCP_SERVICE" roles/run.invoker "$policy"
+policy="$(query gcloud projects get-iam-policy "$PROJECT_ID" "${policy_format[@]}" || true)"
+check "$member on project" roles/aiplatform.user "$policy"
