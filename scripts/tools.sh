@@ -36,6 +36,7 @@ case "${1:-}" in
     bin="$tools/deno/node_modules/.bin/deno"
     if [ ! -x "$bin" ]; then install_pkg "$tools/deno" "deno@$DENO_VERSION"; fi
     # The npm launcher execs the platform binary; resolve it so callers start Deno directly.
+    # shellcheck disable=SC2012  # the glob names one platform directory; ls | head picks it
     real="$(ls "$tools"/deno/node_modules/@deno/*/deno 2>/dev/null | head -1 || true)"
     echo "${real:-$bin}"
     ;;
