@@ -50,7 +50,7 @@ remove_binding() {
   fi
   if is_dry_run || { [ -n "$policy" ] && policy_has "$role" "$member" <<<"$policy"; }; then
     run "${remove[@]}" --member="$member" --role="$role" >/dev/null
-    log "removed: $role from $member on $label"
+    log "$(did removed): $role from $member on $label"
   else
     log "not bound: $role for $member on $label"
   fi
@@ -98,5 +98,5 @@ else
 fi
 
 log ""
-log "Clean. APIs are still enabled."
+if is_dry_run; then log "Dry run: nothing was deleted."; else log "Clean. APIs are still enabled."; fi
 restart_hint

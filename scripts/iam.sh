@@ -33,7 +33,7 @@ grant() {
     log "already granted: $role to $member on $label"
   else
     run "${add[@]}" --member="$member" --role="$role" >/dev/null
-    log "granted: $role to $member on $label"
+    log "$(did granted): $role to $member on $label"
   fi
 }
 

@@ -17,14 +17,26 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 is_dry_run() { [ "$DRY_RUN" = 1 ]; }
 
-# Print a command the way a shell would read it back, then run it (or only print it under DRY_RUN=1).
+# Quote one word for a shell only when it needs it, so printed commands stay readable and pasteable.
+shell_quote() {
+  if [[ "$1" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+    printf '%s' "$1"
+  else
+    printf "'%s'" "${1//\'/\'\\\'\'}"
+  fi
+}
+
+# Print a command (to stderr, "+ " like `set -x`), then run it; under DRY_RUN=1 only print it.
 run() {
-  local quoted
-  quoted="$(printf '%q ' "$@")"
-  printf '+ %s\n' "${quoted% }" >&2
+  local line="+" word
+  for word in "$@"; do line+=" $(shell_quote "$word")"; done
+  printf '%s\n' "$line" >&2
   is_dry_run && return 0
   "$@"
 }
+
+# Past tense for what happened, conditional for what a dry run would have done.
+did() { if is_dry_run; then printf 'would be %s' "$1"; else printf '%s' "$1"; fi; }
 
 # Read-only probes (describe, get-iam-policy). Under DRY_RUN they are printed, not run, and report
 # "absent", so a dry run shows every step a first deploy would take.

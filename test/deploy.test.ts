@@ -249,12 +249,15 @@ test("DRY_RUN=1 prints every command and runs none", (t) => {
   const r = ok(c.run(make("deploy", "iam", "clean"), { DRY_RUN: "1", YES: "1" }));
   assert.deepEqual(r.calls, [], "gcloud never ran");
   assert.deepEqual(c.state(), []);
-  const printed = r.stderr.split("\n").filter((l) => l.startsWith("+ ")).map((l) => l.slice(2).replace(/\\/g, ""));
+  const printed = r.stderr.split("\n").filter((l) => l.startsWith("+ ")).map((l) => l.slice(2));
   const expected = [
     ...FIRST_DEPLOY.slice(0, -1), agentDeploy("<mcp-server-url>/mcp"),
     ...FIRST_IAM, ...CLEAN_IAM, ...CLEAN_SERVICES, ...CLEAN_IMAGES,
   ];
   assert.deepEqual(printed.map((l) => l.replace(/'/g, "")), expected);
+  assert.match(r.stderr, /would be granted: roles\/run\.invoker/);
+  assert.match(r.stderr, /would be removed: roles\/aiplatform\.user/);
+  assert.match(r.stderr, /Dry run: nothing was changed\.[\s\S]*Dry run: nothing was deleted\./);
 });
 
 test("DRY_RUN=1 BUILD=docker prints the docker commands without running docker", (t) => {
