@@ -97,6 +97,17 @@ test("make deploy (Cloud Build): APIs, repo, images, service account, private mc
   assert.match(r.stderr, /Next: make iam PROJECT_ID=my-project REGION=us-central1/);
 });
 
+test("cloudbuild.yaml builds both Dockerfiles from the root with exactly the substitutions deploy passes", (t) => {
+  const yaml = readFileSync(join(root, "cloudbuild.yaml"), "utf8");
+  const r = ok(cloud(t).run(["scripts/deploy.sh"], { DRY_RUN: "1" }));
+  const passed = /--substitutions=(\S+)/.exec(r.stderr)![1]!.split(",").map((kv) => kv.split("=")[0]).sort();
+  const used = [...new Set([...yaml.matchAll(/\$\{(_[A-Z_]+)\}/g)].map((m) => m[1]))].sort();
+  assert.deepEqual(passed, used);
+  for (const svc of ["mcp-server", "agent"]) assert.match(yaml, new RegExp(`- ${svc}/Dockerfile\\n`));
+  // ${...} inside a YAML flow sequence ([a, ${_X}]) is a parse error for gcloud: keep block lists.
+  assert.doesNotMatch(yaml, /\[[^\]\n]*\$\{/);
+});
+
 test("a second deploy creates nothing and fails on nothing", (t) => {
   const c = cloud(t);
   ok(c.run(make("deploy")));
