@@ -65,7 +65,7 @@ if [ "$KEEP_IAM" != 1 ]; then
     gcloud run services get-iam-policy "$MCP_SERVICE" "${where[@]}" "${policy_format[@]}" -- \
     gcloud run services remove-iam-policy-binding "$MCP_SERVICE" "${where[@]}"
   # Removed after its bindings, so no "deleted:serviceAccount:" member lingers in the policies.
-  if probe_for_delete gcloud iam service-accounts describe "$sa_email" "${project[@]}"; then
+  if probe_present gcloud iam service-accounts describe "$sa_email" "${project[@]}"; then
     run gcloud iam service-accounts delete "$sa_email" --quiet "${project[@]}"
   else
     log "already gone: service account $sa_email"
@@ -76,7 +76,7 @@ fi
 
 log "== Services"
 for svc in "$AGENT_SERVICE" "$MCP_SERVICE"; do
-  if probe_for_delete gcloud run services describe "$svc" "${where[@]}"; then
+  if probe_present gcloud run services describe "$svc" "${where[@]}"; then
     run gcloud run services delete "$svc" --quiet "${where[@]}"
   else
     log "already gone: service $svc"
@@ -87,7 +87,7 @@ if [ "$KEEP_IMAGES" != 1 ]; then
   log "== Images"
   # Only our two packages: the repository may hold other images; an empty one costs nothing.
   for pkg in mcp-server agent; do
-    if probe_for_delete gcloud artifacts packages describe "$pkg" "${repo[@]}"; then
+    if probe_present gcloud artifacts packages describe "$pkg" "${repo[@]}"; then
       run gcloud artifacts packages delete "$pkg" --quiet "${repo[@]}"
     else
       log "already gone: image $(image_path "$pkg")"

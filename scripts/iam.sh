@@ -13,7 +13,8 @@ SCRIPT_VERB=iam
 require_vars PROJECT_ID REGION
 require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
 
-member="serviceAccount:$(agent_sa_email)"
+sa_email="$(agent_sa_email)"
+member="serviceAccount:$sa_email"
 where=(--project="$PROJECT_ID" --region="$REGION")
 policy_format=(--flatten='bindings[].members' --format='value(bindings.role,bindings.members)')
 
@@ -36,6 +37,12 @@ grant() {
     log "$(did granted): $role to $member on $label"
   fi
 }
+
+# Both exist after make deploy; say so plainly instead of surfacing gcloud's NOT_FOUND halfway.
+probe_present gcloud run services describe "$MCP_SERVICE" "${where[@]}" ||
+  die "service $MCP_SERVICE not found in $PROJECT_ID/$REGION: run make deploy first (nothing was granted)"
+probe_present gcloud iam service-accounts describe "$sa_email" --project="$PROJECT_ID" ||
+  die "service account $sa_email not found: run make deploy first (nothing was granted)"
 
 grant "service $MCP_SERVICE" roles/run.invoker \
   gcloud run services get-iam-policy "$MCP_SERVICE" "${where[@]}" "${policy_format[@]}" -- \

@@ -48,9 +48,8 @@ probe() {
   "$@" >/dev/null 2>&1
 }
 
-# The same for cleanup: under DRY_RUN the probe is printed and reports "present", so the dry run
-# shows every delete.
-probe_for_delete() {
+# The same, but under DRY_RUN it reports "present", so a dry run shows every delete and every grant.
+probe_present() {
   if is_dry_run; then
     run "$@"
     return 0

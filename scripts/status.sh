@@ -25,7 +25,8 @@ query() {
 printf 'project %s, region %s\n' "$PROJECT_ID" "$REGION"
 for svc in "$MCP_SERVICE" "$AGENT_SERVICE"; do
   if out="$(query gcloud run services describe "$svc" "${where[@]}" --format="$svc_format")"; then
-    IFS=$'\t' read -r url sa revision <<<"$out" || true
+    # Split on tabs by hand: `read` would merge adjacent tabs and shift an empty field.
+    url="${out%%$'\t'*}"; rest="${out#*$'\t'}"; sa="${rest%%$'\t'*}"; revision="${rest#*$'\t'}"
     printf '%-11s %s  (runs as %s, revision %s)\n' "$svc" "${url:--}" "${sa:-default compute account}" "${revision:--}"
   else
     printf '%-11s not deployed\n' "$svc"

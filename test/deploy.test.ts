@@ -43,7 +43,8 @@ const pkgDescribe = (p: string): string => `gcloud artifacts packages describe $
 const pkgDelete = (p: string): string => `gcloud artifacts packages delete ${p} --quiet --repository=mcp-agent --location=us-central1 ${P}`;
 
 const FIRST_DEPLOY = [ENABLE, REPO_DESCRIBE, REPO_CREATE, CLOUD_BUILD, SA_DESCRIBE, SA_CREATE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`)];
-const FIRST_IAM = [RUN_POLICY, GRANT_INVOKER, PROJECT_POLICY, GRANT_AIPLATFORM];
+const IAM_CHECKS = [svcDescribe("mcp-server"), SA_DESCRIBE];
+const FIRST_IAM = [...IAM_CHECKS, RUN_POLICY, GRANT_INVOKER, PROJECT_POLICY, GRANT_AIPLATFORM];
 const CLEAN_IAM = [PROJECT_POLICY, REVOKE_AIPLATFORM, RUN_POLICY, REVOKE_INVOKER, SA_DESCRIBE, SA_DELETE];
 const CLEAN_SERVICES = [svcDescribe("agent"), svcDelete("agent"), svcDescribe("mcp-server"), svcDelete("mcp-server")];
 const CLEAN_IMAGES = [pkgDescribe("mcp-server"), pkgDelete("mcp-server"), pkgDescribe("agent"), pkgDelete("agent")];
@@ -165,9 +166,17 @@ test("make iam grants run.invoker on mcp-server and aiplatform.user on the proje
   assert.match(r.stderr, /granted: roles\/run\.invoker to serviceAccount:mcp-agent@my-project\.iam\.gserviceaccount\.com on service mcp-server/);
   assert.match(r.stderr, /granted: roles\/aiplatform\.user to .* on project my-project/);
   const again = ok(c.run(make("iam")));
-  assert.deepEqual(again.calls, [RUN_POLICY, PROJECT_POLICY], "second run only reads");
+  assert.deepEqual(again.calls, [...IAM_CHECKS, RUN_POLICY, PROJECT_POLICY], "second run only reads");
   assert.match(again.stderr, /already granted: roles\/run\.invoker/);
   assert.match(again.stderr, /already granted: roles\/aiplatform\.user/);
+});
+
+test("make iam before make deploy says to deploy first and grants nothing", (t) => {
+  const c = cloud(t);
+  const r = c.run(make("iam"));
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /error: service mcp-server not found in my-project\/us-central1: run make deploy first \(nothing was granted\)/);
+  assert.deepEqual(r.calls, [svcDescribe("mcp-server")]);
 });
 
 test("make status shows URLs, service accounts and whether the bindings exist", (t) => {
