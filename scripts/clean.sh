@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make clean: undo make deploy and make iam, after a confirmation (YES=1 skips it; no stdin refuses).
-# Order: IAM bindings (KEEP_IAM=1 keeps them and the service account), both services, both images
+# Order: IAM bindings and the service account (KEEP_IAM=1 keeps them; the run.invoker binding still
+# goes with the mcp-server service), both services, both images
 # (KEEP_IMAGES=1 keeps them). APIs are never disabled: other things in the project may use them.
 # Each step checks first, so a rerun after a partial cleanup finishes the job and fails on nothing.
 set -euo pipefail
@@ -71,7 +72,8 @@ if [ "$KEEP_IAM" != 1 ]; then
     log "already gone: service account $sa_email"
   fi
 else
-  log "== IAM kept (KEEP_IAM=1)"
+  log "== IAM kept (KEEP_IAM=1): $sa_email and its roles/aiplatform.user stay;"
+  log "   roles/run.invoker is part of the $MCP_SERVICE service and goes with it (make iam restores it)."
 fi
 
 log "== Services"

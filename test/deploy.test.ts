@@ -233,8 +233,11 @@ test("KEEP_IMAGES=1 keeps the images; KEEP_IAM=1 keeps the bindings and the serv
   assert.match(keepImages.stderr, /IAM kept \(KEEP_IAM=1\)/);
   assert.ok(c.state().includes("package agent") && c.state().includes(`sa ${SA}`));
   assert.ok(c.state().includes(`binding project roles/aiplatform.user ${MEMBER}`));
-  // A quick restart reuses the kept images and account: no create calls.
-  ok(c.run(make("deploy")));
+  assert.match(keepImages.stderr, /roles\/run\.invoker is part of the mcp-server service and goes with it/);
+  // A quick restart reuses the kept account; the new mcp-server needs only its run.invoker again.
+  const redeploy = ok(c.run(make("deploy")));
+  assert.ok(!redeploy.calls.some((l) => / create /.test(l)), redeploy.calls.join("\n"));
+  assert.deepEqual(ok(c.run(make("iam"))).calls, [...IAM_CHECKS, RUN_POLICY, GRANT_INVOKER, PROJECT_POLICY]);
   const keepIam = ok(c.run(["scripts/clean.sh"], { YES: "1", KEEP_IAM: "1" }));
   assert.deepEqual(keepIam.calls, [...CLEAN_SERVICES, ...CLEAN_IMAGES]);
 });
