@@ -110,6 +110,12 @@ run gcloud run deploy "$AGENT_SERVICE" --image="$agent_image" "${where[@]}" \
   --set-env-vars="MCP_SERVER_URL=$mcp_url$mcp_path,MCP_AUTH=id-token,MODEL_PROVIDER=gemini,GOOGLE_GENAI_USE_VERTEXAI=true,GOOGLE_CLOUD_PROJECT=$PROJECT_ID,GOOGLE_CLOUD_LOCATION=$GOOGLE_CLOUD_LOCATION,GOOGLE_MODEL=$GOOGLE_MODEL"
 
 log ""
-if is_dry_run; then log "Dry run: nothing was changed."; else log "Deployed."; fi
+if is_dry_run; then
+  log "Dry run: nothing was changed."
+  agent_url="\$(gcloud run services describe $AGENT_SERVICE --project=$PROJECT_ID --region=$REGION --format='value(status.url)')"
+else
+  agent_url="$(gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(status.url)')"
+  log "Deployed: $MCP_SERVICE at $mcp_url (private), $AGENT_SERVICE at $agent_url"
+fi
 log "Next: make iam PROJECT_ID=$PROJECT_ID REGION=$REGION   (the agent gets 403 from $MCP_SERVICE until then)"
-log "Then: make smoke AGENT_URL=\$(gcloud run services describe $AGENT_SERVICE --project=$PROJECT_ID --region=$REGION --format='value(status.url)')"
+log "Then: make smoke AGENT_URL=$agent_url"

@@ -42,7 +42,8 @@ const svcDelete = (s: string): string => `gcloud run services delete ${s} --quie
 const pkgDescribe = (p: string): string => `gcloud artifacts packages describe ${p} --repository=mcp-agent --location=us-central1 ${P}`;
 const pkgDelete = (p: string): string => `gcloud artifacts packages delete ${p} --quiet --repository=mcp-agent --location=us-central1 ${P}`;
 
-const FIRST_DEPLOY = [ENABLE, REPO_DESCRIBE, REPO_CREATE, CLOUD_BUILD, SA_DESCRIBE, SA_CREATE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`)];
+const AGENT_URL_READ = `gcloud run services describe agent ${W} --format=value(status.url)`;
+const FIRST_DEPLOY = [ENABLE, REPO_DESCRIBE, REPO_CREATE, CLOUD_BUILD, SA_DESCRIBE, SA_CREATE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`), AGENT_URL_READ];
 const IAM_CHECKS = [svcDescribe("mcp-server"), SA_DESCRIBE];
 const FIRST_IAM = [...IAM_CHECKS, RUN_POLICY, GRANT_INVOKER, PROJECT_POLICY, GRANT_AIPLATFORM];
 const CLEAN_IAM = [PROJECT_POLICY, REVOKE_AIPLATFORM, RUN_POLICY, REVOKE_INVOKER, SA_DESCRIBE, SA_DELETE];
@@ -96,6 +97,7 @@ test("make deploy (Cloud Build): APIs, repo, images, service account, private mc
   assert.ok(c.state().includes("binding service/agent roles/run.invoker allUsers"), "agent public by default");
   assert.ok(!c.state().some((l) => l.startsWith("binding service/mcp-server")), "mcp-server has no public binding");
   assert.match(r.stderr, /Next: make iam PROJECT_ID=my-project REGION=us-central1/);
+  assert.match(r.stderr, /Then: make smoke AGENT_URL=https:\/\/agent-123456789012\.us-central1\.run\.app\n/);
 });
 
 test("cloudbuild.yaml builds both Dockerfiles from the root with exactly the substitutions deploy passes", (t) => {
@@ -113,7 +115,7 @@ test("a second deploy creates nothing and fails on nothing", (t) => {
   const c = cloud(t);
   ok(c.run(make("deploy")));
   const r = ok(c.run(["scripts/deploy.sh"]));
-  assert.deepEqual(r.calls, [ENABLE, REPO_DESCRIBE, CLOUD_BUILD, SA_DESCRIBE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`)]);
+  assert.deepEqual(r.calls, [ENABLE, REPO_DESCRIBE, CLOUD_BUILD, SA_DESCRIBE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`), AGENT_URL_READ]);
   assert.ok(!r.calls.some((l) => / create /.test(l)));
 });
 
@@ -121,7 +123,7 @@ test("BUILD=docker builds from the repository root for linux/amd64 and pushes to
   const c = cloud(t);
   const r = ok(c.run(make("deploy"), { BUILD: "docker", NODE_IMAGE: "local/node:22" }, { docker: true }));
   assert.deepEqual(r.calls, [ENABLE, REPO_DESCRIBE, REPO_CREATE, "gcloud auth configure-docker us-central1-docker.pkg.dev --quiet",
-    SA_DESCRIBE, SA_CREATE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`)]);
+    SA_DESCRIBE, SA_CREATE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`), AGENT_URL_READ]);
   assert.deepEqual(r.docker, [
     `docker build --platform=linux/amd64 -f mcp-server/Dockerfile --build-arg NODE_IMAGE=local/node:22 -t ${AR}/mcp-server:t1 .`,
     `docker push ${AR}/mcp-server:t1`,
@@ -134,7 +136,7 @@ test("MCP_TRANSPORT=sse: session affinity, one instance, agent pointed at /sse; 
   const c = cloud(t);
   const r = ok(c.run(["scripts/deploy.sh"], { MCP_TRANSPORT: "sse" }));
   const mcp = MCP_DEPLOY.replace("--max-instances=10 --no-session-affinity", "--max-instances=1 --session-affinity");
-  assert.deepEqual(r.calls.slice(-3), [mcp, MCP_URL_READ, agentDeploy(`${MCP_URL}/sse`)]);
+  assert.deepEqual(r.calls.slice(-4), [mcp, MCP_URL_READ, agentDeploy(`${MCP_URL}/sse`), AGENT_URL_READ]);
   assert.doesNotMatch(r.stderr, /warning/);
   const many = ok(c.run(["scripts/deploy.sh"], { MCP_TRANSPORT: "sse", MCP_MAX_INSTANCES: "3" }));
   assert.ok(many.calls.includes(mcp.replace("--max-instances=1", "--max-instances=3")));
@@ -144,7 +146,7 @@ test("MCP_TRANSPORT=sse: session affinity, one instance, agent pointed at /sse; 
 test("AGENT_PUBLIC=0 deploys the agent private", (t) => {
   const c = cloud(t);
   const r = ok(c.run(["scripts/deploy.sh"], { AGENT_PUBLIC: "0" }));
-  assert.equal(r.calls.at(-1), agentDeploy(`${MCP_URL}/mcp`, "--no-allow-unauthenticated"));
+  assert.equal(r.calls.at(-2), agentDeploy(`${MCP_URL}/mcp`, "--no-allow-unauthenticated"));
   assert.ok(!c.state().some((l) => l.includes("allUsers")));
 });
 
@@ -274,7 +276,7 @@ test("DRY_RUN=1 prints every command and runs none", (t) => {
   assert.deepEqual(c.state(), []);
   const printed = r.stderr.split("\n").filter((l) => l.startsWith("+ ")).map((l) => l.slice(2));
   const expected = [
-    ...FIRST_DEPLOY.slice(0, -1), agentDeploy("<mcp-server-url>/mcp"),
+    ...FIRST_DEPLOY.slice(0, -2), agentDeploy("<mcp-server-url>/mcp"),
     ...FIRST_IAM, ...CLEAN_IAM, ...CLEAN_SERVICES, ...CLEAN_IMAGES,
   ];
   assert.deepEqual(printed.map((l) => l.replace(/'/g, "")), expected);
