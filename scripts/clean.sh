@@ -47,7 +47,7 @@ remove_binding() {
     run "${get[@]}"
   else
     # A deleted service has no policy; that counts as "nothing to remove".
-    policy="$("${get[@]}" 2>/dev/null || true)"
+    policy="$(query "${get[@]}")" || { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
   fi
   if is_dry_run || { [ -n "$policy" ] && policy_has "$role" "$member" <<<"$policy"; }; then
     run "${remove[@]}" --member="$member" --role="$role" >/dev/null

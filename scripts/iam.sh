@@ -28,7 +28,7 @@ grant() {
   if is_dry_run; then
     run "${get[@]}"
   else
-    policy="$("${get[@]}")"
+    policy="$(query "${get[@]}")"
   fi
   if [ -n "$policy" ] && policy_has "$role" "$member" <<<"$policy"; then
     log "already granted: $role to $member on $label"

@@ -38,23 +38,36 @@ run() {
 # Past tense for what happened, conditional for what a dry run would have done.
 did() { if is_dry_run; then printf 'would be %s' "$1"; else printf '%s' "$1"; fi; }
 
-# Read-only probes (describe, get-iam-policy). Under DRY_RUN they are printed, not run, and report
-# "absent", so a dry run shows every step a first deploy would take.
-probe() {
-  if is_dry_run; then
-    run "$@"
-    return 1
-  fi
-  "$@" >/dev/null 2>&1
-}
-
-# The same, but under DRY_RUN it reports "present", so a dry run shows every delete and every grant.
-probe_present() {
-  if is_dry_run; then
-    run "$@"
+# query CMD...: run a read-only gcloud command and print its output. Returns 1 when gcloud says the
+# thing doesn't exist. Any other failure (not logged in, no permission, network) stops the script
+# with gcloud's message and status 3: taking it for "absent" would make clean report "already gone",
+# or status "not deployed", for things it never saw. Inside $(...) the caller must pass 3 on.
+query() {
+  local out err errfile rc=0
+  errfile="$(mktemp)"
+  out="$("$@" 2>"$errfile")" || rc=$?
+  err="$(cat "$errfile")"
+  rm -f "$errfile"
+  if [ "$rc" = 0 ]; then
+    [ -z "$out" ] || printf '%s\n' "$out"
     return 0
   fi
-  "$@" >/dev/null 2>&1
+  if grep -Eq 'NOT_FOUND|[Nn]ot found|Cannot find' <<<"$err"; then return 1; fi
+  printf '%s\nerror: could not read: %s\n' "$err" "$*" >&2
+  exit 3
+}
+
+exists() { query "$@" >/dev/null; }
+
+# Under DRY_RUN, probes are printed, not run. `probe` then reports "absent", so a dry run shows every
+# create a first deploy makes; `probe_present` reports "present", so it shows every delete and grant.
+probe() {
+  if is_dry_run; then run "$@"; return 1; fi
+  exists "$@"
+}
+probe_present() {
+  if is_dry_run; then run "$@"; return 0; fi
+  exists "$@"
 }
 
 # require_vars NAME...: stop before doing anything if one is empty, naming it.

@@ -16,21 +16,24 @@ policy_format=(--flatten='bindings[].members' --format='value(bindings.role,bind
 # runtime service account empty = the project's default compute account
 svc_format='value(status.url,spec.template.spec.serviceAccountName,status.latestReadyRevisionName)'
 
-# query CMD...: run a read-only command and print its output; under DRY_RUN only print the command.
-query() {
+# show CMD...: print a read-only command's output (1 when not found); under DRY_RUN only the command.
+show() {
   if is_dry_run; then run "$@"; return 0; fi
-  "$@" 2>/dev/null
+  query "$@"
 }
 
 printf 'project %s, region %s\n' "$PROJECT_ID" "$REGION"
 for svc in "$MCP_SERVICE" "$AGENT_SERVICE"; do
-  if out="$(query gcloud run services describe "$svc" "${where[@]}" --format="$svc_format")"; then
-    # Split on tabs by hand: `read` would merge adjacent tabs and shift an empty field.
-    url="${out%%$'\t'*}"; rest="${out#*$'\t'}"; sa="${rest%%$'\t'*}"; revision="${rest#*$'\t'}"
-    printf '%-11s %s  (runs as %s, revision %s)\n' "$svc" "${url:--}" "${sa:-default compute account}" "${revision:--}"
-  else
-    printf '%-11s not deployed\n' "$svc"
-  fi
+  rc=0
+  out="$(show gcloud run services describe "$svc" "${where[@]}" --format="$svc_format")" || rc=$?
+  case "$rc" in
+    0)
+      # Split on tabs by hand: `read` would merge adjacent tabs and shift an empty field.
+      url="${out%%$'\t'*}"; rest="${out#*$'\t'}"; sa="${rest%%$'\t'*}"; revision="${rest#*$'\t'}"
+      printf '%-11s %s  (runs as %s, revision %s)\n' "$svc" "${url:--}" "${sa:-default compute account}" "${revision:--}" ;;
+    1) printf '%-11s not deployed\n' "$svc" ;;
+    *) exit "$rc" ;;
+  esac
 done
 
 check() { # label role policy
@@ -40,7 +43,8 @@ check() { # label role policy
     printf '%-11s %s for %s: MISSING (make iam)\n' iam "$2" "$1"
   fi
 }
-policy="$(query gcloud run services get-iam-policy "$MCP_SERVICE" "${where[@]}" "${policy_format[@]}" || true)"
+policy="$(show gcloud run services get-iam-policy "$MCP_SERVICE" "${where[@]}" "${policy_format[@]}")" ||
+  { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
 check "$member on $MCP_SERVICE" roles/run.invoker "$policy"
-policy="$(query gcloud projects get-iam-policy "$PROJECT_ID" "${policy_format[@]}" || true)"
+policy="$(show gcloud projects get-iam-policy "$PROJECT_ID" "${policy_format[@]}")"
 check "$member on project" roles/aiplatform.user "$policy"

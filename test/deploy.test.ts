@@ -304,6 +304,20 @@ for (const script of ["deploy", "iam", "status", "proxy", "clean"]) {
   });
 }
 
+test("a gcloud failure other than not-found stops clean, status and iam with gcloud's message", (t) => {
+  const c = cloud(t);
+  ok(c.run(make("deploy")));
+  for (const script of ["clean", "status", "iam"]) {
+    const r = c.run(make(script), { YES: "1", GCLOUD_LOGGED_OUT: "1" });
+    assert.notEqual(r.code, 0, script);
+    assert.match(r.stderr, /You do not currently have an active account selected/, script);
+    assert.match(r.stderr, /error: could not read: gcloud /, script);
+    assert.doesNotMatch(r.stdout + r.stderr, /already gone|not deployed|not bound|Clean\./, script);
+    assert.equal(r.calls.length, 1, `${script} stops at the first failure: ${r.calls.join("\n")}`);
+  }
+  assert.ok(c.state().includes("service agent"), "nothing was deleted");
+});
+
 test("without gcloud on PATH the scripts say how to install it", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "deploy-test-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
