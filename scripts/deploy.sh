@@ -20,7 +20,8 @@ GOOGLE_CLOUD_LOCATION="${GOOGLE_CLOUD_LOCATION:-$REGION}"
 FRANKFURTER_URL="${FRANKFURTER_URL:-https://api.frankfurter.dev/v1}"
 AGENT_MAX_INSTANCES="${AGENT_MAX_INSTANCES:-10}"
 if [ -z "${IMAGE_TAG:-}" ]; then
-  IMAGE_TAG="$(git rev-parse --short HEAD 2>/dev/null || echo latest)"
+  # "-dirty" when the tree has uncommitted changes, so the tag never claims a commit it isn't.
+  IMAGE_TAG="$(git describe --always --dirty 2>/dev/null || echo latest)"
 fi
 
 case "$BUILD" in cloudbuild | docker) ;; *) die "BUILD must be cloudbuild or docker (got \"$BUILD\")" ;; esac
@@ -30,7 +31,8 @@ require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/d
 [ "$BUILD" = docker ] && require_cmd docker "Install Docker, or use BUILD=cloudbuild."
 
 # SSE keeps each session in one instance's memory: a POST /messages that lands on another instance
-# gets 404. Affinity is best effort, so one instance is the safe default; more only with a warning.
+# gets 404. Affinity is best effort and cookie-based (the agent's fetch sends no cookies), so one
+# instance is the real fix; more only with a warning.
 # Streamable HTTP (/mcp) is stateless here and scales freely.
 if [ "$MCP_TRANSPORT" = sse ]; then
   MCP_MAX_INSTANCES="${MCP_MAX_INSTANCES:-1}"
@@ -103,7 +105,7 @@ mcp_path=/mcp
 
 if [ "$AGENT_PUBLIC" = 1 ]; then agent_access=--allow-unauthenticated; else agent_access=--no-allow-unauthenticated; fi
 log "== $AGENT_SERVICE (runs as $sa_email, MCP at $mcp_url$mcp_path)"
-# Affinity keeps a chat session_id on the instance that holds its history.
+# Affinity keeps a chat session_id on the instance that holds its history (for cookie-keeping clients).
 run gcloud run deploy "$AGENT_SERVICE" --image="$agent_image" "${where[@]}" \
   --service-account="$sa_email" "$agent_access" --timeout=3600 --memory=512Mi --cpu=1 --concurrency=80 \
   --max-instances="$AGENT_MAX_INSTANCES" --session-affinity \
