@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make clean: undo make deploy and make iam, after a confirmation (YES=1 skips it; no stdin refuses).
-# Order: IAM bindings and the service account (KEEP_IAM=1 keeps them; the run.invoker binding still
-# goes with the mcp-server service), both services, both images
+# Order: the two IAM bindings, both services, both service accounts (KEEP_IAM=1 keeps bindings and
+# accounts; the run.invoker binding still goes with the mcp-server service), both images
 # (KEEP_IMAGES=1 keeps them). APIs are never disabled: other things in the project may use them.
 # Each step checks first, so a rerun after a partial cleanup finishes the job and fails on nothing.
 set -euo pipefail
@@ -30,7 +30,7 @@ restart_hint() {
 log "This deletes in project $PROJECT_ID, region $REGION:"
 log "  - Cloud Run services $AGENT_SERVICE and $MCP_SERVICE"
 [ "$KEEP_IMAGES" = 1 ] || log "  - images $(image_path mcp-server) and $(image_path agent) (all tags)"
-[ "$KEEP_IAM" = 1 ] || log "  - roles/aiplatform.user and roles/run.invoker for $member, and that service account"
+[ "$KEEP_IAM" = 1 ] || log "  - roles/aiplatform.user and roles/run.invoker for $member, and the service accounts $sa_email and $(sa_email_of "$MCP_SA_NAME")"
 log "APIs stay enabled."
 confirm "Delete these?"
 on_exit() { [ "$1" = 0 ] || { log "clean stopped part-way."; restart_hint; }; }
@@ -65,14 +65,8 @@ if [ "$KEEP_IAM" != 1 ]; then
   remove_binding "service $MCP_SERVICE" roles/run.invoker \
     gcloud run services get-iam-policy "$MCP_SERVICE" "${where[@]}" "${policy_format[@]}" -- \
     gcloud run services remove-iam-policy-binding "$MCP_SERVICE" "${where[@]}"
-  # Removed after its bindings, so no "deleted:serviceAccount:" member lingers in the policies.
-  if probe_present gcloud iam service-accounts describe "$sa_email" "${project[@]}"; then
-    run gcloud iam service-accounts delete "$sa_email" --quiet "${project[@]}"
-  else
-    log "already gone: service account $sa_email"
-  fi
 else
-  log "== IAM kept (KEEP_IAM=1): $sa_email and its roles/aiplatform.user stay;"
+  log "== IAM kept (KEEP_IAM=1): both service accounts and roles/aiplatform.user for $sa_email stay;"
   log "   roles/run.invoker is part of the $MCP_SERVICE service and goes with it (make iam restores it)."
 fi
 
@@ -84,6 +78,19 @@ for svc in "$AGENT_SERVICE" "$MCP_SERVICE"; do
     log "already gone: service $svc"
   fi
 done
+
+if [ "$KEEP_IAM" != 1 ]; then
+  log "== Service accounts"
+  # After the bindings (no "deleted:serviceAccount:" member lingers in a policy) and after the
+  # services (none is left running as a deleted identity).
+  for email in "$sa_email" "$(sa_email_of "$MCP_SA_NAME")"; do
+    if probe_present gcloud iam service-accounts describe "$email" "${project[@]}"; then
+      run gcloud iam service-accounts delete "$email" --quiet "${project[@]}"
+    else
+      log "already gone: service account $email"
+    fi
+  done
+fi
 
 if [ "$KEEP_IMAGES" != 1 ]; then
   log "== Images"

@@ -79,17 +79,20 @@ else
   done
 fi
 
-log "== Service account $sa_email"
-if probe gcloud iam service-accounts describe "$sa_email" "${project[@]}"; then
-  log "exists"
-else
-  run gcloud iam service-accounts create "$AGENT_SA_NAME" --display-name="MCP agent on Cloud Run" "${project[@]}"
-fi
+for account in "$MCP_SA_NAME:MCP server on Cloud Run (no roles)" "$AGENT_SA_NAME:MCP agent on Cloud Run"; do
+  name="${account%%:*}"
+  log "== Service account $(sa_email_of "$name")"
+  if probe gcloud iam service-accounts describe "$(sa_email_of "$name")" "${project[@]}"; then
+    log "exists"
+  else
+    run gcloud iam service-accounts create "$name" --display-name="${account#*:}" "${project[@]}"
+  fi
+done
 
 # Long timeout: SSE and streamed responses stay open; Cloud Run cuts any request at --timeout (max 3600 s).
 log "== $MCP_SERVICE (private, transport $MCP_TRANSPORT)"
 run gcloud run deploy "$MCP_SERVICE" --image="$mcp_image" "${where[@]}" \
-  --no-allow-unauthenticated --timeout=3600 --memory=512Mi --cpu=1 --concurrency=80 \
+  --service-account="$(sa_email_of "$MCP_SA_NAME")" --no-allow-unauthenticated --timeout=3600 --memory=512Mi --cpu=1 --concurrency=80 \
   --max-instances="$MCP_MAX_INSTANCES" "$affinity" \
   --set-env-vars="FRANKFURTER_URL=$FRANKFURTER_URL"
 

@@ -7,6 +7,9 @@ MCP_SERVICE="${MCP_SERVICE:-mcp-server}"
 AGENT_SERVICE="${AGENT_SERVICE:-agent}"
 AR_REPO="${AR_REPO:-mcp-agent}"
 AGENT_SA_NAME="${AGENT_SA_NAME:-mcp-agent}"
+# mcp-server gets an identity with no roles at all: it calls no Google API, and the default compute
+# account it would otherwise run as often holds Editor on the project.
+MCP_SA_NAME="${MCP_SA_NAME:-mcp-server}"
 DRY_RUN="${DRY_RUN:-0}"
 
 # Scripts must never stop on a gcloud prompt (CI, make, no TTY); confirmation is ours to ask.
@@ -86,7 +89,8 @@ require_cmd() {
   command -v "$1" >/dev/null 2>&1 || die "$1 not found on PATH. $2"
 }
 
-agent_sa_email() { printf '%s@%s.iam.gserviceaccount.com' "$AGENT_SA_NAME" "$PROJECT_ID"; }
+sa_email_of() { printf '%s@%s.iam.gserviceaccount.com' "$1" "$PROJECT_ID"; }
+agent_sa_email() { sa_email_of "$AGENT_SA_NAME"; }
 
 image_path() { printf '%s-docker.pkg.dev/%s/%s/%s' "$REGION" "$PROJECT_ID" "$AR_REPO" "$1"; }
 

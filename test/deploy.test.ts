@@ -25,7 +25,10 @@ const REPO_CREATE = `gcloud artifacts repositories create mcp-agent --repository
 const CLOUD_BUILD = `gcloud builds submit . --config=cloudbuild.yaml --substitutions=_MCP_IMAGE=${AR}/mcp-server:t1,_AGENT_IMAGE=${AR}/agent:t1,_NODE_IMAGE=node:22-slim ${P}`;
 const SA_DESCRIBE = `gcloud iam service-accounts describe ${SA} ${P}`;
 const SA_CREATE = `gcloud iam service-accounts create mcp-agent --display-name=MCP agent on Cloud Run ${P}`;
-const MCP_DEPLOY = `gcloud run deploy mcp-server --image=${AR}/mcp-server:t1 ${W} --no-allow-unauthenticated --timeout=3600 --memory=512Mi --cpu=1 --concurrency=80 --max-instances=10 --no-session-affinity --set-env-vars=FRANKFURTER_URL=https://api.frankfurter.dev/v1`;
+const MCP_SA = "mcp-server@my-project.iam.gserviceaccount.com";
+const MCP_SA_DESCRIBE = `gcloud iam service-accounts describe ${MCP_SA} ${P}`;
+const MCP_SA_CREATE = `gcloud iam service-accounts create mcp-server --display-name=MCP server on Cloud Run (no roles) ${P}`;
+const MCP_DEPLOY = `gcloud run deploy mcp-server --image=${AR}/mcp-server:t1 ${W} --service-account=${MCP_SA} --no-allow-unauthenticated --timeout=3600 --memory=512Mi --cpu=1 --concurrency=80 --max-instances=10 --no-session-affinity --set-env-vars=FRANKFURTER_URL=https://api.frankfurter.dev/v1`;
 const MCP_URL_READ = `gcloud run services describe mcp-server ${W} --format=value(status.url)`;
 const agentDeploy = (mcpUrl: string, access = "--allow-unauthenticated"): string =>
   `gcloud run deploy agent --image=${AR}/agent:t1 ${W} --service-account=${SA} ${access} --timeout=3600 --memory=512Mi --cpu=1 --concurrency=80 --max-instances=10 --session-affinity --set-env-vars=MCP_SERVER_URL=${mcpUrl},MCP_AUTH=id-token,MODEL_PROVIDER=gemini,GOOGLE_GENAI_USE_VERTEXAI=true,GOOGLE_CLOUD_PROJECT=my-project,GOOGLE_CLOUD_LOCATION=us-central1,GOOGLE_MODEL=gemini-2.5-flash`;
@@ -37,16 +40,18 @@ const GRANT_AIPLATFORM = `gcloud projects add-iam-policy-binding my-project --co
 const REVOKE_AIPLATFORM = `gcloud projects remove-iam-policy-binding my-project --condition=None --member=${MEMBER} --role=roles/aiplatform.user`;
 const REVOKE_INVOKER = `gcloud run services remove-iam-policy-binding mcp-server ${W} --member=${MEMBER} --role=roles/run.invoker`;
 const SA_DELETE = `gcloud iam service-accounts delete ${SA} --quiet ${P}`;
+const MCP_SA_DELETE = `gcloud iam service-accounts delete ${MCP_SA} --quiet ${P}`;
 const svcDescribe = (s: string): string => `gcloud run services describe ${s} ${W}`;
 const svcDelete = (s: string): string => `gcloud run services delete ${s} --quiet ${W}`;
 const pkgDescribe = (p: string): string => `gcloud artifacts packages describe ${p} --repository=mcp-agent --location=us-central1 ${P}`;
 const pkgDelete = (p: string): string => `gcloud artifacts packages delete ${p} --quiet --repository=mcp-agent --location=us-central1 ${P}`;
 
 const AGENT_URL_READ = `gcloud run services describe agent ${W} --format=value(status.url)`;
-const FIRST_DEPLOY = [ENABLE, REPO_DESCRIBE, REPO_CREATE, CLOUD_BUILD, SA_DESCRIBE, SA_CREATE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`), AGENT_URL_READ];
+const FIRST_DEPLOY = [ENABLE, REPO_DESCRIBE, REPO_CREATE, CLOUD_BUILD, MCP_SA_DESCRIBE, MCP_SA_CREATE, SA_DESCRIBE, SA_CREATE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`), AGENT_URL_READ];
 const IAM_CHECKS = [svcDescribe("mcp-server"), SA_DESCRIBE];
 const FIRST_IAM = [...IAM_CHECKS, RUN_POLICY, GRANT_INVOKER, PROJECT_POLICY, GRANT_AIPLATFORM];
-const CLEAN_IAM = [PROJECT_POLICY, REVOKE_AIPLATFORM, RUN_POLICY, REVOKE_INVOKER, SA_DESCRIBE, SA_DELETE];
+const CLEAN_IAM = [PROJECT_POLICY, REVOKE_AIPLATFORM, RUN_POLICY, REVOKE_INVOKER];
+const CLEAN_ACCOUNTS = [SA_DESCRIBE, SA_DELETE, MCP_SA_DESCRIBE, MCP_SA_DELETE];
 const CLEAN_SERVICES = [svcDescribe("agent"), svcDelete("agent"), svcDescribe("mcp-server"), svcDelete("mcp-server")];
 const CLEAN_IMAGES = [pkgDescribe("mcp-server"), pkgDelete("mcp-server"), pkgDescribe("agent"), pkgDelete("agent")];
 
@@ -117,7 +122,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const c = cloud(t);
     ok(c.run(make("deploy")));
     const r = ok(c.run(["scripts/deploy.sh"]));
-    assert.deepEqual(r.calls, [ENABLE, REPO_DESCRIBE, CLOUD_BUILD, SA_DESCRIBE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`), AGENT_URL_READ]);
+    assert.deepEqual(r.calls, [ENABLE, REPO_DESCRIBE, CLOUD_BUILD, MCP_SA_DESCRIBE, SA_DESCRIBE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`), AGENT_URL_READ]);
     assert.ok(!r.calls.some((l) => / create /.test(l)));
   });
 
@@ -125,7 +130,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const c = cloud(t);
     const r = ok(c.run(make("deploy"), { BUILD: "docker", NODE_IMAGE: "local/node:22" }, { docker: true }));
     assert.deepEqual(r.calls, [ENABLE, REPO_DESCRIBE, REPO_CREATE, "gcloud auth configure-docker us-central1-docker.pkg.dev --quiet",
-      SA_DESCRIBE, SA_CREATE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`), AGENT_URL_READ]);
+      MCP_SA_DESCRIBE, MCP_SA_CREATE, SA_DESCRIBE, SA_CREATE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`), AGENT_URL_READ]);
     assert.deepEqual(r.docker, [
       `docker build --platform=linux/amd64 -f mcp-server/Dockerfile --build-arg NODE_IMAGE=local/node:22 -t ${AR}/mcp-server:t1 .`,
       `docker push ${AR}/mcp-server:t1`,
@@ -190,6 +195,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.match(before.stdout, /roles\/run\.invoker .*: MISSING \(make iam\)/);
     ok(c.run(make("deploy")));
     const mid = ok(c.run(make("status")));
+    assert.match(mid.stdout, new RegExp(`mcp-server +https://mcp-server-123456789012\\.us-central1\\.run\\.app  \\(runs as ${MCP_SA}, `));
     assert.match(mid.stdout, new RegExp(`agent +https://agent-123456789012\\.us-central1\\.run\\.app  \\(runs as ${SA}, revision agent-00001-abc\\)`));
     assert.match(mid.stdout, /roles\/aiplatform\.user .*: MISSING/);
     ok(c.run(make("iam")));
@@ -212,7 +218,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     ok(c.run(make("deploy")));
     ok(c.run(make("iam")));
     const r = ok(c.run(make("clean"), { YES: "1" }));
-    assert.deepEqual(r.calls, [...CLEAN_IAM, ...CLEAN_SERVICES, ...CLEAN_IMAGES]);
+    assert.deepEqual(r.calls, [...CLEAN_IAM, ...CLEAN_SERVICES, ...CLEAN_ACCOUNTS, ...CLEAN_IMAGES]);
     assert.ok(!r.calls.some((l) => l.includes("services disable")));
     // What remains is exactly what deploy never owned alone: the APIs and the (empty) repository.
     assert.deepEqual(c.state().filter((l) => !l.startsWith("api ")), ["repo mcp-agent"]);
@@ -252,7 +258,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     ok(c.run(make("iam")));
     ok(c.run(make("clean"), { YES: "1" }));
     const r = ok(c.run(make("clean"), { YES: "1" }));
-    assert.deepEqual(r.calls, [PROJECT_POLICY, RUN_POLICY, SA_DESCRIBE, svcDescribe("agent"), svcDescribe("mcp-server"), pkgDescribe("mcp-server"), pkgDescribe("agent")]);
+    assert.deepEqual(r.calls, [PROJECT_POLICY, RUN_POLICY, svcDescribe("agent"), svcDescribe("mcp-server"), SA_DESCRIBE, MCP_SA_DESCRIBE, pkgDescribe("mcp-server"), pkgDescribe("agent")]);
     assert.match(r.stderr, /already gone: service agent/);
   });
 
@@ -279,7 +285,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const printed = r.stderr.split("\n").filter((l) => l.startsWith("+ ")).map((l) => l.slice(2));
     const expected = [
       ...FIRST_DEPLOY.slice(0, -2), agentDeploy("<mcp-server-url>/mcp"),
-      ...FIRST_IAM, ...CLEAN_IAM, ...CLEAN_SERVICES, ...CLEAN_IMAGES,
+      ...FIRST_IAM, ...CLEAN_IAM, ...CLEAN_SERVICES, ...CLEAN_ACCOUNTS, ...CLEAN_IMAGES,
     ];
     assert.deepEqual(printed.map((l) => l.replace(/'/g, "")), expected);
     assert.match(r.stderr, /would be granted: roles\/run\.invoker/);
