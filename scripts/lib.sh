@@ -1,54 +1,117 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034 # settings are read by the scripts that source this file
-# Shared by the Cloud Run scripts: settings with defaults, DRY_RUN, checks, confirmation.
+# Shared helpers for the Cloud Run scripts (deploy, iam, status, proxy, clean). Sourced, not run.
+# Every gcloud/docker call goes through `run` so DRY_RUN=1 prints the whole plan and executes nothing.
 
-die() { echo "error: $*" >&2; exit 1; }
-info() { echo "==> $*"; }
-warn() { echo "warning: $*" >&2; }
+# Names shared by deploy, iam, status and clean, so cleanup removes exactly what deploy and iam made.
+MCP_SERVICE="${MCP_SERVICE:-mcp-server}"
+AGENT_SERVICE="${AGENT_SERVICE:-agent}"
+AR_REPO="${AR_REPO:-mcp-agent}"
+AGENT_SA_NAME="${AGENT_SA_NAME:-mcp-agent}"
+# mcp-server gets an identity with no roles at all: it calls no Google API, and the default compute
+# account it would otherwise run as often holds Editor on the project.
+MCP_SA_NAME="${MCP_SA_NAME:-mcp-server}"
+DRY_RUN="${DRY_RUN:-0}"
 
-# DRY_RUN=1 prints each command (shell-quoted, ready to paste) instead of running it.
-run() {
-  if [ "${DRY_RUN:-0}" = "1" ]; then
-    printf '+'; printf ' %q' "$@"; printf '\n'
+# Scripts must never stop on a gcloud prompt (CI, make, no TTY); confirmation is ours to ask.
+export CLOUDSDK_CORE_DISABLE_PROMPTS=1
+
+log() { printf '%s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+is_dry_run() { [ "$DRY_RUN" = 1 ]; }
+
+# Quote one word for a shell only when it needs it, so printed commands stay readable and pasteable.
+shell_quote() {
+  if [[ "$1" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+    printf '%s' "$1"
   else
-    "$@"
+    printf "'%s'" "${1//\'/\'\\\'\'}"
   fi
 }
 
-# True when the resource a describe command names exists. In a dry run nothing is asked, so
-# every resource counts as missing and the commands that would create it are printed.
-exists() {
-  [ "${DRY_RUN:-0}" = "1" ] && { printf '+'; printf ' %q' "$@"; printf '   # does it exist?\n'; return 1; }
-  "$@" >/dev/null 2>&1
+# Print a command (to stderr, "+ " like `set -x`), then run it; under DRY_RUN=1 only print it.
+run() {
+  local line="+" word
+  for word in "$@"; do line+=" $(shell_quote "$word")"; done
+  printf '%s\n' "$line" >&2
+  is_dry_run && return 0
+  "$@"
 }
 
+# Past tense for what happened, conditional for what a dry run would have done.
+did() { if is_dry_run; then printf 'would be %s' "$1"; else printf '%s' "$1"; fi; }
+
+# query CMD...: run a read-only gcloud command and print its output. Returns 1 when gcloud says the
+# thing doesn't exist. Any other failure (not logged in, no permission, network) stops the script
+# with gcloud's message and status 3: taking it for "absent" would make clean report "already gone",
+# or status "not deployed", for things it never saw. Inside $(...) the caller must pass 3 on.
+query() {
+  local out err errfile rc=0
+  errfile="$(mktemp)"
+  out="$("$@" 2>"$errfile")" || rc=$?
+  err="$(cat "$errfile")"
+  rm -f "$errfile"
+  if [ "$rc" = 0 ]; then
+    [ -z "$out" ] || printf '%s\n' "$out"
+    return 0
+  fi
+  if grep -Eq 'NOT_FOUND|[Nn]ot found|Cannot find' <<<"$err"; then return 1; fi
+  printf '%s\nerror: could not read: %s\n' "$err" "$*" >&2
+  exit 3
+}
+
+exists() { query "$@" >/dev/null; }
+
+# Under DRY_RUN, probes are printed, not run. `probe` then reports "absent", so a dry run shows every
+# create a first deploy makes; `probe_present` reports "present", so it shows every delete and grant.
+probe() {
+  if is_dry_run; then run "$@"; return 1; fi
+  exists "$@"
+}
+probe_present() {
+  if is_dry_run; then run "$@"; return 0; fi
+  exists "$@"
+}
+
+# require_vars NAME...: stop before doing anything if one is empty, naming it.
 require_vars() {
-  local v
-  for v in "$@"; do
-    [ -n "${!v:-}" ] || die "$v is not set. Example: make ${SCRIPT_TARGET:-deploy} PROJECT_ID=my-project REGION=us-central1"
+  local name
+  for name in "$@"; do
+    if [ -z "${!name:-}" ]; then
+      die "$name is required, e.g. make ${SCRIPT_VERB:-deploy} PROJECT_ID=my-project REGION=us-central1"
+    fi
   done
 }
 
-confirm() { # question
-  [ "${YES:-0}" = "1" ] && return 0
-  [ "${DRY_RUN:-0}" = "1" ] && return 0
-  if [ ! -t 0 ]; then die "$1 Refusing without a terminal to confirm; run again with YES=1."; fi
-  local answer
-  read -r -p "$1 [y/N] " answer
-  [[ "$answer" =~ ^[Yy]([Ee][Ss])?$ ]] || die "cancelled"
+# gcloud (and docker) only matter when something will actually run.
+require_cmd() {
+  is_dry_run && return 0
+  command -v "$1" >/dev/null 2>&1 || die "$1 not found on PATH. $2"
 }
 
-load_settings() {
-  require_vars PROJECT_ID REGION
-  [[ "$PROJECT_ID" =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] || die "PROJECT_ID '$PROJECT_ID' is not a valid project ID"
-  AR_REPO="${AR_REPO:-cloud-run-mcp}"
-  MCP_SERVICE="${MCP_SERVICE:-mcp-server}"
-  AGENT_SERVICE="${AGENT_SERVICE:-agent}"
-  AGENT_SA_NAME="${AGENT_SA_NAME:-mcp-agent}"
-  AGENT_SA="$AGENT_SA_NAME@$PROJECT_ID.iam.gserviceaccount.com"
-  IMAGE_BASE="$REGION-docker.pkg.dev/$PROJECT_ID/$AR_REPO"
-  MCP_TRANSPORT="${MCP_TRANSPORT:-streamable-http}"
-  case "$MCP_TRANSPORT" in streamable-http | sse) ;; *) die "MCP_TRANSPORT must be streamable-http or sse" ;; esac
-  GCP=(--project "$PROJECT_ID")
-  RUN=(--region "$REGION" --project "$PROJECT_ID")
+sa_email_of() { printf '%s@%s.iam.gserviceaccount.com' "$1" "$PROJECT_ID"; }
+agent_sa_email() { sa_email_of "$AGENT_SA_NAME"; }
+
+image_path() { printf '%s-docker.pkg.dev/%s/%s/%s' "$REGION" "$PROJECT_ID" "$AR_REPO" "$1"; }
+
+# confirm "question": YES=1 answers for automation; otherwise a "yes" must be typed. With no stdin
+# (CI, a closed pipe) there is nobody to ask, so refuse rather than guess.
+confirm() {
+  [ "${YES:-0}" = 1 ] && return 0
+  local answer=""
+  printf '%s Type "yes" to continue: ' "$1" >&2
+  if ! IFS= read -r answer; then
+    printf '\n' >&2
+    die "no confirmation (stdin is closed); nothing was changed. Rerun with YES=1 to skip the prompt."
+  fi
+  [ "$answer" = yes ] || die "not confirmed (got \"$answer\"); nothing was changed."
+}
+
+# Does the IAM policy printed as "ROLE<TAB>MEMBER" lines on stdin contain this exact pair?
+policy_has() { # role member
+  local role member
+  while IFS=$'\t' read -r role member; do
+    [ "$role" = "$1" ] && [ "$member" = "$2" ] && return 0
+  done
+  return 1
 }

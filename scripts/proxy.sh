@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# `make proxy`: reach the private mcp-server from this machine. `gcloud run services proxy` signs
-# requests with your own gcloud identity (user ADC cannot mint the ID tokens the agent would send).
-#   Then, in another shell:  MCP_SERVER_URL=http://127.0.0.1:8082/mcp make up
+# make proxy: reach the private mcp-server from this machine. `gcloud auth application-default login`
+# credentials cannot mint the ID token Cloud Run wants, so gcloud's proxy signs each request with
+# your gcloud login (which needs roles/run.invoker on the service, e.g. as a project Owner/Editor).
+# Then run a local agent against it:  MCP_SERVER_URL=http://127.0.0.1:8082/mcp MCP_AUTH=none make up
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
-. scripts/lib.sh
-SCRIPT_TARGET=proxy load_settings
-PROXY_PORT="${PROXY_PORT:-8082}"
-echo "Proxying $MCP_SERVICE on http://127.0.0.1:$PROXY_PORT (Ctrl-C stops). Point a local agent at it:"
-echo "  MCP_SERVER_URL=http://127.0.0.1:$PROXY_PORT/mcp make up"
-run gcloud run services proxy "$MCP_SERVICE" --port "$PROXY_PORT" "${RUN[@]}"
+source scripts/lib.sh
+SCRIPT_VERB=proxy
+
+require_vars PROJECT_ID REGION
+require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
+PROXY_PORT="${PROXY_PORT:-8082}"  # 8081 is where `make up` runs the local mcp-server
+
+log "Serving $MCP_SERVICE on http://127.0.0.1:$PROXY_PORT (Ctrl-C stops). Point a local agent at it:"
+log "  MCP_SERVER_URL=http://127.0.0.1:$PROXY_PORT/mcp MCP_AUTH=none   (or /sse with MCP_TRANSPORT=sse deployments)"
+run gcloud run services proxy "$MCP_SERVICE" --project="$PROJECT_ID" --region="$REGION" --port="$PROXY_PORT"
