@@ -108,6 +108,27 @@ describe("HTTP surface", () => {
     assert.deepEqual(events, ["session", "tool_call", "tool_result", "text", "done"]);
   });
 
+  it("stops the turn when the stream's client goes away", async () => {
+    let seen: AbortSignal | undefined;
+    const model = new ScriptedModel([
+      (req) =>
+        new Promise((_, reject) => {
+          seen = req.signal;
+          req.signal?.addEventListener("abort", () => reject(req.signal!.reason));
+        }),
+    ]);
+    const { app } = setup(model);
+    const client = new AbortController();
+    const res = await app.request("/chat/stream", { ...post('{"message":"hi"}'), signal: client.signal });
+    const reader = res.body!.getReader();
+    await reader.read(); // the session event: the turn is under way
+    while (!seen) await new Promise((r) => setTimeout(r, 5));
+    await reader.cancel();
+    client.abort();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(seen.aborted, true, "the model call was cancelled");
+  });
+
   it("rejects bad stream input with a JSON 4xx before streaming", async () => {
     const res = await app.request("/chat/stream", post("{"));
     assert.equal(res.status, 400);

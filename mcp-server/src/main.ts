@@ -56,9 +56,15 @@ function shutdown(signal: string): void {
   stopping = true;
   logger.log("INFO", `${signal}: shutting down`, { open_sse_sessions: sessions.size });
   setTimeout(() => process.exit(0), 8_000).unref();
-  for (const transport of sessions.values()) void transport.close();
   server.close(() => process.exit(0));
-  (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  // SSE clients reconnect at once over their kept-alive sockets: keep ending streams and idle
+  // connections until none is left, while requests in flight finish.
+  const sweep = (): void => {
+    for (const transport of sessions.values()) void transport.close();
+    (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  };
+  sweep();
+  setInterval(sweep, 100).unref();
 }
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));

@@ -180,6 +180,24 @@ describe("mcp-server bundle", () => {
   });
 });
 
+describe("mcp-server shutdown", () => {
+  it("ends open SSE streams and exits 0 on SIGTERM", async () => {
+    const upstream = await startFrankfurter();
+    const server = await startService("mcp-server", { FRANKFURTER_URL: upstream.url });
+    try {
+      const client = await connect(server.url, "sse");
+      // An open SSE stream must not hold the process past Cloud Run's 10 s grace period.
+      const code = await server.stop("SIGTERM");
+      assert.equal(code, 0);
+      assert.ok(server.logs().some((l) => l.message === "SIGTERM: shutting down" && l.open_sse_sessions === 1));
+      await client.close();
+    } finally {
+      await server.stop("SIGKILL");
+      await upstream.close();
+    }
+  });
+});
+
 describe("mcp-server bundle with MCP_AUTH=google-id-token", () => {
   const audience = "https://mcp-server.example.run.app";
   const invoker = "agent@my-project.iam.gserviceaccount.com";
