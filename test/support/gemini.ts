@@ -30,7 +30,10 @@ export function defaultAnswer(body: RecordedRequest["body"]): Array<Record<strin
   const last = body.contents[body.contents.length - 1];
   const response = last?.parts.find((p) => "functionResponse" in p)?.functionResponse as { name: string; response: Record<string, unknown> } | undefined;
   if (response) {
-    const out = response.response.output as { amount?: number; base?: string; date?: string; rates?: Record<string, number> } | undefined;
+    // Our agent sends {output: structuredContent}; ADK sends the MCP CallToolResult itself.
+    type Rates = { amount?: number; base?: string; date?: string; rates?: Record<string, number> };
+    const r = response.response as { output?: Rates; structuredContent?: Rates };
+    const out = r.output ?? r.structuredContent;
     const err = response.response.error;
     if (err) return [{ text: `The tool failed: ${String(err)}` }];
     const [to, value] = Object.entries(out?.rates ?? {})[0] ?? [];

@@ -1,0 +1,301 @@
+// `make bench`: our cost measured against baselines taken in the same run (absolute times drift on
+// shared machines). Everything on loopback, with local Frankfurter- and Gemini-compatible servers
+// that answer at once, so only our own work is measured. QUICK=1: short run; BENCH_SMOKE=1: smallest.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { freePort, ROOT } from "../test/support/service.js";
+
+const SMOKE = process.env.BENCH_SMOKE === "1";
+const QUICK = SMOKE || process.env.QUICK === "1";
+const STARTS = SMOKE ? 1 : QUICK ? 3 : 10;
+const SECONDS = SMOKE ? 0.5 : QUICK ? 1.5 : 4;
+const SESSIONS = SMOKE ? 20 : QUICK ? 1000 : 10_000;
+const TTL_SECONDS = SMOKE ? 2 : QUICK ? 10 : 40;
+const CONCURRENCY = SMOKE ? [1] : [1, 16, 64];
+const PEER = !SMOKE && process.env.BENCH_PEER !== "0";
+const OUT = process.env.BENCH_OUT ?? path.join(ROOT, "bench", "results.json");
+
+interface Figure { group: string; name: string; ours: number; baseline?: number; baselineName?: string; unit: string; lowerIsBetter: boolean; note?: string }
+const figures: Figure[] = [];
+const record = (f: Figure): void => {
+  figures.push(f);
+  const ratio = f.baseline ? ` (${f.baselineName} ${round(f.baseline)}; ratio ${round(f.ours / f.baseline)})` : "";
+  console.error(`  ${f.group} / ${f.name}: ${round(f.ours)} ${f.unit}${ratio}`);
+};
+const round = (n: number): number => Math.round(n * 100) / 100;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+
+const procs: ChildProcess[] = [];
+function launch(cmd: string[], env: Record<string, string>): ChildProcess {
+  const p = spawn(cmd[0]!, cmd.slice(1), { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: "127.0.0.1", ...env }, stdio: ["pipe", "pipe", "pipe"] });
+  p.stdout!.resume();
+  p.stderr!.resume();
+  procs.push(p);
+  return p;
+}
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const gone = new Promise((r) => p.once("exit", r));
+  p.kill("SIGKILL");
+  await gone;
+}
+async function until(fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await fn().catch(() => false)) return;
+    await sleep(2);
+  }
+  throw new Error("timed out waiting");
+}
+const ok = (url: string, init?: RequestInit) => async () => (await fetch(url, init)).ok;
+
+const NODE = process.execPath;
+const TSX = ["--import", "tsx"];
+const bundle = (s: string) => path.join(ROOT, s, "dist", `${s}.mjs`);
+const source = (s: string) => path.join(ROOT, s, "src", "main.ts");
+
+const TOOL_CALL = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_exchange_rate", arguments: { currency_from: "USD", currency_to: "EUR", amount: 100 } } });
+const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18" };
+const CHAT = JSON.stringify({ message: "What is 100 USD in EUR?" });
+
+async function standIn(name: string): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const proc = launch([NODE, ...TSX, path.join(ROOT, "test/support", `${name}.ts`), "--port", String(port)], {});
+  const url = `http://127.0.0.1:${port}`;
+  await until(async () => { await fetch(url); return true; });
+  return { url, proc };
+}
+
+async function coldStart(label: string, cmd: string[], env: Record<string, string>, firstUse: (base: string) => () => Promise<boolean>): Promise<{ health: number; use: number }> {
+  const health: number[] = [];
+  const use: number[] = [];
+  for (let i = 0; i < STARTS; i++) {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const t0 = performance.now();
+    const p = launch(cmd, { ...env, PORT: String(port) });
+    await until(ok(`${base}/health`));
+    health.push(performance.now() - t0);
+    await until(firstUse(base));
+    use.push(performance.now() - t0);
+    await stop(p);
+  }
+  console.error(`  cold start ${label}: health ${round(median(health))} ms, first use ${round(median(use))} ms`);
+  return { health: median(health), use: median(use) };
+}
+
+async function load(url: string, connections: number, opts: { method?: "POST" | "GET"; body?: string; headers?: Record<string, string> } = {}) {
+  const r = await autocannon({ url, connections, duration: SECONDS, method: opts.method ?? "GET", body: opts.body, headers: opts.headers });
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+}
+
+async function main(): Promise<void> {
+  const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? "?", node: process.version, quick: QUICK, smoke: SMOKE };
+  console.error(`bench: ${JSON.stringify(machine)}`);
+  const frank = await standIn("frankfurter");
+  const gemini = await standIn("gemini");
+  const mcpEnv = { FRANKFURTER_URL: `${frank.url}/v1` };
+  const toolCall = (base: string) => ok(`${base}/mcp`, { method: "POST", headers: MCP_HEADERS, body: TOOL_CALL });
+  const chat = (base: string) => ok(`${base}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: CHAT });
+
+  // A long-lived mcp-server for the agent's measurements.
+  const mcpPort = await freePort();
+  const mcpProc = launch([NODE, bundle("mcp-server")], { ...mcpEnv, PORT: String(mcpPort) });
+  const mcpUrl = `http://127.0.0.1:${mcpPort}`;
+  await until(toolCall(mcpUrl));
+
+  // 1. Cold start
+  console.error("1. cold start");
+  const floor = await coldStart("floor", [NODE, path.join(ROOT, "bench/floor.mjs")], {}, (b) => ok(`${b}/health`));
+  const mcpB = await coldStart("mcp-server bundle", [NODE, bundle("mcp-server")], mcpEnv, toolCall);
+  const mcpU = await coldStart("mcp-server unbundled", [NODE, ...TSX, source("mcp-server")], mcpEnv, toolCall);
+  const agentEnv = { MCP_SERVER_URL: `${mcpUrl}/mcp`, MODEL_PROVIDER: "offline" };
+  const agB = await coldStart("agent bundle", [NODE, bundle("agent")], agentEnv, chat);
+  const agU = await coldStart("agent unbundled", [NODE, ...TSX, source("agent")], agentEnv, chat);
+  record({ group: "cold start", name: "mcp-server → /health", ours: mcpB.health, baseline: floor.health, baselineName: "bare node:http", unit: "ms", lowerIsBetter: true });
+  record({ group: "cold start", name: "mcp-server → first tool call", ours: mcpB.use, baseline: mcpU.use, baselineName: "unbundled (tsx)", unit: "ms", lowerIsBetter: true });
+  record({ group: "cold start", name: "agent → /health", ours: agB.health, baseline: floor.health, baselineName: "bare node:http", unit: "ms", lowerIsBetter: true });
+  record({ group: "cold start", name: "agent → first /chat", ours: agB.use, baseline: agU.use, baselineName: "unbundled (tsx)", unit: "ms", lowerIsBetter: true });
+
+  // 2. mcp-server throughput (warm cache) against a bare server returning a body of the same size
+  console.error("2. mcp-server throughput");
+  const sample = await (await fetch(`${mcpUrl}/mcp`, { method: "POST", headers: MCP_HEADERS, body: TOOL_CALL })).text();
+  const floorPort = await freePort();
+  const floorProc = launch([NODE, path.join(ROOT, "bench/floor.mjs")], { PORT: String(floorPort), BODY_BYTES: String(sample.length) });
+  await until(ok(`http://127.0.0.1:${floorPort}/`));
+  for (const c of CONCURRENCY) {
+    const base = await load(`http://127.0.0.1:${floorPort}/`, c, { method: "POST", body: TOOL_CALL, headers: MCP_HEADERS });
+    const ours = await load(`${mcpUrl}/mcp`, c, { method: "POST", body: TOOL_CALL, headers: MCP_HEADERS });
+    record({ group: "mcp-server /mcp", name: `tools/call req/s, c=${c}`, ours: ours.rps, baseline: base.rps, baselineName: "bare node:http", unit: "req/s", lowerIsBetter: false });
+    record({ group: "mcp-server /mcp", name: `tools/call p50 / p99, c=${c}`, ours: ours.p50, baseline: base.p50, baselineName: "bare p50", unit: "ms", lowerIsBetter: true, note: `p99 ${ours.p99} ms (bare ${base.p99})` });
+    // SSE needs a session per client; autocannon cannot hold one, so SDK clients loop for the same time.
+    const sse = await sseLoad(mcpUrl, c);
+    record({ group: "mcp-server /sse", name: `tools/call req/s, c=${c} (SDK clients)`, ours: sse.rps, baseline: base.rps, baselineName: "bare node:http", unit: "req/s", lowerIsBetter: false, note: `p50 ${round(sse.p50)} ms, p99 ${round(sse.p99)} ms` });
+  }
+  await stop(floorProc);
+
+  // 3. Agent turn overhead: model and tool answer at once; what is left is ours
+  console.error("3. agent turn");
+  const geminiAgent = await startAgent({ MCP_SERVER_URL: `${mcpUrl}/mcp`, GOOGLE_API_KEY: "bench", GOOGLE_GEMINI_BASE_URL: gemini.url });
+  const offlineAgent = await startAgent({ MCP_SERVER_URL: `${mcpUrl}/mcp`, MODEL_PROVIDER: "offline" });
+  const modelCall = await load(`${gemini.url}/v1beta/models/gemini-2.5-flash:generateContent`, 1, {
+    method: "POST", headers: { "content-type": "application/json", "x-goog-api-key": "bench" },
+    body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "What is 100 USD in EUR?" }] }], tools: [{ functionDeclarations: [{ name: "get_exchange_rate" }] }] }),
+  });
+  const tool1 = await load(`${mcpUrl}/mcp`, 1, { method: "POST", body: TOOL_CALL, headers: MCP_HEADERS });
+  for (const [label, a] of [["Gemini (local server)", geminiAgent], ["offline model", offlineAgent]] as const) {
+    for (const c of SMOKE ? [1] : [1, 16]) {
+      const r = await load(`${a.url}/chat`, c, { method: "POST", body: CHAT, headers: { "content-type": "application/json" } });
+      record({ group: `agent /chat, ${label}`, name: `req/s, c=${c}`, ours: r.rps, unit: "req/s", lowerIsBetter: false, note: `p50 ${r.p50} ms, p99 ${r.p99} ms` });
+      if (c === 1) {
+        const outside = r.p50 - tool1.p50 - (label.startsWith("Gemini") ? 2 * modelCall.p50 : 0);
+        record({ group: `agent /chat, ${label}`, name: "turn overhead outside model and tool, p50", ours: Math.max(0, outside), unit: "ms", lowerIsBetter: true, note: `turn p50 ${r.p50} ms − tool ${tool1.p50} ms${label.startsWith("Gemini") ? ` − 2 × model ${modelCall.p50} ms` : ""} (autocannon rounds to 1 ms)` });
+      }
+    }
+  }
+
+  // 4. Memory
+  console.error("4. memory");
+  const idleMcpProc = launch([NODE, bundle("mcp-server")], { ...mcpEnv, PORT: String(await freePort()) });
+  await sleep(1500);
+  const idleMcp = rssMb(idleMcpProc.pid!);
+  await stop(idleMcpProc);
+  const memAgent = await startAgent({ MCP_SERVER_URL: `${mcpUrl}/mcp`, MODEL_PROVIDER: "offline", SESSION_TTL_SECONDS: String(TTL_SECONDS), SESSION_MAX: String(SESSIONS * 2) });
+  await sleep(500);
+  const idleAgent = rssMb(memAgent.proc.pid!);
+  record({ group: "memory", name: "mcp-server RSS idle", ours: idleMcp, unit: "MB", lowerIsBetter: true });
+  record({ group: "memory", name: "agent RSS idle (after one /ready)", ours: idleAgent, unit: "MB", lowerIsBetter: true });
+  record({ group: "memory", name: "mcp-server RSS after the load tests", ours: rssMb(mcpProc.pid!), baseline: idleMcp, baselineName: "idle", unit: "MB", lowerIsBetter: true });
+  const fillStart = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    while (next < SESSIONS) {
+      const i = next++;
+      for (const m of ["What is 100 USD in EUR?", "and 5 GBP in JPY?"]) {
+        const res = await fetch(`${memAgent.url}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: m, session_id: `s-${i}` }) });
+        if (!res.ok) throw new Error(`chat failed: ${res.status}`);
+        await res.arrayBuffer();
+      }
+    }
+  }));
+  const filled = rssMb(memAgent.proc.pid!);
+  const fillSeconds = (performance.now() - fillStart) / 1000;
+  record({ group: "memory", name: `agent RSS after ${SESSIONS} sessions × 2 turns`, ours: filled, baseline: idleAgent, baselineName: "idle", unit: "MB", lowerIsBetter: true, note: `filled in ${round(fillSeconds)} s` });
+  await sleep(Math.max(0, TTL_SECONDS * 1000 - (performance.now() - fillStart)) + 1500);
+  await fetch(`${memAgent.url}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: CHAT }); // a save sweeps expired sessions
+  await sleep(1000);
+  record({ group: "memory", name: "agent RSS after the TTL expired them", ours: rssMb(memAgent.proc.pid!), baseline: filled, baselineName: "filled", unit: "MB", lowerIsBetter: true, note: "V8 keeps freed heap for reuse; RSS falls slowly" });
+  for (const s of ["mcp-server", "agent"]) record({ group: "size", name: `${s} bundle`, ours: statSync(bundle(s)).size / 1024, unit: "KiB", lowerIsBetter: true });
+  for (const image of ["mcp-server:test", "agent:test"]) {
+    try {
+      const bytes = Number(execFileSync("docker", ["image", "inspect", "-f", "{{.Size}}", image], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim());
+      record({ group: "size", name: `image ${image}`, ours: bytes / 1e6, unit: "MB", lowerIsBetter: true });
+    } catch {
+      // no engine or no image: reported as absent
+    }
+  }
+
+  // 5. The ADK peer
+  if (PEER) await peer(mcpUrl, gemini.url, floor.health, agB, idleAgent);
+
+  const table = markdown(machine);
+  writeFileSync(OUT, JSON.stringify({ machine, figures, generated_at: new Date().toISOString() }, null, 2));
+  console.log(table);
+  console.error(`bench: wrote ${path.relative(ROOT, OUT)}`);
+}
+
+async function startAgent(env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const proc = launch([NODE, bundle("agent")], { ...env, PORT: String(port) });
+  const url = `http://127.0.0.1:${port}`;
+  await until(ok(`${url}/ready`));
+  return { url, proc };
+}
+
+async function sseLoad(base: string, clients: number): Promise<{ rps: number; p50: number; p99: number }> {
+  const cs = await Promise.all(Array.from({ length: clients }, async () => {
+    const c = new Client({ name: "bench", version: "1" });
+    await c.connect(new SSEClientTransport(new URL(`${base}/sse`)));
+    return c;
+  }));
+  const lat: number[] = [];
+  const end = performance.now() + SECONDS * 1000;
+  await Promise.all(cs.map(async (c) => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      await c.callTool({ name: "get_exchange_rate", arguments: { currency_from: "USD", currency_to: "EUR", amount: 100 } });
+      lat.push(performance.now() - t);
+    }
+  }));
+  await Promise.all(cs.map((c) => c.close()));
+  return { rps: lat.length / SECONDS, p50: pct(lat, 50), p99: pct(lat, 99) };
+}
+
+async function peer(mcpUrl: string, geminiUrl: string, floorMs: number, ours: { health: number; use: number }, oursIdle: number): Promise<void> {
+  console.error("5. ADK peer");
+  const dir = path.join(ROOT, "bench/peer");
+  if (!existsSync(path.join(dir, "node_modules/@google/adk"))) {
+    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: "inherit" });
+  }
+  const env = { MCP_SERVER_URL: `${mcpUrl}/mcp`, GOOGLE_API_KEY: "bench", GOOGLE_GEMINI_BASE_URL: geminiUrl };
+  const ready: number[] = [];
+  const turns: number[] = [];
+  let rss = 0;
+  for (let i = 0; i < STARTS; i++) {
+    const t0 = performance.now();
+    const p = launch([NODE, path.join(dir, "agent.mjs")], env);
+    const lines: string[] = [];
+    let buf = "";
+    p.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const parts = buf.split("\n");
+      buf = parts.pop() ?? "";
+      lines.push(...parts.filter((l) => l.startsWith("{")));
+    });
+    await until(async () => lines.length >= 1, 60_000);
+    ready.push(performance.now() - t0);
+    await sleep(500);
+    rss = rssMb(p.pid!);
+    for (let k = 0; k < 5; k++) {
+      p.stdin!.write("What is 100 USD in EUR?\n");
+      await until(async () => lines.length >= 2 + k, 30_000);
+      turns.push(JSON.parse(lines[1 + k]!).ms as number);
+    }
+    await stop(p);
+  }
+  record({ group: "ADK peer", name: "cold start → connected MCP tools", ours: ours.use, baseline: median(ready), baselineName: "ADK (spawn → MCPToolset ready)", unit: "ms", lowerIsBetter: true, note: `ours: spawn → first answered /chat; floor ${round(floorMs)} ms` });
+  record({ group: "ADK peer", name: "RSS idle", ours: oursIdle, baseline: rss, baselineName: "ADK", unit: "MB", lowerIsBetter: true });
+  record({ group: "ADK peer", name: "turn p50 in process (model + tool at once)", ours: NaN, baseline: median(turns), baselineName: "ADK", unit: "ms", lowerIsBetter: true, note: "ours over HTTP is in group 3" });
+}
+
+function markdown(machine: Record<string, unknown>): string {
+  const rows = figures.map((f) => {
+    const ratio = f.baseline && Number.isFinite(f.ours) ? round(f.ours / f.baseline) : "";
+    return `| ${f.group} | ${f.name} | ${Number.isFinite(f.ours) ? round(f.ours) : "–"} ${f.unit} | ${f.baseline !== undefined ? `${round(f.baseline)} ${f.unit} (${f.baselineName})` : ""} | ${ratio} | ${f.note ?? ""} |`;
+  });
+  return [
+    `Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}${QUICK ? ", QUICK" : ""}${SMOKE ? ", SMOKE" : ""}`,
+    "",
+    "| group | figure | ours | baseline | ratio | note |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await Promise.all(procs.map(stop));
+  });
