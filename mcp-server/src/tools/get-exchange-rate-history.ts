@@ -8,20 +8,21 @@ export const name = "get_exchange_rate_history";
 /** At most about a year of daily points per call keeps answers small enough for a model's context. */
 export const MAX_DAYS = 366;
 
-export const inputSchema = {
+// Built once as an object schema: a raw shape would be wrapped again for every per-request server.
+export const inputSchema = z.object({
   currency_from: currencyCode.describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
   currency_to: currencyCode.describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
   start_date: isoDate.describe("First day, YYYY-MM-DD (from 1999-01-04)"),
   end_date: isoDate.optional().describe("Last day, YYYY-MM-DD (default: today)"),
-};
+});
 
-export const outputSchema = {
+export const outputSchema = z.object({
   amount: z.number(),
   base: z.string(),
   start_date: z.string(),
   end_date: z.string(),
   rates: z.record(z.string(), z.record(z.string(), z.number())).describe("Rates keyed by date, then by currency"),
-};
+});
 
 export const config = {
   title: "Get exchange rate history",
