@@ -1,5 +1,5 @@
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { GoogleAuth, type IdTokenClient } from "google-auth-library";
+import type { GoogleAuth, IdTokenClient } from "google-auth-library";
 
 /**
  * The header provider: a fetch that adds `Authorization: Bearer <Google ID token>` for `audience` to
@@ -14,10 +14,14 @@ export function createIdTokenFetch(
   const baseFetch = opts.baseFetch ?? fetch;
   let client: Promise<IdTokenClient> | undefined;
   return async (url, init) => {
-    client ??= (opts.auth?.() ?? new GoogleAuth()).getIdTokenClient(audience).catch((err: unknown) => {
-      client = undefined;
-      throw err;
-    });
+    // The library is loaded on first use: nothing happens at import time, and the offline,
+    // unauthenticated set-up never pays for it.
+    client ??= (opts.auth ? Promise.resolve(opts.auth()) : import("google-auth-library").then((m) => new m.GoogleAuth()))
+      .then((auth) => auth.getIdTokenClient(audience))
+      .catch((err: unknown) => {
+        client = undefined;
+        throw err;
+      });
     let auth: Headers;
     try {
       auth = await (await client).getRequestHeaders();

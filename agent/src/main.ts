@@ -5,7 +5,6 @@ import { loadConfig, type Config } from "./config.js";
 import { createIdTokenFetch } from "./id-token.js";
 import { createLogger } from "./log.js";
 import { McpConnection } from "./mcp-client.js";
-import { GeminiModel } from "./models/gemini.js";
 import { OfflineModel } from "./models/offline.js";
 import type { Model } from "./models/types.js";
 import { MemorySessionStore } from "./sessions.js";
@@ -23,9 +22,11 @@ try {
   process.exit(1);
 }
 
+// Loaded only when used: @google/genai and its auth stack cost start-up time and memory the offline
+// model does not need (esbuild keeps a dynamic import lazy inside the single bundle).
 const model: Model =
   config.model === "gemini"
-    ? new GeminiModel({
+    ? new (await import("./models/gemini.js")).GeminiModel({
         model: config.GOOGLE_MODEL,
         apiKey: config.GOOGLE_GENAI_USE_VERTEXAI ? undefined : config.GOOGLE_API_KEY,
         vertexai: config.GOOGLE_GENAI_USE_VERTEXAI
