@@ -2,7 +2,7 @@
 // shared machines). Everything on loopback, with local Frankfurter- and Gemini-compatible servers
 // that answer at once, so only our own work is measured. QUICK=1: short run; BENCH_SMOKE=1: smallest.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -36,8 +36,15 @@ const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync
 const procs: ChildProcess[] = [];
 function launch(cmd: string[], env: Record<string, string>): ChildProcess {
   const p = spawn(cmd[0]!, cmd.slice(1), { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: "127.0.0.1", ...env }, stdio: ["pipe", "pipe", "pipe"] });
-  p.stdout!.resume();
-  p.stderr!.resume();
+  if (process.env.BENCH_LOGS) {
+    // Keep each process's output for debugging a run: BENCH_LOGS=dir.
+    const log = createWriteStream(path.join(process.env.BENCH_LOGS, `${path.basename(cmd[cmd.length - 1]!)}-${procs.length}.log`));
+    p.stdout!.pipe(log);
+    p.stderr!.pipe(log);
+  } else {
+    p.stdout!.resume();
+    p.stderr!.resume();
+  }
   procs.push(p);
   return p;
 }
