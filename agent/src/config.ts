@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseEnv } from "../../common/env.js";
 
 const bool = z
   .string()
@@ -41,13 +42,7 @@ export type Config = Readonly<
 
 /** Parses the environment once; a bad variable stops start-up with a message naming it. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`);
-    throw new Error(`Invalid configuration: ${problems.join("; ")}`);
-  }
-  const c = parsed.data;
+  const c = parseEnv(schema, env);
   const url = new URL(c.MCP_SERVER_URL);
   let transport: Transport;
   if (c.MCP_TRANSPORT !== "auto") transport = c.MCP_TRANSPORT;

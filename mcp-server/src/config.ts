@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseEnv } from "../../common/env.js";
 
 const csv = z
   .string()
@@ -34,11 +35,5 @@ export type Config = Readonly<z.infer<typeof schema>>;
 
 /** Parses the environment once; a bad variable stops start-up with a message naming it. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`);
-    throw new Error(`Invalid configuration: ${problems.join("; ")}`);
-  }
-  return Object.freeze(parsed.data);
+  return parseEnv(schema, env);
 }

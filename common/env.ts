@@ -1,0 +1,13 @@
+// Shared by both services: the environment parsed once by one schema, into a frozen object.
+import type { z } from "zod";
+
+/** Unset and empty variables take the schema's defaults; a bad one stops start-up with its name. */
+export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): Readonly<z.infer<S>> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`);
+    throw new Error(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  return Object.freeze(parsed.data);
+}
