@@ -6,7 +6,7 @@ import { z } from "zod";
 import { ToolsUnavailableError, type ChatService, type ToolHost, type TurnEvent } from "./chat.js";
 import { traceFields, type Logger } from "./log.js";
 import { McpUnavailableError } from "./mcp-client.js";
-import { ModelError } from "./models/types.js";
+import { ModelError, type Model } from "./models/types.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_MESSAGE_CHARS = 8000;
@@ -14,6 +14,8 @@ export const MAX_MESSAGE_CHARS = 8000;
 export interface AppDeps {
   chat: ChatService;
   tools: ToolHost;
+  /** Checked by GET /ready (a retired or unknown model shows there, not only in chats). */
+  model?: Pick<Model, "name" | "check"> | undefined;
   logger: Logger;
   info: { name: string; version: string; model: string; mcp_server_url: string; transport: string; mcp_auth: string };
   newSessionId?: () => string;
@@ -55,6 +57,7 @@ export function createApp(deps: AppDeps): Hono {
     const log = deps.logger.child({ path: c.req.path, ...traceFields(c.req.header("x-cloud-trace-context"), deps.project) });
     const { status, code, message } = toHttpError(err);
     log.log(status >= 500 ? "ERROR" : "WARNING", `request failed: ${message}`, { status, code, detail: detailOf(err) });
+    if (err instanceof ModelError && err.retryAfterSeconds) c.header("Retry-After", String(err.retryAfterSeconds));
     return c.json({ error: { code, message } }, status);
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
@@ -62,12 +65,18 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/", (c) => c.json({ ...deps.info, endpoints: ["/chat", "/chat/stream", "/health", "/ready"] }));
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.get("/ready", async (c) => {
+    let tools;
     try {
-      const tools = await deps.tools.listTools();
-      return c.json({ status: "ready", tools: tools.map((t) => t.name) });
+      tools = await deps.tools.listTools();
     } catch (err) {
       return c.json({ status: "unavailable", error: { code: "mcp_unavailable", message: (err as Error).message } }, 503);
     }
+    // Cached by the model for minutes, so probes don't spend API calls.
+    const model = await deps.model?.check?.(c.req.raw.signal).catch((err: unknown) => ({ ok: false as const, code: "model_unavailable", message: String(err) }));
+    if (model && !model.ok) {
+      return c.json({ status: "unavailable", model: deps.model!.name, error: { code: model.code, message: model.message } }, 503);
+    }
+    return c.json({ status: "ready", tools: tools.map((t) => t.name), ...(deps.model ? { model: deps.model.name } : {}) });
   });
 
   const limit = bodyLimit({
@@ -146,7 +155,7 @@ async function readChatRequest(c: Context): Promise<z.infer<typeof ChatRequest>>
 function toHttpError(err: unknown): { status: 400 | 413 | 415 | 500 | 502 | 503; code: string; message: string } {
   if (err instanceof ApiError) return { status: err.status as 400, code: err.code, message: err.message };
   if (err instanceof HTTPException && err.status === 413) return { status: 413, code: "payload_too_large", message: `Request body must be at most ${MAX_BODY_BYTES} bytes` };
-  if (err instanceof ModelError) return { status: err.status, code: "model_unavailable", message: err.message };
+  if (err instanceof ModelError) return { status: err.status, code: err.code, message: err.message };
   if (err instanceof McpUnavailableError) return { status: err.status, code: "mcp_unavailable", message: err.message };
   if (err instanceof ToolsUnavailableError) return { status: 503, code: "mcp_unavailable", message: err.message };
   return { status: 500, code: "internal", message: "Internal error; see the service logs" };

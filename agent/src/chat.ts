@@ -1,14 +1,16 @@
 import type { Logger } from "./log.js";
 import { KeyedMutex, type SessionKey, type SessionStore } from "./sessions.js";
-import type { Content, FunctionCall, Model, ToolSpec } from "./models/types.js";
+import type { Content, FunctionCall, Model, Part, ToolSpec, Usage } from "./models/types.js";
 
 export const SYSTEM_INSTRUCTION =
   "You are a currency assistant. Use the tools for every exchange rate, conversion, currency list or " +
-  "rate history: never guess rates. Give the numbers exactly as the tools return them and say which " +
-  "date's ECB reference rate you used. If a tool fails, say so plainly. For anything unrelated to " +
-  "currencies, say briefly that you only help with exchange rates.";
+  "rate history: never guess rates. Give the numbers exactly as the tools return them, and say which " +
+  "date the rate is for and where it comes from as the tool reports it. If a tool fails, say so plainly. " +
+  "For anything unrelated to currencies, say briefly that you only help with exchange rates.";
 
 export const MAX_TOOL_ROUNDS = 5;
+/** Parallel calls from one model step run at most this many at a time. */
+export const MAX_PARALLEL_TOOL_CALLS = 4;
 
 /** What the chat loop needs from the MCP connection. */
 export interface ToolHost {
@@ -29,8 +31,9 @@ export interface ToolCallRecord {
 }
 
 export type TurnEvent =
-  | { type: "tool_call"; name: string; arguments: Record<string, unknown> }
-  | { type: "tool_result"; name: string; is_error: boolean; result: string }
+  | { type: "tool_call"; id?: string; name: string; arguments: Record<string, unknown> }
+  | { type: "tool_result"; id?: string; name: string; is_error: boolean; result: string }
+  /** A piece of the answer: concatenated, a turn's text events are its response. */
   | { type: "text"; text: string };
 
 export interface TurnResult {
@@ -55,10 +58,12 @@ export class ChatService {
     opts: { signal?: AbortSignal | undefined; onEvent?: ((e: TurnEvent) => void) | undefined } = {},
   ): Promise<TurnResult> {
     const key: SessionKey = { app: this.deps.app, ...ids };
-    return this.#locks.run(JSON.stringify(key), () => this.#turn(key, message, opts.signal, opts.onEvent ?? (() => {})));
+    return this.#locks.run(JSON.stringify(key), () => this.#turn(key, message, opts.signal, opts.onEvent));
   }
 
-  async #turn(key: SessionKey, message: string, signal: AbortSignal | undefined, emit: (e: TurnEvent) => void): Promise<TurnResult> {
+  async #turn(key: SessionKey, message: string, signal: AbortSignal | undefined, onEvent?: (e: TurnEvent) => void): Promise<TurnResult> {
+    const started = Date.now();
+    const emit = onEvent ?? ((): void => {});
     let tools: ToolSpec[];
     try {
       tools = await this.deps.tools.listTools();
@@ -69,31 +74,87 @@ export class ChatService {
     const history = await this.deps.store.load(key);
     const turn: Content[] = [{ role: "user", parts: [{ text: message }] }];
     const toolCalls: ToolCallRecord[] = [];
+    const timings: Array<{ name: string; ms: number; is_error: boolean }> = [];
+    const usage: Usage = { prompt: 0, output: 0, thoughts: 0, total: 0 };
+    let response = "";
+    let rounds = 0;
+    const finish = async (): Promise<TurnResult> => {
+      await this.deps.store.save(key, [...history, ...turn]);
+      this.deps.logger.log("INFO", "turn answered", {
+        model: this.deps.model.name,
+        rounds,
+        tools: timings,
+        usage,
+        duration_ms: Date.now() - started,
+      });
+      return { response, toolCalls };
+    };
 
-    for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
+    while (rounds < MAX_TOOL_ROUNDS) {
+      rounds++;
       signal?.throwIfAborted();
-      const reply = await this.deps.model.generate({ system: SYSTEM_INSTRUCTION, contents: [...history, ...turn], tools, signal });
-      if (!reply.functionCalls?.length) {
-        const text = reply.text ?? "";
-        turn.push({ role: "model", parts: [{ text }] });
-        emit({ type: "text", text });
-        await this.deps.store.save(key, [...history, ...turn]);
-        return { response: text, toolCalls };
-      }
-      turn.push({ role: "model", parts: reply.functionCalls.map((functionCall) => ({ functionCall })) });
-      const responses = [];
-      for (const call of reply.functionCalls) responses.push(await this.#call(call, signal, emit, toolCalls));
-      turn.push({ role: "user", parts: responses });
+      let streamed = false;
+      const reply = await this.deps.model.generate({
+        system: SYSTEM_INSTRUCTION,
+        contents: [...history, ...turn],
+        tools,
+        signal,
+        // Only a caller that listens gets the words as they come (the model streams then).
+        onText: onEvent
+          ? (text): void => {
+              streamed = true;
+              emit({ type: "text", text });
+            }
+          : undefined,
+      });
+      for (const k of ["prompt", "output", "thoughts", "total"] as const) usage[k] += reply.usage?.[k] ?? 0;
+      const calls = reply.functionCalls ?? [];
+      const text = reply.text ?? "";
+      if (text && !streamed) emit({ type: "text", text });
+      response += text;
+      // The model's own content goes back unchanged: Gemini 3 refuses a step whose signatures moved.
+      const parts: Part[] = reply.content?.parts ?? [...(text ? [{ text }] : []), ...calls.map((functionCall) => ({ functionCall }))];
+      turn.push({ role: "model", parts });
+      if (!calls.length) return finish();
+      turn.push({ role: "user", parts: await this.#callAll(calls, signal, emit, toolCalls, timings) });
     }
     const text = `I stopped after ${MAX_TOOL_ROUNDS} rounds of tool calls without a final answer; please rephrase or narrow the question.`;
     turn.push({ role: "model", parts: [{ text }] });
     emit({ type: "text", text });
-    await this.deps.store.save(key, [...history, ...turn]);
-    return { response: text, toolCalls };
+    response += text;
+    return finish();
   }
 
-  async #call(call: FunctionCall, signal: AbortSignal | undefined, emit: (e: TurnEvent) => void, record: ToolCallRecord[]) {
-    emit({ type: "tool_call", name: call.name, arguments: call.args });
+  /** Runs one step's calls side by side (bounded); the responses go back together, in call order. */
+  async #callAll(
+    calls: FunctionCall[],
+    signal: AbortSignal | undefined,
+    emit: (e: TurnEvent) => void,
+    record: ToolCallRecord[],
+    timings: Array<{ name: string; ms: number; is_error: boolean }>,
+  ): Promise<Part[]> {
+    const results: Part[] = new Array(calls.length);
+    const records: ToolCallRecord[] = new Array(calls.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < calls.length) {
+        const i = next++;
+        const call = calls[i]!;
+        const t0 = Date.now();
+        const { part, rec } = await this.#call(call, signal, emit);
+        timings.push({ name: call.name, ms: Date.now() - t0, is_error: rec.is_error });
+        results[i] = part;
+        records[i] = rec;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_TOOL_CALLS, calls.length) }, worker));
+    record.push(...records);
+    return results;
+  }
+
+  async #call(call: FunctionCall, signal: AbortSignal | undefined, emit: (e: TurnEvent) => void): Promise<{ part: Part; rec: ToolCallRecord }> {
+    const id = call.id ? { id: call.id } : {};
+    emit({ type: "tool_call", ...id, name: call.name, arguments: call.args });
     let outcome: ToolOutcome;
     try {
       outcome = await this.deps.tools.callTool(call.name, call.args, signal);
@@ -102,9 +163,11 @@ export class ChatService {
       // A failed call goes back to the model as an error it can explain, not as a failed turn.
       outcome = { isError: true, text: `The tool could not be called: ${(err as Error).message}` };
     }
-    emit({ type: "tool_result", name: call.name, is_error: outcome.isError, result: outcome.text });
-    record.push({ name: call.name, arguments: call.args, is_error: outcome.isError, result: outcome.text });
+    emit({ type: "tool_result", ...id, name: call.name, is_error: outcome.isError, result: outcome.text });
     const response = outcome.isError ? { error: outcome.text } : { output: outcome.structured ?? outcome.text };
-    return { functionResponse: { id: call.id, name: call.name, response } };
+    return {
+      part: { functionResponse: { ...id, name: call.name, response } },
+      rec: { name: call.name, arguments: call.args, is_error: outcome.isError, result: outcome.text },
+    };
   }
 }

@@ -18,10 +18,23 @@ const schema = z.object({
   MCP_TOOL_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   MODEL_PROVIDER: z.enum(["auto", "gemini", "offline"]).default("auto"),
   GOOGLE_GENAI_USE_VERTEXAI: bool,
+  // The SDK's newer name for the same choice (Vertex AI is now Gemini Enterprise Agent Platform).
+  GOOGLE_GENAI_USE_ENTERPRISE: bool,
   GOOGLE_CLOUD_PROJECT: z.string().optional(),
-  GOOGLE_CLOUD_LOCATION: z.string().default("us-central1"),
+  // Gemini 3 models are served from the global endpoint; a Cloud Run region is a different setting.
+  GOOGLE_CLOUD_LOCATION: z.string().min(1).default("global"),
   GOOGLE_API_KEY: z.string().optional(),
-  GOOGLE_MODEL: z.string().min(1).default("gemini-2.5-flash"),
+  // A stable Flash model with no announced shutdown (Gemini API deprecations page, read 2026-11-25).
+  GOOGLE_MODEL: z.string().min(1).default("gemini-3.8-flash"),
+  // LOW: a tool agent's steps are short, and Google suggests low levels for latency-sensitive work.
+  // "default" sends none and lets the model choose (MEDIUM on 3.8 Flash).
+  GOOGLE_THINKING_LEVEL: z
+    .enum(["minimal", "low", "medium", "high", "default"], { error: "must be one of minimal, low, medium, high, default" })
+    .default("low"),
+  // Unset by default, as Google advises for Gemini 3; set only to override the model's defaults.
+  GOOGLE_TEMPERATURE: z.coerce.number().min(0).max(2).optional(),
+  GOOGLE_TOP_P: z.coerce.number().min(0).max(1).optional(),
+  GOOGLE_TOP_K: z.coerce.number().int().positive().optional(),
   GOOGLE_GEMINI_BASE_URL: z.url().optional(),
   GOOGLE_VERTEX_BASE_URL: z.url().optional(),
   SESSION_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
@@ -37,6 +50,7 @@ export type Config = Readonly<
     useIdToken: boolean;
     audience: string;
     model: "gemini" | "offline";
+    vertex: boolean;
   }
 >;
 
@@ -50,7 +64,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   else if (/\/mcp\/?$/.test(url.pathname)) transport = "streamable-http";
   else throw new Error("Invalid configuration: MCP_TRANSPORT: cannot tell the transport from MCP_SERVER_URL (path /sse or /mcp); set MCP_TRANSPORT=sse or streamable-http");
 
-  const geminiReady = c.GOOGLE_GENAI_USE_VERTEXAI ? Boolean(c.GOOGLE_CLOUD_PROJECT) : Boolean(c.GOOGLE_API_KEY);
+  const vertex = c.GOOGLE_GENAI_USE_VERTEXAI || c.GOOGLE_GENAI_USE_ENTERPRISE;
+  const geminiReady = vertex ? Boolean(c.GOOGLE_CLOUD_PROJECT) : Boolean(c.GOOGLE_API_KEY);
   if (c.MODEL_PROVIDER === "gemini" && !geminiReady) {
     throw new Error(
       "Invalid configuration: MODEL_PROVIDER=gemini needs GOOGLE_API_KEY, or GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT",
@@ -59,6 +74,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return Object.freeze({
     ...c,
     transport,
+    vertex,
     useIdToken: c.MCP_AUTH === "id-token" || (c.MCP_AUTH === "auto" && url.protocol === "https:"),
     audience: c.MCP_AUDIENCE ?? url.origin,
     model: c.MODEL_PROVIDER === "offline" || (c.MODEL_PROVIDER === "auto" && !geminiReady) ? "offline" : "gemini",

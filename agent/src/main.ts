@@ -28,11 +28,11 @@ const model: Model =
   config.model === "gemini"
     ? new (await import("./models/gemini.js")).GeminiModel({
         model: config.GOOGLE_MODEL,
-        apiKey: config.GOOGLE_GENAI_USE_VERTEXAI ? undefined : config.GOOGLE_API_KEY,
-        vertexai: config.GOOGLE_GENAI_USE_VERTEXAI
-          ? { project: config.GOOGLE_CLOUD_PROJECT ?? "", location: config.GOOGLE_CLOUD_LOCATION }
-          : undefined,
-        baseUrl: config.GOOGLE_GENAI_USE_VERTEXAI ? config.GOOGLE_VERTEX_BASE_URL : config.GOOGLE_GEMINI_BASE_URL,
+        apiKey: config.vertex ? undefined : config.GOOGLE_API_KEY,
+        vertexai: config.vertex ? { project: config.GOOGLE_CLOUD_PROJECT ?? "", location: config.GOOGLE_CLOUD_LOCATION } : undefined,
+        baseUrl: config.vertex ? config.GOOGLE_VERTEX_BASE_URL : config.GOOGLE_GEMINI_BASE_URL,
+        thinkingLevel: config.GOOGLE_THINKING_LEVEL === "default" ? undefined : (config.GOOGLE_THINKING_LEVEL.toUpperCase() as "LOW"),
+        sampling: { temperature: config.GOOGLE_TEMPERATURE, topP: config.GOOGLE_TOP_P, topK: config.GOOGLE_TOP_K },
       })
     : new OfflineModel();
 
@@ -57,6 +57,7 @@ const inflight = { count: 0 };
 const app = createApp({
   chat: new ChatService({ model, tools: mcp, store, logger, app: config.APP_NAME }),
   tools: mcp,
+  model,
   logger,
   inflight,
   project: config.GOOGLE_CLOUD_PROJECT,

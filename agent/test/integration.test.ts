@@ -90,10 +90,10 @@ describe("agent + mcp-server", () => {
     after(async () => gemini?.close());
 
     it("names the model at / and runs the tool the model asks for", async () => {
-      assert.equal(((await (await fetch(agent.url)).json()) as { model: string }).model, "gemini-2.5-flash");
+      assert.equal(((await (await fetch(agent.url)).json()) as { model: string }).model, "gemini-3.8-flash");
       const r = await chat(agent, { message: "100 USD EUR", session_id: "conv-1" });
       assert.equal(r.status, 200);
-      assert.equal(r.body.response, `100 USD is ${expected} EUR (ECB reference rate of ${r.body.tool_calls[0] && /\d{4}-\d{2}-\d{2}/.exec(r.body.tool_calls[0].result)?.[0]}).`);
+      assert.equal(r.body.response, `100 USD is ${expected} EUR (rate of ${r.body.tool_calls[0] && /\d{4}-\d{2}-\d{2}/.exec(r.body.tool_calls[0].result)?.[0]}).`);
     });
 
     it("sends the first turn with the second, in the same session", async () => {
@@ -104,6 +104,23 @@ describe("agent + mcp-server", () => {
       const contents = gemini.requests[before]!.body.contents;
       assert.deepEqual(contents[0], { role: "user", parts: [{ text: "100 USD EUR" }] });
       assert.equal(contents.length, 5, "user, call, response, answer, new question");
+    });
+
+    it("streams the answer's words over /chat/stream, after the tool result", async () => {
+      const res = await fetch(`${agent.url}/chat/stream`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "What is 100 USD in EUR?" }),
+      });
+      assert.equal(res.headers.get("content-type"), "text/event-stream");
+      const events = [...(await res.text()).matchAll(/^event: (\w+)\ndata: (.*)$/gm)].map((m) => ({ type: m[1]!, data: JSON.parse(m[2]!) as Record<string, any> }));
+      const types = events.map((e) => e.type);
+      assert.deepEqual(types.slice(0, 3), ["session", "tool_call", "tool_result"]);
+      assert.equal(types.at(-1), "done");
+      const texts = events.filter((e) => e.type === "text").map((e) => e.data.text as string);
+      assert.ok(texts.length > 3, `the words came in pieces: ${texts.length}`);
+      assert.equal(texts.join(""), events.at(-1)!.data.response);
+      assert.match(events.at(-1)!.data.response, new RegExp(`^100 USD is ${expected} EUR`));
     });
   });
 });

@@ -177,7 +177,7 @@ describe("chat loop", () => {
     assert.equal(r.response, "That currency is unknown.");
     assert.deepEqual(r.toolCalls.map((c) => c.is_error), [true]);
     const last = model.requests[1]!.contents.at(-1)!;
-    assert.deepEqual(last.parts, [{ functionResponse: { id: undefined, name: "get_exchange_rate", response: { error: "Unknown currency XYZ" } } }]);
+    assert.deepEqual(last.parts, [{ functionResponse: { name: "get_exchange_rate", response: { error: "Unknown currency XYZ" } } }]);
     assert.equal(model.requests[0]!.tools.length, 1, "tools are declared to the model");
   });
 
@@ -292,7 +292,12 @@ describe("config", () => {
     assert.equal(c.transport, "sse");
     assert.equal(c.useIdToken, false);
     assert.equal(c.model, "offline");
-    assert.equal(c.GOOGLE_MODEL, "gemini-2.5-flash");
+    assert.equal(c.GOOGLE_MODEL, "gemini-3.8-flash");
+    assert.equal(c.GOOGLE_CLOUD_LOCATION, "global");
+    assert.equal(c.GOOGLE_THINKING_LEVEL, "low");
+    assert.equal(c.GOOGLE_TEMPERATURE, undefined);
+    assert.throws(() => loadConfig({ GOOGLE_THINKING_LEVEL: "extreme" }), /GOOGLE_THINKING_LEVEL/);
+    assert.equal(loadConfig({ GOOGLE_GENAI_USE_ENTERPRISE: "true", GOOGLE_CLOUD_PROJECT: "p" }).model, "gemini");
     const cloud = loadConfig({ MCP_SERVER_URL: "https://mcp-server-abc-uc.a.run.app/mcp", GOOGLE_GENAI_USE_VERTEXAI: "true", GOOGLE_CLOUD_PROJECT: "my-project" });
     assert.equal(cloud.transport, "streamable-http");
     assert.equal(cloud.useIdToken, true);
