@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   console.error("3. agent turn");
   const geminiAgent = await startAgent({ MCP_SERVER_URL: `${mcpUrl}/mcp`, GOOGLE_API_KEY: "bench", GOOGLE_GEMINI_BASE_URL: gemini.url });
   const offlineAgent = await startAgent({ MCP_SERVER_URL: `${mcpUrl}/mcp`, MODEL_PROVIDER: "offline" });
-  const modelCall = await load(`${gemini.url}/v1beta/models/gemini-2.5-flash:generateContent`, 1, {
+  const modelCall = await load(`${gemini.url}/v1beta/models/gemini-3.8-flash:generateContent`, 1, {
     method: "POST", headers: { "content-type": "application/json", "x-goog-api-key": "bench" },
     body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "What is 100 USD in EUR?" }] }], tools: [{ functionDeclarations: [{ name: "get_exchange_rate" }] }] }),
   });

@@ -93,6 +93,18 @@ describe("containers", { timeout: 600_000 }, () => {
     });
   }
 
+  it("runs a Gemini 3 tool turn against the strict Gemini stand-in, streamed and not", async () => {
+    await standIn("gemini", "gemini");
+    const a = await agent({ MCP_SERVER_URL: "http://mcp-server:8080/mcp", MODEL_PROVIDER: "gemini", GOOGLE_API_KEY: "test-key", GOOGLE_GEMINI_BASE_URL: "http://gemini:8080" });
+    const r = await chat(a, "What is 100 USD in EUR?");
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.match(r.body.response, new RegExp(`^100 USD is ${expectedConversion("USD", "EUR", 100)} EUR`));
+    const res = await fetch(`${url(a)}/chat/stream`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "What is 100 USD in GBP?" }) });
+    const sse = await res.text();
+    assert.ok((sse.match(/^event: text$/gm) ?? []).length > 3, sse);
+    assert.match(sse, /event: tool_result[\s\S]*event: done/);
+  });
+
   describe("with Google ID tokens", () => {
     let keyFile: string;
     before(async () => {
