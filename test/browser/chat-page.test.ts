@@ -199,7 +199,11 @@ describe("the chat page in Chromium", () => {
 
   it("renders at 360 px wide, light and dark, without horizontal scrolling", async () => {
     await page.screenshot({ path: path.join(ARTIFACTS, "page-900-light.png") });
-    await page.screenshot({ path: path.join(ARTIFACTS, "readme.jpg"), type: "jpeg", quality: 70 });
+    // The README's picture: small, with the tool call folded as a person first sees it.
+    await page.setViewportSize({ width: 560, height: 520 });
+    await lastTurn().locator(".tool summary").click();
+    await page.screenshot({ path: path.join(ARTIFACTS, "readme.png") });
+    await lastTurn().locator(".tool summary").click();
     await page.setViewportSize({ width: 360, height: 740 });
     for (const scheme of ["light", "dark"] as const) {
       await page.emulateMedia({ colorScheme: scheme });
@@ -278,6 +282,7 @@ describe("the chat page in Chromium", () => {
     await send(QUESTION);
     assert.equal(await lastTurn().locator(".error").count(), 0);
     assert.ok(((await lastTurn().locator(".answer").textContent()) ?? "").includes(EXPECTED));
+    await page.screenshot({ path: path.join(ARTIFACTS, "page-errors.png"), fullPage: true });
   });
 
   it("Stop aborts a running turn and leaves the page usable", async () => {
