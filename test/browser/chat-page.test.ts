@@ -163,6 +163,28 @@ describe("the chat page in Chromium", () => {
     await input.fill("");
   });
 
+  it("works from the keyboard alone: Tab reaches each control, Enter sends, Enter opens a tool call", async () => {
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "input", "the message box has focus on load");
+    const order: string[] = [];
+    await page.getByRole("button", { name: "New conversation" }).focus();
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press("Tab");
+      order.push(await page.evaluate(() => document.activeElement?.id ?? ""));
+    }
+    assert.deepEqual(order, ["log", "input", "send"]);
+    await page.keyboard.press("Shift+Tab");
+    await page.keyboard.type("How many JPY is 10 EUR?");
+    await page.keyboard.press("Enter");
+    const turn = page.locator("#log .turn").last();
+    await turn.locator(".meta").waitFor();
+    await turn.locator(".tool summary").focus();
+    await page.keyboard.press("Enter");
+    assert.equal(await turn.locator(".tool .result").isVisible(), true);
+    await page.getByRole("button", { name: "New conversation" }).focus();
+    await page.keyboard.press("Enter");
+    assert.equal(await page.locator("#log .turn").count(), 0);
+  });
+
   it("shows the tool call before the answer, and the answer carries the stand-in's number", async () => {
     // Records, as the DOM changes, whether the tool call was on screen before any answer text.
     await page.evaluate(() => {
@@ -188,6 +210,8 @@ describe("the chat page in Chromium", () => {
     assert.match((await turn.locator(".tool .args").textContent()) ?? "", /amount: 100/);
     assert.ok(((await turn.locator(".answer").textContent()) ?? "").includes(EXPECTED));
     assert.match((await turn.locator(".meta").textContent()) ?? "", /^\d+\.\d\d s$/);
+    // Screen readers hear the answer through the live region.
+    await page.locator("#status[aria-live=polite]", { hasText: EXPECTED }).waitFor();
     assert.equal(await page.evaluate(() => document.activeElement?.id), "input", "focus is back in the input");
     // Compact until asked: the result opens with the summary.
     assert.equal(await turn.locator(".tool .result").isVisible(), false);
@@ -233,6 +257,11 @@ describe("the chat page in Chromium", () => {
     const session = await storedSession();
     await page.reload();
     await page.locator("html[data-ready=true]").waitFor();
+    const reload = await page.evaluate(() => {
+      const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+      return Math.round(performance.getEntriesByName("page-usable")[0]!.startTime - nav.requestStart);
+    });
+    await writeFile(path.join(ARTIFACTS, "timing-reload.json"), JSON.stringify({ request_to_usable_ms: reload }) + "\n");
     const turn = page.locator("#log .turn").first();
     assert.equal(await turn.locator(".user").textContent(), QUESTION);
     assert.ok(((await turn.locator(".answer").textContent()) ?? "").includes(EXPECTED));
@@ -337,8 +366,13 @@ describe("the chat page in Chromium", () => {
       sse("text", { text: "Two " }) +
       sse("text", { text: "answers." }) +
       sse("done", { response: "Two answers.", session_id: "issued-by-agent", user_id: "anonymous", tool_calls: [] });
+    // A session id from before (an agent restart, an expired session) that the agent replaces with its own.
+    await page.evaluate(() => localStorage.setItem("agent-chat", JSON.stringify({ session_id: "from-before", turns: [] })));
+    await page.reload();
+    await page.locator("html[data-ready=true]").waitFor();
     await page.route("**/chat/stream", (r) => r.fulfill({ status: 200, contentType: "text/event-stream", body: stream }), { times: 1 });
     await send("two rates please");
+    assert.match((await lastTurn().locator(".note").textContent()) ?? "", /started a new one/);
     const tools = lastTurn().locator(".tool");
     assert.match((await tools.nth(0).textContent()) ?? "", /GBP.*error.*GBP failed/s);
     assert.match((await tools.nth(1).textContent()) ?? "", /JPY.*done.*JPY result/s);
