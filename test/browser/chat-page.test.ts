@@ -390,6 +390,30 @@ describe("the chat page in Chromium", () => {
     assert.ok(((await lastTurn().locator(".answer").textContent()) ?? "").includes(EXPECTED));
   });
 
+  it("keeps what it stores within 50 turns and 200,000 characters", async () => {
+    const session = await storedSession();
+    await page.evaluate((session) => {
+      const big = "x".repeat(10_000);
+      const turns = Array.from({ length: 80 }, (_, i) => ({
+        user: `question ${i}`,
+        tools: [{ name: "get_exchange_rate", args: { amount: i }, result: big, is_error: false }],
+        answer: `answer ${i}`,
+        ms: 10,
+      }));
+      localStorage.setItem("agent-chat", JSON.stringify({ session_id: session, turns }));
+    }, session);
+    await page.reload();
+    await page.locator("html[data-ready=true]").waitFor();
+    await send(QUESTION);
+    const stored = await page.evaluate(() => localStorage.getItem("agent-chat") ?? "");
+    const state = JSON.parse(stored) as { session_id: string; turns: Array<{ user: string; tools: Array<{ result: string }> }> };
+    assert.ok(stored.length <= 200_000, `${stored.length} characters stored`);
+    assert.ok(state.turns.length <= 50 && state.turns.length > 1, `${state.turns.length} turns stored`);
+    assert.equal(state.turns.at(-1)!.user, QUESTION, "the newest turn is kept");
+    assert.ok(state.turns.every((t) => t.tools.every((c) => c.result.length <= 4001)), "long tool results are cut");
+    await page.getByRole("button", { name: "New conversation" }).click();
+  });
+
   it("ran without script errors or CSP violations", () => {
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(cspViolations, []);
