@@ -72,6 +72,7 @@ else
 fi
 cat <<EOF_INFO
 
+  chat page   http://127.0.0.1:$AGENT_PORT/   (open it in a browser)
   agent       http://127.0.0.1:$AGENT_PORT   model: $model_note
   mcp-server  http://127.0.0.1:$MCP_PORT   (/mcp Streamable HTTP, /sse legacy SSE)
 

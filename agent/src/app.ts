@@ -7,6 +7,7 @@ import { ToolsUnavailableError, type ChatService, type ToolHost, type TurnEvent 
 import { traceFields, type Logger } from "./log.js";
 import { McpUnavailableError } from "./mcp-client.js";
 import { ModelError, type Model } from "./models/types.js";
+import { createPage, prefersHtml, type PageAssets } from "./page/serve.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_MESSAGE_CHARS = 8000;
@@ -22,6 +23,8 @@ export interface AppDeps {
   project?: string | undefined;
   /** Counts turns in flight, so SIGTERM can wait for them. */
   inflight?: { count: number };
+  /** The chat page's files; without them GET / answers JSON only. */
+  page?: PageAssets;
 }
 
 const id = z
@@ -62,7 +65,13 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
 
-  app.get("/", (c) => c.json({ ...deps.info, endpoints: ["/chat", "/chat/stream", "/health", "/ready"] }));
+  const page = deps.page && createPage(deps.page);
+  app.get("/", (c) => {
+    if (page && prefersHtml(c.req.header("accept"))) return page.respond(c);
+    if (page) c.header("vary", "Accept");
+    return c.json({ ...deps.info, endpoints: ["/chat", "/chat/stream", "/health", "/ready"] });
+  });
+  if (page) app.route("/", page.routes);
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.get("/ready", async (c) => {
     let tools;

@@ -6,6 +6,7 @@ import { createIdTokenFetch } from "./id-token.js";
 import { createLogger } from "./log.js";
 import { McpConnection } from "./mcp-client.js";
 import { OfflineModel } from "./models/offline.js";
+import { PAGE_ASSETS } from "./page/assets.js";
 import type { Model } from "./models/types.js";
 import { MemorySessionStore } from "./sessions.js";
 
@@ -60,6 +61,7 @@ const app = createApp({
   model,
   logger,
   inflight,
+  page: PAGE_ASSETS,
   project: config.GOOGLE_CLOUD_PROJECT,
   info: {
     name: "agent",
