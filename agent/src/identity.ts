@@ -57,7 +57,9 @@ export function createIdentify(opts: IdentityOptions): Identify {
  * (signature, audience, expiry) and authorized (roles/run.invoker) before forwarding the request; a
  * request without a valid token never reaches the container. Cloud Run passes the header on to the
  * container (`X-Serverless-Authorization` when the caller used it, which Cloud Run then checks in
- * preference to `Authorization`, with the signature removed). Decoding without re-verifying is sound
+ * preference to `Authorization`, and passes on "after stripping its signature":
+ * https://cloud.google.com/iap/docs/enabling-cloud-run, read 2026-11-25). We read the header Cloud
+ * Run checked, in the same order, so a second, unchecked header cannot name someone else. Decoding without re-verifying is sound
  * only because of that front end: it is why this mode must only be used on a Cloud Run service
  * deployed without --no-invoker-iam-check / allUsers. Anywhere else, anyone could send a made-up
  * token and claim anyone's conversations; use `iap` or `public` there.
