@@ -4,10 +4,12 @@ import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { ToolsUnavailableError, type ChatService, type ToolHost, type TurnEvent } from "./chat.js";
+import { conversationIds, createIdentify, IdentityError, type ConversationIds, type Identify } from "./identity.js";
 import { traceFields, type Logger } from "./log.js";
 import { McpUnavailableError } from "./mcp-client.js";
 import { ModelError, type Model } from "./models/types.js";
 import { createPage, prefersHtml, type PageAssets } from "./page/serve.js";
+import { originOf, publicText, redactText } from "./redact.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_MESSAGE_CHARS = 8000;
@@ -25,6 +27,13 @@ export interface AppDeps {
   inflight?: { count: number };
   /** The chat page's files; without them GET / answers JSON only. */
   page?: PageAssets;
+  /** Who the caller is (AGENT_ACCESS); anonymous when absent. */
+  identify?: Identify;
+  /**
+   * Aborted by SIGTERM's drain deadline: turns still running end at once, streams with an `error`
+   * event (503) and waiting requests with a 503 JSON answer, instead of being cut off silently.
+   */
+  shutdown?: AbortSignal;
 }
 
 const id = z
@@ -43,7 +52,7 @@ const ChatRequest = z.object({
 
 class ApiError extends HTTPException {
   constructor(
-    status: 400 | 413 | 415 | 502 | 503,
+    status: 400 | 401 | 413 | 415 | 502 | 503,
     readonly code: string,
     message: string,
   ) {
@@ -55,12 +64,33 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const newSessionId = deps.newSessionId ?? (() => crypto.randomUUID());
   const inflight = deps.inflight ?? { count: 0 };
+  const identify = deps.identify ?? createIdentify({ access: "public" });
+  const shutdown = deps.shutdown;
+
+  /** The caller's conversation: see identity.ts for who may continue which. */
+  const idsFor = async (c: Context, req: z.infer<typeof ChatRequest>): Promise<ConversationIds> =>
+    conversationIds(await identify(c.req.raw.headers), req, { exists: (ids) => deps.chat.hasConversation(ids), newSessionId });
+
+  const turnSignal = (client: AbortSignal): AbortSignal => (shutdown ? AbortSignal.any([client, shutdown]) : client);
+  /** Settles with the turn, or with a 503 the moment the drain deadline passes. */
+  const untilShutdown = <T>(turn: Promise<T>): Promise<T> => {
+    if (!shutdown) return turn;
+    return new Promise<T>((resolve, reject) => {
+      const onDeadline = (): void => reject(shuttingDown());
+      if (shutdown.aborted) onDeadline();
+      shutdown.addEventListener("abort", onDeadline, { once: true });
+      turn.then(resolve, reject).finally(() => shutdown.removeEventListener("abort", onDeadline));
+    });
+  };
 
   app.onError((err, c) => {
     const log = deps.logger.child({ path: c.req.path, ...traceFields(c.req.header("x-cloud-trace-context"), deps.project) });
-    const { status, code, message } = toHttpError(err);
+    const { status, code, message } = toHttpError(err, c.req.raw.signal);
     log.log(status >= 500 ? "ERROR" : "WARNING", `request failed: ${message}`, { status, code, detail: detailOf(err) });
     if (err instanceof ModelError && err.retryAfterSeconds) c.header("Retry-After", String(err.retryAfterSeconds));
+    // Answered before the body was read (or while it broke): the Node adapter drops such a socket
+    // after a short drain, so tell the client not to reuse it.
+    if (status === 400 || status === 401 || status === 413 || status === 415) c.header("Connection", "close");
     return c.json({ error: { code, message } }, status);
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
@@ -69,7 +99,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/", (c) => {
     if (page && prefersHtml(c.req.header("accept"))) return page.respond(c);
     if (page) c.header("vary", "Accept");
-    return c.json({ ...deps.info, endpoints: ["/chat", "/chat/stream", "/health", "/ready"] });
+    return c.json({ ...deps.info, mcp_server_url: originOf(deps.info.mcp_server_url), endpoints: ["/chat", "/chat/stream", "/health", "/ready"] });
   });
   if (page) app.route("/", page.routes);
   app.get("/health", (c) => c.json({ status: "ok" }));
@@ -78,7 +108,7 @@ export function createApp(deps: AppDeps): Hono {
     try {
       tools = await deps.tools.listTools();
     } catch (err) {
-      return c.json({ status: "unavailable", error: { code: "mcp_unavailable", message: (err as Error).message } }, 503);
+      return c.json({ status: "unavailable", error: { code: "mcp_unavailable", message: toHttpError(err).message } }, 503);
     }
     // Cached by the model for minutes, so probes don't spend API calls.
     const model = await deps.model?.check?.(c.req.raw.signal).catch((err: unknown) => ({ ok: false as const, code: "model_unavailable", message: String(err) }));
@@ -97,10 +127,10 @@ export function createApp(deps: AppDeps): Hono {
 
   app.post("/chat", limit, async (c) => {
     const req = await readChatRequest(c);
-    const ids = { userId: req.user_id ?? "anonymous", sessionId: req.session_id ?? newSessionId() };
     inflight.count++;
     try {
-      const result = await deps.chat.runTurn(ids, req.message, { signal: c.req.raw.signal });
+      const ids = await untilShutdown(idsFor(c, req));
+      const result = await untilShutdown(deps.chat.runTurn(ids, req.message, { signal: turnSignal(c.req.raw.signal) }));
       return c.json({ response: result.response, session_id: ids.sessionId, user_id: ids.userId, tool_calls: result.toolCalls });
     } finally {
       inflight.count--;
@@ -109,7 +139,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.post("/chat/stream", limit, async (c) => {
     const req = await readChatRequest(c);
-    const ids = { userId: req.user_id ?? "anonymous", sessionId: req.session_id ?? newSessionId() };
+    const ids = await idsFor(c, req);
     const abort = new AbortController();
     return streamSSE(c, async (stream) => {
       // A client that goes away stops the turn: no model or tool work for nobody.
@@ -122,10 +152,10 @@ export function createApp(deps: AppDeps): Hono {
           const { type, ...data } = e;
           void send(type, data);
         };
-        const result = await deps.chat.runTurn(ids, req.message, { signal: abort.signal, onEvent });
+        const result = await untilShutdown(deps.chat.runTurn(ids, req.message, { signal: turnSignal(abort.signal), onEvent }));
         await send("done", { response: result.response, session_id: ids.sessionId, user_id: ids.userId, tool_calls: result.toolCalls });
       } catch (err) {
-        if (abort.signal.aborted) return;
+        if (abort.signal.aborted && !shutdown?.aborted) return;
         const { status, code, message } = toHttpError(err);
         deps.logger.log(status >= 500 ? "ERROR" : "WARNING", `stream failed: ${message}`, { status, code, detail: detailOf(err) });
         await send("error", { code, message, status });
@@ -138,6 +168,10 @@ export function createApp(deps: AppDeps): Hono {
   return app;
 }
 
+function shuttingDown(): ApiError {
+  return new ApiError(503, "shutting_down", "This instance is shutting down: send the request again");
+}
+
 async function readChatRequest(c: Context): Promise<z.infer<typeof ChatRequest>> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
@@ -148,6 +182,7 @@ async function readChatRequest(c: Context): Promise<z.infer<typeof ChatRequest>>
     body = await c.req.json();
   } catch (err) {
     if (err instanceof HTTPException) throw err;
+    if (isClientAbort(err, c.req.raw.signal)) throw new ApiError(400, "body_unreadable", "The request body could not be read");
     throw new ApiError(400, "invalid_json", "The request body is not valid JSON");
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -161,16 +196,38 @@ async function readChatRequest(c: Context): Promise<z.infer<typeof ChatRequest>>
   return parsed.data;
 }
 
-function toHttpError(err: unknown): { status: 400 | 413 | 415 | 500 | 502 | 503; code: string; message: string } {
+type HttpError = { status: 400 | 401 | 413 | 415 | 500 | 502 | 503; code: string; message: string };
+
+function toHttpError(err: unknown, signal?: AbortSignal): HttpError {
   if (err instanceof ApiError) return { status: err.status as 400, code: err.code, message: err.message };
+  if (err instanceof IdentityError) return { status: err.status, code: err.code, message: err.message };
   if (err instanceof HTTPException && err.status === 413) return { status: 413, code: "payload_too_large", message: `Request body must be at most ${MAX_BODY_BYTES} bytes` };
-  if (err instanceof ModelError) return { status: err.status, code: err.code, message: err.message };
-  if (err instanceof McpUnavailableError) return { status: err.status, code: "mcp_unavailable", message: err.message };
-  if (err instanceof ToolsUnavailableError) return { status: 503, code: "mcp_unavailable", message: err.message };
+  if (err instanceof ModelError) return { status: err.status, code: err.code, message: publicText(err.message) };
+  if (err instanceof McpUnavailableError) return { status: err.status, code: "mcp_unavailable", message: mcpMessage(err.message, err.status) };
+  if (err instanceof ToolsUnavailableError) return { status: 503, code: "mcp_unavailable", message: mcpMessage(err.message, 503) };
+  // The client cut or garbled its body (Node has already answered 400) or went away: not our error.
+  if (isClientAbort(err, signal)) return { status: 400, code: "body_unreadable", message: "The request body could not be read" };
   return { status: 500, code: "internal", message: "Internal error; see the service logs" };
 }
 
+/**
+ * Public wording of an MCP failure: what failed and what to do, never the server's internal address
+ * or the transport's raw error (both go to the logs).
+ */
+function mcpMessage(message: string, status: number): string {
+  if (status !== 503) return publicText(message);
+  const what = /did not answer in time/.test(message) ? "The MCP server did not answer in time" : "The MCP server cannot be reached";
+  return `${what}: try again in a moment; if it persists, the agent's logs name the cause (check MCP_SERVER_URL and the MCP server's health)`;
+}
+
+/** Node's "aborted" (ECONNRESET) for a body cut short or malformed, or the client gone. */
+function isClientAbort(err: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && (err.message === "aborted" || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE");
+}
+
 function detailOf(err: unknown): string | undefined {
-  if (err instanceof ModelError) return err.detail;
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if (err instanceof ModelError) return err.detail && redactText(err.detail);
+  return redactText(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 }

@@ -53,6 +53,11 @@ export class ChatService {
     private readonly deps: { model: Model; tools: ToolHost; store: SessionStore; logger: Logger; app: string },
   ) {}
 
+  /** Whether a conversation is stored under these ids: an anonymous caller may continue only those. */
+  async hasConversation(ids: { userId: string; sessionId: string }): Promise<boolean> {
+    return (await this.deps.store.load({ app: this.deps.app, ...ids })).length > 0;
+  }
+
   /** Runs one turn: serialised per session, bounded in tool rounds, history saved only when it completes. */
   runTurn(
     ids: { userId: string; sessionId: string },

@@ -40,6 +40,11 @@ const schema = z.object({
   SESSION_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
   SESSION_MAX: z.coerce.number().int().positive().default(10_000),
   SESSION_MAX_MESSAGES: z.coerce.number().int().min(2).default(40),
+  // Who owns a conversation (see identity.ts). `public` by default so `make up` works without a
+  // token; `make deploy` sets `private` (Cloud Run IAM) or `iap`.
+  AGENT_ACCESS: z.enum(["private", "iap", "public"]).default("public"),
+  IAP_AUDIENCE: z.string().optional(),
+  IAP_KEYS_URL: z.url({ protocol: /^https?$/ }).default("https://www.gstatic.com/iap/verify/public_key-jwk"),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -69,6 +74,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (c.MODEL_PROVIDER === "gemini" && !geminiReady) {
     throw new Error(
       "Invalid configuration: MODEL_PROVIDER=gemini needs GOOGLE_API_KEY, or GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT",
+    );
+  }
+  if (c.AGENT_ACCESS === "iap" && !c.IAP_AUDIENCE) {
+    throw new Error(
+      "Invalid configuration: IAP_AUDIENCE: is required when AGENT_ACCESS=iap (the signed header's audience, /projects/PROJECT_NUMBER/locations/REGION/services/SERVICE)",
     );
   }
   return Object.freeze({

@@ -3,11 +3,13 @@ import { createApp } from "./app.js";
 import { ChatService } from "./chat.js";
 import { loadConfig, type Config } from "./config.js";
 import { createIdTokenFetch } from "./id-token.js";
+import { createIdentify } from "./identity.js";
 import { createLogger } from "./log.js";
 import { McpConnection } from "./mcp-client.js";
 import { OfflineModel } from "./models/offline.js";
 import { PAGE_ASSETS } from "./page/assets.js";
 import type { Model } from "./models/types.js";
+import { redactUrl } from "./redact.js";
 import { MemorySessionStore } from "./sessions.js";
 
 declare const __SERVICE_VERSION__: string;
@@ -55,7 +57,10 @@ const sweeper = setInterval(() => store.sweep(), 60_000);
 sweeper.unref();
 
 const inflight = { count: 0 };
+const drainDeadline = new AbortController();
 const app = createApp({
+  identify: createIdentify({ access: config.AGENT_ACCESS, iapAudience: config.IAP_AUDIENCE, iapKeysUrl: config.IAP_KEYS_URL }),
+  shutdown: drainDeadline.signal,
   chat: new ChatService({ model, tools: mcp, store, logger, app: config.APP_NAME }),
   tools: mcp,
   model,
@@ -79,14 +84,16 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
     model: model.name,
     model_provider: config.model,
     ...(config.model === "offline" ? { note: "no Gemini credentials: using the offline model (currency questions only)" } : {}),
-    mcp_server_url: config.MCP_SERVER_URL,
+    mcp_server_url: redactUrl(config.MCP_SERVER_URL),
     mcp_transport: config.transport,
+    access: config.AGENT_ACCESS,
     mcp_auth: config.useIdToken ? `id-token (audience ${config.audience})` : "none",
   });
 });
 
 // Cloud Run sends SIGTERM and kills the instance 10 s later: stop accepting, let turns in flight
-// finish (bounded), close the MCP connection, exit.
+// finish (bounded), then answer the ones still running with 503 (streams get an `error` event)
+// rather than dropping them silently, close the MCP connection, exit.
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
@@ -96,8 +103,16 @@ async function shutdown(signal: string): Promise<void> {
   server.close();
   (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
   while (inflight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const unfinished = inflight.count;
+  if (unfinished > 0) {
+    drainDeadline.abort();
+    // The 503 answers and error events are written now; give them a moment to leave.
+    const flushBy = Date.now() + 500;
+    while (inflight.count > 0 && Date.now() < flushBy) await new Promise((r) => setTimeout(r, 20));
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+  }
   await Promise.race([mcp.close(), new Promise((r) => setTimeout(r, 1_000))]);
-  logger.log("INFO", "stopped", { turns_abandoned: inflight.count });
+  logger.log(unfinished > 0 ? "WARNING" : "INFO", "stopped", { turns_answered_503: unfinished, turns_abandoned: inflight.count });
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -89,17 +89,20 @@ describe("agent + mcp-server", () => {
     });
     after(async () => gemini?.close());
 
+    // A conversation continues with the id the agent returned (a public agent issues its own ids).
+    let conversation = "";
     it("names the model at / and runs the tool the model asks for", async () => {
       assert.equal(((await (await fetch(agent.url)).json()) as { model: string }).model, "gemini-3.8-flash");
-      const r = await chat(agent, { message: "100 USD EUR", session_id: "conv-1" });
+      const r = await chat(agent, { message: "100 USD EUR" });
       assert.equal(r.status, 200);
+      conversation = r.body.session_id;
       assert.equal(r.body.response, `100 USD is ${expected} EUR (rate of ${r.body.tool_calls[0] && /\d{4}-\d{2}-\d{2}/.exec(r.body.tool_calls[0].result)?.[0]}).`);
     });
 
     it("sends the first turn with the second, in the same session", async () => {
       gemini.script({ parts: [{ text: "You asked about USD and EUR before." }] });
       const before = gemini.requests.length;
-      const r = await chat(agent, { message: "What did I ask?", session_id: "conv-1" });
+      const r = await chat(agent, { message: "What did I ask?", session_id: conversation });
       assert.equal(r.body.response, "You asked about USD and EUR before.");
       const contents = gemini.requests[before]!.body.contents;
       assert.deepEqual(contents[0], { role: "user", parts: [{ text: "100 USD EUR" }] });

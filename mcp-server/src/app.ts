@@ -29,7 +29,14 @@ export function createApp(deps: AppDeps): Hono {
   const toolDeps = { frankfurter: deps.frankfurter, logger: deps.logger, now: deps.now ?? Date.now, project: deps.project };
 
   app.onError((err, c) => {
-    deps.logger.log("ERROR", "unhandled error", { path: c.req.path, error: String(err), ...traceFields(c.req.header("x-cloud-trace-context"), deps.project) });
+    const fields = { path: c.req.path, error: String(err), ...traceFields(c.req.header("x-cloud-trace-context"), deps.project) };
+    if (isClientAbort(err, c.req.raw.signal)) {
+      // A body cut short or malformed by the client (Node has already answered 400): not our error.
+      deps.logger.log("WARNING", "request body could not be read", { ...fields, status: 400 });
+      c.header("Connection", "close");
+      return c.json({ jsonrpc: "2.0", error: { code: -32700, message: "The request body could not be read" }, id: null }, 400);
+    }
+    deps.logger.log("ERROR", "unhandled error", { ...fields, status: 500 });
     return c.json({ jsonrpc: "2.0", error: { code: -32603, message: "Internal server error" }, id: null }, 500);
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
@@ -41,7 +48,7 @@ export function createApp(deps: AppDeps): Hono {
   }
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
-    onError: () => jsonError(413, `Request body larger than ${MAX_BODY_BYTES} bytes`),
+    onError: () => closing(jsonError(413, `Request body larger than ${MAX_BODY_BYTES} bytes`)),
   });
 
   // Streamable HTTP, stateless: a fresh server and transport per request, never shared between clients.
@@ -123,8 +130,33 @@ function authGuard(verify: IdTokenVerifier | undefined, logger: Logger): Middlew
     if (result.ok) return next();
     logger.log("WARNING", "request refused", { path: c.req.path, status: result.status, reason: result.description });
     if (result.status === 401) {
-      c.header("WWW-Authenticate", `Bearer realm="mcp-server", error="${result.error}", error_description="${result.description}"`);
+      // RFC 6750 §3.1: a request with no credentials gets the bare challenge, no error code.
+      c.header(
+        "WWW-Authenticate",
+        result.error === "missing_token" ? `Bearer realm="mcp-server"` : `Bearer realm="mcp-server", error="invalid_token", error_description="${result.description}"`,
+      );
     }
+    // A 403 carries no challenge: more scopes cannot help a caller outside the allow-list (a
+    // WWW-Authenticate with insufficient_scope sends MCP clients off to ask for them).
+    // The body was never read: close rather than leave unread bytes on a kept-alive connection.
+    c.header("Connection", "close");
     return c.json({ error: { code: result.error, message: result.description } }, result.status);
   };
+}
+
+/**
+ * An early refusal leaves the request body unread; the Node adapter drains it for at most 500 ms,
+ * then destroys the socket, so a client that reused the kept-alive connection got "other side closed"
+ * on its next request. `Connection: close` tells it to open a fresh one.
+ */
+function closing(res: Response): Response {
+  res.headers.set("Connection", "close");
+  return res;
+}
+
+/** The client cut or garbled the body (Node: "aborted", ECONNRESET) or went away: a 4xx, not a 500. */
+export function isClientAbort(err: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && (err.message === "aborted" || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE");
 }

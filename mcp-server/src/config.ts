@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseEnv } from "../../common/env.js";
+import { ANY_GOOGLE_ACCOUNT } from "./auth.js";
 
 const csv = z
   .string()
@@ -27,6 +28,22 @@ const schema = z
         code: "custom",
         path: ["MCP_AUTH_AUDIENCE"],
         message: "is required when MCP_AUTH=google-id-token (the service URL the callers use as audience)",
+      });
+    }
+    // Anyone can mint a Google ID token for any audience from their own project: without a list the
+    // check proves only "some Google account". That must be said out loud, never be the default.
+    if (c.MCP_AUTH === "google-id-token" && c.MCP_ALLOWED_INVOKERS.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["MCP_ALLOWED_INVOKERS"],
+        message: `is required when MCP_AUTH=google-id-token: the service-account emails that may call (comma-separated), or ${ANY_GOOGLE_ACCOUNT} to accept a valid ID token from any Google account`,
+      });
+    }
+    if (c.MCP_ALLOWED_INVOKERS.includes(ANY_GOOGLE_ACCOUNT) && c.MCP_ALLOWED_INVOKERS.length > 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["MCP_ALLOWED_INVOKERS"],
+        message: `${ANY_GOOGLE_ACCOUNT} cannot be combined with emails: it accepts every Google account`,
       });
     }
   });

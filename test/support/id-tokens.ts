@@ -58,3 +58,41 @@ export async function startCertsServer(signer: IdTokenSigner, opts: { port?: num
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
+
+/**
+ * Identity-Aware Proxy's signed header (`x-goog-iap-jwt-assertion`), as described on
+ * https://cloud.google.com/iap/docs/signed-headers-howto (read 2026-11-25): ES256, `kid` naming a key
+ * in https://www.gstatic.com/iap/verify/public_key-jwk, `iss` https://cloud.google.com/iap, `aud` the
+ * resource (`/projects/NUMBER/locations/REGION/services/NAME` for IAP on a Cloud Run service), `sub`
+ * `accounts.google.com:ID`, `email`, `iat` in the past, `exp` in the future (IAP's last ten minutes).
+ */
+export async function createIapSigner(): Promise<{ jwks: { keys: JWK[] }; sign(claims: Record<string, unknown>, opts?: { alg?: "ES256"; issuedAt?: number; expiresInSeconds?: number; kid?: string }): Promise<string> }> {
+  const pair = await generateKeyPair("ES256", { extractable: true });
+  const kid = `iap-${Math.random().toString(36).slice(2, 8)}`;
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid, alg: "ES256", use: "sig" };
+  return {
+    jwks: { keys: [jwk] },
+    async sign(claims, opts = {}) {
+      const iat = opts.issuedAt ?? Math.floor(Date.now() / 1000);
+      return new SignJWT({ iss: "https://cloud.google.com/iap", ...claims })
+        .setProtectedHeader({ alg: "ES256", kid: opts.kid ?? kid, typ: "JWT" })
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + (opts.expiresInSeconds ?? 600))
+        .sign(pair.privateKey);
+    },
+  };
+}
+
+/** Serves a JSON body (a JWKS, or something that is not one) at any path, like gstatic does. */
+export async function startJsonServer(body: () => { status: number; json: string }): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((_req, res) => {
+    const { status, json } = body();
+    res.writeHead(status, { "content-type": "application/json", "cache-control": "public, max-age=3600" }).end(json);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/iap/verify/public_key-jwk`,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}

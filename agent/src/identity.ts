@@ -1,0 +1,172 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+
+/**
+ * Who may read a conversation depends on who calls (AGENT_ACCESS):
+ * - `private`: Cloud Run IAM checked the caller's Google ID token before the request reached the
+ *   container; the caller's principal owns its conversations.
+ * - `iap`: Identity-Aware Proxy signed in the caller and signs `x-goog-iap-jwt-assertion`, which we
+ *   verify; the signed-in user owns their conversations.
+ * - `public`: anyone may call; nobody is identified, so a conversation belongs to whoever holds the
+ *   random `session_id` the agent issued for it.
+ */
+export type AgentAccess = "private" | "iap" | "public";
+
+export const IAP_ISSUER = "https://cloud.google.com/iap";
+export const IAP_KEYS_URL = "https://www.gstatic.com/iap/verify/public_key-jwk";
+// The limits google-auth-library's verifier applies (OAuth2Client, 10.x): 300 s skew, 24 h lifetime.
+const CLOCK_SKEW_SECONDS = 300;
+const MAX_LIFETIME_SECONDS = 86_400;
+
+/** The caller: an authenticated principal, or anonymous (`principal` undefined). */
+export interface Caller {
+  principal: string | undefined;
+}
+
+/** The request cannot be attributed to a caller: 401 (no or bad credentials) or 503 (keys unavailable). */
+export class IdentityError extends Error {
+  constructor(
+    readonly status: 401 | 503,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "IdentityError";
+  }
+}
+
+export type Identify = (headers: Headers) => Promise<Caller>;
+
+export interface IdentityOptions {
+  access: AgentAccess;
+  /** `iap` only: the signed header's expected audience (`/projects/NUMBER/locations/REGION/services/NAME` on Cloud Run). */
+  iapAudience?: string | undefined;
+  /** `iap` only: IAP's public keys as a JWKS (tests point this at a local stand-in). */
+  iapKeysUrl?: string | undefined;
+  iapKeys?: JWTVerifyGetKey;
+  now?: () => number;
+}
+
+export function createIdentify(opts: IdentityOptions): Identify {
+  if (opts.access === "public") return async () => ({ principal: undefined });
+  if (opts.access === "private") return async (headers) => ({ principal: cloudRunPrincipal(headers) });
+  return iapIdentify(opts);
+}
+
+/**
+ * `private`: the principal is read from the ID token Cloud Run's front end already verified
+ * (signature, audience, expiry) and authorized (roles/run.invoker) before forwarding the request; a
+ * request without a valid token never reaches the container. Cloud Run passes the header on to the
+ * container (`X-Serverless-Authorization` when the caller used it, which Cloud Run then checks in
+ * preference to `Authorization`, and passes on "after stripping its signature":
+ * https://cloud.google.com/iap/docs/enabling-cloud-run, read 2026-11-25). We read the header Cloud
+ * Run checked, in the same order, so a second, unchecked header cannot name someone else. Decoding without re-verifying is sound
+ * only because of that front end: it is why this mode must only be used on a Cloud Run service
+ * deployed without --no-invoker-iam-check / allUsers. Anywhere else, anyone could send a made-up
+ * token and claim anyone's conversations; use `iap` or `public` there.
+ */
+function cloudRunPrincipal(headers: Headers): string {
+  const header = headers.get("x-serverless-authorization") ?? headers.get("authorization") ?? "";
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+  const claims = token ? decodePayload(token) : undefined;
+  const principal = claims && principalOf(claims);
+  if (!principal) {
+    throw new IdentityError(
+      401,
+      "unauthenticated",
+      "This agent is private: call it with Authorization: Bearer <Google ID token> (for example $(gcloud auth print-identity-token))",
+    );
+  }
+  return principal;
+}
+
+function iapIdentify(opts: IdentityOptions): Identify {
+  if (!opts.iapAudience) throw new Error("AGENT_ACCESS=iap needs IAP_AUDIENCE");
+  const remote = opts.iapKeys ?? createRemoteJWKSet(new URL(opts.iapKeysUrl ?? IAP_KEYS_URL), { cacheMaxAge: 6 * 3_600_000, timeoutDuration: 5_000 });
+  const keys: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (err) {
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
+      throw new IdentityError(503, "identity_unavailable", "The sign-in check is unavailable right now; try again in a moment");
+    }
+  };
+  const audience = opts.iapAudience;
+  return async (headers) => {
+    const assertion = headers.get("x-goog-iap-jwt-assertion");
+    if (!assertion) {
+      throw new IdentityError(401, "unauthenticated", "This agent is behind Identity-Aware Proxy: open it through its URL and sign in");
+    }
+    const now = Math.floor((opts.now ? opts.now() : Date.now()) / 1000);
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(assertion, keys, {
+        algorithms: ["ES256"],
+        issuer: IAP_ISSUER,
+        audience,
+        requiredClaims: ["exp", "iat"],
+        clockTolerance: 30,
+        currentDate: new Date(now * 1000),
+      }));
+    } catch (err) {
+      if (err instanceof IdentityError) throw err;
+      throw new IdentityError(401, "unauthenticated", "The Identity-Aware Proxy assertion is not valid: sign in again");
+    }
+    const iat = payload.iat!;
+    const exp = payload.exp!;
+    const principal = principalOf(payload);
+    if (iat > now + CLOCK_SKEW_SECONDS || exp - iat > MAX_LIFETIME_SECONDS || !principal) {
+      throw new IdentityError(401, "unauthenticated", "The Identity-Aware Proxy assertion is not valid: sign in again");
+    }
+    return { principal };
+  };
+}
+
+/** The email when there is one (people and service accounts have one), else the stable subject. */
+function principalOf(claims: Record<string, unknown>): string | undefined {
+  if (typeof claims.email === "string" && claims.email && claims.email_verified !== false) return claims.email.toLowerCase();
+  if (typeof claims.sub === "string" && claims.sub) return claims.sub;
+  return undefined;
+}
+
+function decodePayload(token: string): Record<string, unknown> | undefined {
+  const part = token.split(".")[1];
+  if (!part) return undefined;
+  try {
+    const json: unknown = JSON.parse(new TextDecoder().decode(base64UrlDecode(part)));
+    return typeof json === "object" && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function base64UrlDecode(s: string): Uint8Array {
+  const b64 = s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4);
+  return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+}
+
+export interface ConversationIds {
+  userId: string;
+  sessionId: string;
+}
+
+/**
+ * Whose conversation a request continues. An authenticated caller's own principal is the owner
+ * whatever `user_id` says, so no one reaches another principal's sessions; any session id is theirs to
+ * choose. An anonymous caller continues a conversation only with an id the agent issued: an id
+ * continues only if the store already holds a conversation under it, and the agent only ever saves
+ * under ids it issued, so a chosen id ("my-session", "test-1") gets a fresh random one instead and two
+ * clients choosing the same id never share. A store-existence check (rather than HMAC-signed ids)
+ * needs no secret shared between instances that share a Firestore store.
+ */
+export async function conversationIds(
+  caller: Caller,
+  requested: { user_id?: string | undefined; session_id?: string | undefined },
+  deps: { exists: (ids: ConversationIds) => Promise<boolean>; newSessionId: () => string },
+): Promise<ConversationIds> {
+  if (caller.principal) return { userId: caller.principal, sessionId: requested.session_id ?? deps.newSessionId() };
+  const userId = requested.user_id ?? "anonymous";
+  if (requested.session_id && (await deps.exists({ userId, sessionId: requested.session_id }))) {
+    return { userId, sessionId: requested.session_id };
+  }
+  return { userId, sessionId: deps.newSessionId() };
+}
