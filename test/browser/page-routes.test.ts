@@ -79,7 +79,7 @@ describe("GET / and the page's files", () => {
         name: "agent",
         version: "t",
         model: "offline",
-        mcp_server_url: "http://127.0.0.1:8081/sse",
+        mcp_server_url: "http://127.0.0.1:8081",
         transport: "sse",
         mcp_auth: "none",
         endpoints: ["/chat", "/chat/stream", "/health", "/ready"],

@@ -337,7 +337,7 @@
       let where = info.mcp_server_url || "unknown";
       try {
         const u = new URL(where);
-        where = u.host + u.pathname;
+        where = u.host + (u.pathname === "/" ? "" : u.pathname);
       } catch {
         // not a URL: show it as it is
       }
