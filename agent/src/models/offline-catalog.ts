@@ -165,7 +165,8 @@ export function indexNames(catalog: Catalog | undefined): NameIndex {
     push(phrases, w.join(" "), code);
   }
   for (const [code, name] of catalog?.codes ?? []) {
-    const w = words(name);
+    // "Gold (troy ounce)" is called gold.
+    const w = words(name.replace(/\(.*$/, ""));
     if (!w.length) continue;
     maxWords = Math.max(maxWords, Math.min(w.length, 6));
     if (w.length <= 6) push(phrases, w.join(" "), code);

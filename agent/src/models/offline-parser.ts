@@ -87,7 +87,6 @@ interface Mention {
 const TOKEN = /((?:US|CA|AU|NZ|HK|MX|C|A|S|R)\$)|(\d{1,3}(?:[,\u00a0\u202f]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(\p{L}[\p{L}\p{M}'’]*(?:\.\p{L}[\p{L}\p{M}]*)*)|(\S)/gu;
 const MULTIPLIERS: Record<string, number> = { k: 1e3, thousand: 1e3, m: 1e6, mn: 1e6, mio: 1e6, million: 1e6, bn: 1e9, billion: 1e9, trillion: 1e12 };
 const TIME_UNITS = new Set(["day", "week", "month", "year", "decade", "century", "hour", "minute", "second", "time", "quarter", "percent", "%", "ago", "x"]);
-const TARGET_MARKERS = new Set(["in", "into", "to", "for", "against", "vs", "versus", "v", "and", "or", "then"]);
 const SLOT_STOPWORDS = new Set([
   "me", "you", "us", "it", "them", "that", "this", "what", "which", "something", "anything", "other", "another", "local",
   "cash", "total", "money", "currency", "currencie", "rate", "the", "a", "an", "my", "your", "please", "now", "today",
@@ -175,7 +174,11 @@ export function parseMessage(message: string, ctx: ParseContext): Intent {
     q.date = days[0]!.date === today ? "latest" : days[0]!.date;
   }
 
-  if (previous && isFollowUp(q, text, mentions)) q = merge(q, previous, text, mentions, tokens);
+  // "and GBP and CHF?", "what about yen?": after a question, currencies named alone are new targets.
+  if (previous && FOLLOW_UP.test(text) && amount.value === undefined && !mentionAfterFrom(tokens, mentions) && mentions.length) {
+    q = { ...q, from: undefined, to: mentions.flatMap((m) => (m.code ? [m.code] : [])) };
+  }
+  if (previous && isFollowUp(q, text, mentions)) q = merge(q, previous, mentions, tokens);
 
   const source = q.from;
   if (!source) return { kind: "decline", reason: RATE_WORDS.test(text) || q.amount !== undefined ? "no_currency" : "off_topic" };
@@ -355,7 +358,8 @@ function findAmount(tokens: Token[], mentions: Mention[]): AmountFound {
       last = i + 1;
     }
     const raw = tokens.slice(i, last + 1).map((x) => x.text).join(" ");
-    const minus = (prev?.type === "sym" && /^[-−–]$/.test(prev.text) && prev.end === t.start && !(tokens[i - 2]?.type === "num" && tokens[i - 2]!.end === prev.start)) || prev?.key === "minus" || prev?.key === "negative";
+    const prevWord = prev?.type === "word" ? prev.text.toLowerCase() : "";
+    const minus = (prev?.type === "sym" && /^[-−–]$/.test(prev.text) && prev.end === t.start && !(tokens[i - 2]?.type === "num" && tokens[i - 2]!.end === prev.start)) || prevWord === "minus" || prevWord === "negative";
     if (minus) return { problem: "negative", raw: `-${raw}`, at: i };
     if (!Number.isFinite(value)) return { problem: "too_large", raw, at: i };
     if (value === 0) return { problem: "zero", raw, at: i };
@@ -389,7 +393,7 @@ function orderMentions(tokens: Token[], mentions: Mention[], amountAt: number | 
 
 function isTargetMarked(tokens: Token[], m: Mention): boolean {
   const prev = tokens[m.at - 1];
-  return prev?.type === "word" && TARGET_MARKERS.has(prev.key) && ["in", "into", "to"].includes(prev.key) && m.at - 1 <= 1;
+  return prev?.type === "word" && ["in", "into", "to"].includes(prev.key);
 }
 
 function isFollowUp(q: Question, text: string, mentions: Mention[]): boolean {
@@ -398,7 +402,7 @@ function isFollowUp(q: Question, text: string, mentions: Mention[]): boolean {
 }
 
 /** Fills what a follow-up leaves out from the previous question. */
-function merge(q: Question, prev: Question, text: string, mentions: Mention[], tokens: Token[]): Question {
+function merge(q: Question, prev: Question, mentions: Mention[], tokens: Token[]): Question {
   let from = q.from;
   let to = q.to;
   // "what about EUR?" / "and GBP?" name a new target; "what about 100 GBP?" a new source.
@@ -415,7 +419,6 @@ function merge(q: Question, prev: Question, text: string, mentions: Mention[], t
   };
   if (history) out.range = q.range ?? prev.range;
   else out.date = q.date ?? prev.date;
-  void text;
   return out;
 }
 
