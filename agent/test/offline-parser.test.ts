@@ -19,6 +19,8 @@ function simplify(i: Intent): string {
       return "needs_catalog";
     case "ask_target":
       return `ask_target ${i.from}${i.amount !== undefined ? ` ${i.amount}` : ""}`;
+    case "ask_source":
+      return `ask_source ${i.to.join(",")}`;
     case "ask_which":
       return `ask_which ${i.word} ${[...i.options].sort().join(",")}`;
     case "ask_day":
@@ -175,6 +177,8 @@ const FAMILIES: Record<string, Row[]> = {
     ["50 dollars", "ask_target USD 50"],
     ["how much is the euro", "ask_target EUR"],
     ["100 EUR to EUR", "ask_target EUR 100"],
+    ["and in GBP?", "ask_source GBP"],
+    ["convert to EUR", "ask_source EUR"],
     ["USD to EUR, GBP, CHF, JPY, AUD, CAD, NZD, SEK, NOK, DKK, PLN, CZK", "too_many_targets"],
   ],
   "list questions": [

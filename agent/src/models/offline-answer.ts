@@ -53,6 +53,10 @@ export function wordIntent(intent: Intent, catalog: Catalog | undefined): string
     }
     case "ask_which":
       return `Which ${intent.word} do you mean: ${list(intent.options.map((c) => label(c, catalog)), "or")}? Tell me the code and I'll convert it.`;
+    case "ask_source": {
+      const example = intent.to[0] === "USD" ? "EUR" : "USD";
+      return `Which currency should I convert into ${list(intent.to)}? For example: "100 ${example} in ${intent.to[0]}".`;
+    }
     case "ask_target": {
       const what = `${intent.amount !== undefined ? `${fmt(intent.amount)} ` : ""}${intent.from}`;
       const example = intent.from === "EUR" ? "USD" : "EUR";

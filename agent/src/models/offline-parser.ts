@@ -33,6 +33,8 @@ export type Intent =
   | { kind: "needs_catalog" }
   | { kind: "ask_target"; from: string; amount?: number | undefined; question: Question }
   | { kind: "ask_which"; word: string; options: string[] }
+  /** Only targets were named ("in GBP?") and there is no earlier question to take the rest from. */
+  | { kind: "ask_source"; to: string[] }
   | { kind: "ask_day"; raw: string; example: string }
   /** `checked`: the words were looked up in the rate source's currency list (not just unknown to us). */
   | { kind: "unknown_currency"; words: string[]; checked: boolean }
@@ -181,6 +183,7 @@ export function parseMessage(message: string, ctx: ParseContext): Intent {
   if (previous && isFollowUp(q, text, mentions)) q = merge(q, previous, mentions, tokens);
 
   const source = q.from;
+  if (!source && q.to.length) return { kind: "ask_source", to: q.to };
   if (!source) return { kind: "decline", reason: RATE_WORDS.test(text) || q.amount !== undefined ? "no_currency" : "off_topic" };
   const targets = q.to.filter((c) => c !== source);
   if (!targets.length) return { kind: "ask_target", from: source, amount: q.amount, question: { ...q, to: [] } };
