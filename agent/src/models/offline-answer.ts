@@ -118,7 +118,7 @@ export function wordCatalog(catalog: Catalog | undefined): string {
 type Structured = Record<string, unknown>;
 
 /** Where the rates come from: a provider field if the tool gives one, else what the tool says it uses. */
-function sourceOf(out: Structured, tools: readonly ToolSpec[], tool: string): string {
+function sourceOf(out: Structured, tools: readonly ToolSpec[], tool: string): { phrase: string; providers?: string | undefined } {
   const names: string[] = [];
   const collect = (v: unknown): void => {
     if (typeof v === "string" && v.trim()) names.push(v.trim().slice(0, 60));
@@ -131,9 +131,9 @@ function sourceOf(out: Structured, tools: readonly ToolSpec[], tool: string): st
   collect(out.providers ?? out.provider ?? out.sources ?? out.source);
   // Only plain names: a field holding an address is not something to show.
   const clean = [...new Set(names.filter((n) => !/[/:@]/.test(n)))];
-  if (clean.length) return `the exchange rate from ${list(clean)}`;
   const description = tools.find((t) => t.name === tool)?.description ?? "";
-  return /\bECB\b|European Central Bank/i.test(description) ? "the ECB reference rate" : "the exchange rate";
+  const ecb = /\bECB\b|European Central Bank/i.test(description) && (!clean.length || clean.join() === "ECB");
+  return { phrase: ecb ? "the ECB reference rate" : "the exchange rate", providers: clean.length && !ecb ? clean.join(", ") : undefined };
 }
 
 const isRecord = (v: unknown): v is Structured => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -172,7 +172,7 @@ function wordError(call: FunctionCall, error: string, catalog: Catalog | undefin
 /** The answer to one turn's rate or history calls. */
 export function wordResults(answered: Answered[], catalog: Catalog | undefined, tools: readonly ToolSpec[], note?: string): string {
   const sentences: string[] = [];
-  const conversions: Array<{ text: string; date: string; source: string; asked: unknown }> = [];
+  const conversions: Array<{ text: string; date: string; source: string; providers?: string | undefined; asked: unknown }> = [];
   for (const { call, response } of answered) {
     const error = errorOf(response);
     if (error !== undefined) {
@@ -196,7 +196,8 @@ export function wordResults(answered: Answered[], catalog: Catalog | undefined, 
       const amount = typeof out.amount === "number" ? out.amount : Number(call.args.amount ?? 1);
       const base = typeof out.base === "string" ? out.base : String(call.args.currency_from);
       const date = typeof out.date === "string" ? out.date : "";
-      conversions.push({ text: `${fmt(amount)} ${base} = ${fmt(value)} ${to}`, date, source: sourceOf(out, tools, RATE_TOOL), asked: call.args.currency_date });
+      const source = sourceOf(out, tools, RATE_TOOL);
+      conversions.push({ text: `${fmt(amount)} ${base} = ${fmt(value)} ${to}`, date, source: source.phrase, providers: source.providers, asked: call.args.currency_date });
     } else if (call.name === HISTORY_TOOL) {
       sentences.push(wordHistory(call, out, tools));
     } else {
@@ -206,15 +207,16 @@ export function wordResults(answered: Answered[], catalog: Catalog | undefined, 
   // One sentence for the conversions that share a date and source, so "100 USD to EUR and GBP" reads as one answer.
   const groups = new Map<string, typeof conversions>();
   for (const c of conversions) {
-    const key = `${c.date}|${c.source}`;
+    const key = `${c.date}|${c.source}|${c.providers}`;
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
   const lines: string[] = [];
   for (const group of groups.values()) {
-    const { date, source, asked } = group[0]!;
+    const { date, source, providers, asked } = group[0]!;
     const plural = group.length > 1 ? source.replace(/\brate\b/, "rates") : source;
     const earlier = typeof asked === "string" && asked !== "latest" && date && asked !== date ? ` (the closest earlier day with rates to ${asked})` : "";
-    lines.push(`${list(group.map((c) => c.text))}, at ${plural}${date ? ` of ${date}` : ""}${earlier}.`);
+    const from = providers ? ` (source: ${providers})` : "";
+    lines.push(`${list(group.map((c) => c.text))}, at ${plural}${date ? ` of ${date}` : ""}${earlier}${from}.`);
   }
   return [note, ...lines, ...sentences].filter(Boolean).join(" ");
 }
@@ -234,10 +236,11 @@ function wordHistory(call: FunctionCall, out: Structured, tools: readonly ToolSp
   const first = values[0]!;
   const last = values[values.length - 1]!;
   const change = ((last[1] - first[1]) / first[1]) * 100;
-  const source = sourceOf(out, tools, HISTORY_TOOL).replace(/^the /, "").replace(/\brate\b/, "rates");
+  const source = sourceOf(out, tools, HISTORY_TOOL);
+  const kind = source.phrase.replace(/^the /, "").replace(/\brate\b/, "rates");
   return (
-    `${from} to ${to} from ${start} to ${end} (${values.length} days with ${source}): ` +
+    `${from} to ${to} from ${start} to ${end} (${values.length} days with ${kind}${source.providers ? ` from ${source.providers}` : ""}): ` +
     `${fmt(first[1])} on ${first[0]}, ${fmt(last[1])} on ${last[0]} (${change >= 0 ? "+" : ""}${change.toFixed(2)}%), ` +
-    `low ${fmt(Math.min(...nums))}, high ${fmt(Math.max(...nums))}.`
+    `low ${fmt(nums.reduce((a, b) => Math.min(a, b)))}, high ${fmt(nums.reduce((a, b) => Math.max(a, b)))}.`
   );
 }

@@ -329,7 +329,7 @@ function isCurrencySlot(tokens: Token[], i: number): boolean {
 function mention(at: number, last: number, tokens: Token[], candidates: readonly string[], catalog: Catalog | undefined): Mention {
   const list = catalog ? candidates.filter((c) => catalog.codes.has(c)) : [...candidates];
   if (list.length === 1) return { at, last, code: list[0]! };
-  const word = tokens.slice(at, last + 1).map((t) => t.text).join(" ");
+  const word = at === last ? tokens[at]!.key : tokens.slice(at, last + 1).map((t) => t.text).join(" ");
   if (!list.length) return { at, last, unknown: word };
   const convention = CONVENTIONS[tokens[last]!.key];
   if (convention && list.includes(convention) && at === last) return { at, last, code: convention };
