@@ -68,6 +68,10 @@ const FAMILIES: Record<string, Row[]> = {
     ["WHAT IS 100 USD IN EUR", "convert USD>EUR 100 latest"],
     ["100USD to EUR", "convert USD>EUR 100 latest"],
     ["convert 1e3 usd to eur", "convert USD>EUR 1000 latest"],
+    ["1.250,50 EUR in USD", "convert EUR>USD 1250.5 latest"],
+    ["2.000.000 JPY in EUR", "convert JPY>EUR 2000000 latest"],
+    ["how many dollars per euro", "convert EUR>USD 1 latest"],
+    ["$1.5 million in euros", "convert USD>EUR 1500000 latest"],
   ],
   "unknown currencies are named, never replaced": [
     ["How much is 1 bitcoin in EUR?", "unknown bitcoin"],
@@ -248,6 +252,11 @@ describe("follow-ups take what they leave out from the previous question", () =>
     ["What is 100 USD in EUR?", "and on 01/02/2024?", "bad_date ambiguous 01/02/2024"],
     ["What is 100 USD in EUR?", "thanks!", "decline off_topic"],
     ["What is 100 USD in EUR?", "What is 5 GBP in CHF?", "convert GBP>CHF 5 latest"],
+    ["100 pesos to EUR", "MXN", "convert MXN>EUR 100 latest"],
+    ["100 pesos to EUR", "the Philippine peso", "convert PHP>EUR 100 latest"],
+    ["100 EUR in pesos", "MXN", "convert EUR>MXN 100 latest"],
+    ["and in GBP?", "100 USD", "convert USD>GBP 100 latest"],
+    ["50 dollars", "and in EUR and CHF?", "convert USD>EUR,CHF 50 latest"],
   ];
   for (const [first, next, expected] of rows) {
     it(`${JSON.stringify(first)} then ${JSON.stringify(next)}`, () => assert.equal(parse(next, ECB, base(first)), expected));

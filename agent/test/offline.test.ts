@@ -159,6 +159,26 @@ describe("offline model, through the chat loop", () => {
     assert.match(naira.text, /^5000 NGN = 2\.5488 GBP/);
   });
 
+  it("completes a question once the user says which currency they meant", async () => {
+    const { ask } = setup();
+    assert.match((await ask("100 pesos to EUR", "peso")).text, /^Which peso do you mean: Mexican Peso \(MXN\) or Philippine Peso \(PHP\)\?/);
+    const r = await ask("PHP", "peso");
+    assert.deepEqual(r.calls[0]!.args, { currency_from: "PHP", currency_to: "EUR", currency_date: "latest", amount: 100 });
+    assert.match(r.text, /^100 PHP = 1\.6103 EUR/);
+  });
+
+  it("finds a renamed history tool and its date parameters", async () => {
+    const tools = new RateTools();
+    const renamed: ToolSpec = { name: "get_rate_history", description: "history", inputSchema: { type: "object", properties: { currency_from: {}, currency_to: {}, start: {}, end: {} } } };
+    tools.listTools = async () => [SPECS[0]!, renamed];
+    const inner = tools.callTool.bind(tools);
+    tools.callTool = (name, args) => inner(name === "get_rate_history" ? "get_exchange_rate_history" : name, { ...args, start_date: args.start, end_date: args.end });
+    const { ask } = setup(tools);
+    const r = await ask("USD to GBP history for the last week");
+    assert.deepEqual(r.calls[0]!.args, { currency_from: "USD", currency_to: "GBP", start: "2025-03-05", end: TODAY, start_date: "2025-03-05", end_date: TODAY });
+    assert.match(r.text, /^USD to GBP from 2025-03-05 to 2025-03-12/);
+  });
+
   it("fetches the list again only after its time is up", async () => {
     const { ask, clock, tools } = setup();
     await ask("How much is 1 bitcoin in EUR?");

@@ -198,7 +198,7 @@ export function wordResults(answered: Answered[], catalog: Catalog | undefined, 
       const date = typeof out.date === "string" ? out.date : "";
       const source = sourceOf(out, tools, RATE_TOOL);
       conversions.push({ text: `${fmt(amount)} ${base} = ${fmt(value)} ${to}`, date, source: source.phrase, providers: source.providers, asked: call.args.currency_date });
-    } else if (call.name === HISTORY_TOOL) {
+    } else if (call.name === HISTORY_TOOL || /histor|series/i.test(call.name)) {
       sentences.push(wordHistory(call, out, tools));
     } else {
       sentences.push("I got an answer I can't word; please rephrase the question.");
@@ -224,8 +224,8 @@ export function wordResults(answered: Answered[], catalog: Catalog | undefined, 
 function wordHistory(call: FunctionCall, out: Structured, tools: readonly ToolSpec[]): string {
   const to = String(call.args.currency_to);
   const from = typeof out.base === "string" ? out.base : String(call.args.currency_from);
-  const start = typeof out.start_date === "string" ? out.start_date : String(call.args.start_date);
-  const end = typeof out.end_date === "string" ? out.end_date : String(call.args.end_date ?? start);
+  const start = typeof out.start_date === "string" ? out.start_date : String(call.args.start_date ?? call.args.start ?? "");
+  const end = typeof out.end_date === "string" ? out.end_date : String(call.args.end_date ?? call.args.end ?? start);
   const series = isRecord(out.rates) ? Object.entries(out.rates) : [];
   const values = series
     .map(([d, v]) => [d, isRecord(v) ? v[to] : undefined] as const)

@@ -32,9 +32,10 @@ export type Intent =
   /** The currency list is needed to read this message, and it has not been fetched yet. */
   | { kind: "needs_catalog" }
   | { kind: "ask_target"; from: string; amount?: number | undefined; question: Question }
-  | { kind: "ask_which"; word: string; options: string[] }
+  /** An ambiguous name ("peso"); `question` is the rest, so that the answer ("MXN") completes it. */
+  | { kind: "ask_which"; word: string; options: string[]; question: Question }
   /** Only targets were named ("in GBP?") and there is no earlier question to take the rest from. */
-  | { kind: "ask_source"; to: string[] }
+  | { kind: "ask_source"; to: string[]; question: Question }
   | { kind: "ask_day"; raw: string; example: string }
   /** `checked`: the words were looked up in the rate source's currency list (not just unknown to us). */
   | { kind: "unknown_currency"; words: string[]; checked: boolean }
@@ -86,7 +87,7 @@ interface Mention {
   uncertain?: boolean;
 }
 
-const TOKEN = /((?:US|CA|AU|NZ|HK|MX|C|A|S|R)\$)|(\d{1,3}(?:[,\u00a0\u202f]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(\p{L}[\p{L}\p{M}'’]*(?:\.\p{L}[\p{L}\p{M}]*)*)|(\S)/gu;
+const TOKEN = /((?:US|CA|AU|NZ|HK|MX|C|A|S|R)\$)|(\d{1,3}(?:\.\d{3})+,\d+|\d{1,3}(?:\.\d{3}){2,}(?![\d,])|\d{1,3}(?:[,\u00a0\u202f]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(\p{L}[\p{L}\p{M}'’]*(?:\.\p{L}[\p{L}\p{M}]*)*)|(\S)/gu;
 const MULTIPLIERS: Record<string, number> = { k: 1e3, thousand: 1e3, m: 1e6, mn: 1e6, mio: 1e6, million: 1e6, bn: 1e9, billion: 1e9, trillion: 1e12 };
 const TIME_UNITS = new Set(["day", "week", "month", "year", "decade", "century", "hour", "minute", "second", "time", "quarter", "percent", "%", "ago", "x"]);
 const SLOT_STOPWORDS = new Set([
@@ -104,7 +105,15 @@ const ADVICE = /\b(?:buy|sell|invest|predict|prediction|forecast|tomorrow|next (
 const HISTORY = /\b(?:history|historical|historic|trend|over the (?:last|past)|(?:last|past) (?:\d+ |few |several |couple of |[a-z]+ )?(?:days?|weeks?|months?|quarters?|years?|decades?|centur(?:y|ies))|since|time ?series|evolution|chart|graph)\b/i;
 const RATE_WORDS = /\b(?:rate|rates|convert|conversion|exchange|currenc|how much|worth|price|value|fx)/i;
 
-const numberValue = (t: Token): number => Number(t.text.replace(/[,\u00a0\u202f]/g, ""));
+/** 1,250.50 and 1 250,50 (thin spaces) and 1.250,50 (European) are all 1250.5. */
+function numberValue(t: Token): number {
+  if (/^\d{1,3}(?:\.\d{3})+(?:,\d+)?$/.test(t.text) && (t.text.includes(",") || t.text.split(".").length > 2)) {
+    return Number(t.text.replace(/\./g, "").replace(",", "."));
+  }
+  return Number(t.text.replace(/[,\u00a0\u202f]/g, ""));
+}
+
+const AMBIGUOUS = "?";
 
 function tokenize(text: string, dates: DateSpan[]): Token[] {
   const tokens: Token[] = [];
@@ -147,8 +156,9 @@ export function parseMessage(message: string, ctx: ParseContext): Intent {
   if (canFetch && mentions.some((m) => m.uncertain || m.ambiguous || m.unknown)) return { kind: "needs_catalog" };
   const unknown = mentions.filter((m) => m.unknown);
   if (unknown.length) return { kind: "unknown_currency", words: [...new Set(unknown.map((m) => m.unknown!))], checked: catalog !== undefined };
+  // An ambiguous name takes part in the wording as a placeholder, so the question back keeps the rest.
   const ambiguous = mentions.find((m) => m.ambiguous);
-  if (ambiguous) return { kind: "ask_which", ...ambiguous.ambiguous! };
+  if (ambiguous) ambiguous.code = AMBIGUOUS;
 
   if (!mentions.length && !previous) {
     if (amount.problem && RATE_WORDS.test(text)) return { kind: "bad_amount", problem: amount.problem, raw: amount.raw! };
@@ -182,8 +192,12 @@ export function parseMessage(message: string, ctx: ParseContext): Intent {
   }
   if (previous && isFollowUp(q, text, mentions)) q = merge(q, previous, mentions, tokens);
 
+  if (ambiguous && (q.from === AMBIGUOUS || q.to.includes(AMBIGUOUS))) {
+    const question = { ...q, from: q.from === AMBIGUOUS ? undefined : q.from, to: q.to.filter((c) => c !== AMBIGUOUS) };
+    return { kind: "ask_which", ...ambiguous.ambiguous!, question };
+  }
   const source = q.from;
-  if (!source && q.to.length) return { kind: "ask_source", to: q.to };
+  if (!source && q.to.length) return { kind: "ask_source", to: q.to, question: q };
   if (!source) return { kind: "decline", reason: RATE_WORDS.test(text) || q.amount !== undefined ? "no_currency" : "off_topic" };
   const targets = q.to.filter((c) => c !== source);
   if (!targets.length) return { kind: "ask_target", from: source, amount: q.amount, question: { ...q, to: [] } };
@@ -380,7 +394,8 @@ function orderMentions(tokens: Token[], mentions: Mention[], amountAt: number | 
   for (const m of coded) {
     const prev = tokens[m.at - 1];
     const prev2 = tokens[m.at - 2];
-    if (prev?.key === "from" || (prev?.key === "the" && prev2?.key === "from")) source = m;
+    // "from USD", "from the euro", "how many dollars per euro".
+    if (prev?.key === "from" || prev?.key === "per" || (prev?.key === "the" && prev2?.key === "from")) source = m;
   }
   if (!source && amountAt !== undefined) {
     // "$100", "USD 100", "100 USD", "3.5k SEK", "100 US dollars".
@@ -409,7 +424,8 @@ function merge(q: Question, prev: Question, mentions: Mention[], tokens: Token[]
   let from = q.from;
   let to = q.to;
   // "what about EUR?" / "and GBP?" name a new target; "what about 100 GBP?" a new source.
-  if (from && !to.length && q.amount === undefined && !mentionAfterFrom(tokens, mentions)) {
+  // A lone currency after a question that lacked its source ("which peso?" → "MXN") is that source.
+  if (from && !to.length && q.amount === undefined && !mentionAfterFrom(tokens, mentions) && prev.from !== undefined) {
     to = [from];
     from = undefined;
   }

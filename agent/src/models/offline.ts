@@ -1,7 +1,7 @@
 import { HELP, HISTORY_TOOL, isNotFoundError, LIST_TOOL, RATE_TOOL, UNAVAILABLE, wordCatalog, wordIntent, wordResults, type Answered } from "./offline-answer.js";
 import { readCatalog, type Catalog } from "./offline-catalog.js";
 import { parseMessage, type Question } from "./offline-parser.js";
-import type { Content, FunctionCall, FunctionResponse, Model, ModelReply, ModelRequest } from "./types.js";
+import type { Content, FunctionCall, FunctionResponse, Model, ModelReply, ModelRequest, ToolSpec } from "./types.js";
 
 export interface OfflineModelOptions {
   /** How long the currency list is trusted before it is fetched again (default 1 hour). */
@@ -56,14 +56,14 @@ export class OfflineModel implements Model {
     const catalog = this.#fresh();
     const canFetch = available.has(LIST_TOOL) && !listed.length;
 
+    const previous = this.#previousQuestion(contents, turnStart, catalog);
     const lookups = answered.filter((a) => a.call.name !== LIST_TOOL);
     if (lookups.length) {
       // A lookup that found nothing: the list tells "not published" from "no rate that day".
       if (!catalog && canFetch && lookups.some((a) => isNotFoundError(a.response))) return call(LIST_TOOL, {});
-      return { text: wordResults(lookups, catalog, req.tools, this.#note(message, catalog)) };
+      return { text: wordResults(lookups, catalog, req.tools, this.#note(message, catalog, previous)) };
     }
 
-    const previous = this.#previousQuestion(contents, turnStart, catalog);
     const intent = parseMessage(message, { today: this.today(), catalog, canFetchCatalog: canFetch, previous });
     switch (intent.kind) {
       case "needs_catalog":
@@ -80,14 +80,16 @@ export class OfflineModel implements Model {
             args: { currency_from: intent.from, currency_to: to, currency_date: intent.date, amount: intent.amount },
           })),
         };
-      case "history":
-        if (!available.has(HISTORY_TOOL)) return { text: UNAVAILABLE };
+      case "history": {
+        const tool = historyTool(req.tools);
+        if (!tool) return { text: UNAVAILABLE };
         return {
           functionCalls: intent.to.map((to) => ({
-            name: HISTORY_TOOL,
-            args: { currency_from: intent.from, currency_to: to, start_date: intent.start, end_date: intent.end },
+            name: tool.name,
+            args: { currency_from: intent.from, currency_to: to, [tool.start]: intent.start, [tool.end]: intent.end },
           })),
         };
+      }
       default:
         return { text: wordIntent(intent, catalog) };
     }
@@ -100,8 +102,8 @@ export class OfflineModel implements Model {
   }
 
   /** A sentence to put before the results, when the question was changed to fit (a clamped period). */
-  #note(message: string, catalog: Catalog | undefined): string | undefined {
-    const intent = parseMessage(message, { today: this.today(), catalog });
+  #note(message: string, catalog: Catalog | undefined, previous: Question | undefined): string | undefined {
+    const intent = parseMessage(message, { today: this.today(), catalog, previous });
     if (intent.kind === "history" && intent.clamped) {
       return `I can show at most a year of rates at a time, so here is the last year of that period.`;
     }
@@ -117,10 +119,23 @@ export class OfflineModel implements Model {
     let previous: Question | undefined;
     for (const m of messages) {
       const intent = parseMessage(m, { today: this.today(), catalog, previous });
-      if (intent.kind === "convert" || intent.kind === "history" || intent.kind === "ask_target") previous = intent.question;
+      if ("question" in intent) previous = intent.question;
     }
     return previous;
   }
+}
+
+/**
+ * The history tool: today's name, else one whose name says history (issue 17 may rename it), with
+ * the date parameters its schema declares.
+ */
+function historyTool(tools: readonly ToolSpec[]): { name: string; start: string; end: string } | undefined {
+  const spec = tools.find((t) => t.name === HISTORY_TOOL) ?? tools.find((t) => /histor|series/i.test(t.name));
+  if (!spec) return undefined;
+  const props = spec.inputSchema.properties;
+  const names = props && typeof props === "object" ? Object.keys(props) : [];
+  const pick = (candidates: string[]): string => candidates.find((c) => names.includes(c)) ?? candidates[0]!;
+  return { name: spec.name, start: pick(["start_date", "start", "date_from", "from_date"]), end: pick(["end_date", "end", "date_to", "to_date"]) };
 }
 
 function call(name: string, args: Record<string, unknown>): ModelReply {
