@@ -14,6 +14,15 @@ const MONTH = "(january|february|march|april|may|june|july|august|september|octo
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 const WEEKDAY = "(sunday|monday|tuesday|wednesday|thursday|friday|saturday)";
 const ORD = "(?:st|nd|rd|th)?";
+const UNITS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"];
+const ORDINAL_WORDS: Record<string, number> = Object.fromEntries([
+  ...UNITS.map((w, i) => [w, i + 1]),
+  ...["tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth"].map((w, i) => [w, i + 10]),
+  ...UNITS.map((w, i) => [`twenty-${w}`, i + 21]),
+  ["thirtieth", 30],
+  ["thirty-first", 31],
+]);
+const ORDINAL = `(${Object.keys(ORDINAL_WORDS).sort((a, b) => b.length - a.length).join("|")})`;
 const COUNT_WORDS: Record<string, number> = { a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, twelve: 12 };
 
 const monthOf = (name: string): number => MONTHS.findIndex((m) => m.startsWith(name.toLowerCase().slice(0, 3))) + 1;
@@ -82,6 +91,19 @@ export function findDates(text: string, today: string): DateSpan[] {
   });
   scan(new RegExp(`\\b(\\d{1,2})${ORD}(?: of)? ${MONTH}\\.?,? (\\d{4})\\b`, "gi"), (m) => day(m, +m[3]!, monthOf(m[2]!), +m[1]!));
   scan(new RegExp(`\\b${MONTH}\\.? (\\d{1,2})${ORD},? (\\d{4})\\b`, "gi"), (m) => day(m, +m[3]!, monthOf(m[1]!), +m[2]!));
+  scan(new RegExp(`\\b(?:the )?${ORDINAL}(?: of)? ${MONTH}\\.?,? (\\d{4})\\b`, "gi"), (m) => day(m, +m[3]!, monthOf(m[2]!), ORDINAL_WORDS[m[1]!.toLowerCase()]!));
+  scan(new RegExp(`\\b(?:the )?${ORDINAL}(?: of)? ${MONTH}\\b`, "gi"), (m) => {
+    const date = mostRecent(today, monthOf(m[2]!), ORDINAL_WORDS[m[1]!.toLowerCase()]!);
+    push(m, isCalendarDate(date) ? { kind: "day", date } : { kind: "bad", problem: "invalid" });
+  });
+  // "the end of 2023", "the start of March 2024": one day, the period's first or last.
+  scan(new RegExp(`\\b(?:the )?(end|start|beginning) of (?:${MONTH},? )?(\\d{4})\\b`, "gi"), (m) => {
+    const y = +m[3]!;
+    const mo = m[2] ? monthOf(m[2]) : undefined;
+    const first = m[1]!.toLowerCase() !== "end";
+    if (mo) day(m, y, mo, first ? 1 : lastDayOfMonth(y, mo));
+    else day(m, y, first ? 1 : 12, first ? 1 : 31);
+  });
   scan(new RegExp(`\\b(?:the )?(\\d{1,2})${ORD}(?: of)? ${MONTH}\\b`, "gi"), (m) => {
     const date = mostRecent(today, monthOf(m[2]!), +m[1]!);
     push(m, isCalendarDate(date) ? { kind: "day", date } : { kind: "bad", problem: "invalid" });

@@ -73,6 +73,8 @@ interface Token {
   start: number;
   end: number;
   inDate: boolean;
+  /** For numbers written in words ("one hundred"). */
+  value?: number;
 }
 
 interface Mention {
@@ -107,6 +109,7 @@ const RATE_WORDS = /\b(?:rate|rates|convert|conversion|exchange|currenc|how much
 
 /** 1,250.50 and 1 250,50 (thin spaces) and 1.250,50 (European) are all 1250.5. */
 function numberValue(t: Token): number {
+  if (t.value !== undefined) return t.value;
   if (/^\d{1,3}(?:\.\d{3})+(?:,\d+)?$/.test(t.text) && (t.text.includes(",") || t.text.split(".").length > 2)) {
     return Number(t.text.replace(/\./g, "").replace(",", "."));
   }
@@ -126,7 +129,53 @@ function tokenize(text: string, dates: DateSpan[]): Token[] {
     const type = m[1] ? "prefixed" : m[2] ? "num" : m[3] ? "word" : "sym";
     tokens.push({ type, text: m[0], key: type === "word" ? singular(m[0].replace(/\./g, "")) : m[0], start, end, inDate });
   }
-  return tokens;
+  return numberWords(tokens);
+}
+
+const SMALL_NUMBERS: Record<string, number> = Object.fromEntries(
+  ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"].map((w, i) => [w, i]),
+);
+const TENS: Record<string, number> = { twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90 };
+const SCALES: Record<string, number> = { hundred: 100, thousand: 1e3, million: 1e6, billion: 1e9 };
+
+/** "one hundred and fifty", "twenty-five", "a thousand": one number token, in one pass. */
+function numberWords(tokens: Token[]): Token[] {
+  const out: Token[] = [];
+  const word = (t: Token | undefined): string => (t?.type === "word" && !t.inDate ? t.text.toLowerCase() : "");
+  const isNumberWord = (w: string): boolean => w in SMALL_NUMBERS || w in TENS || w in SCALES;
+  for (let i = 0; i < tokens.length; i++) {
+    const first = word(tokens[i]);
+    const startsNumber = isNumberWord(first) || ((first === "a" || first === "an") && word(tokens[i + 1]) in SCALES);
+    if (!startsNumber || first in SCALES) {
+      out.push(tokens[i]!);
+      continue;
+    }
+    let total = 0;
+    let current = first === "a" || first === "an" ? 1 : 0;
+    let j = first === "a" || first === "an" ? i + 1 : i;
+    let last = i;
+    while (j < tokens.length) {
+      const w = word(tokens[j]);
+      if (w in SMALL_NUMBERS) current += SMALL_NUMBERS[w]!;
+      else if (w in TENS) current += TENS[w]!;
+      else if (w === "hundred") current = (current || 1) * 100;
+      else if (w in SCALES) {
+        total += (current || 1) * SCALES[w]!;
+        current = 0;
+      } else break;
+      last = j;
+      // "twenty-five", "one hundred and fifty"
+      const joiner = tokens[j + 1];
+      if (joiner && ((joiner.text === "-" && joiner.start === tokens[j]!.end) || word(joiner) === "and") && isNumberWord(word(tokens[j + 2]))) j += 2;
+      else j++;
+    }
+    const value = total + current;
+    const a = tokens[i]!;
+    const b = tokens[last]!;
+    out.push({ type: "num", text: tokens.slice(i, last + 1).map((t) => t.text).join(" "), key: "", start: a.start, end: b.end, inDate: false, value });
+    i = last;
+  }
+  return out;
 }
 
 export function parseMessage(message: string, ctx: ParseContext): Intent {
@@ -270,7 +319,9 @@ function findMentions(tokens: Token[], catalog: Catalog | undefined, index: Name
       const isUpper = raw === upper;
       const lowerOk = !ENGLISH_CODES.has(raw.toLowerCase());
       if (codes) {
-        if (codes.has(upper) && (isUpper || lowerOk)) {
+        // Lower-case "try" is a verb, except where a currency goes: "100 usd to try".
+        const slot = tokens[i - 1]?.type === "num" || (["to", "in", "into", "from"].includes(tokens[i - 1]?.key ?? "") && (!tokens[i + 1] || /^[?.!]$/.test(tokens[i + 1]!.text)));
+        if (codes.has(upper) && (isUpper || lowerOk || slot)) {
           mentions.push({ at: i, last: i, code: upper });
           continue;
         }
@@ -331,7 +382,9 @@ function isCurrencySlot(tokens: Token[], i: number): boolean {
   const next = tokens[i + 1];
   const nextIsBoundary = !next || (next.type === "sym" && /[?.!,;:)]/.test(next.text)) || (next.type === "word" && ["and", "or", "please", "on", "at", "as", "for", "today", "now"].includes(next.key));
   if (prev?.type === "num" && !prev.inDate) {
-    return !next || nextIsBoundary || (next.type === "word" && ["in", "into", "to", "for", "vs", "against", "worth"].includes(next.key)) || next.text === "=";
+    // "1 bitcoin in EUR", "100 doubloons?" — but not "5 kids and 100 USD".
+    const end = !next || (next.type === "sym" && /[?.!]/.test(next.text) && !tokens[i + 2]);
+    return end || (next.type === "word" && ["in", "into", "to", "for", "vs", "against", "worth"].includes(next.key)) || next.text === "=";
   }
   if (prev?.type === "word" && ["into", "to", "in"].includes(prev.key)) {
     // "to" and "in" are too common to trust unless the message already talks about currencies.
@@ -357,7 +410,9 @@ interface AmountFound {
   raw?: string | undefined;
 }
 
+/** The amount: the first number next to a currency ("5 kids and 100 USD" is 100), else the first number. */
 function findAmount(tokens: Token[], mentions: Mention[]): AmountFound {
+  let first: AmountFound | undefined;
   const nextToMention = (i: number): boolean => mentions.some((m) => m.last === i - 1 || m.at === i + 1);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
@@ -377,13 +432,18 @@ function findAmount(tokens: Token[], mentions: Mention[]): AmountFound {
     const raw = tokens.slice(i, last + 1).map((x) => x.text).join(" ");
     const prevWord = prev?.type === "word" ? prev.text.toLowerCase() : "";
     const minus = (prev?.type === "sym" && /^[-−–]$/.test(prev.text) && prev.end === t.start && !(tokens[i - 2]?.type === "num" && tokens[i - 2]!.end === prev.start)) || prevWord === "minus" || prevWord === "negative";
-    if (minus) return { problem: "negative", raw: `-${raw}`, at: i };
-    if (!Number.isFinite(value)) return { problem: "too_large", raw, at: i };
-    if (value === 0) return { problem: "zero", raw, at: i };
-    if (value > MAX_AMOUNT) return { problem: "too_large", raw, at: i };
-    return { value, at: i, raw };
+    const found: AmountFound = minus
+      ? { problem: "negative", raw: `-${raw}`, at: i }
+      : !Number.isFinite(value) || value > MAX_AMOUNT
+        ? { problem: "too_large", raw, at: i }
+        : value === 0
+          ? { problem: "zero", raw, at: i }
+          : { value, at: i, raw };
+    const signBefore = minus && prev?.type === "sym" ? 1 : 0;
+    if (mentions.some((m) => m.at === last + 1 || m.last === i - 1 - signBefore)) return found;
+    first ??= found;
   }
-  return {};
+  return first ?? {};
 }
 
 /** Which currency is converted into which, from the wording; targets keep their order. */
@@ -400,7 +460,7 @@ function orderMentions(tokens: Token[], mentions: Mention[], amountAt: number | 
   if (!source && amountAt !== undefined) {
     // "$100", "USD 100", "100 USD", "3.5k SEK", "100 US dollars".
     const after = tokens[amountAt + 1]?.type === "word" && MULTIPLIERS[tokens[amountAt + 1]!.key] !== undefined ? amountAt + 2 : amountAt + 1;
-    source = coded.find((m) => m.at === after) ?? coded.find((m) => m.last === amountAt - 1);
+    source = coded.find((m) => m.at === after) ?? coded.find((m) => m.last === amountAt - 1 && !isTargetMarked(tokens, m));
   }
   // Follow-ups like "and in GBP?" name only targets.
   if (!source && !isTargetMarked(tokens, coded[0]!)) source = coded[0];
@@ -411,7 +471,7 @@ function orderMentions(tokens: Token[], mentions: Mention[], amountAt: number | 
 
 function isTargetMarked(tokens: Token[], m: Mention): boolean {
   const prev = tokens[m.at - 1];
-  return prev?.type === "word" && ["in", "into", "to"].includes(prev.key);
+  return (prev?.type === "word" && ["in", "into", "to"].includes(prev.key)) || (prev?.type === "sym" && ["→", ">", "⇒", "➔"].includes(prev.text));
 }
 
 function isFollowUp(q: Question, text: string, mentions: Mention[]): boolean {
