@@ -138,6 +138,7 @@ const FAMILIES: Record<string, Row[]> = {
     ["1 EUR in USD on new year's eve 2024", "convert EUR>USD 1 2024-12-31"],
     ["2000 yen in dollars on Jan 2 2024", "convert JPY>USD 2000 2024-01-02"],
     ["what was 2023 USD in EUR on 2024-01-15", "convert USD>EUR 2023 2024-01-15"],
+    ["USD 2020 to EUR", "convert USD>EUR 2020 latest"],
     ["100 USD in EUR today", "convert USD>EUR 100 latest"],
     ["the USD to EUR rate for the first of March 2024", "convert USD>EUR 1 2024-03-01"],
     ["USD to JPY at the end of 2023", "convert USD>JPY 1 2023-12-31"],
@@ -190,6 +191,8 @@ const FAMILIES: Record<string, Row[]> = {
     ["1e308 USD", "bad_amount too_large"],
     ["1e400 USD to EUR", "bad_amount too_large"],
     ["9999999999999999999 JPY to USD", "bad_amount too_large"],
+    ["EUR to USD 2024", "bad_amount year_or_amount"],
+    ["convert EUR to USD 2020", "bad_amount year_or_amount"],
   ],
   "questions back when something is missing": [
     ["50 dollars", "ask_target USD 50"],

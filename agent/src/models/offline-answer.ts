@@ -72,6 +72,8 @@ export function wordIntent(intent: Intent, catalog: Catalog | undefined): string
           return `I can only convert positive amounts, and ${intent.raw} isn't one.`;
         case "not_a_number":
           return `${quote(intent.raw)} isn't an amount I can convert: give a number such as 100 or 2,500.50.`;
+        case "year_or_amount":
+          return `Is ${quote(intent.raw)} an amount or a year? Write "${intent.raw} EUR" for an amount, or "in ${intent.raw}" or a full date such as ${intent.raw}-06-28 for a year.`;
         case "too_large":
           return `${quote(intent.raw)} is more than I can convert: the largest amount is ${MAX_AMOUNT.toLocaleString("en-US")}.`;
       }

@@ -22,7 +22,7 @@ export interface Question {
   history: boolean;
 }
 
-export type BadAmount = "zero" | "negative" | "not_a_number" | "too_large";
+export type BadAmount = "zero" | "negative" | "not_a_number" | "too_large" | "year_or_amount";
 
 export type Intent =
   | { kind: "convert"; from: string; to: string[]; amount: number; date: string; question: Question }
@@ -217,6 +217,7 @@ export function parseMessage(message: string, ctx: ParseContext): Intent {
     return { kind: "decline", reason: RATE_WORDS.test(text) ? "no_currency" : "off_topic" };
   }
   if (amount.problem) return { kind: "bad_amount", problem: amount.problem, raw: amount.raw! };
+  if (amount.at !== undefined && isYearOrAmount(tokens, mentions, amount.at, today)) return { kind: "bad_amount", problem: "year_or_amount", raw: amount.raw! };
   if (badDate) return { kind: "bad_date", raw: badDate.raw, problem: badDate.kind === "bad" ? badDate.problem : "unreadable" };
 
   // What this message says by itself.
@@ -444,6 +445,15 @@ function findAmount(tokens: Token[], mentions: Mention[]): AmountFound {
     first ??= found;
   }
   return first ?? {};
+}
+
+/** "EUR to USD 2024": a year or an amount? Only a number written before its currency ("2024 EUR") is sure. */
+function isYearOrAmount(tokens: Token[], mentions: Mention[], at: number, today: string): boolean {
+  const t = tokens[at]!;
+  if (!/^\d{4}$/.test(t.text) || +t.text < 1999 || +t.text > +today.slice(0, 4)) return false;
+  if (mentions.some((m) => m.at === at + 1)) return false;
+  const before = mentions.find((m) => m.last === at - 1);
+  return !before || isTargetMarked(tokens, before);
 }
 
 /** Which currency is converted into which, from the wording; targets keep their order. */
