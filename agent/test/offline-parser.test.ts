@@ -319,6 +319,12 @@ describe("hostile input", () => {
     assert.match(parse("1".repeat(7000) + " USD to EUR"), /^bad_amount too_large$/);
     assert.equal(parse("2024-01-15 ".repeat(700) + "USD to EUR"), "history USD>EUR 2024-01-15..2024-01-15");
   });
+  it("words that are Object properties are only words", () => {
+    assert.equal(parse("constructor"), "decline off_topic");
+    assert.equal(parse("100 constructor to EUR"), "unknown constructor");
+    assert.equal(parse("__proto__ toString valueOf 100 USD in EUR"), "convert USD>EUR 100 latest");
+    assert.equal(parse("100 USD to EUR over the last hasOwnProperty"), "convert USD>EUR 100 latest");
+  });
   it("messages past 8,000 characters are cut, not rejected", () => {
     assert.equal(parse(`100 USD to EUR ${"x ".repeat(10_000)}`), "convert USD>EUR 100 latest");
   });

@@ -3,6 +3,14 @@
 // people use for them that the list does not spell out: symbols, nicknames, and which currency a bare
 // "dollar" or "pound" means.
 
+/**
+ * A table read with words from the message: no prototype, so "constructor" or "__proto__" typed by a
+ * user finds nothing instead of an Object method.
+ */
+export function lookup<T>(entries: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
+}
+
 /** Currencies the rate source publishes: ISO code → name, as list_currencies answered. */
 export interface Catalog {
   readonly codes: ReadonlyMap<string, string>;
@@ -62,7 +70,7 @@ export function fold(word: string): string {
     .toLowerCase();
 }
 
-const IRREGULAR: Record<string, string> = { reais: "real", kronor: "krona", kroner: "krone", lei: "leu", leva: "lev", zlote: "zloty", zlotys: "zloty", pence: "penny", rupiahs: "rupiah" };
+const IRREGULAR: Record<string, string> = lookup({ reais: "real", kronor: "krona", kroner: "krone", lei: "leu", leva: "lev", zlote: "zloty", zlotys: "zloty", pence: "penny", rupiahs: "rupiah" });
 
 /** The singular of a currency word ("pesos" → "peso", "kronor" → "krona"). */
 export function singular(word: string): string {
@@ -73,13 +81,13 @@ export function singular(word: string): string {
 }
 
 /** Currency symbols. "$" and "¥" are read as the currency most people mean by them. */
-export const SYMBOLS: Readonly<Record<string, string>> = {
+export const SYMBOLS: Readonly<Record<string, string>> = lookup({
   "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "₺": "TRY", "₪": "ILS", "฿": "THB", "₦": "NGN",
   "₱": "PHP", "₽": "RUB", "₴": "UAH", "₫": "VND", "₸": "KZT", "₼": "AZN", "₾": "GEL", "₵": "GHS", $: "USD",
-};
-export const PREFIXED_DOLLARS: Readonly<Record<string, string>> = {
+});
+export const PREFIXED_DOLLARS: Readonly<Record<string, string>> = lookup({
   US$: "USD", C$: "CAD", CA$: "CAD", A$: "AUD", AU$: "AUD", NZ$: "NZD", HK$: "HKD", S$: "SGD", R$: "BRL", MX$: "MXN",
-};
+});
 
 /**
  * Phrases (already folded, singular) that name one currency but that a list's official names do not
@@ -106,12 +114,12 @@ export const ALIASES: ReadonlyArray<[string, string]> = [
  * What a bare currency word means when one currency dominates its use; used only when the list has
  * that code. Words missing here ("peso", "krone", "dinar", "riyal") are ambiguous: the user is asked.
  */
-export const CONVENTIONS: Readonly<Record<string, string>> = {
+export const CONVENTIONS: Readonly<Record<string, string>> = lookup({
   dollar: "USD", pound: "GBP", franc: "CHF", yen: "JPY", yuan: "CNY", rupee: "INR", dirham: "AED", real: "BRL",
   rand: "ZAR", won: "KRW", lira: "TRY", shekel: "ILS", zloty: "PLN", forint: "HUF", koruna: "CZK", baht: "THB",
   ringgit: "MYR", rupiah: "IDR", leu: "RON", lev: "BGN", naira: "NGN", ruble: "RUB", rouble: "RUB", hryvnia: "UAH",
   euro: "EUR",
-};
+});
 
 /** Currency words whose meaning needs the list (several currencies share them). */
 export const AMBIGUOUS_WORDS: ReadonlySet<string> = new Set(["peso", "krone", "krona", "dinar", "riyal", "rial", "shilling"]);

@@ -3,6 +3,8 @@
 // for sure (01/02/2024, "the 5th", "easter") is reported as such, never guessed. Every regex here is
 // linear: no nested quantifiers over the same characters.
 
+import { lookup } from "./offline-catalog.js";
+
 export type DateSpan = { start: number; end: number; raw: string } & (
   | { kind: "day"; date: string }
   | { kind: "period"; from: string; to: string }
@@ -15,15 +17,15 @@ const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "frida
 const WEEKDAY = "(sunday|monday|tuesday|wednesday|thursday|friday|saturday)";
 const ORD = "(?:st|nd|rd|th)?";
 const UNITS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"];
-const ORDINAL_WORDS: Record<string, number> = Object.fromEntries([
+const ORDINAL_WORDS: Record<string, number> = lookup(Object.fromEntries([
   ...UNITS.map((w, i) => [w, i + 1]),
   ...["tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth"].map((w, i) => [w, i + 10]),
   ...UNITS.map((w, i) => [`twenty-${w}`, i + 21]),
   ["thirtieth", 30],
   ["thirty-first", 31],
-]);
+]));
 const ORDINAL = `(${Object.keys(ORDINAL_WORDS).sort((a, b) => b.length - a.length).join("|")})`;
-const COUNT_WORDS: Record<string, number> = { a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, twelve: 12 };
+const COUNT_WORDS: Record<string, number> = lookup({ a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, twelve: 12 });
 
 const monthOf = (name: string): number => MONTHS.findIndex((m) => m.startsWith(name.toLowerCase().slice(0, 3))) + 1;
 const pad = (n: number): string => String(n).padStart(2, "0");
@@ -158,11 +160,4 @@ export function findDates(text: string, today: string): DateSpan[] {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-export function describeDate(date: string): string {
-  const [y, m, d] = date.split("-").map(Number);
-  return `${d} ${MONTHS[m! - 1]!.replace(/^./, (c) => c.toUpperCase())} ${y}`;
-}
-
-export const MONTH_WORDS = new Set(MONTHS);
 export { COUNT_WORDS };

@@ -6,7 +6,7 @@
 // mentions), so 8,000 characters of "$" cost the same as a sentence.
 
 import {
-  ALIASES, AMBIGUOUS_WORDS, CONVENTIONS, ENGLISH_CODES, fold, indexNames, NON_CURRENCY_ASSETS, NOT_CODES,
+  ALIASES, AMBIGUOUS_WORDS, CONVENTIONS, ENGLISH_CODES, fold, indexNames, lookup, NON_CURRENCY_ASSETS, NOT_CODES,
   PREFIXED_DOLLARS, singular, SYMBOLS, WORDS_NEEDING_CONTEXT, type Catalog, type NameIndex,
 } from "./offline-catalog.js";
 import { addDays, COUNT_WORDS, daysBetween, findDates, type DateSpan } from "./offline-dates.js";
@@ -90,7 +90,7 @@ interface Mention {
 }
 
 const TOKEN = /((?:US|CA|AU|NZ|HK|MX|C|A|S|R)\$)|(\d{1,3}(?:\.\d{3})+,\d+|\d{1,3}(?:\.\d{3}){2,}(?![\d,])|\d{1,3}(?:[,\u00a0\u202f]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(\p{L}[\p{L}\p{M}'’]*(?:\.\p{L}[\p{L}\p{M}]*)*)|(\S)/gu;
-const MULTIPLIERS: Record<string, number> = { k: 1e3, thousand: 1e3, m: 1e6, mn: 1e6, mio: 1e6, million: 1e6, bn: 1e9, billion: 1e9, trillion: 1e12 };
+const MULTIPLIERS: Record<string, number> = lookup({ k: 1e3, thousand: 1e3, m: 1e6, mn: 1e6, mio: 1e6, million: 1e6, bn: 1e9, billion: 1e9, trillion: 1e12 });
 const TIME_UNITS = new Set(["day", "week", "month", "year", "decade", "century", "hour", "minute", "second", "time", "quarter", "percent", "%", "ago", "x"]);
 const SLOT_STOPWORDS = new Set([
   "me", "you", "us", "it", "them", "that", "this", "what", "which", "something", "anything", "other", "another", "local",
@@ -132,11 +132,11 @@ function tokenize(text: string, dates: DateSpan[]): Token[] {
   return numberWords(tokens);
 }
 
-const SMALL_NUMBERS: Record<string, number> = Object.fromEntries(
+const SMALL_NUMBERS: Record<string, number> = lookup(Object.fromEntries(
   ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"].map((w, i) => [w, i]),
-);
-const TENS: Record<string, number> = { twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90 };
-const SCALES: Record<string, number> = { hundred: 100, thousand: 1e3, million: 1e6, billion: 1e9 };
+));
+const TENS: Record<string, number> = lookup({ twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90 });
+const SCALES: Record<string, number> = lookup({ hundred: 100, thousand: 1e3, million: 1e6, billion: 1e9 });
 
 /** "one hundred and fifty", "twenty-five", "a thousand": one number token, in one pass. */
 function numberWords(tokens: Token[]): Token[] {
@@ -426,8 +426,8 @@ function findAmount(tokens: Token[], mentions: Mention[]): AmountFound {
     if (prev?.type === "word" && COUNT_BEFORE.has(prev.key)) continue;
     let value = numberValue(t);
     let last = i;
-    if (next?.type === "word" && MULTIPLIERS[next.key.toLowerCase()] !== undefined && !mentions.some((m) => m.at === i + 1)) {
-      value *= MULTIPLIERS[next.key.toLowerCase()]!;
+    if (next?.type === "word" && MULTIPLIERS[next.key] !== undefined && !mentions.some((m) => m.at === i + 1)) {
+      value *= MULTIPLIERS[next.key]!;
       last = i + 1;
     }
     const raw = tokens.slice(i, last + 1).map((x) => x.text).join(" ");
@@ -519,7 +519,7 @@ function defaultRange(today: string): { start: string; end: string; clamped: boo
   return { start: addDays(today, -30), end: today, clamped: false };
 }
 
-const UNIT_DAYS: Record<string, number> = { day: 1, week: 7, month: 30, quarter: 91, year: 365, decade: 3650, century: 36500, centurie: 36500 };
+const UNIT_DAYS: Record<string, number> = lookup({ day: 1, week: 7, month: 30, quarter: 91, year: 365, decade: 3650, century: 36500, centurie: 36500 });
 
 function historyRange(
   lower: string,
