@@ -323,7 +323,7 @@ describe("hostile input", () => {
     assert.equal(parse("constructor"), "decline off_topic");
     assert.equal(parse("100 constructor to EUR"), "unknown constructor");
     assert.equal(parse("__proto__ toString valueOf 100 USD in EUR"), "convert USD>EUR 100 latest");
-    assert.equal(parse("100 USD to EUR over the last hasOwnProperty"), "convert USD>EUR 100 latest");
+    assert.equal(parse("USD to EUR over the last hasOwnProperty"), "history USD>EUR 2025-02-10..2025-03-12");
   });
   it("messages past 8,000 characters are cut, not rejected", () => {
     assert.equal(parse(`100 USD to EUR ${"x ".repeat(10_000)}`), "convert USD>EUR 100 latest");
