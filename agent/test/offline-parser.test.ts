@@ -325,6 +325,31 @@ describe("hostile input", () => {
     assert.equal(parse("__proto__ toString valueOf 100 USD in EUR"), "convert USD>EUR 100 latest");
     assert.equal(parse("USD to EUR over the last hasOwnProperty"), "history USD>EUR 2025-02-10..2025-03-12");
   });
+  it("never throws on messages built from currency words, numbers, dates and junk (seeded)", () => {
+    const pool = [
+      "100", "0", "-5", "1e308", "NaN", "2,500.50", "1.250,50", "3.5k", "one hundred", "twenty-five", "2024", "USD", "eur", "EUR", "XYZ",
+      "dollars", "pesos", "naira", "bitcoin", "$", "€", "£", "US$", "to", "in", "from", "and", "per", "→", "history", "last", "300000",
+      "years", "week", "2024-01-15", "01/02/2024", "15 January 2024", "christmas", "yesterday", "last Friday", "the 5th", "March",
+      "what about", "and in", "?", ",", "constructor", "__proto__", "toString", "ü", "💶", "\u0000", "which currencies", "buy", "ago",
+    ];
+    let seed = 42;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const kinds = new Set<string>();
+    for (let n = 0; n < 3000; n++) {
+      const words = Array.from({ length: 1 + Math.floor(random() * 9) }, () => pool[Math.floor(random() * pool.length)]!);
+      const message = words.join(random() < 0.2 ? "" : " ");
+      for (const catalog of [ECB, undefined]) {
+        const intent = parseMessage(message, { today: TODAY, catalog, canFetchCatalog: catalog === undefined, previous: { from: "USD", to: ["EUR"], amount: 5, history: false } });
+        kinds.add(intent.kind);
+        if (intent.kind === "convert") {
+          assert.ok(intent.amount > 0 && intent.amount <= 1e15 && intent.to.length > 0 && !intent.to.includes(intent.from), message);
+          assert.ok(intent.date === "latest" || (/^\d{4}-\d{2}-\d{2}$/.test(intent.date) && intent.date <= TODAY), message);
+        }
+        if (intent.kind === "history") assert.ok(intent.start <= intent.end && intent.end <= TODAY, message);
+      }
+    }
+    assert.ok(kinds.size >= 8, [...kinds].join());
+  });
   it("messages past 8,000 characters are cut, not rejected", () => {
     assert.equal(parse(`100 USD to EUR ${"x ".repeat(10_000)}`), "convert USD>EUR 100 latest");
   });
