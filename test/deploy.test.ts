@@ -655,9 +655,14 @@ describe("every command the scripts run parses in the real gcloud", { skip: exis
     ok(c.run(make("clean"), { YES: "1", DELETE_FIRESTORE: "1", FIRESTORE_DELETE_CONFIRM: "(default)" }));
     const policy = join(dir, "policy.json");
     writeFileSync(policy, readFileSync(c.policyFile));
-    const commands = [...new Set(readFileSync(argvLog, "utf8").split("\n").filter(Boolean))]
-      .map((l) => (JSON.parse(l) as string[]).map((a) => (a.startsWith("--policy=") ? `--policy=${policy}` : a)));
-    assert.ok(commands.length > 40, `${commands.length} commands`);
+    // One command per shape: values gcloud does not parse (principals, roles, names) don't change the outcome.
+    const shapes = new Map<string, string[]>();
+    for (const l of readFileSync(argvLog, "utf8").split("\n").filter(Boolean)) {
+      const argv = (JSON.parse(l) as string[]).map((a) => (a.startsWith("--policy=") ? `--policy=${policy}` : a));
+      shapes.set(argv.map((a) => a.replace(/^(--(member|role|display-name)=).*/, "$1*")).join(" "), argv);
+    }
+    const commands = [...shapes.values()];
+    assert.ok(commands.length > 30, `${commands.length} commands`);
     const failures: string[] = [];
     const queue = [...commands];
     const worker = async (): Promise<void> => {
@@ -674,5 +679,54 @@ describe("every command the scripts run parses in the real gcloud", { skip: exis
     };
     await Promise.all([worker(), worker(), worker()]);
     assert.deepEqual(failures, []);
+  });
+});
+
+// The README's "Use your own MCP client" configurations: each JSON block parses, names the server at
+// /mcp (not /sse), and works: pointed at a local mcp-server, an MCP client lists its tools through it.
+describe("README: the MCP client configurations work", () => {
+  test("each JSON configuration parses and lists the tools of a local mcp-server", { timeout: 180_000 }, async (t) => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const start = readme.indexOf("### Use your own MCP client");
+    assert.ok(start > 0, "README has the section");
+    const section = readme.slice(start, readme.indexOf("\n### ", start + 10));
+    const configs = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as Record<string, any>);
+    assert.ok(configs.length >= 6, `${configs.length} JSON configurations`);
+    assert.doesNotMatch(section, /https?:\/\/[^\s"`]*\/sse\b/, "clients are pointed at /mcp");
+
+    if (!existsSync(join(root, "mcp-server/dist/mcp-server.mjs"))) {
+      execFileSync("npm", ["run", "build", "-w", "mcp-server"], { cwd: root, stdio: "ignore" });
+    }
+    const { startService } = await import("./support/service.js");
+    const server = await startService("mcp-server", { FRANKFURTER_URL: "http://127.0.0.1:9/v1" });
+    t.after(() => server.stop());
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+    const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
+
+    let checked = 0;
+    for (const config of configs) {
+      const servers = (config.mcpServers ?? config.servers) as Record<string, Record<string, any>> | undefined;
+      assert.ok(servers, `a server list in ${JSON.stringify(config)}`);
+      for (const [name, entry] of Object.entries(servers)) {
+        const url = new URL(String(entry.url ?? entry.httpUrl));
+        assert.equal(url.pathname, "/mcp", `${name}: ${url}`);
+        if (entry.type !== undefined) assert.equal(entry.type, "http", `${name}: Streamable HTTP`);
+        if (entry.authProviderType === "service_account_impersonation") {
+          assert.equal(entry.targetAudience, url.origin, "the ID token's audience is the service URL");
+          assert.match(String(entry.targetServiceAccount), /^[a-z][a-z0-9-]+@[a-z0-9-]+\.iam\.gserviceaccount\.com$/);
+        }
+        // Placeholders the clients fill in (environment, prompted input) get a dummy token here.
+        const headers = Object.fromEntries(Object.entries((entry.headers ?? {}) as Record<string, string>)
+          .map(([k, v]) => [k, v.replace(/\$\{(input:)?[A-Za-z0-9_-]+\}/g, "test-token")]));
+        for (const v of Object.values(headers)) assert.doesNotMatch(v, /\$\{/);
+        const client = new Client({ name: "readme-config-check", version: "1.0.0" });
+        await client.connect(new StreamableHTTPClientTransport(new URL(url.pathname, server.url), { requestInit: { headers } }));
+        const { tools } = await client.listTools();
+        await client.close();
+        assert.ok(tools.some((tool) => tool.name === "get_exchange_rate"), `${name}: ${tools.map((x) => x.name).join(", ")}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 6);
   });
 });
