@@ -272,7 +272,9 @@ esac
 if [ "$AGENT_ACCESS" != iap ]; then
   # Leaving iap mode: only the beta track can switch IAP off again.
   iap_on=""
-  if ! is_dry_run; then
+  if is_dry_run; then
+    run gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(metadata.annotations."run.googleapis.com/iap-enabled")'
+  else
     iap_on="$(query gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(metadata.annotations."run.googleapis.com/iap-enabled")')" ||
       { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
   fi

@@ -553,7 +553,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.deepEqual(r.calls, [], "gcloud never ran");
     assert.deepEqual(c.state(), []);
     assert.doesNotMatch(r.stderr, /Type "yes"/);
-    const firstDeploy = FIRST_DEPLOY.filter((l) => l !== IAP_READ).slice(0, -1);
+    const firstDeploy = FIRST_DEPLOY.slice(0, -1);
     firstDeploy[firstDeploy.length - 1] = agentDeploy({ url: "<mcp-server-url>/mcp" });
     const expected = [
       ...firstDeploy, ...FIRST_IAM,
