@@ -312,6 +312,15 @@ if [ "$AGENT_ACCESS" = iap ]; then
       gcloud beta iap web get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}" -- \
       gcloud beta iap web add-iam-policy-binding "${iap_resource[@]}"
   done
+  # The access list is IAP_MEMBERS, no more: someone taken off the list loses access on the next deploy.
+  if ! is_dry_run; then
+    while IFS=$'\t' read -r role who; do
+      [ "$role" = roles/iap.httpsResourceAccessor ] || continue
+      [[ ",$IAP_MEMBERS," == *",$who,"* ]] && continue
+      run gcloud beta iap web remove-iam-policy-binding "${iap_resource[@]}" --member="$who" --role="$role" >/dev/null
+      log "removed: $role from $who on IAP of $AGENT_SERVICE (not in IAP_MEMBERS)"
+    done < <(query gcloud beta iap web get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}")
+  fi
 fi
 
 log ""

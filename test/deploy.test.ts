@@ -278,6 +278,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       `gcloud beta iap web add-iam-policy-binding ${iapResource} --member=user:alice@example.com --role=roles/iap.httpsResourceAccessor`,
       `gcloud beta iap web get-iam-policy ${iapResource} ${POLICY}`,
       `gcloud beta iap web add-iam-policy-binding ${iapResource} --member=group:team@example.com --role=roles/iap.httpsResourceAccessor`,
+      `gcloud beta iap web get-iam-policy ${iapResource} ${POLICY}`,
       AGENT_URL_READ,
     ]);
     assert.ok(r.calls[0]!.includes(" iap.googleapis.com cloudresourcemanager.googleapis.com "), r.calls[0]);
@@ -285,7 +286,12 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const status = ok(c.run(make("status"))).stdout;
     assert.match(status, /access +iap \(Identity-Aware Proxy signs users in; IAP_AUDIENCE=\/projects\/123456789012\/locations\/us-central1\/services\/agent\)/);
     const again = ok(c.run(["scripts/deploy.sh"], { AGENT_ACCESS: "iap", IAP_MEMBERS: members }));
-    assert.ok(!again.calls.some((l) => /add-iam-policy-binding/.test(l)), "a rerun grants nothing");
+    assert.ok(!again.calls.some((l) => /(add|remove)-iam-policy-binding/.test(l)), "a rerun grants and removes nothing");
+    // Someone taken off IAP_MEMBERS loses access on the next deploy.
+    const fewer = ok(c.run(["scripts/deploy.sh"], { AGENT_ACCESS: "iap", IAP_MEMBERS: "user:alice@example.com" }));
+    assert.ok(fewer.calls.includes(`gcloud beta iap web remove-iam-policy-binding ${iapResource} --member=group:team@example.com --role=roles/iap.httpsResourceAccessor`));
+    assert.ok(!c.state().includes("binding iap/agent roles/iap.httpsResourceAccessor group:team@example.com"));
+    assert.ok(c.state().includes("binding iap/agent roles/iap.httpsResourceAccessor user:alice@example.com"));
     // Leaving iap mode takes back what it added: the access list, IAP itself, the service agent's invoker role.
     const back = ok(c.run(["scripts/deploy.sh"]));
     assert.ok(back.calls.includes(`gcloud beta iap web remove-iam-policy-binding ${iapResource} --member=user:alice@example.com --role=roles/iap.httpsResourceAccessor`));
