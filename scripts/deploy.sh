@@ -253,7 +253,11 @@ agent_env+=",AGENT_ACCESS=$AGENT_ACCESS"
 deploy_cmd=(gcloud run deploy)
 access_flags=(--no-allow-unauthenticated --invoker-iam-check)
 case "$AGENT_ACCESS" in
-  public) access_flags=(--no-allow-unauthenticated --no-invoker-iam-check) ;;
+  public)
+    access_flags=(--no-allow-unauthenticated --no-invoker-iam-check)
+    log "warning: AGENT_ACCESS=public: anyone on the internet can call the agent and spend your Gemini quota;"
+    log "         set a budget alert and Vertex AI quotas, or use AGENT_ACCESS=private or iap."
+    ;;
   iap)
     deploy_cmd=(gcloud beta run deploy)
     access_flags+=(--iap)

@@ -254,6 +254,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.ok(c.state().includes("service-ann agent run.googleapis.com/invoker-iam-disabled=true"));
     assert.match(ok(c.run(make("status"))).stdout, /access +public \(invoker IAM check off/);
     assert.match(r.stderr, /Then: make smoke AGENT_URL=https:\/\/agent-123456789012\.us-central1\.run\.app\n/);
+    assert.match(r.stderr, /warning: AGENT_ACCESS=public: anyone on the internet can call the agent and spend your Gemini quota/);
     // Back to private: the check is on again.
     ok(c.run(["scripts/deploy.sh"]));
     assert.ok(!c.state().some((l) => l.includes("invoker-iam-disabled")));
@@ -450,6 +451,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const r = ok(c.run(make("proxy")));
     assert.deepEqual(r.calls, [`gcloud run services proxy mcp-server ${W} --port=8082`]);
     assert.match(r.stderr, /MCP_SERVER_URL=http:\/\/127\.0\.0\.1:8082\/mcp/);
+    assert.match(r.stderr, /or your own MCP client \(Claude Code, VS Code, Gemini CLI, MCP Inspector\) at http:\/\/127\.0\.0\.1:8082\/mcp/);
     assert.deepEqual(ok(c.run(["scripts/proxy.sh"], { PROXY_PORT: "9000" })).calls, [`gcloud run services proxy mcp-server ${W} --port=9000`]);
   });
 
