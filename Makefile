@@ -33,19 +33,19 @@ compose-up: ## Build both images and run them with docker compose
 compose-down: ## Stop the docker compose services
 	scripts/compose.sh down
 
-deploy: ## Deploy both services to Cloud Run (PROJECT_ID, REGION; DRY_RUN=1 prints the commands)
+deploy: ## Deploy both services to Cloud Run (PROJECT_ID, REGION; AGENT_ACCESS, SESSION_STORE, TRACING; DRY_RUN=1 prints the commands)
 	scripts/deploy.sh
 
 iam: ## Grant the agent's service account run.invoker on mcp-server and aiplatform.user
 	scripts/iam.sh
 
-status: ## Show what is deployed: URLs, service account, IAM bindings
+status: ## Show what is deployed: URLs, accounts, who may call the agent, session store, IAM bindings
 	scripts/status.sh
 
 proxy: ## Reach the private mcp-server from this machine through `gcloud run services proxy`
 	scripts/proxy.sh
 
-clean: ## Delete the services, images and IAM bindings made by deploy/iam (YES=1 skips the prompt)
+clean: ## Delete what deploy/iam made (YES=1 skips the prompt; the Firestore database only with DELETE_FIRESTORE=1)
 	scripts/clean.sh
 
 bench: node_modules/.package-lock.json ## Benchmarks against baselines and the ADK peer (QUICK=1 for a short run)

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# make clean: undo make deploy and make iam, after a confirmation (YES=1 skips it; no stdin refuses).
-# Order: the two IAM bindings, both services, both service accounts (KEEP_IAM=1 keeps bindings and
-# accounts; the run.invoker binding still goes with the mcp-server service), both images
-# (KEEP_IMAGES=1 keeps them). APIs are never disabled: other things in the project may use them.
+# make clean: undo make deploy and make iam, after a confirmation (YES=1 skips it; no stdin refuses;
+# DRY_RUN=1 prints the commands and asks nothing).
+# Order: IAM bindings (agent: aiplatform.user, datastore.user, telemetry.tracesWriter; mcp-server:
+# telemetry.tracesWriter; build account: its three roles; run.invoker on mcp-server), the agent's IAP
+# access list, both services, the three service accounts (KEEP_IAM=1 keeps bindings and accounts; the
+# run.invoker bindings still go with the services), both images and the repository's cleanup policies
+# (KEEP_IMAGES=1 keeps them). The Firestore database and its sessions stay unless DELETE_FIRESTORE=1,
+# which asks its own question. APIs are never disabled: other things in the project may use them.
 # Each step checks first, so a rerun after a partial cleanup finishes the job and fails on nothing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,13 +18,16 @@ require_vars PROJECT_ID REGION
 require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
 KEEP_IAM="${KEEP_IAM:-0}"
 KEEP_IMAGES="${KEEP_IMAGES:-0}"
+DELETE_FIRESTORE="${DELETE_FIRESTORE:-0}"
 
 sa_email="$(agent_sa_email)"
+mcp_sa_email="$(sa_email_of "$MCP_SA_NAME")"
+build_sa_email="$(sa_email_of "$BUILD_SA_NAME")"
 member="serviceAccount:$sa_email"
 project=(--project="$PROJECT_ID")
 where=(--project="$PROJECT_ID" --region="$REGION")
-policy_format=(--flatten='bindings[].members' --format='value(bindings.role,bindings.members)')
-repo=(--repository="$AR_REPO" --location="$REGION" "${project[@]}")
+repo_where=(--location="$REGION" --project="$PROJECT_ID")
+repo=(--repository="$AR_REPO" "${repo_where[@]}")
 
 restart_hint() {
   log "To start again: make deploy PROJECT_ID=$PROJECT_ID REGION=$REGION && make iam PROJECT_ID=$PROJECT_ID REGION=$REGION"
@@ -28,46 +35,65 @@ restart_hint() {
 }
 
 log "This deletes in project $PROJECT_ID, region $REGION:"
-log "  - Cloud Run services $AGENT_SERVICE and $MCP_SERVICE"
-[ "$KEEP_IMAGES" = 1 ] || log "  - images $(image_path mcp-server) and $(image_path agent) (all tags)"
-[ "$KEEP_IAM" = 1 ] || log "  - roles/aiplatform.user and roles/run.invoker for $member, and the service accounts $sa_email and $(sa_email_of "$MCP_SA_NAME")"
-log "APIs stay enabled."
-confirm "Delete these?"
+log "  - Cloud Run services $AGENT_SERVICE and $MCP_SERVICE (with the agent's IAP access list, if any)"
+[ "$KEEP_IMAGES" = 1 ] || log "  - images $(image_path mcp-server) and $(image_path agent) (all tags) and the repository's cleanup policies"
+if [ "$KEEP_IAM" != 1 ]; then
+  log "  - the roles make deploy and make iam granted to $sa_email, $mcp_sa_email and $build_sa_email"
+  log "  - those three service accounts"
+fi
+if [ "$DELETE_FIRESTORE" = 1 ]; then
+  log "  - the Firestore database $FIRESTORE_DATABASE and every document in it (asked separately)"
+else
+  log "The Firestore database $FIRESTORE_DATABASE and its sessions stay (DELETE_FIRESTORE=1 deletes them). APIs stay enabled."
+fi
+if is_dry_run; then log "Dry run: printing the commands, asking nothing."; else confirm "Delete these?"; fi
 on_exit() { [ "$1" = 0 ] || { log "clean stopped part-way."; restart_hint; }; }
 trap 'on_exit $?' EXIT
 
-# remove_binding LABEL ROLE GET-POLICY-CMD... -- REMOVE-BINDING-CMD...
-remove_binding() {
-  local label="$1" role="$2"; shift 2
-  local get=() remove=()
-  while [ "$1" != -- ]; do get+=("$1"); shift; done
-  shift; remove=("$@")
-  local policy=""
-  if is_dry_run; then
-    run "${get[@]}"
-  else
-    # A deleted service has no policy; that counts as "nothing to remove".
-    policy="$(query "${get[@]}")" || { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
-  fi
-  if is_dry_run || { [ -n "$policy" ] && policy_has "$role" "$member" <<<"$policy"; }; then
-    run "${remove[@]}" --member="$member" --role="$role" >/dev/null
-    log "$(did removed): $role from $member on $label"
-  else
-    log "not bound: $role for $member on $label"
-  fi
+# The database holds users' conversations and its location can never be chosen again: its own
+# question, which YES=1 does not answer. FIRESTORE_DELETE_CONFIRM=<database> answers it in scripts.
+if [ "$DELETE_FIRESTORE" = 1 ] && ! is_dry_run && [ "${FIRESTORE_DELETE_CONFIRM:-}" != "$FIRESTORE_DATABASE" ]; then
+  printf 'Delete the Firestore database %s of project %s, with every document in it? Type its name to confirm: ' "$FIRESTORE_DATABASE" "$PROJECT_ID" >&2
+  answer=""
+  IFS= read -r answer || true
+  [ "$answer" = "$FIRESTORE_DATABASE" ] || die "the database name was not typed (got \"$answer\"); nothing was changed."
+fi
+
+project_revoke() { # ROLE MEMBER
+  drop_binding "project $PROJECT_ID" "$1" "$2" \
+    gcloud projects get-iam-policy "$PROJECT_ID" "${POLICY_FORMAT[@]}" -- \
+    gcloud projects remove-iam-policy-binding "$PROJECT_ID" --condition=None
 }
 
 if [ "$KEEP_IAM" != 1 ]; then
   log "== IAM"
-  remove_binding "project $PROJECT_ID" roles/aiplatform.user \
-    gcloud projects get-iam-policy "$PROJECT_ID" "${policy_format[@]}" -- \
-    gcloud projects remove-iam-policy-binding "$PROJECT_ID" --condition=None
-  remove_binding "service $MCP_SERVICE" roles/run.invoker \
-    gcloud run services get-iam-policy "$MCP_SERVICE" "${where[@]}" "${policy_format[@]}" -- \
+  project_revoke roles/aiplatform.user "$member"
+  project_revoke "$DATASTORE_ROLE" "$member"
+  project_revoke "$TRACES_ROLE" "$member"
+  project_revoke "$TRACES_ROLE" "serviceAccount:$mcp_sa_email"
+  for role in "${BUILD_PROJECT_ROLES[@]}"; do project_revoke "$role" "serviceAccount:$build_sa_email"; done
+  drop_binding "repository $AR_REPO" "$BUILD_REPO_ROLE" "serviceAccount:$build_sa_email" \
+    gcloud artifacts repositories get-iam-policy "$AR_REPO" "${repo_where[@]}" "${POLICY_FORMAT[@]}" -- \
+    gcloud artifacts repositories remove-iam-policy-binding "$AR_REPO" "${repo_where[@]}"
+  drop_binding "service $MCP_SERVICE" roles/run.invoker "$member" \
+    gcloud run services get-iam-policy "$MCP_SERVICE" "${where[@]}" "${POLICY_FORMAT[@]}" -- \
     gcloud run services remove-iam-policy-binding "$MCP_SERVICE" "${where[@]}"
 else
-  log "== IAM kept (KEEP_IAM=1): both service accounts and roles/aiplatform.user for $sa_email stay;"
+  log "== IAM kept (KEEP_IAM=1): the service accounts and their project roles stay;"
   log "   roles/run.invoker is part of the $MCP_SERVICE service and goes with it (make iam restores it)."
+fi
+
+# AGENT_ACCESS=iap: empty the agent's IAP access list before the service goes.
+iap_on=""
+if is_dry_run; then
+  run gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(metadata.annotations."run.googleapis.com/iap-enabled")'
+else
+  iap_on="$(query gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(metadata.annotations."run.googleapis.com/iap-enabled")')" ||
+    { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
+fi
+if [ "$iap_on" = true ] || is_dry_run; then
+  log "== IAP access list of $AGENT_SERVICE"
+  empty_iap_access_list
 fi
 
 log "== Services"
@@ -83,7 +109,7 @@ if [ "$KEEP_IAM" != 1 ]; then
   log "== Service accounts"
   # After the bindings (no "deleted:serviceAccount:" member lingers in a policy) and after the
   # services (none is left running as a deleted identity).
-  for email in "$sa_email" "$(sa_email_of "$MCP_SA_NAME")"; do
+  for email in "$sa_email" "$mcp_sa_email" "$build_sa_email"; do
     if probe_present gcloud iam service-accounts describe "$email" "${project[@]}"; then
       run gcloud iam service-accounts delete "$email" --quiet "${project[@]}"
     else
@@ -102,8 +128,21 @@ if [ "$KEEP_IMAGES" != 1 ]; then
       log "already gone: image $(image_path "$pkg")"
     fi
   done
+  if probe_present gcloud artifacts repositories describe "$AR_REPO" "${repo_where[@]}"; then
+    run gcloud artifacts repositories delete-cleanup-policies "$AR_REPO" \
+      --policynames="$AR_REPO-keep-newest,$AR_REPO-delete-older" "${repo_where[@]}" >/dev/null
+  fi
 else
   log "== Images kept (KEEP_IMAGES=1)"
+fi
+
+if [ "$DELETE_FIRESTORE" = 1 ]; then
+  log "== Firestore database $FIRESTORE_DATABASE"
+  if probe_present gcloud firestore databases describe --database="$FIRESTORE_DATABASE" "${project[@]}"; then
+    run gcloud firestore databases delete --database="$FIRESTORE_DATABASE" --quiet "${project[@]}"
+  else
+    log "already gone: Firestore database $FIRESTORE_DATABASE"
+  fi
 fi
 
 log ""

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# make deploy: APIs, Artifact Registry repo, both images, mcp-server (private), then the agent pointed
-# at it, running as its own service account. Idempotent: every resource is described before it is made.
-# Required: PROJECT_ID, REGION. Options (defaults): BUILD=cloudbuild|docker, MCP_TRANSPORT=mcp|sse,
-# AGENT_PUBLIC=1, IMAGE_TAG (git commit), NODE_IMAGE=node:22-slim, GOOGLE_MODEL=gemini-2.5-flash,
-# GOOGLE_CLOUD_LOCATION (REGION), MCP_MAX_INSTANCES, AGENT_MAX_INSTANCES, FRANKFURTER_URL, DRY_RUN=1.
+# make deploy: APIs, Artifact Registry repo (with a cleanup policy), service accounts, both images
+# (built by a dedicated build account), the Firestore session store, mcp-server (private), then the
+# agent pointed at it. Idempotent: every resource and binding is read before it is made.
+# Required: PROJECT_ID, REGION. Options (defaults): AGENT_ACCESS=private|public|iap (IAP_MEMBERS for
+# iap), SESSION_STORE=firestore|memory, FIRESTORE_LOCATION (REGION), TRACING=0|1, BUILD=cloudbuild|docker,
+# MCP_TRANSPORT=mcp|sse, MCP_TIMEOUT / AGENT_TIMEOUT (seconds), IMAGE_KEEP_COUNT=10, IMAGE_TAG (git),
+# NODE_IMAGE=node:22-slim, GOOGLE_MODEL=gemini-3.8-flash, GOOGLE_CLOUD_LOCATION=global (Vertex AI,
+# not REGION), MCP_MAX_INSTANCES, AGENT_MAX_INSTANCES, FRANKFURTER_URL, SESSION_TTL_SECONDS, DRY_RUN=1.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
@@ -11,63 +14,151 @@ source scripts/lib.sh
 SCRIPT_VERB=deploy
 
 require_vars PROJECT_ID REGION
+[ -z "${AGENT_PUBLIC:-}" ] || die "AGENT_PUBLIC is gone: use AGENT_ACCESS=private (default), public or iap"
+AGENT_ACCESS="${AGENT_ACCESS:-private}"
+IAP_MEMBERS="${IAP_MEMBERS:-}"
+SESSION_STORE="${SESSION_STORE:-firestore}"
+FIRESTORE_LOCATION="${FIRESTORE_LOCATION:-}"
+TRACING="${TRACING:-0}"
 BUILD="${BUILD:-cloudbuild}"
 MCP_TRANSPORT="${MCP_TRANSPORT:-mcp}"
-AGENT_PUBLIC="${AGENT_PUBLIC:-1}"
 NODE_IMAGE="${NODE_IMAGE:-node:22-slim}"
-GOOGLE_MODEL="${GOOGLE_MODEL:-gemini-2.5-flash}"
-GOOGLE_CLOUD_LOCATION="${GOOGLE_CLOUD_LOCATION:-$REGION}"
+# A GA Flash model with no announced shutdown (Gemini API deprecations page, read 2026-11-25).
+GOOGLE_MODEL="${GOOGLE_MODEL:-gemini-3.8-flash}"
+# Vertex AI serves Gemini 3.x from `global`; it has nothing to do with where Cloud Run runs.
+GOOGLE_CLOUD_LOCATION="${GOOGLE_CLOUD_LOCATION:-global}"
 FRANKFURTER_URL="${FRANKFURTER_URL:-https://api.frankfurter.dev/v1}"
 AGENT_MAX_INSTANCES="${AGENT_MAX_INSTANCES:-10}"
+AGENT_TIMEOUT="${AGENT_TIMEOUT:-300}"
+IMAGE_KEEP_COUNT="${IMAGE_KEEP_COUNT:-10}"
+SESSION_TTL_SECONDS="${SESSION_TTL_SECONDS:-}"
 if [ -z "${IMAGE_TAG:-}" ]; then
   # "-dirty" when the tree has uncommitted changes, so the tag never claims a commit it isn't.
   IMAGE_TAG="$(git describe --always --dirty 2>/dev/null || echo latest)"
 fi
 
-case "$BUILD" in cloudbuild | docker) ;; *) die "BUILD must be cloudbuild or docker (got \"$BUILD\")" ;; esac
-case "$MCP_TRANSPORT" in mcp | sse) ;; *) die "MCP_TRANSPORT must be mcp or sse (got \"$MCP_TRANSPORT\")" ;; esac
-case "$AGENT_PUBLIC" in 0 | 1) ;; *) die "AGENT_PUBLIC must be 0 or 1 (got \"$AGENT_PUBLIC\")" ;; esac
+one_of() { # NAME VALUE CHOICES...
+  local name="$1" value="$2" choice; shift 2
+  for choice in "$@"; do [ "$value" = "$choice" ] && return 0; done
+  die "$name must be one of: $* (got \"$value\")"
+}
+one_of AGENT_ACCESS "$AGENT_ACCESS" private public iap
+one_of SESSION_STORE "$SESSION_STORE" firestore memory
+one_of TRACING "$TRACING" 0 1
+one_of BUILD "$BUILD" cloudbuild docker
+one_of MCP_TRANSPORT "$MCP_TRANSPORT" mcp sse
+for n in AGENT_TIMEOUT IMAGE_KEEP_COUNT AGENT_MAX_INSTANCES; do
+  [[ "${!n}" =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive whole number (got \"${!n}\")"
+done
+iap_members=()
+if [ "$AGENT_ACCESS" = iap ]; then
+  [ -n "$IAP_MEMBERS" ] || die "AGENT_ACCESS=iap needs IAP_MEMBERS, e.g. IAP_MEMBERS=user:alice@example.com,group:team@example.com"
+  IFS=, read -r -a iap_members <<<"$IAP_MEMBERS"
+  for m in "${iap_members[@]}"; do
+    [[ "$m" =~ ^(user|group|domain|serviceAccount): ]] || die "IAP_MEMBERS entries look like user:EMAIL, group:EMAIL or domain:DOMAIN (got \"$m\")"
+  done
+fi
 require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
 [ "$BUILD" = docker ] && require_cmd docker "Install Docker, or use BUILD=cloudbuild."
 
 # SSE keeps each session in one instance's memory: a POST /messages that lands on another instance
 # gets 404. Affinity is best effort and cookie-based (the agent's fetch sends no cookies), so one
-# instance is the real fix; more only with a warning.
-# Streamable HTTP (/mcp) is stateless here and scales freely.
+# instance is the real fix; more only with a warning. SSE streams also stay open, so only SSE gets
+# Cloud Run's longest request timeout. Streamable HTTP (/mcp) is stateless, short and scales freely.
 if [ "$MCP_TRANSPORT" = sse ]; then
   MCP_MAX_INSTANCES="${MCP_MAX_INSTANCES:-1}"
-  affinity=--session-affinity
+  MCP_TIMEOUT="${MCP_TIMEOUT:-3600}"
+  mcp_affinity=--session-affinity
   if [ "$MCP_MAX_INSTANCES" != 1 ]; then
     log "warning: MCP_TRANSPORT=sse with MCP_MAX_INSTANCES=$MCP_MAX_INSTANCES: session affinity is best effort;"
     log "         a session's POST /messages can reach another instance and get 404. Prefer MCP_TRANSPORT=mcp."
   fi
 else
   MCP_MAX_INSTANCES="${MCP_MAX_INSTANCES:-10}"
-  affinity=--no-session-affinity
+  MCP_TIMEOUT="${MCP_TIMEOUT:-300}"
+  mcp_affinity=--no-session-affinity
 fi
+for n in MCP_TIMEOUT MCP_MAX_INSTANCES; do
+  [[ "${!n}" =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive whole number (got \"${!n}\")"
+done
+# With Firestore any instance can continue any conversation; with memory only the one holding it.
+agent_affinity=--no-session-affinity
+[ "$SESSION_STORE" = memory ] && agent_affinity=--session-affinity
 
 sa_email="$(agent_sa_email)"
+mcp_sa_email="$(sa_email_of "$MCP_SA_NAME")"
+build_sa_email="$(sa_email_of "$BUILD_SA_NAME")"
 mcp_image="$(image_path mcp-server):$IMAGE_TAG"
 agent_image="$(image_path agent):$IMAGE_TAG"
 project=(--project="$PROJECT_ID")
 where=(--project="$PROJECT_ID" --region="$REGION")
+repo_where=(--location="$REGION" --project="$PROJECT_ID")
+# Cloud Run's recommendations for a Node.js service: extra CPU while starting (billed only then),
+# an HTTP startup check and a liveness check on /health, which answers without calling anything
+# (never /ready: it depends on the other service, and a restart would not fix that).
+# shellcheck disable=SC2054 # the commas are inside the probe values
+runtime_flags=(--memory=512Mi --cpu=1 --concurrency=80 --cpu-boost
+  --startup-probe=httpGet.path=/health,periodSeconds=1,timeoutSeconds=1,failureThreshold=15
+  --liveness-probe=httpGet.path=/health,periodSeconds=30,timeoutSeconds=5,failureThreshold=3)
 
+apis=(run.googleapis.com artifactregistry.googleapis.com cloudbuild.googleapis.com aiplatform.googleapis.com iam.googleapis.com)
+[ "$SESSION_STORE" = firestore ] && apis+=(firestore.googleapis.com)
+[ "$AGENT_ACCESS" = iap ] && apis+=(iap.googleapis.com cloudresourcemanager.googleapis.com)
+[ "$TRACING" = 1 ] && apis+=(telemetry.googleapis.com)
 log "== APIs (enabling is idempotent; cleanup never disables them)"
-run gcloud services enable run.googleapis.com artifactregistry.googleapis.com cloudbuild.googleapis.com \
-  aiplatform.googleapis.com iam.googleapis.com "${project[@]}"
+run gcloud services enable "${apis[@]}" "${project[@]}"
 
-log "== Artifact Registry repository $AR_REPO ($REGION)"
-if probe gcloud artifacts repositories describe "$AR_REPO" --location="$REGION" "${project[@]}"; then
+log "== Artifact Registry repository $AR_REPO ($REGION), keeping the newest $IMAGE_KEEP_COUNT images of each service"
+if probe gcloud artifacts repositories describe "$AR_REPO" "${repo_where[@]}"; then
   log "exists"
 else
   run gcloud artifacts repositories create "$AR_REPO" --repository-format=docker --location="$REGION" \
     --description="Images for mcp-server and agent" "${project[@]}"
 fi
+# Every deploy pushes two images. Keep the newest N of our two packages (rollbacks), delete the rest;
+# other packages in the repository are not touched. Setting the same policies again changes nothing.
+policy_file="$(mktemp)"
+trap 'rm -f "$policy_file"' EXIT
+cat >"$policy_file" <<JSON
+[
+  {"name": "$AR_REPO-keep-newest", "action": {"type": "Keep"},
+   "mostRecentVersions": {"packageNamePrefixes": ["mcp-server", "agent"], "keepCount": $IMAGE_KEEP_COUNT}},
+  {"name": "$AR_REPO-delete-older", "action": {"type": "Delete"},
+   "condition": {"tagState": "any", "packageNamePrefixes": ["mcp-server", "agent"]}}
+]
+JSON
+is_dry_run && log "cleanup policy file:" && log "$(cat "$policy_file")"
+run gcloud artifacts repositories set-cleanup-policies "$AR_REPO" --policy="$policy_file" --no-dry-run "${repo_where[@]}" >/dev/null
+
+accounts=("$MCP_SA_NAME:MCP server on Cloud Run (no roles)" "$AGENT_SA_NAME:MCP agent on Cloud Run")
+[ "$BUILD" = cloudbuild ] && accounts+=("$BUILD_SA_NAME:Builds the mcp-server and agent images")
+for account in "${accounts[@]}"; do
+  name="${account%%:*}"
+  log "== Service account $(sa_email_of "$name")"
+  if probe gcloud iam service-accounts describe "$(sa_email_of "$name")" "${project[@]}"; then
+    log "exists"
+  else
+    run gcloud iam service-accounts create "$name" --display-name="${account#*:}" "${project[@]}"
+  fi
+done
+
+# project_grant ROLE MEMBER: one project-level binding, added only when missing. --condition=None:
+# without it gcloud prompts when the project already has conditional bindings.
+project_grant() {
+  ensure_binding "project $PROJECT_ID" "$1" "$2" \
+    gcloud projects get-iam-policy "$PROJECT_ID" "${POLICY_FORMAT[@]}" -- \
+    gcloud projects add-iam-policy-binding "$PROJECT_ID" --condition=None
+}
 
 # Both Dockerfiles build from the repository root: the workspace has one lockfile there.
 log "== Images ($BUILD): $mcp_image, $agent_image"
 if [ "$BUILD" = cloudbuild ]; then
+  ensure_binding "repository $AR_REPO" "$BUILD_REPO_ROLE" "serviceAccount:$build_sa_email" \
+    gcloud artifacts repositories get-iam-policy "$AR_REPO" "${repo_where[@]}" "${POLICY_FORMAT[@]}" -- \
+    gcloud artifacts repositories add-iam-policy-binding "$AR_REPO" "${repo_where[@]}"
+  for role in "${BUILD_PROJECT_ROLES[@]}"; do project_grant "$role" "serviceAccount:$build_sa_email"; done
   run gcloud builds submit . --config=cloudbuild.yaml \
+    --service-account="projects/$PROJECT_ID/serviceAccounts/$build_sa_email" \
     --substitutions="_MCP_IMAGE=$mcp_image,_AGENT_IMAGE=$agent_image,_NODE_IMAGE=$NODE_IMAGE" "${project[@]}"
 else
   run gcloud auth configure-docker "$REGION-docker.pkg.dev" --quiet
@@ -79,22 +170,63 @@ else
   done
 fi
 
-for account in "$MCP_SA_NAME:MCP server on Cloud Run (no roles)" "$AGENT_SA_NAME:MCP agent on Cloud Run"; do
-  name="${account%%:*}"
-  log "== Service account $(sa_email_of "$name")"
-  if probe gcloud iam service-accounts describe "$(sa_email_of "$name")" "${project[@]}"; then
-    log "exists"
+if [ "$SESSION_STORE" = firestore ]; then
+  log "== Firestore database $FIRESTORE_DATABASE (sessions in collection $FIRESTORE_COLLECTION)"
+  db_info=""
+  if is_dry_run; then
+    run gcloud firestore databases describe --database="$FIRESTORE_DATABASE" --format='value(type,locationId)' "${project[@]}"
   else
-    run gcloud iam service-accounts create "$name" --display-name="${account#*:}" "${project[@]}"
+    db_info="$(query gcloud firestore databases describe --database="$FIRESTORE_DATABASE" --format='value(type,locationId)' "${project[@]}")" ||
+      { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
   fi
-done
+  if [ -n "$db_info" ]; then
+    [ "${db_info%%$'\t'*}" = FIRESTORE_NATIVE ] ||
+      die "database $FIRESTORE_DATABASE in $PROJECT_ID is in Datastore mode (${db_info%%$'\t'*}); the agent needs Firestore in Native mode. A database's mode cannot change once it holds data: name another database with FIRESTORE_DATABASE=agent-sessions (deploy creates it), or use SESSION_STORE=memory."
+    log "exists: Native mode in ${db_info#*$'\t'} (its location cannot change)"
+  else
+    location="${FIRESTORE_LOCATION:-$REGION}"
+    # Firestore's locations (https://cloud.google.com/firestore/docs/locations, read 2026-11-25). Only
+    # checked when defaulted from REGION; an explicit FIRESTORE_LOCATION goes to gcloud as given.
+    firestore_locations=" nam5 nam7 eur3 africa-south1 asia-east1 asia-east2 asia-northeast1 asia-northeast2 asia-northeast3 asia-south1 asia-south2 asia-southeast1 asia-southeast2 asia-southeast3 australia-southeast1 australia-southeast2 europe-central2 europe-north1 europe-north2 europe-southwest1 europe-west1 europe-west2 europe-west3 europe-west4 europe-west6 europe-west8 europe-west9 europe-west10 europe-west12 europe-west15 me-central1 me-central2 me-west1 northamerica-northeast1 northamerica-northeast2 northamerica-south1 southamerica-east1 southamerica-west1 us-central1 us-east1 us-east4 us-east5 us-south1 us-west1 us-west2 us-west3 us-west4 "
+    if [ -z "$FIRESTORE_LOCATION" ] && [[ "$firestore_locations" != *" $location "* ]]; then
+      die "REGION $REGION is not a Firestore location, and the database location is permanent: set FIRESTORE_LOCATION to a nearby one (nam5 = US multi-region, eur3 = Europe; list: https://cloud.google.com/firestore/docs/locations), or use SESSION_STORE=memory."
+    fi
+    run gcloud firestore databases create --database="$FIRESTORE_DATABASE" --location="$location" --type=firestore-native "${project[@]}"
+  fi
+  # Firestore deletes a session document some time after its expire_at (typically within a day).
+  ttl=""
+  if is_dry_run; then
+    run gcloud firestore fields ttls list --collection-group="$FIRESTORE_COLLECTION" --database="$FIRESTORE_DATABASE" --format='value(name)' "${project[@]}"
+  else
+    ttl="$(query gcloud firestore fields ttls list --collection-group="$FIRESTORE_COLLECTION" --database="$FIRESTORE_DATABASE" --format='value(name)' "${project[@]}")" ||
+      { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
+  fi
+  if grep -q '/fields/expire_at$' <<<"$ttl"; then
+    log "TTL policy on $FIRESTORE_COLLECTION.expire_at: exists"
+  else
+    run gcloud firestore fields ttls update expire_at --collection-group="$FIRESTORE_COLLECTION" --database="$FIRESTORE_DATABASE" --enable-ttl --async "${project[@]}"
+  fi
+  # Read and write documents only: not owner, not editor.
+  project_grant "$DATASTORE_ROLE" "serviceAccount:$sa_email"
+fi
 
-# Long timeout: SSE and streamed responses stay open; Cloud Run cuts any request at --timeout (max 3600 s).
-log "== $MCP_SERVICE (private, transport $MCP_TRANSPORT)"
+otel_env() { # SERVICE: the standard OpenTelemetry settings for OTLP to Google's Telemetry API
+  [ "$TRACING" = 1 ] || return 0
+  printf ',OTEL_TRACES_EXPORTER=otlp,OTEL_EXPORTER_OTLP_ENDPOINT=https://telemetry.googleapis.com'
+  printf ',OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf,OTEL_SERVICE_NAME=%s' "$1"
+  # The Telemetry API refuses spans whose resource lacks gcp.project_id.
+  printf ',OTEL_RESOURCE_ATTRIBUTES=gcp.project_id=%s' "$PROJECT_ID"
+}
+if [ "$TRACING" = 1 ]; then
+  log "== Tracing: spans over OTLP to telemetry.googleapis.com from both services"
+  for email in "$mcp_sa_email" "$sa_email"; do project_grant "$TRACES_ROLE" "serviceAccount:$email"; done
+fi
+
+log "== $MCP_SERVICE (private, transport $MCP_TRANSPORT, timeout ${MCP_TIMEOUT}s)"
 run gcloud run deploy "$MCP_SERVICE" --image="$mcp_image" "${where[@]}" \
-  --service-account="$(sa_email_of "$MCP_SA_NAME")" --no-allow-unauthenticated --timeout=3600 --memory=512Mi --cpu=1 --concurrency=80 \
-  --max-instances="$MCP_MAX_INSTANCES" "$affinity" \
-  --set-env-vars="FRANKFURTER_URL=$FRANKFURTER_URL"
+  --service-account="$mcp_sa_email" --no-allow-unauthenticated --timeout="$MCP_TIMEOUT" "${runtime_flags[@]}" \
+  --max-instances="$MCP_MAX_INSTANCES" "$mcp_affinity" \
+  --set-env-vars="FRANKFURTER_URL=$FRANKFURTER_URL,GOOGLE_CLOUD_PROJECT=$PROJECT_ID$(otel_env "$MCP_SERVICE")"
 
 if is_dry_run; then
   run gcloud run services describe "$MCP_SERVICE" "${where[@]}" --format='value(status.url)'
@@ -106,13 +238,94 @@ fi
 mcp_path=/mcp
 [ "$MCP_TRANSPORT" = sse ] && mcp_path=/sse
 
-if [ "$AGENT_PUBLIC" = 1 ]; then agent_access=--allow-unauthenticated; else agent_access=--no-allow-unauthenticated; fi
-log "== $AGENT_SERVICE (runs as $sa_email, MCP at $mcp_url$mcp_path)"
-# Affinity keeps a chat session_id on the instance that holds its history (for cookie-keeping clients).
-run gcloud run deploy "$AGENT_SERVICE" --image="$agent_image" "${where[@]}" \
-  --service-account="$sa_email" "$agent_access" --timeout=3600 --memory=512Mi --cpu=1 --concurrency=80 \
-  --max-instances="$AGENT_MAX_INSTANCES" --session-affinity \
-  --set-env-vars="MCP_SERVER_URL=$mcp_url$mcp_path,MCP_AUTH=id-token,MODEL_PROVIDER=gemini,GOOGLE_GENAI_USE_VERTEXAI=true,GOOGLE_CLOUD_PROJECT=$PROJECT_ID,GOOGLE_CLOUD_LOCATION=$GOOGLE_CLOUD_LOCATION,GOOGLE_MODEL=$GOOGLE_MODEL"
+agent_env="MCP_SERVER_URL=$mcp_url$mcp_path,MCP_AUTH=id-token,MODEL_PROVIDER=gemini,GOOGLE_GENAI_USE_VERTEXAI=true"
+agent_env+=",GOOGLE_CLOUD_PROJECT=$PROJECT_ID,GOOGLE_CLOUD_LOCATION=$GOOGLE_CLOUD_LOCATION,GOOGLE_MODEL=$GOOGLE_MODEL"
+agent_env+=",SESSION_STORE=$SESSION_STORE"
+[ "$SESSION_STORE" = firestore ] && agent_env+=",FIRESTORE_DATABASE=$FIRESTORE_DATABASE,FIRESTORE_COLLECTION=$FIRESTORE_COLLECTION"
+[ -n "$SESSION_TTL_SECONDS" ] && agent_env+=",SESSION_TTL_SECONDS=$SESSION_TTL_SECONDS"
+agent_env+=",AGENT_ACCESS=$AGENT_ACCESS"
+
+# Who may call the agent. --no-allow-unauthenticated in every mode: an allUsers binding from an
+# older deploy is removed, never added. private: Cloud Run checks roles/run.invoker. public: the
+# invoker check is off (Cloud Run's recommended way; works where an org policy forbids allUsers).
+# iap: Identity-Aware Proxy signs users in first (beta in gcloud), then calls Cloud Run as its own
+# service agent; the agent verifies IAP's signed header against IAP_AUDIENCE.
+deploy_cmd=(gcloud run deploy)
+access_flags=(--no-allow-unauthenticated --invoker-iam-check)
+case "$AGENT_ACCESS" in
+  public)
+    access_flags=(--no-allow-unauthenticated --no-invoker-iam-check)
+    log "warning: AGENT_ACCESS=public: anyone on the internet can call the agent and spend your Gemini quota;"
+    log "         set a budget alert and Vertex AI quotas, or use AGENT_ACCESS=private or iap."
+    ;;
+  iap)
+    deploy_cmd=(gcloud beta run deploy)
+    access_flags+=(--iap)
+    log "== IAP for $AGENT_SERVICE (members: $IAP_MEMBERS)"
+    if is_dry_run; then
+      run gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)'
+      project_number='<project-number>'
+    else
+      project_number="$(query gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)')"
+    fi
+    agent_env+=",IAP_AUDIENCE=/projects/$project_number/locations/$REGION/services/$AGENT_SERVICE"
+    # IAP's service agent must exist before it can be granted anything; this is a no-op when it does.
+    run gcloud beta services identity create --service=iap.googleapis.com "${project[@]}" >/dev/null
+    ;;
+esac
+if [ "$AGENT_ACCESS" != iap ]; then
+  # Leaving iap mode: only the beta track can switch IAP off again.
+  iap_on=""
+  if is_dry_run; then
+    run gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(metadata.annotations."run.googleapis.com/iap-enabled")'
+  else
+    iap_on="$(query gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(metadata.annotations."run.googleapis.com/iap-enabled")')" ||
+      { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
+  fi
+  if [ "$iap_on" = true ]; then
+    log "== Leaving iap mode: emptying the IAP access list of $AGENT_SERVICE, then turning IAP off"
+    empty_iap_access_list
+    deploy_cmd=(gcloud beta run deploy)
+    access_flags+=(--no-iap)
+  fi
+fi
+
+log "== $AGENT_SERVICE ($AGENT_ACCESS, sessions in $SESSION_STORE, runs as $sa_email, MCP at $mcp_url$mcp_path)"
+run "${deploy_cmd[@]}" "$AGENT_SERVICE" --image="$agent_image" "${where[@]}" \
+  --service-account="$sa_email" "${access_flags[@]}" --timeout="$AGENT_TIMEOUT" "${runtime_flags[@]}" \
+  --max-instances="$AGENT_MAX_INSTANCES" "$agent_affinity" \
+  --set-env-vars="$agent_env$(otel_env "$AGENT_SERVICE")"
+
+if [ "${iap_on:-}" = true ]; then
+  # IAP's service agent held run.invoker on the agent for iap mode; nothing calls through it now.
+  agent_policy="$(query gcloud run services get-iam-policy "$AGENT_SERVICE" "${where[@]}" "${POLICY_FORMAT[@]}")"
+  while IFS=$'\t' read -r role who; do
+    if [ "$role" != roles/run.invoker ] || [[ "$who" != *@gcp-sa-iap.iam.gserviceaccount.com ]]; then continue; fi
+    run gcloud run services remove-iam-policy-binding "$AGENT_SERVICE" "${where[@]}" --member="$who" --role="$role" >/dev/null
+    log "removed: $role from $who on service $AGENT_SERVICE"
+  done <<<"$agent_policy"
+fi
+if [ "$AGENT_ACCESS" = iap ]; then
+  iap_agent="serviceAccount:service-$project_number@gcp-sa-iap.iam.gserviceaccount.com"
+  ensure_binding "service $AGENT_SERVICE" roles/run.invoker "$iap_agent" \
+    gcloud run services get-iam-policy "$AGENT_SERVICE" "${where[@]}" "${POLICY_FORMAT[@]}" -- \
+    gcloud run services add-iam-policy-binding "$AGENT_SERVICE" "${where[@]}"
+  iap_resource=(--resource-type=cloud-run --service="$AGENT_SERVICE" --region="$REGION" --project="$PROJECT_ID")
+  for m in "${iap_members[@]}"; do
+    ensure_binding "IAP of $AGENT_SERVICE" roles/iap.httpsResourceAccessor "$m" \
+      gcloud beta iap web get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}" -- \
+      gcloud beta iap web add-iam-policy-binding "${iap_resource[@]}"
+  done
+  # The access list is IAP_MEMBERS, no more: someone taken off the list loses access on the next deploy.
+  if ! is_dry_run; then
+    while IFS=$'\t' read -r role who; do
+      [ "$role" = roles/iap.httpsResourceAccessor ] || continue
+      [[ ",$IAP_MEMBERS," == *",$who,"* ]] && continue
+      run gcloud beta iap web remove-iam-policy-binding "${iap_resource[@]}" --member="$who" --role="$role" >/dev/null
+      log "removed: $role from $who on IAP of $AGENT_SERVICE (not in IAP_MEMBERS)"
+    done < <(query gcloud beta iap web get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}")
+  fi
+fi
 
 log ""
 if is_dry_run; then
@@ -120,7 +333,11 @@ if is_dry_run; then
   agent_url="\$(gcloud run services describe $AGENT_SERVICE --project=$PROJECT_ID --region=$REGION --format='value(status.url)')"
 else
   agent_url="$(gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(status.url)')"
-  log "Deployed: $MCP_SERVICE at $mcp_url (private), $AGENT_SERVICE at $agent_url"
+  log "Deployed: $MCP_SERVICE at $mcp_url (private), $AGENT_SERVICE at $agent_url ($AGENT_ACCESS)"
 fi
 log "Next: make iam PROJECT_ID=$PROJECT_ID REGION=$REGION   (the agent gets 403 from $MCP_SERVICE until then)"
-log "Then: make smoke AGENT_URL=$agent_url"
+case "$AGENT_ACCESS" in
+  private) log "Then: make smoke AGENT_URL=$agent_url ID_TOKEN=\"\$(gcloud auth print-identity-token)\"   (you need roles/run.invoker on $AGENT_SERVICE; Owners and Editors have it)" ;;
+  public) log "Then: make smoke AGENT_URL=$agent_url" ;;
+  iap) log "Then: open $agent_url in a browser and sign in as one of: $IAP_MEMBERS" ;;
+esac

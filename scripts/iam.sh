@@ -3,7 +3,8 @@
 #   roles/run.invoker     on the mcp-server service: Cloud Run lets its ID token through (else 403)
 #   roles/aiplatform.user on the project:            Gemini through Vertex AI with ADC
 # Each binding is read first and only added when missing, so a second run changes nothing.
-# make clean (unless KEEP_IAM=1) removes exactly these two bindings.
+# make clean (unless KEEP_IAM=1) removes exactly these two bindings. (make deploy grants what its
+# options need: datastore.user for Firestore sessions, telemetry.tracesWriter for TRACING=1.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
@@ -16,41 +17,19 @@ require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/d
 sa_email="$(agent_sa_email)"
 member="serviceAccount:$sa_email"
 where=(--project="$PROJECT_ID" --region="$REGION")
-policy_format=(--flatten='bindings[].members' --format='value(bindings.role,bindings.members)')
-
-# grant LABEL GET-POLICY-CMD... -- ADD-BINDING-CMD...
-grant() {
-  local label="$1" role="$2"; shift 2
-  local get=() add=()
-  while [ "$1" != -- ]; do get+=("$1"); shift; done
-  shift; add=("$@")
-  local policy=""
-  if is_dry_run; then
-    run "${get[@]}"
-  else
-    policy="$(query "${get[@]}")"
-  fi
-  if [ -n "$policy" ] && policy_has "$role" "$member" <<<"$policy"; then
-    log "already granted: $role to $member on $label"
-  else
-    run "${add[@]}" --member="$member" --role="$role" >/dev/null
-    log "$(did granted): $role to $member on $label"
-  fi
-}
-
 # Both exist after make deploy; say so plainly instead of surfacing gcloud's NOT_FOUND halfway.
 probe_present gcloud run services describe "$MCP_SERVICE" "${where[@]}" ||
   die "service $MCP_SERVICE not found in $PROJECT_ID/$REGION: run make deploy first (nothing was granted)"
 probe_present gcloud iam service-accounts describe "$sa_email" --project="$PROJECT_ID" ||
   die "service account $sa_email not found: run make deploy first (nothing was granted)"
 
-grant "service $MCP_SERVICE" roles/run.invoker \
-  gcloud run services get-iam-policy "$MCP_SERVICE" "${where[@]}" "${policy_format[@]}" -- \
+ensure_binding "service $MCP_SERVICE" roles/run.invoker "$member" \
+  gcloud run services get-iam-policy "$MCP_SERVICE" "${where[@]}" "${POLICY_FORMAT[@]}" -- \
   gcloud run services add-iam-policy-binding "$MCP_SERVICE" "${where[@]}"
 
 # --condition=None: without it gcloud prompts when the project already has conditional bindings.
-grant "project $PROJECT_ID" roles/aiplatform.user \
-  gcloud projects get-iam-policy "$PROJECT_ID" "${policy_format[@]}" -- \
+ensure_binding "project $PROJECT_ID" roles/aiplatform.user "$member" \
+  gcloud projects get-iam-policy "$PROJECT_ID" "${POLICY_FORMAT[@]}" -- \
   gcloud projects add-iam-policy-binding "$PROJECT_ID" --condition=None
 
 log "IAM changes can take a minute to reach Cloud Run; a 403 right after this usually clears by itself."

@@ -10,6 +10,12 @@ AGENT_SA_NAME="${AGENT_SA_NAME:-mcp-agent}"
 # mcp-server gets an identity with no roles at all: it calls no Google API, and the default compute
 # account it would otherwise run as often holds Editor on the project.
 MCP_SA_NAME="${MCP_SA_NAME:-mcp-server}"
+# Builds run as their own account with only what a build needs (push to our repository, write logs,
+# read the uploaded source), not as the project's default (often the Editor-holding compute account).
+BUILD_SA_NAME="${BUILD_SA_NAME:-mcp-agent-build}"
+# Firestore session store: what the agent reads and what deploy provisions, one set of names.
+FIRESTORE_DATABASE="${FIRESTORE_DATABASE:-(default)}"
+FIRESTORE_COLLECTION="${FIRESTORE_COLLECTION:-agent-sessions}"
 DRY_RUN="${DRY_RUN:-0}"
 
 # Scripts must never stop on a gcloud prompt (CI, make, no TTY); confirmation is ours to ask.
@@ -91,6 +97,19 @@ require_cmd() {
 
 sa_email_of() { printf '%s@%s.iam.gserviceaccount.com' "$1" "$PROJECT_ID"; }
 agent_sa_email() { sa_email_of "$AGENT_SA_NAME"; }
+# Project-level roles deploy grants for optional features; clean takes each one back.
+# (Used by the scripts that source this file.)
+# shellcheck disable=SC2034
+DATASTORE_ROLE=roles/datastore.user
+# shellcheck disable=SC2034
+TRACES_ROLE=roles/telemetry.tracesWriter
+# The build account's roles: push to our repository (granted on the repository only), write build
+# logs to Cloud Logging (a user-chosen account cannot use the default logs bucket), read the source
+# that `gcloud builds submit` uploads to gs://PROJECT_cloudbuild.
+# shellcheck disable=SC2034
+BUILD_REPO_ROLE=roles/artifactregistry.writer
+# shellcheck disable=SC2034
+BUILD_PROJECT_ROLES=(roles/logging.logWriter roles/storage.objectViewer)
 
 image_path() { printf '%s-docker.pkg.dev/%s/%s/%s' "$REGION" "$PROJECT_ID" "$AR_REPO" "$1"; }
 
@@ -105,6 +124,66 @@ confirm() {
     die "no confirmation (stdin is closed); nothing was changed. Rerun with YES=1 to skip the prompt."
   fi
   [ "$answer" = yes ] || die "not confirmed (got \"$answer\"); nothing was changed."
+}
+
+# Policies as "ROLE<TAB>MEMBER" lines, one per member.
+POLICY_FORMAT=(--flatten='bindings[].members' --format='value(bindings.role,bindings.members)')
+
+# ensure_binding LABEL ROLE MEMBER GET-POLICY-CMD... -- ADD-BINDING-CMD...
+# Reads the policy first and adds the binding only when it is missing, so a rerun writes nothing.
+ensure_binding() {
+  local label="$1" role="$2" member="$3"; shift 3
+  local get=() add=() policy=""
+  while [ "$1" != -- ]; do get+=("$1"); shift; done
+  shift; add=("$@")
+  if is_dry_run; then
+    run "${get[@]}"
+  else
+    policy="$(query "${get[@]}")"
+  fi
+  if [ -n "$policy" ] && policy_has "$role" "$member" <<<"$policy"; then
+    log "already granted: $role to $member on $label"
+  else
+    run "${add[@]}" --member="$member" --role="$role" >/dev/null
+    log "$(did granted): $role to $member on $label"
+  fi
+}
+
+# drop_binding LABEL ROLE MEMBER GET-POLICY-CMD... -- REMOVE-BINDING-CMD...
+# The mirror of ensure_binding. A resource that is already gone has no policy: nothing to remove.
+drop_binding() {
+  local label="$1" role="$2" member="$3"; shift 3
+  local get=() remove=() policy="" rc=0
+  while [ "$1" != -- ]; do get+=("$1"); shift; done
+  shift; remove=("$@")
+  if is_dry_run; then
+    run "${get[@]}"
+  else
+    policy="$(query "${get[@]}")" || { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
+  fi
+  if is_dry_run || { [ -n "$policy" ] && policy_has "$role" "$member" <<<"$policy"; }; then
+    run "${remove[@]}" --member="$member" --role="$role" >/dev/null
+    log "$(did removed): $role from $member on $label"
+  else
+    log "not bound: $role for $member on $label"
+  fi
+}
+
+# AGENT_ACCESS=iap: who may pass IAP is a policy on the agent's IAP resource. Both clean and a deploy
+# that leaves iap mode empty it, so no access list outlives the IAP it was for.
+empty_iap_access_list() {
+  local iap_resource=(--resource-type=cloud-run --service="$AGENT_SERVICE" --region="$REGION" --project="$PROJECT_ID")
+  local role who
+  if is_dry_run; then
+    run gcloud beta iap web get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}"
+    log "(each roles/iap.httpsResourceAccessor member listed would be removed with gcloud beta iap web remove-iam-policy-binding)"
+    return 0
+  fi
+  while IFS=$'\t' read -r role who; do
+    [ "$role" = roles/iap.httpsResourceAccessor ] || continue
+    run gcloud beta iap web remove-iam-policy-binding "${iap_resource[@]}" --member="$who" --role="$role" >/dev/null
+    log "removed: $role from $who on IAP of $AGENT_SERVICE"
+  done < <(query gcloud beta iap web get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}")
 }
 
 # Does the IAM policy printed as "ROLE<TAB>MEMBER" lines on stdin contain this exact pair?

@@ -1,9 +1,11 @@
 // make deploy / iam / status / proxy / clean against the gcloud stand-in (test/support/bin/gcloud),
 // which records every argv line and keeps a small state so describe-before-create is observable.
+// The last suite replays every command the scripts ran in the real gcloud on this machine (when
+// installed): each must parse there (it then stops at authentication).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, existsSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, existsSync, symlinkSync, writeFileSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -13,54 +15,85 @@ const dockerStandIn = join(root, "test/support/docker-bin");
 
 const P = "--project=my-project";
 const W = `${P} --region=us-central1`;
+const L = `--location=us-central1 ${P}`;
 const SA = "mcp-agent@my-project.iam.gserviceaccount.com";
+const MCP_SA = "mcp-server@my-project.iam.gserviceaccount.com";
+const BUILD_SA = "mcp-agent-build@my-project.iam.gserviceaccount.com";
+const IAP_SA = "service-123456789012@gcp-sa-iap.iam.gserviceaccount.com";
 const MEMBER = `serviceAccount:${SA}`;
 const AR = "us-central1-docker.pkg.dev/my-project/mcp-agent";
 const MCP_URL = "https://mcp-server-123456789012.us-central1.run.app";
 const POLICY = "--flatten=bindings[].members --format=value(bindings.role,bindings.members)";
+const DB = "--database=(default)";
 
-const ENABLE = `gcloud services enable run.googleapis.com artifactregistry.googleapis.com cloudbuild.googleapis.com aiplatform.googleapis.com iam.googleapis.com ${P}`;
-const REPO_DESCRIBE = `gcloud artifacts repositories describe mcp-agent --location=us-central1 ${P}`;
+const APIS = "run.googleapis.com artifactregistry.googleapis.com cloudbuild.googleapis.com aiplatform.googleapis.com iam.googleapis.com";
+const ENABLE = `gcloud services enable ${APIS} firestore.googleapis.com ${P}`;
+const REPO_DESCRIBE = `gcloud artifacts repositories describe mcp-agent ${L}`;
 const REPO_CREATE = `gcloud artifacts repositories create mcp-agent --repository-format=docker --location=us-central1 --description=Images for mcp-server and agent ${P}`;
-const CLOUD_BUILD = `gcloud builds submit . --config=cloudbuild.yaml --substitutions=_MCP_IMAGE=${AR}/mcp-server:t1,_AGENT_IMAGE=${AR}/agent:t1,_NODE_IMAGE=node:22-slim ${P}`;
-const SA_DESCRIBE = `gcloud iam service-accounts describe ${SA} ${P}`;
+const CLEANUP_POLICY = `gcloud artifacts repositories set-cleanup-policies mcp-agent --policy=FILE --no-dry-run ${L}`;
+const saDescribe = (email: string): string => `gcloud iam service-accounts describe ${email} ${P}`;
 const SA_CREATE = `gcloud iam service-accounts create mcp-agent --display-name=MCP agent on Cloud Run ${P}`;
-const MCP_SA = "mcp-server@my-project.iam.gserviceaccount.com";
-const MCP_SA_DESCRIBE = `gcloud iam service-accounts describe ${MCP_SA} ${P}`;
 const MCP_SA_CREATE = `gcloud iam service-accounts create mcp-server --display-name=MCP server on Cloud Run (no roles) ${P}`;
-const MCP_DEPLOY = `gcloud run deploy mcp-server --image=${AR}/mcp-server:t1 ${W} --service-account=${MCP_SA} --no-allow-unauthenticated --timeout=3600 --memory=512Mi --cpu=1 --concurrency=80 --max-instances=10 --no-session-affinity --set-env-vars=FRANKFURTER_URL=https://api.frankfurter.dev/v1`;
+const BUILD_SA_CREATE = `gcloud iam service-accounts create mcp-agent-build --display-name=Builds the mcp-server and agent images ${P}`;
+const PROJECT_POLICY = `gcloud projects get-iam-policy my-project ${POLICY}`;
+const grantProject = (role: string, member: string): string => `gcloud projects add-iam-policy-binding my-project --condition=None --member=${member} --role=${role}`;
+const revokeProject = (role: string, member: string): string => `gcloud projects remove-iam-policy-binding my-project --condition=None --member=${member} --role=${role}`;
+const REPO_POLICY = `gcloud artifacts repositories get-iam-policy mcp-agent ${L} ${POLICY}`;
+const BUILD_GRANTS = [
+  REPO_POLICY, `gcloud artifacts repositories add-iam-policy-binding mcp-agent ${L} --member=serviceAccount:${BUILD_SA} --role=roles/artifactregistry.writer`,
+  PROJECT_POLICY, grantProject("roles/logging.logWriter", `serviceAccount:${BUILD_SA}`),
+  PROJECT_POLICY, grantProject("roles/storage.objectViewer", `serviceAccount:${BUILD_SA}`),
+];
+const CLOUD_BUILD = `gcloud builds submit . --config=cloudbuild.yaml --service-account=projects/my-project/serviceAccounts/${BUILD_SA} --substitutions=_MCP_IMAGE=${AR}/mcp-server:t1,_AGENT_IMAGE=${AR}/agent:t1,_NODE_IMAGE=node:22-slim ${P}`;
+const FS_DESCRIBE = `gcloud firestore databases describe ${DB} --format=value(type,locationId) ${P}`;
+const fsCreate = (location = "us-central1"): string => `gcloud firestore databases create ${DB} --location=${location} --type=firestore-native ${P}`;
+const TTL_LIST = `gcloud firestore fields ttls list --collection-group=agent-sessions ${DB} --format=value(name) ${P}`;
+const TTL_UPDATE = `gcloud firestore fields ttls update expire_at --collection-group=agent-sessions ${DB} --enable-ttl --async ${P}`;
+const FIRESTORE_FIRST = [FS_DESCRIBE, fsCreate(), TTL_LIST, TTL_UPDATE, PROJECT_POLICY, grantProject("roles/datastore.user", MEMBER)];
+const RUNTIME = "--memory=512Mi --cpu=1 --concurrency=80 --cpu-boost --startup-probe=httpGet.path=/health,periodSeconds=1,timeoutSeconds=1,failureThreshold=15 --liveness-probe=httpGet.path=/health,periodSeconds=30,timeoutSeconds=5,failureThreshold=3";
+const mcpDeploy = (o: { timeout?: number; instances?: number; affinity?: string; env?: string } = {}): string =>
+  `gcloud run deploy mcp-server --image=${AR}/mcp-server:t1 ${W} --service-account=${MCP_SA} --no-allow-unauthenticated --timeout=${o.timeout ?? 300} ${RUNTIME} --max-instances=${o.instances ?? 10} ${o.affinity ?? "--no-session-affinity"} --set-env-vars=FRANKFURTER_URL=https://api.frankfurter.dev/v1,GOOGLE_CLOUD_PROJECT=my-project${o.env ?? ""}`;
+const MCP_DEPLOY = mcpDeploy();
 const MCP_URL_READ = `gcloud run services describe mcp-server ${W} --format=value(status.url)`;
-const agentDeploy = (mcpUrl: string, access = "--allow-unauthenticated"): string =>
-  `gcloud run deploy agent --image=${AR}/agent:t1 ${W} --service-account=${SA} ${access} --timeout=3600 --memory=512Mi --cpu=1 --concurrency=80 --max-instances=10 --session-affinity --set-env-vars=MCP_SERVER_URL=${mcpUrl},MCP_AUTH=id-token,MODEL_PROVIDER=gemini,GOOGLE_GENAI_USE_VERTEXAI=true,GOOGLE_CLOUD_PROJECT=my-project,GOOGLE_CLOUD_LOCATION=us-central1,GOOGLE_MODEL=gemini-2.5-flash`;
+const IAP_READ = `gcloud run services describe agent ${W} --format=value(metadata.annotations."run.googleapis.com/iap-enabled")`;
+const AGENT_ENV_BASE = "MCP_AUTH=id-token,MODEL_PROVIDER=gemini,GOOGLE_GENAI_USE_VERTEXAI=true,GOOGLE_CLOUD_PROJECT=my-project,GOOGLE_CLOUD_LOCATION=global,GOOGLE_MODEL=gemini-3.8-flash";
+const FS_ENV = "SESSION_STORE=firestore,FIRESTORE_DATABASE=(default),FIRESTORE_COLLECTION=agent-sessions";
+const agentDeploy = (o: { url?: string; cmd?: string; access?: string; mode?: string; affinity?: string; store?: string; timeout?: number; extra?: string } = {}): string =>
+  `${o.cmd ?? "gcloud run deploy"} agent --image=${AR}/agent:t1 ${W} --service-account=${SA} ${o.access ?? "--no-allow-unauthenticated --invoker-iam-check"} --timeout=${o.timeout ?? 300} ${RUNTIME} --max-instances=10 ${o.affinity ?? "--no-session-affinity"} --set-env-vars=MCP_SERVER_URL=${o.url ?? `${MCP_URL}/mcp`},${AGENT_ENV_BASE},${o.store ?? FS_ENV},AGENT_ACCESS=${o.mode ?? "private"}${o.extra ?? ""}`;
+const AGENT_URL_READ = `gcloud run services describe agent ${W} --format=value(status.url)`;
 
 const RUN_POLICY = `gcloud run services get-iam-policy mcp-server ${W} ${POLICY}`;
-const PROJECT_POLICY = `gcloud projects get-iam-policy my-project ${POLICY}`;
 const GRANT_INVOKER = `gcloud run services add-iam-policy-binding mcp-server ${W} --member=${MEMBER} --role=roles/run.invoker`;
-const GRANT_AIPLATFORM = `gcloud projects add-iam-policy-binding my-project --condition=None --member=${MEMBER} --role=roles/aiplatform.user`;
-const REVOKE_AIPLATFORM = `gcloud projects remove-iam-policy-binding my-project --condition=None --member=${MEMBER} --role=roles/aiplatform.user`;
-const REVOKE_INVOKER = `gcloud run services remove-iam-policy-binding mcp-server ${W} --member=${MEMBER} --role=roles/run.invoker`;
-const SA_DELETE = `gcloud iam service-accounts delete ${SA} --quiet ${P}`;
-const MCP_SA_DELETE = `gcloud iam service-accounts delete ${MCP_SA} --quiet ${P}`;
+const GRANT_AIPLATFORM = grantProject("roles/aiplatform.user", MEMBER);
 const svcDescribe = (s: string): string => `gcloud run services describe ${s} ${W}`;
 const svcDelete = (s: string): string => `gcloud run services delete ${s} --quiet ${W}`;
-const pkgDescribe = (p: string): string => `gcloud artifacts packages describe ${p} --repository=mcp-agent --location=us-central1 ${P}`;
-const pkgDelete = (p: string): string => `gcloud artifacts packages delete ${p} --quiet --repository=mcp-agent --location=us-central1 ${P}`;
+const pkgDescribe = (p: string): string => `gcloud artifacts packages describe ${p} --repository=mcp-agent ${L}`;
+const pkgDelete = (p: string): string => `gcloud artifacts packages delete ${p} --quiet --repository=mcp-agent ${L}`;
 
-const AGENT_URL_READ = `gcloud run services describe agent ${W} --format=value(status.url)`;
-const FIRST_DEPLOY = [ENABLE, REPO_DESCRIBE, REPO_CREATE, CLOUD_BUILD, MCP_SA_DESCRIBE, MCP_SA_CREATE, SA_DESCRIBE, SA_CREATE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`), AGENT_URL_READ];
-const IAM_CHECKS = [svcDescribe("mcp-server"), SA_DESCRIBE];
+const FIRST_DEPLOY = [
+  ENABLE, REPO_DESCRIBE, REPO_CREATE, CLEANUP_POLICY,
+  saDescribe(MCP_SA), MCP_SA_CREATE, saDescribe(SA), SA_CREATE, saDescribe(BUILD_SA), BUILD_SA_CREATE,
+  ...BUILD_GRANTS, CLOUD_BUILD, ...FIRESTORE_FIRST,
+  MCP_DEPLOY, MCP_URL_READ, IAP_READ, agentDeploy(), AGENT_URL_READ,
+];
+const IAM_CHECKS = [svcDescribe("mcp-server"), saDescribe(SA)];
 const FIRST_IAM = [...IAM_CHECKS, RUN_POLICY, GRANT_INVOKER, PROJECT_POLICY, GRANT_AIPLATFORM];
-const CLEAN_IAM = [PROJECT_POLICY, REVOKE_AIPLATFORM, RUN_POLICY, REVOKE_INVOKER];
-const CLEAN_ACCOUNTS = [SA_DESCRIBE, SA_DELETE, MCP_SA_DESCRIBE, MCP_SA_DELETE];
+const CLEAN_IAM_READS = [
+  PROJECT_POLICY, PROJECT_POLICY, PROJECT_POLICY, PROJECT_POLICY, PROJECT_POLICY, PROJECT_POLICY, REPO_POLICY, RUN_POLICY,
+];
 const CLEAN_SERVICES = [svcDescribe("agent"), svcDelete("agent"), svcDescribe("mcp-server"), svcDelete("mcp-server")];
-const CLEAN_IMAGES = [pkgDescribe("mcp-server"), pkgDelete("mcp-server"), pkgDescribe("agent"), pkgDelete("agent")];
+const CLEAN_ACCOUNTS = [SA, MCP_SA, BUILD_SA].flatMap((e) => [saDescribe(e), `gcloud iam service-accounts delete ${e} --quiet ${P}`]);
+const CLEAN_IMAGES = [pkgDescribe("mcp-server"), pkgDelete("mcp-server"), pkgDescribe("agent"), pkgDelete("agent"),
+  REPO_DESCRIBE, `gcloud artifacts repositories delete-cleanup-policies mcp-agent --policynames=mcp-agent-keep-newest,mcp-agent-delete-older ${L}`];
 
 interface Result { code: number | null; stdout: string; stderr: string; calls: string[]; docker: string[]; state: string[] }
 
 // One fake cloud per test: its own argv logs and state, removed afterwards.
-function cloud(t: { after: (fn: () => void) => void }): {
+function cloud(t: { after: (fn: () => void) => void }, opts: { argvLog?: string } = {}): {
   run: (cmd: string[], env?: Record<string, string>, opts?: { input?: string; docker?: boolean }) => Result;
   state: () => string[];
+  seed: (line: string) => void;
+  policyFile: string;
 } {
   const dir = mkdtempSync(join(tmpdir(), "deploy-test-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,21 +103,25 @@ function cloud(t: { after: (fn: () => void) => void }): {
   const lines = (f: string): string[] => (existsSync(f) ? readFileSync(f, "utf8").split("\n").filter(Boolean) : []);
   return {
     state: () => lines(stateFile),
-    run(cmd, env = {}, opts = {}) {
+    seed: (line) => appendFileSync(stateFile, `${line}\n`),
+    policyFile: `${stateFile}.policy.json`,
+    run(cmd, env = {}, o = {}) {
       writeFileSync(log, "");
       writeFileSync(dockerLog, "");
-      const path = [...(opts.docker ? [dockerStandIn] : []), standIns, process.env.PATH].join(":");
+      const path = [...(o.docker ? [dockerStandIn] : []), standIns, process.env.PATH].join(":");
       // A clean environment: no DRY_RUN/YES/KEEP_* leaking in from the caller's shell.
       const r = spawnSync(cmd[0]!, cmd.slice(1), {
         cwd: root,
-        input: opts.input ?? "",
+        input: o.input ?? "",
         encoding: "utf8",
         env: {
           PATH: path, HOME: dir, GCLOUD_LOG: log, DOCKER_LOG: dockerLog, GCLOUD_STATE: stateFile,
+          ...(opts.argvLog ? { GCLOUD_ARGV_LOG: opts.argvLog } : {}),
           PROJECT_ID: "my-project", REGION: "us-central1", IMAGE_TAG: "t1", ...env,
         },
       });
-      return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: lines(log), docker: lines(dockerLog), state: lines(stateFile) };
+      const calls = lines(log).map((l) => l.replace(/--policy=\S+/, "--policy=FILE"));
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls, docker: lines(dockerLog), state: lines(stateFile) };
     },
   };
 }
@@ -94,20 +131,49 @@ const ok = (r: Result): Result => {
   assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}`);
   return r;
 };
+const deployOf = (calls: string[], svc: string): string => {
+  const found = calls.filter((l) => new RegExp(`^gcloud (beta )?run deploy ${svc} `).test(l));
+  assert.equal(found.length, 1, `one deploy of ${svc}:\n${calls.join("\n")}`);
+  return found[0]!;
+};
+const envOf = (deployLine: string): Record<string, string> =>
+  Object.fromEntries(/--set-env-vars=(\S+)/.exec(deployLine)![1]!.split(",").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+const printed = (stderr: string): string[] =>
+  stderr.split("\n").filter((l) => l.startsWith("+ ")).map((l) => l.slice(2).replace(/'/g, "").replace(/--policy=\S+/, "--policy=FILE"));
 
 // Each test has its own fake cloud, so they can run side by side.
 describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, () => {
-  test("make deploy (Cloud Build): APIs, repo, images, service account, private mcp-server, then the agent", (t) => {
+  test("make deploy: private agent and mcp-server, Firestore sessions, build account, cleanup policy, in order", (t) => {
     const c = cloud(t);
     const r = ok(c.run(make("deploy")));
     assert.deepEqual(r.calls, FIRST_DEPLOY);
-    assert.ok(c.state().includes("binding service/agent roles/run.invoker allUsers"), "agent public by default");
-    assert.ok(!c.state().some((l) => l.startsWith("binding service/mcp-server")), "mcp-server has no public binding");
+    const state = c.state();
+    assert.ok(!state.some((l) => l.includes("allUsers")), "no allUsers binding anywhere");
+    assert.ok(!state.some((l) => l.includes("invoker-iam-disabled")), "the invoker check stays on");
+    assert.ok(state.includes("firestore (default) FIRESTORE_NATIVE us-central1"));
+    assert.ok(state.includes("ttl (default) agent-sessions expire_at"));
+    assert.ok(state.includes(`binding project roles/datastore.user ${MEMBER}`));
+    assert.ok(state.includes("cleanup-policy mcp-agent mcp-agent-keep-newest 10"));
+    const policy = JSON.parse(readFileSync(c.policyFile, "utf8")) as Array<Record<string, any>>;
+    assert.deepEqual(policy.map((p) => [p.name, p.action.type]), [["mcp-agent-keep-newest", "Keep"], ["mcp-agent-delete-older", "Delete"]]);
+    for (const p of policy) assert.deepEqual(p.mostRecentVersions?.packageNamePrefixes ?? p.condition.packageNamePrefixes, ["mcp-server", "agent"]);
+    for (const svc of ["mcp-server", "agent"]) {
+      const line = deployOf(r.calls, svc);
+      assert.match(line, / --cpu-boost /);
+      assert.match(line, /--startup-probe=httpGet\.path=\/health,/);
+      assert.match(line, /--liveness-probe=httpGet\.path=\/health,/);
+      assert.doesNotMatch(line, /\/ready/);
+      assert.match(line, / --timeout=300 /);
+      assert.equal(envOf(line).GOOGLE_CLOUD_PROJECT, "my-project");
+    }
+    const env = envOf(deployOf(r.calls, "agent"));
+    assert.equal(env.GOOGLE_MODEL, "gemini-3.8-flash");
+    assert.equal(env.GOOGLE_CLOUD_LOCATION, "global", "Vertex location is not the Cloud Run region");
     assert.match(r.stderr, /Next: make iam PROJECT_ID=my-project REGION=us-central1/);
-    assert.match(r.stderr, /Then: make smoke AGENT_URL=https:\/\/agent-123456789012\.us-central1\.run\.app\n/);
+    assert.match(r.stderr, /Then: make smoke AGENT_URL=https:\/\/agent-123456789012\.us-central1\.run\.app ID_TOKEN="\$\(gcloud auth print-identity-token\)"/);
   });
 
-  test("cloudbuild.yaml builds both Dockerfiles from the root with exactly the substitutions deploy passes", (t) => {
+  test("cloudbuild.yaml builds both Dockerfiles from the root, logs to Cloud Logging, uses exactly deploy's substitutions", (t) => {
     const yaml = readFileSync(join(root, "cloudbuild.yaml"), "utf8");
     const r = ok(cloud(t).run(["scripts/deploy.sh"], { DRY_RUN: "1" }));
     const passed = /--substitutions=(\S+)/.exec(r.stderr)![1]!.split(",").map((kv) => kv.split("=")[0]).sort();
@@ -116,21 +182,44 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     for (const svc of ["mcp-server", "agent"]) assert.match(yaml, new RegExp(`- ${svc}/Dockerfile\\n`));
     // ${...} inside a YAML flow sequence ([a, ${_X}]) is a parse error for gcloud: keep block lists.
     assert.doesNotMatch(yaml, /\[[^\]\n]*\$\{/);
+    // A build run as a user-chosen account is refused unless its logs avoid the default bucket.
+    assert.match(yaml, /\noptions:\n {2}logging: CLOUD_LOGGING_ONLY\n/);
   });
 
-  test("a second deploy creates nothing and fails on nothing", (t) => {
+  test("the build account gets its three roles before the build, which the stand-in refuses without them", (t) => {
+    const c = cloud(t);
+    ok(c.run(make("deploy")));
+    const calls = c.run(["scripts/deploy.sh"]).calls;
+    assert.ok(calls.indexOf(CLOUD_BUILD) > calls.lastIndexOf(REPO_POLICY));
+    // Without the log writer role the stand-in fails the build, as Cloud Build would.
+    const bare = cloud(t);
+    bare.seed("api cloudbuild.googleapis.com");
+    bare.seed("repo mcp-agent");
+    bare.seed(`sa ${BUILD_SA}`);
+    const r = bare.run(["test/support/bin/gcloud", ...CLOUD_BUILD.split(" ").slice(1)]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /does not have storage\.objects\.get access/);
+  });
+
+  test("a second deploy creates nothing, grants nothing and fails on nothing", (t) => {
     const c = cloud(t);
     ok(c.run(make("deploy")));
     const r = ok(c.run(["scripts/deploy.sh"]));
-    assert.deepEqual(r.calls, [ENABLE, REPO_DESCRIBE, CLOUD_BUILD, MCP_SA_DESCRIBE, SA_DESCRIBE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`), AGENT_URL_READ]);
-    assert.ok(!r.calls.some((l) => / create /.test(l)));
+    assert.deepEqual(r.calls, [
+      ENABLE, REPO_DESCRIBE, CLEANUP_POLICY, saDescribe(MCP_SA), saDescribe(SA), saDescribe(BUILD_SA),
+      REPO_POLICY, PROJECT_POLICY, PROJECT_POLICY, CLOUD_BUILD, FS_DESCRIBE, TTL_LIST, PROJECT_POLICY,
+      MCP_DEPLOY, MCP_URL_READ, IAP_READ, agentDeploy(), AGENT_URL_READ,
+    ]);
+    assert.ok(!r.calls.some((l) => / create |add-iam-policy-binding|ttls update/.test(l)));
+    assert.match(r.stderr, /exists: Native mode in us-central1 \(its location cannot change\)/);
   });
 
-  test("BUILD=docker builds from the repository root for linux/amd64 and pushes to Artifact Registry", (t) => {
+  test("BUILD=docker builds locally for linux/amd64, with no build account", (t) => {
     const c = cloud(t);
     const r = ok(c.run(make("deploy"), { BUILD: "docker", NODE_IMAGE: "local/node:22" }, { docker: true }));
-    assert.deepEqual(r.calls, [ENABLE, REPO_DESCRIBE, REPO_CREATE, "gcloud auth configure-docker us-central1-docker.pkg.dev --quiet",
-      MCP_SA_DESCRIBE, MCP_SA_CREATE, SA_DESCRIBE, SA_CREATE, MCP_DEPLOY, MCP_URL_READ, agentDeploy(`${MCP_URL}/mcp`), AGENT_URL_READ]);
+    assert.deepEqual(r.calls, [ENABLE, REPO_DESCRIBE, REPO_CREATE, CLEANUP_POLICY, saDescribe(MCP_SA), MCP_SA_CREATE, saDescribe(SA), SA_CREATE,
+      "gcloud auth configure-docker us-central1-docker.pkg.dev --quiet", ...FIRESTORE_FIRST, MCP_DEPLOY, MCP_URL_READ, IAP_READ, agentDeploy(), AGENT_URL_READ]);
+    assert.ok(!r.calls.some((l) => l.includes(BUILD_SA)), "no build account for local builds");
     assert.deepEqual(r.docker, [
       `docker build --platform=linux/amd64 -f mcp-server/Dockerfile --build-arg NODE_IMAGE=local/node:22 -t ${AR}/mcp-server:t1 .`,
       `docker push ${AR}/mcp-server:t1`,
@@ -139,32 +228,171 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     ]);
   });
 
-  test("MCP_TRANSPORT=sse: session affinity, one instance, agent pointed at /sse; more instances warn", (t) => {
+  test("timeouts fit the transport: 3600 s only for SSE; one SSE instance, more warn; both settable", (t) => {
     const c = cloud(t);
     const r = ok(c.run(["scripts/deploy.sh"], { MCP_TRANSPORT: "sse" }));
-    const mcp = MCP_DEPLOY.replace("--max-instances=10 --no-session-affinity", "--max-instances=1 --session-affinity");
-    assert.deepEqual(r.calls.slice(-4), [mcp, MCP_URL_READ, agentDeploy(`${MCP_URL}/sse`), AGENT_URL_READ]);
+    assert.equal(deployOf(r.calls, "mcp-server"), mcpDeploy({ timeout: 3600, instances: 1, affinity: "--session-affinity" }));
+    assert.equal(deployOf(r.calls, "agent"), agentDeploy({ url: `${MCP_URL}/sse` }));
     assert.doesNotMatch(r.stderr, /warning/);
     const many = ok(c.run(["scripts/deploy.sh"], { MCP_TRANSPORT: "sse", MCP_MAX_INSTANCES: "3" }));
-    assert.ok(many.calls.includes(mcp.replace("--max-instances=1", "--max-instances=3")));
+    assert.equal(deployOf(many.calls, "mcp-server"), mcpDeploy({ timeout: 3600, instances: 3, affinity: "--session-affinity" }));
     assert.match(many.stderr, /warning: MCP_TRANSPORT=sse with MCP_MAX_INSTANCES=3/);
+    const set = ok(c.run(["scripts/deploy.sh"], { MCP_TIMEOUT: "120", AGENT_TIMEOUT: "900" }));
+    assert.equal(deployOf(set.calls, "mcp-server"), mcpDeploy({ timeout: 120 }));
+    assert.equal(deployOf(set.calls, "agent"), agentDeploy({ timeout: 900 }));
+    const tooLong = c.run(["scripts/deploy.sh"], { AGENT_TIMEOUT: "7200" });
+    assert.notEqual(tooLong.code, 0, "Cloud Run's maximum is 3600 s");
   });
 
-  test("AGENT_PUBLIC=0 deploys the agent private", (t) => {
+  test("AGENT_ACCESS=public: the invoker check is off and no allUsers binding exists, even one an older deploy made", (t) => {
     const c = cloud(t);
-    const r = ok(c.run(["scripts/deploy.sh"], { AGENT_PUBLIC: "0" }));
-    assert.equal(r.calls.at(-2), agentDeploy(`${MCP_URL}/mcp`, "--no-allow-unauthenticated"));
-    assert.ok(!c.state().some((l) => l.includes("allUsers")));
+    ok(c.run(["scripts/deploy.sh"]));
+    ok(c.run(["test/support/bin/gcloud", "run", "services", "add-iam-policy-binding", "agent", P, "--region=us-central1", "--member=allUsers", "--role=roles/run.invoker"]));
+    const r = ok(c.run(["scripts/deploy.sh"], { AGENT_ACCESS: "public" }));
+    assert.equal(deployOf(r.calls, "agent"), agentDeploy({ access: "--no-allow-unauthenticated --no-invoker-iam-check", mode: "public" }));
+    assert.ok(!c.state().some((l) => l.includes("allUsers")), c.state().join("\n"));
+    assert.ok(c.state().includes("service-ann agent run.googleapis.com/invoker-iam-disabled=true"));
+    assert.match(ok(c.run(make("status"))).stdout, /access +public \(invoker IAM check off/);
+    assert.match(r.stderr, /Then: make smoke AGENT_URL=https:\/\/agent-123456789012\.us-central1\.run\.app\n/);
+    assert.match(r.stderr, /warning: AGENT_ACCESS=public: anyone on the internet can call the agent and spend your Gemini quota/);
+    // Back to private: the check is on again.
+    ok(c.run(["scripts/deploy.sh"]));
+    assert.ok(!c.state().some((l) => l.includes("invoker-iam-disabled")));
+    assert.match(ok(c.run(make("status"))).stdout, /access +private \(only callers with roles\/run\.invoker on agent\)/);
+  });
+
+  test("AGENT_ACCESS=iap: IAP on the service, its service agent may invoke, IAP_MEMBERS may pass, the agent knows its audience", (t) => {
+    const c = cloud(t);
+    const members = "user:alice@example.com,group:team@example.com";
+    const r = ok(c.run(make("deploy"), { AGENT_ACCESS: "iap", IAP_MEMBERS: members }));
+    const i = r.calls.indexOf(`gcloud projects describe my-project --format=value(projectNumber)`);
+    assert.ok(i > 0, "project number read");
+    const iapResource = `--resource-type=cloud-run --service=agent --region=us-central1 ${P}`;
+    assert.deepEqual(r.calls.slice(i), [
+      `gcloud projects describe my-project --format=value(projectNumber)`,
+      `gcloud beta services identity create --service=iap.googleapis.com ${P}`,
+      agentDeploy({ cmd: "gcloud beta run deploy", access: "--no-allow-unauthenticated --invoker-iam-check --iap", mode: "iap",
+        extra: ",IAP_AUDIENCE=/projects/123456789012/locations/us-central1/services/agent" }),
+      `gcloud run services get-iam-policy agent ${W} ${POLICY}`,
+      `gcloud run services add-iam-policy-binding agent ${W} --member=serviceAccount:${IAP_SA} --role=roles/run.invoker`,
+      `gcloud beta iap web get-iam-policy ${iapResource} ${POLICY}`,
+      `gcloud beta iap web add-iam-policy-binding ${iapResource} --member=user:alice@example.com --role=roles/iap.httpsResourceAccessor`,
+      `gcloud beta iap web get-iam-policy ${iapResource} ${POLICY}`,
+      `gcloud beta iap web add-iam-policy-binding ${iapResource} --member=group:team@example.com --role=roles/iap.httpsResourceAccessor`,
+      `gcloud beta iap web get-iam-policy ${iapResource} ${POLICY}`,
+      AGENT_URL_READ,
+    ]);
+    assert.ok(r.calls[0]!.includes(" iap.googleapis.com cloudresourcemanager.googleapis.com "), r.calls[0]);
+    assert.match(r.stderr, /Then: open https:\/\/agent-123456789012\.us-central1\.run\.app in a browser and sign in as one of: user:alice@example\.com,group:team@example\.com/);
+    const status = ok(c.run(make("status"))).stdout;
+    assert.match(status, /access +iap \(Identity-Aware Proxy signs users in; IAP_AUDIENCE=\/projects\/123456789012\/locations\/us-central1\/services\/agent\)/);
+    const again = ok(c.run(["scripts/deploy.sh"], { AGENT_ACCESS: "iap", IAP_MEMBERS: members }));
+    assert.ok(!again.calls.some((l) => /(add|remove)-iam-policy-binding/.test(l)), "a rerun grants and removes nothing");
+    // Someone taken off IAP_MEMBERS loses access on the next deploy.
+    const fewer = ok(c.run(["scripts/deploy.sh"], { AGENT_ACCESS: "iap", IAP_MEMBERS: "user:alice@example.com" }));
+    assert.ok(fewer.calls.includes(`gcloud beta iap web remove-iam-policy-binding ${iapResource} --member=group:team@example.com --role=roles/iap.httpsResourceAccessor`));
+    assert.ok(!c.state().includes("binding iap/agent roles/iap.httpsResourceAccessor group:team@example.com"));
+    assert.ok(c.state().includes("binding iap/agent roles/iap.httpsResourceAccessor user:alice@example.com"));
+    // Leaving iap mode takes back what it added: the access list, IAP itself, the service agent's invoker role.
+    const back = ok(c.run(["scripts/deploy.sh"]));
+    assert.ok(back.calls.includes(`gcloud beta iap web remove-iam-policy-binding ${iapResource} --member=user:alice@example.com --role=roles/iap.httpsResourceAccessor`));
+    assert.equal(deployOf(back.calls, "agent"), agentDeploy({ cmd: "gcloud beta run deploy", access: "--no-allow-unauthenticated --invoker-iam-check --no-iap" }));
+    assert.ok(back.calls.includes(`gcloud run services remove-iam-policy-binding agent ${W} --member=serviceAccount:${IAP_SA} --role=roles/run.invoker`));
+    assert.ok(!c.state().some((l) => /iap\/agent|service\/agent|iap-enabled/.test(l)), c.state().join("\n"));
+  });
+
+  test("AGENT_ACCESS=iap without IAP_MEMBERS, or with a malformed member, stops before any gcloud call", (t) => {
+    const c = cloud(t);
+    const none = c.run(["scripts/deploy.sh"], { AGENT_ACCESS: "iap" });
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /error: AGENT_ACCESS=iap needs IAP_MEMBERS, e\.g\. IAP_MEMBERS=user:alice@example\.com/);
+    const bad = c.run(["scripts/deploy.sh"], { AGENT_ACCESS: "iap", IAP_MEMBERS: "alice@example.com" });
+    assert.match(bad.stderr, /error: IAP_MEMBERS entries look like user:EMAIL/);
+    assert.deepEqual([...none.calls, ...bad.calls], []);
+  });
+
+  test("Firestore: an existing Native database is reused, a Datastore-mode one stops the deploy with what to do", (t) => {
+    const native = cloud(t);
+    native.seed("api firestore.googleapis.com");
+    native.seed("firestore (default) FIRESTORE_NATIVE nam5");
+    const r = ok(native.run(["scripts/deploy.sh"]));
+    assert.ok(!r.calls.some((l) => l.includes("firestore databases create")));
+    assert.match(r.stderr, /exists: Native mode in nam5/);
+    const datastore = cloud(t);
+    datastore.seed("api firestore.googleapis.com");
+    datastore.seed("firestore (default) DATASTORE_MODE us-central1");
+    const d = datastore.run(["scripts/deploy.sh"]);
+    assert.equal(d.code, 1);
+    assert.match(d.stderr, /error: database \(default\) in my-project is in Datastore mode \(DATASTORE_MODE\); the agent needs Firestore in Native mode\..*FIRESTORE_DATABASE=agent-sessions/);
+    assert.ok(!d.calls.some((l) => / run deploy /.test(l)), "nothing deployed");
+    // Another database by name: created beside it, and the agent told its name.
+    const other = ok(datastore.run(["scripts/deploy.sh"], { FIRESTORE_DATABASE: "agent-sessions" }));
+    assert.ok(other.calls.includes(`gcloud firestore databases create --database=agent-sessions --location=us-central1 --type=firestore-native ${P}`));
+    assert.equal(envOf(deployOf(other.calls, "agent")).FIRESTORE_DATABASE, "agent-sessions");
+  });
+
+  test("Firestore location: REGION when it is one, a clear stop when it is not, FIRESTORE_LOCATION overrides", (t) => {
+    const c = cloud(t);
+    const r = c.run(["scripts/deploy.sh"], { REGION: "us-north9" });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /error: REGION us-north9 is not a Firestore location, and the database location is permanent: set FIRESTORE_LOCATION/);
+    assert.ok(!r.calls.some((l) => l.includes("firestore databases create")));
+    const nam5 = ok(c.run(["scripts/deploy.sh"], { FIRESTORE_LOCATION: "nam5" }));
+    assert.ok(nam5.calls.includes(fsCreate("nam5")));
+    assert.ok(c.state().includes("firestore (default) FIRESTORE_NATIVE nam5"));
+  });
+
+  test("SESSION_STORE=memory: no Firestore at all, and session affinity for the agent", (t) => {
+    const c = cloud(t);
+    const r = ok(c.run(["scripts/deploy.sh"], { SESSION_STORE: "memory" }));
+    assert.ok(!r.calls.some((l) => /firestore|datastore/.test(l)), r.calls.join("\n"));
+    assert.equal(deployOf(r.calls, "agent"), agentDeploy({ affinity: "--session-affinity", store: "SESSION_STORE=memory" }));
+    assert.match(ok(c.run(make("status"))).stdout, /sessions +memory \(in each instance's memory/);
+  });
+
+  test("TRACING=1: Telemetry API on, tracesWriter for both accounts, OTLP settings on both services; clean takes the grants back", (t) => {
+    const c = cloud(t);
+    const r = ok(c.run(make("deploy"), { TRACING: "1" }));
+    assert.match(r.calls[0]!, / telemetry\.googleapis\.com /);
+    for (const email of [SA, MCP_SA]) {
+      assert.ok(r.calls.includes(grantProject("roles/telemetry.tracesWriter", `serviceAccount:${email}`)), email);
+    }
+    for (const svc of ["mcp-server", "agent"]) {
+      const env = envOf(deployOf(r.calls, svc));
+      assert.equal(env.OTEL_TRACES_EXPORTER, "otlp");
+      assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, "https://telemetry.googleapis.com");
+      assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, "http/protobuf");
+      assert.equal(env.OTEL_SERVICE_NAME, svc);
+      assert.equal(env.OTEL_RESOURCE_ATTRIBUTES, "gcp.project_id=my-project");
+      assert.equal(env.GOOGLE_CLOUD_PROJECT, "my-project");
+    }
+    const off = ok(c.run(["scripts/deploy.sh"]));
+    assert.ok(!deployOf(off.calls, "agent").includes("OTEL_"), "turning tracing off removes the settings");
+    const clean = ok(c.run(make("clean"), { YES: "1" }));
+    for (const email of [SA, MCP_SA]) {
+      assert.ok(clean.calls.includes(revokeProject("roles/telemetry.tracesWriter", `serviceAccount:${email}`)), email);
+    }
+    assert.ok(!c.state().some((l) => l.includes("tracesWriter")));
   });
 
   test("bad option values are refused before any gcloud call", (t) => {
     const c = cloud(t);
-    for (const [k, v] of [["BUILD", "kaniko"], ["MCP_TRANSPORT", "ws"], ["AGENT_PUBLIC", "yes"]] as const) {
+    for (const [k, v] of [["BUILD", "kaniko"], ["MCP_TRANSPORT", "ws"], ["AGENT_ACCESS", "open"], ["SESSION_STORE", "redis"],
+      ["TRACING", "yes"], ["MCP_TIMEOUT", "5m"], ["IMAGE_KEEP_COUNT", "0"]] as const) {
       const r = c.run(["scripts/deploy.sh"], { [k]: v });
-      assert.equal(r.code, 1);
+      assert.equal(r.code, 1, `${k}=${v}`);
       assert.match(r.stderr, new RegExp(`error: ${k} must be`));
       assert.deepEqual(r.calls, []);
     }
+    const old = c.run(["scripts/deploy.sh"], { AGENT_PUBLIC: "1" });
+    assert.match(old.stderr, /error: AGENT_PUBLIC is gone: use AGENT_ACCESS=private \(default\), public or iap/);
+    assert.deepEqual(old.calls, []);
+  });
+
+  test("IMAGE_KEEP_COUNT sets how many images of each service the cleanup policy keeps", (t) => {
+    const c = cloud(t);
+    ok(c.run(["scripts/deploy.sh"], { IMAGE_KEEP_COUNT: "3" }));
+    assert.ok(c.state().includes("cleanup-policy mcp-agent mcp-agent-keep-newest 3"));
   });
 
   test("make iam grants run.invoker on mcp-server and aiplatform.user on the project, once", (t) => {
@@ -177,7 +405,6 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const again = ok(c.run(make("iam")));
     assert.deepEqual(again.calls, [...IAM_CHECKS, RUN_POLICY, PROJECT_POLICY], "second run only reads");
     assert.match(again.stderr, /already granted: roles\/run\.invoker/);
-    assert.match(again.stderr, /already granted: roles\/aiplatform\.user/);
   });
 
   test("make iam before make deploy says to deploy first and grants nothing", (t) => {
@@ -188,7 +415,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.deepEqual(r.calls, [svcDescribe("mcp-server")]);
   });
 
-  test("make status shows URLs, service accounts and whether the bindings exist", (t) => {
+  test("make status shows URLs, accounts, access, the session store and whether the bindings exist", (t) => {
     const c = cloud(t);
     const before = ok(c.run(make("status")));
     assert.match(before.stdout, /mcp-server +not deployed/);
@@ -197,12 +424,26 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const mid = ok(c.run(make("status")));
     assert.match(mid.stdout, new RegExp(`mcp-server +https://mcp-server-123456789012\\.us-central1\\.run\\.app  \\(runs as ${MCP_SA}, `));
     assert.match(mid.stdout, new RegExp(`agent +https://agent-123456789012\\.us-central1\\.run\\.app  \\(runs as ${SA}, revision agent-00001-abc\\)`));
+    assert.match(mid.stdout, /access +private/);
+    assert.match(mid.stdout, /sessions +firestore: database \(default\) \(FIRESTORE_NATIVE in us-central1\), collection agent-sessions, TTL on expire_at/);
     assert.match(mid.stdout, /roles\/aiplatform\.user .*: MISSING/);
+    assert.match(mid.stdout, /roles\/datastore\.user .*: granted/);
     ok(c.run(make("iam")));
     const after = ok(c.run(make("status")));
     assert.match(after.stdout, /roles\/run\.invoker for .* on mcp-server: granted/);
     assert.match(after.stdout, /roles\/aiplatform\.user for .* on project: granted/);
-    assert.ok(!after.calls.some((l) => /(add|remove)-iam|create|delete|deploy /.test(l)), "status only reads");
+    assert.ok(!after.calls.some((l) => /(add|remove)-iam|create|delete|deploy |update/.test(l)), "status only reads");
+  });
+
+  test("DRY_RUN=1 make status prints the commands it would run and no state at all", (t) => {
+    const c = cloud(t);
+    ok(c.run(make("deploy")));
+    const r = ok(c.run(make("status"), { DRY_RUN: "1" }));
+    assert.deepEqual(r.calls, [], "gcloud never ran");
+    assert.equal(r.stdout, "", "nothing that looks like state");
+    assert.match(r.stderr, /Dry run: make status would run these read-only commands/);
+    assert.ok(printed(r.stderr).includes(FS_DESCRIBE.replace(` ${P}`, ` ${P}`)), r.stderr);
+    assert.doesNotMatch(r.stderr, /granted|MISSING|not deployed/);
   });
 
   test("make proxy runs gcloud run services proxy for mcp-server on 8082 (PROXY_PORT overrides)", (t) => {
@@ -210,46 +451,59 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const r = ok(c.run(make("proxy")));
     assert.deepEqual(r.calls, [`gcloud run services proxy mcp-server ${W} --port=8082`]);
     assert.match(r.stderr, /MCP_SERVER_URL=http:\/\/127\.0\.0\.1:8082\/mcp/);
+    assert.match(r.stderr, /or your own MCP client \(Claude Code, VS Code, Gemini CLI, MCP Inspector\) at http:\/\/127\.0\.0\.1:8082\/mcp/);
     assert.deepEqual(ok(c.run(["scripts/proxy.sh"], { PROXY_PORT: "9000" })).calls, [`gcloud run services proxy mcp-server ${W} --port=9000`]);
   });
 
-  test("make clean YES=1 removes the bindings, the service account, both services and both images; never disables APIs", (t) => {
+  test("make clean YES=1 removes every binding, both services, the three accounts, the images and policies; keeps the database and APIs", (t) => {
     const c = cloud(t);
     ok(c.run(make("deploy")));
     ok(c.run(make("iam")));
     const r = ok(c.run(make("clean"), { YES: "1" }));
-    assert.deepEqual(r.calls, [...CLEAN_IAM, ...CLEAN_SERVICES, ...CLEAN_ACCOUNTS, ...CLEAN_IMAGES]);
-    assert.ok(!r.calls.some((l) => l.includes("services disable")));
-    // What remains is exactly what deploy never owned alone: the APIs and the (empty) repository.
-    assert.deepEqual(c.state().filter((l) => !l.startsWith("api ")), ["repo mcp-agent"]);
+    const reads = r.calls.filter((l) => / get-iam-policy /.test(l));
+    assert.deepEqual(reads, CLEAN_IAM_READS);
+    assert.deepEqual(r.calls.slice(r.calls.indexOf(IAP_READ) + 1), [...CLEAN_SERVICES, ...CLEAN_ACCOUNTS, ...CLEAN_IMAGES]);
+    assert.ok(!r.calls.some((l) => l.includes("services disable") || l.includes("firestore databases delete")));
+    // What remains is what deploy never owned alone: the APIs, the empty repository, the database.
+    assert.deepEqual(c.state().filter((l) => !l.startsWith("api ")), ["repo mcp-agent", "firestore (default) FIRESTORE_NATIVE us-central1", "ttl (default) agent-sessions expire_at"]);
+    assert.match(r.stderr, /The Firestore database \(default\) and its sessions stay \(DELETE_FIRESTORE=1 deletes them\)/);
     assert.match(r.stderr, /To start again: make deploy PROJECT_ID=my-project REGION=us-central1 && make iam/);
   });
 
-  test("clean removes bindings before the service account, so no deleted:serviceAccount member lingers", (t) => {
+  test("clean after AGENT_ACCESS=iap empties the IAP access list before the service goes", (t) => {
     const c = cloud(t);
-    ok(c.run(make("deploy")));
+    ok(c.run(make("deploy"), { AGENT_ACCESS: "iap", IAP_MEMBERS: "user:alice@example.com" }));
+    const r = ok(c.run(make("clean"), { YES: "1" }));
+    const remove = r.calls.indexOf(`gcloud beta iap web remove-iam-policy-binding --resource-type=cloud-run --service=agent --region=us-central1 ${P} --member=user:alice@example.com --role=roles/iap.httpsResourceAccessor`);
+    assert.ok(remove >= 0 && remove < r.calls.indexOf(svcDelete("agent")), r.calls.join("\n"));
+    assert.ok(!c.state().some((l) => l.startsWith("binding ") || l.startsWith("service")), c.state().join("\n"));
+  });
+
+  test("clean removes bindings before the service accounts, so no deleted:serviceAccount member lingers", (t) => {
+    const c = cloud(t);
+    ok(c.run(make("deploy"), { TRACING: "1" }));
     ok(c.run(make("iam")));
     ok(c.run(["scripts/clean.sh"], { YES: "1", KEEP_IMAGES: "1" }));
     assert.ok(!c.state().some((l) => l.includes("deleted:")), c.state().join("\n"));
   });
 
-  test("KEEP_IMAGES=1 keeps the images; KEEP_IAM=1 keeps the bindings and the service account", (t) => {
+  test("KEEP_IMAGES=1 keeps the images; KEEP_IAM=1 keeps the bindings and the service accounts", (t) => {
     const c = cloud(t);
     ok(c.run(make("deploy")));
     ok(c.run(make("iam")));
-    const keepImages = ok(c.run(["scripts/clean.sh"], { YES: "1", KEEP_IMAGES: "1", KEEP_IAM: "1" }));
-    assert.deepEqual(keepImages.calls, CLEAN_SERVICES);
-    assert.match(keepImages.stderr, /Images kept \(KEEP_IMAGES=1\)/);
-    assert.match(keepImages.stderr, /IAM kept \(KEEP_IAM=1\)/);
-    assert.ok(c.state().includes("package agent") && c.state().includes(`sa ${SA}`));
+    const keep = ok(c.run(["scripts/clean.sh"], { YES: "1", KEEP_IMAGES: "1", KEEP_IAM: "1" }));
+    assert.deepEqual(keep.calls, [IAP_READ, ...CLEAN_SERVICES]);
+    assert.match(keep.stderr, /Images kept \(KEEP_IMAGES=1\)/);
+    assert.match(keep.stderr, /IAM kept \(KEEP_IAM=1\)/);
+    assert.ok(c.state().includes("package agent") && c.state().includes(`sa ${SA}`) && c.state().includes(`sa ${BUILD_SA}`));
     assert.ok(c.state().includes(`binding project roles/aiplatform.user ${MEMBER}`));
-    assert.match(keepImages.stderr, /roles\/run\.invoker is part of the mcp-server service and goes with it/);
-    // A quick restart reuses the kept account; the new mcp-server needs only its run.invoker again.
+    assert.match(keep.stderr, /roles\/run\.invoker is part of the mcp-server service and goes with it/);
+    // A quick restart reuses the kept accounts; the new mcp-server needs only its run.invoker again.
     const redeploy = ok(c.run(make("deploy")));
-    assert.ok(!redeploy.calls.some((l) => / create /.test(l)), redeploy.calls.join("\n"));
+    assert.ok(!redeploy.calls.some((l) => / create |add-iam-policy-binding/.test(l)), redeploy.calls.join("\n"));
     assert.deepEqual(ok(c.run(make("iam"))).calls, [...IAM_CHECKS, RUN_POLICY, GRANT_INVOKER, PROJECT_POLICY]);
     const keepIam = ok(c.run(["scripts/clean.sh"], { YES: "1", KEEP_IAM: "1" }));
-    assert.deepEqual(keepIam.calls, [...CLEAN_SERVICES, ...CLEAN_IMAGES]);
+    assert.deepEqual(keepIam.calls, [IAP_READ, ...CLEAN_SERVICES, ...CLEAN_IMAGES]);
   });
 
   test("a second clean deletes nothing and fails on nothing", (t) => {
@@ -258,7 +512,9 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     ok(c.run(make("iam")));
     ok(c.run(make("clean"), { YES: "1" }));
     const r = ok(c.run(make("clean"), { YES: "1" }));
-    assert.deepEqual(r.calls, [PROJECT_POLICY, RUN_POLICY, svcDescribe("agent"), svcDescribe("mcp-server"), SA_DESCRIBE, MCP_SA_DESCRIBE, pkgDescribe("mcp-server"), pkgDescribe("agent")]);
+    assert.deepEqual(r.calls, [...CLEAN_IAM_READS, IAP_READ, svcDescribe("agent"), svcDescribe("mcp-server"),
+      saDescribe(SA), saDescribe(MCP_SA), saDescribe(BUILD_SA), pkgDescribe("mcp-server"), pkgDescribe("agent"), REPO_DESCRIBE,
+      CLEAN_IMAGES.at(-1)!]);
     assert.match(r.stderr, /already gone: service agent/);
   });
 
@@ -277,17 +533,49 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.ok(yes.calls.includes(svcDelete("mcp-server")));
   });
 
-  test("DRY_RUN=1 prints every command and runs none", (t) => {
+  test("DELETE_FIRESTORE=1 deletes the database only after its own confirmation, which YES=1 does not give", (t) => {
     const c = cloud(t);
-    const r = ok(c.run(make("deploy", "iam", "clean"), { DRY_RUN: "1", YES: "1" }));
+    ok(c.run(make("deploy")));
+    const yesOnly = c.run(["scripts/clean.sh"], { YES: "1", DELETE_FIRESTORE: "1" });
+    assert.equal(yesOnly.code, 1);
+    assert.match(yesOnly.stderr, /Delete the Firestore database \(default\) of project my-project, with every document in it\? Type its name to confirm:/);
+    assert.match(yesOnly.stderr, /the database name was not typed \(got ""\); nothing was changed\./);
+    assert.deepEqual(yesOnly.calls, []);
+    const wrong = c.run(["scripts/clean.sh"], { DELETE_FIRESTORE: "1" }, { input: "yes\nyes\n" });
+    assert.equal(wrong.code, 1);
+    assert.deepEqual(wrong.calls, []);
+    const typed = ok(c.run(["scripts/clean.sh"], { DELETE_FIRESTORE: "1" }, { input: "yes\n(default)\n" }));
+    assert.ok(typed.calls.includes(`gcloud firestore databases delete ${DB} --quiet ${P}`));
+    assert.ok(!c.state().some((l) => l.startsWith("firestore ") || l.startsWith("ttl ")));
+    // In scripts: FIRESTORE_DELETE_CONFIRM names the database.
+    const again = cloud(t);
+    ok(again.run(make("deploy")));
+    ok(again.run(["scripts/clean.sh"], { YES: "1", DELETE_FIRESTORE: "1", FIRESTORE_DELETE_CONFIRM: "(default)" }));
+    assert.ok(!again.state().some((l) => l.startsWith("firestore ")));
+  });
+
+  test("DRY_RUN=1 prints every command, runs none, and clean asks nothing", (t) => {
+    const c = cloud(t);
+    // No YES=1 and stdin closed: a dry-run clean must not ask.
+    const r = ok(c.run(make("deploy", "iam", "clean"), { DRY_RUN: "1" }));
     assert.deepEqual(r.calls, [], "gcloud never ran");
     assert.deepEqual(c.state(), []);
-    const printed = r.stderr.split("\n").filter((l) => l.startsWith("+ ")).map((l) => l.slice(2));
+    assert.doesNotMatch(r.stderr, /Type "yes"/);
+    const firstDeploy = FIRST_DEPLOY.slice(0, -1);
+    firstDeploy[firstDeploy.length - 1] = agentDeploy({ url: "<mcp-server-url>/mcp" });
     const expected = [
-      ...FIRST_DEPLOY.slice(0, -2), agentDeploy("<mcp-server-url>/mcp"),
-      ...FIRST_IAM, ...CLEAN_IAM, ...CLEAN_SERVICES, ...CLEAN_ACCOUNTS, ...CLEAN_IMAGES,
+      ...firstDeploy, ...FIRST_IAM,
+      ...CLEAN_IAM_READS.flatMap((read, i) => [read, [
+        revokeProject("roles/aiplatform.user", MEMBER), revokeProject("roles/datastore.user", MEMBER),
+        revokeProject("roles/telemetry.tracesWriter", MEMBER), revokeProject("roles/telemetry.tracesWriter", `serviceAccount:${MCP_SA}`),
+        revokeProject("roles/logging.logWriter", `serviceAccount:${BUILD_SA}`), revokeProject("roles/storage.objectViewer", `serviceAccount:${BUILD_SA}`),
+        `gcloud artifacts repositories remove-iam-policy-binding mcp-agent ${L} --member=serviceAccount:${BUILD_SA} --role=roles/artifactregistry.writer`,
+        `gcloud run services remove-iam-policy-binding mcp-server ${W} --member=${MEMBER} --role=roles/run.invoker`,
+      ][i]!]),
+      IAP_READ, `gcloud beta iap web get-iam-policy --resource-type=cloud-run --service=agent --region=us-central1 ${P} ${POLICY}`,
+      ...CLEAN_SERVICES, ...CLEAN_ACCOUNTS, ...CLEAN_IMAGES,
     ];
-    assert.deepEqual(printed.map((l) => l.replace(/'/g, "")), expected);
+    assert.deepEqual(printed(r.stderr), expected);
     assert.match(r.stderr, /would be granted: roles\/run\.invoker/);
     assert.match(r.stderr, /would be removed: roles\/aiplatform\.user/);
     assert.match(r.stderr, /Dry run: nothing was changed\.[\s\S]*Dry run: nothing was deleted\./);
@@ -326,6 +614,22 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.ok(c.state().includes("service agent"), "nothing was deleted");
   });
 
+  test("the stand-in refuses what gcloud refuses: --iap off the beta track, unknown probe keys, bad env syntax", (t) => {
+    const c = cloud(t);
+    ok(c.run(make("deploy")));
+    const gcloud = (...args: string[]): Result => c.run(["test/support/bin/gcloud", ...args]);
+    const base = ["run", "deploy", "agent", `--image=${AR}/agent:t1`, P, "--region=us-central1"];
+    const ga = gcloud(...base, "--iap");
+    assert.equal(ga.code, 2);
+    assert.match(ga.stderr, /ERROR: \(gcloud\.run\.deploy\) unrecognized arguments: --iap/);
+    assert.equal(gcloud("beta", ...base, "--iap").code, 0);
+    assert.match(gcloud(...base, "--startup-probe=path=/health").stderr, /Key \[path\] not recognized for startup probe/);
+    assert.match(gcloud(...base, "--liveness-probe=tcpSocket.port=8080").stderr, /Key \[tcpSocket\.port\] not recognized for liveness probe/);
+    assert.match(gcloud(...base, "--set-env-vars=A=1,b").stderr, /Bad syntax for dict arg: \[b\]/);
+    assert.match(gcloud("projects", "add-iam-policy-binding", "my-project", "--member=serviceAccount:nobody@my-project.iam.gserviceaccount.com", "--role=roles/viewer").stderr,
+      /Service account nobody@my-project\.iam\.gserviceaccount\.com does not exist/);
+  });
+
   test("without gcloud on PATH the scripts say how to install it", (t) => {
     const dir = mkdtempSync(join(tmpdir(), "deploy-test-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -336,5 +640,101 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /error: gcloud not found on PATH\. Install the Google Cloud CLI/);
+  });
+});
+
+// Every distinct command the scripts ran against the stand-in, replayed in the real gcloud with a
+// throwaway configuration: it must get past gcloud's argument parsing (it then stops because no
+// account is logged in). Catches flags the stand-in accepts but gcloud does not know.
+const realGcloud = "/usr/bin/gcloud";
+describe("every command the scripts run parses in the real gcloud", { skip: existsSync(realGcloud) ? false : `${realGcloud} is not installed` }, () => {
+  test("deploy (all modes), iam, status, proxy, clean", { timeout: 600_000 }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "deploy-real-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const argvLog = join(dir, "argv.jsonl");
+    const c = cloud(t, { argvLog });
+    const iap = { AGENT_ACCESS: "iap", IAP_MEMBERS: "user:alice@example.com,group:team@example.com" };
+    ok(c.run(make("deploy"), { ...iap, TRACING: "1", MCP_TRANSPORT: "sse" }));
+    ok(c.run(make("deploy"), { AGENT_ACCESS: "public", SESSION_STORE: "memory", BUILD: "docker" }, { docker: true }));
+    ok(c.run(make("deploy"), iap));
+    ok(c.run(make("deploy")));
+    ok(c.run(make("deploy"), iap));
+    ok(c.run(make("iam", "status", "proxy")));
+    ok(c.run(make("clean"), { YES: "1", DELETE_FIRESTORE: "1", FIRESTORE_DELETE_CONFIRM: "(default)" }));
+    const policy = join(dir, "policy.json");
+    writeFileSync(policy, readFileSync(c.policyFile));
+    // One command per shape: values gcloud does not parse (principals, roles, names) don't change the outcome.
+    const shapes = new Map<string, string[]>();
+    for (const l of readFileSync(argvLog, "utf8").split("\n").filter(Boolean)) {
+      const argv = (JSON.parse(l) as string[]).map((a) => (a.startsWith("--policy=") ? `--policy=${policy}` : a));
+      shapes.set(argv.map((a) => a.replace(/^(--(member|role|display-name)=).*/, "$1*")).join(" "), argv);
+    }
+    const commands = [...shapes.values()];
+    assert.ok(commands.length > 30, `${commands.length} commands`);
+    const failures: string[] = [];
+    const queue = [...commands];
+    const worker = async (): Promise<void> => {
+      for (let argv = queue.shift(); argv; argv = queue.shift()) {
+        const config = mkdtempSync(join(dir, "cfg-"));
+        const out = await new Promise<string>((done) => {
+          execFile(realGcloud, argv, {
+            cwd: root, timeout: 120_000,
+            env: { PATH: process.env.PATH, HOME: config, CLOUDSDK_CONFIG: config, CLOUDSDK_CORE_DISABLE_PROMPTS: "1" },
+          }, (err, stdout, stderr) => done(err ? `${(err as { code?: unknown }).code}: ${stderr}` : "0"));
+        });
+        if (out !== "0" && !/You do not currently have an active account selected/.test(out)) failures.push(`gcloud ${argv.join(" ")}\n  ${out.split("\n")[0]}`);
+      }
+    };
+    await Promise.all([worker(), worker(), worker()]);
+    assert.deepEqual(failures, []);
+  });
+});
+
+// The README's "Use your own MCP client" configurations: each JSON block parses, names the server at
+// /mcp (not /sse), and works: pointed at a local mcp-server, an MCP client lists its tools through it.
+describe("README: the MCP client configurations work", () => {
+  test("each JSON configuration parses and lists the tools of a local mcp-server", { timeout: 180_000 }, async (t) => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const start = readme.indexOf("### Use your own MCP client");
+    assert.ok(start > 0, "README has the section");
+    const section = readme.slice(start, readme.indexOf("\n### ", start + 10));
+    const configs = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as Record<string, any>);
+    assert.ok(configs.length >= 6, `${configs.length} JSON configurations`);
+    assert.doesNotMatch(section, /https?:\/\/[^\s"`]*\/sse\b/, "clients are pointed at /mcp");
+
+    if (!existsSync(join(root, "mcp-server/dist/mcp-server.mjs"))) {
+      execFileSync("npm", ["run", "build", "-w", "mcp-server"], { cwd: root, stdio: "ignore" });
+    }
+    const { startService } = await import("./support/service.js");
+    const server = await startService("mcp-server", { FRANKFURTER_URL: "http://127.0.0.1:9/v1" });
+    t.after(() => server.stop());
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+    const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
+
+    let checked = 0;
+    for (const config of configs) {
+      const servers = (config.mcpServers ?? config.servers) as Record<string, Record<string, any>> | undefined;
+      assert.ok(servers, `a server list in ${JSON.stringify(config)}`);
+      for (const [name, entry] of Object.entries(servers)) {
+        const url = new URL(String(entry.url ?? entry.httpUrl));
+        assert.equal(url.pathname, "/mcp", `${name}: ${url}`);
+        if (entry.type !== undefined) assert.equal(entry.type, "http", `${name}: Streamable HTTP`);
+        if (entry.authProviderType === "service_account_impersonation") {
+          assert.equal(entry.targetAudience, url.origin, "the ID token's audience is the service URL");
+          assert.match(String(entry.targetServiceAccount), /^[a-z][a-z0-9-]+@[a-z0-9-]+\.iam\.gserviceaccount\.com$/);
+        }
+        // Placeholders the clients fill in (environment, prompted input) get a dummy token here.
+        const headers = Object.fromEntries(Object.entries((entry.headers ?? {}) as Record<string, string>)
+          .map(([k, v]) => [k, v.replace(/\$\{(input:)?[A-Za-z0-9_-]+\}/g, "test-token")]));
+        for (const v of Object.values(headers)) assert.doesNotMatch(v, /\$\{/);
+        const client = new Client({ name: "readme-config-check", version: "1.0.0" });
+        await client.connect(new StreamableHTTPClientTransport(new URL(url.pathname, server.url), { requestInit: { headers } }));
+        const { tools } = await client.listTools();
+        await client.close();
+        assert.ok(tools.some((tool) => tool.name === "get_exchange_rate"), `${name}: ${tools.map((x) => x.name).join(", ")}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 6);
   });
 });
