@@ -307,7 +307,8 @@ function rateQuery(query: URLSearchParams): { status: number; body: unknown } | 
   const to = query.get("to") ?? LATEST_DATE;
   const last = to > LATEST_DATE ? LATEST_DATE : to;
   const days: string[] = [];
-  const first = isWorkingDay(from) ? from : observed(from);
+  // A daily range that starts on a weekend opens with the carried-back rate; rollups only cover the range.
+  const first = isWorkingDay(from) || group ? from : observed(from);
   if (first && first !== from) days.push(first);
   for (let d = from; d <= last; d = addDays(d, 1)) if (isWorkingDay(d)) days.push(d);
   const daily = days.flatMap((d) => snapshot(table, base, quotes, d));
