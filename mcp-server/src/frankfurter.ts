@@ -283,7 +283,8 @@ export class FrankfurterClient {
     let body: string;
     try {
       res = await this.#fetch(url, { headers: { accept: "application/json" }, signal, redirect: "follow" });
-      body = await readCapped(res, res.ok ? this.#maxBodyBytes : 16 * 1024);
+      // An error's body only lends its message: read a little of it, never fail on its size.
+      body = res.ok ? await readCapped(res, this.#maxBodyBytes) : await readCapped(res, 16 * 1024, true);
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
       if (signal.aborted || (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"))) {
@@ -323,11 +324,11 @@ export class FrankfurterClient {
  * Reads a body up to `max` bytes; a larger one is cancelled, not buffered (a 200 MB answer once took
  * the server to 1.5 GB).
  */
-async function readCapped(res: Response, max: number): Promise<string> {
+async function readCapped(res: Response, max: number, truncate = false): Promise<string> {
   const tooLarge = (): UpstreamError =>
     new UpstreamError("bad_response", "The exchange-rate service sent a response that is too large", res.status, "too_large", `body over ${max} bytes`);
   const declared = Number(res.headers.get("content-length") ?? Number.NaN);
-  if (declared > max) {
+  if (declared > max && !truncate) {
     await res.body?.cancel().catch(() => undefined);
     throw tooLarge();
   }
@@ -342,6 +343,7 @@ async function readCapped(res: Response, max: number): Promise<string> {
     size += value.byteLength;
     if (size > max) {
       await reader.cancel().catch(() => undefined);
+      if (truncate) return text + decoder.decode(value.subarray(0, Math.max(0, value.byteLength - (size - max))));
       throw tooLarge();
     }
     text += decoder.decode(value, { stream: true });

@@ -152,6 +152,10 @@ describe("upstream body cap", () => {
       assert.equal(c.cacheStats.entries, 0);
     }
   });
+  it("reads only the start of an error body, and still reports the error", async () => {
+    const f = (async () => new Response(`{"status":404,"message":"not found"}${" ".repeat(2_000_000)}`, { status: 404 })) as typeof fetch;
+    await assert.rejects(v2(f).convert("USD", "AED", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "not_found");
+  });
 });
 
 describe("cache bounds", () => {
