@@ -35,6 +35,13 @@ const schema = z
     GOOGLE_CLOUD_PROJECT: z.string().optional(),
   })
   .superRefine((c, ctx) => {
+    if (c.FRANKFURTER_PROVIDERS.length && /\/v1\/?$/.test(new URL(c.FRANKFURTER_URL).pathname)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["FRANKFURTER_PROVIDERS"],
+        message: "needs Frankfurter v2 (FRANKFURTER_URL ending in /v2); the v1 API has ECB rates only and no providers",
+      });
+    }
     if (c.MCP_AUTH === "google-id-token" && !c.MCP_AUTH_AUDIENCE) {
       ctx.addIssue({
         code: "custom",

@@ -85,6 +85,7 @@ describe("FrankfurterClient over v2", () => {
     assert.equal(new FrankfurterClient({ baseUrl: "http://127.0.0.1:9/v2" }).version, "v2");
     assert.deepEqual(loadConfig({ FRANKFURTER_PROVIDERS: "ecb, boc" }).FRANKFURTER_PROVIDERS, ["ECB", "BOC"]);
     assert.throws(() => loadConfig({ FRANKFURTER_PROVIDERS: "ECB;DROP" }), /FRANKFURTER_PROVIDERS/);
+    assert.throws(() => loadConfig({ FRANKFURTER_PROVIDERS: "ECB", FRANKFURTER_URL: "https://api.frankfurter.dev/v1" }), /FRANKFURTER_PROVIDERS: needs Frankfurter v2/);
   });
   it("asks /rate/{base}/{quote} with date and providers only, and converts the amount itself", async () => {
     const s = standInFetch();
