@@ -139,8 +139,8 @@ export class FrankfurterClient {
   /** Where the rates come from, in words for answers. */
   get source(): string {
     if (this.version === "v1") return "ECB reference rate";
-    if (this.providers.length) return `rate from ${this.providers.join(", ")} (via Frankfurter)`;
-    return "blended rate from central banks (via Frankfurter)";
+    if (this.providers.length) return `rate from ${this.providers.join(", ")} via Frankfurter`;
+    return "blended rate from central banks via Frankfurter";
   }
 
   get firstDate(): string {

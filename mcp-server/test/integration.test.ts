@@ -57,7 +57,7 @@ describe("mcp-server bundle", () => {
         const expected = expectedConversion("USD", "EUR", 100);
         assert.deepEqual(r.structuredContent, {
           amount: 100, base: "USD", date: LATEST_DATE, rates: { EUR: expected },
-          quote: "EUR", rate: expectedRate("USD", "EUR"), source: "blended rate from central banks (via Frankfurter)",
+          quote: "EUR", rate: expectedRate("USD", "EUR"), source: "blended rate from central banks via Frankfurter",
         });
         assert.match(text(r), new RegExp(`100 USD = ${expected} EUR .*${LATEST_DATE}`));
       });

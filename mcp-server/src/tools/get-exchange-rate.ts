@@ -62,8 +62,8 @@ export function registerGetExchangeRate(server: McpServer, deps: ToolDeps): void
       return {
         structured,
         text:
-          `${formatNumber(value.amount)} ${value.base} = ${formatNumber(value.converted)} ${to} ` +
-          `(${fx.source}, ${value.date}; 1 ${value.base} = ${formatNumber(value.rate)} ${to})`,
+          `${formatNumber(value.amount)} ${value.base} = ${formatNumber(value.converted)} ${to} on ${value.date} ` +
+          `(1 ${value.base} = ${formatNumber(value.rate)} ${to}; ${fx.source})`,
         cacheHit,
       };
     }),
