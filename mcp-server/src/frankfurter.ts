@@ -377,7 +377,7 @@ export function describeNetworkError(err: unknown): { reason: UpstreamReason; de
   const reason: UpstreamReason =
     /ECONNREFUSED|refused/i.test(text) ? "refused"
     : /ENOTFOUND|EAI_AGAIN|EAI_NONAME|dns|lookup|name resolution|failed to resolve|nodename/i.test(text) ? "dns"
-    : /CERT|TLS|SSL|certificate/i.test(text) ? "tls"
+    : /CERT|TLS|SSL|certificate|handshake|corrupt message/i.test(text) ? "tls"
     : /ECONNRESET|EPIPE|UND_ERR_SOCKET|other side closed|socket|reset|closed/i.test(text) ? "reset"
     : "network";
   return { reason, detail: detail || "fetch failed" };

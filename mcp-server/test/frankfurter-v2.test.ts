@@ -254,6 +254,12 @@ describe("why Frankfurter cannot be reached", () => {
     assert.equal(describeNetworkError(undici("EAI_AGAIN", "getaddrinfo EAI_AGAIN api.frankfurter.dev")).reason, "dns");
     assert.equal(describeNetworkError(undici("CERT_HAS_EXPIRED", "certificate has expired")).reason, "tls");
     assert.equal(describeNetworkError(undici("UND_ERR_SOCKET", "other side closed")).reason, "reset");
+    // Deno 2's own wording (seen here): the cause's message carries the reason.
+    const denoCause = (m: string): TypeError => new TypeError("fetch failed", { cause: new Error(`error sending request for url (http://127.0.0.1:1/v2): client error (Connect): ${m}`) });
+    assert.equal(describeNetworkError(denoCause("dns error: failed to lookup address information: Name or service not known")).reason, "dns");
+    assert.equal(describeNetworkError(denoCause("tcp connect error: Connection refused (os error 111)")).reason, "refused");
+    assert.equal(describeNetworkError(denoCause("received corrupt message of type InvalidContentType")).reason, "tls");
+    assert.equal(describeNetworkError(denoCause("invalid peer certificate: UnknownIssuer")).reason, "tls");
     const deno = new TypeError("error sending request for url (https://u:p@api.frankfurter.dev/v2/rate/USD/EUR?x=secret): client error (Connect): tcp connect error: Connection refused (os error 111)");
     const d = describeNetworkError(deno);
     assert.equal(d.reason, "refused");
@@ -266,6 +272,18 @@ describe("why Frankfurter cannot be reached", () => {
     await new Promise<void>((r) => server.close(() => r()));
     const c = new FrankfurterClient({ baseUrl: `http://127.0.0.1:${port}/v2`, retryDelayMs: () => 1 });
     await assert.rejects(c.currencies(), (e: unknown) => e instanceof UpstreamError && e.reason === "refused" && /ECONNREFUSED/.test(e.detail ?? ""));
+  });
+  it("says TLS when https meets a server that does not speak it", async () => {
+    const plain = createServer((_req, res) => res.end("{}"));
+    await new Promise<void>((r) => plain.listen(0, "127.0.0.1", r));
+    const { port } = plain.address() as AddressInfo;
+    try {
+      const c = new FrankfurterClient({ baseUrl: `https://127.0.0.1:${port}/v2`, retryDelayMs: () => 1 });
+      await assert.rejects(c.currencies(), (e: unknown) => e instanceof UpstreamError && e.reason === "tls");
+    } finally {
+      plain.closeAllConnections();
+      await new Promise<void>((r) => plain.close(() => r()));
+    }
   });
   it("logs the cause with the tool's failure line", async () => {
     const lines: Array<Record<string, unknown>> = [];
