@@ -83,7 +83,7 @@ export async function explainUpstream(err: unknown, deps: ToolDeps, ctx: Upstrea
   if (err.kind === "invalid") {
     const currencies = /invalid currency: ?([A-Z,]+)/i.exec(err.message)?.[1];
     if (currencies) {
-      fail("invalid", `${currencies.split(",").join(" and ")} ${currencies.includes(",") ? "are unknown currency codes" : "is an unknown currency code"}: use an ISO 4217 code the exchange-rate service lists (list_currencies)`);
+      fail("invalid", `${currencies.split(",").join(" and ")} ${currencies.includes(",") ? "are unknown currency codes" : "is an unknown currency code"}: name a currency by its ISO 4217 code, e.g. USD, AED or NGN`);
     }
     if (/invalid date/i.test(err.message)) fail("invalid", `The exchange-rate service rejected the date ${date} for ${pair}`);
     fail("invalid", `The exchange-rate service rejected the request for ${pair} ${on}: ${err.message}`);
