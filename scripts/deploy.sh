@@ -27,7 +27,7 @@ NODE_IMAGE="${NODE_IMAGE:-node:22-slim}"
 GOOGLE_MODEL="${GOOGLE_MODEL:-gemini-3.8-flash}"
 # Vertex AI serves Gemini 3.x from `global`; it has nothing to do with where Cloud Run runs.
 GOOGLE_CLOUD_LOCATION="${GOOGLE_CLOUD_LOCATION:-global}"
-FRANKFURTER_URL="${FRANKFURTER_URL:-https://api.frankfurter.dev/v1}"
+FRANKFURTER_URL="${FRANKFURTER_URL:-https://api.frankfurter.dev/v2}"
 AGENT_MAX_INSTANCES="${AGENT_MAX_INSTANCES:-10}"
 AGENT_TIMEOUT="${AGENT_TIMEOUT:-300}"
 IMAGE_KEEP_COUNT="${IMAGE_KEEP_COUNT:-10}"

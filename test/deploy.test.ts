@@ -52,7 +52,7 @@ const TTL_UPDATE = `gcloud firestore fields ttls update expire_at --collection-g
 const FIRESTORE_FIRST = [FS_DESCRIBE, fsCreate(), TTL_LIST, TTL_UPDATE, PROJECT_POLICY, grantProject("roles/datastore.user", MEMBER)];
 const RUNTIME = "--memory=512Mi --cpu=1 --concurrency=80 --cpu-boost --startup-probe=httpGet.path=/health,periodSeconds=1,timeoutSeconds=1,failureThreshold=15 --liveness-probe=httpGet.path=/health,periodSeconds=30,timeoutSeconds=5,failureThreshold=3";
 const mcpDeploy = (o: { timeout?: number; instances?: number; affinity?: string; env?: string } = {}): string =>
-  `gcloud run deploy mcp-server --image=${AR}/mcp-server:t1 ${W} --service-account=${MCP_SA} --no-allow-unauthenticated --timeout=${o.timeout ?? 300} ${RUNTIME} --max-instances=${o.instances ?? 10} ${o.affinity ?? "--no-session-affinity"} --set-env-vars=FRANKFURTER_URL=https://api.frankfurter.dev/v1,GOOGLE_CLOUD_PROJECT=my-project${o.env ?? ""}`;
+  `gcloud run deploy mcp-server --image=${AR}/mcp-server:t1 ${W} --service-account=${MCP_SA} --no-allow-unauthenticated --timeout=${o.timeout ?? 300} ${RUNTIME} --max-instances=${o.instances ?? 10} ${o.affinity ?? "--no-session-affinity"} --set-env-vars=FRANKFURTER_URL=https://api.frankfurter.dev/v2,GOOGLE_CLOUD_PROJECT=my-project${o.env ?? ""}`;
 const MCP_DEPLOY = mcpDeploy();
 const MCP_URL_READ = `gcloud run services describe mcp-server ${W} --format=value(status.url)`;
 const IAP_READ = `gcloud run services describe agent ${W} --format=value(metadata.annotations."run.googleapis.com/iap-enabled")`;

@@ -1,23 +1,44 @@
 /**
  * A small LRU cache with per-entry expiry and single-flight loading: concurrent `get`s for the same key
- * share one load, failures are not cached, and the entry count is bounded.
+ * share one load, failures are not cached, and both the entry count and the bytes held are bounded.
  */
 export interface CacheResult<T> {
   value: T;
   hit: boolean;
 }
 
+interface Entry<T> {
+  value: T;
+  expiresAt: number;
+  bytes: number;
+}
+
+/**
+ * What an entry costs, approximately: its key and value as JSON, two bytes a character (V8 may store
+ * them in one, but the parsed objects cost more than their text), plus a fixed overhead for the Map slot.
+ */
+export function approximateBytes(key: string, value: unknown): number {
+  return 64 + 2 * (key.length + (JSON.stringify(value)?.length ?? 0));
+}
+
 export class TtlCache<T> {
-  readonly #entries = new Map<string, { value: T; expiresAt: number }>();
+  readonly #entries = new Map<string, Entry<T>>();
   readonly #inflight = new Map<string, Promise<T>>();
+  #bytes = 0;
 
   constructor(
     private readonly maxEntries: number,
     private readonly now: () => number = Date.now,
+    private readonly maxBytes: number = Number.POSITIVE_INFINITY,
   ) {}
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Approximate bytes held (see approximateBytes); never above maxBytes. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   async get(key: string, load: () => Promise<{ value: T; expiresAt: number }>): Promise<CacheResult<T>> {
@@ -27,19 +48,13 @@ export class TtlCache<T> {
       this.#entries.set(key, entry);
       return { value: entry.value, hit: true };
     }
-    if (entry) this.#entries.delete(key);
+    if (entry) this.#delete(key, entry);
 
     const pending = this.#inflight.get(key);
     if (pending) return { value: await pending, hit: true };
 
     const promise = load().then(({ value, expiresAt }) => {
-      if (expiresAt > this.now()) {
-        this.#entries.set(key, { value, expiresAt });
-        while (this.#entries.size > this.maxEntries) {
-          const oldest = this.#entries.keys().next().value as string;
-          this.#entries.delete(oldest);
-        }
-      }
+      if (expiresAt > this.now()) this.#set(key, value, expiresAt);
       return value;
     });
     this.#inflight.set(key, promise);
@@ -49,12 +64,31 @@ export class TtlCache<T> {
       this.#inflight.delete(key);
     }
   }
+
+  #set(key: string, value: T, expiresAt: number): void {
+    const bytes = approximateBytes(key, value);
+    // An answer bigger than the whole budget would only flush everything else: serve it, don't keep it.
+    if (bytes > this.maxBytes) return;
+    const old = this.#entries.get(key);
+    if (old) this.#delete(key, old);
+    this.#entries.set(key, { value, expiresAt, bytes });
+    this.#bytes += bytes;
+    while (this.#entries.size > this.maxEntries || this.#bytes > this.maxBytes) {
+      const [oldest, e] = this.#entries.entries().next().value as [string, Entry<T>];
+      this.#delete(oldest, e);
+    }
+  }
+
+  #delete(key: string, entry: Entry<T>): void {
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
+  }
 }
 
 const HOUR = 3_600_000;
 
 /**
- * When a `latest` answer may change: the ECB publishes around 16:00 CET on working days, and
+ * When a v1 `latest` answer may change: the ECB publishes around 16:00 CET on working days, and
  * Frankfurter picks it up shortly after. Expire at the next 14:00 UTC (the earliest that can be, in
  * summer time) and never keep it longer than `maxTtlMs`.
  */

@@ -11,8 +11,18 @@ const schema = z
   .object({
     HOST: z.string().min(1).default("0.0.0.0"),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-    FRANKFURTER_URL: z.url({ protocol: /^https?$/ }).default("https://api.frankfurter.dev/v1"),
+    // v2 blends central banks (200+ currencies); a URL ending in /v1 keeps the frozen ECB-only API.
+    FRANKFURTER_URL: z.url({ protocol: /^https?$/ }).default("https://api.frankfurter.dev/v2"),
     FRANKFURTER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    // v2 only: scope rates to named sources, e.g. ECB for ECB reference rates; empty = Frankfurter's blend.
+    FRANKFURTER_PROVIDERS: z
+      .string()
+      .optional()
+      .transform((s) => (s ?? "").split(",").map((x) => x.trim().toUpperCase()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[A-Z0-9.]{2,16}$/, "must be provider keys like ECB, separated by commas"))),
+    FRANKFURTER_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+    FRANKFURTER_MAX_CONCURRENT: z.coerce.number().int().positive().default(8),
+    FRANKFURTER_MAX_QUEUE: z.coerce.number().int().nonnegative().default(256),
     MCP_AUTH: z.enum(["none", "google-id-token"]).default("none"),
     MCP_AUTH_AUDIENCE: z.string().optional(),
     MCP_ALLOWED_INVOKERS: csv,
@@ -20,9 +30,19 @@ const schema = z
     MCP_ALLOWED_HOSTS: csv,
     SSE_KEEPALIVE_MS: z.coerce.number().int().positive().default(15_000),
     CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
+    CACHE_MAX_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+    CACHE_LATEST_TTL_SECONDS: z.coerce.number().int().nonnegative().default(900),
+    CACHE_DATED_TTL_SECONDS: z.coerce.number().int().nonnegative().default(86_400),
     GOOGLE_CLOUD_PROJECT: z.string().optional(),
   })
   .superRefine((c, ctx) => {
+    if (c.FRANKFURTER_PROVIDERS.length && /\/v1\/?$/.test(new URL(c.FRANKFURTER_URL).pathname)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["FRANKFURTER_PROVIDERS"],
+        message: "needs Frankfurter v2 (FRANKFURTER_URL ending in /v2); the v1 API has ECB rates only and no providers",
+      });
+    }
     if (c.MCP_AUTH === "google-id-token" && !c.MCP_AUTH_AUDIENCE) {
       ctx.addIssue({
         code: "custom",

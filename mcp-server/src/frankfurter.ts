@@ -1,27 +1,54 @@
 import { TtlCache, latestExpiry } from "./cache.js";
+import type { Config } from "./config.js";
 import { todayUtc } from "./validation.js";
 
-export interface Rates {
-  amount: number;
-  base: string;
+/**
+ * Frankfurter client for both API versions. v2 (the default, https://api.frankfurter.dev/v2) blends
+ * rates from many central banks over 200+ currencies; a URL whose path ends in /v1 keeps the frozen v1
+ * API (ECB reference rates, ~30 currencies). Either way the tools see the same small shapes below,
+ * and only those are cached (never a raw upstream body).
+ */
+export type ApiVersion = "v1" | "v2";
+
+/** One conversion: the unit rate, and the amount converted (v1 converts upstream, v2 here). */
+export interface Conversion {
   date: string;
-  rates: Record<string, number>;
-}
-export interface TimeSeries {
-  amount: number;
   base: string;
-  start_date: string;
-  end_date: string;
-  rates: Record<string, Record<string, number>>;
+  quote: string;
+  rate: number;
+  amount: number;
+  converted: number;
 }
-export type Currencies = Record<string, string>;
+export interface History {
+  base: string;
+  quote: string;
+  group: HistoryGroup;
+  /** [date, rate] in date order. */
+  points: Array<[string, number]>;
+}
+export type HistoryGroup = "day" | "week" | "month";
+export interface CurrencyInfo {
+  code: string;
+  name: string;
+  symbol?: string;
+  /** First and last day with rates (v2 only; v1 does not say). */
+  start_date?: string;
+  end_date?: string;
+}
+
+/** Why an upstream call failed, for the logs (the caller gets a readable message, not this). */
+export type UpstreamReason =
+  | "refused" | "dns" | "tls" | "reset" | "network" | "timeout" | "status" | "too_large" | "bad_json" | "bad_shape" | "busy";
 
 /** An upstream failure worded for the caller; `kind` lets tools and tests tell them apart. */
 export class UpstreamError extends Error {
   constructor(
-    readonly kind: "not_found" | "invalid" | "unavailable" | "timeout" | "bad_response",
+    readonly kind: "not_found" | "invalid" | "unavailable" | "timeout" | "bad_response" | "busy",
     message: string,
     readonly status?: number,
+    /** For the log: what went wrong underneath (connection refused, DNS, TLS, timeout, HTTP status…). */
+    readonly reason?: UpstreamReason,
+    readonly detail?: string,
   ) {
     super(message);
     this.name = "UpstreamError";
@@ -34,6 +61,20 @@ export interface FrankfurterOptions {
   timeoutMs?: number;
   now?: () => number;
   cacheMaxEntries?: number;
+  /** Bound on the cache's approximate size in bytes. */
+  cacheMaxBytes?: number;
+  /** How long a latest (or today's) answer is kept; providers publish at different times of day. */
+  latestTtlMs?: number;
+  /** How long an answer for a settled past date is kept. */
+  datedTtlMs?: number;
+  /** v2 only: the provider keys to scope rates to (e.g. ["ECB"]); empty = Frankfurter's blend. */
+  providers?: readonly string[];
+  /** Upstream bodies larger than this are refused unread (a real answer is a few KB). */
+  maxBodyBytes?: number;
+  /** Upstream requests in flight at once; the rest wait in a queue. */
+  maxConcurrent?: number;
+  /** Requests allowed to wait; past it a call fails at once as busy. */
+  maxQueue?: number;
   /** Delay before the single retry; jittered so that many instances don't retry in step. */
   retryDelayMs?: () => number;
 }
@@ -43,106 +84,386 @@ export interface Fetched<T> {
   cacheHit: boolean;
 }
 
-/** Frankfurter (ECB reference rates) client: timeout, one retry, error mapping, cache. */
+/** The client's settings from the parsed environment (main.ts passes them through). */
+export function frankfurterOptions(config: Config): FrankfurterOptions {
+  return {
+    baseUrl: config.FRANKFURTER_URL,
+    timeoutMs: config.FRANKFURTER_TIMEOUT_MS,
+    providers: config.FRANKFURTER_PROVIDERS,
+    maxBodyBytes: config.FRANKFURTER_MAX_BODY_BYTES,
+    maxConcurrent: config.FRANKFURTER_MAX_CONCURRENT,
+    maxQueue: config.FRANKFURTER_MAX_QUEUE,
+    cacheMaxEntries: config.CACHE_MAX_ENTRIES,
+    cacheMaxBytes: config.CACHE_MAX_BYTES,
+    latestTtlMs: config.CACHE_LATEST_TTL_SECONDS * 1000,
+    datedTtlMs: config.CACHE_DATED_TTL_SECONDS * 1000,
+  };
+}
+
+/** The first day each version has rates for. */
+export const FIRST_DATE: Readonly<Record<ApiVersion, string>> = { v1: "1999-01-04", v2: "1948-01-01" };
+
+const MINUTE = 60_000;
+
+/** Frankfurter client: timeout, one retry, error mapping, a bounded cache, a bound on concurrent requests. */
 export class FrankfurterClient {
+  readonly version: ApiVersion;
+  readonly providers: readonly string[];
   readonly #base: URL;
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
   readonly #now: () => number;
   readonly #retryDelayMs: () => number;
+  readonly #latestTtlMs: number;
+  readonly #datedTtlMs: number;
+  readonly #maxBodyBytes: number;
   readonly #cache: TtlCache<unknown>;
+  readonly #limiter: Limiter;
 
   constructor(opts: FrankfurterOptions) {
-    // A trailing slash makes relative resolution append to the configured path (…/v1/latest).
+    // A trailing slash makes relative resolution append to the configured path (…/v2/rate/…).
     this.#base = new URL(opts.baseUrl.endsWith("/") ? opts.baseUrl : `${opts.baseUrl}/`);
+    this.version = /\/v1\/$/.test(this.#base.pathname) ? "v1" : "v2";
+    this.providers = this.version === "v2" ? (opts.providers ?? []).map((p) => p.toUpperCase()) : [];
     this.#fetch = opts.fetch ?? fetch;
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
     this.#now = opts.now ?? Date.now;
     this.#retryDelayMs = opts.retryDelayMs ?? (() => 200 + Math.random() * 300);
-    this.#cache = new TtlCache(opts.cacheMaxEntries ?? 1000, this.#now);
+    this.#latestTtlMs = opts.latestTtlMs ?? 15 * MINUTE;
+    this.#datedTtlMs = opts.datedTtlMs ?? 24 * 60 * MINUTE;
+    this.#maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
+    this.#cache = new TtlCache(opts.cacheMaxEntries ?? 1000, this.#now, opts.cacheMaxBytes ?? 16 * 1024 * 1024);
+    this.#limiter = new Limiter(opts.maxConcurrent ?? 8, opts.maxQueue ?? 256);
   }
 
-  /** Builds the upstream URL. Callers pass validated values only; the path segment is checked again here. */
+  /** Where the rates come from, in words for answers. */
+  get source(): string {
+    if (this.version === "v1") return "ECB reference rate";
+    if (this.providers.length) return `rate from ${this.providers.join(", ")} via Frankfurter`;
+    return "blended rate from central banks via Frankfurter";
+  }
+
+  get firstDate(): string {
+    return FIRST_DATE[this.version];
+  }
+
+  /** Cache figures, for tests and diagnostics. */
+  get cacheStats(): { entries: number; bytes: number } {
+    return { entries: this.#cache.size, bytes: this.#cache.bytes };
+  }
+
+  /** Builds the upstream URL. Callers pass validated values only; the path is checked again here. */
   url(path: string, params: Record<string, string | number | undefined> = {}): URL {
-    if (!/^(latest|currencies|\d{4}-\d{2}-\d{2}(\.\.(\d{4}-\d{2}-\d{2})?)?)$/.test(path)) {
-      throw new Error(`refusing to build an upstream URL for path ${JSON.stringify(path)}`);
-    }
+    const allowed =
+      this.version === "v1"
+        ? /^(latest|currencies|\d{4}-\d{2}-\d{2}(\.\.(\d{4}-\d{2}-\d{2})?)?)$/
+        : /^(rates|currencies|rate\/[A-Z]{3}\/[A-Z]{3})$/;
+    if (!allowed.test(path)) throw new Error(`refusing to build an upstream URL for path ${JSON.stringify(path)}`);
     const url = new URL(path, this.#base);
     for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, String(v));
     return url;
   }
 
-  rates(from: string, to: string, date: string, amount: number): Promise<Fetched<Rates>> {
-    const url = this.url(date, { base: from, symbols: to, amount: amount === 1 ? undefined : amount });
-    const expiresAt = date === "latest" ? latestExpiry(this.#now()) : Number.POSITIVE_INFINITY;
-    return this.#cached<Rates>(url, expiresAt, isRates);
+  /** Converts `amount` of `from` into `to` at the rate for `date` ("latest" or YYYY-MM-DD). */
+  async convert(from: string, to: string, date: string, amount: number): Promise<Fetched<Conversion>> {
+    if (this.version === "v1") {
+      // v1 converts upstream (5 significant digits), as this server always did.
+      const url = this.url(date, { base: from, symbols: to, amount: amount === 1 ? undefined : amount });
+      const expiresAt = date === "latest" ? latestExpiry(this.#now(), this.#latestTtlMs) : this.#now() + this.#datedTtlMs;
+      return this.#cached(url, expiresAt, (json) => {
+        if (!isObject(json) || typeof json.date !== "string" || typeof json.base !== "string" || !isObject(json.rates)) return undefined;
+        const converted = json.rates[to];
+        if (typeof converted !== "number") return undefined;
+        return { date: json.date, base: json.base, quote: to, amount, converted, rate: Number((converted / amount).toPrecision(6)) };
+      });
+    }
+    // v2 has no amount parameter (it would answer 422): fetch the unit rate, cache it once for every amount.
+    const url = this.url(`rate/${from}/${to}`, { date: date === "latest" ? undefined : date, ...this.#providersParam() });
+    const r = await this.#cached(url, this.#expiry(date === "latest" ? undefined : date), (json) => {
+      if (!isObject(json) || typeof json.date !== "string" || typeof json.base !== "string" || typeof json.quote !== "string") return undefined;
+      return typeof json.rate === "number" && Number.isFinite(json.rate) ? { date: json.date, base: json.base, quote: json.quote, rate: json.rate } : undefined;
+    });
+    const { rate } = r.value;
+    return { value: { ...r.value, amount, converted: roundForCurrency(amount * rate, to) }, cacheHit: r.cacheHit };
   }
 
-  history(from: string, to: string, start: string, end: string | undefined): Promise<Fetched<TimeSeries>> {
-    const url = this.url(`${start}..${end ?? ""}`, { base: from, symbols: to });
-    const settled = end !== undefined && end < todayUtc(this.#now());
-    const expiresAt = settled ? Number.POSITIVE_INFINITY : latestExpiry(this.#now());
-    return this.#cached<TimeSeries>(url, expiresAt, isTimeSeries);
+  /** Rates from `start` to `end` (default today), daily or, over v2, grouped by week or month. */
+  history(from: string, to: string, start: string, end: string | undefined, group: HistoryGroup = "day"): Promise<Fetched<History>> {
+    if (this.version === "v1") {
+      if (group !== "day") throw new Error("v1 has no grouped history");
+      const url = this.url(`${start}..${end ?? ""}`, { base: from, symbols: to });
+      return this.#cached(url, this.#expiry(end), (json) => {
+        if (!isObject(json) || typeof json.base !== "string" || !isObject(json.rates)) return undefined;
+        const points: Array<[string, number]> = [];
+        for (const [d, r] of Object.entries(json.rates)) {
+          const v = isObject(r) ? r[to] : undefined;
+          if (typeof v !== "number") return undefined;
+          points.push([d, v]);
+        }
+        return { base: json.base, quote: to, group, points };
+      });
+    }
+    const url = this.url("rates", {
+      base: from,
+      quotes: to,
+      from: start,
+      to: end,
+      group: group === "day" ? undefined : group,
+      ...this.#providersParam(),
+    });
+    return this.#cached(url, this.#expiry(end), (json) => {
+      if (!Array.isArray(json)) return undefined;
+      const points: Array<[string, number]> = [];
+      for (const row of json) {
+        if (!isObject(row) || typeof row.date !== "string" || typeof row.rate !== "number") return undefined;
+        if (row.quote === to) points.push([row.date, row.rate]);
+      }
+      return { base: from, quote: to, group, points };
+    });
   }
 
-  currencies(): Promise<Fetched<Currencies>> {
-    const expiresAt = this.#now() + 24 * 3_600_000;
-    return this.#cached<Currencies>(this.url("currencies"), expiresAt, isCurrencies);
+  /** The currencies there are rates for: code and name, and over v2 symbol and date coverage. */
+  currencies(): Promise<Fetched<CurrencyInfo[]>> {
+    const expiresAt = this.#now() + this.#datedTtlMs;
+    if (this.version === "v1") {
+      return this.#cached(this.url("currencies"), expiresAt, (json) => {
+        if (!isObject(json) || !Object.values(json).every((n) => typeof n === "string")) return undefined;
+        return Object.entries(json as Record<string, string>).map(([code, name]) => ({ code, name }));
+      });
+    }
+    return this.#cached(this.url("currencies", this.#providersParam()), expiresAt, (json) => {
+      if (!Array.isArray(json)) return undefined;
+      const out: CurrencyInfo[] = [];
+      for (const c of json) {
+        if (!isObject(c) || typeof c.iso_code !== "string") return undefined;
+        out.push({
+          code: c.iso_code,
+          name: typeof c.name === "string" ? c.name : c.iso_code,
+          ...(typeof c.symbol === "string" ? { symbol: c.symbol } : {}),
+          ...(typeof c.start_date === "string" && c.start_date ? { start_date: c.start_date } : {}),
+          ...(typeof c.end_date === "string" && c.end_date ? { end_date: c.end_date } : {}),
+        });
+      }
+      return out;
+    });
   }
 
-  async #cached<T>(url: URL, expiresAt: number, check: (v: unknown) => v is T): Promise<Fetched<T>> {
+  #providersParam(): { providers?: string } {
+    return this.providers.length ? { providers: this.providers.join(",") } : {};
+  }
+
+  /** Latest answers, and those for today or yesterday (providers may still publish), are kept briefly. */
+  #expiry(date: string | undefined): number {
+    const now = this.#now();
+    const yesterday = todayUtc(now - 24 * 60 * MINUTE);
+    return date === undefined || date >= yesterday ? now + this.#latestTtlMs : now + this.#datedTtlMs;
+  }
+
+  async #cached<T>(url: URL, expiresAt: number, pick: (json: unknown) => T | undefined): Promise<Fetched<T>> {
     const { value, hit } = await this.#cache.get(url.href, async () => ({
-      value: await this.#fetchJson(url, check),
+      value: await this.#fetchJson(url, pick),
       expiresAt,
     }));
     return { value: value as T, cacheHit: hit };
   }
 
-  async #fetchJson<T>(url: URL, check: (v: unknown) => v is T): Promise<T> {
+  async #fetchJson<T>(url: URL, pick: (json: unknown) => T | undefined): Promise<T> {
     try {
-      return await this.#attempt(url, check);
+      return await this.#limiter.run(() => this.#attempt(url, pick), this.#timeoutMs);
     } catch (err) {
       if (!(err instanceof UpstreamError) || !["unavailable", "timeout"].includes(err.kind)) throw err;
       await new Promise((r) => setTimeout(r, this.#retryDelayMs()));
-      return this.#attempt(url, check);
+      return this.#limiter.run(() => this.#attempt(url, pick), this.#timeoutMs);
     }
   }
 
-  async #attempt<T>(url: URL, check: (v: unknown) => v is T): Promise<T> {
+  async #attempt<T>(url: URL, pick: (json: unknown) => T | undefined): Promise<T> {
+    const signal = AbortSignal.timeout(this.#timeoutMs);
     let res: Response;
+    let body: string;
     try {
-      res = await this.#fetch(url, {
-        headers: { accept: "application/json" },
-        signal: AbortSignal.timeout(this.#timeoutMs),
-        redirect: "follow",
-      });
+      res = await this.#fetch(url, { headers: { accept: "application/json" }, signal, redirect: "follow" });
+      // An error's body only lends its message: read a little of it, never fail on its size.
+      body = res.ok ? await readCapped(res, this.#maxBodyBytes) : await readCapped(res, 16 * 1024, true);
     } catch (err) {
-      if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
-        throw new UpstreamError("timeout", `The exchange-rate service did not answer within ${this.#timeoutMs} ms`);
+      if (err instanceof UpstreamError) throw err;
+      if (signal.aborted || (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"))) {
+        throw new UpstreamError("timeout", `The exchange-rate service did not answer within ${this.#timeoutMs} ms`, undefined, "timeout", `no answer from ${url.host} within ${this.#timeoutMs} ms`);
       }
-      throw new UpstreamError("unavailable", "The exchange-rate service cannot be reached right now");
+      const { reason, detail } = describeNetworkError(err);
+      throw new UpstreamError("unavailable", "The exchange-rate service cannot be reached right now", undefined, reason, detail);
     }
-    const body = await res.text().catch(() => "");
+    const statusDetail = (): string => `HTTP ${res.status} from ${url.host}${url.pathname}${upstreamMessage(body) ? `: ${upstreamMessage(body)}` : ""}`;
     if (res.status === 404) {
-      throw new UpstreamError("not_found", upstreamMessage(body) ?? "not found", 404);
+      throw new UpstreamError("not_found", upstreamMessage(body) ?? "not found", 404, "status", statusDetail());
     }
     if (res.status === 422 || res.status === 400) {
-      throw new UpstreamError("invalid", upstreamMessage(body) ?? "invalid request", res.status);
+      throw new UpstreamError("invalid", upstreamMessage(body) ?? "invalid request", res.status, "status", statusDetail());
     }
     if (res.status >= 500 || res.status === 429) {
-      throw new UpstreamError("unavailable", `The exchange-rate service failed (HTTP ${res.status})`, res.status);
+      throw new UpstreamError("unavailable", `The exchange-rate service failed (HTTP ${res.status})`, res.status, "status", statusDetail());
     }
     if (!res.ok) {
-      throw new UpstreamError("bad_response", `The exchange-rate service answered HTTP ${res.status}`, res.status);
+      throw new UpstreamError("bad_response", `The exchange-rate service answered HTTP ${res.status}`, res.status, "status", statusDetail());
     }
     let json: unknown;
     try {
       json = JSON.parse(body);
     } catch {
-      throw new UpstreamError("bad_response", "The exchange-rate service sent a response that is not JSON");
+      throw new UpstreamError("bad_response", "The exchange-rate service sent a response that is not JSON", res.status, "bad_json", `${url.host}${url.pathname}: body is not JSON`);
     }
-    if (!check(json)) throw new UpstreamError("bad_response", "The exchange-rate service sent an unexpected response");
-    return json;
+    const value = pick(json);
+    if (value === undefined) {
+      throw new UpstreamError("bad_response", "The exchange-rate service sent an unexpected response", res.status, "bad_shape", `${url.host}${url.pathname}: unexpected JSON shape`);
+    }
+    return value;
+  }
+}
+
+/**
+ * Reads a body up to `max` bytes; a larger one is cancelled, not buffered (a 200 MB answer once took
+ * the server to 1.5 GB).
+ */
+async function readCapped(res: Response, max: number, truncate = false): Promise<string> {
+  const tooLarge = (): UpstreamError =>
+    new UpstreamError("bad_response", "The exchange-rate service sent a response that is too large", res.status, "too_large", `body over ${max} bytes`);
+  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (declared > max && !truncate) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      if (truncate) return text + decoder.decode(value.subarray(0, Math.max(0, value.byteLength - (size - max))));
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/** Names the cause of a failed fetch (Node puts the system error in `cause`; Deno in the message). */
+export function describeNetworkError(err: unknown): { reason: UpstreamReason; detail: string } {
+  const parts: string[] = [];
+  let code = "";
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof Error || typeof e === "object") {
+      const c = (e as { code?: unknown }).code;
+      if (typeof c === "string" && !code) code = c;
+      const m = (e as { message?: unknown }).message;
+      if (typeof m === "string" && m && !parts.includes(m)) parts.push(m);
+    } else {
+      parts.push(String(e));
+    }
+  }
+  // Never log a URL's query or credentials: keep only its origin.
+  const detail = [code, ...parts].filter(Boolean).join(": ").replace(/\bhttps?:\/\/[^\s)"']+/g, (u) => {
+    try {
+      return new URL(u).origin;
+    } catch {
+      return "(url)";
+    }
+  }).slice(0, 300);
+  const text = `${code} ${parts.join(" ")}`;
+  const reason: UpstreamReason =
+    /ECONNREFUSED|refused/i.test(text) ? "refused"
+    : /ENOTFOUND|EAI_AGAIN|EAI_NONAME|dns|lookup|name resolution|failed to resolve|nodename/i.test(text) ? "dns"
+    : /CERT|TLS|SSL|certificate|handshake|corrupt message/i.test(text) ? "tls"
+    : /ECONNRESET|EPIPE|UND_ERR_SOCKET|other side closed|socket|reset|closed/i.test(text) ? "reset"
+    : "network";
+  return { reason, detail: detail || "fetch failed" };
+}
+
+const digitsCache = new Map<string, number>();
+/** Decimal places people use for a currency (JPY 0, EUR 2, KWD 3), from the runtime's ICU data. */
+export function minorUnits(code: string): number {
+  let d = digitsCache.get(code);
+  if (d === undefined) {
+    try {
+      d = new Intl.NumberFormat("en", { style: "currency", currency: code }).resolvedOptions().maximumFractionDigits ?? 2;
+    } catch {
+      d = 2;
+    }
+    if (digitsCache.size < 1000) digitsCache.set(code, d);
+  }
+  return d;
+}
+
+/**
+ * Rounds a converted amount as a person expects for the currency (to its minor unit), but keeps at
+ * least 3 significant digits so that small results (1 JPY in USD) don't round to 0.
+ */
+export function roundForCurrency(value: number, code: string): number {
+  if (!Number.isFinite(value) || value === 0) return value;
+  const significant = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value))));
+  return Number(value.toFixed(Math.min(Math.max(minorUnits(code), significant), 12)));
+}
+
+/** A bound on concurrent upstream requests; callers past it wait in a bounded queue, for at most `waitMs`. */
+export class Limiter {
+  #active = 0;
+  readonly #queue: Array<{ start: () => void; timer: ReturnType<typeof setTimeout> }> = [];
+
+  constructor(
+    readonly max: number,
+    readonly maxQueue: number,
+  ) {}
+
+  get active(): number {
+    return this.#active;
+  }
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  async run<T>(fn: () => Promise<T>, waitMs: number): Promise<T> {
+    await this.#acquire(waitMs);
+    try {
+      return await fn();
+    } finally {
+      this.#release();
+    }
+  }
+
+  #acquire(waitMs: number): Promise<void> {
+    if (this.#active < this.max) {
+      this.#active++;
+      return Promise.resolve();
+    }
+    const busy = (): UpstreamError =>
+      new UpstreamError("busy", "The exchange-rate service is busy right now: try again in a moment", undefined, "busy", `${this.#active} requests in flight, ${this.#queue.length} queued`);
+    if (this.#queue.length >= this.maxQueue) return Promise.reject(busy());
+    return new Promise<void>((resolve, reject) => {
+      const entry = {
+        start: resolve,
+        timer: setTimeout(() => {
+          const i = this.#queue.indexOf(entry);
+          if (i >= 0) this.#queue.splice(i, 1);
+          reject(busy());
+        }, waitMs),
+      };
+      this.#queue.push(entry);
+    });
+  }
+
+  #release(): void {
+    const next = this.#queue.shift();
+    if (next) {
+      // The slot passes straight to the next caller: the active count stays the same.
+      clearTimeout(next.timer);
+      next.start();
+    } else {
+      this.#active--;
+    }
   }
 }
 
@@ -156,18 +477,3 @@ function upstreamMessage(body: string): string | undefined {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const numbers = (v: unknown): boolean => isObject(v) && Object.values(v).every((n) => typeof n === "number");
-
-function isRates(v: unknown): v is Rates {
-  return isObject(v) && typeof v.amount === "number" && typeof v.base === "string" && typeof v.date === "string" && numbers(v.rates);
-}
-function isTimeSeries(v: unknown): v is TimeSeries {
-  return (
-    isObject(v) && typeof v.amount === "number" && typeof v.base === "string" &&
-    typeof v.start_date === "string" && typeof v.end_date === "string" &&
-    isObject(v.rates) && Object.values(v.rates).every(numbers)
-  );
-}
-function isCurrencies(v: unknown): v is Currencies {
-  return isObject(v) && Object.values(v).every((n) => typeof n === "string");
-}

@@ -2,7 +2,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "./app.js";
 import { createIdTokenVerifier } from "./auth.js";
 import { loadConfig, type Config } from "./config.js";
-import { FrankfurterClient } from "./frankfurter.js";
+import { FrankfurterClient, frankfurterOptions } from "./frankfurter.js";
 import { createLogger } from "./log.js";
 import { VERSION } from "./server.js";
 import type { WebSseServerTransport } from "./sse.js";
@@ -19,11 +19,7 @@ try {
 
 const sessions = new Map<string, WebSseServerTransport>();
 const app = createApp({
-  frankfurter: new FrankfurterClient({
-    baseUrl: config.FRANKFURTER_URL,
-    timeoutMs: config.FRANKFURTER_TIMEOUT_MS,
-    cacheMaxEntries: config.CACHE_MAX_ENTRIES,
-  }),
+  frankfurter: new FrankfurterClient(frankfurterOptions(config)),
   logger,
   sessions,
   allowedHosts: config.MCP_ALLOWED_HOSTS,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** The first day of ECB reference rates: Frankfurter has nothing earlier. */
+/** The first day of ECB reference rates: Frankfurter v1 has nothing earlier (v2 starts in 1948). */
 export const FIRST_RATE_DATE = "1999-01-04";
 
 export const currencyCode = z
@@ -33,8 +33,12 @@ export function todayUtc(now: number): string {
 }
 
 /** Checks that depend on the clock, so they run per call rather than in the static schema. */
-export function checkDateInRange(field: string, date: string, now: number): string | undefined {
-  if (date < FIRST_RATE_DATE) return `${field} ${date} is too early: ECB reference rates start on ${FIRST_RATE_DATE}`;
+export function checkDateInRange(field: string, date: string, now: number, first = FIRST_RATE_DATE): string | undefined {
+  if (date < first) {
+    return first === FIRST_RATE_DATE
+      ? `${field} ${date} is too early: ECB reference rates start on ${first}`
+      : `${field} ${date} is too early: rates start on ${first}`;
+  }
   if (date > todayUtc(now)) return `${field} ${date} is in the future`;
   return undefined;
 }

@@ -5,7 +5,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { expectedConversion, LATEST_DATE, startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
+import { expectedConversion, expectedRate, LATEST_DATE, startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
 import { createIdTokenSigner, startCertsServer } from "../../test/support/id-tokens.js";
 import { startService, type RunningService } from "../../test/support/service.js";
 
@@ -16,6 +16,8 @@ async function connect(base: string, kind: "sse" | "mcp", headers?: Record<strin
   await client.connect(kind === "sse" ? new SSEClientTransport(url, init) : new StreamableHTTPClientTransport(url, init));
   return client;
 }
+let freshDays = 0;
+const freshDate = (): string => new Date(Date.UTC(2023, 0, 2 + freshDays++)).toISOString().slice(0, 10);
 const text = (r: CallToolResult): string => r.content.map((c) => (c.type === "text" ? c.text : "")).join("");
 
 describe("mcp-server bundle", () => {
@@ -53,7 +55,10 @@ describe("mcp-server bundle", () => {
         const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_from: "usd", currency_to: "EUR", amount: 100 } })) as CallToolResult;
         assert.equal(r.isError, undefined);
         const expected = expectedConversion("USD", "EUR", 100);
-        assert.deepEqual(r.structuredContent, { amount: 100, base: "USD", date: LATEST_DATE, rates: { EUR: expected } });
+        assert.deepEqual(r.structuredContent, {
+          amount: 100, base: "USD", date: LATEST_DATE, rates: { EUR: expected },
+          quote: "EUR", rate: expectedRate("USD", "EUR"), source: "blended rate from central banks via Frankfurter",
+        });
         assert.match(text(r), new RegExp(`100 USD = ${expected} EUR .*${LATEST_DATE}`));
       });
 
@@ -76,10 +81,10 @@ describe("mcp-server bundle", () => {
         assert.deepEqual(Object.keys(s.rates), ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]);
         const tooLong = (await client.callTool({
           name: "get_exchange_rate_history",
-          arguments: { currency_from: "USD", currency_to: "GBP", start_date: "2020-01-01", end_date: "2024-01-01" },
+          arguments: { currency_from: "USD", currency_to: "GBP", start_date: "1960-01-01", end_date: "2024-01-01" },
         })) as CallToolResult;
         assert.equal(tooLong.isError, true);
-        assert.match(text(tooLong), /longer than 366 days/);
+        assert.match(text(tooLong), /longer than 30 years/);
       });
 
       it("rejects bad input before calling upstream", async () => {
@@ -87,7 +92,7 @@ describe("mcp-server bundle", () => {
         const cases: Array<[Record<string, unknown>, RegExp]> = [
           [{ currency_from: "US" }, /3-letter/],
           [{ currency_to: "EUR/../../x" }, /3-letter/],
-          [{ currency_date: "1998-12-31" }, /1999-01-04/],
+          [{ currency_date: "1947-12-31" }, /1948-01-01/],
           [{ currency_date: "2999-01-01" }, /future/],
           [{ currency_date: "2024-02-30" }, /calendar date/],
           [{ amount: -5 }, /greater than 0/],
@@ -116,16 +121,15 @@ describe("mcp-server bundle", () => {
           ["404", /No exchange rate found/],
           ["422", /rejected the request/],
         ];
-        let amount = 1000;
         for (const [mode, message] of expectations) {
           upstream.setMode(mode);
-          // A fresh amount each time, so the cache cannot answer.
-          const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_date: "2024-03-01", amount: amount++ } })) as CallToolResult;
+          // A fresh date each time, so the cache cannot answer (v2 caches the rate, whatever the amount).
+          const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_date: freshDate() } })) as CallToolResult;
           assert.equal(r.isError, true, mode);
           assert.match(text(r), message, mode);
         }
         upstream.setMode("flaky5xx");
-        const retried = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_date: "2024-03-01", amount: amount++ } })) as CallToolResult;
+        const retried = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_date: freshDate() } })) as CallToolResult;
         assert.equal(retried.isError, undefined, "one retry absorbs a single 5xx");
         upstream.setMode("ok");
         const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "JPY" } })) as CallToolResult;

@@ -41,7 +41,7 @@ describe("config", () => {
     const c = loadConfig({});
     assert.equal(c.PORT, 8080);
     assert.equal(c.HOST, "0.0.0.0");
-    assert.equal(c.FRANKFURTER_URL, "https://api.frankfurter.dev/v1");
+    assert.equal(c.FRANKFURTER_URL, "https://api.frankfurter.dev/v2");
     assert.equal(c.MCP_AUTH, "none");
     assert.ok(Object.isFrozen(c));
   });
@@ -126,9 +126,9 @@ const client = (f: typeof fetch, extra: { timeoutMs?: number } = {}): Frankfurte
 describe("FrankfurterClient", () => {
   it("builds URLs under the configured base with encoded query parameters", async () => {
     const f = fakeFetch(() => ok({ amount: 100, base: "USD", date: "2025-01-15", rates: { EUR: 95 } }));
-    const r = await client(f.fetch).rates("USD", "EUR", "latest", 100);
+    const r = await client(f.fetch).convert("USD", "EUR", "latest", 100);
     assert.equal(f.calls[0]?.href, "https://api.frankfurter.dev/v1/latest?base=USD&symbols=EUR&amount=100");
-    assert.equal(r.value.rates.EUR, 95);
+    assert.equal(r.value.converted, 95);
     const c = client(f.fetch);
     assert.throws(() => c.url("../admin"), /refusing/);
     assert.throws(() => c.url("latest?x=1"), /refusing/);
@@ -137,14 +137,14 @@ describe("FrankfurterClient", () => {
   it("caches historical dates and serves repeats from memory", async () => {
     const f = fakeFetch(() => ok({ amount: 1, base: "USD", date: "2024-01-15", rates: { EUR: 0.9 } }));
     const c = client(f.fetch);
-    assert.equal((await c.rates("USD", "EUR", "2024-01-15", 1)).cacheHit, false);
-    assert.equal((await c.rates("USD", "EUR", "2024-01-15", 1)).cacheHit, true);
+    assert.equal((await c.convert("USD", "EUR", "2024-01-15", 1)).cacheHit, false);
+    assert.equal((await c.convert("USD", "EUR", "2024-01-15", 1)).cacheHit, true);
     assert.equal(f.calls.length, 1);
   });
   it("retries once on 5xx and network errors, then says the service is unavailable", async () => {
     let n = 0;
     const flaky = fakeFetch(() => (n++ === 0 ? new Response("", { status: 502 }) : ok({ USD: "US Dollar" })));
-    assert.deepEqual((await client(flaky.fetch).currencies()).value, { USD: "US Dollar" });
+    assert.deepEqual((await client(flaky.fetch).currencies()).value, [{ code: "USD", name: "US Dollar" }]);
     assert.equal(flaky.calls.length, 2);
     const down = fakeFetch(() => Promise.reject(new TypeError("fetch failed")));
     await assert.rejects(client(down.fetch).currencies(), (e: unknown) => e instanceof UpstreamError && e.kind === "unavailable");
@@ -152,10 +152,10 @@ describe("FrankfurterClient", () => {
   });
   it("maps 404 and 422 without retrying", async () => {
     const nf = fakeFetch(() => Response.json({ message: "not found" }, { status: 404 }));
-    await assert.rejects(client(nf.fetch).rates("USD", "XYZ", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "not_found");
+    await assert.rejects(client(nf.fetch).convert("USD", "XYZ", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "not_found");
     assert.equal(nf.calls.length, 1);
     const inv = fakeFetch(() => Response.json({ message: "bad" }, { status: 422 }));
-    await assert.rejects(client(inv.fetch).rates("USD", "EUR", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "invalid");
+    await assert.rejects(client(inv.fetch).convert("USD", "EUR", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "invalid");
   });
   it("times out a silent upstream", async () => {
     const hang = fakeFetch((_url, init) => new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason))));
@@ -164,7 +164,7 @@ describe("FrankfurterClient", () => {
   });
   it("rejects responses of the wrong shape", async () => {
     const f = fakeFetch(() => ok({ hello: "world" }));
-    await assert.rejects(client(f.fetch).rates("USD", "EUR", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "bad_response");
+    await assert.rejects(client(f.fetch).convert("USD", "EUR", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "bad_response");
   });
 });
 

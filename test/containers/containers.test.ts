@@ -67,7 +67,7 @@ describe("containers", { timeout: 600_000 }, () => {
     await standIn("frankfurter", "frankfurter");
     const mcp = await start(
       new GenericContainer("mcp-server:test")
-        .withEnvironment({ FRANKFURTER_URL: "http://frankfurter:8080/v1" })
+        .withEnvironment({ FRANKFURTER_URL: "http://frankfurter:8080/v2" })
         .withNetwork(net)
         .withNetworkAliases("mcp-server")
         .withExposedPorts(8080)

@@ -49,7 +49,9 @@ export async function runTool(
       ...fields,
       duration_ms: elapsed(started),
       error: message,
-      ...(err instanceof UpstreamError ? { upstream_status: err.status, kind: err.kind } : {}),
+      ...(err instanceof UpstreamError
+        ? { upstream_status: err.status, kind: err.kind, upstream_reason: err.reason, upstream_detail: err.detail }
+        : {}),
       ...(!expected ? { detail: String(err) } : {}),
     });
     return { isError: true, content: [{ type: "text", text: message }] };
@@ -58,15 +60,53 @@ export async function runTool(
 
 const elapsed = (started: number): number => Math.round((performance.now() - started) * 100) / 100;
 
-/** Frankfurter says only "not found": say which of the caller's values it could be. */
-export function explainNotFound(err: unknown, what: string): never {
-  if (err instanceof UpstreamError && err.kind === "not_found") {
-    throw new UpstreamError("not_found", `No exchange rate found for ${what}: unknown currency code, or no ECB rates for that date`, 404);
+/** What a failed upstream call was about, to name the currency, pair or date at fault. */
+export interface UpstreamContext {
+  from: string;
+  to: string;
+  /** "latest", a date, or a range "start..end". */
+  date: string;
+}
+
+/**
+ * Frankfurter says only "not found" (404) or a terse 422 message: turn them into messages that name
+ * the currency, pair or date at fault. Over v2 a 404 is explained from the (cached) currency list.
+ */
+export async function explainUpstream(err: unknown, deps: ToolDeps, ctx: UpstreamContext): Promise<never> {
+  if (!(err instanceof UpstreamError)) throw err;
+  const { from, to, date } = ctx;
+  const on = date === "latest" ? "(latest)" : date.includes("..") ? `between ${date.replace("..", " and ")}` : `on ${date}`;
+  const pair = `${from} to ${to}`;
+  const fail = (kind: UpstreamError["kind"], message: string): never => {
+    throw new UpstreamError(kind, message, err.status, err.reason, err.detail);
+  };
+  if (err.kind === "invalid") {
+    const currencies = /invalid currency: ?([A-Z,]+)/i.exec(err.message)?.[1];
+    if (currencies) {
+      fail("invalid", `${currencies.split(",").join(" and ")} ${currencies.includes(",") ? "are unknown currency codes" : "is an unknown currency code"}: name a currency by its ISO 4217 code, e.g. USD, AED or NGN`);
+    }
+    if (/invalid date/i.test(err.message)) fail("invalid", `The exchange-rate service rejected the date ${date} for ${pair}`);
+    fail("invalid", `The exchange-rate service rejected the request for ${pair} ${on}: ${err.message}`);
   }
-  if (err instanceof UpstreamError && err.kind === "invalid") {
-    throw new UpstreamError("invalid", `The exchange-rate service rejected the request for ${what}: ${err.message}`, err.status);
+  if (err.kind !== "not_found") throw err;
+  const fx = deps.frankfurter;
+  if (fx.version === "v1") {
+    fail("not_found", `No exchange rate found for ${pair} ${on}: unknown currency code, or no ECB rates for that date`);
   }
-  throw err;
+  const scope = fx.providers.length ? ` from the providers ${fx.providers.join(", ")}` : "";
+  const known = await fx.currencies().then((r) => r.value, () => undefined);
+  if (known) {
+    const byCode = new Map(known.map((c) => [c.code, c]));
+    const missing = [from, to].filter((c) => !byCode.has(c));
+    if (missing.length) {
+      fail("not_found", `No exchange rate found for ${pair}: ${missing.join(" and ")} ${missing.length > 1 ? "have" : "has"} no rates${scope} (an unknown currency or one no source publishes)`);
+    }
+    const first = date === "latest" ? undefined : date.slice(0, 10);
+    const late = [from, to].map((c) => byCode.get(c)!).find((c) => first !== undefined && c.start_date !== undefined && first < c.start_date);
+    if (late) fail("not_found", `No exchange rate found for ${pair} ${on}: ${late.code} rates${scope} start on ${late.start_date}`);
+  }
+  fail("not_found", `No exchange rate found for ${pair} ${on}${scope}`);
+  throw err; // unreachable: fail() throws
 }
 
 export function formatNumber(n: number): string {

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { amount, checkDateInRange, currencyCode, rateDate, todayUtc } from "../validation.js";
-import { explainNotFound, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
+import { explainUpstream, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
 
 export const name = "get_exchange_rate";
 
@@ -18,15 +18,18 @@ export const inputSchema = z.object({
 export const outputSchema = z.object({
   amount: z.number().describe("The amount converted"),
   base: z.string().describe("The currency converted from"),
-  date: z.string().describe("The date of the ECB reference rate used"),
+  date: z.string().describe("The date of the rate used (weekends and holidays carry the last published rate)"),
   rates: z.record(z.string(), z.number()).describe("The converted amount, keyed by target currency"),
+  quote: z.string().describe("The currency converted to"),
+  rate: z.number().describe("The rate used: 1 base = rate quote"),
+  source: z.string().describe("Where the rate comes from: ECB reference rate, Frankfurter's blend of central banks, or the named providers"),
 });
 
 export const config = {
   title: "Get exchange rate",
   description:
-    "Converts an amount between two currencies with the European Central Bank reference rate " +
-    "(via the Frankfurter API), for the latest working day or a past date.",
+    "Converts an amount between two currencies (200+ ISO 4217 codes, e.g. AED, ARS, NGN) with central-bank " +
+    "rates from the Frankfurter API, for the latest day or a past date; says which date and source the rate is from.",
   inputSchema,
   outputSchema,
   annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
@@ -36,22 +39,31 @@ export function registerGetExchangeRate(server: McpServer, deps: ToolDeps): void
   server.registerTool(name, config, async (args, extra) =>
     runTool(name, args, extra, deps, async () => {
       const { currency_from: from, currency_to: to, currency_date: date, amount: amt } = args;
+      const fx = deps.frankfurter;
       if (date !== "latest") {
-        const problem = checkDateInRange("currency_date", date, deps.now());
+        const problem = checkDateInRange("currency_date", date, deps.now(), fx.firstDate);
         if (problem) throw new ToolInputError(problem);
       }
       if (from === to) {
-        const structured = { amount: amt, base: from, date: date === "latest" ? todayUtc(deps.now()) : date, rates: { [to]: amt } };
+        const day = date === "latest" ? todayUtc(deps.now()) : date;
+        const structured = { amount: amt, base: from, date: day, rates: { [to]: amt }, quote: to, rate: 1, source: "same currency" };
         return { structured, text: `${formatNumber(amt)} ${from} = ${formatNumber(amt)} ${to} (same currency)`, cacheHit: true };
       }
-      const { value, cacheHit } = await deps.frankfurter
-        .rates(from, to, date, amt)
-        .catch((err) => explainNotFound(err, `${from} to ${to} on ${date}`));
-      const converted = value.rates[to];
-      if (converted === undefined) throw new ToolInputError(`No ${to} rate in the ECB data for ${value.date}`);
+      const { value, cacheHit } = await fx.convert(from, to, date, amt).catch((err) => explainUpstream(err, deps, { from, to, date }));
+      const structured = {
+        amount: value.amount,
+        base: value.base,
+        date: value.date,
+        rates: { [to]: value.converted },
+        quote: to,
+        rate: value.rate,
+        source: fx.source,
+      };
       return {
-        structured: { ...value },
-        text: `${formatNumber(value.amount)} ${value.base} = ${formatNumber(converted)} ${to} (ECB reference rate, ${value.date})`,
+        structured,
+        text:
+          `${formatNumber(value.amount)} ${value.base} = ${formatNumber(value.converted)} ${to} on ${value.date} ` +
+          `(1 ${value.base} = ${formatNumber(value.rate)} ${to}; ${fx.source})`,
         cacheHit,
       };
     }),
