@@ -205,3 +205,41 @@ describe("agent → mcp-server with Google ID tokens", () => {
     }
   });
 });
+
+describe("the agent over Frankfurter v2: currencies beyond the ECB's", () => {
+  let upstream: FakeFrankfurter;
+  let mcp: RunningService;
+  const agents: RunningService[] = [];
+  before(async () => {
+    upstream = await startFrankfurter();
+    const port = await freePort();
+    mcp = await startService("mcp-server", { PORT: String(port), FRANKFURTER_URL: upstream.url });
+    for (const path of ["/mcp", "/sse"]) agents.push(await startService("agent", { MCP_SERVER_URL: `http://127.0.0.1:${port}${path}`, MODEL_PROVIDER: "offline" }));
+  });
+  after(async () => {
+    await Promise.all(agents.map((a) => a.stop()));
+    await mcp?.stop();
+    await upstream?.close();
+  });
+
+  for (const [i, transport] of ["/mcp", "/sse"].entries()) {
+    it(`converts AED, ARS and naira, latest and dated, over ${transport}`, async () => {
+      const cases: Array<[string, string, string, number, string | undefined]> = [
+        ["Convert 500 AED to USD", "AED", "USD", 500, undefined],
+        ["250 ARS in GBP on 2024-03-15", "ARS", "GBP", 250, "2024-03-15"],
+        ["How much is 1000 naira in euros?", "NGN", "EUR", 1000, undefined],
+      ];
+      for (const [message, from, to, amount, date] of cases) {
+        const r = await chat(agents[i]!, { message });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        const value = expectedConversion(from, to, amount, date ? { date } : {});
+        assert.ok(r.body.response.startsWith(`${amount} ${from} = ${value} ${to}`), `${message} => ${r.body.response}`);
+        if (date) assert.match(r.body.response, new RegExp(date));
+        assert.match(r.body.response, /central banks/);
+      }
+      const peso = await chat(agents[i]!, { message: "100 pesos to EUR" });
+      assert.match(peso.body.response, /^Which peso do you mean/);
+      assert.equal(peso.body.tool_calls.filter((c: { name: string }) => c.name === "get_exchange_rate").length, 0, "no guess");
+    });
+  }
+});
