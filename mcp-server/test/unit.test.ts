@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { createLocalJWKSet } from "jose";
-import { createIdTokenVerifier } from "../src/auth.js";
+import { createIdTokenVerifier, type IdTokenVerifier } from "../src/auth.js";
 import { latestExpiry, TtlCache } from "../src/cache.js";
 import { loadConfig } from "../src/config.js";
 import { FrankfurterClient, UpstreamError } from "../src/frankfurter.js";
 import { traceFields } from "../src/log.js";
 import { amount, checkDateInRange, currencyCode, rateDate } from "../src/validation.js";
-import { createIdTokenSigner } from "../../test/support/id-tokens.js";
+import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 
 const NOW = Date.parse("2025-01-15T10:00:00Z");
 
@@ -158,7 +158,19 @@ describe("FrankfurterClient", () => {
     await assert.rejects(client(inv.fetch).rates("USD", "EUR", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "invalid");
   });
   it("times out a silent upstream", async () => {
-    const hang = fakeFetch((_url, init) => new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason))));
+    // A real fetch to a silent host holds its socket open until the abort. The client's
+    // AbortSignal.timeout() timer is unref'd, so a fake holding nothing would let the event loop run
+    // dry first, and node:test cancels every test still pending ("the event loop has already resolved").
+    const hang = fakeFetch(
+      (_url, init) =>
+        new Promise<Response>((_, reject) => {
+          const socket = setInterval(() => {}, 1_000);
+          init?.signal?.addEventListener("abort", () => {
+            clearInterval(socket);
+            reject(init.signal!.reason);
+          });
+        }),
+    );
     await assert.rejects(client(hang.fetch, { timeoutMs: 30 }).currencies(), (e: unknown) => e instanceof UpstreamError && e.kind === "timeout");
     assert.equal(hang.calls.length, 2);
   });
@@ -168,14 +180,21 @@ describe("FrankfurterClient", () => {
   });
 });
 
-describe("ID token verifier", async () => {
-  const signer = await createIdTokenSigner();
-  const other = await createIdTokenSigner();
+// Async setup goes in before(), never in the describe body: node:test does not wait for an async
+// describe body while other suites run, and on Node 22 the tests it registers late get cancelled.
+describe("ID token verifier", () => {
+  let signer: IdTokenSigner;
+  let other: IdTokenSigner;
+  let verify: IdTokenVerifier;
   const audience = "https://mcp-server-abc-uc.a.run.app";
-  const verify = createIdTokenVerifier({
-    audience,
-    allowedInvokers: ["agent@my-project.iam.gserviceaccount.com"],
-    keys: createLocalJWKSet(signer.jwks),
+  before(async () => {
+    signer = await createIdTokenSigner();
+    other = await createIdTokenSigner();
+    verify = createIdTokenVerifier({
+      audience,
+      allowedInvokers: ["agent@my-project.iam.gserviceaccount.com"],
+      keys: createLocalJWKSet(signer.jwks),
+    });
   });
   const good = { aud: audience, email: "agent@my-project.iam.gserviceaccount.com", email_verified: true, sub: "123" };
 
