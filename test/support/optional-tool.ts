@@ -1,0 +1,15 @@
+// Tests that need a tool the README does not list (Chromium, the real gcloud, Java for the Firestore
+// emulator, …): skipped with the install command on a developer's machine, a failure where CI=true,
+// so CI always runs them. Use: it("…", { skip: optionalTool("chromium", "apt-get install chromium") }, …)
+import { spawnSync } from "node:child_process";
+
+/**
+ * `false` (run the test) when `command` is on PATH; otherwise the skip reason naming how to install it.
+ * Throws where CI=true: a missing tool there is a broken CI image, not a reason to pass.
+ */
+export function optionalTool(command: string, install: string): false | string {
+  const found = spawnSync("sh", ["-c", 'command -v "$1"', "sh", command], { encoding: "utf8" }).status === 0;
+  if (found) return false;
+  if (process.env.CI === "true") throw new Error(`${command} not found, and CI=true requires it. Install: ${install}`);
+  return `${command} not installed. Install: ${install}`;
+}
