@@ -1,7 +1,7 @@
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.js";
 import { createIdTokenVerifier } from "./auth.js";
-import { loadConfig, type Config } from "./config.js";
+import { configWarnings, loadConfig, type Config } from "./config.js";
 import { FrankfurterClient } from "./frankfurter.js";
 import { createLogger } from "./log.js";
 import { VERSION } from "./server.js";
@@ -16,6 +16,7 @@ try {
   logger.log("ERROR", (err as Error).message);
   process.exit(1);
 }
+for (const warning of configWarnings(process.env)) logger.log("WARNING", warning);
 
 const sessions = new Map<string, WebSseServerTransport>();
 const app = createApp({
@@ -30,7 +31,7 @@ const app = createApp({
   sseKeepAliveMs: config.SSE_KEEPALIVE_MS,
   project: config.GOOGLE_CLOUD_PROJECT,
   verifyAuth:
-    config.MCP_AUTH === "google-id-token"
+    config.MCP_SERVER_AUTH === "google-id-token"
       ? createIdTokenVerifier({
           audience: config.MCP_AUTH_AUDIENCE ?? "",
           allowedInvokers: config.MCP_ALLOWED_INVOKERS,
@@ -43,7 +44,7 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
   logger.log("INFO", `mcp-server ${VERSION} listening on http://${config.HOST}:${info.port}`, {
     port: info.port,
     endpoints: ["/mcp", "/sse", "/health"],
-    auth: config.MCP_AUTH,
+    auth: config.MCP_SERVER_AUTH,
     frankfurter_url: config.FRANKFURTER_URL,
   });
 });
