@@ -1,13 +1,14 @@
 import { serve } from "@hono/node-server";
+import { exitWhenPortInUse } from "../../common/env.js";
 import { createApp } from "./app.js";
 import { createIdTokenVerifier } from "./auth.js";
 import { configWarnings, loadConfig, type Config } from "./config.js";
 import { FrankfurterClient } from "./frankfurter.js";
-import { createLogger } from "./log.js";
+import { createStartupLogger } from "./log.js";
 import { VERSION } from "./server.js";
 import type { WebSseServerTransport } from "./sse.js";
 
-const logger = createLogger({ service: "mcp-server" });
+const logger = createStartupLogger({ service: "mcp-server" }, process.env, process.stdout.isTTY === true);
 
 let config: Config;
 try {
@@ -48,6 +49,7 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
     frankfurter_url: config.FRANKFURTER_URL,
   });
 });
+exitWhenPortInUse(server, { port: config.PORT, host: config.HOST }, (message, fields) => logger.log("ERROR", message, fields));
 
 // Cloud Run sends SIGTERM and kills the instance 10 s later: stop accepting, end SSE streams so
 // clients reconnect elsewhere, let in-flight requests finish, and leave before the deadline.
