@@ -2,33 +2,10 @@
 // and a failure only where CI=true.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { rmSync } from "node:fs";
 import { after, describe, it } from "node:test";
+import { pathWithout } from "./support/optional-tool.js";
 import { ROOT } from "./support/service.js";
-
-/** A PATH like this machine's, minus the named commands: a machine where they were never installed. */
-function pathWithout(hidden: string[]): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "path-without-"));
-  for (const d of (process.env.PATH ?? "").split(":").filter(Boolean)) {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      if (hidden.includes(name)) continue;
-      try {
-        if (statSync(path.join(d, name)).isFile()) symlinkSync(path.join(d, name), path.join(dir, name));
-      } catch {
-        // an earlier PATH entry already provided it, or it is unreadable
-      }
-    }
-  }
-  return dir;
-}
 
 describe("scripts/test.sh on a machine without the optional tools", () => {
   const bin = pathWithout(["shellcheck", "docker", "dockerd"]);
