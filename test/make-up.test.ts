@@ -1,14 +1,14 @@
 // `make up` as a user runs it: start, wait until ready, `make smoke`, Ctrl-C, nothing left running.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startFrankfurter, type FakeFrankfurter } from "./support/frankfurter.js";
 import { optionalTool } from "./support/optional-tool.js";
-import { freePort, ROOT } from "./support/service.js";
+import { bundlePath, freePort, ROOT, startService, type RunningService } from "./support/service.js";
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -165,6 +165,27 @@ describe("make", () => {
       const fromArgs = spawnSync("make", ["-s", "smoke", "AGENT_URL=http://from-args.example:3"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ENV_FILE: file } });
       assert.match(fromArgs.stdout, /against http:\/\/from-args\.example:3 /);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs both services with every line of .env.example uncommented as it stands", async () => {
+    // One .env for both: each service reads only its own names, so no value of the other's stops it.
+    const dir = mkdtempSync(path.join(tmpdir(), "dotenv-example-"));
+    const file = path.join(dir, "env");
+    writeFileSync(file, readFileSync(path.join(ROOT, ".env.example"), "utf8").replace(/^# ([A-Z][A-Z0-9_]*=)/gm, "$1"));
+    const started: RunningService[] = [];
+    try {
+      assert.match(readFileSync(file, "utf8"), /^MCP_AUTH=auto$/m, "the file is uncommented");
+      const dotenv = path.join(ROOT, "scripts/dotenv.sh");
+      const mcp = await startService("mcp-server", { ENV_FILE: file }, { command: [dotenv, process.execPath, bundlePath("mcp-server")] });
+      started.push(mcp);
+      const agent = await startService("agent", { ENV_FILE: file, MCP_SERVER_URL: `${mcp.url}/mcp` }, { command: [dotenv, process.execPath, bundlePath("agent")] });
+      started.push(agent);
+      assert.equal((await fetch(`${agent.url}/ready`)).status, 200);
+      assert.doesNotMatch(mcp.output() + agent.output(), /WARNING|ERROR/);
+    } finally {
+      await Promise.all(started.map((s) => s.stop()));
       rmSync(dir, { recursive: true, force: true });
     }
   });
