@@ -26,7 +26,7 @@ skip() {
 }
 
 # Node 22 (the images' runtime), for the test tooling that needs it and to run the unit suites on it too.
-node22() { scripts/tools.sh node22 2>/dev/null; }
+node22() { scripts/tools.sh node22; } # fetches Node 22 from npm the first time (Linux x86-64)
 NODE22_HINT="Node 22 on PATH (e.g. nvm install 22); on Linux x86-64 scripts/tools.sh fetches it from npm"
 
 run_step() {
