@@ -1,52 +1,55 @@
-# Every user-facing command. `make` alone lists them.
+# Every user-facing command. `make` alone lists them. Settings come from the environment, the command
+# line (`make deploy PROJECT_ID=…`) or .env (see .env.example); the first two win.
 .DEFAULT_GOAL := help
 SHELL := /usr/bin/env bash
 
-export AGENT_URL ?= http://127.0.0.1:8080
+# Every recipe runs with .env loaded (scripts/dotenv.sh), so make, the scripts and compose see one set.
+ENV := scripts/dotenv.sh
 
 .PHONY: help up test build typecheck compose-up compose-down deploy iam status proxy clean smoke bench
 
 help: ## List the commands
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@if [ -t 1 ] && [ -z "$${NO_COLOR:-}" ]; then on=$$'\033[36m' off=$$'\033[0m'; else on="" off=""; fi; \
+	awk -v on="$$on" -v off="$$off" 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %s%-14s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci
 
 build: node_modules/.package-lock.json ## Bundle both services into dist/<service>.mjs
-	npm run build
+	$(ENV) npm run build
 
 typecheck: node_modules/.package-lock.json ## Type-check both services and their tests
 	npm run typecheck
 
-test: node_modules/.package-lock.json ## Run every test suite (containers too when a Docker engine runs)
-	scripts/test.sh
+test: node_modules/.package-lock.json ## Run every test suite; a missing optional tool is skipped with its install command (CI=true: required)
+	$(ENV) scripts/test.sh
 
 up: node_modules/.package-lock.json ## Build and run both services locally (agent :8080, mcp-server :8081); Ctrl-C stops both
-	scripts/up.sh
+	$(ENV) scripts/up.sh
 
-smoke: ## Check a running agent end to end (AGENT_URL, default http://127.0.0.1:8080)
-	scripts/smoke.sh
+smoke: ## Check a running agent end to end (AGENT_URL, default http://127.0.0.1:8080; https: sends gcloud's ID token)
+	$(ENV) scripts/smoke.sh
 
-compose-up: ## Build both images and run them with docker compose
-	scripts/compose.sh up
+compose-up: ## Build both images and run them with docker compose (ports on 127.0.0.1)
+	$(ENV) scripts/compose.sh up
 
 compose-down: ## Stop the docker compose services
-	scripts/compose.sh down
+	$(ENV) scripts/compose.sh down
 
 deploy: ## Deploy both services to Cloud Run (PROJECT_ID, REGION; AGENT_ACCESS, SESSION_STORE, TRACING; DRY_RUN=1 prints the commands)
-	scripts/deploy.sh
+	$(ENV) scripts/deploy.sh
 
 iam: ## Grant the agent's service account run.invoker on mcp-server and aiplatform.user
-	scripts/iam.sh
+	$(ENV) scripts/iam.sh
 
 status: ## Show what is deployed: URLs, accounts, who may call the agent, session store, IAM bindings
-	scripts/status.sh
+	$(ENV) scripts/status.sh
 
 proxy: ## Reach the private mcp-server from this machine through `gcloud run services proxy`
-	scripts/proxy.sh
+	$(ENV) scripts/proxy.sh
 
 clean: ## Delete what deploy/iam made (YES=1 skips the prompt; the Firestore database only with DELETE_FIRESTORE=1)
-	scripts/clean.sh
+	$(ENV) scripts/clean.sh
 
 bench: node_modules/.package-lock.json ## Benchmarks against baselines and the ADK peer (QUICK=1 for a short run)
-	scripts/bench.sh
+	$(ENV) scripts/bench.sh

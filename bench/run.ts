@@ -24,8 +24,14 @@ interface Figure { group: string; name: string; ours: number; baseline?: number;
 const figures: Figure[] = [];
 const record = (f: Figure): void => {
   figures.push(f);
-  const ratio = f.baseline ? ` (${f.baselineName} ${round(f.baseline)}; ratio ${round(f.ours / f.baseline)})` : "";
-  console.error(`  ${f.group} / ${f.name}: ${round(f.ours)} ${f.unit}${ratio}`);
+  // A figure that could not be measured says "not run" and why (its note), never NaN.
+  if (!Number.isFinite(f.ours) && (f.baseline === undefined || !Number.isFinite(f.baseline))) {
+    console.error(`  ${f.group} / ${f.name}: not run (${f.note ?? "no measurement"})`);
+    return;
+  }
+  const ours = Number.isFinite(f.ours) ? `${round(f.ours)} ${f.unit}` : `ours not run (${f.note ?? "no measurement"})`;
+  const ratio = f.baseline && Number.isFinite(f.baseline) ? ` (${f.baselineName} ${round(f.baseline)}${Number.isFinite(f.ours) ? `; ratio ${round(f.ours / f.baseline)}` : ` ${f.unit}`})` : "";
+  console.error(`  ${f.group} / ${f.name}: ${ours}${ratio}`);
 };
 const round = (n: number): number => Math.round(n * 100) / 100;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -251,7 +257,15 @@ async function peer(mcpUrl: string, geminiUrl: string, floorMs: number, ours: { 
   console.error("5. ADK peer");
   const dir = path.join(ROOT, "bench/peer");
   if (!existsSync(path.join(dir, "node_modules/@google/adk"))) {
-    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: "inherit" });
+    try {
+      execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: "inherit" });
+    } catch (err) {
+      const why = `not run: the ADK peer is not installed and \`npm ci\` in bench/peer failed (${(err as Error).message.split("\n")[0]})`;
+      for (const name of ["cold start → connected MCP tools", "RSS idle", "turn p50 in process (model + tool at once)"]) {
+        record({ group: "ADK peer", name, ours: NaN, unit: "", lowerIsBetter: true, note: why });
+      }
+      return;
+    }
   }
   const env = { MCP_SERVER_URL: `${mcpUrl}/mcp`, GOOGLE_API_KEY: "bench", GOOGLE_GEMINI_BASE_URL: geminiUrl };
   const ready: number[] = [];
@@ -281,13 +295,13 @@ async function peer(mcpUrl: string, geminiUrl: string, floorMs: number, ours: { 
   }
   record({ group: "ADK peer", name: "cold start → connected MCP tools", ours: ours.use, baseline: median(ready), baselineName: "ADK (spawn → MCPToolset ready)", unit: "ms", lowerIsBetter: true, note: `ours: spawn → first answered /chat; floor ${round(floorMs)} ms` });
   record({ group: "ADK peer", name: "RSS idle", ours: oursIdle, baseline: rss, baselineName: "ADK", unit: "MB", lowerIsBetter: true });
-  record({ group: "ADK peer", name: "turn p50 in process (model + tool at once)", ours: NaN, baseline: median(turns), baselineName: "ADK", unit: "ms", lowerIsBetter: true, note: "ours over HTTP is in group 3" });
+  record({ group: "ADK peer", name: "turn p50 in process (model + tool at once)", ours: NaN, baseline: turns.length ? median(turns) : NaN, baselineName: "ADK", unit: "ms", lowerIsBetter: true, note: "not run in process; ours over HTTP is in group 3" });
 }
 
 function markdown(machine: Record<string, unknown>): string {
   const rows = figures.map((f) => {
     const ratio = f.baseline && Number.isFinite(f.ours) ? round(f.ours / f.baseline) : "";
-    return `| ${f.group} | ${f.name} | ${Number.isFinite(f.ours) ? round(f.ours) : "–"} ${f.unit} | ${f.baseline !== undefined ? `${round(f.baseline)} ${f.unit} (${f.baselineName})` : ""} | ${ratio} | ${f.note ?? ""} |`;
+    return `| ${f.group} | ${f.name} | ${Number.isFinite(f.ours) ? `${round(f.ours)} ${f.unit}` : "not run"} | ${f.baseline !== undefined && Number.isFinite(f.baseline) ? `${round(f.baseline)} ${f.unit} (${f.baselineName})` : ""} | ${ratio} | ${f.note ?? ""} |`;
   });
   return [
     `Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}${QUICK ? ", QUICK" : ""}${SMOKE ? ", SMOKE" : ""}`,

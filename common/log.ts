@@ -1,4 +1,5 @@
-// Shared by both services (bundled into each): structured logs in Cloud Logging's shape.
+// Shared by both services (bundled into each): structured logs in Cloud Logging's shape, or readable
+// one-line text for a person at a terminal.
 export type Severity = "DEBUG" | "INFO" | "WARNING" | "ERROR";
 export type Fields = Record<string, unknown>;
 
@@ -7,18 +8,56 @@ export interface Logger {
   child(fields: Fields): Logger;
 }
 
+export interface LogOptions {
+  /** json: one Cloud Logging object per line (Cloud Run, pipes); text: `12:00:00.000 INFO  message k=v`. */
+  format: "json" | "text";
+  /** Lines below this severity are dropped. */
+  level: Severity;
+}
+
+const RANK: Record<Severity, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3 };
+
+/**
+ * LOG_FORMAT (json | text) and LOG_LEVEL (DEBUG | INFO | WARNING | ERROR) from the environment.
+ * Unset: text at INFO on a terminal; JSON at DEBUG otherwise, and always on Cloud Run (K_SERVICE), where
+ * Cloud Logging reads the JSON and filters by severity itself. A bad value stops start-up, naming it.
+ */
+export function logOptions(env: Record<string, string | undefined>, isTTY: boolean): LogOptions {
+  const format = env.LOG_FORMAT || (isTTY && !env.K_SERVICE ? "text" : "json");
+  if (format !== "json" && format !== "text") throw new Error(`Invalid configuration: LOG_FORMAT: must be json or text, got "${format}"`);
+  const level = (env.LOG_LEVEL || (format === "text" ? "INFO" : "DEBUG")).toUpperCase();
+  if (!(level in RANK)) throw new Error(`Invalid configuration: LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR, got "${env.LOG_LEVEL}"`);
+  return { format, level: level as Severity };
+}
+
 export function createLogger(
   base: Fields = {},
   write: (line: string) => void = (line) => console.log(line),
+  options: LogOptions = { format: "json", level: "DEBUG" },
 ): Logger {
+  const min = RANK[options.level];
   return {
     log(severity, message, fields) {
-      write(JSON.stringify({ severity, message, ...base, ...fields, time: new Date().toISOString() }));
+      if (RANK[severity] < min) return;
+      const time = new Date().toISOString();
+      if (options.format === "json") {
+        write(JSON.stringify({ severity, message, ...base, ...fields, time }));
+      } else {
+        write(textLine(time, severity, message, { ...base, ...fields }));
+      }
     },
     child(fields) {
-      return createLogger({ ...base, ...fields }, write);
+      return createLogger({ ...base, ...fields }, write, options);
     },
   };
+}
+
+// `service` is left out: make up already prefixes each line with it.
+function textLine(time: string, severity: Severity, message: string, fields: Fields): string {
+  const rest = Object.entries(fields)
+    .filter(([key, value]) => key !== "service" && value !== undefined)
+    .map(([key, value]) => `${key}=${typeof value === "string" && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)}`);
+  return [time.slice(11, 23), severity.padEnd(7), message.replace(/\s*\n\s*/g, " "), ...rest].join(" ").trimEnd();
 }
 
 export const silentLogger: Logger = { log() {}, child: () => silentLogger };
@@ -30,4 +69,17 @@ export function traceFields(header: string | null | undefined, project: string |
   return project
     ? { "logging.googleapis.com/trace": `projects/${project}/traces/${traceId}` }
     : { trace_id: traceId };
+}
+
+/**
+ * main.ts's logger, with LOG_FORMAT / LOG_LEVEL from the environment and stdout's TTY-ness. A bad value
+ * stops start-up with one line naming it, like any other bad variable.
+ */
+export function createStartupLogger(base: Fields, env: Record<string, string | undefined>, isTTY: boolean): Logger {
+  try {
+    return createLogger(base, undefined, logOptions(env, isTTY));
+  } catch (err) {
+    createLogger(base).log("ERROR", (err as Error).message);
+    process.exit(1);
+  }
 }

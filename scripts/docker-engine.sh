@@ -3,10 +3,18 @@
 # apt), starts dockerd in the background when it isn't running, and waits for it.
 #   scripts/docker-engine.sh          ensure it runs (exit 1 with the reason when it can't)
 #   scripts/docker-engine.sh --check  only say whether one answers (exit 0/1), change nothing
+#   scripts/docker-engine.sh --pidfile FILE   ensure it runs; if this call starts dockerd, write its
+#                                     PID to FILE, so whoever asked can stop exactly that process
 set -euo pipefail
 
+pidfile=""
+case "${1:-}" in
+  --check) docker info >/dev/null 2>&1; exit ;;
+  --pidfile) pidfile="${2:?--pidfile needs a file}" ;;
+  "") ;;
+  *) echo "usage: $0 [--check | --pidfile FILE]" >&2; exit 2 ;;
+esac
 if docker info >/dev/null 2>&1; then exit 0; fi
-[ "${1:-}" = "--check" ] && exit 1
 
 if ! command -v dockerd >/dev/null 2>&1; then
   if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -23,6 +31,7 @@ if ! pgrep -x dockerd >/dev/null 2>&1; then
   [ "$(id -u)" = "0" ] || { echo "docker-engine: dockerd is not running and only root can start it here" >&2; exit 1; }
   echo "docker-engine: starting dockerd (log: /var/log/dockerd.log)"
   nohup dockerd >/var/log/dockerd.log 2>&1 &
+  [ -z "$pidfile" ] || echo "$!" >"$pidfile"
 fi
 for _ in $(seq 1 60); do
   docker info >/dev/null 2>&1 && { echo "docker-engine: ready ($(docker version --format '{{.Server.Version}}'))"; exit 0; }

@@ -9,7 +9,7 @@ if ! scripts/docker-engine.sh --check; then
     echo "container suite: no Docker engine answers, and CI must run this suite (.ci/run starts one)" >&2
     exit 1
   fi
-  echo "container suite NOT RUN: no Docker engine answers (start Docker, or run scripts/docker-engine.sh as root)"
+  echo "container suite SKIPPED: no Docker engine answers. Install: Docker (https://docs.docker.com/engine/install/), or as root on Debian/Ubuntu: scripts/docker-engine.sh"
   exit 0
 fi
 NODE_IMAGE="$(scripts/base-image.sh)"
@@ -21,6 +21,9 @@ node22="$(scripts/tools.sh node22)"
 
 if docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; then
   scripts/compose.sh config >/dev/null && echo "docker compose config: valid"
+elif [ "${CI:-}" = "true" ]; then
+  echo "docker compose config: no compose installed, and CI=true requires the check (apt-get install docker-compose)" >&2
+  exit 1
 else
-  echo "docker compose config: not checked (no compose installed)"
+  echo "docker compose config: SKIPPED (no compose). Install: apt-get install docker-compose-plugin (Docker's repository) or docker-compose (Debian)"
 fi

@@ -6,22 +6,27 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ -f .env ]; then
-  while IFS= read -r line || [ -n "$line" ]; do
-    [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
-    if [[ "$line" =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then
-      key="${BASH_REMATCH[2]}"
-      value="${BASH_REMATCH[3]}"
-      value="${value%\"}"; value="${value#\"}"; value="${value%\'}"; value="${value#\'}"
-      [ -z "${!key+set}" ] && export "$key=$value"
-    fi
-  done <.env
-  echo "up: read .env"
-fi
+# shellcheck source=scripts/dotenv.sh
+source scripts/dotenv.sh
+load_dotenv
+[ -f "${ENV_FILE:-.env}" ] && echo "up: read ${ENV_FILE:-.env}"
 
 AGENT_PORT="${AGENT_PORT:-8080}"
 MCP_PORT="${MCP_PORT:-8081}"
 BIND="${HOST:-127.0.0.1}"
+
+# A taken port ends here, naming the setting that moves it, before anything is built or started.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for setting in AGENT_PORT MCP_PORT; do
+  if port_taken "${!setting}"; then
+    echo "up: port ${!setting} is already in use: set $setting to another port (make up $setting=$((${!setting} + 1000))), or stop what holds it" >&2
+    exit 1
+  fi
+done
+
+# On a terminal, readable one-line logs at INFO; piped or redirected, JSON lines (LOG_FORMAT and
+# LOG_LEVEL override). The services write into a pipe here, so they are told.
+if [ -t 1 ] && [ -z "${LOG_FORMAT:-}" ]; then export LOG_FORMAT=text; fi
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build

@@ -1,9 +1,14 @@
 // `make up` as a user runs it: start, wait until ready, `make smoke`, Ctrl-C, nothing left running.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startFrankfurter, type FakeFrankfurter } from "./support/frankfurter.js";
-import { freePort, ROOT } from "./support/service.js";
+import { optionalTool } from "./support/optional-tool.js";
+import { bundlePath, freePort, ROOT, startService, type RunningService } from "./support/service.js";
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -79,5 +84,121 @@ describe("make up", () => {
         // already gone
       }
     }
+  });
+});
+
+describe("make up on a terminal", { skip: optionalTool("script", "apt-get install util-linux (script gives make up a terminal)") }, () => {
+  let upstream: FakeFrankfurter;
+  before(async () => {
+    upstream = await startFrankfurter();
+  });
+  after(async () => upstream?.close());
+
+  it("shows readable one-line logs at INFO, not JSON", async () => {
+    const [agentPort, mcpPort] = [await freePort(), await freePort()];
+    // script(1) runs make up on a pseudo-terminal, as a person at a terminal would.
+    const up = spawn("script", ["-qfec", `make up AGENT_PORT=${agentPort} MCP_PORT=${mcpPort}`, "/dev/null"], {
+      cwd: ROOT,
+      detached: true,
+      env: { ...process.env, FRANKFURTER_URL: upstream.url, GOOGLE_API_KEY: "", GOOGLE_CLOUD_PROJECT: "", MODEL_PROVIDER: "", LOG_FORMAT: "", LOG_LEVEL: "" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    up.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((r) => up.once("exit", (code) => r(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`make up was not ready in time:\n${out}`)), 90_000);
+        const poll = setInterval(() => {
+          if (out.includes("up: ready")) (clearInterval(poll), clearTimeout(timer), resolve());
+        }, 100);
+        void exited.then(() => (clearInterval(poll), clearTimeout(timer), reject(new Error(`make up exited:\n${out}`))));
+      });
+      // A turn makes the services log; at INFO the per-request DEBUG lines stay out.
+      await fetch(`http://127.0.0.1:${agentPort}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"message":"What is 100 USD in EUR?"}' });
+      await new Promise((r) => setTimeout(r, 500));
+      const lines = out.split(/\r?\n/).filter((l) => /^\[(agent|mcp-server)\]/.test(l));
+      assert.ok(lines.some((l) => /^\[agent\] +\d\d:\d\d:\d\d\.\d{3} INFO +agent \S+ listening on http:\/\/127\.0\.0\.1:\d+ port=\d+/.test(l)), out);
+      assert.ok(lines.some((l) => /^\[mcp-server\] \d\d:\d\d:\d\d\.\d{3} INFO +mcp-server \S+ listening/.test(l)), out);
+      assert.equal(lines.filter((l) => /^\[\S+\] +\{/.test(l)).length, 0, `no JSON lines:\n${out}`);
+      assert.equal(lines.filter((l) => / DEBUG /.test(l)).length, 0, `no DEBUG lines:\n${out}`);
+    } finally {
+      try {
+        process.kill(-up.pid!, "SIGINT");
+      } catch {
+        // already gone
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      try {
+        process.kill(-up.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  });
+});
+
+describe("make", () => {
+  it("up names the port that is taken and the setting that moves it, and starts nothing", async () => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, "127.0.0.1", r));
+    const taken = (holder.address() as AddressInfo).port;
+    try {
+      const r = await run("make", ["-s", "up", `AGENT_PORT=${taken}`, `MCP_PORT=${await freePort()}`]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.out, new RegExp(`up: port ${taken} is already in use: set AGENT_PORT to another port`));
+      assert.doesNotMatch(r.out, /EADDRINUSE|listening/);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it("reads .env, and the environment and the command line win over it", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "dotenv-"));
+    try {
+      const file = path.join(dir, "env");
+      writeFileSync(file, '# a comment\nAGENT_URL="http://from-dotenv.example:1"\nexport DRY_RUN=1\n');
+      const fromFile = spawnSync("make", ["-s", "smoke"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ENV_FILE: file, AGENT_URL: undefined, DRY_RUN: undefined } });
+      assert.match(fromFile.stdout, /smoke checks against http:\/\/from-dotenv\.example:1 /, fromFile.stdout + fromFile.stderr);
+      const fromEnv = spawnSync("make", ["-s", "smoke"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ENV_FILE: file, AGENT_URL: "http://from-env.example:2" } });
+      assert.match(fromEnv.stdout, /against http:\/\/from-env\.example:2 /);
+      const fromArgs = spawnSync("make", ["-s", "smoke", "AGENT_URL=http://from-args.example:3"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ENV_FILE: file } });
+      assert.match(fromArgs.stdout, /against http:\/\/from-args\.example:3 /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs both services with every line of .env.example uncommented as it stands", async () => {
+    // One .env for both: each service reads only its own names, so no value of the other's stops it.
+    const dir = mkdtempSync(path.join(tmpdir(), "dotenv-example-"));
+    const file = path.join(dir, "env");
+    writeFileSync(file, readFileSync(path.join(ROOT, ".env.example"), "utf8").replace(/^# ([A-Z][A-Z0-9_]*=)/gm, "$1"));
+    const started: RunningService[] = [];
+    try {
+      assert.match(readFileSync(file, "utf8"), /^MCP_AUTH=auto$/m, "the file is uncommented");
+      const dotenv = path.join(ROOT, "scripts/dotenv.sh");
+      const mcp = await startService("mcp-server", { ENV_FILE: file }, { command: [dotenv, process.execPath, bundlePath("mcp-server")] });
+      started.push(mcp);
+      const agent = await startService("agent", { ENV_FILE: file, MCP_SERVER_URL: `${mcp.url}/mcp` }, { command: [dotenv, process.execPath, bundlePath("agent")] });
+      started.push(agent);
+      assert.equal((await fetch(`${agent.url}/ready`)).status, 200);
+      assert.doesNotMatch(mcp.output() + agent.output(), /WARNING|ERROR/);
+    } finally {
+      await Promise.all(started.map((s) => s.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("help colours only a terminal, and never with NO_COLOR", () => {
+    const piped = spawnSync("make", ["-s", "help"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: undefined } });
+    assert.match(piped.stdout, /^ {2}up +Build and run both services/m);
+    assert.doesNotMatch(piped.stdout, /\x1b\[/);
+    if (optionalTool("script", "apt-get install util-linux") !== false) return;
+    const tty = spawnSync("script", ["-qec", "make -s help", "/dev/null"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: undefined } });
+    assert.match(tty.stdout, /\x1b\[36mup/);
+    const noColor = spawnSync("script", ["-qec", "make -s help", "/dev/null"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    assert.match(noColor.stdout, /^ {2}up +Build/m);
+    assert.doesNotMatch(noColor.stdout, /\x1b\[/);
   });
 });

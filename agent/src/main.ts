@@ -1,10 +1,11 @@
 import { serve } from "@hono/node-server";
+import { exitWhenPortInUse } from "../../common/env.js";
 import { createApp } from "./app.js";
 import { ChatService } from "./chat.js";
 import { loadConfig, type Config } from "./config.js";
 import { createIdTokenFetch } from "./id-token.js";
 import { createIdentify } from "./identity.js";
-import { createLogger } from "./log.js";
+import { createStartupLogger } from "./log.js";
 import { McpConnection } from "./mcp-client.js";
 import { OfflineModel } from "./models/offline.js";
 import { PAGE_ASSETS } from "./page/assets.js";
@@ -15,7 +16,7 @@ import { MemorySessionStore } from "./sessions.js";
 declare const __SERVICE_VERSION__: string;
 const VERSION = typeof __SERVICE_VERSION__ === "string" ? __SERVICE_VERSION__ : "dev";
 
-const logger = createLogger({ service: "agent" });
+const logger = createStartupLogger({ service: "agent" }, process.env, process.stdout.isTTY === true);
 
 let config: Config;
 try {
@@ -90,6 +91,7 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
     mcp_auth: config.useIdToken ? `id-token (audience ${config.audience})` : "none",
   });
 });
+exitWhenPortInUse(server, { port: config.PORT, host: config.HOST }, (message, fields) => logger.log("ERROR", message, fields));
 
 // Cloud Run sends SIGTERM and kills the instance 10 s later: stop accepting, let turns in flight
 // finish (bounded), then answer the ones still running with 503 (streams get an `error` event)

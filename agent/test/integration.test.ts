@@ -149,7 +149,7 @@ describe("agent → mcp-server with Google ID tokens", () => {
     metadata = await startMetadataServer({ email: invoker, tokenLifetimeSeconds: 2 });
     mcp = await startService("mcp-server", {
       FRANKFURTER_URL: upstream.url,
-      MCP_AUTH: "google-id-token",
+      MCP_SERVER_AUTH: "google-id-token",
       MCP_AUTH_AUDIENCE: audience,
       MCP_ALLOWED_INVOKERS: invoker,
       MCP_AUTH_CERTS_URL: metadata.certsUrl,

@@ -23,7 +23,8 @@ const schema = z
     FRANKFURTER_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
     FRANKFURTER_MAX_CONCURRENT: z.coerce.number().int().positive().default(8),
     FRANKFURTER_MAX_QUEUE: z.coerce.number().int().nonnegative().default(256),
-    MCP_AUTH: z.enum(["none", "google-id-token"]).default("none"),
+    // Inbound: how this server checks its callers. (The agent's MCP_AUTH is outbound: what it sends.)
+    MCP_SERVER_AUTH: z.enum(["none", "google-id-token"]).default("none"),
     MCP_AUTH_AUDIENCE: z.string().optional(),
     MCP_ALLOWED_INVOKERS: csv,
     MCP_AUTH_CERTS_URL: z.url().default("https://www.googleapis.com/oauth2/v3/certs"),
@@ -43,20 +44,20 @@ const schema = z
         message: "needs Frankfurter v2 (FRANKFURTER_URL ending in /v2); the v1 API has ECB rates only and no providers",
       });
     }
-    if (c.MCP_AUTH === "google-id-token" && !c.MCP_AUTH_AUDIENCE) {
+    if (c.MCP_SERVER_AUTH === "google-id-token" && !c.MCP_AUTH_AUDIENCE) {
       ctx.addIssue({
         code: "custom",
         path: ["MCP_AUTH_AUDIENCE"],
-        message: "is required when MCP_AUTH=google-id-token (the service URL the callers use as audience)",
+        message: "is required when MCP_SERVER_AUTH=google-id-token (the service URL the callers use as audience)",
       });
     }
     // Anyone can mint a Google ID token for any audience from their own project: without a list the
     // check proves only "some Google account". That must be said out loud, never be the default.
-    if (c.MCP_AUTH === "google-id-token" && c.MCP_ALLOWED_INVOKERS.length === 0) {
+    if (c.MCP_SERVER_AUTH === "google-id-token" && c.MCP_ALLOWED_INVOKERS.length === 0) {
       ctx.addIssue({
         code: "custom",
         path: ["MCP_ALLOWED_INVOKERS"],
-        message: `is required when MCP_AUTH=google-id-token: the service-account emails that may call (comma-separated), or ${ANY_GOOGLE_ACCOUNT} to accept a valid ID token from any Google account`,
+        message: `is required when MCP_SERVER_AUTH=google-id-token: the service-account emails that may call (comma-separated), or ${ANY_GOOGLE_ACCOUNT} to accept a valid ID token from any Google account`,
       });
     }
     if (c.MCP_ALLOWED_INVOKERS.includes(ANY_GOOGLE_ACCOUNT) && c.MCP_ALLOWED_INVOKERS.length > 1) {
@@ -72,5 +73,20 @@ export type Config = Readonly<z.infer<typeof schema>>;
 
 /** Parses the environment once; a bad variable stops start-up with a message naming it. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  return parseEnv(schema, env);
+  return parseEnv(schema, { ...env, MCP_SERVER_AUTH: env.MCP_SERVER_AUTH || legacyAuth(env) });
+}
+
+// Until 0.2 the server read MCP_AUTH, a name the agent uses for something else (auto|id-token|none):
+// one .env for both broke `make up`. The server's old values still work, for one release, with a
+// warning; the agent's values are not the server's and are ignored here.
+const LEGACY_AUTH_VALUES = ["none", "google-id-token"];
+function legacyAuth(env: Record<string, string | undefined>): string | undefined {
+  return LEGACY_AUTH_VALUES.includes(env.MCP_AUTH ?? "") ? env.MCP_AUTH : undefined;
+}
+
+/** Start-up warnings about the environment (deprecated names), for main.ts to log. */
+export function configWarnings(env: Record<string, string | undefined>): string[] {
+  return !env.MCP_SERVER_AUTH && legacyAuth(env) === "google-id-token"
+    ? ["MCP_AUTH=google-id-token is deprecated on the mcp-server and will stop working in the next release: set MCP_SERVER_AUTH=google-id-token"]
+    : [];
 }

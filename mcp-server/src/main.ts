@@ -1,13 +1,14 @@
 import { serve } from "@hono/node-server";
+import { exitWhenPortInUse } from "../../common/env.js";
 import { createApp } from "./app.js";
 import { createIdTokenVerifier } from "./auth.js";
-import { loadConfig, type Config } from "./config.js";
+import { configWarnings, loadConfig, type Config } from "./config.js";
 import { FrankfurterClient, frankfurterOptions } from "./frankfurter.js";
-import { createLogger } from "./log.js";
+import { createStartupLogger } from "./log.js";
 import { VERSION } from "./server.js";
 import type { WebSseServerTransport } from "./sse.js";
 
-const logger = createLogger({ service: "mcp-server" });
+const logger = createStartupLogger({ service: "mcp-server" }, process.env, process.stdout.isTTY === true);
 
 let config: Config;
 try {
@@ -16,6 +17,7 @@ try {
   logger.log("ERROR", (err as Error).message);
   process.exit(1);
 }
+for (const warning of configWarnings(process.env)) logger.log("WARNING", warning);
 
 const sessions = new Map<string, WebSseServerTransport>();
 const app = createApp({
@@ -26,7 +28,7 @@ const app = createApp({
   sseKeepAliveMs: config.SSE_KEEPALIVE_MS,
   project: config.GOOGLE_CLOUD_PROJECT,
   verifyAuth:
-    config.MCP_AUTH === "google-id-token"
+    config.MCP_SERVER_AUTH === "google-id-token"
       ? createIdTokenVerifier({
           audience: config.MCP_AUTH_AUDIENCE ?? "",
           allowedInvokers: config.MCP_ALLOWED_INVOKERS,
@@ -39,10 +41,11 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
   logger.log("INFO", `mcp-server ${VERSION} listening on http://${config.HOST}:${info.port}`, {
     port: info.port,
     endpoints: ["/mcp", "/sse", "/health"],
-    auth: config.MCP_AUTH,
+    auth: config.MCP_SERVER_AUTH,
     frankfurter_url: config.FRANKFURTER_URL,
   });
 });
+exitWhenPortInUse(server, { port: config.PORT, host: config.HOST }, (message, fields) => logger.log("ERROR", message, fields));
 
 // Cloud Run sends SIGTERM and kills the instance 10 s later: stop accepting, end SSE streams so
 // clients reconnect elsewhere, let in-flight requests finish, and leave before the deadline.

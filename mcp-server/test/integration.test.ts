@@ -202,7 +202,7 @@ describe("mcp-server shutdown", () => {
   });
 });
 
-describe("mcp-server bundle with MCP_AUTH=google-id-token", () => {
+describe("mcp-server bundle with MCP_SERVER_AUTH=google-id-token", () => {
   const audience = "https://mcp-server.example.run.app";
   const invoker = "agent@my-project.iam.gserviceaccount.com";
   let upstream: FakeFrankfurter;
@@ -216,7 +216,7 @@ describe("mcp-server bundle with MCP_AUTH=google-id-token", () => {
     certs = await startCertsServer(signer);
     server = await startService("mcp-server", {
       FRANKFURTER_URL: upstream.url,
-      MCP_AUTH: "google-id-token",
+      MCP_SERVER_AUTH: "google-id-token",
       MCP_AUTH_AUDIENCE: audience,
       MCP_ALLOWED_INVOKERS: invoker,
       MCP_AUTH_CERTS_URL: certs.url,

@@ -62,21 +62,21 @@ describe("invoker allow-list", async () => {
     const r = await createIdTokenVerifier({ audience, allowedInvokers: [ANY_GOOGLE_ACCOUNT], keys })(`Bearer ${await signer.sign(stranger)}`);
     assert.deepEqual(r, { ok: true, email: stranger.email, subject: "123" });
   });
-  it("refuses to start with MCP_AUTH=google-id-token and no MCP_ALLOWED_INVOKERS", () => {
+  it("refuses to start with MCP_SERVER_AUTH=google-id-token and no MCP_ALLOWED_INVOKERS", () => {
     assert.throws(
-      () => loadConfig({ MCP_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience }),
+      () => loadConfig({ MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience }),
       new RegExp(`MCP_ALLOWED_INVOKERS: is required.*${ANY_GOOGLE_ACCOUNT}`),
     );
-    assert.throws(() => loadConfig({ MCP_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: " , " }), /MCP_ALLOWED_INVOKERS/);
+    assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: " , " }), /MCP_ALLOWED_INVOKERS/);
     assert.throws(
-      () => loadConfig({ MCP_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: `${ANY_GOOGLE_ACCOUNT},${invoker}` }),
+      () => loadConfig({ MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: `${ANY_GOOGLE_ACCOUNT},${invoker}` }),
       /cannot be combined/,
     );
   });
   it("starts with a list or the explicit opt-out; needs neither without in-process auth", () => {
-    assert.deepEqual(loadConfig({ MCP_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: invoker }).MCP_ALLOWED_INVOKERS, [invoker]);
+    assert.deepEqual(loadConfig({ MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: invoker }).MCP_ALLOWED_INVOKERS, [invoker]);
     assert.deepEqual(
-      loadConfig({ MCP_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: ANY_GOOGLE_ACCOUNT }).MCP_ALLOWED_INVOKERS,
+      loadConfig({ MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: ANY_GOOGLE_ACCOUNT }).MCP_ALLOWED_INVOKERS,
       [ANY_GOOGLE_ACCOUNT],
     );
     assert.deepEqual(loadConfig({}).MCP_ALLOWED_INVOKERS, []);

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { createLocalJWKSet } from "jose";
-import { createIdTokenVerifier } from "../src/auth.js";
+import { createIdTokenVerifier, type IdTokenVerifier } from "../src/auth.js";
 import { latestExpiry, TtlCache } from "../src/cache.js";
-import { loadConfig } from "../src/config.js";
+import { configWarnings, loadConfig } from "../src/config.js";
 import { FrankfurterClient, UpstreamError } from "../src/frankfurter.js";
 import { traceFields } from "../src/log.js";
 import { amount, checkDateInRange, currencyCode, rateDate } from "../src/validation.js";
-import { createIdTokenSigner } from "../../test/support/id-tokens.js";
+import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 
 const NOW = Date.parse("2025-01-15T10:00:00Z");
 
@@ -42,13 +42,24 @@ describe("config", () => {
     assert.equal(c.PORT, 8080);
     assert.equal(c.HOST, "0.0.0.0");
     assert.equal(c.FRANKFURTER_URL, "https://api.frankfurter.dev/v2");
-    assert.equal(c.MCP_AUTH, "none");
+    assert.equal(c.MCP_SERVER_AUTH, "none");
     assert.ok(Object.isFrozen(c));
   });
   it("names the variable that is wrong", () => {
     assert.throws(() => loadConfig({ PORT: "http" }), /PORT/);
-    assert.throws(() => loadConfig({ MCP_AUTH: "google-id-token" }), /MCP_AUTH_AUDIENCE/);
-    assert.throws(() => loadConfig({ MCP_AUTH: "basic" }), /MCP_AUTH/);
+    assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "google-id-token" }), /MCP_AUTH_AUDIENCE/);
+    assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "basic" }), /MCP_SERVER_AUTH/);
+  });
+  it("reads its inbound auth from MCP_SERVER_AUTH, never from the agent's MCP_AUTH values", () => {
+    // One .env for both services: the agent's MCP_AUTH=auto|id-token must not stop the server.
+    for (const agentValue of ["auto", "id-token"]) assert.equal(loadConfig({ MCP_AUTH: agentValue }).MCP_SERVER_AUTH, "none");
+    assert.equal(loadConfig({ MCP_AUTH: "id-token", MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: "https://x", MCP_ALLOWED_INVOKERS: "a@x.com" }).MCP_SERVER_AUTH, "google-id-token");
+    assert.deepEqual(configWarnings({ MCP_SERVER_AUTH: "google-id-token" }), []);
+  });
+  it("still takes the old server value MCP_AUTH=google-id-token for one release, with a warning", () => {
+    const env = { MCP_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: "https://x", MCP_ALLOWED_INVOKERS: "a@x.com" };
+    assert.equal(loadConfig(env).MCP_SERVER_AUTH, "google-id-token");
+    assert.match(configWarnings(env).join(), /MCP_AUTH=google-id-token is deprecated .*set MCP_SERVER_AUTH=google-id-token/);
   });
   it("splits comma lists", () => {
     assert.deepEqual(loadConfig({ MCP_ALLOWED_INVOKERS: "a@x.com, b@x.com," }).MCP_ALLOWED_INVOKERS, ["a@x.com", "b@x.com"]);
@@ -158,7 +169,19 @@ describe("FrankfurterClient", () => {
     await assert.rejects(client(inv.fetch).convert("USD", "EUR", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "invalid");
   });
   it("times out a silent upstream", async () => {
-    const hang = fakeFetch((_url, init) => new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason))));
+    // A real fetch to a silent host holds its socket open until the abort. The client's
+    // AbortSignal.timeout() timer is unref'd, so a fake holding nothing would let the event loop run
+    // dry first, and node:test cancels every test still pending ("the event loop has already resolved").
+    const hang = fakeFetch(
+      (_url, init) =>
+        new Promise<Response>((_, reject) => {
+          const socket = setInterval(() => {}, 1_000);
+          init?.signal?.addEventListener("abort", () => {
+            clearInterval(socket);
+            reject(init.signal!.reason);
+          });
+        }),
+    );
     await assert.rejects(client(hang.fetch, { timeoutMs: 30 }).currencies(), (e: unknown) => e instanceof UpstreamError && e.kind === "timeout");
     assert.equal(hang.calls.length, 2);
   });
@@ -168,14 +191,21 @@ describe("FrankfurterClient", () => {
   });
 });
 
-describe("ID token verifier", async () => {
-  const signer = await createIdTokenSigner();
-  const other = await createIdTokenSigner();
+// Async setup goes in before(), never in the describe body: node:test does not wait for an async
+// describe body while other suites run, and on Node 22 the tests it registers late get cancelled.
+describe("ID token verifier", () => {
+  let signer: IdTokenSigner;
+  let other: IdTokenSigner;
+  let verify: IdTokenVerifier;
   const audience = "https://mcp-server-abc-uc.a.run.app";
-  const verify = createIdTokenVerifier({
-    audience,
-    allowedInvokers: ["agent@my-project.iam.gserviceaccount.com"],
-    keys: createLocalJWKSet(signer.jwks),
+  before(async () => {
+    signer = await createIdTokenSigner();
+    other = await createIdTokenSigner();
+    verify = createIdTokenVerifier({
+      audience,
+      allowedInvokers: ["agent@my-project.iam.gserviceaccount.com"],
+      keys: createLocalJWKSet(signer.jwks),
+    });
   });
   const good = { aud: audience, email: "agent@my-project.iam.gserviceaccount.com", email_verified: true, sub: "123" };
 

@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { build } from "esbuild";
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from "testcontainers";
 import { expectedConversion } from "../support/frankfurter.js";
-import { createIdTokenSigner } from "../support/id-tokens.js";
+import { createIdTokenSigner, type IdTokenSigner } from "../support/id-tokens.js";
 import { ROOT } from "../support/service.js";
 
 const NODE_IMAGE = process.env.NODE_IMAGE ?? execFileSync(path.join(ROOT, "scripts/base-image.sh"), { encoding: "utf8" }).trim();
@@ -107,19 +107,21 @@ describe("containers", { timeout: 600_000 }, () => {
 
   describe("with Google ID tokens", () => {
     let keyFile: string;
+    let signer: IdTokenSigner;
+    let mcpAuth: StartedTestContainer;
     before(async () => {
-      const signer = await createIdTokenSigner();
+      signer = await createIdTokenSigner();
       keyFile = path.join(work, "key.json");
       writeFileSync(keyFile, JSON.stringify(signer.privateJwk));
       const key = [{ source: keyFile, target: "/app/key.json" }];
       await standIn("metadata-server", "metadata", ["--email", INVOKER, "--key", "/app/key.json"], key);
       await standIn("metadata-server", "metadata-wrong-aud", ["--email", INVOKER, "--key", "/app/key.json", "--audience", "http://elsewhere:8080"], key);
       await standIn("metadata-server", "metadata-intruder", ["--email", "intruder@other.iam.gserviceaccount.com", "--key", "/app/key.json"], key);
-      await start(
+      mcpAuth = await start(
         new GenericContainer("mcp-server:test")
           .withEnvironment({
             FRANKFURTER_URL: "http://frankfurter:8080/v1",
-            MCP_AUTH: "google-id-token",
+            MCP_SERVER_AUTH: "google-id-token",
             MCP_AUTH_AUDIENCE: "http://mcp-auth:8080",
             MCP_ALLOWED_INVOKERS: INVOKER,
             MCP_AUTH_CERTS_URL: "http://metadata:8080/oauth2/v3/certs",
@@ -132,6 +134,43 @@ describe("containers", { timeout: 600_000 }, () => {
     });
     const authedAgent = (metadataHost: string) =>
       agent({ MCP_SERVER_URL: "http://mcp-auth:8080/mcp", MCP_AUTH: "id-token", GCE_METADATA_HOST: `${metadataHost}:8080`, METADATA_SERVER_DETECTION: "assume-present" });
+
+    // The verifier's unit tests were cancelled on Node 22.23 by the test runner, not by the verifier:
+    // this is the production path (the image's Node 22, keys fetched over HTTP from a JWKS endpoint).
+    it("on the image's Node 22, answers a good token with 200 and a bad one with 401", async () => {
+      const node = await mcpAuth.exec(["node", "--version"]);
+      assert.match(node.output.trim(), /^v22\./);
+      const post = (authorization?: string) =>
+        fetch(`${url(mcpAuth)}/mcp`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            ...(authorization ? { authorization } : {}),
+          },
+          body: JSON.stringify({
+            jsonrpc: "2.0",
+            id: 1,
+            method: "initialize",
+            params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "containers-test", version: "0" } },
+          }),
+        });
+      const claims = { aud: "http://mcp-auth:8080", email: INVOKER, email_verified: true, sub: "1" };
+      const good = await post(`Bearer ${await signer.sign(claims)}`);
+      assert.equal(good.status, 200, await good.clone().text());
+      assert.match(await good.text(), /"serverInfo"/);
+      const other = await createIdTokenSigner();
+      for (const [what, authorization] of [
+        ["no token", undefined],
+        ["a token signed by an unknown key", `Bearer ${await other.sign(claims, { kid: signer.kid })}`],
+        ["an expired token", `Bearer ${await signer.sign(claims, { issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 3600 })}`],
+        ["a token for another audience", `Bearer ${await signer.sign({ ...claims, aud: "http://elsewhere:8080" })}`],
+      ] as const) {
+        const bad = await post(authorization);
+        assert.equal(bad.status, 401, what);
+        await bad.body?.cancel();
+      }
+    });
 
     it("rejects an unauthenticated request", async () => {
       const r = await agent({ MCP_SERVER_URL: "http://mcp-auth:8080/mcp", MCP_AUTH: "none" });
