@@ -3,13 +3,13 @@
 # the run.
 #   scripts/test.sh                 every step
 #   scripts/test.sh STEP...         only those (names: scripts/test.sh --list)
-# A step whose optional tool is missing here (shellcheck, a Docker engine, Node 22 off Linux x86-64) is
+# A step whose optional tool is missing here (shellcheck, Chromium, a Docker engine, Node 22 off Linux x86-64) is
 # SKIPPED with the command that installs it, and the run still passes: the README's prerequisites are
 # enough. Where CI=true (.ci/run) nothing may be skipped: a missing tool fails the run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-STEPS=(typecheck bundle mcp-server agent node22 repository shellcheck conformance containers)
+STEPS=(typecheck bundle mcp-server agent node22 repository browser shellcheck conformance containers)
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' yellow=$'\033[33m' reset=$'\033[0m'; else bold="" yellow="" reset=""; fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$reset"; }
@@ -47,6 +47,14 @@ run_step() {
     repository)
       step "repository tests (scripts, make up, smoke, bench harness)"
       node --import tsx --test --test-reporter=spec test/*.test.ts
+      ;;
+    browser)
+      if [ ! -x /usr/bin/chromium ]; then
+        skip "chat page in Chromium" "no /usr/bin/chromium" "apt-get install chromium (Debian/Ubuntu; the tests drive the system browser, nothing is downloaded)"
+        return
+      fi
+      step "chat page in Chromium (the real bundles)"
+      node --import tsx --test --test-reporter=spec test/browser/*.test.ts
       ;;
     shellcheck)
       if ! command -v shellcheck >/dev/null 2>&1; then
