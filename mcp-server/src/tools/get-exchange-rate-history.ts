@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { checkDateInRange, currencyCode, daysBetween, isoDate } from "../validation.js";
 import { explainNotFound, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
@@ -53,7 +53,9 @@ export function registerGetExchangeRateHistory(server: McpServer, deps: ToolDeps
         .catch((err) => explainNotFound(err, `${from} to ${to} from ${start}`));
       const points = Object.entries(value.rates).map(([d, r]) => `${d} ${formatNumber(r[to] ?? Number.NaN)}`);
       const text = `${value.base} to ${to}, ${value.start_date}..${value.end_date} (${points.length} ECB working days):\n${points.join("\n")}`;
-      return { structured: { ...value }, text, cacheHit };
+      // Exactly the declared fields: the output schema forbids extra ones, and upstream may add some.
+      const structured = { amount: value.amount, base: value.base, start_date: value.start_date, end_date: value.end_date, rates: value.rates };
+      return { structured, text, cacheHit };
     }),
   );
 }

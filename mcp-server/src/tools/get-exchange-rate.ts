@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { amount, checkDateInRange, currencyCode, rateDate, todayUtc } from "../validation.js";
 import { explainNotFound, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
@@ -50,7 +50,8 @@ export function registerGetExchangeRate(server: McpServer, deps: ToolDeps): void
       const converted = value.rates[to];
       if (converted === undefined) throw new ToolInputError(`No ${to} rate in the ECB data for ${value.date}`);
       return {
-        structured: { ...value },
+        // Exactly the declared fields: the output schema forbids extra ones, and upstream may add some.
+        structured: { amount: value.amount, base: value.base, date: value.date, rates: value.rates },
         text: `${formatNumber(value.amount)} ${value.base} = ${formatNumber(converted)} ${to} (ECB reference rate, ${value.date})`,
         cacheHit,
       };
