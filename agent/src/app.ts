@@ -5,15 +5,19 @@ import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { ToolsUnavailableError, type ChatService, type ToolHost, type TurnEvent } from "./chat.js";
 import { traceFields, type Logger } from "./log.js";
-import { McpUnavailableError } from "./mcp-client.js";
+import { McpUnavailableError, type McpConnection } from "./mcp-client.js";
 import { ModelError } from "./models/types.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_MESSAGE_CHARS = 8000;
+/** `/ready` waits this long for the MCP server: a probe must answer before the platform's own timeout. */
+export const READY_TIMEOUT_MS = 2000;
 
 export interface AppDeps {
   chat: ChatService;
   tools: ToolHost;
+  /** The live MCP connection: `/ready` asks the server through it, `GET /` shows what was negotiated. */
+  mcp?: Pick<McpConnection, "probe" | "status"> | undefined;
   logger: Logger;
   info: { name: string; version: string; model: string; mcp_server_url: string; transport: string; mcp_auth: string };
   newSessionId?: () => string;
@@ -59,10 +63,14 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
 
-  app.get("/", (c) => c.json({ ...deps.info, endpoints: ["/chat", "/chat/stream", "/health", "/ready"] }));
+  app.get("/", (c) =>
+    c.json({ ...deps.info, mcp_protocol_version: deps.mcp?.status.protocol_version ?? null, endpoints: ["/chat", "/chat/stream", "/health", "/ready"] }),
+  );
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.get("/ready", async (c) => {
     try {
+      // Ask the server now: a cached tool list would say ready while the server is down.
+      if (deps.mcp) return c.json({ status: "ready", ...(await deps.mcp.probe(READY_TIMEOUT_MS)) });
       const tools = await deps.tools.listTools();
       return c.json({ status: "ready", tools: tools.map((t) => t.name) });
     } catch (err) {

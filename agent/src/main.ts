@@ -57,6 +57,7 @@ const inflight = { count: 0 };
 const app = createApp({
   chat: new ChatService({ model, tools: mcp, store, logger, app: config.APP_NAME }),
   tools: mcp,
+  mcp,
   logger,
   inflight,
   project: config.GOOGLE_CLOUD_PROJECT,
