@@ -196,6 +196,11 @@ export function isTransportFailure(err: unknown): boolean {
     return status === undefined || status === 404 || status >= 500;
   }
   if (err instanceof SdkError) {
+    // The discover probe wraps what went wrong underneath: an outage, or an answer.
+    if (err.code === SdkErrorCode.EraNegotiationFailed) {
+      const cause = (err.data as { cause?: unknown } | undefined)?.cause ?? err.cause;
+      return cause !== undefined && isTransportFailure(cause);
+    }
     return [SdkErrorCode.ConnectionClosed, SdkErrorCode.SendFailed, SdkErrorCode.RequestTimeout, SdkErrorCode.NotConnected, SdkErrorCode.ClientHttpFailedToOpenStream].includes(err.code);
   }
   // fetch's TypeError ("fetch failed", connection refused), SseError, and anything unknown.
