@@ -2,6 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { checkDateInRange, currencyCode, daysBetween, isoDate } from "../validation.js";
 import { explainNotFound, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
+import { withCachedJsonSchema } from "./schema.js";
 
 export const name = "get_exchange_rate_history";
 
@@ -9,20 +10,24 @@ export const name = "get_exchange_rate_history";
 export const MAX_DAYS = 366;
 
 // Built once as an object schema: a raw shape would be wrapped again for every per-request server.
-export const inputSchema = z.object({
-  currency_from: currencyCode.describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
-  currency_to: currencyCode.describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
-  start_date: isoDate.describe("First day, YYYY-MM-DD (from 1999-01-04)"),
-  end_date: isoDate.optional().describe("Last day, YYYY-MM-DD (default: today)"),
-});
+export const inputSchema = withCachedJsonSchema(
+  z.object({
+    currency_from: currencyCode.describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
+    currency_to: currencyCode.describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
+    start_date: isoDate.describe("First day, YYYY-MM-DD (from 1999-01-04)"),
+    end_date: isoDate.optional().describe("Last day, YYYY-MM-DD (default: today)"),
+  }),
+);
 
-export const outputSchema = z.object({
-  amount: z.number(),
-  base: z.string(),
-  start_date: z.string(),
-  end_date: z.string(),
-  rates: z.record(z.string(), z.record(z.string(), z.number())).describe("Rates keyed by date, then by currency"),
-});
+export const outputSchema = withCachedJsonSchema(
+  z.object({
+    amount: z.number(),
+    base: z.string(),
+    start_date: z.string(),
+    end_date: z.string(),
+    rates: z.record(z.string(), z.record(z.string(), z.number())).describe("Rates keyed by date, then by currency"),
+  }),
+);
 
 export const config = {
   title: "Get exchange rate history",

@@ -1,17 +1,20 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { runTool, type ToolDeps } from "./common.js";
+import { withCachedJsonSchema } from "./schema.js";
 
 export const name = "list_currencies";
 
-export const outputSchema = z.object({
-  currencies: z.record(z.string(), z.string()).describe("Currency names keyed by ISO 4217 code"),
-});
+export const outputSchema = withCachedJsonSchema(
+  z.object({
+    currencies: z.record(z.string(), z.string()).describe("Currency names keyed by ISO 4217 code"),
+  }),
+);
 
 export const config = {
   title: "List currencies",
   description: "Lists the currencies that have ECB reference rates (ISO 4217 code and name).",
-  inputSchema: z.object({}),
+  inputSchema: withCachedJsonSchema(z.object({})),
   outputSchema,
   annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
 };

@@ -1,8 +1,9 @@
 /// <reference path="../../../bench/autocannon.d.ts" />
 // A short /mcp tools/call throughput run per protocol era (issue 9: "the bench must not get slower").
 // Usage: node --import tsx mcp-server/test/support/bench-eras.ts [seconds] [connections]
-// Starts the mcp-server bundle against the Frankfurter stand-in; prints req/s per era as JSON.
+// Starts the mcp-server bundle (or BUNDLE=path) against the Frankfurter stand-in; prints req/s per era as JSON.
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import autocannon from "autocannon";
 import { freePort, ROOT } from "../../../test/support/service.js";
@@ -11,6 +12,12 @@ const SECONDS = Number(process.argv[2] ?? 3);
 const CONNECTIONS = Number(process.argv[3] ?? 16);
 const procs: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// The server's own CPU time (user + system, in ms): on a shared machine req/s swings with the
+// neighbours' load, CPU per request much less.
+const cpuMs = (pid: number): number => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+};
 
 function launch(args: string[], env: Record<string, string>): ChildProcess {
   const p = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH, HOST: "127.0.0.1", ...env }, stdio: "ignore" });
@@ -63,7 +70,7 @@ try {
   launch(["--import", "tsx", path.join(ROOT, "test/support/frankfurter.ts"), "--port", String(fport)], {});
   await until(`http://127.0.0.1:${fport}/v1/currencies`);
   const port = await freePort();
-  launch([path.join(ROOT, "mcp-server/dist/mcp-server.mjs")], { PORT: String(port), FRANKFURTER_URL: `http://127.0.0.1:${fport}/v1` });
+  const server = launch([process.env.BUNDLE ?? path.join(ROOT, "mcp-server/dist/mcp-server.mjs")], { PORT: String(port), FRANKFURTER_URL: `http://127.0.0.1:${fport}/v1` });
   const url = `http://127.0.0.1:${port}/mcp`;
   await until(`http://127.0.0.1:${port}/health`);
   const out: Record<string, unknown> = {};
@@ -74,8 +81,18 @@ try {
       out[era] = { refused: probe.status, body: text.slice(0, 200) };
       continue;
     }
+    const cpu0 = cpuMs(server.pid!);
     const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, method: "POST", headers, body: JSON.stringify(body) });
-    out[era] = { rps: Math.round(r.requests.average), p50_ms: r.latency.p50, p99_ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+    const cpu = cpuMs(server.pid!) - cpu0;
+    const total = r.requests.average * SECONDS;
+    out[era] = {
+      rps: Math.round(r.requests.average),
+      server_cpu_us_per_call: Math.round((cpu * 1000) / total),
+      p50_ms: r.latency.p50,
+      p99_ms: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors,
+    };
   }
   console.log(JSON.stringify({ node: process.version, seconds: SECONDS, connections: CONNECTIONS, ...out }));
 } finally {
