@@ -1,4 +1,4 @@
-import { createMcpHandler, isJsonContentType } from "@modelcontextprotocol/server";
+import { createMcpHandler, isJsonContentType, isLegacyRequest, WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/server";
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { IdTokenVerifier } from "./auth.js";
@@ -51,20 +51,38 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     onError: () => jsonError(413, `Request body larger than ${MAX_BODY_BYTES} bytes`),
   });
 
-  // Streamable HTTP on the SDK's own stateless entry: per request it classifies the era, builds a
-  // fresh McpServer from the factory and a single-exchange transport, and answers. 2026-07-28
-  // requests (per-request `_meta`, `server/discover`, routing headers checked against the body) take
-  // the modern path; 2025-era ones (`initialize` → 2025-11-25, no Mcp-Session-Id) the stateless
-  // legacy path; GET and DELETE get 405. Nothing is shared between clients but the tool registry's
-  // prebuilt schemas and the JSON Schema validator.
-  const mcp = createMcpHandler(() => createMcpServer(toolDeps), {
+  // Streamable HTTP, stateless, both eras on one endpoint. 2026-07-28 requests (per-request `_meta`,
+  // `server/discover`, routing headers checked against the body) go to the SDK's own entry: per
+  // request it builds a fresh McpServer from the factory and a single-exchange transport. 2025-era
+  // requests (`initialize` → 2025-11-25, no Mcp-Session-Id) get a fresh server and a stateless
+  // transport answering plain JSON: the SDK's built-in legacy fallback answers every call as an SSE
+  // stream, which costs about a third more CPU per call for nothing (no notifications are ever sent).
+  // Nothing is shared between clients but the tools' prebuilt schemas and the JSON Schema validator.
+  const modern = createMcpHandler(() => createMcpServer(toolDeps), {
+    legacy: "reject",
     maxRequestBodySize: MAX_BODY_BYTES,
     onerror: (err) => deps.logger.log("DEBUG", "MCP request refused", { error: err.message }),
   });
+  const legacy = async (req: Request, parsedBody: unknown): Promise<Response> => {
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const server = createMcpServer(toolDeps);
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(req, { parsedBody });
+    } finally {
+      // JSON responses are complete here; closing frees the per-request server.
+      void server.close();
+    }
+  };
   app.all("/mcp", limit, async (c) => {
+    // No sessions and no server-initiated messages in either era: nothing to stream on GET, nothing to end on DELETE.
+    if (c.req.method === "GET" || c.req.method === "DELETE") {
+      c.header("Allow", "POST");
+      return c.json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: this server is stateless, use POST" }, id: null }, 405);
+    }
     // JSON bodies are parsed here, once, and handed on parsed, so that a tools/call with non-object
-    // arguments gets a readable -32602; everything else (415, 405, protocol checks) is the SDK's.
-    if (c.req.method !== "POST" || !isJsonContentType(c.req.header("content-type") ?? "")) return mcp.fetch(c.req.raw);
+    // arguments gets a readable -32602; everything else (415, protocol checks) is the SDK's.
+    if (c.req.method !== "POST" || !isJsonContentType(c.req.header("content-type") ?? "")) return modern.fetch(c.req.raw);
     let body: unknown;
     try {
       body = await c.req.json();
@@ -73,7 +91,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }
     const refused = Array.isArray(body) ? body.map(invalidToolArguments).find(Boolean) : invalidToolArguments(body);
     if (refused) return Response.json(refused);
-    return mcp.fetch(c.req.raw, { parsedBody: body });
+    if (await isLegacyRequest(c.req.raw, body, { maxRequestBodySize: MAX_BODY_BYTES })) return legacy(c.req.raw, body);
+    return modern.fetch(c.req.raw, { parsedBody: body });
   });
 
   // Legacy HTTP+SSE (deprecated by the spec, kept for existing clients): the session lives in this
