@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { Client, SSEClientTransport, StreamableHTTPClientTransport, type CallToolResult, type FetchLike } from "@modelcontextprotocol/client";
 import { createApp, type AppDeps } from "../src/app.js";
 import type { IdTokenVerifier } from "../src/auth.js";
+import { loadConfig } from "../src/config.js";
 import { FrankfurterClient } from "../src/frankfurter.js";
 import { createLogger, type Logger } from "../src/log.js";
 import { expectedConversion, handle } from "../../test/support/frankfurter.js";
@@ -155,6 +156,14 @@ async function openSse(app: ReturnType<typeof setup>["app"], headers: Record<str
 }
 
 describe("the SSE lane", () => {
+  it("is bounded by default, and the bounds are settable", () => {
+    const c = loadConfig({});
+    assert.equal(c.SSE_MAX_SESSIONS, 200);
+    assert.equal(c.SSE_MAX_QUEUED_BYTES, 256 * 1024);
+    assert.equal(loadConfig({ SSE_MAX_SESSIONS: "5", SSE_MAX_QUEUED_BYTES: "65536" }).SSE_MAX_SESSIONS, 5);
+    assert.throws(() => loadConfig({ SSE_MAX_QUEUED_BYTES: "10" }), /SSE_MAX_QUEUED_BYTES/);
+  });
+
   it("calls tools through an SDK v2 client", async () => {
     const { appFetch } = setup();
     const client = await connect(appFetch, "sse");
