@@ -6,19 +6,23 @@ import { z } from "zod";
 import { ToolsUnavailableError, type ChatService, type ToolHost, type TurnEvent } from "./chat.js";
 import { conversationIds, createIdentify, IdentityError, type ConversationIds, type Identify } from "./identity.js";
 import { traceFields, type Logger } from "./log.js";
-import { McpUnavailableError } from "./mcp-client.js";
+import { McpUnavailableError, type McpConnection } from "./mcp-client.js";
 import { ModelError, type Model } from "./models/types.js";
 import { createPage, prefersHtml, type PageAssets } from "./page/serve.js";
 import { originOf, publicText, redactText } from "./redact.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_MESSAGE_CHARS = 8000;
+/** `/ready` waits this long for the MCP server: a probe must answer before the platform's own timeout. */
+export const READY_TIMEOUT_MS = 2000;
 
 export interface AppDeps {
   chat: ChatService;
   tools: ToolHost;
   /** Checked by GET /ready (a retired or unknown model shows there, not only in chats). */
   model?: Pick<Model, "name" | "check"> | undefined;
+  /** The live MCP connection: `/ready` asks the server through it, `GET /` shows what was negotiated. */
+  mcp?: Pick<McpConnection, "probe" | "status"> | undefined;
   logger: Logger;
   info: { name: string; version: string; model: string; mcp_server_url: string; transport: string; mcp_auth: string };
   newSessionId?: () => string;
@@ -99,14 +103,15 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/", (c) => {
     if (page && prefersHtml(c.req.header("accept"))) return page.respond(c);
     if (page) c.header("vary", "Accept");
-    return c.json({ ...deps.info, mcp_server_url: originOf(deps.info.mcp_server_url), endpoints: ["/chat", "/chat/stream", "/health", "/ready"] });
+    return c.json({ ...deps.info, mcp_server_url: originOf(deps.info.mcp_server_url), mcp_protocol_version: deps.mcp?.status.protocol_version ?? null, endpoints: ["/chat", "/chat/stream", "/health", "/ready"] });
   });
   if (page) app.route("/", page.routes);
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.get("/ready", async (c) => {
-    let tools;
+    let mcp: object;
     try {
-      tools = await deps.tools.listTools();
+      // Ask the server now: a cached tool list would say ready while the server is down.
+      mcp = deps.mcp ? await deps.mcp.probe(READY_TIMEOUT_MS) : { tools: (await deps.tools.listTools()).map((t) => t.name) };
     } catch (err) {
       return c.json({ status: "unavailable", error: { code: "mcp_unavailable", message: toHttpError(err).message } }, 503);
     }
@@ -115,7 +120,7 @@ export function createApp(deps: AppDeps): Hono {
     if (model && !model.ok) {
       return c.json({ status: "unavailable", model: deps.model!.name, error: { code: model.code, message: model.message } }, 503);
     }
-    return c.json({ status: "ready", tools: tools.map((t) => t.name), ...(deps.model ? { model: deps.model.name } : {}) });
+    return c.json({ status: "ready", ...mcp, ...(deps.model ? { model: deps.model.name } : {}) });
   });
 
   const limit = bodyLimit({

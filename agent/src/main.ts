@@ -65,6 +65,7 @@ const app = createApp({
   chat: new ChatService({ model, tools: mcp, store, logger, app: config.APP_NAME }),
   tools: mcp,
   model,
+  mcp,
   logger,
   inflight,
   page: PAGE_ASSETS,

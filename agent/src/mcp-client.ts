@@ -1,12 +1,21 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ErrorCode, McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import {
+  Client,
+  ProtocolError,
+  ProtocolErrorCode,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  SSEClientTransport,
+  SseError,
+  StreamableHTTPClientTransport,
+  type CallToolResult,
+  type FetchLike,
+} from "@modelcontextprotocol/client";
 import type { ToolHost, ToolOutcome } from "./chat.js";
 import type { Transport } from "./config.js";
 import type { Logger } from "./log.js";
 import type { ToolSpec } from "./models/types.js";
+import { redactText } from "./redact.js";
 
 export interface McpConnectionOptions {
   url: string;
@@ -16,23 +25,48 @@ export interface McpConnectionOptions {
   timeoutMs: number;
   logger: Logger;
   version: string;
+  /** Wait before the one retry after a transport failure, so a restarting server has a moment. */
+  retryDelayMs?: number;
 }
+
+/** What `GET /` and `/ready` report about the connection. */
+export interface McpStatus {
+  transport: "sse" | "streamable-http";
+  /** The protocol version the server and the agent agreed on: 2026-07-28, or a 2025 one after `initialize`. */
+  protocol_version: string | undefined;
+}
+
+const RETRY_DELAY_MS = 300;
 
 /**
  * One MCP connection per instance, opened on first use and reused by every turn. Tools are listed
- * once per connection. A dropped connection (server restart, lost SSE session, dead stream) is
- * reopened and the read-only call retried once, so a turn never hangs on a dead connection.
+ * once per connection. Over `/mcp` the client speaks 2026-07-28 when the server offers it
+ * (`server/discover`) and falls back to the 2025 `initialize` handshake when it does not; over
+ * `/sse` it speaks the legacy HTTP+SSE transport.
+ *
+ * Failures by kind: a transport failure (server restart, lost SSE session, dead stream) fails the
+ * pending calls at once, and the read-only call is retried once on a fresh connection after a short
+ * backoff; an answer from the server (a JSON-RPC error, a result that breaks the tool's declared
+ * schema) is reported as what it is and the connection is kept.
  */
 export class McpConnection implements ToolHost {
   #client: Client | undefined;
   #connecting: Promise<Client> | undefined;
   #tools: ToolSpec[] | undefined;
   #closed = false;
+  #negotiated: string | undefined;
+  readonly #fetch: FetchLike;
 
-  constructor(private readonly opts: McpConnectionOptions) {}
+  constructor(private readonly opts: McpConnectionOptions) {
+    this.#fetch = perRequestSignals(opts.fetch ?? fetch);
+  }
 
   get connected(): boolean {
     return this.#client !== undefined;
+  }
+
+  get status(): McpStatus {
+    return { transport: this.opts.transport, protocol_version: this.#negotiated };
   }
 
   async listTools(): Promise<ToolSpec[]> {
@@ -44,14 +78,30 @@ export class McpConnection implements ToolHost {
     });
   }
 
+  /**
+   * Readiness: asks the server now (never the cached list), within `timeoutMs`, without retrying.
+   * Throws McpUnavailableError when it does not answer.
+   */
+  async probe(timeoutMs: number): Promise<{ tools: string[] } & McpStatus> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const client = await raceAbort(this.#connect(), signal);
+      const { tools } = await client.listTools(undefined, { timeout: timeoutMs, signal, cacheMode: "refresh" });
+      return { tools: tools.map((t) => t.name), ...this.status };
+    } catch (err) {
+      if (isTransportFailure(err)) await this.#reset();
+      throw describe(signal.aborted ? new SdkError(SdkErrorCode.RequestTimeout, "probe timed out") : err, this.opts.url);
+    }
+  }
+
   async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolOutcome> {
     return this.#retryOnce(`tools/call ${name}`, signal, async (client) => {
-      const result = (await client.callTool({ name, arguments: args }, undefined, {
+      const result = (await client.callTool({ name, arguments: args }, {
         timeout: this.opts.timeoutMs,
         ...(signal ? { signal } : {}),
       })) as CallToolResult;
       const text = result.content.map((c) => (c.type === "text" ? c.text : `[${c.type}]`)).join("\n");
-      return { isError: result.isError === true, text, structured: result.structuredContent };
+      return { isError: result.isError === true, text, structured: result.structuredContent as Record<string, unknown> | undefined };
     });
   }
 
@@ -64,33 +114,47 @@ export class McpConnection implements ToolHost {
     try {
       return await op(await this.#connect());
     } catch (err) {
-      if (signal?.aborted || this.#closed || !retryable(err)) throw describe(err, this.opts.url);
-      this.opts.logger.log("WARNING", `MCP ${what} failed; reconnecting and retrying once`, { error: String(err) });
+      // Only a failed transport is worth a new connection: an answer would be the same again.
+      if (signal?.aborted || this.#closed || !isTransportFailure(err)) throw describe(err, this.opts.url);
+      this.opts.logger.log("WARNING", `MCP ${what} failed; reconnecting and retrying once`, { error: redactText(String(err)) });
       await this.#reset();
+      // A server that just died is usually still down for a moment: an immediate retry would fail too.
+      await delay(this.opts.retryDelayMs ?? RETRY_DELAY_MS, signal);
       try {
         return await op(await this.#connect());
       } catch (again) {
+        if (isTransportFailure(again)) await this.#reset();
         throw describe(again, this.opts.url);
       }
     }
   }
 
   #connect(): Promise<Client> {
-    if (this.#closed) return Promise.reject(new Error("MCP connection is closed"));
+    if (this.#closed) return Promise.reject(new McpUnavailableError("The MCP connection is closed (the agent is shutting down)", 503));
     if (this.#client) return Promise.resolve(this.#client);
     this.#connecting ??= (async () => {
       const url = new URL(this.opts.url);
-      const fetchOpt = this.opts.fetch ? { fetch: this.opts.fetch } : {};
-      const transport =
-        this.opts.transport === "sse" ? new SSEClientTransport(url, fetchOpt) : new StreamableHTTPClientTransport(url, fetchOpt);
-      const client = new Client({ name: "agent", version: this.opts.version });
+      const sse = this.opts.transport === "sse";
+      const transport = sse ? new SSEClientTransport(url, { fetch: this.#fetch }) : new StreamableHTTPClientTransport(url, { fetch: this.#fetch });
+      // Over /mcp: 2026-07-28 when the server offers it on server/discover, else the 2025 handshake.
+      // SSE is a 2025-era transport only.
+      const client = new Client({ name: "agent", version: this.opts.version }, sse ? {} : { versionNegotiation: { mode: "auto" } });
       client.onclose = () => {
         if (this.#client !== client) return;
         this.#client = undefined;
         this.#tools = undefined;
         this.opts.logger.log("INFO", "MCP connection closed; it reopens on the next call");
       };
-      client.onerror = (err) => this.opts.logger.log("DEBUG", "MCP transport error", { error: String(err) });
+      client.onerror = (err) => {
+        // The SSE stream died (server gone, proxy cut it): the answers to pending calls can never
+        // arrive on it. Closing the client fails them now instead of at the tool timeout.
+        if (err instanceof SseError && this.#client === client) {
+          this.opts.logger.log("WARNING", "MCP SSE stream lost; failing pending calls and reconnecting on the next call", { error: redactText(err.message) });
+          void this.#reset();
+          return;
+        }
+        this.opts.logger.log("DEBUG", "MCP transport error", { error: redactText(String(err)) });
+      };
       try {
         await client.connect(transport, { timeout: this.opts.timeoutMs });
       } catch (err) {
@@ -98,7 +162,12 @@ export class McpConnection implements ToolHost {
         throw err;
       }
       this.#client = client;
-      this.opts.logger.log("INFO", "MCP connected", { url: this.opts.url, transport: this.opts.transport });
+      this.#negotiated = client.getNegotiatedProtocolVersion();
+      this.opts.logger.log("INFO", "MCP connected", {
+        origin: url.origin,
+        transport: this.opts.transport,
+        protocol_version: this.#negotiated,
+      });
       return client;
     })().finally(() => {
       this.#connecting = undefined;
@@ -114,9 +183,29 @@ export class McpConnection implements ToolHost {
   }
 }
 
-function retryable(err: unknown): boolean {
-  // Protocol answers about the request itself won't change on another connection.
-  return !(err instanceof McpError && [ErrorCode.InvalidParams, ErrorCode.MethodNotFound, ErrorCode.InvalidRequest].includes(err.code));
+/**
+ * True when the connection itself failed (nothing answered, the stream died, the session was lost),
+ * false when the server answered. A JSON-RPC error, a result that breaks the declared output schema,
+ * or a refusal of credentials would be the same on a new connection.
+ */
+export function isTransportFailure(err: unknown): boolean {
+  if (err instanceof McpUnavailableError) return false;
+  if (err instanceof ProtocolError) return false;
+  if (err instanceof SdkHttpError) {
+    const status = httpStatus(err);
+    // A lost SSE session (404) or a server restarting behind a proxy (5xx) is worth a new connection.
+    return status === undefined || status === 404 || status >= 500;
+  }
+  if (err instanceof SdkError) {
+    // The discover probe wraps what went wrong underneath: an outage, or an answer.
+    if (err.code === SdkErrorCode.EraNegotiationFailed) {
+      const cause = (err.data as { cause?: unknown } | undefined)?.cause ?? err.cause;
+      return cause !== undefined && isTransportFailure(cause);
+    }
+    return [SdkErrorCode.ConnectionClosed, SdkErrorCode.SendFailed, SdkErrorCode.RequestTimeout, SdkErrorCode.NotConnected, SdkErrorCode.ClientHttpFailedToOpenStream].includes(err.code);
+  }
+  // fetch's TypeError ("fetch failed", connection refused), SseError, and anything unknown.
+  return true;
 }
 
 /** An error the caller can act on; the token, if any, is never part of it. */
@@ -130,21 +219,117 @@ export class McpUnavailableError extends Error {
   }
 }
 
+/** The server answered, but not with a result: reported as what it said, not as "unreachable". */
+export class McpAnswerError extends McpUnavailableError {
+  constructor(
+    message: string,
+    readonly code: number | string,
+  ) {
+    super(message, 502);
+    this.name = "McpAnswerError";
+  }
+}
+
 function describe(err: unknown, url: string): Error {
   if (err instanceof McpUnavailableError) return err;
   const raw = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: unknown }).code;
-  const status = typeof code === "number" && code >= 400 && code < 600 ? code : /\b(401|403|404)\b/.exec(raw)?.[1];
   const origin = new URL(url).origin;
-  if (String(status) === "401") {
+  const status = httpStatus(err) ?? Number(/\b(401|403)\b/.exec(raw)?.[1] ?? Number.NaN);
+  if (status === 401) {
     return new McpUnavailableError(`The MCP server at ${origin} refused the agent's credentials (HTTP 401): check MCP_AUTH and MCP_AUDIENCE`, 502);
   }
-  if (String(status) === "403") {
+  if (status === 403) {
     return new McpUnavailableError(`The MCP server at ${origin} does not allow this agent (HTTP 403): grant its service account roles/run.invoker (make iam)`, 502);
   }
-  if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
+  if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) {
     return new McpUnavailableError(`The MCP server at ${origin} did not answer in time`, 503);
+  }
+  if (err instanceof SdkError && err.code === SdkErrorCode.InvalidResult) {
+    return new McpAnswerError(`The MCP server at ${origin} answered, but its answer did not match the tool's declared output schema (${raw.slice(0, 200)})`, err.code);
+  }
+  if (err instanceof ProtocolError) {
+    const what = /output schema|structured content/i.test(raw)
+      ? "its answer did not match the tool's declared output schema"
+      : err.code === ProtocolErrorCode.InvalidParams
+        ? "it refused the call's parameters"
+        : err.code === ProtocolErrorCode.MethodNotFound
+          ? "it does not support the method"
+          : `it answered with error ${err.code}`;
+    return new McpAnswerError(`The MCP server at ${origin} answered, but ${what}: ${raw.slice(0, 240)}`, err.code);
   }
   if (/ID token/.test(raw)) return new McpUnavailableError(raw, 502);
   return new McpUnavailableError(`The MCP server at ${origin} cannot be reached (${raw.slice(0, 160)})`, 503);
+}
+
+function httpStatus(err: unknown): number | undefined {
+  if (err instanceof SdkHttpError) {
+    const s = (err.data as { status?: unknown } | undefined)?.status;
+    if (typeof s === "number") return s;
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "number" && code >= 400 && code < 600 ? code : undefined;
+}
+
+/**
+ * The SDK's transports pass one transport-wide AbortSignal to every fetch; each pending fetch hangs an
+ * abort listener on it, so past ~1,500 concurrent calls Node warns (MaxListenersExceededWarning, a
+ * non-JSON line on stderr). This gives each request its own signal and keeps one listener on the
+ * shared one, which aborts them all when the transport closes.
+ */
+export function perRequestSignals(baseFetch: FetchLike): FetchLike {
+  const pending = new WeakMap<AbortSignal, Set<AbortController>>();
+  return async (url, init) => {
+    const shared = init?.signal;
+    if (!shared || shared.aborted) return baseFetch(url, init);
+    let set = pending.get(shared);
+    if (!set) {
+      const controllers = new Set<AbortController>();
+      set = controllers;
+      pending.set(shared, controllers);
+      shared.addEventListener("abort", () => {
+        for (const c of controllers) c.abort(shared.reason);
+        controllers.clear();
+      }, { once: true });
+    }
+    const own = new AbortController();
+    set.add(own);
+    const done = (): boolean => set.delete(own);
+    let res: Response;
+    try {
+      res = await baseFetch(url, { ...init, signal: own.signal });
+    } catch (err) {
+      done();
+      throw err;
+    }
+    // A JSON answer is complete once read; a stream stays abortable until it ends.
+    if (!res.body || !(res.headers.get("content-type") ?? "").includes("text/event-stream")) {
+      done();
+      return res;
+    }
+    const body = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => void done() }));
+    own.signal.addEventListener("abort", done, { once: true });
+    const wrapped = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    // The transports compare response.url with the request's (redirect checks): keep it.
+    Object.defineProperty(wrapped, "url", { value: res.url });
+    return wrapped;
+  };
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+}
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
+      (e) => { signal.removeEventListener("abort", onAbort); reject(e); },
+    );
+  });
 }

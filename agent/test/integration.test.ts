@@ -40,7 +40,14 @@ describe("agent + mcp-server", () => {
       it("is ready once the MCP server lists its tools", async () => {
         const res = await fetch(`${agent.url}/ready`);
         assert.equal(res.status, 200);
-        assert.deepEqual(((await res.json()) as { tools: string[] }).tools.sort(), ["get_exchange_rate", "get_exchange_rate_history", "list_currencies"]);
+        const body = (await res.json()) as { tools: string[]; transport: string; protocol_version: string };
+        assert.deepEqual(body.tools.sort(), ["get_exchange_rate", "get_exchange_rate_history", "list_currencies"]);
+        // Over /mcp the agent speaks the 2026-07-28 revision the server offers; SSE is a 2025-era transport.
+        const version = path === "/mcp" ? "2026-07-28" : "2025-11-25";
+        assert.equal(body.protocol_version, version);
+        assert.equal(body.transport, path === "/mcp" ? "streamable-http" : "sse");
+        const info = (await (await fetch(`${agent.url}/`)).json()) as { mcp_protocol_version: string };
+        assert.equal(info.mcp_protocol_version, version);
       });
 
       it('answers "What is 100 USD in EUR?" with the served rate', async () => {
@@ -73,6 +80,19 @@ describe("agent + mcp-server", () => {
     assert.equal((await fetch(`${agent.url}/ready`)).status, 503);
     mcp = await startService("mcp-server", { PORT: String(mcpPort), FRANKFURTER_URL: upstream.url });
     assert.equal((await chat(agent, { message: "What is 100 USD in EUR?" })).status, 200);
+  });
+
+  it("says not ready as soon as the MCP server is down, though it listed the tools before", async () => {
+    const agent = await startService("agent", { MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}/mcp`, MODEL_PROVIDER: "offline" });
+    agents.push(agent);
+    assert.equal((await chat(agent, { message: "What is 100 USD in EUR?" })).status, 200);
+    assert.equal((await fetch(`${agent.url}/ready`)).status, 200);
+    await mcp.stop("SIGKILL");
+    const ready = await fetch(`${agent.url}/ready`);
+    assert.equal(ready.status, 503);
+    assert.equal(((await ready.json()) as { error: { code: string } }).error.code, "mcp_unavailable");
+    mcp = await startService("mcp-server", { PORT: String(mcpPort), FRANKFURTER_URL: upstream.url });
+    assert.equal((await fetch(`${agent.url}/ready`)).status, 200);
   });
 
   describe("with Gemini (local generateContent server)", () => {

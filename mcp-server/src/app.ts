@@ -1,10 +1,10 @@
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { createMcpHandler, isJsonContentType, isLegacyRequest, WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/server";
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { IdTokenVerifier } from "./auth.js";
 import type { FrankfurterClient } from "./frankfurter.js";
 import { traceFields, type Logger } from "./log.js";
-import { createMcpServer } from "./server.js";
+import { createMcpServer, invalidToolArguments } from "./server.js";
 import { jsonError, WebSseServerTransport } from "./sse.js";
 
 export interface AppDeps {
@@ -16,6 +16,10 @@ export interface AppDeps {
   /** Host header allow-list (DNS-rebinding protection for local use); empty = any host, as on Cloud Run. */
   allowedHosts?: readonly string[];
   sseKeepAliveMs?: number;
+  /** Open SSE sessions past which `GET /sse` answers 503 (each holds a server and a queue). */
+  sseMaxSessions?: number;
+  /** Unread bytes an SSE session may queue before it is closed as a client that does not read. */
+  sseMaxQueuedBytes?: number;
   /** Open SSE sessions, so main can close them on SIGTERM. */
   sessions?: Map<string, WebSseServerTransport>;
   project?: string | undefined;
@@ -23,8 +27,11 @@ export interface AppDeps {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
+/** `principal`: who the auth guard let in (token subject); an SSE session belongs to the caller that opened it. */
+type AppEnv = { Variables: { principal?: string | undefined } };
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const sessions = deps.sessions ?? new Map<string, WebSseServerTransport>();
   const toolDeps = { frankfurter: deps.frankfurter, logger: deps.logger, now: deps.now ?? Date.now, project: deps.project };
 
@@ -51,36 +58,75 @@ export function createApp(deps: AppDeps): Hono {
     onError: () => closing(jsonError(413, `Request body larger than ${MAX_BODY_BYTES} bytes`)),
   });
 
-  // Streamable HTTP, stateless: a fresh server and transport per request, never shared between clients.
-  app.post("/mcp", limit, async (c) => {
+  // Streamable HTTP, stateless, both eras on one endpoint. 2026-07-28 requests (per-request `_meta`,
+  // `server/discover`, routing headers checked against the body) go to the SDK's own entry: per
+  // request it builds a fresh McpServer from the factory and a single-exchange transport. 2025-era
+  // requests (`initialize` → 2025-11-25, no Mcp-Session-Id) get a fresh server and a stateless
+  // transport answering plain JSON: the SDK's built-in legacy fallback answers every call as an SSE
+  // stream, which costs about a third more CPU per call for nothing (no notifications are ever sent).
+  // Nothing is shared between clients but the tools' prebuilt schemas and the JSON Schema validator.
+  const modern = createMcpHandler(() => createMcpServer(toolDeps), {
+    legacy: "reject",
+    maxRequestBodySize: MAX_BODY_BYTES,
+    onerror: (err) => deps.logger.log("DEBUG", "MCP request refused", { error: err.message }),
+  });
+  const legacy = async (req: Request, parsedBody: unknown): Promise<Response> => {
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     const server = createMcpServer(toolDeps);
     await server.connect(transport);
     try {
-      return await transport.handleRequest(c.req.raw);
+      return await transport.handleRequest(req, { parsedBody });
     } finally {
       // JSON responses are complete here; closing frees the per-request server.
       void server.close();
     }
-  });
-  // No sessions and no server-initiated messages: nothing to stream on GET, nothing to end on DELETE.
-  app.on(["GET", "DELETE"], "/mcp", (c) => {
-    c.header("Allow", "POST");
-    return c.json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: this server is stateless, use POST" }, id: null }, 405);
+  };
+  app.all("/mcp", limit, async (c) => {
+    // No sessions and no server-initiated messages in either era: nothing to stream on GET, nothing to end on DELETE.
+    if (c.req.method === "GET" || c.req.method === "DELETE") {
+      c.header("Allow", "POST");
+      return c.json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: this server is stateless, use POST" }, id: null }, 405);
+    }
+    // JSON bodies are parsed here, once, and handed on parsed, so that a tools/call with non-object
+    // arguments gets a readable -32602; everything else (415, protocol checks) is the SDK's.
+    if (c.req.method !== "POST" || !isJsonContentType(c.req.header("content-type") ?? "")) return modern.fetch(c.req.raw);
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return Response.json({ jsonrpc: "2.0", error: { code: -32700, message: "Parse error: Invalid JSON" }, id: null }, { status: 400 });
+    }
+    const refused = Array.isArray(body) ? body.map(invalidToolArguments).find(Boolean) : invalidToolArguments(body);
+    if (refused) return Response.json(refused);
+    if (await isLegacyRequest(c.req.raw, body, { maxRequestBodySize: MAX_BODY_BYTES })) return legacy(c.req.raw, body);
+    return modern.fetch(c.req.raw, { parsedBody: body });
   });
 
-  // Legacy HTTP+SSE: the session lives in this instance's memory until the stream closes.
+  // Legacy HTTP+SSE (deprecated by the spec, kept for existing clients): the session lives in this
+  // instance's memory until the stream closes.
+  const maxSessions = deps.sseMaxSessions ?? 200;
   app.get("/sse", async (c) => {
-    const transport = new WebSseServerTransport("/messages", deps.sseKeepAliveMs);
+    if (sessions.size >= maxSessions) {
+      deps.logger.log("WARNING", "SSE session refused: too many open", { open_sessions: sessions.size, max_sessions: maxSessions });
+      c.header("Retry-After", "5");
+      return c.json({ error: { code: "too_many_sessions", message: "Too many open SSE sessions on this instance: retry shortly, or use Streamable HTTP at /mcp" } }, 503);
+    }
+    const transport = new WebSseServerTransport("/messages", {
+      keepAliveMs: deps.sseKeepAliveMs,
+      maxQueuedBytes: deps.sseMaxQueuedBytes,
+      principal: c.get("principal"),
+    });
     const server = createMcpServer(toolDeps);
     sessions.set(transport.sessionId, transport);
+    // Session ids are bearer capabilities for /messages: they never go to the logs.
     transport.onclose = () => {
       sessions.delete(transport.sessionId);
-      deps.logger.log("DEBUG", "SSE session closed", { session_id: transport.sessionId, open_sessions: sessions.size });
+      deps.logger.log("DEBUG", "SSE session closed", { open_sessions: sessions.size });
     };
     await server.connect(transport);
+    transport.onerror = (err) => deps.logger.log("WARNING", "SSE session error", { error: err.message });
     c.req.raw.signal?.addEventListener("abort", () => void server.close(), { once: true });
-    deps.logger.log("DEBUG", "SSE session opened", { session_id: transport.sessionId, open_sessions: sessions.size });
+    deps.logger.log("DEBUG", "SSE session opened", { open_sessions: sessions.size });
     return new Response(transport.stream, {
       headers: {
         "content-type": "text/event-stream",
@@ -95,7 +141,11 @@ export function createApp(deps: AppDeps): Hono {
     const sessionId = c.req.query("sessionId");
     if (!sessionId) return jsonError(400, "Missing sessionId query parameter");
     const transport = sessions.get(sessionId);
-    if (!transport) return jsonError(404, "Unknown or expired session: reconnect to /sse");
+    // Another identity's session answers as an unknown one: no hint that the id exists.
+    if (!transport || transport.principal !== (c.get("principal"))) {
+      if (transport) deps.logger.log("WARNING", "SSE post refused: session belongs to another caller");
+      return jsonError(404, "Unknown or expired session: reconnect to /sse");
+    }
     return transport.handlePost(c.req.raw);
   });
 
@@ -123,11 +173,16 @@ function hostGuard(allowed: readonly string[]): MiddlewareHandler {
   };
 }
 
-function authGuard(verify: IdTokenVerifier | undefined, logger: Logger): MiddlewareHandler {
+function authGuard(verify: IdTokenVerifier | undefined, logger: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!verify) return next();
     const result = await verify(c.req.header("authorization"));
-    if (result.ok) return next();
+    if (result.ok) {
+      // The token's subject is the stable id of the account (an email can be reassigned).
+      const principal = result.subject ?? result.email;
+      if (principal) c.set("principal", principal);
+      return next();
+    }
     logger.log("WARNING", "request refused", { path: c.req.path, status: result.status, reason: result.description });
     if (result.status === 401) {
       // RFC 6750 §3.1: a request with no credentials gets the bare challenge, no error code.

@@ -30,6 +30,10 @@ const schema = z
     MCP_AUTH_CERTS_URL: z.url().default("https://www.googleapis.com/oauth2/v3/certs"),
     MCP_ALLOWED_HOSTS: csv,
     SSE_KEEPALIVE_MS: z.coerce.number().int().positive().default(15_000),
+    // Each open SSE session holds a server and up to SSE_MAX_QUEUED_BYTES of unread replies:
+    // 200 × 256 KiB bounds the worst case at 50 MiB of a 512 MiB instance.
+    SSE_MAX_SESSIONS: z.coerce.number().int().positive().default(200),
+    SSE_MAX_QUEUED_BYTES: z.coerce.number().int().min(16_384).default(256 * 1024),
     CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
     CACHE_MAX_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
     CACHE_LATEST_TTL_SECONDS: z.coerce.number().int().nonnegative().default(900),

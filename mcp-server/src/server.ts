@@ -1,5 +1,5 @@
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
+import { McpServer, ProtocolErrorCode, type JSONRPCErrorResponse } from "@modelcontextprotocol/server";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
 import { registerGetExchangeRate } from "./tools/get-exchange-rate.js";
 import { registerGetExchangeRateHistory } from "./tools/get-exchange-rate-history.js";
 import { registerListCurrencies } from "./tools/list-currencies.js";
@@ -20,10 +20,35 @@ export function createMcpServer(deps: ToolDeps): McpServer {
     {
       instructions: "Currency conversion and ECB reference rates. Use ISO 4217 codes (USD, EUR, JPY, …).",
       jsonSchemaValidator: validator,
+      // The tool set never changes at run time, so the server never sends list_changed: say so
+      // (McpServer would otherwise advertise listChanged: true).
+      capabilities: { tools: { listChanged: false } },
     },
   );
   registerGetExchangeRate(server, deps);
   registerListCurrencies(server, deps);
   registerGetExchangeRateHistory(server, deps);
   return server;
+}
+
+/**
+ * `tools/call` whose `arguments` is not an object (an array, a string, null): the SDK refuses it
+ * with -32602 too, but with a raw schema dump; this answers the same code with a sentence a client
+ * developer (or a model) can act on. Returns the error answer, or undefined when the message is fine.
+ */
+export function invalidToolArguments(message: unknown): JSONRPCErrorResponse | undefined {
+  if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;
+  const { method, params, id } = message as { method?: unknown; params?: unknown; id?: unknown };
+  if (method !== "tools/call" || typeof params !== "object" || params === null || !("arguments" in params)) return undefined;
+  const args = (params as { arguments?: unknown }).arguments;
+  if (args === undefined || (typeof args === "object" && args !== null && !Array.isArray(args))) return undefined;
+  const got = args === null ? "null" : Array.isArray(args) ? "an array" : `a ${typeof args}`;
+  return {
+    jsonrpc: "2.0",
+    id: typeof id === "string" || typeof id === "number" ? id : null,
+    error: {
+      code: ProtocolErrorCode.InvalidParams,
+      message: `Invalid params: tools/call "arguments" must be an object of named arguments, such as {"currency_from":"USD"}, not ${got}`,
+    },
+  } as JSONRPCErrorResponse;
 }

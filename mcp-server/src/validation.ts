@@ -3,11 +3,13 @@ import { z } from "zod";
 /** The first day of ECB reference rates: Frankfurter v1 has nothing earlier (v2 starts in 1948). */
 export const FIRST_RATE_DATE = "1999-01-04";
 
+// toUpperCase() rewrites in place and keeps a plain string schema: a .transform() here would hide a
+// field's .default() from the JSON Schema that tools/list advertises.
 export const currencyCode = z
   .string()
   .trim()
   .regex(/^[A-Za-z]{3}$/, "must be a 3-letter ISO 4217 currency code, e.g. USD")
-  .transform((s) => s.toUpperCase());
+  .toUpperCase();
 
 export const isoDate = z
   .string()

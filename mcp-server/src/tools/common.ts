@@ -1,4 +1,4 @@
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import { UpstreamError, type FrankfurterClient } from "../frankfurter.js";
 import { traceFields, type Logger } from "../log.js";
 
@@ -19,8 +19,9 @@ export interface ToolOutput {
 /** A failure in the caller's input, reported as a tool error without touching the upstream. */
 export class ToolInputError extends Error {}
 
+/** The part of the SDK's handler context a tool reads: the HTTP request, for its trace header. */
 interface Extra {
-  requestInfo?: { headers?: Record<string, string | string[] | undefined> } | undefined;
+  http?: { req?: Request | undefined } | undefined;
 }
 
 /**
@@ -35,8 +36,8 @@ export async function runTool(
   body: () => Promise<ToolOutput>,
 ): Promise<CallToolResult> {
   const started = performance.now();
-  const header = extra.requestInfo?.headers?.["x-cloud-trace-context"];
-  const log = deps.logger.child(traceFields(Array.isArray(header) ? header[0] : header, deps.project));
+  const header = extra.http?.req?.headers.get("x-cloud-trace-context") ?? undefined;
+  const log = deps.logger.child(traceFields(header, deps.project));
   const fields = { tool: name, arguments: args };
   try {
     const out = await body();

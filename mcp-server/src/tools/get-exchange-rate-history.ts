@@ -1,8 +1,9 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { checkDateInRange, currencyCode, daysBetween, isoDate } from "../validation.js";
 import { UpstreamError, type HistoryGroup } from "../frankfurter.js";
 import { explainUpstream, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
+import { withCachedJsonSchema } from "./schema.js";
 
 export const name = "get_exchange_rate_history";
 
@@ -15,14 +16,17 @@ export const MAX_WEEKS_DAYS = 366 * 7;
 export const MAX_MONTHS_DAYS = 30 * 366;
 
 // Built once as an object schema: a raw shape would be wrapped again for every per-request server.
-export const inputSchema = z.object({
-  currency_from: currencyCode.describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
-  currency_to: currencyCode.describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
-  start_date: isoDate.describe("First day, YYYY-MM-DD (from 1999-01-04)"),
-  end_date: isoDate.optional().describe("Last day, YYYY-MM-DD (default: today)"),
-});
+export const inputSchema = withCachedJsonSchema(
+  z.object({
+    currency_from: currencyCode.describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
+    currency_to: currencyCode.describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
+    start_date: isoDate.describe("First day, YYYY-MM-DD (from 1999-01-04)"),
+    end_date: isoDate.optional().describe("Last day, YYYY-MM-DD (default: today)"),
+  }),
+);
 
-export const outputSchema = z.object({
+export const outputSchema = withCachedJsonSchema(
+  z.object({
   amount: z.number(),
   base: z.string(),
   start_date: z.string(),
@@ -30,7 +34,8 @@ export const outputSchema = z.object({
   rates: z.record(z.string(), z.record(z.string(), z.number())).describe("Rates keyed by date, then by currency"),
   group: z.enum(["day", "week", "month"]).describe("One point per day, or per week or month (averaged) for long ranges"),
   source: z.string().describe("Where the rates come from: ECB reference rates, Frankfurter's blend of central banks, or the named providers"),
-});
+}),
+);
 
 export const config = {
   title: "Get exchange rate history",

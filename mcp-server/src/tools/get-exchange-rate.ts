@@ -1,21 +1,25 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { amount, checkDateInRange, currencyCode, rateDate, todayUtc } from "../validation.js";
 import { explainUpstream, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
+import { withCachedJsonSchema } from "./schema.js";
 
 export const name = "get_exchange_rate";
 
 // Built once as an object schema: a raw shape would be wrapped again for every per-request server.
-export const inputSchema = z.object({
-  currency_from: currencyCode.default("USD").describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
-  currency_to: currencyCode.default("EUR").describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
-  currency_date: rateDate
-    .default("latest")
-    .describe('"latest" or a date as YYYY-MM-DD (from 1999-01-04); weekends and holidays use the previous working day'),
-  amount: amount.default(1).describe("Amount of currency_from to convert (> 0)"),
-});
+export const inputSchema = withCachedJsonSchema(
+  z.object({
+    currency_from: currencyCode.default("USD").describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
+    currency_to: currencyCode.default("EUR").describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
+    currency_date: rateDate
+      .default("latest")
+      .describe('"latest" or a date as YYYY-MM-DD (from 1999-01-04); weekends and holidays use the previous working day'),
+    amount: amount.default(1).describe("Amount of currency_from to convert (> 0)"),
+  }),
+);
 
-export const outputSchema = z.object({
+export const outputSchema = withCachedJsonSchema(
+  z.object({
   amount: z.number().describe("The amount converted"),
   base: z.string().describe("The currency converted from"),
   date: z.string().describe("The date of the rate used (weekends and holidays carry the last published rate)"),
@@ -23,7 +27,8 @@ export const outputSchema = z.object({
   quote: z.string().describe("The currency converted to"),
   rate: z.number().describe("The rate used: 1 base = rate quote"),
   source: z.string().describe("Where the rate comes from: ECB reference rate, Frankfurter's blend of central banks, or the named providers"),
-});
+}),
+);
 
 export const config = {
   title: "Get exchange rate",

@@ -1,10 +1,12 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { runTool, type ToolDeps } from "./common.js";
+import { withCachedJsonSchema } from "./schema.js";
 
 export const name = "list_currencies";
 
-export const outputSchema = z.object({
+export const outputSchema = withCachedJsonSchema(
+  z.object({
   currencies: z.record(z.string(), z.string()).describe("Currency names keyed by ISO 4217 code"),
   details: z
     .array(
@@ -18,12 +20,13 @@ export const outputSchema = z.object({
     )
     .describe("Each currency with its symbol and date coverage where the rates API gives them"),
   source: z.string().describe("Where the rates come from"),
-});
+  }),
+);
 
 export const config = {
   title: "List currencies",
   description: "Lists the currencies there are rates for: ISO 4217 code, name, symbol and the dates covered.",
-  inputSchema: z.object({}),
+  inputSchema: withCachedJsonSchema(z.object({})),
   outputSchema,
   annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
 };

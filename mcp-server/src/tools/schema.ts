@@ -1,0 +1,46 @@
+import type { z } from "zod";
+
+type JsonSchemaFn = (options: { target?: string; [k: string]: unknown }) => Record<string, unknown>;
+interface StandardWithJsonSchema {
+  jsonSchema: { input: JsonSchemaFn; output: JsonSchemaFn };
+  [k: string]: unknown;
+}
+
+/**
+ * The SDK turns a tool's zod schemas into JSON Schema (through `~standard.jsonSchema`) inside each
+ * McpServer: for the input schema on every 2026-07-28 tools/call (routing-header checks) and for the
+ * output schema on every tools/call. With a fresh server per request that is a conversion per call,
+ * about a sixth of the server's CPU. The schemas never change, so each is converted once, here, and
+ * the (frozen) result shared by every per-request server.
+ */
+export function withCachedJsonSchema<T extends z.ZodType>(schema: T): T {
+  const std = schema["~standard"] as unknown as StandardWithJsonSchema;
+  const cache = new Map<string, Record<string, unknown>>();
+  const memo =
+    (io: "input" | "output"): JsonSchemaFn =>
+    (options) => {
+      const key = `${io} ${JSON.stringify(options ?? {})}`;
+      let json = cache.get(key);
+      if (!json) {
+        json = deepFreeze(std.jsonSchema[io](options));
+        cache.set(key, json);
+      }
+      return json;
+    };
+  Object.defineProperty(schema, "~standard", {
+    configurable: true,
+    enumerable: false,
+    writable: true,
+    value: { ...std, jsonSchema: { input: memo("input"), output: memo("output") } },
+  });
+  return schema;
+}
+
+// Shared between requests: nothing may change it (a write throws rather than leaking to others).
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,249 @@
+// Both protocol eras on /mcp and the SSE lane, in process: the app's fetch behind real SDK v2 clients.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Client, SSEClientTransport, StreamableHTTPClientTransport, type CallToolResult, type FetchLike } from "@modelcontextprotocol/client";
+import { createApp, type AppDeps } from "../src/app.js";
+import type { IdTokenVerifier } from "../src/auth.js";
+import { loadConfig } from "../src/config.js";
+import { FrankfurterClient } from "../src/frankfurter.js";
+import { createLogger, type Logger } from "../src/log.js";
+import { expectedConversion, handle } from "../../test/support/frankfurter.js";
+
+const BASE = "http://mcp.test";
+const MODERN = "2026-07-28";
+const META = {
+  "io.modelcontextprotocol/protocolVersion": MODERN,
+  "io.modelcontextprotocol/clientInfo": { name: "test", version: "1" },
+  "io.modelcontextprotocol/clientCapabilities": {},
+};
+
+/** The Frankfurter stand-in's answers, with a field the real API might add one day. */
+function upstreamFetch(extra: Record<string, unknown> = {}): typeof fetch {
+  return (async (input: string | URL | Request) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const { status, body } = handle(url.pathname, url.searchParams);
+    return Response.json(status === 200 && !Array.isArray(body) && typeof body === "object" ? { ...body, ...extra } : body, { status });
+  }) as typeof fetch;
+}
+
+function setup(over: Partial<AppDeps> = {}, extra?: Record<string, unknown>) {
+  const lines: string[] = [];
+  const logger: Logger = createLogger({}, (l) => lines.push(l));
+  const frankfurter = new FrankfurterClient({ baseUrl: "http://frankfurter.test/v1", fetch: upstreamFetch(extra) });
+  const app = createApp({ frankfurter, logger, ...over });
+  const appFetch: FetchLike = async (url, init) => app.fetch(new Request(url, init));
+  return { app, lines, appFetch };
+}
+
+async function connect(appFetch: FetchLike, kind: "mcp" | "sse", mode: "auto" | "legacy" = "auto"): Promise<Client> {
+  const client = new Client({ name: "protocol-test", version: "1.0.0" }, kind === "mcp" ? { versionNegotiation: { mode } } : {});
+  const url = new URL(`/${kind}`, BASE);
+  await client.connect(kind === "sse" ? new SSEClientTransport(url, { fetch: appFetch }) : new StreamableHTTPClientTransport(url, { fetch: appFetch }));
+  return client;
+}
+
+const post = (app: ReturnType<typeof setup>["app"], body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
+  Promise.resolve(
+    app.request("/mcp", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+      body: JSON.stringify(body),
+    }),
+  );
+const modernHeaders = (method: string, name?: string): Record<string, string> => ({
+  "mcp-protocol-version": MODERN,
+  "mcp-method": method,
+  ...(name ? { "mcp-name": name } : {}),
+});
+
+describe("/mcp, both protocol eras", () => {
+  for (const [mode, version] of [["auto", MODERN], ["legacy", "2025-11-25"]] as const) {
+    it(`negotiates ${version} with a ${mode} client and calls a tool`, async () => {
+      const { appFetch } = setup();
+      const client = await connect(appFetch, "mcp", mode);
+      try {
+        assert.equal(client.getNegotiatedProtocolVersion(), version);
+        const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "GBP", amount: 3 } })) as CallToolResult;
+        assert.deepEqual((r.structuredContent as { rates: object }).rates, { GBP: expectedConversion("USD", "GBP", 3, { api: "v1" }) });
+      } finally {
+        await client.close();
+      }
+    });
+  }
+
+  it("answers server/discover with 2026-07-28 and advertises no list_changed it could never send", async () => {
+    const { app } = setup();
+    const res = await post(app, { jsonrpc: "2.0", id: 1, method: "server/discover", params: { _meta: META } }, modernHeaders("server/discover"));
+    assert.equal(res.status, 200);
+    const { result } = (await res.json()) as { result: { supportedVersions: string[]; capabilities: { tools?: { listChanged?: boolean } } } };
+    assert.deepEqual(result.supportedVersions, [MODERN]);
+    assert.notEqual(result.capabilities.tools?.listChanged, true);
+    const init = await post(app, { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "x", version: "1" } } });
+    const text = await init.text();
+    assert.match(text, /"protocolVersion":"2025-11-25"/);
+    assert.doesNotMatch(text, /"listChanged":true/);
+    assert.equal(init.headers.get("mcp-session-id"), null, "stateless: no session id");
+  });
+
+  it("advertises the USD and EUR defaults in tools/list", async () => {
+    const { appFetch } = setup();
+    const client = await connect(appFetch, "mcp");
+    try {
+      const { tools } = await client.listTools();
+      const props = tools.find((t) => t.name === "get_exchange_rate")!.inputSchema.properties as Record<string, { default?: unknown }>;
+      assert.equal(props.currency_from?.default, "USD");
+      assert.equal(props.currency_to?.default, "EUR");
+      assert.equal(props.currency_date?.default, "latest");
+      assert.equal(props.amount?.default, 1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("returns exactly the declared output fields when upstream adds one, so validating clients accept it", async () => {
+    const { appFetch } = setup({}, { provider: "ECB", note: "new field" });
+    const client = await connect(appFetch, "mcp");
+    try {
+      const rate = (await client.callTool({ name: "get_exchange_rate", arguments: { amount: 2 } })) as CallToolResult;
+      assert.equal(rate.isError, undefined, JSON.stringify(rate.content));
+      assert.deepEqual(Object.keys(rate.structuredContent ?? {}).sort(), ["amount", "base", "date", "quote", "rate", "rates", "source"]);
+      const history = (await client.callTool({
+        name: "get_exchange_rate_history",
+        arguments: { currency_from: "USD", currency_to: "GBP", start_date: "2024-01-01", end_date: "2024-01-05" },
+      })) as CallToolResult;
+      assert.equal(history.isError, undefined, JSON.stringify(history.content));
+      assert.deepEqual(Object.keys(history.structuredContent ?? {}).sort(), ["amount", "base", "end_date", "group", "rates", "source", "start_date"]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  for (const [label, args] of [["an array", []], ["a string", "USD"], ["null", null]] as const) {
+    it(`answers tools/call with arguments as ${label} with -32602 and a readable message, in both eras`, async () => {
+      const { app } = setup();
+      const call = { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "get_exchange_rate", arguments: args } };
+      const legacy = await post(app, call, { "mcp-protocol-version": "2025-11-25" });
+      const modern = await post(app, { ...call, params: { ...call.params, _meta: META } }, modernHeaders("tools/call", "get_exchange_rate"));
+      for (const res of [legacy, modern]) {
+        const body = (await res.json()) as { id: number; error: { code: number; message: string } };
+        assert.equal(body.id, 7);
+        assert.equal(body.error.code, -32602);
+        assert.match(body.error.message, new RegExp(`"arguments" must be an object .* not ${label}`));
+        assert.doesNotMatch(body.error.message, /invalid_type|expected/);
+      }
+    });
+  }
+
+  it("answers GET with 405 and bad JSON with -32700", async () => {
+    const { app } = setup();
+    assert.equal((await app.request("/mcp")).status, 405);
+    const bad = await app.request("/mcp", { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: "{nope" });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: number } }).error.code, -32700);
+    const plain = await app.request("/mcp", { method: "POST", headers: { "content-type": "text/plain; x=application/json", accept: "application/json, text/event-stream" }, body: "{}" });
+    assert.equal(plain.status, 415);
+  });
+});
+
+/** Opens `GET /sse` without reading further than the endpoint event; returns the session's post URL. */
+async function openSse(app: ReturnType<typeof setup>["app"], headers: Record<string, string> = {}) {
+  const res = await app.request("/sse", { headers });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  const endpoint = /data: (\S+)/.exec(first)![1]!;
+  return { endpoint, reader, sessionId: new URL(endpoint, BASE).searchParams.get("sessionId")! };
+}
+
+describe("the SSE lane", () => {
+  it("is bounded by default, and the bounds are settable", () => {
+    const c = loadConfig({});
+    assert.equal(c.SSE_MAX_SESSIONS, 200);
+    assert.equal(c.SSE_MAX_QUEUED_BYTES, 256 * 1024);
+    assert.equal(loadConfig({ SSE_MAX_SESSIONS: "5", SSE_MAX_QUEUED_BYTES: "65536" }).SSE_MAX_SESSIONS, 5);
+    assert.throws(() => loadConfig({ SSE_MAX_QUEUED_BYTES: "10" }), /SSE_MAX_QUEUED_BYTES/);
+  });
+
+  it("calls tools through an SDK v2 client", async () => {
+    const { appFetch } = setup();
+    const client = await connect(appFetch, "sse");
+    try {
+      const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "JPY" } })) as CallToolResult;
+      assert.deepEqual((r.structuredContent as { rates: object }).rates, { JPY: expectedConversion("USD", "JPY", 1, { api: "v1" }) });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("takes only application/json itself on /messages, not a content type that mentions it", async () => {
+    const { app } = setup();
+    const { endpoint, reader } = await openSse(app);
+    const send = (type: string) => app.request(endpoint, { method: "POST", headers: { "content-type": type }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    assert.equal((await send("text/plain; x=application/json")).status, 415);
+    assert.equal((await send("application/jsonx")).status, 415);
+    assert.equal((await send("Application/JSON; charset=utf-8")).status, 202);
+    await reader.cancel();
+  });
+
+  it("sends a readable -32602 down the stream for non-object tool arguments", async () => {
+    const { app } = setup();
+    const { endpoint, reader } = await openSse(app);
+    const res = await app.request(endpoint, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "get_exchange_rate", arguments: [1] } }),
+    });
+    assert.equal(res.status, 202);
+    const event = new TextDecoder().decode((await reader.read()).value);
+    assert.match(event, /"code":-32602/);
+    assert.match(event, /must be an object of named arguments/);
+    await reader.cancel();
+  });
+
+  it("closes a session whose client stops reading once its queue passes the byte bound", async () => {
+    const { app } = setup({ sseMaxQueuedBytes: 16_384 });
+    const { endpoint } = await openSse(app);
+    const list = () =>
+      app.request(endpoint, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
+    let status = 202;
+    // Each tools/list answer is several KiB: a few dozen unread ones pass 16 KiB many times over.
+    for (let i = 0; i < 50 && status === 202; i++) {
+      status = (await list()).status;
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(status, 404, "the session that does not read is closed");
+  });
+
+  it("caps open sessions with 503", async () => {
+    const sessions = new Map();
+    const { app } = setup({ sseMaxSessions: 2, sessions });
+    const a = await openSse(app);
+    const b = await openSse(app);
+    const refused = await app.request("/sse");
+    assert.equal(refused.status, 503);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /Too many open SSE sessions/);
+    await a.reader.cancel();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(sessions.size, 1);
+    const c = await openSse(app);
+    await Promise.all([b.reader.cancel(), c.reader.cancel()]);
+  });
+
+  it("lets only the identity that opened a session post into it, and never logs session ids", async () => {
+    const verifyAuth: IdTokenVerifier = async (h) =>
+      h === "Bearer alice" ? { ok: true, email: "alice@x.iam.gserviceaccount.com", subject: "111" }
+      : h === "Bearer bob" ? { ok: true, email: "bob@x.iam.gserviceaccount.com", subject: "222" }
+      : { ok: false, status: 401, error: "invalid_token", description: "no" };
+    const { app, lines } = setup({ verifyAuth });
+    const { endpoint, reader, sessionId } = await openSse(app, { authorization: "Bearer alice" });
+    const ping = (who: string) =>
+      app.request(endpoint, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${who}` }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    const intruder = await ping("bob");
+    assert.equal(intruder.status, 404, "another identity cannot post, nor learn that the session exists");
+    assert.equal((await ping("alice")).status, 202);
+    await reader.cancel();
+    await new Promise((r) => setImmediate(r));
+    assert.ok(lines.length > 0);
+    assert.ok(!lines.some((l) => l.includes(sessionId)), "no log line carries the session id");
+  });
+});
