@@ -8,7 +8,7 @@ import { createIdentify } from "./identity.js";
 import { createStartupLogger } from "./log.js";
 import { McpConnection } from "./mcp-client.js";
 import { OfflineModel } from "./models/offline.js";
-import { PAGE_ASSETS } from "./page/assets.js";
+import { loadPageAssets } from "./page/load.js";
 import type { Model } from "./models/types.js";
 import { redactUrl } from "./redact.js";
 import { MemorySessionStore } from "./sessions.js";
@@ -68,7 +68,7 @@ const app = createApp({
   mcp,
   logger,
   inflight,
-  page: PAGE_ASSETS,
+  page: await loadPageAssets(),
   project: config.GOOGLE_CLOUD_PROJECT,
   info: {
     name: "agent",
