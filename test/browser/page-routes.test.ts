@@ -80,6 +80,7 @@ describe("GET / and the page's files", () => {
         version: "t",
         model: "offline",
         mcp_server_url: "http://127.0.0.1:8081",
+        mcp_protocol_version: null,
         transport: "sse",
         mcp_auth: "none",
         endpoints: ["/chat", "/chat/stream", "/health", "/ready"],
