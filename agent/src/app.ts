@@ -7,6 +7,7 @@ import { ToolsUnavailableError, type ChatService, type ToolHost, type TurnEvent 
 import { traceFields, type Logger } from "./log.js";
 import { McpUnavailableError } from "./mcp-client.js";
 import { ModelError } from "./models/types.js";
+import { SessionStoreError, type SessionStore } from "./sessions.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_MESSAGE_CHARS = 8000;
@@ -15,7 +16,9 @@ export interface AppDeps {
   chat: ChatService;
   tools: ToolHost;
   logger: Logger;
-  info: { name: string; version: string; model: string; mcp_server_url: string; transport: string; mcp_auth: string };
+  info: { name: string; version: string; model: string; mcp_server_url: string; transport: string; mcp_auth: string; session_store?: string };
+  /** Checked by /ready beside the MCP server. */
+  store?: Pick<SessionStore, "check">;
   newSessionId?: () => string;
   project?: string | undefined;
   /** Counts turns in flight, so SIGTERM can wait for them. */
@@ -62,12 +65,15 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/", (c) => c.json({ ...deps.info, endpoints: ["/chat", "/chat/stream", "/health", "/ready"] }));
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.get("/ready", async (c) => {
-    try {
-      const tools = await deps.tools.listTools();
-      return c.json({ status: "ready", tools: tools.map((t) => t.name) });
-    } catch (err) {
-      return c.json({ status: "unavailable", error: { code: "mcp_unavailable", message: (err as Error).message } }, 503);
+    const [tools, store] = await Promise.allSettled([deps.tools.listTools(), deps.store?.check()]);
+    if (tools.status === "rejected") {
+      return c.json({ status: "unavailable", error: { code: "mcp_unavailable", message: (tools.reason as Error).message } }, 503);
     }
+    if (store.status === "rejected") {
+      const { code, message } = toHttpError(store.reason);
+      return c.json({ status: "unavailable", error: { code, message } }, 503);
+    }
+    return c.json({ status: "ready", tools: tools.value.map((t) => t.name) });
   });
 
   const limit = bodyLimit({
@@ -149,10 +155,12 @@ function toHttpError(err: unknown): { status: 400 | 413 | 415 | 500 | 502 | 503;
   if (err instanceof ModelError) return { status: err.status, code: "model_unavailable", message: err.message };
   if (err instanceof McpUnavailableError) return { status: err.status, code: "mcp_unavailable", message: err.message };
   if (err instanceof ToolsUnavailableError) return { status: 503, code: "mcp_unavailable", message: err.message };
+  if (err instanceof SessionStoreError) return { status: err.status, code: err.code, message: err.message };
   return { status: 500, code: "internal", message: "Internal error; see the service logs" };
 }
 
 function detailOf(err: unknown): string | undefined {
   if (err instanceof ModelError) return err.detail;
+  if (err instanceof SessionStoreError) return err.detail ?? err.message;
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

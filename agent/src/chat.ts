@@ -1,5 +1,5 @@
 import type { Logger } from "./log.js";
-import { KeyedMutex, type SessionKey, type SessionStore } from "./sessions.js";
+import type { SessionHandle, SessionKey, SessionStore } from "./sessions.js";
 import type { Content, FunctionCall, Model, ToolSpec } from "./models/types.js";
 
 export const SYSTEM_INSTRUCTION =
@@ -42,8 +42,6 @@ export interface TurnResult {
 export class ToolsUnavailableError extends Error {}
 
 export class ChatService {
-  readonly #locks = new KeyedMutex();
-
   constructor(
     private readonly deps: { model: Model; tools: ToolHost; store: SessionStore; logger: Logger; app: string },
   ) {}
@@ -55,10 +53,10 @@ export class ChatService {
     opts: { signal?: AbortSignal | undefined; onEvent?: ((e: TurnEvent) => void) | undefined } = {},
   ): Promise<TurnResult> {
     const key: SessionKey = { app: this.deps.app, ...ids };
-    return this.#locks.run(JSON.stringify(key), () => this.#turn(key, message, opts.signal, opts.onEvent ?? (() => {})));
+    return this.deps.store.withSession(key, (session) => this.#turn(session, message, opts.signal, opts.onEvent ?? (() => {})), opts.signal);
   }
 
-  async #turn(key: SessionKey, message: string, signal: AbortSignal | undefined, emit: (e: TurnEvent) => void): Promise<TurnResult> {
+  async #turn(session: SessionHandle, message: string, signal: AbortSignal | undefined, emit: (e: TurnEvent) => void): Promise<TurnResult> {
     let tools: ToolSpec[];
     try {
       tools = await this.deps.tools.listTools();
@@ -66,7 +64,7 @@ export class ChatService {
       // Errors that already carry an HTTP status (auth refused, unreachable) keep it.
       throw err instanceof Error && "status" in err ? err : new ToolsUnavailableError(String((err as Error).message ?? err));
     }
-    const history = await this.deps.store.load(key);
+    const history = await session.load();
     const turn: Content[] = [{ role: "user", parts: [{ text: message }] }];
     const toolCalls: ToolCallRecord[] = [];
 
@@ -77,7 +75,7 @@ export class ChatService {
         const text = reply.text ?? "";
         turn.push({ role: "model", parts: [{ text }] });
         emit({ type: "text", text });
-        await this.deps.store.save(key, [...history, ...turn]);
+        await session.save([...history, ...turn]);
         return { response: text, toolCalls };
       }
       turn.push({ role: "model", parts: reply.functionCalls.map((functionCall) => ({ functionCall })) });
@@ -88,7 +86,7 @@ export class ChatService {
     const text = `I stopped after ${MAX_TOOL_ROUNDS} rounds of tool calls without a final answer; please rephrase or narrow the question.`;
     turn.push({ role: "model", parts: [{ text }] });
     emit({ type: "text", text });
-    await this.deps.store.save(key, [...history, ...turn]);
+    await session.save([...history, ...turn]);
     return { response: text, toolCalls };
   }
 

@@ -7,7 +7,7 @@ import { createLogger } from "./log.js";
 import { McpConnection } from "./mcp-client.js";
 import { OfflineModel } from "./models/offline.js";
 import type { Model } from "./models/types.js";
-import { MemorySessionStore } from "./sessions.js";
+import { MemorySessionStore, type SessionStore } from "./sessions.js";
 
 declare const __SERVICE_VERSION__: string;
 const VERSION = typeof __SERVICE_VERSION__ === "string" ? __SERVICE_VERSION__ : "dev";
@@ -45,13 +45,31 @@ const mcp = new McpConnection({
   version: VERSION,
 });
 
-const store = new MemorySessionStore({
-  ttlMs: config.SESSION_TTL_SECONDS * 1000,
-  maxSessions: config.SESSION_MAX,
-  maxMessages: config.SESSION_MAX_MESSAGES,
-});
-const sweeper = setInterval(() => store.sweep(), 60_000);
-sweeper.unref();
+// The Firestore client (gRPC/REST stack, protos) is loaded only when selected, like Gemini's.
+let store: SessionStore;
+if (config.SESSION_STORE === "firestore") {
+  store = await (await import("./sessions-firestore.js")).createFirestoreStore({
+    projectId: config.GOOGLE_CLOUD_PROJECT,
+    databaseId: config.FIRESTORE_DATABASE,
+    collection: config.FIRESTORE_COLLECTION,
+    ttlMs: config.SESSION_TTL_SECONDS * 1000,
+    maxMessages: config.SESSION_MAX_MESSAGES,
+    maxBytes: config.SESSION_MAX_BYTES,
+    leaseMs: config.SESSION_LEASE_SECONDS * 1000,
+    preferRest: config.FIRESTORE_PREFER_REST,
+    logger,
+  });
+} else {
+  const memory = new MemorySessionStore({
+    ttlMs: config.SESSION_TTL_SECONDS * 1000,
+    maxSessions: config.SESSION_MAX,
+    maxMessages: config.SESSION_MAX_MESSAGES,
+    maxSessionBytes: config.SESSION_MAX_BYTES,
+    maxTotalBytes: config.SESSION_MEMORY_MAX_BYTES,
+  });
+  setInterval(() => memory.sweep(), 60_000).unref();
+  store = memory;
+}
 
 const inflight = { count: 0 };
 const app = createApp({
@@ -59,6 +77,7 @@ const app = createApp({
   tools: mcp,
   logger,
   inflight,
+  store,
   project: config.GOOGLE_CLOUD_PROJECT,
   info: {
     name: "agent",
@@ -67,6 +86,7 @@ const app = createApp({
     mcp_server_url: config.MCP_SERVER_URL,
     transport: config.transport,
     mcp_auth: config.useIdToken ? "id-token" : "none",
+    session_store: store.kind,
   },
 });
 
@@ -79,6 +99,10 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
     mcp_server_url: config.MCP_SERVER_URL,
     mcp_transport: config.transport,
     mcp_auth: config.useIdToken ? `id-token (audience ${config.audience})` : "none",
+    session_store:
+      config.SESSION_STORE === "firestore"
+        ? `firestore (database ${config.FIRESTORE_DATABASE}, collection ${config.FIRESTORE_COLLECTION}${config.FIRESTORE_EMULATOR_HOST ? `, emulator ${config.FIRESTORE_EMULATOR_HOST}` : ""})`
+        : "memory",
   });
 });
 
@@ -93,7 +117,7 @@ async function shutdown(signal: string): Promise<void> {
   server.close();
   (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
   while (inflight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  await Promise.race([mcp.close(), new Promise((r) => setTimeout(r, 1_000))]);
+  await Promise.race([Promise.all([mcp.close(), store.close?.()]), new Promise((r) => setTimeout(r, 1_000))]);
   logger.log("INFO", "stopped", { turns_abandoned: inflight.count });
   process.exit(0);
 }
