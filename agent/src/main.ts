@@ -121,5 +121,10 @@ async function shutdown(signal: string): Promise<void> {
   logger.log("INFO", "stopped", { turns_abandoned: inflight.count });
   process.exit(0);
 }
+// A promise rejected inside a client library with nobody listening (seen in @google-cloud/firestore's
+// retries) must not take down the process and every turn in flight with it.
+process.on("unhandledRejection", (reason) => {
+  logger.log("ERROR", "unhandled promise rejection", { detail: reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason) });
+});
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));

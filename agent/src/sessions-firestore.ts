@@ -13,6 +13,10 @@ export const FIRESTORE_MAX_HISTORY_BYTES = 1_000_000;
 
 const PREFER_REST_DEFAULT = true;
 
+/** A hash of the JSON triple: ids that would collide when joined ("a:b"+"c", "a"+"b:c") cannot. */
+export const documentId = (key: SessionKey): string =>
+  createHash("sha256").update(JSON.stringify([key.app, key.userId, key.sessionId])).digest("hex");
+
 /** Loads the client library (see firestore-lib.ts), then builds the store. */
 export async function createFirestoreStore(opts: FirestoreStoreOptions): Promise<FirestoreSessionStore> {
   return new FirestoreSessionStore(await loadFirestore(), opts);
@@ -89,8 +93,7 @@ export class FirestoreSessionStore implements SessionStore {
   }
 
   #ref(key: SessionKey): DocumentReference {
-    const id = createHash("sha256").update(JSON.stringify([key.app, key.userId, key.sessionId])).digest("hex");
-    return this.#db.collection(this.opts.collection).doc(id);
+    return this.#db.collection(this.opts.collection).doc(documentId(key));
   }
 
   #historyOf(d: DocumentData | undefined): Content[] {
