@@ -12,8 +12,8 @@ const name = pkg.name;
 
 // A library only some deployments use (the agent's Firestore session store: ~3 MB of JavaScript with
 // its protobuf descriptors) still goes into the one file, but pre-bundled, compressed and appended as a
-// comment after the code; it is read back from the file, unpacked and imported (as a data: URL module)
-// only on first use. Inlined as code it was parsed at every start of every instance, even of agents
+// comment after the code; it is read back from the file, unpacked and run (as Node runs a CommonJS
+// file) only on first use. Inlined as code it was parsed at every start of every instance, even of agents
 // that never load it (+13 MiB idle RSS, ~+300 ms to /health, measured); as a string literal it still
 // cost +2.2 MiB; as a comment it costs its compressed size (~0.5 MB). The service's source imports it
 // through a seam module (src/firestore-lib.ts) whose plain dynamic import works from source; here that
@@ -23,21 +23,16 @@ const payloads = [];
 
 async function packed(pkgName) {
   const sub = await build({
-    stdin: { contents: `import * as lib from ${JSON.stringify(pkgName)}; export default lib;`, resolveDir: dir, loader: "js" },
+    stdin: { contents: `module.exports = require(${JSON.stringify(pkgName)});`, resolveDir: dir, loader: "js" },
     bundle: true,
     platform: "node",
-    format: "esm",
+    format: "cjs", // run by the loader in a CommonJS wrapper that supplies require, __dirname, …
     target: ["node20"],
     minify: true,
     keepNames: true, // as below: proto3-json-serializer recognises a Long by its class name
     legalComments: "none",
     write: false,
     logLevel: "warning",
-    // A data: URL module has no file: CommonJS code gets require() for built-ins, and google-gax a
-    // __dirname for its .proto directory (Firestore never reads .proto files: its descriptors are JSON).
-    banner: {
-      js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire("file:///lazy/index.js"); const __dirname = "/lazy"; const __filename = "/lazy/index.js";',
-    },
   });
   const code = sub.outputFiles[0].contents;
   const b64 = brotliCompressSync(code, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).toString("base64");
@@ -59,16 +54,25 @@ const lazyPlugin = {
         return {
           loader: "js",
           contents: `import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { runInThisContext } from "node:vm";
 import { brotliDecompressSync } from "node:zlib";
-let loading;
-export function loadFirestore() {
-  loading ??= (async () => {
-    const self = readFileSync(new URL(import.meta.url), "latin1");
+let lib;
+export async function loadFirestore() {
+  if (!lib) {
+    const file = fileURLToPath(import.meta.url);
+    const self = readFileSync(file, "latin1");
     const start = self.lastIndexOf(${JSON.stringify(marker)}) + ${marker.length};
-    const code = brotliDecompressSync(Buffer.from(self.slice(start, self.indexOf("*/", start)), "base64"));
-    return (await import("data:text/javascript;base64," + code.toString("base64"))).default;
-  })();
-  return loading;
+    const code = brotliDecompressSync(Buffer.from(self.slice(start, self.indexOf("*/", start)), "base64")).toString();
+    const module = { exports: {} };
+    // A plain script, as Node runs a CommonJS file (an import of a data: URL cost ~45 MiB more RSS).
+    const wrapper = runInThisContext("(function (exports, require, module, __filename, __dirname) {" + code + "\\n})", { filename: file + "#" + ${JSON.stringify(pkgName)} });
+    wrapper(module.exports, createRequire(file), module, file, path.dirname(file));
+    lib = module.exports;
+  }
+  return lib;
 }
 `,
         };
