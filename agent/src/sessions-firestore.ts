@@ -2,7 +2,7 @@
 // SESSION_STORE=firestore, so the memory-store agent never evaluates the client library.
 import { createHash, randomUUID } from "node:crypto";
 import type { DocumentData, DocumentReference, Firestore } from "@google-cloud/firestore";
-import { OAuth2Client } from "google-auth-library";
+import { GoogleAuth, OAuth2Client } from "google-auth-library";
 import { loadFirestore, type FirestoreLib } from "./firestore-lib.js";
 import type { Logger } from "./log.js";
 import type { Content } from "./models/types.js";
@@ -72,6 +72,8 @@ export class FirestoreSessionStore implements SessionStore {
   readonly #maxWait: number;
   readonly #opTimeout: number;
   readonly #lib: FirestoreLib;
+  readonly #emulator: boolean;
+  #credentials: Promise<unknown> | undefined;
 
   constructor(lib: FirestoreLib, private readonly opts: FirestoreStoreOptions) {
     this.#lib = lib;
@@ -81,7 +83,7 @@ export class FirestoreSessionStore implements SessionStore {
     this.#opTimeout = opts.opTimeoutMs ?? 10_000;
     // FIRESTORE_EMULATOR_HOST is read by the library itself, as in every Google client.
     const preferRest = opts.preferRest ?? PREFER_REST_DEFAULT;
-    const emulator = Boolean(process.env.FIRESTORE_EMULATOR_HOST);
+    const emulator = (this.#emulator = Boolean(process.env.FIRESTORE_EMULATOR_HOST));
     this.#db = new lib.Firestore({
       ...(opts.projectId ? { projectId: opts.projectId } : {}),
       databaseId: opts.databaseId,
@@ -245,6 +247,15 @@ export class FirestoreSessionStore implements SessionStore {
       timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 4 })), timeoutMs);
     });
     try {
+      // Missing credentials surface inside the library as a rejection nobody awaits, and the call
+      // hangs: look them up first (once it works), so the answer is prompt and says what is missing.
+      if (!this.#emulator) {
+        this.#credentials ??= new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/datastore"] }).getClient().catch((err: unknown) => {
+          this.#credentials = undefined;
+          throw err;
+        });
+        await Promise.race([this.#credentials, deadline]);
+      }
       return await Promise.race([op(), deadline]);
     } catch (err) {
       if (err instanceof SessionStoreError) throw err;
@@ -261,6 +272,9 @@ export class FirestoreSessionStore implements SessionStore {
     const detail = `${what}: ${e.message ?? String(err)}`;
     const fail = (why: string): SessionStoreError => new SessionStoreError(503, "session_store_unavailable", `The session store (Firestore) is unavailable: ${why}`, detail);
     if (/project id/i.test(e.message ?? "")) return fail("no Google Cloud project is known; set GOOGLE_CLOUD_PROJECT");
+    if (/default credentials/i.test(e.message ?? "")) {
+      return fail("the agent has no Google credentials; on Cloud Run check its service account, locally run gcloud auth application-default login");
+    }
     switch (e.code) {
       case 7: // PERMISSION_DENIED
       case 16: // UNAUTHENTICATED

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { silentLogger } from "../src/log.js";
 import type { Content } from "../src/models/types.js";
 import { createFirestoreStore, documentId, type FirestoreSessionStore, type FirestoreStoreOptions } from "../src/sessions-firestore.js";
-import { MemorySessionStore, TurnTooLargeError, type SessionKey, type SessionStore } from "../src/sessions.js";
+import { MemorySessionStore, SessionStoreError, TurnTooLargeError, type SessionKey, type SessionStore } from "../src/sessions.js";
 import { hasGcloud, startFirestoreEmulator, type FirestoreEmulator } from "../../test/support/firestore-emulator.js";
 
 const user = (t: string): Content => ({ role: "user", parts: [{ text: t }] });
@@ -254,5 +254,24 @@ describe("firestore store: leases and failures", { skip: skipFirestore }, () => 
       await s.save([...h, ...exchange(3)]);
     });
     assert.deepEqual(await slow.load(key("s")), [...exchange(1), ...exchange(2), ...exchange(3)]);
+  });
+
+  it("without Google credentials answers at once with a 503 that says so (no hanging call)", async () => {
+    const saved = { ...process.env };
+    delete process.env.FIRESTORE_EMULATOR_HOST;
+    delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    process.env.CLOUDSDK_CONFIG = "/nonexistent"; // no gcloud application-default login either
+    process.env.METADATA_SERVER_DETECTION = "none"; // and no metadata server: not on Google Cloud
+    try {
+      const store = await firestore({ opTimeoutMs: 60_000 });
+      const started = Date.now();
+      await assert.rejects(
+        store.withSession(key("s"), async () => "never"),
+        (e: unknown) => e instanceof SessionStoreError && e.status === 503 && /Firestore/.test(e.message) && /credentials/.test(e.message),
+      );
+      assert.ok(Date.now() - started < 30_000, "before the call deadline");
+    } finally {
+      process.env = saved;
+    }
   });
 });
