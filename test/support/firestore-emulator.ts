@@ -31,6 +31,14 @@ export async function startFirestoreEmulator(opts: { timeoutMs?: number } = {}):
       env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: "1" },
     });
     proc = p;
+    // If this process ends without stop() (a test runner killed mid-run), take the emulator with it.
+    process.once("exit", () => {
+      try {
+        process.kill(-p.pid!, "SIGKILL");
+      } catch {
+        // already stopped
+      }
+    });
     let out = "";
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`Firestore emulator did not start in time:\n${out}`)), opts.timeoutMs ?? 60_000);
