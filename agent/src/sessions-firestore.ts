@@ -6,7 +6,7 @@ import { GoogleAuth, OAuth2Client } from "google-auth-library";
 import { loadFirestore, type FirestoreLib } from "./firestore-lib.js";
 import type { Logger } from "./log.js";
 import type { Content } from "./models/types.js";
-import { fitHistory, KeyedMutex, SessionStoreError, type Bounds, type SessionHandle, type SessionKey, type SessionStore } from "./sessions.js";
+import { fitHistory, KeyedMutex, keyOf, SessionStoreError, type Bounds, type SessionHandle, type SessionKey, type SessionStore } from "./sessions.js";
 
 /** Firestore's document limit is 1 MiB; the history string stays under it with room for the other fields. */
 export const FIRESTORE_MAX_HISTORY_BYTES = 1_000_000;
@@ -115,7 +115,7 @@ export class FirestoreSessionStore implements SessionStore {
 
   withSession<T>(key: SessionKey, fn: (session: SessionHandle) => Promise<T>, signal?: AbortSignal): Promise<T> {
     // One waiter per session per instance; the lease orders instances.
-    return this.#local.run(JSON.stringify(key), async () => {
+    return this.#local.run(keyOf(key), async () => {
       const ref = this.#ref(key);
       const token = randomUUID();
       const history = await this.#acquire(ref, key, token, signal);
