@@ -10,6 +10,7 @@ import { McpUnavailableError, type McpConnection } from "./mcp-client.js";
 import { ModelError, type Model } from "./models/types.js";
 import { createPage, prefersHtml, type PageAssets } from "./page/serve.js";
 import { originOf, publicText, redactText } from "./redact.js";
+import { SessionStoreError, type SessionStore } from "./sessions.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_MESSAGE_CHARS = 8000;
@@ -24,7 +25,9 @@ export interface AppDeps {
   /** The live MCP connection: `/ready` asks the server through it, `GET /` shows what was negotiated. */
   mcp?: Pick<McpConnection, "probe" | "status"> | undefined;
   logger: Logger;
-  info: { name: string; version: string; model: string; mcp_server_url: string; transport: string; mcp_auth: string };
+  info: { name: string; version: string; model: string; mcp_server_url: string; transport: string; mcp_auth: string; session_store?: string };
+  /** Checked by /ready beside the MCP server. */
+  store?: Pick<SessionStore, "check">;
   newSessionId?: () => string;
   project?: string | undefined;
   /** Counts turns in flight, so SIGTERM can wait for them. */
@@ -115,8 +118,15 @@ export function createApp(deps: AppDeps): Hono {
     } catch (err) {
       return c.json({ status: "unavailable", error: { code: "mcp_unavailable", message: toHttpError(err).message } }, 503);
     }
-    // Cached by the model for minutes, so probes don't spend API calls.
-    const model = await deps.model?.check?.(c.req.raw.signal).catch((err: unknown) => ({ ok: false as const, code: "model_unavailable", message: String(err) }));
+    // The store and the model are asked side by side; the model caches its answer for minutes.
+    const [store, model] = await Promise.all([
+      deps.store?.check().then(
+        () => undefined,
+        (err: unknown) => toHttpError(err),
+      ),
+      deps.model?.check?.(c.req.raw.signal).catch((err: unknown) => ({ ok: false as const, code: "model_unavailable", message: String(err) })),
+    ]);
+    if (store) return c.json({ status: "unavailable", error: { code: store.code, message: store.message } }, 503);
     if (model && !model.ok) {
       return c.json({ status: "unavailable", model: deps.model!.name, error: { code: model.code, message: model.message } }, 503);
     }
@@ -210,6 +220,7 @@ function toHttpError(err: unknown, signal?: AbortSignal): HttpError {
   if (err instanceof ModelError) return { status: err.status, code: err.code, message: publicText(err.message) };
   if (err instanceof McpUnavailableError) return { status: err.status, code: "mcp_unavailable", message: mcpMessage(err.message, err.status) };
   if (err instanceof ToolsUnavailableError) return { status: 503, code: "mcp_unavailable", message: mcpMessage(err.message, 503) };
+  if (err instanceof SessionStoreError) return { status: err.status, code: err.code, message: publicText(err.message) };
   // The client cut or garbled its body (Node has already answered 400) or went away: not our error.
   if (isClientAbort(err, signal)) return { status: 400, code: "body_unreadable", message: "The request body could not be read" };
   return { status: 500, code: "internal", message: "Internal error; see the service logs" };
@@ -234,5 +245,6 @@ function isClientAbort(err: unknown, signal: AbortSignal | undefined): boolean {
 
 function detailOf(err: unknown): string | undefined {
   if (err instanceof ModelError) return err.detail && redactText(err.detail);
+  if (err instanceof SessionStoreError) return redactText(err.detail ?? err.message);
   return redactText(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 }

@@ -1,5 +1,5 @@
 import type { Logger } from "./log.js";
-import { KeyedMutex, type SessionKey, type SessionStore } from "./sessions.js";
+import type { SessionHandle, SessionKey, SessionStore } from "./sessions.js";
 import type { Content, FunctionCall, Model, Part, ToolSpec, Usage } from "./models/types.js";
 
 export const SYSTEM_INSTRUCTION =
@@ -47,8 +47,6 @@ export interface TurnResult {
 export class ToolsUnavailableError extends Error {}
 
 export class ChatService {
-  readonly #locks = new KeyedMutex();
-
   constructor(
     private readonly deps: { model: Model; tools: ToolHost; store: SessionStore; logger: Logger; app: string },
   ) {}
@@ -65,10 +63,10 @@ export class ChatService {
     opts: { signal?: AbortSignal | undefined; onEvent?: ((e: TurnEvent) => void) | undefined } = {},
   ): Promise<TurnResult> {
     const key: SessionKey = { app: this.deps.app, ...ids };
-    return this.#locks.run(JSON.stringify(key), () => this.#turn(key, message, opts.signal, opts.onEvent));
+    return this.deps.store.withSession(key, (session) => this.#turn(session, message, opts.signal, opts.onEvent), opts.signal);
   }
 
-  async #turn(key: SessionKey, message: string, signal: AbortSignal | undefined, onEvent?: (e: TurnEvent) => void): Promise<TurnResult> {
+  async #turn(session: SessionHandle, message: string, signal: AbortSignal | undefined, onEvent?: (e: TurnEvent) => void): Promise<TurnResult> {
     const started = Date.now();
     const emit = onEvent ?? ((): void => {});
     let tools: ToolSpec[];
@@ -78,7 +76,7 @@ export class ChatService {
       // Errors that already carry an HTTP status (auth refused, unreachable) keep it.
       throw err instanceof Error && "status" in err ? err : new ToolsUnavailableError(String((err as Error).message ?? err));
     }
-    const history = await this.deps.store.load(key);
+    const history = await session.load();
     const turn: Content[] = [{ role: "user", parts: [{ text: message }] }];
     const toolCalls: ToolCallRecord[] = [];
     const timings: Array<{ name: string; ms: number; is_error: boolean }> = [];
@@ -86,7 +84,7 @@ export class ChatService {
     let response = "";
     let rounds = 0;
     const finish = async (): Promise<TurnResult> => {
-      await this.deps.store.save(key, [...history, ...turn]);
+      await session.save([...history, ...turn]);
       this.deps.logger.log("INFO", "turn answered", {
         model: this.deps.model.name,
         rounds,

@@ -45,6 +45,19 @@ const schema = z.object({
   AGENT_ACCESS: z.enum(["private", "iap", "public"]).default("public"),
   IAP_AUDIENCE: z.string().optional(),
   IAP_KEYS_URL: z.url({ protocol: /^https?$/ }).default("https://www.gstatic.com/iap/verify/public_key-jwk"),
+  SESSION_STORE: z.enum(["memory", "firestore"]).default("memory"),
+  // JSON bytes per conversation; Firestore holds at most ~1 MB in one document.
+  SESSION_MAX_BYTES: z.coerce.number().int().min(1024).max(1_000_000).default(256 * 1024),
+  // Memory store only: all conversations together, sized for a 512 MiB instance. Least recently used go first.
+  SESSION_MEMORY_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(128 * 1024 * 1024),
+  // Firestore store only: an instance that dies mid-turn blocks its session at most this long.
+  SESSION_LEASE_SECONDS: z.coerce.number().min(1).max(600).default(30),
+  FIRESTORE_DATABASE: z.string().regex(/^(\(default\)|[a-z][a-z0-9-]{2,62})$/, "must be (default) or a database id").default("(default)"),
+  FIRESTORE_COLLECTION: z.string().regex(/^[^/]{1,1500}$/, "must be a collection id (no /)").default("agent-sessions"),
+  // Read by the Firestore client itself; declared here so a bad value stops start-up with its name.
+  // The client library's own switch between REST (HTTP/1.1) and gRPC; unset = our measured default.
+  FIRESTORE_PREFER_REST: z.enum(["true", "false"]).optional().transform((v) => (v === undefined ? undefined : v === "true")),
+  FIRESTORE_EMULATOR_HOST: z.string().regex(/^[\w.-]+:\d+$|^\[[\d:a-fA-F]+\]:\d+$/, "must be host:port").optional(),
 });
 
 type Parsed = z.infer<typeof schema>;

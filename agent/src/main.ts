@@ -11,7 +11,7 @@ import { OfflineModel } from "./models/offline.js";
 import { loadPageAssets } from "./page/load.js";
 import type { Model } from "./models/types.js";
 import { redactUrl } from "./redact.js";
-import { MemorySessionStore } from "./sessions.js";
+import { MemorySessionStore, type SessionStore } from "./sessions.js";
 
 declare const __SERVICE_VERSION__: string;
 const VERSION = typeof __SERVICE_VERSION__ === "string" ? __SERVICE_VERSION__ : "dev";
@@ -49,13 +49,31 @@ const mcp = new McpConnection({
   version: VERSION,
 });
 
-const store = new MemorySessionStore({
-  ttlMs: config.SESSION_TTL_SECONDS * 1000,
-  maxSessions: config.SESSION_MAX,
-  maxMessages: config.SESSION_MAX_MESSAGES,
-});
-const sweeper = setInterval(() => store.sweep(), 60_000);
-sweeper.unref();
+// The Firestore client (gRPC/REST stack, protos) is loaded only when selected, like Gemini's.
+let store: SessionStore;
+if (config.SESSION_STORE === "firestore") {
+  store = await (await import("./sessions-firestore.js")).createFirestoreStore({
+    projectId: config.GOOGLE_CLOUD_PROJECT,
+    databaseId: config.FIRESTORE_DATABASE,
+    collection: config.FIRESTORE_COLLECTION,
+    ttlMs: config.SESSION_TTL_SECONDS * 1000,
+    maxMessages: config.SESSION_MAX_MESSAGES,
+    maxBytes: config.SESSION_MAX_BYTES,
+    leaseMs: config.SESSION_LEASE_SECONDS * 1000,
+    preferRest: config.FIRESTORE_PREFER_REST,
+    logger,
+  });
+} else {
+  const memory = new MemorySessionStore({
+    ttlMs: config.SESSION_TTL_SECONDS * 1000,
+    maxSessions: config.SESSION_MAX,
+    maxMessages: config.SESSION_MAX_MESSAGES,
+    maxSessionBytes: config.SESSION_MAX_BYTES,
+    maxTotalBytes: config.SESSION_MEMORY_MAX_BYTES,
+  });
+  setInterval(() => memory.sweep(), 60_000).unref();
+  store = memory;
+}
 
 const inflight = { count: 0 };
 const drainDeadline = new AbortController();
@@ -69,6 +87,7 @@ const app = createApp({
   logger,
   inflight,
   page: await loadPageAssets(),
+  store,
   project: config.GOOGLE_CLOUD_PROJECT,
   info: {
     name: "agent",
@@ -77,6 +96,7 @@ const app = createApp({
     mcp_server_url: config.MCP_SERVER_URL,
     transport: config.transport,
     mcp_auth: config.useIdToken ? "id-token" : "none",
+    session_store: store.kind,
   },
 });
 
@@ -90,6 +110,10 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
     mcp_transport: config.transport,
     access: config.AGENT_ACCESS,
     mcp_auth: config.useIdToken ? `id-token (audience ${config.audience})` : "none",
+    session_store:
+      config.SESSION_STORE === "firestore"
+        ? `firestore (database ${config.FIRESTORE_DATABASE}, collection ${config.FIRESTORE_COLLECTION}${config.FIRESTORE_EMULATOR_HOST ? `, emulator ${config.FIRESTORE_EMULATOR_HOST}` : ""})`
+        : "memory",
   });
 });
 exitWhenPortInUse(server, { port: config.PORT, host: config.HOST }, (message, fields) => logger.log("ERROR", message, fields));
@@ -114,9 +138,14 @@ async function shutdown(signal: string): Promise<void> {
     while (inflight.count > 0 && Date.now() < flushBy) await new Promise((r) => setTimeout(r, 20));
     (server as { closeAllConnections?: () => void }).closeAllConnections?.();
   }
-  await Promise.race([mcp.close(), new Promise((r) => setTimeout(r, 1_000))]);
+  await Promise.race([Promise.all([mcp.close(), store.close?.()]), new Promise((r) => setTimeout(r, 1_000))]);
   logger.log(unfinished > 0 ? "WARNING" : "INFO", "stopped", { turns_answered_503: unfinished, turns_abandoned: inflight.count });
   process.exit(0);
 }
+// A promise rejected inside a client library with nobody listening (seen in @google-cloud/firestore's
+// retries) must not take down the process and every turn in flight with it.
+process.on("unhandledRejection", (reason) => {
+  logger.log("ERROR", "unhandled promise rejection", { detail: reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason) });
+});
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -6,68 +6,87 @@ export interface SessionKey {
   sessionId: string;
 }
 
+/** One turn's view of a session, held while the turn runs (see SessionStore.withSession). */
+export interface SessionHandle {
+  /** The history, or an empty one for a new session: there is no "session not found". */
+  load(): Promise<Content[]>;
+  /** Saves the whole history (the loaded one plus this turn), trimmed to the store's bounds. */
+  save(history: readonly Content[]): Promise<void>;
+}
+
 /**
- * Where conversations live. Narrow on purpose: a shared store (Firestore, Redis, …) for several
- * instances implements these two calls and nothing in the chat code changes.
+ * Where conversations live. Contents are opaque JSON: every field a model puts in a part (thought
+ * signatures, call ids, …) is kept, and counts in the byte bounds.
  */
 export interface SessionStore {
-  /** The history, or an empty one for a new session: there is no "session not found". */
+  /** "memory" or "firestore", shown by GET /. */
+  readonly kind: string;
+  /**
+   * Runs one turn with the session held: turns on one session run one after another, across every
+   * instance that shares the store, and each sees the history the previous one saved.
+   */
+  withSession<T>(key: SessionKey, fn: (session: SessionHandle) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** Reads the history without holding the session (for tests and tools). */
   load(key: SessionKey): Promise<Content[]>;
+  /** Saves a history while holding the session. */
   save(key: SessionKey, history: readonly Content[]): Promise<void>;
+  /** Throws a SessionStoreError when the store cannot serve (for /ready). */
+  check(): Promise<void>;
+  close?(): Promise<void>;
 }
 
-export interface MemoryStoreOptions {
-  ttlMs: number;
-  maxSessions: number;
+/** A store failure the caller can act on; status and code are what the HTTP client gets. */
+export class SessionStoreError extends Error {
+  constructor(
+    readonly status: 413 | 503,
+    readonly code: string,
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = "SessionStoreError";
+  }
+}
+
+/** One exchange, on its own, is larger than a conversation may be: it is refused whole. */
+export class TurnTooLargeError extends SessionStoreError {
+  constructor(bytes: number, max: number) {
+    super(
+      413,
+      "turn_too_large",
+      `This turn (${bytes} bytes of messages and tool results) is larger than a conversation may hold (${max} bytes), so it was not saved; ask for less at once (for example a shorter date range) or start a new session`,
+    );
+  }
+}
+
+export interface Bounds {
+  /** Messages kept per conversation. */
   maxMessages: number;
-  now?: () => number;
+  /** JSON bytes (UTF-8) kept per conversation. */
+  maxBytes: number;
 }
 
-/** In-memory store: idle sessions expire, the least recently used go first past the bound. */
-export class MemorySessionStore implements SessionStore {
-  readonly #sessions = new Map<string, { history: Content[]; touched: number }>();
-  readonly #now: () => number;
-
-  constructor(private readonly opts: MemoryStoreOptions) {
-    this.#now = opts.now ?? Date.now;
+/**
+ * Fits a history to the bounds by dropping the oldest whole exchanges, so it still starts at a user's
+ * own words and no tool answer loses its call. The last exchange (this turn) is never cut: if it alone
+ * is over the byte bound, TurnTooLargeError, and nothing is saved.
+ * Returns the kept history and its JSON.
+ */
+export function fitHistory(history: readonly Content[], bounds: Bounds): { history: Content[]; json: string } {
+  // suffix[i]: JSON bytes of history.slice(i) ("[" + items joined by "," + "]").
+  const suffix = new Array<number>(history.length + 1).fill(2);
+  for (let i = history.length - 1; i >= 0; i--) {
+    suffix[i] = suffix[i + 1]! + Buffer.byteLength(JSON.stringify(history[i])) + (i < history.length - 1 ? 1 : 0);
   }
-
-  get size(): number {
-    return this.#sessions.size;
-  }
-
-  async load(key: SessionKey): Promise<Content[]> {
-    const id = keyOf(key);
-    const entry = this.#sessions.get(id);
-    if (!entry) return [];
-    if (this.#now() - entry.touched > this.opts.ttlMs) {
-      this.#sessions.delete(id);
-      return [];
-    }
-    return [...entry.history];
-  }
-
-  async save(key: SessionKey, history: readonly Content[]): Promise<void> {
-    const id = keyOf(key);
-    this.#sessions.delete(id); // re-insert at the end: Map order is the LRU order
-    this.#sessions.set(id, { history: trimHistory(history, this.opts.maxMessages), touched: this.#now() });
-    this.sweep();
-  }
-
-  /** Drops expired sessions (oldest first, so it stops at the first live one) and enforces the bound. */
-  sweep(): void {
-    const now = this.#now();
-    for (const [id, entry] of this.#sessions) {
-      if (now - entry.touched <= this.opts.ttlMs) break;
-      this.#sessions.delete(id);
-    }
-    while (this.#sessions.size > this.opts.maxSessions) {
-      this.#sessions.delete(this.#sessions.keys().next().value as string);
-    }
-  }
+  const starts = history.flatMap((c, i) => (isUserText(c) ? [i] : []));
+  if (starts.length === 0) starts.push(0);
+  const lastStart = starts.at(-1)!;
+  if (suffix[lastStart]! > bounds.maxBytes) throw new TurnTooLargeError(suffix[lastStart]!, bounds.maxBytes);
+  // The oldest exchange start that fits both bounds; one turn longer than maxMessages is kept whole.
+  const start = starts.find((s) => suffix[s]! <= bounds.maxBytes && history.length - s <= bounds.maxMessages) ?? lastStart;
+  const kept = history.slice(start);
+  return { history: kept, json: JSON.stringify(kept) };
 }
-
-const keyOf = (k: SessionKey): string => JSON.stringify([k.app, k.userId, k.sessionId]);
 
 /** Keeps the newest messages, starting at a user's own words so no tool answer loses its call. */
 export function trimHistory(history: readonly Content[], max: number): Content[] {
@@ -78,6 +97,107 @@ export function trimHistory(history: readonly Content[], max: number): Content[]
 }
 
 const isUserText = (c: Content): boolean => c.role === "user" && c.parts.some((p) => "text" in p);
+
+export const keyOf = (k: SessionKey): string => JSON.stringify([k.app, k.userId, k.sessionId]);
+
+/** Bytes a string takes in V8's heap: one per character when all are Latin-1, else two. */
+const heapBytes = (s: string): number => (/[^\x00-\xff]/.test(s) ? 2 * s.length : s.length);
+/** Map entry, key string and bookkeeping, measured roughly: a floor per session. */
+const ENTRY_OVERHEAD = 256;
+
+export interface MemoryStoreOptions {
+  ttlMs: number;
+  maxSessions: number;
+  maxMessages: number;
+  /** JSON bytes per conversation (default 256 KiB). */
+  maxSessionBytes?: number;
+  /** Bytes all conversations may take together (default 128 MiB): past it the least recently used go. */
+  maxTotalBytes?: number;
+  now?: () => number;
+}
+
+export const MEMORY_DEFAULTS = { maxSessionBytes: 256 * 1024, maxTotalBytes: 128 * 1024 * 1024 } as const;
+
+/**
+ * In-memory store for one instance: idle sessions expire, and the least recently used whole sessions
+ * go first past the count or byte bound. Histories are held as JSON strings: their heap cost is known
+ * (so the byte bound is honest), and a caller can never mutate what is stored.
+ */
+export class MemorySessionStore implements SessionStore {
+  readonly kind = "memory";
+  readonly #sessions = new Map<string, { json: string; bytes: number; touched: number }>();
+  readonly #locks = new KeyedMutex();
+  readonly #now: () => number;
+  readonly #bounds: Bounds;
+  readonly #maxTotal: number;
+  #bytes = 0;
+
+  constructor(private readonly opts: MemoryStoreOptions) {
+    this.#now = opts.now ?? Date.now;
+    this.#bounds = { maxMessages: opts.maxMessages, maxBytes: opts.maxSessionBytes ?? MEMORY_DEFAULTS.maxSessionBytes };
+    this.#maxTotal = opts.maxTotalBytes ?? MEMORY_DEFAULTS.maxTotalBytes;
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Bytes held by all sessions, as counted against maxTotalBytes. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  withSession<T>(key: SessionKey, fn: (session: SessionHandle) => Promise<T>): Promise<T> {
+    return this.#locks.run(keyOf(key), () => fn({ load: () => this.load(key), save: (h) => this.#put(key, h) }));
+  }
+
+  async load(key: SessionKey): Promise<Content[]> {
+    const id = keyOf(key);
+    const entry = this.#sessions.get(id);
+    if (!entry) return [];
+    this.#drop(id);
+    if (this.#now() - entry.touched > this.opts.ttlMs) return [];
+    entry.touched = this.#now();
+    this.#sessions.set(id, entry); // re-inserted at the end: Map order is the LRU order
+    this.#bytes += entry.bytes;
+    return JSON.parse(entry.json) as Content[];
+  }
+
+  save(key: SessionKey, history: readonly Content[]): Promise<void> {
+    return this.withSession(key, (s) => s.save(history));
+  }
+
+  async check(): Promise<void> {}
+
+  async #put(key: SessionKey, history: readonly Content[]): Promise<void> {
+    const id = keyOf(key);
+    const { json } = fitHistory(history, this.#bounds);
+    this.#drop(id);
+    const bytes = heapBytes(json) + 2 * id.length + ENTRY_OVERHEAD;
+    this.#sessions.set(id, { json, bytes, touched: this.#now() });
+    this.#bytes += bytes;
+    this.sweep();
+  }
+
+  #drop(id: string): void {
+    const entry = this.#sessions.get(id);
+    if (!entry) return;
+    this.#sessions.delete(id);
+    this.#bytes -= entry.bytes;
+  }
+
+  /** Drops expired sessions (oldest first, so it stops at the first live one) and enforces the bounds. */
+  sweep(): void {
+    const now = this.#now();
+    for (const [id, entry] of this.#sessions) {
+      if (now - entry.touched <= this.opts.ttlMs) break;
+      this.#drop(id);
+    }
+    while (this.#sessions.size > this.opts.maxSessions || (this.#bytes > this.#maxTotal && this.#sessions.size > 1)) {
+      this.#drop(this.#sessions.keys().next().value as string);
+    }
+  }
+}
 
 /** Runs tasks for the same key one after another; different keys run in parallel. */
 export class KeyedMutex {

@@ -6,8 +6,8 @@ import { createApp } from "../src/app.js";
 import { ChatService, type ToolHost, type TurnEvent } from "../src/chat.js";
 import { silentLogger, type Logger } from "../src/log.js";
 import { GeminiModel, type GeminiOptions } from "../src/models/gemini.js";
-import { ModelError, type Content, type Model, type ModelRequest } from "../src/models/types.js";
-import { MemorySessionStore, type SessionKey, type SessionStore } from "../src/sessions.js";
+import { ModelError, type Model, type ModelRequest } from "../src/models/types.js";
+import { MemorySessionStore, type SessionStore } from "../src/sessions.js";
 import { rateLimited, startGemini, type FakeGemini } from "../../test/support/gemini.js";
 import { startMetadataServer, type MetadataServer } from "../../test/support/metadata-server.js";
 
@@ -34,17 +34,8 @@ class Tools implements ToolHost {
   }
 }
 
-/** A store that keeps only JSON, as any shared store does: what survives it is what a restart sees. */
-class JsonStore implements SessionStore {
-  readonly data = new Map<string, string>();
-  async load(key: SessionKey): Promise<Content[]> {
-    return JSON.parse(this.data.get(JSON.stringify(key)) ?? "[]") as Content[];
-  }
-  async save(key: SessionKey, history: readonly Content[]): Promise<void> {
-    this.data.set(JSON.stringify(key), JSON.stringify(history));
-  }
-}
-
+// The memory store keeps histories as JSON strings, as any shared store does: what survives it is
+// what another instance, or a restarted one, sees.
 const newStore = (): MemorySessionStore => new MemorySessionStore({ ttlMs: 60_000, maxSessions: 10, maxMessages: 40 });
 const chatWith = (model: Model, tools: ToolHost = new Tools(), store: SessionStore = newStore(), logger: Logger = silentLogger): ChatService =>
   new ChatService({ model, tools, store, logger, app: "t" });
@@ -189,7 +180,7 @@ describe("Gemini 3 through @google/genai", () => {
   });
 
   it("a second turn after a restart: the signatures survive the store", async () => {
-    const store = new JsonStore();
+    const store = newStore();
     await chatWith(model(), new Tools(), store).runTurn({ userId: "u", sessionId: "restart" }, "What is 100 USD in EUR?");
     // A new process: a new model client and chat service, the same store.
     const n = gemini.requests.length;
@@ -202,7 +193,7 @@ describe("Gemini 3 through @google/genai", () => {
   });
 
   it("streams the words as they come, and the streamed turn's signatures work next turn", async () => {
-    const store = new JsonStore();
+    const store = newStore();
     const chat = chatWith(model(), new Tools(), store);
     const events: TurnEvent[] = [];
     const n = gemini.requests.length;

@@ -1,0 +1,292 @@
+// Conversations in Firestore, shared by every agent instance. Loaded by main.ts only when
+// SESSION_STORE=firestore, so the memory-store agent never evaluates the client library.
+import { createHash, randomUUID } from "node:crypto";
+import type { DocumentData, DocumentReference, Firestore } from "@google-cloud/firestore";
+import { GoogleAuth, OAuth2Client } from "google-auth-library";
+import { loadFirestore, type FirestoreLib } from "./firestore-lib.js";
+import type { Logger } from "./log.js";
+import type { Content } from "./models/types.js";
+import { fitHistory, KeyedMutex, keyOf, SessionStoreError, type Bounds, type SessionHandle, type SessionKey, type SessionStore } from "./sessions.js";
+
+/** Firestore's document limit is 1 MiB; the history string stays under it with room for the other fields. */
+export const FIRESTORE_MAX_HISTORY_BYTES = 1_000_000;
+
+const PREFER_REST_DEFAULT = true;
+
+/** A hash of the JSON triple: ids that would collide when joined ("a:b"+"c", "a"+"b:c") cannot. */
+export const documentId = (key: SessionKey): string =>
+  createHash("sha256").update(JSON.stringify([key.app, key.userId, key.sessionId])).digest("hex");
+
+/** Loads the client library (see firestore-lib.ts), then builds the store. */
+export async function createFirestoreStore(opts: FirestoreStoreOptions): Promise<FirestoreSessionStore> {
+  return new FirestoreSessionStore(await loadFirestore(), opts);
+}
+
+function emulatorAuth(): OAuth2Client {
+  const auth = new OAuth2Client();
+  auth.setCredentials({ access_token: "owner", expiry_date: Number.MAX_SAFE_INTEGER });
+  return auth;
+}
+
+export interface FirestoreStoreOptions {
+  projectId?: string | undefined;
+  databaseId: string;
+  collection: string;
+  ttlMs: number;
+  maxMessages: number;
+  maxBytes: number;
+  /** How long a turn holds its session without renewing; an instance that dies blocks it at most this. */
+  leaseMs: number;
+  /** How long a turn waits for the session before giving up with 503. */
+  maxWaitMs?: number;
+  /** Deadline for each Firestore call; past it the turn fails with 503 instead of hanging. */
+  opTimeoutMs?: number;
+  preferRest?: boolean;
+  logger: Logger;
+  now?: () => number;
+}
+
+interface Lease {
+  holder: string;
+  until: number;
+}
+
+/**
+ * One document per (app, user_id, session_id), its id a hash of the three so no user's ids can
+ * collide with another's. Fields: the history as one JSON string (opaque: every field the model
+ * sent survives exactly, and its size is known before writing), `expire_at` for the TTL policy, and
+ * `lease` ({holder, until}) that serialises turns across instances.
+ *
+ * A turn takes the lease in a transaction (waiting while another live holder has it), renews it
+ * every third of its length while it runs, and saves its history and drops the lease in one
+ * transaction. If an instance stalled past its lease and another turn ran meanwhile, its save appends
+ * its own exchange to what is there instead of overwriting it: nothing said is lost either way.
+ * Lease times use the instances' clocks, which Cloud Run keeps in sync far below the lease length.
+ */
+export class FirestoreSessionStore implements SessionStore {
+  readonly kind = "firestore";
+  readonly #db: Firestore;
+  readonly #local = new KeyedMutex();
+  readonly #now: () => number;
+  readonly #bounds: Bounds;
+  readonly #maxWait: number;
+  readonly #opTimeout: number;
+  readonly #lib: FirestoreLib;
+  readonly #emulator: boolean;
+  #credentials: Promise<unknown> | undefined;
+
+  constructor(lib: FirestoreLib, private readonly opts: FirestoreStoreOptions) {
+    this.#lib = lib;
+    this.#now = opts.now ?? Date.now;
+    this.#bounds = { maxMessages: opts.maxMessages, maxBytes: Math.min(opts.maxBytes, FIRESTORE_MAX_HISTORY_BYTES) };
+    this.#maxWait = opts.maxWaitMs ?? 300_000;
+    this.#opTimeout = opts.opTimeoutMs ?? 10_000;
+    // FIRESTORE_EMULATOR_HOST is read by the library itself, as in every Google client.
+    const preferRest = opts.preferRest ?? PREFER_REST_DEFAULT;
+    const emulator = (this.#emulator = Boolean(process.env.FIRESTORE_EMULATOR_HOST));
+    this.#db = new lib.Firestore({
+      ...(opts.projectId ? { projectId: opts.projectId } : {}),
+      databaseId: opts.databaseId,
+      preferRest,
+      // The REST transport asks for Google credentials even for the emulator, which takes none
+      // (googleapis/nodejs-firestore#1811, open): give it the emulator's fixed "owner" token.
+      ...(preferRest && emulator ? { authClient: emulatorAuth() } : {}),
+    });
+  }
+
+  #ref(key: SessionKey): DocumentReference {
+    return this.#db.collection(this.opts.collection).doc(documentId(key));
+  }
+
+  #historyOf(d: DocumentData | undefined): Content[] {
+    if (!d || typeof d.history !== "string") return [];
+    if (d.expire_at instanceof this.#lib.Timestamp && d.expire_at.toMillis() <= this.#now()) return []; // TTL deletion lags
+    return JSON.parse(d.history) as Content[];
+  }
+
+  async load(key: SessionKey): Promise<Content[]> {
+    const snap = await this.#call("read a conversation", () => this.#ref(key).get());
+    return this.#historyOf(snap.data());
+  }
+
+  save(key: SessionKey, history: readonly Content[]): Promise<void> {
+    return this.withSession(key, (s) => s.save(history));
+  }
+
+  withSession<T>(key: SessionKey, fn: (session: SessionHandle) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    // One waiter per session per instance; the lease orders instances.
+    return this.#local.run(keyOf(key), async () => {
+      const ref = this.#ref(key);
+      const token = randomUUID();
+      const history = await this.#acquire(ref, key, token, signal);
+      const renewal = setInterval(() => void this.#renew(ref, token), Math.max(50, Math.floor(this.opts.leaseMs / 3)));
+      renewal.unref();
+      let released = false;
+      try {
+        return await fn({
+          load: async () => history,
+          save: async (h) => {
+            await this.#commit(ref, key, token, history.length, h);
+            released = true;
+          },
+        });
+      } finally {
+        clearInterval(renewal);
+        if (!released) await this.#release(ref, token);
+      }
+    });
+  }
+
+  async #acquire(ref: DocumentReference, key: SessionKey, token: string, signal?: AbortSignal): Promise<Content[]> {
+    const started = this.#now();
+    let delay = 25;
+    for (;;) {
+      signal?.throwIfAborted();
+      const got = await this.#call("open a conversation", () =>
+        this.#db.runTransaction(async (tx) => {
+          const snap = await tx.get(ref);
+          const d = snap.data();
+          const lease = d?.lease as Lease | undefined;
+          const now = this.#now();
+          if (lease && lease.holder !== token && lease.until > now) return { busyUntil: lease.until, history: null };
+          tx.set(
+            ref,
+            {
+              app: key.app,
+              user_id: key.userId,
+              session_id: key.sessionId,
+              lease: { holder: token, until: now + this.opts.leaseMs },
+              // A session that is only ever opened (every turn failed) still expires.
+              ...(d?.expire_at instanceof this.#lib.Timestamp && d.expire_at.toMillis() > now ? {} : { expire_at: this.#lib.Timestamp.fromMillis(now + this.opts.ttlMs) }),
+            },
+            { merge: true },
+          );
+          return { busyUntil: 0, history: this.#historyOf(d) };
+        }),
+      );
+      if (got.history) return got.history;
+      if (this.#now() - started > this.#maxWait) {
+        throw new SessionStoreError(503, "session_busy", "Another turn on this conversation is still running; send the message again in a moment");
+      }
+      // Poll with backoff and jitter, never past the holder's expiry.
+      const wait = Math.min(delay, Math.max(10, got.busyUntil - this.#now()));
+      await new Promise((r) => setTimeout(r, wait * (0.75 + Math.random() / 2)));
+      delay = Math.min(delay * 1.5, 500);
+    }
+  }
+
+  async #commit(ref: DocumentReference, key: SessionKey, token: string, loaded: number, history: readonly Content[]): Promise<void> {
+    await this.#call("save a conversation", () =>
+      this.#db.runTransaction(async (tx) => {
+        const snap = await tx.get(ref);
+        const d = snap.data();
+        const lease = d?.lease as Lease | undefined;
+        const ours = lease?.holder === token;
+        // Lease lost (this instance stalled past it and another turn saved meanwhile): append this turn.
+        const full = ours ? history : [...this.#historyOf(d), ...history.slice(loaded)];
+        const fitted = fitHistory(full, this.#bounds);
+        const now = this.#now();
+        tx.set(
+          ref,
+          {
+            app: key.app,
+            user_id: key.userId,
+            session_id: key.sessionId,
+            history: fitted.json,
+            messages: fitted.history.length,
+            updated_at: this.#lib.Timestamp.fromMillis(now),
+            expire_at: this.#lib.Timestamp.fromMillis(now + this.opts.ttlMs),
+            ...(ours || !lease ? { lease: this.#lib.FieldValue.delete() } : {}),
+          },
+          { merge: true },
+        );
+        if (!ours) this.opts.logger.log("WARNING", "session lease was lost during a turn; appended the turn to the newer history", { document: ref.id });
+      }),
+    );
+  }
+
+  /** Best effort: a lease that is not released expires on its own. */
+  async #release(ref: DocumentReference, token: string): Promise<void> {
+    try {
+      await this.#call("release a conversation", () =>
+        this.#db.runTransaction(async (tx) => {
+          const snap = await tx.get(ref);
+          if ((snap.get("lease") as Lease | undefined)?.holder === token) tx.update(ref, { lease: this.#lib.FieldValue.delete() });
+        }),
+      );
+    } catch (err) {
+      this.opts.logger.log("WARNING", "could not release a session lease; it expires on its own", { document: ref.id, detail: (err as Error).message });
+    }
+  }
+
+  async #renew(ref: DocumentReference, token: string): Promise<void> {
+    try {
+      await this.#call("renew a session lease", () =>
+        this.#db.runTransaction(async (tx) => {
+          const snap = await tx.get(ref);
+          if ((snap.get("lease") as Lease | undefined)?.holder === token) tx.update(ref, { "lease.until": this.#now() + this.opts.leaseMs });
+        }),
+      );
+    } catch (err) {
+      this.opts.logger.log("WARNING", "could not renew a session lease", { document: ref.id, detail: (err as Error).message });
+    }
+  }
+
+  async check(): Promise<void> {
+    await this.#call("read", () => this.#db.collection(this.opts.collection).doc("_ready").get(), Math.min(this.#opTimeout, 5_000));
+  }
+
+  async close(): Promise<void> {
+    await this.#db.terminate();
+  }
+
+  /** Runs one Firestore call with a deadline, turning its failures into a 503 that says what to check. */
+  async #call<T>(what: string, op: () => Promise<T>, timeoutMs = this.#opTimeout): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 4 })), timeoutMs);
+    });
+    try {
+      // Missing credentials surface inside the library as a rejection nobody awaits, and the call
+      // hangs: look them up first (once it works), so the answer is prompt and says what is missing.
+      if (!this.#emulator) {
+        this.#credentials ??= new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/datastore"] }).getClient().catch((err: unknown) => {
+          this.#credentials = undefined;
+          throw err;
+        });
+        await Promise.race([this.#credentials, deadline]);
+      }
+      return await Promise.race([op(), deadline]);
+    } catch (err) {
+      if (err instanceof SessionStoreError) throw err;
+      throw this.#explain(what, err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #explain(what: string, err: unknown): SessionStoreError {
+    const e = err as { code?: number | string; message?: string };
+    const db = `Firestore database "${this.opts.databaseId}"`;
+    const project = this.opts.projectId ? ` in project ${this.opts.projectId}` : "";
+    const detail = `${what}: ${e.message ?? String(err)}`;
+    const fail = (why: string): SessionStoreError => new SessionStoreError(503, "session_store_unavailable", `The session store (Firestore) is unavailable: ${why}`, detail);
+    if (/project id/i.test(e.message ?? "")) return fail("no Google Cloud project is known; set GOOGLE_CLOUD_PROJECT");
+    if (/default credentials/i.test(e.message ?? "")) {
+      return fail("the agent has no Google credentials; on Cloud Run check its service account, locally run gcloud auth application-default login");
+    }
+    switch (e.code) {
+      case 7: // PERMISSION_DENIED
+      case 16: // UNAUTHENTICATED
+        return fail(`${db}${project} refused the agent's credentials; check that its service account has roles/datastore.user and that the Firestore API is enabled`);
+      case 5: // NOT_FOUND
+        return fail(`${db} was not found${project}; create it in native mode or set FIRESTORE_DATABASE`);
+      case 9: // FAILED_PRECONDITION: a Datastore-mode database
+        return fail(`${db}${project} cannot serve documents; it must be a Firestore database in native mode, not Datastore mode`);
+      case 8: // RESOURCE_EXHAUSTED
+        return fail(`${db}${project} is over its quota; try again shortly`);
+      default:
+        return fail(`${db}${project} cannot be reached; check the network, that the Firestore API is enabled, and FIRESTORE_EMULATOR_HOST if you use the emulator`);
+    }
+  }
+}
