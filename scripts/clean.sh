@@ -84,13 +84,7 @@ else
 fi
 
 # AGENT_ACCESS=iap: empty the agent's IAP access list before the service goes.
-iap_on=""
-if is_dry_run; then
-  run gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(metadata.annotations."run.googleapis.com/iap-enabled")'
-else
-  iap_on="$(query gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(metadata.annotations."run.googleapis.com/iap-enabled")')" ||
-    { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
-fi
+iap_on="$(agent_iap_enabled "${where[@]}")" || { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
 if [ "$iap_on" = true ] || is_dry_run; then
   log "== IAP access list of $AGENT_SERVICE"
   empty_iap_access_list

@@ -275,13 +275,7 @@ case "$AGENT_ACCESS" in
 esac
 if [ "$AGENT_ACCESS" != iap ]; then
   # Leaving iap mode: only the beta track can switch IAP off again.
-  iap_on=""
-  if is_dry_run; then
-    run gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(metadata.annotations."run.googleapis.com/iap-enabled")'
-  else
-    iap_on="$(query gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(metadata.annotations."run.googleapis.com/iap-enabled")')" ||
-      { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
-  fi
+  iap_on="$(agent_iap_enabled "${where[@]}")" || { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
   if [ "$iap_on" = true ]; then
     log "== Leaving iap mode: emptying the IAP access list of $AGENT_SERVICE, then turning IAP off"
     empty_iap_access_list

@@ -194,3 +194,15 @@ policy_has() { # role member
   done
   return 1
 }
+
+# agent_iap_enabled --project=… --region=…: whether IAP is on for the agent service. Prints "true" or
+# nothing, and returns query's status (1: the service is not there). A dry run prints the command and
+# answers nothing.
+agent_iap_enabled() {
+  local fmt='value(metadata.annotations."run.googleapis.com/iap-enabled")'
+  if is_dry_run; then
+    run gcloud run services describe "$AGENT_SERVICE" "$@" --format="$fmt"
+    return 0
+  fi
+  query gcloud run services describe "$AGENT_SERVICE" "$@" --format="$fmt"
+}
