@@ -8,6 +8,9 @@ import { after, before, describe, it } from "node:test";
 import { startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "../../test/support/otlp-receiver.js";
 import { bundlePath, ROOT, startService, type RunningService } from "../../test/support/service.js";
+import { inSpan } from "../../common/trace.js";
+import { silentLogger } from "../src/log.js";
+import { McpConnection } from "../src/mcp-client.js";
 
 const PRELOAD = path.join(ROOT, "test/support/report-otel-loaded.mjs");
 const command = (service: "agent" | "mcp-server"): string[] => [process.execPath, "--import", PRELOAD, bundlePath(service)];
@@ -95,6 +98,42 @@ describe("tracing: one trace per turn", () => {
       assert.equal(agentLine?.["logging.googleapis.com/trace_sampled"], true);
       const mcpLine = mcp.logs().find((l) => l.message === "tool get_exchange_rate" && l["logging.googleapis.com/trace"] === traceField);
       assert.equal(mcpLine?.["logging.googleapis.com/spanId"], server.spanId);
+    });
+  }
+
+  for (const [transport, mcpPath] of [["Streamable HTTP", "/mcp"], ["SSE", "/sse"]] as const) {
+    it(`sends the context in the traceparent header and in the request's _meta over ${transport}`, async () => {
+      const sent: Array<{ headers: Headers; body: any }> = [];
+      const recording: typeof fetch = async (url, init) => {
+        if (typeof init?.body === "string") sent.push({ headers: new Headers(init.headers), body: JSON.parse(init.body) });
+        return fetch(url, init);
+      };
+      const conn = new McpConnection({ url: `${mcp.url}${mcpPath}`, transport: mcpPath === "/sse" ? "sse" : "streamable-http", fetch: recording, timeoutMs: 10_000, logger: silentLogger, version: "test" });
+      const traceId = randomBytes(16).toString("hex");
+      const parent = { traceId, spanId: randomBytes(8).toString("hex"), sampled: true, traceState: "vendor=1", baggage: "tenant=a" };
+      let callSpan = "";
+      try {
+        await inSpan("test", { parent }, async () => {
+          await conn.listTools();
+          await inSpan("outer", {}, async (span) => {
+            callSpan = span.context.spanId;
+            assert.equal((await conn.callTool("list_currencies", {})).isError, false);
+          });
+        });
+      } finally {
+        await conn.close();
+      }
+      const call = sent.find((r) => r.body?.method === "tools/call");
+      assert.ok(call, "the tools/call request was sent");
+      const meta = call.body.params._meta as Record<string, string>;
+      const header = call.headers.get("traceparent")!;
+      // Tracing is off in this process: the MCP client span is ids only, a child of "outer".
+      assert.match(header, new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+      assert.notEqual(header.split("-")[2], callSpan, "the MCP client span is its own span");
+      assert.equal(meta.traceparent, header, "_meta and the header carry the same context");
+      assert.equal(meta.tracestate, "vendor=1");
+      assert.equal(meta.baggage, "tenant=a");
+      assert.equal(call.headers.get("tracestate"), "vendor=1");
     });
   }
 
