@@ -146,6 +146,32 @@ describe("tracing: one trace per turn", () => {
     assert.equal(turn.parentSpanId, (12345).toString(16).padStart(16, "0"));
   });
 
+  it("traces a streamed turn the same way", async () => {
+    const agent = agents[0]!;
+    const traceId = randomBytes(16).toString("hex");
+    const callerSpan = randomBytes(8).toString("hex");
+    const res = await fetch(`${agent.url}/chat/stream`, { method: "POST", headers: { "content-type": "application/json", traceparent: `00-${traceId}-${callerSpan}-01` }, body: JSON.stringify({ message: "What is 9 USD in EUR?" }) });
+    assert.match(await res.text(), /event: done/);
+    const spans = (await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.service === "mcp-server"))).filter((s) => s.traceId === traceId);
+    assert.equal(one(spans, "agent-under-test", "invoke_agent currency-agent").parentSpanId, callerSpan);
+    const lines = agent.logs().filter((l) => l.message === "turn answered" && l["logging.googleapis.com/trace"] === `projects/test-project/traces/${traceId}`);
+    assert.equal(lines.length, 1);
+  });
+
+  it("flushes queued spans on SIGTERM", async () => {
+    // Batches every 10 minutes: only the SIGTERM flush can send this turn's spans before the process ends.
+    const agent = await startService(
+      "agent",
+      { ...OTEL, OTEL_BSP_SCHEDULE_DELAY: "600000", MCP_SERVER_URL: `${mcp.url}/mcp`, MODEL_PROVIDER: "offline", OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: "agent-sigterm" },
+    );
+    const traceId = randomBytes(16).toString("hex");
+    assert.equal((await chat(agent, "What is 11 USD in EUR?", { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` })).status, 200);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(receiver.spans.filter((s) => s.traceId === traceId && s.service === "agent-sigterm").length, 0, "nothing sent before SIGTERM");
+    assert.equal(await agent.stop(), 0);
+    assert.ok(receiver.spans.some((s) => s.traceId === traceId && s.service === "agent-sigterm" && s.name === "invoke_agent currency-agent"));
+  });
+
   it("answers every chat while the receiver refuses or hangs, and logs the export failure once", async () => {
     const agent = agents[0]!;
     receiver.setMode("refuse");
