@@ -3,7 +3,7 @@
 //          from main before tracing), time from spawn to the first /health 200 and RSS 500 ms later;
 //   turn:  /chat latency with tracing off and on (exporting to a local OTLP receiver), interleaved.
 // The CPU is shared: medians, with the spread (p10..p90). Usage:
-//   node --import tsx test/support/measure-tracing.ts start [N] [REF_DIR]
+//   [SERVICES=agent|mcp-server] node --import tsx test/support/measure-tracing.ts start [N] [REF_DIR]
 //   node --import tsx test/support/measure-tracing.ts turn [TURNS]
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -43,7 +43,8 @@ async function startOnce(file: string, env: Record<string, string>): Promise<{ m
 }
 
 async function start(n: number, refDir: string): Promise<void> {
-  for (const service of ["agent", "mcp-server"] as const) {
+  const only = process.env.SERVICES?.split(",");
+  for (const service of (["agent", "mcp-server"] as const).filter((s) => !only || only.includes(s))) {
     const env: Record<string, string> = service === "agent" ? { MODEL_PROVIDER: "offline", MCP_SERVER_URL: "http://127.0.0.1:9/mcp" } : {};
     const runs: Record<string, { ms: number[]; rss: number[] }> = { reference: { ms: [], rss: [] }, "this (tracing off)": { ms: [], rss: [] }, "this (tracing on)": { ms: [], rss: [] } };
     for (let i = 0; i < n; i++) {

@@ -40,7 +40,7 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(opts: { port?: number; host?: string } = {}): Promise<OtlpReceiver> {
   let mode: ReceiverMode = "ok";
   const spans: ReceivedSpan[] = [];
   const contentTypes: string[] = [];
@@ -52,6 +52,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     req.on("end", () => {
       requests++;
       const path = new URL(req.url ?? "/", "http://x").pathname;
+      // Not OTLP: how a test reads what a receiver in a container got (the container suite).
+      if (path === "/test/spans" && req.method === "GET") return send(res, 200, "application/json", JSON.stringify(spans));
       if (path !== "/v1/traces") return send(res, 404, "text/plain", "404 page not found\n");
       if (req.method !== "POST") return send(res, 405, "text/plain", "405 method not allowed, supported: [POST]\n");
       const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
@@ -74,10 +76,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       else send(res, 200, "application/x-protobuf", Buffer.alloc(0));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${opts.host && opts.host !== "0.0.0.0" ? opts.host : "127.0.0.1"}:${port}`,
     spans,
     contentTypes,
     get requests() {
@@ -243,4 +245,17 @@ function pbAnyValue(buf: Buffer): unknown {
     if (f.no === 5) return [...fields(bytes(f))].filter((v) => v.no === 1).map((v) => pbAnyValue(bytes(v)));
   }
   return undefined;
+}
+
+// CLI: node --import tsx test/support/otlp-receiver.ts [--port N] [--host H]
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
+  const arg = (name: string): string | undefined => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const receiver = await startOtlpReceiver({ port: Number(arg("--port") ?? 0), host: arg("--host") ?? "127.0.0.1" });
+  console.log(JSON.stringify({ url: receiver.url }));
+  const stop = (): void => void receiver.close().then(() => process.exit(0));
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
 }
