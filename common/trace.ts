@@ -185,7 +185,8 @@ export function configureTraceProject(env: Record<string, string | undefined>, f
     void fetchImpl(`http://${host}/computeMetadata/v1/project/project-id`, { headers: { "Metadata-Flavor": "Google" }, signal: AbortSignal.timeout(2000) })
       .then(async (res) => (res.ok && res.headers.get("metadata-flavor") === "Google" ? (await res.text()).trim() : undefined))
       .then((id) => {
-        if (id && /^[a-z][a-z0-9-]{4,61}[a-z0-9]$|^[\w.:-]+$/.test(id)) project = id;
+        // Project ids, domain-scoped ones too (example.com:project).
+        if (id && /^[\w.:-]{1,100}$/.test(id)) project = id;
       })
       .catch(() => undefined);
   };

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Client, SSEClientTransport, StreamableHTTPClientTransport, type FetchLike } from "@modelcontextprotocol/client";
-import { parseCloudTraceContext, parseTraceparent } from "../../common/trace.js";
+import { configureTraceProject, currentTraceFields, parseCloudTraceContext, parseTraceparent, withRemoteContext } from "../../common/trace.js";
+import { startMetadataServer } from "../../test/support/metadata-server.js";
 import { tracingRequested } from "../../common/tracing.js";
 import { createApp } from "../src/app.js";
 import { FrankfurterClient } from "../src/frankfurter.js";
@@ -103,5 +104,43 @@ describe("trace context parsing and settings", () => {
     const odd = tracingRequested({ OTEL_TRACES_EXPORTER: "zipkin" });
     assert.equal(odd.on, false);
     assert.match(odd.problem ?? "", /zipkin/);
+  });
+});
+
+describe("on Cloud Run without GOOGLE_CLOUD_PROJECT", () => {
+  it("asks the metadata server for the project once, in the background, and names it in later lines", async () => {
+    const metadata = await startMetadataServer({ project: "run-project" });
+    let asked = 0;
+    const counting: typeof fetch = (input, init) => (asked++, fetch(input, init));
+    try {
+      configureTraceProject({ K_SERVICE: "mcp-server", GCE_METADATA_HOST: metadata.host }, counting);
+      const ctx = { traceId: TRACE_A, spanId: "00f067aa0ba902b7", sampled: true };
+      // The first line does not wait for the answer: it carries the bare trace id.
+      assert.equal(withRemoteContext(ctx, currentTraceFields).trace_id, TRACE_A);
+      let fields: Record<string, unknown> = {};
+      for (let i = 0; i < 100 && !fields["logging.googleapis.com/trace"]; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        fields = withRemoteContext(ctx, currentTraceFields);
+      }
+      assert.equal(fields["logging.googleapis.com/trace"], `projects/run-project/traces/${TRACE_A}`);
+      assert.equal(asked, 1);
+      assert.deepEqual(currentTraceFields(), {}, "no request, no trace fields");
+    } finally {
+      configureTraceProject({});
+      await metadata.close();
+    }
+  });
+
+  it("gives the exporter the service account's token from the metadata server, cached", async () => {
+    const metadata = await startMetadataServer();
+    try {
+      const { metadataTokenHeaders } = await import("../../common/tracing-otel.js");
+      const headers = metadataTokenHeaders({ GCE_METADATA_HOST: metadata.host });
+      assert.deepEqual(await headers(), { authorization: "Bearer ya29.test-1" });
+      assert.deepEqual(await headers(), { authorization: "Bearer ya29.test-1" });
+      assert.equal(metadata.accessTokenRequests(), 1);
+    } finally {
+      await metadata.close();
+    }
   });
 });
