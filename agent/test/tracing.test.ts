@@ -146,6 +146,28 @@ describe("tracing: one trace per turn", () => {
     assert.equal(turn.parentSpanId, (12345).toString(16).padStart(16, "0"));
   });
 
+  it("marks a failed tool call with error.type in both services", async () => {
+    const agent = agents[0]!;
+    const traceId = randomBytes(16).toString("hex");
+    upstream.setMode("404");
+    try {
+      const r = await chat(agent, "What is 100 USD in NOK?", { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.tool_calls[0].is_error, true);
+    } finally {
+      upstream.setMode("ok");
+    }
+    const spans = (await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.name === "session_store save") && all.some((s) => s.traceId === traceId && s.name === "GET"))).filter((s) => s.traceId === traceId);
+    for (const [service, name, type] of [["agent-under-test", "execute_tool get_exchange_rate", "tool_error"], ["agent-under-test", "tools/call get_exchange_rate", "tool_error"], ["mcp-server", "tools/call get_exchange_rate", "tool_error"]] as const) {
+      const span = one(spans, service, name);
+      assert.equal(span.attributes["error.type"], type, `${service} ${name}`);
+      assert.equal(span.status.code, 2, `${service} ${name} has status ERROR`);
+    }
+    const refused = spans.find((s) => s.name === "GET" && s.attributes["http.response.status_code"] === 404);
+    assert.equal(refused?.attributes["error.type"], "404");
+    assert.equal(refused?.parentSpanId, one(spans, "mcp-server", "tools/call get_exchange_rate").spanId);
+  });
+
   it("traces a streamed turn the same way", async () => {
     const agent = agents[0]!;
     const traceId = randomBytes(16).toString("hex");

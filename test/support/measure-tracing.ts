@@ -1,10 +1,11 @@
 // Measures what tracing costs (issue 16), apart from bench/run.ts:
 //   start: each bundle spawned N times, interleaved with a reference bundle (REF_DIR, e.g. one built
 //          from main before tracing), time from spawn to the first /health 200 and RSS 500 ms later;
-//   turn:  /chat latency with tracing off and on (exporting to a local OTLP receiver), interleaved.
+//   turn:  /chat latency with tracing off and on (exporting to a local OTLP receiver), and of the
+//          reference bundles (REF_DIR) when given, interleaved.
 // The CPU is shared: medians, with the spread (p10..p90). Usage:
 //   [SERVICES=agent|mcp-server] node --import tsx test/support/measure-tracing.ts start [N] [REF_DIR]
-//   node --import tsx test/support/measure-tracing.ts turn [TURNS]
+//   node --import tsx test/support/measure-tracing.ts turn [TURNS] [REF_DIR]
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -62,19 +63,21 @@ async function start(n: number, refDir: string): Promise<void> {
   }
 }
 
-async function turn(turns: number): Promise<void> {
+async function turn(turns: number, refDir: string | undefined): Promise<void> {
   const receiver = await startOtlpReceiver();
   const upstream = await startFrankfurter();
   const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
   const started: RunningService[] = [];
-  const pair = async (on: boolean): Promise<RunningService> => {
-    const mcp = await startService("mcp-server", { FRANKFURTER_URL: upstream.url, ...(on ? otel : {}) });
-    const agent = await startService("agent", { MCP_SERVER_URL: `${mcp.url}/mcp`, MODEL_PROVIDER: "offline", ...(on ? otel : {}) });
+  const pair = async (on: boolean, ref?: string): Promise<RunningService> => {
+    const command = (s: "agent" | "mcp-server"): { command?: string[] } => (ref ? { command: [process.execPath, path.join(ref, `${s}.mjs`)] } : {});
+    const mcp = await startService("mcp-server", { FRANKFURTER_URL: upstream.url, ...(on ? otel : {}) }, command("mcp-server"));
+    const agent = await startService("agent", { MCP_SERVER_URL: `${mcp.url}/mcp`, MODEL_PROVIDER: "offline", ...(on ? otel : {}) }, command("agent"));
     started.push(mcp, agent);
     return agent;
   };
-  const agents = { off: await pair(false), on: await pair(true) };
-  const times: Record<"off" | "on", number[]> = { off: [], on: [] };
+  const agents: Partial<Record<"reference" | "off" | "on", RunningService>> = { off: await pair(false), on: await pair(true), ...(refDir ? { reference: await pair(false, refDir) } : {}) };
+  const kinds = Object.keys(agents) as Array<"reference" | "off" | "on">;
+  const times: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]));
   const chat = async (agent: RunningService): Promise<number> => {
     const t0 = performance.now();
     const res = await fetch(`${agent.url}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "What is 100 USD in EUR?" }) });
@@ -83,9 +86,10 @@ async function turn(turns: number): Promise<void> {
     return performance.now() - t0;
   };
   for (const a of Object.values(agents)) for (let i = 0; i < 20; i++) await chat(a); // warm-up
-  for (let i = 0; i < turns; i++) for (const k of i % 2 ? (["off", "on"] as const) : (["on", "off"] as const)) times[k].push(await chat(agents[k]));
-  for (const k of ["off", "on"] as const) console.log(`turn, tracing ${k}: ${summary(times[k], "ms")}`);
-  console.log(`delta of medians: ${(pct(times.on, 50) - pct(times.off, 50)).toFixed(2)} ms; spans received: ${receiver.spans.length}`);
+  for (let i = 0; i < turns; i++) for (const k of i % 2 ? kinds : [...kinds].reverse()) times[k]!.push(await chat(agents[k]!));
+  for (const k of kinds) console.log(`turn, ${k === "reference" ? "reference bundles" : `tracing ${k}`}: ${summary(times[k]!, "ms")}`);
+  console.log(`tracing on minus off, medians: ${(pct(times.on!, 50) - pct(times.off!, 50)).toFixed(2)} ms`);
+  if (times.reference) console.log(`tracing off minus reference, medians: ${(pct(times.off!, 50) - pct(times.reference, 50)).toFixed(2)} ms`);
   await Promise.all(started.map((s) => s.stop()));
   await upstream.close();
   await receiver.close();
@@ -93,5 +97,5 @@ async function turn(turns: number): Promise<void> {
 
 const [what, arg, ref] = process.argv.slice(2);
 if (what === "start") await start(Number(arg ?? 15), ref ?? "/tmp/tracing-base");
-else if (what === "turn") await turn(Number(arg ?? 200));
-else console.error("usage: measure-tracing.ts start [N] [REF_DIR] | turn [TURNS]");
+else if (what === "turn") await turn(Number(arg ?? 200), ref);
+else console.error("usage: measure-tracing.ts start [N] [REF_DIR] | turn [TURNS] [REF_DIR]");
