@@ -124,11 +124,22 @@ export const idOnlyBackend: SpanBackend = {
 };
 
 let backend: SpanBackend = idOnlyBackend;
-const current = new AsyncLocalStorage<Span>();
+let content = false;
 
-export function setSpanBackend(b: SpanBackend): void {
+export function setSpanBackend(b: SpanBackend, opts: { captureContent?: boolean } = {}): void {
   backend = b;
+  content = opts.captureContent === true;
 }
+
+/**
+ * Whether spans may carry message text, model output and tool arguments and results: only when the
+ * GenAI conventions' opt-in, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT, asks for it and
+ * spans are exported at all.
+ */
+export function captureContent(): boolean {
+  return content;
+}
+const current = new AsyncLocalStorage<Span>();
 
 export function currentSpan(): Span | undefined {
   return current.getStore();

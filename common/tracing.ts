@@ -47,7 +47,9 @@ export async function startTracing(env: Record<string, string | undefined>, logg
   try {
     const { startOtel } = await import("./tracing-otel.js");
     const otel = startOtel(env, logger, opts);
-    setSpanBackend(otel.backend);
+    // `true` (the first form) or, as the GenAI utilities now spell it, SPAN_ONLY / SPAN_AND_EVENT.
+    const capture = ["true", "span_only", "span_and_event"].includes((env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT ?? "").trim().toLowerCase());
+    setSpanBackend(otel.backend, { captureContent: capture });
     return otel;
   } catch (err) {
     logger.log("ERROR", `tracing stays off: ${(err as Error).message}`);

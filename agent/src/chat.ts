@@ -1,4 +1,4 @@
-import { inSpan, type Span } from "../../common/trace.js";
+import { captureContent, inSpan, type Span } from "../../common/trace.js";
 import type { Logger } from "./log.js";
 import { KeyedMutex, type SessionKey, type SessionStore } from "./sessions.js";
 import type { Content, FunctionCall, Model, Part, ToolSpec, Usage } from "./models/types.js";
@@ -69,9 +69,17 @@ export class ChatService {
     const key: SessionKey = { app: this.deps.app, ...ids };
     // One span per turn (OpenTelemetry GenAI conventions, agent spans), the wait for the session's lock included.
     const attributes = { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": this.deps.app, "gen_ai.conversation.id": ids.sessionId };
-    return inSpan(`invoke_agent ${this.deps.app}`, { attributes }, () =>
-      this.#locks.run(JSON.stringify(key), () => this.#turn(key, message, opts.signal, opts.onEvent)),
-    );
+    return inSpan(`invoke_agent ${this.deps.app}`, { attributes }, async (span) => {
+      const result = await this.#locks.run(JSON.stringify(key), () => this.#turn(key, message, opts.signal, opts.onEvent));
+      // Message text only when the GenAI content-capture setting asks for it.
+      if (captureContent()) {
+        span.setAttributes({
+          "gen_ai.input.messages": JSON.stringify([{ role: "user", parts: [{ type: "text", content: message }] }]),
+          "gen_ai.output.messages": JSON.stringify([{ role: "assistant", parts: [{ type: "text", content: result.response }], finish_reason: "stop" }]),
+        });
+      }
+      return result;
+    });
   }
 
   /** The store's reads and writes as spans of their own: a slow Firestore shows as what it is. */
@@ -197,6 +205,7 @@ export class ChatService {
     }
     // GenAI conventions: error.type names the class of failure (the call's, or the tool's isError answer).
     if (outcome.isError) span.setError(thrown ?? "tool_error");
+    if (captureContent()) span.setAttributes({ "gen_ai.tool.call.arguments": JSON.stringify(call.args), "gen_ai.tool.call.result": outcome.text });
     emit({ type: "tool_result", ...id, name: call.name, is_error: outcome.isError, result: outcome.text });
     const response = outcome.isError ? { error: outcome.text } : { output: outcome.structured ?? outcome.text };
     return {
