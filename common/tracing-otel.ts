@@ -65,7 +65,11 @@ export function startOtel(env: Record<string, string | undefined>, logger: Logge
     ...num(env.OTEL_BSP_MAX_QUEUE_SIZE, "maxQueueSize"),
     ...num(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "maxExportBatchSize"),
   });
-  const provider = new TracerProvider({ resource, sampler: samplerFromEnv(env, logger), spanProcessors: [processor] });
+  // The queue is bounded in spans (OTEL_BSP_MAX_QUEUE_SIZE, 2048); attribute values are bounded too, so
+  // that captured message content (when opted in) cannot make a queued span large.
+  const valueLimit = Number(env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT || env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT || 8192);
+  const spanLimits = { attributeValueLengthLimit: Number.isFinite(valueLimit) && valueLimit > 0 ? valueLimit : 8192, attributeCountLimit: 128 };
+  const provider = new TracerProvider({ resource, sampler: samplerFromEnv(env, logger), spanProcessors: [processor], spanLimits });
   const tracer = provider.getTracer(opts.serviceName, opts.version);
   logger.log("INFO", "tracing on: spans exported over OTLP", { endpoint, protocol, sampler: env.OTEL_TRACES_SAMPLER || "parentbased_always_on" });
 
