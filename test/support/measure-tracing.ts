@@ -4,7 +4,7 @@
 //   turn:  /chat latency with tracing off and on (exporting to a local OTLP receiver), and of the
 //          reference bundles (REF_DIR) when given, interleaved.
 // The CPU is shared: medians, with the spread (p10..p90). Usage:
-//   [SERVICES=agent|mcp-server] node --import tsx test/support/measure-tracing.ts start [N] [REF_DIR]
+//   [SERVICES=agent|mcp-server] [NODE_FLAGS=…] node --import tsx test/support/measure-tracing.ts start [N] [REF_DIR]
 //   node --import tsx test/support/measure-tracing.ts turn [TURNS] [REF_DIR]
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -22,7 +22,9 @@ const summary = (xs: number[], unit: string): string => `median ${pct(xs, 50).to
 async function startOnce(file: string, env: Record<string, string>): Promise<{ ms: number; rssMiB: number }> {
   const port = await freePort();
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [file], { env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: String(port), ...env }, stdio: "ignore" });
+  // NODE_FLAGS (e.g. --max-semi-space-size=1) pins V8 settings whose step changes would hide small deltas.
+  const flags = (process.env.NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const proc = spawn(process.execPath, [...flags, file], { env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: String(port), ...env }, stdio: "ignore" });
   let ms = 0;
   for (;;) {
     try {
