@@ -246,5 +246,12 @@ describe("tracing: one trace per turn", () => {
     const on = agents[0]!;
     await on.stop();
     assert.match(on.output(), /otel-sdk-loaded=true/);
+    // The same for the mcp-server.
+    const mcpOff = await startService("mcp-server", { FRANKFURTER_URL: upstream.url }, { command: command("mcp-server") });
+    assert.equal((await fetch(`${mcpOff.url}/health`)).status, 200);
+    await mcpOff.stop();
+    assert.match(mcpOff.output(), /otel-sdk-loaded=false/);
+    await mcp.stop();
+    assert.match(mcp.output(), /otel-sdk-loaded=true/);
   });
 });
