@@ -1,5 +1,8 @@
 // Shared by both services (bundled into each): structured logs in Cloud Logging's shape, or readable
-// one-line text for a person at a terminal.
+// one-line text for a person at a terminal. A line written while a request is handled carries that
+// request's trace (trace.ts), so Cloud Logging nests it under the request and beside its span.
+import { currentTraceFields } from "./trace.js";
+
 export type Severity = "DEBUG" | "INFO" | "WARNING" | "ERROR";
 export type Fields = Record<string, unknown>;
 
@@ -40,10 +43,11 @@ export function createLogger(
     log(severity, message, fields) {
       if (RANK[severity] < min) return;
       const time = new Date().toISOString();
+      const trace = currentTraceFields();
       if (options.format === "json") {
-        write(JSON.stringify({ severity, message, ...base, ...fields, time }));
+        write(JSON.stringify({ severity, message, ...base, ...fields, ...trace, time }));
       } else {
-        write(textLine(time, severity, message, { ...base, ...fields }));
+        write(textLine(time, severity, message, { ...base, ...fields, ...textTrace(trace) }));
       }
     },
     child(fields) {
@@ -60,9 +64,19 @@ function textLine(time: string, severity: Severity, message: string, fields: Fie
   return [time.slice(11, 23), severity.padEnd(7), message.replace(/\s*\n\s*/g, " "), ...rest].join(" ").trimEnd();
 }
 
+/** At a terminal the trace is `trace=ID span=ID`: the Cloud Logging keys are long and the project is noise. */
+function textTrace(trace: Fields): Fields {
+  const full = trace["logging.googleapis.com/trace"];
+  const id = typeof full === "string" ? full.slice(full.lastIndexOf("/") + 1) : trace.trace_id;
+  return id ? { trace: id, span: trace["logging.googleapis.com/spanId"] } : {};
+}
+
 export const silentLogger: Logger = { log() {}, child: () => silentLogger };
 
-/** `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1` → the field Cloud Logging joins to the request's trace. */
+/**
+ * `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1` → the field Cloud Logging joins to the request's trace.
+ * (Request handlers need not call it: every line written in a request's context carries its trace.)
+ */
 export function traceFields(header: string | null | undefined, project: string | undefined): Fields {
   const traceId = header?.split("/")[0]?.trim();
   if (!traceId || !/^[0-9a-fA-F]{1,64}$/.test(traceId)) return {};

@@ -5,12 +5,13 @@ import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { ToolsUnavailableError, type ChatService, type ToolHost, type TurnEvent } from "./chat.js";
 import { conversationIds, createIdentify, IdentityError, type ConversationIds, type Identify } from "./identity.js";
-import { traceFields, type Logger } from "./log.js";
+import type { Logger } from "./log.js";
 import { McpUnavailableError, type McpConnection } from "./mcp-client.js";
 import { ModelError, type Model } from "./models/types.js";
 import { createPage, prefersHtml, type PageAssets } from "./page/serve.js";
 import { originOf, publicText, redactText } from "./redact.js";
 import { SessionStoreError, type SessionStore } from "./sessions.js";
+import { incomingContext, withRemoteContext } from "../../common/trace.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_MESSAGE_CHARS = 8000;
@@ -90,8 +91,12 @@ export function createApp(deps: AppDeps): Hono {
     });
   };
 
+  // The caller's trace (Cloud Run hands every request a traceparent) is current for the whole request:
+  // every log line carries it, and a turn's spans continue it.
+  app.use("*", (c, next) => withRemoteContext(incomingContext(c.req.raw.headers), next));
+
   app.onError((err, c) => {
-    const log = deps.logger.child({ path: c.req.path, ...traceFields(c.req.header("x-cloud-trace-context"), deps.project) });
+    const log = deps.logger.child({ path: c.req.path });
     const { status, code, message } = toHttpError(err, c.req.raw.signal);
     log.log(status >= 500 ? "ERROR" : "WARNING", `request failed: ${message}`, { status, code, detail: detailOf(err) });
     if (err instanceof ModelError && err.retryAfterSeconds) c.header("Retry-After", String(err.retryAfterSeconds));

@@ -1,3 +1,4 @@
+import { captureContent, inSpan, type Span } from "../../common/trace.js";
 import type { Logger } from "./log.js";
 import type { SessionHandle, SessionKey, SessionStore } from "./sessions.js";
 import type { Content, FunctionCall, Model, Part, ToolSpec, Usage } from "./models/types.js";
@@ -53,7 +54,8 @@ export class ChatService {
 
   /** Whether a conversation is stored under these ids: an anonymous caller may continue only those. */
   async hasConversation(ids: { userId: string; sessionId: string }): Promise<boolean> {
-    return (await this.deps.store.load({ app: this.deps.app, ...ids })).length > 0;
+    const key = { app: this.deps.app, ...ids };
+    return (await this.#store("load", key, () => this.deps.store.load(key))).length > 0;
   }
 
   /** Runs one turn: serialised per session, bounded in tool rounds, history saved only when it completes. */
@@ -63,10 +65,27 @@ export class ChatService {
     opts: { signal?: AbortSignal | undefined; onEvent?: ((e: TurnEvent) => void) | undefined } = {},
   ): Promise<TurnResult> {
     const key: SessionKey = { app: this.deps.app, ...ids };
-    return this.deps.store.withSession(key, (session) => this.#turn(session, message, opts.signal, opts.onEvent), opts.signal);
+    // One span per turn (OpenTelemetry GenAI conventions, agent spans), the wait for the session's lock included.
+    const attributes = { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": this.deps.app, "gen_ai.conversation.id": ids.sessionId };
+    return inSpan(`invoke_agent ${this.deps.app}`, { attributes }, async (span) => {
+      const result = await this.deps.store.withSession(key, (session) => this.#turn(key, session, message, opts.signal, opts.onEvent), opts.signal);
+      // Message text only when the GenAI content-capture setting asks for it.
+      if (captureContent()) {
+        span.setAttributes({
+          "gen_ai.input.messages": JSON.stringify([{ role: "user", parts: [{ type: "text", content: message }] }]),
+          "gen_ai.output.messages": JSON.stringify([{ role: "assistant", parts: [{ type: "text", content: result.response }], finish_reason: "stop" }]),
+        });
+      }
+      return result;
+    });
   }
 
-  async #turn(session: SessionHandle, message: string, signal: AbortSignal | undefined, onEvent?: (e: TurnEvent) => void): Promise<TurnResult> {
+  /** The store's reads and writes as spans of their own: a slow Firestore shows as what it is. */
+  #store<T>(op: "load" | "save", key: SessionKey, fn: () => Promise<T>): Promise<T> {
+    return inSpan(`session_store ${op}`, { attributes: { "gen_ai.conversation.id": key.sessionId, "session_store.operation": op } }, fn);
+  }
+
+  async #turn(key: SessionKey, session: SessionHandle, message: string, signal: AbortSignal | undefined, onEvent?: (e: TurnEvent) => void): Promise<TurnResult> {
     const started = Date.now();
     const emit = onEvent ?? ((): void => {});
     let tools: ToolSpec[];
@@ -76,7 +95,7 @@ export class ChatService {
       // Errors that already carry an HTTP status (auth refused, unreachable) keep it.
       throw err instanceof Error && "status" in err ? err : new ToolsUnavailableError(String((err as Error).message ?? err));
     }
-    const history = await session.load();
+    const history = await this.#store("load", key, () => session.load());
     const turn: Content[] = [{ role: "user", parts: [{ text: message }] }];
     const toolCalls: ToolCallRecord[] = [];
     const timings: Array<{ name: string; ms: number; is_error: boolean }> = [];
@@ -84,7 +103,7 @@ export class ChatService {
     let response = "";
     let rounds = 0;
     const finish = async (): Promise<TurnResult> => {
-      await session.save([...history, ...turn]);
+      await this.#store("save", key, () => session.save([...history, ...turn]));
       this.deps.logger.log("INFO", "turn answered", {
         model: this.deps.model.name,
         rounds,
@@ -99,18 +118,25 @@ export class ChatService {
       rounds++;
       signal?.throwIfAborted();
       let streamed = false;
-      const reply = await this.deps.model.generate({
-        system: SYSTEM_INSTRUCTION,
-        contents: [...history, ...turn],
-        tools,
-        signal,
-        // Only a caller that listens gets the words as they come (the model streams then).
-        onText: onEvent
-          ? (text): void => {
-              streamed = true;
-              emit({ type: "text", text });
-            }
-          : undefined,
+      const model = this.deps.model.name;
+      // A model call span (GenAI conventions, inference spans): the model adds what only it knows
+      // (provider, finish reason); no message text or output goes in.
+      const reply = await inSpan(`chat ${model}`, { kind: "client", attributes: { "gen_ai.operation.name": "chat", "gen_ai.request.model": model } }, async (span) => {
+        const r = await this.deps.model.generate({
+          system: SYSTEM_INSTRUCTION,
+          contents: [...history, ...turn],
+          tools,
+          signal,
+          // Only a caller that listens gets the words as they come (the model streams then).
+          onText: onEvent
+            ? (text): void => {
+                streamed = true;
+                emit({ type: "text", text });
+              }
+            : undefined,
+        });
+        if (r.usage) span.setAttributes({ "gen_ai.usage.input_tokens": r.usage.prompt, "gen_ai.usage.output_tokens": r.usage.output + r.usage.thoughts });
+        return r;
       });
       for (const k of ["prompt", "output", "thoughts", "total"] as const) usage[k] += reply.usage?.[k] ?? 0;
       const calls = reply.functionCalls ?? [];
@@ -157,17 +183,27 @@ export class ChatService {
     return results;
   }
 
-  async #call(call: FunctionCall, signal: AbortSignal | undefined, emit: (e: TurnEvent) => void): Promise<{ part: Part; rec: ToolCallRecord }> {
+  #call(call: FunctionCall, signal: AbortSignal | undefined, emit: (e: TurnEvent) => void): Promise<{ part: Part; rec: ToolCallRecord }> {
+    const attributes = { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": call.name, "gen_ai.tool.type": "extension", "gen_ai.tool.call.id": call.id };
+    return inSpan(`execute_tool ${call.name}`, { attributes }, (span) => this.#runCall(call, signal, emit, span));
+  }
+
+  async #runCall(call: FunctionCall, signal: AbortSignal | undefined, emit: (e: TurnEvent) => void, span: Span): Promise<{ part: Part; rec: ToolCallRecord }> {
     const id = call.id ? { id: call.id } : {};
     emit({ type: "tool_call", ...id, name: call.name, arguments: call.args });
     let outcome: ToolOutcome;
+    let thrown: string | undefined;
     try {
       outcome = await this.deps.tools.callTool(call.name, call.args, signal);
     } catch (err) {
       signal?.throwIfAborted();
       // A failed call goes back to the model as an error it can explain, not as a failed turn.
       outcome = { isError: true, text: `The tool could not be called: ${(err as Error).message}` };
+      thrown = err instanceof Error ? err.name : "Error";
     }
+    // GenAI conventions: error.type names the class of failure (the call's, or the tool's isError answer).
+    if (outcome.isError) span.setError(thrown ?? "tool_error");
+    if (captureContent()) span.setAttributes({ "gen_ai.tool.call.arguments": JSON.stringify(call.args), "gen_ai.tool.call.result": outcome.text });
     emit({ type: "tool_result", ...id, name: call.name, is_error: outcome.isError, result: outcome.text });
     const response = outcome.isError ? { error: outcome.text } : { output: outcome.structured ?? outcome.text };
     return {

@@ -12,6 +12,8 @@ import { loadPageAssets } from "./page/load.js";
 import type { Model } from "./models/types.js";
 import { redactUrl } from "./redact.js";
 import { MemorySessionStore, type SessionStore } from "./sessions.js";
+import { configureTraceProject } from "../../common/trace.js";
+import { startTracing } from "../../common/tracing.js";
 
 declare const __SERVICE_VERSION__: string;
 const VERSION = typeof __SERVICE_VERSION__ === "string" ? __SERVICE_VERSION__ : "dev";
@@ -25,6 +27,21 @@ try {
   logger.log("ERROR", (err as Error).message);
   process.exit(1);
 }
+
+configureTraceProject(process.env);
+let traceAuth: Promise<{ getRequestHeaders(): Promise<Headers | Record<string, string>> }> | undefined;
+// The OpenTelemetry SDK is imported only when OTEL_* settings ask for export; on Google's Telemetry
+// API the exporter authenticates with Application Default Credentials.
+const tracing = await startTracing(process.env, logger, {
+  serviceName: "agent",
+  version: VERSION,
+  googleAuthHeaders: async () => {
+    // One client for the process: it caches the token and refreshes it before it expires.
+    traceAuth ??= import("google-auth-library").then(({ GoogleAuth }) => new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/cloud-platform"] }).getClient());
+    const headers = await (await traceAuth).getRequestHeaders();
+    return Object.fromEntries(headers instanceof Headers ? headers.entries() : Object.entries(headers as Record<string, string>));
+  },
+});
 
 // Loaded only when used: @google/genai and its auth stack cost start-up time and memory the offline
 // model does not need (esbuild keeps a dynamic import lazy inside the single bundle).
@@ -139,6 +156,8 @@ async function shutdown(signal: string): Promise<void> {
     (server as { closeAllConnections?: () => void }).closeAllConnections?.();
   }
   await Promise.race([Promise.all([mcp.close(), store.close?.()]), new Promise((r) => setTimeout(r, 1_000))]);
+  // Spans of the last turns go out before the instance does (bounded: Cloud Run kills at 10 s).
+  await tracing.flush(500);
   logger.log(unfinished > 0 ? "WARNING" : "INFO", "stopped", { turns_answered_503: unfinished, turns_abandoned: inflight.count });
   process.exit(0);
 }

@@ -11,6 +11,7 @@ import {
   type CallToolResult,
   type FetchLike,
 } from "@modelcontextprotocol/client";
+import { inSpan, propagationFields } from "../../common/trace.js";
 import type { ToolHost, ToolOutcome } from "./chat.js";
 import type { Transport } from "./config.js";
 import type { Logger } from "./log.js";
@@ -58,7 +59,7 @@ export class McpConnection implements ToolHost {
   readonly #fetch: FetchLike;
 
   constructor(private readonly opts: McpConnectionOptions) {
-    this.#fetch = perRequestSignals(opts.fetch ?? fetch);
+    this.#fetch = withTraceHeaders(perRequestSignals(opts.fetch ?? fetch));
   }
 
   get connected(): boolean {
@@ -94,9 +95,29 @@ export class McpConnection implements ToolHost {
     }
   }
 
-  async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolOutcome> {
+  /**
+   * One MCP client span per call (OpenTelemetry MCP conventions), whose context goes to the server in
+   * the request's `_meta` (MCP 2026-07-28, SEP-414) as well as in the HTTP `traceparent` header.
+   */
+  callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolOutcome> {
+    const attributes = {
+      "mcp.method.name": "tools/call",
+      "gen_ai.tool.name": name,
+      "gen_ai.operation.name": "execute_tool",
+      "mcp.protocol.version": this.#negotiated,
+      "network.transport": "tcp",
+      "network.protocol.name": "http",
+    };
+    return inSpan(`tools/call ${name}`, { kind: "client", attributes }, async (span) => {
+      const outcome = await this.#callTool(name, args, signal);
+      if (outcome.isError) span.setError("tool_error");
+      return outcome;
+    });
+  }
+
+  async #callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolOutcome> {
     return this.#retryOnce(`tools/call ${name}`, signal, async (client) => {
-      const result = (await client.callTool({ name, arguments: args }, {
+      const result = (await client.callTool({ name, arguments: args, _meta: propagationFields() }, {
         timeout: this.opts.timeoutMs,
         ...(signal ? { signal } : {}),
       })) as CallToolResult;
@@ -268,6 +289,17 @@ function httpStatus(err: unknown): number | undefined {
   }
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "number" && code >= 400 && code < 600 ? code : undefined;
+}
+
+/** Every request to the MCP server carries the current trace context (W3C `traceparent`, `tracestate`, `baggage`). */
+export function withTraceHeaders(baseFetch: FetchLike): FetchLike {
+  return (url, init) => {
+    const fields = propagationFields();
+    if (!fields.traceparent) return baseFetch(url, init);
+    const headers = new Headers(init?.headers);
+    for (const [k, v] of Object.entries(fields)) headers.set(k, v);
+    return baseFetch(url, { ...init, headers });
+  };
 }
 
 /**

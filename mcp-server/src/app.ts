@@ -3,7 +3,8 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { IdTokenVerifier } from "./auth.js";
 import type { FrankfurterClient } from "./frankfurter.js";
-import { traceFields, type Logger } from "./log.js";
+import type { Logger } from "./log.js";
+import { incomingContext, withRemoteContext } from "../../common/trace.js";
 import { createMcpServer, invalidToolArguments } from "./server.js";
 import { jsonError, WebSseServerTransport } from "./sse.js";
 
@@ -35,8 +36,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const sessions = deps.sessions ?? new Map<string, WebSseServerTransport>();
   const toolDeps = { frankfurter: deps.frankfurter, logger: deps.logger, now: deps.now ?? Date.now, project: deps.project };
 
+  // The caller's trace is current for the whole request, so every log line carries it; a tool call's
+  // span continues the context in the request's `_meta` when there is one (tools/common.ts).
+  app.use("*", (c, next) => withRemoteContext(incomingContext(c.req.raw.headers), next));
+
   app.onError((err, c) => {
-    const fields = { path: c.req.path, error: String(err), ...traceFields(c.req.header("x-cloud-trace-context"), deps.project) };
+    const fields = { path: c.req.path, error: String(err) };
     if (isClientAbort(err, c.req.raw.signal)) {
       // A body cut short or malformed by the client (Node has already answered 400): not our error.
       deps.logger.log("WARNING", "request body could not be read", { ...fields, status: 400 });

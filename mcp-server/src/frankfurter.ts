@@ -1,3 +1,4 @@
+import { inSpan, propagationFields } from "../../common/trace.js";
 import { TtlCache, latestExpiry } from "./cache.js";
 import type { Config } from "./config.js";
 import { todayUtc } from "./validation.js";
@@ -277,12 +278,26 @@ export class FrankfurterClient {
     }
   }
 
-  async #attempt<T>(url: URL, pick: (json: unknown) => T | undefined): Promise<T> {
+  /** One HTTP client span per attempt (OpenTelemetry HTTP conventions); its context goes upstream in `traceparent`. */
+  #attempt<T>(url: URL, pick: (json: unknown) => T | undefined): Promise<T> {
+    const attributes = { "http.request.method": "GET", "server.address": url.hostname, "url.full": `${url.origin}${url.pathname}` };
+    return inSpan("GET", { kind: "client", attributes }, async (span) => {
+      try {
+        return await this.#request(url, pick, (status) => span.setAttributes({ "http.response.status_code": status }));
+      } catch (err) {
+        if (err instanceof UpstreamError) span.setError(err.status ? String(err.status) : (err.reason ?? err.kind));
+        throw err;
+      }
+    });
+  }
+
+  async #request<T>(url: URL, pick: (json: unknown) => T | undefined, onStatus: (status: number) => void): Promise<T> {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     let res: Response;
     let body: string;
     try {
-      res = await this.#fetch(url, { headers: { accept: "application/json" }, signal, redirect: "follow" });
+      res = await this.#fetch(url, { headers: { accept: "application/json", ...propagationFields() }, signal, redirect: "follow" });
+      onStatus(res.status);
       // An error's body only lends its message: read a little of it, never fail on its size.
       body = res.ok ? await readCapped(res, this.#maxBodyBytes) : await readCapped(res, 16 * 1024, true);
     } catch (err) {

@@ -5,6 +5,8 @@ import { createIdTokenVerifier } from "./auth.js";
 import { configWarnings, loadConfig, type Config } from "./config.js";
 import { FrankfurterClient, frankfurterOptions } from "./frankfurter.js";
 import { createStartupLogger } from "./log.js";
+import { configureTraceProject } from "../../common/trace.js";
+import { startTracing } from "../../common/tracing.js";
 import { VERSION } from "./server.js";
 import type { WebSseServerTransport } from "./sse.js";
 
@@ -18,6 +20,11 @@ try {
   process.exit(1);
 }
 for (const warning of configWarnings(process.env)) logger.log("WARNING", warning);
+
+configureTraceProject(process.env);
+// The OpenTelemetry SDK is imported only when OTEL_* settings ask for export. On Google's Telemetry
+// API the exporter uses the metadata server's token (Cloud Run), not google-auth-library.
+const tracing = await startTracing(process.env, logger, { serviceName: "mcp-server", version: VERSION });
 
 const sessions = new Map<string, WebSseServerTransport>();
 const app = createApp({
@@ -57,7 +64,8 @@ function shutdown(signal: string): void {
   stopping = true;
   logger.log("INFO", `${signal}: shutting down`, { open_sse_sessions: sessions.size });
   setTimeout(() => process.exit(0), 8_000).unref();
-  server.close(() => process.exit(0));
+  // Spans of the last requests go out before the instance does (bounded: Cloud Run kills at 10 s).
+  server.close(() => void tracing.flush(2_000).finally(() => process.exit(0)));
   // SSE clients reconnect at once over their kept-alive sockets: keep ending streams and idle
   // connections until none is left, while requests in flight finish.
   const sweep = (): void => {

@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { build } from "esbuild";
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from "testcontainers";
@@ -92,6 +93,35 @@ describe("containers", { timeout: 600_000 }, () => {
       assert.equal((await a.exec(["node", "-e", "console.log(process.getuid())"])).output.trim(), "1000");
     });
   }
+
+  it("exports one trace per turn from both containers to an OTLP receiver", async () => {
+    const receiver = await standIn("otlp-receiver", "otlp");
+    await standIn("frankfurter", "frankfurter-traced");
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://otlp:8080", OTEL_BSP_SCHEDULE_DELAY: "100", GOOGLE_CLOUD_PROJECT: "test-project" };
+    await start(
+      new GenericContainer("mcp-server:test")
+        .withEnvironment({ ...otel, FRANKFURTER_URL: "http://frankfurter-traced:8080/v2" })
+        .withNetwork(net)
+        .withNetworkAliases("mcp-traced")
+        .withExposedPorts(8080)
+        .withWaitStrategy(health),
+    );
+    const a = await agent({ ...otel, MCP_SERVER_URL: "http://mcp-traced:8080/mcp" });
+    const traceId = randomBytes(16).toString("hex");
+    const callerSpan = randomBytes(8).toString("hex");
+    const res = await fetch(`${url(a)}/chat`, { method: "POST", headers: { "content-type": "application/json", traceparent: `00-${traceId}-${callerSpan}-01` }, body: JSON.stringify({ message: "What is 100 USD in EUR?" }) });
+    assert.equal(res.status, 200);
+    type Got = { service: string; traceId: string; spanId: string; parentSpanId: string; name: string };
+    let spans: Got[] = [];
+    for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+      spans = ((await (await fetch(`${url(receiver)}/test/spans`)).json()) as Got[]).filter((s) => s.traceId === traceId);
+      if (spans.some((s) => s.service === "mcp-server" && s.name === "GET") && spans.some((s) => s.name.startsWith("invoke_agent"))) break;
+    }
+    const named = (service: string, name: string): Got | undefined => spans.find((s) => s.service === service && s.name === name);
+    assert.equal(named("agent", "invoke_agent currency-agent")?.parentSpanId, callerSpan, JSON.stringify(spans));
+    assert.equal(named("mcp-server", "tools/call get_exchange_rate")?.parentSpanId, named("agent", "tools/call get_exchange_rate")?.spanId);
+    assert.equal(named("mcp-server", "GET")?.parentSpanId, named("mcp-server", "tools/call get_exchange_rate")?.spanId);
+  });
 
   it("runs a Gemini 3 tool turn against the strict Gemini stand-in, streamed and not", async () => {
     await standIn("gemini", "gemini");

@@ -111,6 +111,8 @@ export interface FakeFrankfurter {
   /** The frozen v1 API (ECB reference rates). */
   v1Url: string;
   requests: string[];
+  /** The W3C `traceparent` header of each request, in order ("" when absent): the real service ignores it. */
+  traceparents: string[];
   /** The most requests the stand-in was answering at once since it started (or since `resetInFlight`). */
   readonly maxInFlight: number;
   resetInFlight(): void;
@@ -369,9 +371,11 @@ export async function startFrankfurter(opts: { port?: number; host?: string } = 
   let inFlight = 0;
   let maxInFlight = 0;
   const requests: string[] = [];
+  const traceparents: string[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     requests.push(url.pathname + url.search);
+    traceparents.push(String(req.headers.traceparent ?? ""));
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     res.on("close", () => inFlight--);
@@ -420,6 +424,7 @@ export async function startFrankfurter(opts: { port?: number; host?: string } = 
     url: `http://${host}:${port}/v2`,
     v1Url: `http://${host}:${port}/v1`,
     requests,
+    traceparents,
     get maxInFlight() {
       return maxInFlight;
     },

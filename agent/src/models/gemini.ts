@@ -1,4 +1,5 @@
 import { ApiError, GoogleGenAI, type GenerateContentConfig, type GenerateContentResponse, type Part as GenAIPart } from "@google/genai";
+import { currentSpan } from "../../../common/trace.js";
 import { ModelError, type Content, type FunctionCall, type Model, type ModelReply, type ModelRequest, type ModelStatus, type Part, type Usage } from "./types.js";
 
 export type ThinkingLevel = "MINIMAL" | "LOW" | "MEDIUM" | "HIGH";
@@ -57,6 +58,9 @@ export class GeminiModel implements Model {
   async generate(req: ModelRequest): Promise<ModelReply> {
     const params = { model: this.opts.model, contents: req.contents as never, config: this.#config(req) };
     const started = Date.now();
+    // The chat loop's model call span is current: what only this model knows goes on it.
+    const span = currentSpan();
+    span?.setAttributes({ "gen_ai.provider.name": this.opts.vertexai ? "gcp.vertex_ai" : "gcp.gemini" });
     let malformed = 0;
     let emitted = false;
     const onText = req.onText && ((delta: string): void => ((emitted = true), req.onText!(delta)));
@@ -73,6 +77,7 @@ export class GeminiModel implements Model {
         continue;
       }
       const reason = got.finishReason ?? "STOP";
+      span?.setAttributes({ "gen_ai.response.finish_reasons": [reason.toLowerCase()] });
       if ((reason === "MALFORMED_FUNCTION_CALL" || reason === "UNEXPECTED_TOOL_CALL") && malformed++ === 0) continue;
       const reply = this.#reply(got, reason);
       this.#status = { value: { ok: true }, at: Date.now() };

@@ -1,6 +1,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { UpstreamError, type FrankfurterClient } from "../frankfurter.js";
-import { traceFields, type Logger } from "../log.js";
+import { contextFromMeta, currentSpan, inSpan, incomingContext } from "../../../common/trace.js";
+import type { Logger } from "../log.js";
 
 export interface ToolDeps {
   frankfurter: FrankfurterClient;
@@ -19,9 +20,11 @@ export interface ToolOutput {
 /** A failure in the caller's input, reported as a tool error without touching the upstream. */
 export class ToolInputError extends Error {}
 
-/** The part of the SDK's handler context a tool reads: the HTTP request, for its trace header. */
+/** The part of the SDK's handler context a tool reads: the trace context in `_meta` or the HTTP request. */
 interface Extra {
   http?: { req?: Request | undefined } | undefined;
+  sessionId?: string | undefined;
+  mcpReq?: { id?: string | number; _meta?: Record<string, unknown> | undefined } | undefined;
 }
 
 /**
@@ -35,9 +38,27 @@ export async function runTool(
   deps: ToolDeps,
   body: () => Promise<ToolOutput>,
 ): Promise<CallToolResult> {
+  // The server side of the MCP call (OpenTelemetry MCP conventions): the caller's context from the
+  // request's `_meta` (MCP 2026-07-28, SEP-414), else its HTTP headers. Over SSE the tool runs after
+  // the POST that carried it has been answered, so `_meta` is what ties it to the caller.
+  const parent = contextFromMeta(extra.mcpReq?._meta) ?? (extra.http?.req ? incomingContext(extra.http.req.headers) : undefined) ?? currentSpan()?.context;
+  const attributes = {
+    "mcp.method.name": "tools/call",
+    "gen_ai.tool.name": name,
+    "gen_ai.operation.name": "execute_tool",
+    "jsonrpc.request.id": extra.mcpReq?.id === undefined ? undefined : String(extra.mcpReq.id),
+    "mcp.session.id": extra.sessionId,
+  };
+  return inSpan(`tools/call ${name}`, { kind: "server", parent, attributes }, async (span) => {
+    const result = await runToolBody(name, args, deps, body);
+    if (result.isError) span.setError("tool_error");
+    return result;
+  });
+}
+
+async function runToolBody(name: string, args: Record<string, unknown>, deps: ToolDeps, body: () => Promise<ToolOutput>): Promise<CallToolResult> {
   const started = performance.now();
-  const header = extra.http?.req?.headers.get("x-cloud-trace-context") ?? undefined;
-  const log = deps.logger.child(traceFields(header, deps.project));
+  const log = deps.logger;
   const fields = { tool: name, arguments: args };
   try {
     const out = await body();
