@@ -2,7 +2,7 @@
 // makes its first request, lets it idle, stops it, and maps the profiles back through the bundle's
 // source map. Usage (Node 22, as in the images):
 //   $(scripts/tools.sh node22) --import tsx bench/profile.ts agent|mcp-server [--top 15]
-// CPU: self time of start-up (spawn → first answered request) per package. Memory: the heap still
+// CPU: self time per package until /health answers, and until the first request is answered. Memory: the heap still
 // live when it stops, sampled every 4 KiB, by the package whose code allocated it.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -61,17 +61,18 @@ async function main(): Promise<void> {
 
   const cpu = JSON.parse(readFileSync(path.join(dir, readdirSync(dir).find((f) => f.endsWith(".cpuprofile"))!), "utf8")) as { nodes: Array<{ id: number; callFrame: CallFrame }>; samples: number[]; timeDeltas: number[]; startTime: number };
   const byNode = new Map(cpu.nodes.map((n) => [n.id, n]));
-  const cpuBy = new Map<string, number>();
-  let t = cpu.startTime;
-  const cutoff = cpu.startTime + used * 1000;
-  cpu.samples.forEach((id, i) => {
-    t += cpu.timeDeltas[i]!;
-    if (t > cutoff) return;
-    const f = byNode.get(id)!.callFrame;
-    const key = f.functionName === "(program)" || f.functionName === "(garbage collector)" || f.functionName === "(idle)" ? f.functionName : packageOf(f);
-    cpuBy.set(key, (cpuBy.get(key) ?? 0) + cpu.timeDeltas[i]! / 1000);
-  });
-  print("CPU self time until the first answered request (ms)", cpuBy, 1);
+  for (const [label, until] of [["until /health answers", health], ["until the first request is answered", used]] as const) {
+    const cpuBy = new Map<string, number>();
+    let t = cpu.startTime;
+    cpu.samples.forEach((id, i) => {
+      t += cpu.timeDeltas[i]!;
+      if (t > cpu.startTime + until * 1000) return;
+      const f = byNode.get(id)!.callFrame;
+      const key = /^\((program|garbage collector|idle)\)$/.test(f.functionName) ? f.functionName : packageOf(f);
+      cpuBy.set(key, (cpuBy.get(key) ?? 0) + cpu.timeDeltas[i]! / 1000);
+    });
+    print(`CPU self time ${label} (ms)`, cpuBy, 1);
+  }
 
   interface HeapNode { callFrame: CallFrame; selfSize: number; children: HeapNode[] }
   const heap = JSON.parse(readFileSync(path.join(dir, readdirSync(dir).find((f) => f.endsWith(".heapprofile"))!), "utf8")) as { head: HeapNode };
