@@ -160,7 +160,7 @@ async function main(): Promise<void> {
 
   // 1b. The same in the images, against a bare node:http image on the same base
   if (CONTAINERS) {
-    if (dockerReady(Object.values(IMAGES))) await containers(mcpEnv, agentEnv, toolCall, chat);
+    if (dockerReady(Object.values(IMAGES))) await containers(mcpEnv, agentEnv, gemini.url, toolCall, chat);
     else if (process.env.BENCH_CONTAINERS === "1") throw new Error("BENCH_CONTAINERS=1 but the bench images are missing: run scripts/bench.sh");
     else console.error("  container figures NOT RUN: no Docker engine or no bench images (scripts/bench.sh builds them)");
   }
@@ -260,18 +260,21 @@ async function main(): Promise<void> {
 async function containers(
   mcpEnv: Record<string, string>,
   agentEnv: Record<string, string>,
+  geminiUrl: string,
   toolCall: (b: string) => () => Promise<boolean>,
   chat: (b: string) => () => Promise<boolean>,
 ): Promise<void> {
   const rounds = SMOKE ? 1 : QUICK ? 3 : 9;
   console.error(`1b. container cold start (${rounds} interleaved rounds)`);
-  const [floor, mcp, mcpBare, agent, agentBare] = await containerColdStarts(
+  const [floor, mcp, mcpBare, agent, agentBare, agentGemini] = await containerColdStarts(
     [
       { label: "floor", image: IMAGES.floor, env: {} },
       { label: "mcp-server", image: IMAGES.mcp, env: mcpEnv, firstUse: toolCall },
       { label: "mcp-server, no compile cache", image: IMAGES.mcpBare, env: mcpEnv, firstUse: toolCall },
       { label: "agent", image: IMAGES.agent, env: agentEnv, firstUse: chat },
       { label: "agent, no compile cache", image: IMAGES.agentBare, env: agentEnv, firstUse: chat },
+      // As deployed: Gemini (a local stand-in) loads @google/genai at start; the offline model does not.
+      { label: "agent with Gemini", image: IMAGES.agent, env: { MCP_SERVER_URL: agentEnv.MCP_SERVER_URL!, GOOGLE_API_KEY: "bench", GOOGLE_GEMINI_BASE_URL: geminiUrl }, firstUse: chat },
     ],
     rounds,
     freePort,
@@ -288,11 +291,12 @@ async function containers(
   row(mcpBare!, "first tools/call");
   row(agent!, "first /chat");
   row(agentBare!, "first /chat");
+  row(agentGemini!, "first /chat");
   const m = "container memory";
   const fw = median(floor!.workingSet);
   const fa = median(floor!.anon);
   record({ group: m, name: "bare node:http image, idle", ours: fw, unit: "MB", lowerIsBetter: true, note: `cgroup anon ${round(fa)} MB` });
-  for (const r of [mcp!, mcpBare!, agent!, agentBare!]) {
+  for (const r of [mcp!, mcpBare!, agent!, agentBare!, agentGemini!]) {
     const w = median(r.workingSet);
     const a = median(r.anon);
     record({ group: m, name: `${r.label}, idle after its first request`, ours: w, baseline: fw, baselineName: "bare node:http image", unit: "MB", lowerIsBetter: true, note: `+${round(w - fw)} MB; cgroup anon ${round(a)} MB (+${round(a - fa)}); ${spread(r.workingSet)}` });
