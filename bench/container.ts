@@ -20,6 +20,9 @@ export interface ContainerResult {
   image: string;
   health: number[];
   use: number[];
+  /** CPU time the container used until its first answered request (cgroup), ms: steadier than wall
+   * time on a busy machine, and what an instance's CPU allocation has to deliver before it serves */
+  cpu: number[];
   /** cgroup memory usage minus inactive file cache (what `docker stats` shows), MB */
   workingSet: number[];
   /** cgroup anonymous memory (heap, stacks: what the process allocated), MB */
@@ -33,6 +36,25 @@ export function dockerReady(images: string[]): boolean {
   } catch {
     return false;
   }
+}
+
+/** CPU time used by the container's processes so far, from its cgroup (v1 or v2), ms; NaN when unreadable. */
+function cgroupCpuMs(id: string): number {
+  for (const f of [`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, `/sys/fs/cgroup/cpu,cpuacct/docker/${id}/cpuacct.usage`]) {
+    try {
+      return Number(readFileSync(f, "utf8")) / 1e6;
+    } catch {
+      // not this layout
+    }
+  }
+  for (const dir of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
+    try {
+      return Number(/usage_usec (\d+)/.exec(readFileSync(`${dir}/cpu.stat`, "utf8"))![1]) / 1e3;
+    } catch {
+      // not this layout
+    }
+  }
+  return NaN;
 }
 
 /** The container's memory from its cgroup (v1 or v2, as the host mounts it), else from `docker stats`. */
@@ -74,7 +96,7 @@ const health = (base: string) => async () => (await fetch(`${base}/health`)).ok;
  * request the memory is read.
  */
 export async function containerColdStarts(cases: ContainerCase[], rounds: number, freePort: () => Promise<number>, idleMs = 1000): Promise<ContainerResult[]> {
-  const results = cases.map((c) => ({ label: c.label, image: c.image, health: [], use: [], workingSet: [], anon: [] }) as ContainerResult);
+  const results = cases.map((c) => ({ label: c.label, image: c.image, health: [], use: [], cpu: [], workingSet: [], anon: [] }) as ContainerResult);
   for (let r = 0; r < rounds; r++) {
     for (const [i, c] of cases.entries()) {
       const port = await freePort();
@@ -89,6 +111,7 @@ export async function containerColdStarts(cases: ContainerCase[], rounds: number
         await until((c.firstUse ?? health)(base));
         results[i]!.use.push(performance.now() - t0);
         id = (await started).stdout.trim();
+        results[i]!.cpu.push(cgroupCpuMs(id));
         await sleep(idleMs);
         const mem = await cgroupMemory(id);
         results[i]!.workingSet.push(mem.workingSet);
