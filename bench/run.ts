@@ -264,7 +264,7 @@ async function containers(
   toolCall: (b: string) => () => Promise<boolean>,
   chat: (b: string) => () => Promise<boolean>,
 ): Promise<void> {
-  const rounds = SMOKE ? 1 : QUICK ? 3 : 9;
+  const rounds = Number(process.env.BENCH_ROUNDS) || (SMOKE ? 1 : QUICK ? 3 : 9);
   console.error(`1b. container cold start (${rounds} interleaved rounds)`);
   const [floor, mcp, mcpBare, agent, agentBare, agentGemini] = await containerColdStarts(
     [

@@ -4,7 +4,8 @@
 # With a Docker engine it also builds the images (and a bare node:http image on the same base) and
 # measures cold start and memory in containers.
 #   QUICK=1 for a short run; BENCH_PEER=0 skips the peer; BENCH_CONTAINERS=0 skips the containers;
-#   BENCH_ONLY=start measures start-up and idle memory only. Results in bench/results.json.
+#   BENCH_ONLY=start measures start-up and idle memory only; BENCH_ROUNDS=n container rounds (default 9).
+#   Results in bench/results.json.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
