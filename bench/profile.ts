@@ -17,12 +17,13 @@ const bundle = path.join(ROOT, service, "dist", `${service}.mjs`);
 const map = new SourceMap(JSON.parse(readFileSync(`${bundle}.map`, "utf8")));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const UNMAPPED = "(bundle code the source map does not cover)";
 interface CallFrame { url: string; lineNumber: number; columnNumber: number; functionName: string }
 const packageOf = (frame: CallFrame): string => {
   if (!frame.url.endsWith(`${service}.mjs`)) return frame.url ? (frame.url.startsWith("node:") ? "node internals" : frame.url) : `(${frame.functionName || "vm"})`;
   const e = map.findEntry(frame.lineNumber, frame.columnNumber) as { originalSource?: string };
   const src = e.originalSource;
-  if (!src) return "(bundle code the source map does not cover)";
+  if (!src) return UNMAPPED;
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(src);
   return m ? m[1]! : path.relative(ROOT, path.resolve(path.dirname(bundle), src));
 };
@@ -61,10 +62,22 @@ async function main(): Promise<void> {
   frank.kill("SIGKILL");
   console.log(`${service}: /health ${health.toFixed(0)} ms after spawn, first request answered at ${used.toFixed(0)} ms (with the profilers on: slower than a plain run)`);
 
-  const cpu = JSON.parse(readFileSync(path.join(dir, readdirSync(dir).find((f) => f.endsWith(".cpuprofile"))!), "utf8")) as { nodes: Array<{ id: number; callFrame: CallFrame }>; samples: number[]; timeDeltas: number[]; startTime: number };
+  const cpu = JSON.parse(readFileSync(path.join(dir, readdirSync(dir).find((f) => f.endsWith(".cpuprofile"))!), "utf8")) as { nodes: Array<{ id: number; callFrame: CallFrame; children?: number[] }>; samples: number[]; timeDeltas: number[]; startTime: number };
   const byNode = new Map(cpu.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of cpu.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  // Who made a library work: the nearest caller in the bundle from another package ("zod ← @modelcontextprotocol/sdk").
+  const caller = (id: number, pkg: string): string | undefined => {
+    for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
+      const f = byNode.get(p)!.callFrame;
+      const by = f.url.endsWith(`${service}.mjs`) ? packageOf(f) : pkg;
+      if (by !== pkg && by !== UNMAPPED) return by;
+    }
+    return undefined;
+  };
   for (const [label, until] of [["until /health answers", health], ["until the first request is answered", used]] as const) {
     const cpuBy = new Map<string, number>();
+    const callers = new Map<string, number>();
     let t = cpu.startTime;
     cpu.samples.forEach((id, i) => {
       t += cpu.timeDeltas[i]!;
@@ -72,8 +85,11 @@ async function main(): Promise<void> {
       const f = byNode.get(id)!.callFrame;
       const key = /^\((program|garbage collector|idle)\)$/.test(f.functionName) ? f.functionName : packageOf(f);
       cpuBy.set(key, (cpuBy.get(key) ?? 0) + cpu.timeDeltas[i]! / 1000);
+      const by = f.url.endsWith(`${service}.mjs`) ? caller(id, key) : undefined;
+      if (by) callers.set(`${key} ← ${by}`, (callers.get(`${key} ← ${by}`) ?? 0) + cpu.timeDeltas[i]! / 1000);
     });
     print(`CPU self time ${label} (ms)`, cpuBy, 1);
+    print(`  the same, library ← the package that called it (ms)`, callers, 1);
   }
 
   interface HeapNode { callFrame: CallFrame; selfSize: number; children: HeapNode[] }
