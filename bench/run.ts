@@ -9,6 +9,7 @@ import autocannon from "autocannon";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { freePort, ROOT } from "../test/support/service.js";
+import { containerColdStarts, dockerReady, type ContainerResult } from "./container.js";
 
 const SMOKE = process.env.BENCH_SMOKE === "1";
 const QUICK = SMOKE || process.env.QUICK === "1";
@@ -19,6 +20,18 @@ const TTL_SECONDS = SMOKE ? 2 : QUICK ? 10 : 40;
 const CONCURRENCY = SMOKE ? [1] : [1, 16, 64];
 const PEER = !SMOKE && process.env.BENCH_PEER !== "0";
 const OUT = process.env.BENCH_OUT ?? path.join(ROOT, "bench", "results.json");
+// BENCH_ONLY=start: cold start and idle memory only (hosts and containers), for iterating on start-up.
+const ONLY_START = process.env.BENCH_ONLY === "start";
+// Container figures need the images scripts/bench.sh builds (BENCH_CONTAINERS=1: it built them, so
+// they must run; 0: skip). Without the variable they run when the images exist, except in the smoke run.
+const CONTAINERS = process.env.BENCH_CONTAINERS ? process.env.BENCH_CONTAINERS === "1" : !SMOKE;
+const IMAGES = {
+  floor: "bench-floor:local",
+  mcp: "bench-mcp-server:local",
+  mcpBare: "bench-mcp-server:bundle",
+  agent: "bench-agent:local",
+  agentBare: "bench-agent:bundle",
+};
 
 interface Figure { group: string; name: string; ours: number; baseline?: number; baselineName?: string; unit: string; lowerIsBetter: boolean; note?: string }
 const figures: Figure[] = [];
@@ -70,7 +83,10 @@ async function until(fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<vo
 }
 const ok = (url: string, init?: RequestInit) => async () => (await fetch(url, init)).ok;
 
+// The images run Node 22: scripts/bench.sh runs this harness (and so every service it starts) on it.
+// BENCH_NODE20: a Node 20 binary for a second cold-start column (the bundles support both).
 const NODE = process.execPath;
+const NODE20 = process.env.BENCH_NODE20 && !process.version.startsWith("v20.") ? process.env.BENCH_NODE20 : undefined;
 const TSX = ["--import", "tsx"];
 const bundle = (s: string) => path.join(ROOT, s, "dist", `${s}.mjs`);
 const source = (s: string) => path.join(ROOT, s, "src", "main.ts");
@@ -95,6 +111,7 @@ async function coldStart(label: string, cmd: string[], env: Record<string, strin
     const base = `http://127.0.0.1:${port}`;
     const t0 = performance.now();
     const p = launch(cmd, { ...env, PORT: String(port) });
+    p.once("exit", (code) => { if (code !== null) console.error(`  ${label} exited with ${code} (BENCH_LOGS=dir keeps its output)`); });
     await until(ok(`${base}/health`));
     health.push(performance.now() - t0);
     await until(firstUse(base));
@@ -133,11 +150,31 @@ async function main(): Promise<void> {
   const mcpU = await coldStart("mcp-server unbundled", [NODE, ...TSX, source("mcp-server")], mcpEnv, toolCall);
   const agentEnv = { MCP_SERVER_URL: `${mcpUrl}/mcp`, MODEL_PROVIDER: "offline" };
   const agB = await coldStart("agent bundle", [NODE, bundle("agent")], agentEnv, chat);
-  const agU = await coldStart("agent unbundled", [NODE, ...TSX, source("agent")], agentEnv, chat);
-  record({ group: "cold start", name: "mcp-server → /health", ours: mcpB.health, baseline: floor.health, baselineName: "bare node:http", unit: "ms", lowerIsBetter: true });
+  // No unbundled agent baseline: its source imports the page files as text, which only esbuild loads.
+  const node = `Node ${process.versions.node.split(".")[0]}`;
+  record({ group: "cold start", name: `mcp-server → /health (${node})`, ours: mcpB.health, baseline: floor.health, baselineName: "bare node:http", unit: "ms", lowerIsBetter: true });
   record({ group: "cold start", name: "mcp-server → first tool call", ours: mcpB.use, baseline: mcpU.use, baselineName: "unbundled (tsx)", unit: "ms", lowerIsBetter: true });
-  record({ group: "cold start", name: "agent → /health", ours: agB.health, baseline: floor.health, baselineName: "bare node:http", unit: "ms", lowerIsBetter: true });
-  record({ group: "cold start", name: "agent → first /chat", ours: agB.use, baseline: agU.use, baselineName: "unbundled (tsx)", unit: "ms", lowerIsBetter: true });
+  record({ group: "cold start", name: `agent → /health (${node})`, ours: agB.health, baseline: floor.health, baselineName: "bare node:http", unit: "ms", lowerIsBetter: true });
+  record({ group: "cold start", name: "agent → first /chat", ours: agB.use, baseline: floor.health, baselineName: "bare node:http → /health", unit: "ms", lowerIsBetter: true });
+  if (NODE20) {
+    const floor20 = await coldStart("floor (Node 20)", [NODE20, path.join(ROOT, "bench/floor.mjs")], {}, (b) => ok(`${b}/health`));
+    const mcp20 = await coldStart("mcp-server bundle (Node 20)", [NODE20, bundle("mcp-server")], mcpEnv, toolCall);
+    const ag20 = await coldStart("agent bundle (Node 20)", [NODE20, bundle("agent")], agentEnv, chat);
+    record({ group: "cold start", name: "mcp-server → /health (Node 20)", ours: mcp20.health, baseline: floor20.health, baselineName: "bare node:http, Node 20", unit: "ms", lowerIsBetter: true });
+    record({ group: "cold start", name: "agent → /health (Node 20)", ours: ag20.health, baseline: floor20.health, baselineName: "bare node:http, Node 20", unit: "ms", lowerIsBetter: true });
+  }
+
+  // 1b. The same in the images, against a bare node:http image on the same base
+  if (CONTAINERS) {
+    if (dockerReady(Object.values(IMAGES))) await containers(mcpEnv, agentEnv, gemini.url, toolCall, chat);
+    else if (process.env.BENCH_CONTAINERS === "1") throw new Error("BENCH_CONTAINERS=1 but the bench images are missing: run scripts/bench.sh");
+    else console.error("  container figures NOT RUN: no Docker engine or no bench images (scripts/bench.sh builds them)");
+  }
+  if (ONLY_START) {
+    writeFileSync(OUT, JSON.stringify({ machine, figures, generated_at: new Date().toISOString() }, null, 2));
+    console.log(markdown(machine));
+    return;
+  }
 
   // 2. mcp-server throughput (warm cache) against a bare server returning a body of the same size
   console.error("2. mcp-server throughput");
@@ -208,7 +245,7 @@ async function main(): Promise<void> {
   await sleep(1000);
   record({ group: "memory", name: "agent RSS after the TTL expired them", ours: rssMb(memAgent.proc.pid!), baseline: filled, baselineName: "filled", unit: "MB", lowerIsBetter: true, note: "V8 keeps freed heap for reuse; RSS falls slowly" });
   for (const s of ["mcp-server", "agent"]) record({ group: "size", name: `${s} bundle`, ours: statSync(bundle(s)).size / 1024, unit: "KiB", lowerIsBetter: true });
-  for (const image of ["mcp-server:test", "agent:test"]) {
+  for (const image of [IMAGES.floor, IMAGES.mcp, IMAGES.agent]) {
     try {
       const bytes = Number(execFileSync("docker", ["image", "inspect", "-f", "{{.Size}}", image], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim());
       record({ group: "size", name: `image ${image}`, ours: bytes / 1e6, unit: "MB", lowerIsBetter: true });
@@ -224,6 +261,55 @@ async function main(): Promise<void> {
   writeFileSync(OUT, JSON.stringify({ machine, figures, generated_at: new Date().toISOString() }, null, 2));
   console.log(table);
   console.error(`bench: wrote ${path.relative(ROOT, OUT)}`);
+}
+
+async function containers(
+  mcpEnv: Record<string, string>,
+  agentEnv: Record<string, string>,
+  geminiUrl: string,
+  toolCall: (b: string) => () => Promise<boolean>,
+  chat: (b: string) => () => Promise<boolean>,
+): Promise<void> {
+  const rounds = Number(process.env.BENCH_ROUNDS) || (SMOKE ? 1 : QUICK ? 3 : 9);
+  console.error(`1b. container cold start (${rounds} interleaved rounds)`);
+  const [floor, mcp, mcpBare, agent, agentBare, agentGemini] = await containerColdStarts(
+    [
+      { label: "floor", image: IMAGES.floor, env: {} },
+      { label: "mcp-server", image: IMAGES.mcp, env: mcpEnv, firstUse: toolCall },
+      { label: "mcp-server, no compile cache", image: IMAGES.mcpBare, env: mcpEnv, firstUse: toolCall },
+      { label: "agent", image: IMAGES.agent, env: agentEnv, firstUse: chat },
+      { label: "agent, no compile cache", image: IMAGES.agentBare, env: agentEnv, firstUse: chat },
+      // As deployed: Gemini (a local stand-in) loads @google/genai at start; the offline model does not.
+      { label: "agent with Gemini", image: IMAGES.agent, env: { MCP_SERVER_URL: agentEnv.MCP_SERVER_URL!, GOOGLE_API_KEY: "bench", GOOGLE_GEMINI_BASE_URL: geminiUrl }, firstUse: chat },
+    ],
+    rounds,
+    freePort,
+  );
+  const spread = (xs: number[]): string => `median of ${xs.length}, range ${round(Math.min(...xs))}–${round(Math.max(...xs))}`;
+  const g = "container cold start";
+  const fh = median(floor!.health);
+  const row = (r: ContainerResult, use: string): void => {
+    record({ group: g, name: `${r.label} → /health`, ours: median(r.health), baseline: fh, baselineName: "bare node:http image", unit: "ms", lowerIsBetter: true, note: spread(r.health) });
+    record({ group: g, name: `${r.label} → ${use}`, ours: median(r.use), baseline: fh, baselineName: "bare node:http image", unit: "ms", lowerIsBetter: true, note: spread(r.use) });
+    if (Number.isFinite(fc)) record({ group: g, name: `${r.label}: CPU time until ${use} answered`, ours: median(r.cpu), baseline: fc, baselineName: "bare node:http image until /health", unit: "ms", lowerIsBetter: true, note: spread(r.cpu) });
+  };
+  record({ group: g, name: "bare node:http image → /health", ours: fh, unit: "ms", lowerIsBetter: true, note: spread(floor!.health) });
+  const fc = median(floor!.cpu);
+  if (Number.isFinite(fc)) record({ group: g, name: "bare node:http image: CPU time until /health answered", ours: fc, unit: "ms", lowerIsBetter: true, note: spread(floor!.cpu) });
+  row(mcp!, "first tools/call");
+  row(mcpBare!, "first tools/call");
+  row(agent!, "first /chat");
+  row(agentBare!, "first /chat");
+  row(agentGemini!, "first /chat");
+  const m = "container memory";
+  const fw = median(floor!.workingSet);
+  const fa = median(floor!.anon);
+  record({ group: m, name: "bare node:http image, idle", ours: fw, unit: "MB", lowerIsBetter: true, note: `cgroup anon ${round(fa)} MB` });
+  for (const r of [mcp!, mcpBare!, agent!, agentBare!, agentGemini!]) {
+    const w = median(r.workingSet);
+    const a = median(r.anon);
+    record({ group: m, name: `${r.label}, idle after its first request`, ours: w, baseline: fw, baselineName: "bare node:http image", unit: "MB", lowerIsBetter: true, note: `+${round(w - fw)} MB; cgroup anon ${round(a)} MB (+${round(a - fa)}); ${spread(r.workingSet)}` });
+  }
 }
 
 async function startAgent(env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }> {
