@@ -229,11 +229,13 @@ async function main(): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: 32 }, async () => {
     while (next < SESSIONS) {
-      const i = next++;
+      next++;
+      // The second turn continues with the id the agent issued (made-up ids start a new conversation).
+      let sessionId: string | undefined;
       for (const m of ["What is 100 USD in EUR?", "and 5 GBP in JPY?"]) {
-        const res = await fetch(`${memAgent.url}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: m, session_id: `s-${i}` }) });
+        const res = await fetch(`${memAgent.url}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: m, ...(sessionId ? { session_id: sessionId } : {}) }) });
         if (!res.ok) throw new Error(`chat failed: ${res.status}`);
-        await res.arrayBuffer();
+        sessionId = ((await res.json()) as { session_id: string }).session_id;
       }
     }
   }));
