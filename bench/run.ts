@@ -9,6 +9,7 @@ import autocannon from "autocannon";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { freePort, ROOT } from "../test/support/service.js";
+import { hasGcloud, startFirestoreEmulator } from "../test/support/firestore-emulator.js";
 import { containerColdStarts, dockerReady, type ContainerResult } from "./container.js";
 
 const SMOKE = process.env.BENCH_SMOKE === "1";
@@ -213,6 +214,11 @@ async function main(): Promise<void> {
     }
   }
 
+  // The offline turn with conversations in Firestore (its emulator), beside the memory store: the
+  // store's own cost per turn (a load and a save, each a transaction). Not in the smoke run (the
+  // emulator takes ~10 s to start).
+  if (!SMOKE) await firestoreTurn(mcpUrl, offlineAgent.url);
+
   // 4. Memory
   console.error("4. memory");
   const idleMcpProc = launch([NODE, bundle("mcp-server")], { ...mcpEnv, PORT: String(await freePort()) });
@@ -311,6 +317,25 @@ async function containers(
     const w = median(r.workingSet);
     const a = median(r.anon);
     record({ group: m, name: `${r.label}, idle after its first request`, ours: w, baseline: fw, baselineName: "bare node:http image", unit: "MB", lowerIsBetter: true, note: `+${round(w - fw)} MB; cgroup anon ${round(a)} MB (+${round(a - fa)}); ${spread(r.workingSet)}` });
+  }
+}
+
+async function firestoreTurn(mcpUrl: string, memoryAgentUrl: string): Promise<void> {
+  const group = "agent /chat, offline model, session store";
+  if (!hasGcloud()) {
+    record({ group, name: "turn p50, Firestore (emulator)", ours: NaN, unit: "ms", lowerIsBetter: true, note: "gcloud with the Firestore emulator is not installed" });
+    return;
+  }
+  const emulator = await startFirestoreEmulator();
+  try {
+    const agent = await startAgent({ MCP_SERVER_URL: `${mcpUrl}/mcp`, MODEL_PROVIDER: "offline", SESSION_STORE: "firestore", FIRESTORE_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: "demo-bench" });
+    const chat = { method: "POST" as const, body: CHAT, headers: { "content-type": "application/json" } };
+    const memory = await load(`${memoryAgentUrl}/chat`, 1, chat);
+    const firestore = await load(`${agent.url}/chat`, 1, chat);
+    record({ group, name: "turn p50, Firestore (emulator)", ours: firestore.p50, baseline: memory.p50, baselineName: "memory store", unit: "ms", lowerIsBetter: true, note: `p99 ${firestore.p99} ms; every turn is a new conversation: a load and a save, each a Firestore transaction` });
+    await stop(agent.proc);
+  } finally {
+    await emulator.stop();
   }
 }
 
