@@ -16,9 +16,13 @@ let validator: AjvJsonSchemaValidator | undefined;
 export function createMcpServer(deps: ToolDeps): McpServer {
   validator ??= new AjvJsonSchemaValidator();
   const server = new McpServer(
-    { name: "mcp-server", title: "Exchange rates (ECB via Frankfurter)", version: VERSION },
+    { name: "mcp-server", title: "Exchange rates (Frankfurter)", version: VERSION },
     {
-      instructions: "Currency conversion and ECB reference rates. Use ISO 4217 codes (USD, EUR, JPY, …).",
+      // The source depends on FRANKFURTER_URL and FRANKFURTER_PROVIDERS: the v2 blend of central banks,
+      // named providers, or the ECB's reference rates (v1).
+      instructions:
+        `Currency conversion, rate histories and the list of currencies; rates: ${deps.frankfurter.source}. ` +
+        "Use ISO 4217 codes (USD, EUR, JPY, …); list_currencies says which currencies have rates.",
       jsonSchemaValidator: validator,
       // The tool set never changes at run time, so the server never sends list_changed: say so
       // (McpServer would otherwise advertise listChanged: true).
