@@ -30,7 +30,6 @@ export interface AppDeps {
   /** Checked by /ready beside the MCP server. */
   store?: Pick<SessionStore, "check">;
   newSessionId?: () => string;
-  project?: string | undefined;
   /** Counts turns in flight, so SIGTERM can wait for them. */
   inflight?: { count: number };
   /** The chat page's files; without them GET / answers JSON only. */

@@ -105,7 +105,6 @@ const app = createApp({
   inflight,
   page: await loadPageAssets(),
   store,
-  project: config.GOOGLE_CLOUD_PROJECT,
   info: {
     name: "agent",
     version: VERSION,

@@ -23,7 +23,6 @@ export interface AppDeps {
   sseMaxQueuedBytes?: number;
   /** Open SSE sessions, so main can close them on SIGTERM. */
   sessions?: Map<string, WebSseServerTransport>;
-  project?: string | undefined;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -34,7 +33,7 @@ type AppEnv = { Variables: { principal?: string | undefined } };
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const sessions = deps.sessions ?? new Map<string, WebSseServerTransport>();
-  const toolDeps = { frankfurter: deps.frankfurter, logger: deps.logger, now: deps.now ?? Date.now, project: deps.project };
+  const toolDeps = { frankfurter: deps.frankfurter, logger: deps.logger, now: deps.now ?? Date.now };
 
   // The caller's trace is current for the whole request, so every log line carries it; a tool call's
   // span continues the context in the request's `_meta` when there is one (tools/common.ts).

@@ -35,7 +35,6 @@ const app = createApp({
   sseKeepAliveMs: config.SSE_KEEPALIVE_MS,
   sseMaxSessions: config.SSE_MAX_SESSIONS,
   sseMaxQueuedBytes: config.SSE_MAX_QUEUED_BYTES,
-  project: config.GOOGLE_CLOUD_PROJECT,
   verifyAuth:
     config.MCP_SERVER_AUTH === "google-id-token"
       ? createIdTokenVerifier({

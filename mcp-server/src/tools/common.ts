@@ -7,7 +7,6 @@ export interface ToolDeps {
   frankfurter: FrankfurterClient;
   logger: Logger;
   now: () => number;
-  project?: string | undefined;
 }
 
 /** What a tool body returns: the structured result, its text rendering, and whether the cache answered. */
