@@ -1,9 +1,12 @@
-// common/: log format and level from the environment, and the one-line port-in-use message of both services.
+// common/: log format and level from the environment, the one-line port-in-use message of both services, and the body limit.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
+import { Hono } from "hono";
+import { bodyLimit } from "../common/body-limit.js";
 import { createLogger, logOptions } from "../common/log.js";
+import { listen, rawRequest, type Listening } from "./support/http-probe.js";
 import { bundlePath } from "./support/service.js";
 
 describe("logOptions", () => {
@@ -64,4 +67,41 @@ describe("a port already in use", () => {
       }
     });
   }
+});
+
+describe("bodyLimit", () => {
+  const MAX = 64;
+  let reached = 0;
+  const app = new Hono();
+  app.post("/", bodyLimit({ maxSize: MAX, onError: (c) => c.json({ error: "too large" }, 413) }), async (c) => {
+    reached++;
+    return c.json(await c.req.json());
+  });
+  let server: Listening;
+  before(async () => (server = await listen(app.fetch)));
+  after(async () => server?.close());
+  const chunked = (body: string): string =>
+    `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
+    `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+
+  it("reads a body whose Content-Length is within the limit, declared or streamed", async () => {
+    reached = 0;
+    const small = JSON.stringify({ a: "x".repeat(MAX - 12) });
+    const r = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: small });
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), JSON.parse(small));
+    const raw = await rawRequest(server.port, chunked(small));
+    assert.match(raw, /^HTTP\/1\.1 200/);
+    assert.ok(raw.endsWith(small), raw);
+    assert.equal(reached, 2);
+  });
+
+  it("refuses a body over the limit before the handler runs, by its Content-Length or as it streams in", async () => {
+    reached = 0;
+    const big = JSON.stringify({ a: "x".repeat(MAX) });
+    const r = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: big });
+    assert.equal(r.status, 413);
+    assert.match(await rawRequest(server.port, chunked(big)), /^HTTP\/1\.1 413/);
+    assert.equal(reached, 0);
+  });
 });

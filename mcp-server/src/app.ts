@@ -1,6 +1,6 @@
 import { createMcpHandler, isJsonContentType, isLegacyRequest, WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/server";
 import { Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { bodyLimit } from "../../common/body-limit.js";
 import type { IdTokenVerifier } from "./auth.js";
 import type { FrankfurterClient } from "./frankfurter.js";
 import type { Logger } from "./log.js";
