@@ -1,13 +1,14 @@
 // Shared by both services (bundled into each): structured logs in Cloud Logging's shape, or readable
 // one-line text for a person at a terminal. A line written while a request is handled carries that
 // request's trace (trace.ts), so Cloud Logging nests it under the request and beside its span.
-import { currentTraceFields } from "./trace.js";
+import { currentTraceFields, traceLogFields, type SpanContext } from "./trace.js";
 
 export type Severity = "DEBUG" | "INFO" | "WARNING" | "ERROR";
 export type Fields = Record<string, unknown>;
 
 export interface Logger {
-  log(severity: Severity, message: string, fields?: Fields): void;
+  /** `trace`: the context the line belongs to, when it is passed explicitly rather than current. */
+  log(severity: Severity, message: string, fields?: Fields, trace?: SpanContext): void;
   child(fields: Fields): Logger;
 }
 
@@ -40,10 +41,10 @@ export function createLogger(
 ): Logger {
   const min = RANK[options.level];
   return {
-    log(severity, message, fields) {
+    log(severity, message, fields, context) {
       if (RANK[severity] < min) return;
       const time = new Date().toISOString();
-      const trace = currentTraceFields();
+      const trace = context ? traceLogFields(context) : currentTraceFields();
       if (options.format === "json") {
         write(JSON.stringify({ severity, message, ...base, ...fields, ...trace, time }));
       } else {

@@ -1,10 +1,10 @@
 import { createMcpHandler, isJsonContentType, isLegacyRequest, WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/server";
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "../../common/body-limit.js";
 import type { IdTokenVerifier } from "./auth.js";
 import type { FrankfurterClient } from "./frankfurter.js";
 import type { Logger } from "./log.js";
-import { incomingContext, withRemoteContext } from "../../common/trace.js";
+import { incomingContext, type SpanContext } from "../../common/trace.js";
 import { createMcpServer, invalidToolArguments } from "./server.js";
 import { jsonError, WebSseServerTransport } from "./sse.js";
 
@@ -35,19 +35,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const sessions = deps.sessions ?? new Map<string, WebSseServerTransport>();
   const toolDeps = { frankfurter: deps.frankfurter, logger: deps.logger, now: deps.now ?? Date.now };
 
-  // The caller's trace is current for the whole request, so every log line carries it; a tool call's
-  // span continues the context in the request's `_meta` when there is one (tools/common.ts).
-  app.use("*", (c, next) => withRemoteContext(incomingContext(c.req.raw.headers), next));
-
+  // Log lines written for a request carry the caller's trace, read from its headers where they are
+  // written; a tool call's span continues the context in the request's `_meta` when there is one
+  // (tools/common.ts). Nothing here makes a context current (see SpanOptions.current in trace.ts).
   app.onError((err, c) => {
     const fields = { path: c.req.path, error: String(err) };
     if (isClientAbort(err, c.req.raw.signal)) {
       // A body cut short or malformed by the client (Node has already answered 400): not our error.
-      deps.logger.log("WARNING", "request body could not be read", { ...fields, status: 400 });
+      deps.logger.log("WARNING", "request body could not be read", { ...fields, status: 400 }, traceOf(c));
       c.header("Connection", "close");
       return c.json({ jsonrpc: "2.0", error: { code: -32700, message: "The request body could not be read" }, id: null }, 400);
     }
-    deps.logger.log("ERROR", "unhandled error", { ...fields, status: 500 });
+    deps.logger.log("ERROR", "unhandled error", { ...fields, status: 500 }, traceOf(c));
     return c.json({ jsonrpc: "2.0", error: { code: -32603, message: "Internal server error" }, id: null }, 500);
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
@@ -111,7 +110,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const maxSessions = deps.sseMaxSessions ?? 200;
   app.get("/sse", async (c) => {
     if (sessions.size >= maxSessions) {
-      deps.logger.log("WARNING", "SSE session refused: too many open", { open_sessions: sessions.size, max_sessions: maxSessions });
+      deps.logger.log("WARNING", "SSE session refused: too many open", { open_sessions: sessions.size, max_sessions: maxSessions }, traceOf(c));
       c.header("Retry-After", "5");
       return c.json({ error: { code: "too_many_sessions", message: "Too many open SSE sessions on this instance: retry shortly, or use Streamable HTTP at /mcp" } }, 503);
     }
@@ -130,7 +129,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     await server.connect(transport);
     transport.onerror = (err) => deps.logger.log("WARNING", "SSE session error", { error: err.message });
     c.req.raw.signal?.addEventListener("abort", () => void server.close(), { once: true });
-    deps.logger.log("DEBUG", "SSE session opened", { open_sessions: sessions.size });
+    deps.logger.log("DEBUG", "SSE session opened", { open_sessions: sessions.size }, traceOf(c));
     return new Response(transport.stream, {
       headers: {
         "content-type": "text/event-stream",
@@ -147,7 +146,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const transport = sessions.get(sessionId);
     // Another identity's session answers as an unknown one: no hint that the id exists.
     if (!transport || transport.principal !== (c.get("principal"))) {
-      if (transport) deps.logger.log("WARNING", "SSE post refused: session belongs to another caller");
+      if (transport) deps.logger.log("WARNING", "SSE post refused: session belongs to another caller", {}, traceOf(c));
       return jsonError(404, "Unknown or expired session: reconnect to /sse");
     }
     return transport.handlePost(c.req.raw);
@@ -187,7 +186,7 @@ function authGuard(verify: IdTokenVerifier | undefined, logger: Logger): Middlew
       if (principal) c.set("principal", principal);
       return next();
     }
-    logger.log("WARNING", "request refused", { path: c.req.path, status: result.status, reason: result.description });
+    logger.log("WARNING", "request refused", { path: c.req.path, status: result.status, reason: result.description }, traceOf(c));
     if (result.status === 401) {
       // RFC 6750 §3.1: a request with no credentials gets the bare challenge, no error code.
       c.header(
@@ -201,6 +200,11 @@ function authGuard(verify: IdTokenVerifier | undefined, logger: Logger): Middlew
     c.header("Connection", "close");
     return c.json({ error: { code: result.error, message: result.description } }, result.status);
   };
+}
+
+/** The caller's trace context, for a line about this request: its traceparent or X-Cloud-Trace-Context. */
+function traceOf(c: Context): SpanContext | undefined {
+  return incomingContext(c.req.raw.headers);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { inSpan, propagationFields } from "../../common/trace.js";
+import { inSpan, propagationFields, type SpanContext } from "../../common/trace.js";
 import { TtlCache, latestExpiry } from "./cache.js";
 import type { Config } from "./config.js";
 import { todayUtc } from "./validation.js";
@@ -165,8 +165,10 @@ export class FrankfurterClient {
     return url;
   }
 
+  // `trace` on each call below: the caller's span context (a tool call), parent of the upstream GET span.
+
   /** Converts `amount` of `from` into `to` at the rate for `date` ("latest" or YYYY-MM-DD). */
-  async convert(from: string, to: string, date: string, amount: number): Promise<Fetched<Conversion>> {
+  async convert(from: string, to: string, date: string, amount: number, trace?: SpanContext): Promise<Fetched<Conversion>> {
     if (this.version === "v1") {
       // v1 converts upstream (5 significant digits), as this server always did.
       const url = this.url(date, { base: from, symbols: to, amount: amount === 1 ? undefined : amount });
@@ -176,20 +178,20 @@ export class FrankfurterClient {
         const converted = json.rates[to];
         if (typeof converted !== "number") return undefined;
         return { date: json.date, base: json.base, quote: to, amount, converted, rate: Number((converted / amount).toPrecision(6)) };
-      });
+      }, trace);
     }
     // v2 has no amount parameter (it would answer 422): fetch the unit rate, cache it once for every amount.
     const url = this.url(`rate/${from}/${to}`, { date: date === "latest" ? undefined : date, ...this.#providersParam() });
     const r = await this.#cached(url, this.#expiry(date === "latest" ? undefined : date), (json) => {
       if (!isObject(json) || typeof json.date !== "string" || typeof json.base !== "string" || typeof json.quote !== "string") return undefined;
       return typeof json.rate === "number" && Number.isFinite(json.rate) ? { date: json.date, base: json.base, quote: json.quote, rate: json.rate } : undefined;
-    });
+    }, trace);
     const { rate } = r.value;
     return { value: { ...r.value, amount, converted: roundForCurrency(amount * rate, to) }, cacheHit: r.cacheHit };
   }
 
   /** Rates from `start` to `end` (default today), daily or, over v2, grouped by week or month. */
-  history(from: string, to: string, start: string, end: string | undefined, group: HistoryGroup = "day"): Promise<Fetched<History>> {
+  history(from: string, to: string, start: string, end: string | undefined, group: HistoryGroup = "day", trace?: SpanContext): Promise<Fetched<History>> {
     if (this.version === "v1") {
       if (group !== "day") throw new Error("v1 has no grouped history");
       const url = this.url(`${start}..${end ?? ""}`, { base: from, symbols: to });
@@ -202,7 +204,7 @@ export class FrankfurterClient {
           points.push([d, v]);
         }
         return { base: json.base, quote: to, group, points };
-      });
+      }, trace);
     }
     const url = this.url("rates", {
       base: from,
@@ -220,17 +222,17 @@ export class FrankfurterClient {
         if (row.quote === to) points.push([row.date, row.rate]);
       }
       return { base: from, quote: to, group, points };
-    });
+    }, trace);
   }
 
   /** The currencies there are rates for: code and name, and over v2 symbol and date coverage. */
-  currencies(): Promise<Fetched<CurrencyInfo[]>> {
+  currencies(trace?: SpanContext): Promise<Fetched<CurrencyInfo[]>> {
     const expiresAt = this.#now() + this.#datedTtlMs;
     if (this.version === "v1") {
       return this.#cached(this.url("currencies"), expiresAt, (json) => {
         if (!isObject(json) || !Object.values(json).every((n) => typeof n === "string")) return undefined;
         return Object.entries(json as Record<string, string>).map(([code, name]) => ({ code, name }));
-      });
+      }, trace);
     }
     return this.#cached(this.url("currencies", this.#providersParam()), expiresAt, (json) => {
       if (!Array.isArray(json)) return undefined;
@@ -246,7 +248,7 @@ export class FrankfurterClient {
         });
       }
       return out;
-    });
+    }, trace);
   }
 
   #providersParam(): { providers?: string } {
@@ -260,30 +262,30 @@ export class FrankfurterClient {
     return date === undefined || date >= yesterday ? now + this.#latestTtlMs : now + this.#datedTtlMs;
   }
 
-  async #cached<T>(url: URL, expiresAt: number, pick: (json: unknown) => T | undefined): Promise<Fetched<T>> {
+  async #cached<T>(url: URL, expiresAt: number, pick: (json: unknown) => T | undefined, trace: SpanContext | undefined): Promise<Fetched<T>> {
     const { value, hit } = await this.#cache.get(url.href, async () => ({
-      value: await this.#fetchJson(url, pick),
+      value: await this.#fetchJson(url, pick, trace),
       expiresAt,
     }));
     return { value: value as T, cacheHit: hit };
   }
 
-  async #fetchJson<T>(url: URL, pick: (json: unknown) => T | undefined): Promise<T> {
+  async #fetchJson<T>(url: URL, pick: (json: unknown) => T | undefined, trace: SpanContext | undefined): Promise<T> {
     try {
-      return await this.#limiter.run(() => this.#attempt(url, pick), this.#timeoutMs);
+      return await this.#limiter.run(() => this.#attempt(url, pick, trace), this.#timeoutMs);
     } catch (err) {
       if (!(err instanceof UpstreamError) || !["unavailable", "timeout"].includes(err.kind)) throw err;
       await new Promise((r) => setTimeout(r, this.#retryDelayMs()));
-      return this.#limiter.run(() => this.#attempt(url, pick), this.#timeoutMs);
+      return this.#limiter.run(() => this.#attempt(url, pick, trace), this.#timeoutMs);
     }
   }
 
   /** One HTTP client span per attempt (OpenTelemetry HTTP conventions); its context goes upstream in `traceparent`. */
-  #attempt<T>(url: URL, pick: (json: unknown) => T | undefined): Promise<T> {
+  #attempt<T>(url: URL, pick: (json: unknown) => T | undefined, trace: SpanContext | undefined): Promise<T> {
     const attributes = { "http.request.method": "GET", "server.address": url.hostname, "url.full": `${url.origin}${url.pathname}` };
-    return inSpan("GET", { kind: "client", attributes }, async (span) => {
+    return inSpan("GET", { kind: "client", attributes, parent: trace, current: false }, async (span) => {
       try {
-        return await this.#request(url, pick, (status) => span.setAttributes({ "http.response.status_code": status }));
+        return await this.#request(url, pick, span.context, (status) => span.setAttributes({ "http.response.status_code": status }));
       } catch (err) {
         if (err instanceof UpstreamError) span.setError(err.status ? String(err.status) : (err.reason ?? err.kind));
         throw err;
@@ -291,12 +293,12 @@ export class FrankfurterClient {
     });
   }
 
-  async #request<T>(url: URL, pick: (json: unknown) => T | undefined, onStatus: (status: number) => void): Promise<T> {
+  async #request<T>(url: URL, pick: (json: unknown) => T | undefined, trace: SpanContext, onStatus: (status: number) => void): Promise<T> {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     let res: Response;
     let body: string;
     try {
-      res = await this.#fetch(url, { headers: { accept: "application/json", ...propagationFields() }, signal, redirect: "follow" });
+      res = await this.#fetch(url, { headers: { accept: "application/json", ...propagationFields(trace) }, signal, redirect: "follow" });
       onStatus(res.status);
       // An error's body only lends its message: read a little of it, never fail on its size.
       body = res.ok ? await readCapped(res, this.#maxBodyBytes) : await readCapped(res, 16 * 1024, true);

@@ -1,6 +1,6 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { UpstreamError, type FrankfurterClient } from "../frankfurter.js";
-import { contextFromMeta, currentSpan, inSpan, incomingContext } from "../../../common/trace.js";
+import { contextFromMeta, inSpan, incomingContext, type SpanContext } from "../../../common/trace.js";
 import type { Logger } from "../log.js";
 
 export interface ToolDeps {
@@ -29,18 +29,20 @@ interface Extra {
 /**
  * Runs a tool body with the shared policy: expected failures (bad input, upstream errors) become a
  * result with `isError` the model can read; every call logs one line with its duration and cache use.
+ * The body gets the tool call's trace context to pass to the Frankfurter client: the span is not made
+ * current (see SpanOptions.current), so the context travels as an argument.
  */
 export async function runTool(
   name: string,
   args: Record<string, unknown>,
   extra: Extra,
   deps: ToolDeps,
-  body: () => Promise<ToolOutput>,
+  body: (trace: SpanContext) => Promise<ToolOutput>,
 ): Promise<CallToolResult> {
   // The server side of the MCP call (OpenTelemetry MCP conventions): the caller's context from the
   // request's `_meta` (MCP 2026-07-28, SEP-414), else its HTTP headers. Over SSE the tool runs after
   // the POST that carried it has been answered, so `_meta` is what ties it to the caller.
-  const parent = contextFromMeta(extra.mcpReq?._meta) ?? (extra.http?.req ? incomingContext(extra.http.req.headers) : undefined) ?? currentSpan()?.context;
+  const parent = contextFromMeta(extra.mcpReq?._meta) ?? (extra.http?.req ? incomingContext(extra.http.req.headers) : undefined);
   const attributes = {
     "mcp.method.name": "tools/call",
     "gen_ai.tool.name": name,
@@ -48,20 +50,26 @@ export async function runTool(
     "jsonrpc.request.id": extra.mcpReq?.id === undefined ? undefined : String(extra.mcpReq.id),
     "mcp.session.id": extra.sessionId,
   };
-  return inSpan(`tools/call ${name}`, { kind: "server", parent, attributes }, async (span) => {
-    const result = await runToolBody(name, args, deps, body);
+  return inSpan(`tools/call ${name}`, { kind: "server", parent, attributes, current: false }, async (span) => {
+    const result = await runToolBody(name, args, deps, span.context, body);
     if (result.isError) span.setError("tool_error");
     return result;
   });
 }
 
-async function runToolBody(name: string, args: Record<string, unknown>, deps: ToolDeps, body: () => Promise<ToolOutput>): Promise<CallToolResult> {
+async function runToolBody(
+  name: string,
+  args: Record<string, unknown>,
+  deps: ToolDeps,
+  trace: SpanContext,
+  body: (trace: SpanContext) => Promise<ToolOutput>,
+): Promise<CallToolResult> {
   const started = performance.now();
   const log = deps.logger;
   const fields = { tool: name, arguments: args };
   try {
-    const out = await body();
-    log.log("INFO", `tool ${name}`, { ...fields, duration_ms: elapsed(started), cache: out.cacheHit ? "hit" : "miss" });
+    const out = await body(trace);
+    log.log("INFO", `tool ${name}`, { ...fields, duration_ms: elapsed(started), cache: out.cacheHit ? "hit" : "miss" }, trace);
     return { content: [{ type: "text", text: out.text }], structuredContent: out.structured };
   } catch (err) {
     const expected = err instanceof ToolInputError || err instanceof UpstreamError;
@@ -74,7 +82,7 @@ async function runToolBody(name: string, args: Record<string, unknown>, deps: To
         ? { upstream_status: err.status, kind: err.kind, upstream_reason: err.reason, upstream_detail: err.detail }
         : {}),
       ...(!expected ? { detail: String(err) } : {}),
-    });
+    }, trace);
     return { isError: true, content: [{ type: "text", text: message }] };
   }
 }
@@ -87,6 +95,8 @@ export interface UpstreamContext {
   to: string;
   /** "latest", a date, or a range "start..end". */
   date: string;
+  /** The tool call's trace context, for the currency-list lookup that explains a 404. */
+  trace?: SpanContext | undefined;
 }
 
 /**
@@ -115,7 +125,7 @@ export async function explainUpstream(err: unknown, deps: ToolDeps, ctx: Upstrea
     fail("not_found", `No exchange rate found for ${pair} ${on}: unknown currency code, or no ECB rates for that date`);
   }
   const scope = fx.providers.length ? ` from the providers ${fx.providers.join(", ")}` : "";
-  const known = await fx.currencies().then((r) => r.value, () => undefined);
+  const known = await fx.currencies(ctx.trace).then((r) => r.value, () => undefined);
   if (known) {
     const byCode = new Map(known.map((c) => [c.code, c]));
     const missing = [from, to].filter((c) => !byCode.has(c));

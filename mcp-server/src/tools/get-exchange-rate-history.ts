@@ -49,7 +49,7 @@ export const config = {
 
 export function registerGetExchangeRateHistory(server: McpServer, deps: ToolDeps): void {
   server.registerTool(name, config, async (args, extra) =>
-    runTool(name, args, extra, deps, async () => {
+    runTool(name, args, extra, deps, async (trace) => {
       const { currency_from: from, currency_to: to, start_date: start, end_date: end } = args;
       const fx = deps.frankfurter;
       const now = deps.now();
@@ -71,11 +71,11 @@ export function registerGetExchangeRateHistory(server: McpServer, deps: ToolDeps
       }
       if (from === to) throw new ToolInputError(`currency_from and currency_to are both ${from}: the rate is always 1`);
       const { value, cacheHit } = await fx
-        .history(from, to, start, end, group)
-        .catch((err) => explainUpstream(err, deps, { from, to, date: `${start}..${last}` }));
+        .history(from, to, start, end, group, trace)
+        .catch((err) => explainUpstream(err, deps, { from, to, date: `${start}..${last}`, trace }));
       if (value.points.length === 0) {
         // v2 answers an empty list where v1 answered 404.
-        await explainUpstream(new UpstreamError("not_found", "not found", 404), deps, { from, to, date: `${start}..${last}` });
+        await explainUpstream(new UpstreamError("not_found", "not found", 404), deps, { from, to, date: `${start}..${last}`, trace });
       }
       const first = value.points[0]![0];
       const final = value.points[value.points.length - 1]![0];

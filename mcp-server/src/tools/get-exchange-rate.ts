@@ -42,7 +42,7 @@ export const config = {
 
 export function registerGetExchangeRate(server: McpServer, deps: ToolDeps): void {
   server.registerTool(name, config, async (args, extra) =>
-    runTool(name, args, extra, deps, async () => {
+    runTool(name, args, extra, deps, async (trace) => {
       const { currency_from: from, currency_to: to, currency_date: date, amount: amt } = args;
       const fx = deps.frankfurter;
       if (date !== "latest") {
@@ -54,7 +54,7 @@ export function registerGetExchangeRate(server: McpServer, deps: ToolDeps): void
         const structured = { amount: amt, base: from, date: day, rates: { [to]: amt }, quote: to, rate: 1, source: "same currency" };
         return { structured, text: `${formatNumber(amt)} ${from} = ${formatNumber(amt)} ${to} (same currency)`, cacheHit: true };
       }
-      const { value, cacheHit } = await fx.convert(from, to, date, amt).catch((err) => explainUpstream(err, deps, { from, to, date }));
+      const { value, cacheHit } = await fx.convert(from, to, date, amt, trace).catch((err) => explainUpstream(err, deps, { from, to, date, trace }));
       const structured = {
         amount: value.amount,
         base: value.base,

@@ -33,9 +33,9 @@ export const config = {
 
 export function registerListCurrencies(server: McpServer, deps: ToolDeps): void {
   server.registerTool(name, config, async (_args, extra) =>
-    runTool(name, {}, extra, deps, async () => {
+    runTool(name, {}, extra, deps, async (trace) => {
       const fx = deps.frankfurter;
-      const { value, cacheHit } = await fx.currencies();
+      const { value, cacheHit } = await fx.currencies(trace);
       const currencies = Object.fromEntries(value.map((c) => [c.code, c.name]));
       const lines = value.map((c) => `${c.code} ${c.name}${c.start_date ? ` (${c.start_date}..${c.end_date ?? ""})` : ""}`);
       return {
