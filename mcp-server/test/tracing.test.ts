@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Client, SSEClientTransport, StreamableHTTPClientTransport, type FetchLike } from "@modelcontextprotocol/client";
-import { configureTraceProject, currentTraceFields, parseCloudTraceContext, parseTraceparent, withRemoteContext } from "../../common/trace.js";
+import { configureTraceProject, currentSpan, currentTraceFields, parseCloudTraceContext, parseTraceparent, withRemoteContext } from "../../common/trace.js";
 import { startMetadataServer } from "../../test/support/metadata-server.js";
 import { tracingRequested } from "../../common/tracing.js";
 import { createApp } from "../src/app.js";
@@ -17,8 +17,10 @@ const TRACE_B = "0af7651916cd43dd8448eb211c80319c";
 function setup(format: "json" | "text" = "json") {
   const lines: string[] = [];
   const upstream: string[] = [];
+  const current: unknown[] = [];
   const fetchUpstream = (async (input: string | URL | Request, init?: RequestInit) => {
     upstream.push(new Headers(init?.headers).get("traceparent") ?? "");
+    current.push(currentSpan());
     const url = new URL(input instanceof Request ? input.url : input);
     const { status, body } = handle(url.pathname, url.searchParams);
     return Response.json(body, { status });
@@ -31,7 +33,7 @@ function setup(format: "json" | "text" = "json") {
     headers.set("traceparent", `00-${TRACE_A}-00f067aa0ba902b7-01`);
     return app.fetch(new Request(url, { ...init, headers }));
   };
-  return { lines, upstream, appFetch };
+  return { lines, upstream, current, appFetch };
 }
 
 async function connect(appFetch: FetchLike, kind: "mcp" | "sse"): Promise<Client> {
@@ -44,7 +46,7 @@ async function connect(appFetch: FetchLike, kind: "mcp" | "sse"): Promise<Client
 describe("trace context in the MCP server", () => {
   for (const kind of ["mcp", "sse"] as const) {
     it(`continues the trace in _meta over /${kind} (before the HTTP header's) and passes it to Frankfurter`, async () => {
-      const { lines, upstream, appFetch } = setup();
+      const { lines, upstream, current, appFetch } = setup();
       const client = await connect(appFetch, kind);
       try {
         await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "GBP" }, _meta: { traceparent: `00-${TRACE_B}-b7ad6b7169203331-01`, tracestate: "k=v" } });
@@ -58,6 +60,9 @@ describe("trace context in the MCP server", () => {
       assert.equal(line?.["logging.googleapis.com/trace_sampled"], true);
       assert.equal(upstream.length, 1);
       assert.match(upstream[0]!, new RegExp(`^00-${TRACE_B}-[0-9a-f]{16}-01$`));
+      // Passed as an argument, never made current: no AsyncLocalStorage, so no promise hooks on every
+      // promise of the process (SpanOptions.current in common/trace.ts).
+      assert.deepEqual(current, [undefined]);
     });
   }
 
