@@ -94,6 +94,22 @@ const source = (s: string) => path.join(ROOT, s, "src", "main.ts");
 
 const TOOL_CALL = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_exchange_rate", arguments: { currency_from: "USD", currency_to: "EUR", amount: 100 } } });
 const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18" };
+// The same call in MCP 2026-07-28: no handshake; the version and the client ride in `_meta`, the routing headers are set.
+const TOOL_CALL_2026 = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "tools/call",
+  params: {
+    name: "get_exchange_rate",
+    arguments: { currency_from: "USD", currency_to: "EUR", amount: 100 },
+    _meta: {
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1" },
+      "io.modelcontextprotocol/clientCapabilities": {},
+    },
+  },
+});
+const MCP_HEADERS_2026 = { ...MCP_HEADERS, "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "get_exchange_rate" };
 const CHAT = JSON.stringify({ message: "What is 100 USD in EUR?" });
 
 async function standIn(name: string): Promise<{ url: string; proc: ChildProcess }> {
@@ -185,9 +201,12 @@ async function main(): Promise<void> {
   await until(ok(`http://127.0.0.1:${floorPort}/`));
   for (const c of CONCURRENCY) {
     const base = await load(`http://127.0.0.1:${floorPort}/`, c, { method: "POST", body: TOOL_CALL, headers: MCP_HEADERS });
-    const ours = await load(`${mcpUrl}/mcp`, c, { method: "POST", body: TOOL_CALL, headers: MCP_HEADERS });
-    record({ group: "mcp-server /mcp", name: `tools/call req/s, c=${c}`, ours: ours.rps, baseline: base.rps, baselineName: "bare node:http", unit: "req/s", lowerIsBetter: false });
-    record({ group: "mcp-server /mcp", name: `tools/call p50 / p99, c=${c}`, ours: ours.p50, baseline: base.p50, baselineName: "bare p50", unit: "ms", lowerIsBetter: true, note: `p99 ${ours.p99} ms (bare ${base.p99})` });
+    // Both protocol eras on the one endpoint: a 2025-era client after its initialize, and 2026-07-28.
+    for (const [era, body, headers] of [["2025-06-18", TOOL_CALL, MCP_HEADERS], ["2026-07-28", TOOL_CALL_2026, MCP_HEADERS_2026]] as const) {
+      const ours = await load(`${mcpUrl}/mcp`, c, { method: "POST", body, headers });
+      record({ group: "mcp-server /mcp", name: `tools/call req/s, c=${c}, ${era}`, ours: ours.rps, baseline: base.rps, baselineName: "bare node:http", unit: "req/s", lowerIsBetter: false });
+      record({ group: "mcp-server /mcp", name: `tools/call p50 / p99, c=${c}, ${era}`, ours: ours.p50, baseline: base.p50, baselineName: "bare p50", unit: "ms", lowerIsBetter: true, note: `p99 ${ours.p99} ms (bare ${base.p99})` });
+    }
     // SSE needs a session per client; autocannon cannot hold one, so SDK clients loop for the same time.
     const sse = await sseLoad(mcpUrl, c);
     record({ group: "mcp-server /sse", name: `tools/call req/s, c=${c} (SDK clients)`, ours: sse.rps, baseline: base.rps, baselineName: "bare node:http", unit: "req/s", lowerIsBetter: false, note: `p50 ${round(sse.p50)} ms, p99 ${round(sse.p99)} ms` });

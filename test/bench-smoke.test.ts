@@ -33,6 +33,9 @@ it("make bench runs end to end and writes every figure", async () => {
     const groups = new Set(results.figures.map((f) => f.group));
     for (const g of ["cold start", "mcp-server /mcp", "mcp-server /sse", "memory", "size"]) assert.ok(groups.has(g), `group ${g}`);
     assert.ok([...groups].some((g) => g.startsWith("agent /chat")));
+    for (const era of ["2025-06-18", "2026-07-28"]) {
+      assert.ok(results.figures.some((f) => f.group === "mcp-server /mcp" && f.name.startsWith("tools/call req/s") && f.name.endsWith(era)), `/mcp tools/call in ${era}`);
+    }
     for (const f of results.figures) assert.ok(Number.isFinite(f.ours) && f.ours >= 0, `${f.group} / ${f.name} = ${f.ours}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
