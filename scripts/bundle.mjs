@@ -16,9 +16,9 @@ const name = pkg.name;
 // file) only on first use. Inlined as code it was parsed at every start of every instance, even of agents
 // that never load it (+13 MiB idle RSS, ~+300 ms to /health, measured); as a string literal it still
 // cost +2.2 MiB; as a comment it costs its compressed size (~0.5 MB). The service's source imports it
-// through a seam module (src/firestore-lib.ts) whose plain dynamic import works from source; here that
+// through a seam module (src/sessions/firestore-lib.ts) whose plain dynamic import works from source; here that
 // module is swapped for the loader.
-const LAZY = { "src/firestore-lib.ts": "@google-cloud/firestore" };
+const LAZY = { "src/sessions/firestore-lib.ts": "@google-cloud/firestore" };
 const payloads = [];
 
 async function packed(pkgName) {

@@ -10,7 +10,10 @@ const schema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   APP_NAME: z.string().regex(/^[\w.-]{1,64}$/).default("currency-agent"),
-  MCP_SERVER_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8081/sse"),
+  // The system instruction, inline or from a file; the currency assistant's when neither is set.
+  AGENT_INSTRUCTION: z.string().optional(),
+  AGENT_INSTRUCTION_FILE: z.string().optional(),
+  MCP_SERVER_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8081/mcp"),
   MCP_TRANSPORT: z.enum(["auto", "sse", "streamable-http"]).default("auto"),
   MCP_AUTH: z.enum(["auto", "id-token", "none"]).default("auto"),
   MCP_AUDIENCE: z.string().optional(),
@@ -69,6 +72,8 @@ export type Config = Readonly<
     audience: string;
     model: "gemini" | "offline";
     vertex: boolean;
+    /** The environment it was parsed from: tracing reads the standard OTEL_* settings there. */
+    env: Readonly<Record<string, string | undefined>>;
   }
 >;
 
@@ -96,6 +101,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   return Object.freeze({
     ...c,
+    env: Object.freeze({ ...env }),
     transport,
     vertex,
     useIdToken: c.MCP_AUTH === "id-token" || (c.MCP_AUTH === "auto" && url.protocol === "https:"),

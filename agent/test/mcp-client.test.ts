@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { after, before, describe, it } from "node:test";
 import { ProtocolError, SdkError, SdkErrorCode, SdkHttpError, SseError } from "@modelcontextprotocol/client";
-import { createLogger, silentLogger } from "../src/log.js";
-import { isTransportFailure, McpAnswerError, McpConnection, McpUnavailableError, perRequestSignals } from "../src/mcp-client.js";
+import { createLogger, silentLogger } from "../../common/log.js";
+import { AppError } from "../src/errors.js";
+import { isTransportFailure, McpConnection, perRequestSignals } from "../src/mcp/index.js";
 import { startV1Server, type V1Server } from "../../test/support/mcp-v1-server.js";
 
 const connection = (url: string, transport: "sse" | "streamable-http", extra: { lines?: string[]; fetch?: typeof fetch; retryDelayMs?: number; timeoutMs?: number } = {}) =>
@@ -48,7 +49,7 @@ describe("MCP client against an SDK v1 server", () => {
     try {
       await mcp.listTools();
       const err = await mcp.callTool("bad_output", {}).then(() => undefined, (e: unknown) => e);
-      assert.ok(err instanceof McpAnswerError, String(err));
+      assert.ok(err instanceof AppError && err.status === 502, String(err));
       assert.match(err.message, /did not match the tool's declared output schema/);
       assert.doesNotMatch(err.message, /cannot be reached/);
       assert.ok(!lines.some((l) => l.includes("reconnecting")), "an answer is not a transport failure");
@@ -63,7 +64,7 @@ describe("MCP client against an SDK v1 server", () => {
     const mcp = connection(`${server.url}/mcp`, "streamable-http", { lines });
     try {
       const err = await mcp.callTool("rpc_error", {}).then(() => undefined, (e: unknown) => e);
-      assert.ok(err instanceof McpAnswerError, String(err));
+      assert.ok(err instanceof AppError && err.status === 502, String(err));
       assert.match(err.message, /answered, but it answered with error -32603: .*Database on fire/);
       assert.doesNotMatch(err.message, /cannot be reached/);
       assert.ok(!lines.some((l) => l.includes("reconnecting")));
@@ -85,7 +86,7 @@ describe("MCP client failures", () => {
       while (server.hanging === 0) await new Promise((r) => setTimeout(r, 5));
       await server.kill();
       const err = await pending;
-      assert.ok(err instanceof McpUnavailableError, String(err));
+      assert.ok(err instanceof AppError && err.code === "mcp_unavailable", String(err));
       assert.equal(err.status, 503);
       assert.match(err.message, /cannot be reached/);
       assert.ok(lines.some((l) => l.includes("MCP SSE stream lost")));
@@ -104,7 +105,7 @@ describe("MCP client failures", () => {
     }) as unknown as typeof fetch;
     const mcp = connection("http://127.0.0.1:9/mcp", "streamable-http", { fetch: down, retryDelayMs: 200 });
     const err = await mcp.callTool("get_exchange_rate", {}).then(() => undefined, (e: unknown) => e);
-    assert.ok(err instanceof McpUnavailableError);
+    assert.ok(err instanceof AppError && err.code === "mcp_unavailable");
     assert.equal(err.status, 503);
     assert.equal(attempts.length, 2, "one attempt, one retry");
     // A lower bound only: load can make the gap longer, never shorter.
@@ -121,7 +122,7 @@ describe("MCP client failures", () => {
       await mcp.listTools();
       await server.kill();
       assert.ok((await mcp.listTools()).length > 0, "the cached list would still say ready");
-      await assert.rejects(mcp.probe(2000), McpUnavailableError);
+      await assert.rejects(mcp.probe(2000), AppError);
     } finally {
       await mcp.close();
     }

@@ -3,10 +3,11 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { silentLogger } from "../src/log.js";
+import { silentLogger } from "../../common/log.js";
 import type { Content } from "../src/models/types.js";
-import { createFirestoreStore, documentId, type FirestoreSessionStore, type FirestoreStoreOptions } from "../src/sessions-firestore.js";
-import { MemorySessionStore, SessionStoreError, TurnTooLargeError, type SessionKey, type SessionStore } from "../src/sessions.js";
+import { createFirestoreStore, documentId, type FirestoreSessionStore, type FirestoreStoreOptions } from "../src/sessions/firestore.js";
+import { AppError } from "../src/errors.js";
+import { MemorySessionStore, type SessionKey, type SessionStore } from "../src/sessions/index.js";
 import { hasGcloud, startFirestoreEmulator, type FirestoreEmulator } from "../../test/support/firestore-emulator.js";
 
 const user = (t: string): Content => ({ role: "user", parts: [{ text: t }] });
@@ -143,7 +144,7 @@ for (const [name, make, skip] of factories) {
       await store.save(key("s"), exchange(1));
       await assert.rejects(
         store.withSession(key("s"), async (s) => s.save([...(await s.load()), user("big"), model("y".repeat(5_000))])),
-        (e: unknown) => e instanceof TurnTooLargeError && e.status === 413 && /not saved/.test(e.message),
+        (e: unknown) => e instanceof AppError && e.code === "turn_too_large" && e.status === 413 && /not saved/.test(e.publicMessage),
       );
       assert.deepEqual(await store.load(key("s")), exchange(1));
       // The session is not left held: the next turn goes through.
@@ -267,7 +268,7 @@ describe("firestore store: leases and failures", { skip: skipFirestore }, () => 
       const started = Date.now();
       await assert.rejects(
         store.withSession(key("s"), async () => "never"),
-        (e: unknown) => e instanceof SessionStoreError && e.status === 503 && /Firestore/.test(e.message) && /credentials/.test(e.message),
+        (e: unknown) => e instanceof AppError && e.status === 503 && /Firestore/.test(e.publicMessage) && /credentials/.test(e.publicMessage),
       );
       assert.ok(Date.now() - started < 30_000, "before the call deadline");
     } finally {

@@ -9,8 +9,8 @@ import { startFrankfurter, type FakeFrankfurter } from "../../test/support/frank
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "../../test/support/otlp-receiver.js";
 import { bundlePath, ROOT, startService, type RunningService } from "../../test/support/service.js";
 import { inSpan } from "../../common/trace.js";
-import { silentLogger } from "../src/log.js";
-import { McpConnection } from "../src/mcp-client.js";
+import { silentLogger } from "../../common/log.js";
+import { McpConnection } from "../src/mcp/index.js";
 
 const PRELOAD = path.join(ROOT, "test/support/report-otel-loaded.mjs");
 const command = (service: "agent" | "mcp-server"): string[] => [process.execPath, "--import", PRELOAD, bundlePath(service)];

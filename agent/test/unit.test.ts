@@ -1,61 +1,37 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createApp, MAX_BODY_BYTES } from "../src/app.js";
-import { ChatService, MAX_TOOL_ROUNDS, type ToolHost, type ToolOutcome } from "../src/chat.js";
+import { createLogger } from "../../common/log.js";
+import { buildAgent, chat, FakeTools, memoryStore, post, ScriptedModel, turn, turnDeps } from "../../test/support/agent.js";
 import { loadConfig } from "../src/config.js";
-import { createLogger, silentLogger } from "../src/log.js";
-import { McpUnavailableError } from "../src/mcp-client.js";
-import { OfflineModel } from "../src/models/offline.js";
-import { ModelError, type Model, type ModelReply, type ModelRequest } from "../src/models/types.js";
-import { KeyedMutex, MemorySessionStore, trimHistory } from "../src/sessions.js";
+import { mcpError } from "../src/errors.js";
+import { MAX_BODY_BYTES } from "../src/http/index.js";
+import { modelError, type Model } from "../src/models/types.js";
+import { KeyedMutex, MemorySessionStore, trimHistory, type SessionStore } from "../src/sessions/index.js";
+import { MAX_TOOL_ROUNDS, type ToolHost } from "../src/turn/index.js";
 
-const TOOLS = [{ name: "get_exchange_rate", description: "rates", inputSchema: { type: "object" } }];
+const CONVERT = { name: "get_exchange_rate", args: { currency_from: "USD", currency_to: "EUR", currency_date: "latest", amount: 1 } };
 
-class FakeTools implements ToolHost {
-  calls: Array<{ name: string; args: Record<string, unknown> }> = [];
-  constructor(private readonly outcome: (name: string, args: Record<string, unknown>) => Promise<ToolOutcome> = async () => ({ isError: false, text: "ok", structured: { amount: 1, base: "USD", date: "2025-01-10", rates: { EUR: 0.9 } } })) {}
-  async listTools() {
-    return TOOLS;
-  }
-  async callTool(name: string, args: Record<string, unknown>) {
-    this.calls.push({ name, args });
-    return this.outcome(name, args);
-  }
+/** A model that converts once, then says what the tool answered. */
+const converting = (): ScriptedModel =>
+  new ScriptedModel([
+    { functionCalls: [CONVERT] },
+    async (req) => {
+      const last = req.contents.at(-1)!.parts[0]!;
+      const out = "functionResponse" in last ? JSON.stringify(last.functionResponse.response) : "";
+      return { text: `The tool said ${out}` };
+    },
+  ]);
+
+function setup(model: Model = converting(), tools: ToolHost = new FakeTools(), store: SessionStore = memoryStore()) {
+  return buildAgent({ model, tools, store, newSessionId: () => "generated-session" });
 }
-
-/** A model that replays replies and records what it was asked. */
-class ScriptedModel implements Model {
-  readonly name = "scripted";
-  requests: ModelRequest[] = [];
-  constructor(private readonly replies: Array<ModelReply | Error | ((req: ModelRequest) => Promise<ModelReply>)>) {}
-  async generate(req: ModelRequest): Promise<ModelReply> {
-    this.requests.push({ ...req, contents: [...req.contents] });
-    const next = this.replies.shift() ?? { text: "done" };
-    if (next instanceof Error) throw next;
-    return typeof next === "function" ? next(req) : next;
-  }
-}
-
-function setup(model: Model, tools: ToolHost = new FakeTools(), store = new MemorySessionStore({ ttlMs: 60_000, maxSessions: 100, maxMessages: 40 })) {
-  const chat = new ChatService({ model, tools, store, logger: silentLogger, app: "test" });
-  const app = createApp({
-    chat,
-    tools,
-    logger: silentLogger,
-    newSessionId: () => "generated-session",
-    info: { name: "agent", version: "test", model: model.name, mcp_server_url: "http://127.0.0.1:8081/sse", transport: "sse", mcp_auth: "none" },
-  });
-  return { app, chat, store };
-}
-const post = (body: string, headers: Record<string, string> = { "content-type": "application/json" }) => ({ method: "POST", headers, body });
-
-describe("HTTP surface", () => {
-  const { app } = setup(new OfflineModel(() => "2025-01-10"));
+describe("HTTP surface", async () => {
+  const { app } = await setup();
 
   it("describes the service at / and answers /health without outbound calls", async () => {
     const info = (await (await app.request("/")).json()) as Record<string, unknown>;
-    assert.equal(info.model, "offline");
-    assert.equal(info.transport, "sse");
+    assert.equal(info.model, "scripted");
+    assert.equal(info.transport, "streamable-http");
     assert.deepEqual(await (await app.request("/health")).json(), { status: "ok" });
   });
 
@@ -65,10 +41,8 @@ describe("HTTP surface", () => {
     const body = (await res.json()) as Record<string, unknown>;
     assert.equal(body.session_id, "generated-session");
     assert.equal(body.user_id, "anonymous");
-    assert.match(String(body.response), /1 USD = 0\.9 EUR/);
-    assert.deepEqual(body.tool_calls, [
-      { name: "get_exchange_rate", arguments: { currency_from: "USD", currency_to: "EUR", currency_date: "latest", amount: 1 }, is_error: false, result: "ok" },
-    ]);
+    assert.match(String(body.response), /"EUR":0\.9/);
+    assert.deepEqual(body.tool_calls, [{ name: "get_exchange_rate", arguments: CONVERT.args, is_error: false, result: "1 USD = 0.9 EUR" }]);
   });
 
   const bad: Array<[string, RequestInit, number, string, RegExp]> = [
@@ -101,6 +75,7 @@ describe("HTTP surface", () => {
   });
 
   it("streams the turn's events", async () => {
+    const { app } = await setup();
     const res = await app.request("/chat/stream", post(JSON.stringify({ message: "10 EUR to USD", session_id: "s-1" })));
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
@@ -117,7 +92,7 @@ describe("HTTP surface", () => {
           req.signal?.addEventListener("abort", () => reject(req.signal!.reason));
         }),
     ]);
-    const { app } = setup(model);
+    const { app } = await setup(model);
     const client = new AbortController();
     const res = await app.request("/chat/stream", { ...post('{"message":"hi"}'), signal: client.signal });
     const reader = res.body!.getReader();
@@ -138,10 +113,8 @@ describe("HTTP surface", () => {
 describe("upstream failures", () => {
   it("words model failures for the caller (503) and logs the detail", async () => {
     const lines: string[] = [];
-    const model = new ScriptedModel([new ModelError(503, "The model is unavailable right now; try again shortly", "HTTP 503 from upstream")]);
-    const tools = new FakeTools();
-    const chat = new ChatService({ model, tools, store: new MemorySessionStore({ ttlMs: 1000, maxSessions: 10, maxMessages: 10 }), logger: silentLogger, app: "t" });
-    const app = createApp({ chat, tools, logger: createLogger({}, (l) => lines.push(l)), info: { name: "agent", version: "t", model: "m", mcp_server_url: "u", transport: "sse", mcp_auth: "none" } });
+    const model = new ScriptedModel([modelError(503, "The model is unavailable right now; try again shortly", "HTTP 503 from upstream")]);
+    const { app } = await buildAgent({ model, tools: new FakeTools(), logger: createLogger({}, (l) => lines.push(l)) });
     const res = await app.request("/chat", post('{"message":"hi"}'));
     assert.equal(res.status, 503);
     assert.deepEqual(await res.json(), { error: { code: "model_unavailable", message: "The model is unavailable right now; try again shortly" } });
@@ -150,10 +123,10 @@ describe("upstream failures", () => {
 
   it("answers 502 when the MCP server refuses the agent, 503 on /ready", async () => {
     const tools: ToolHost = {
-      listTools: async () => Promise.reject(new McpUnavailableError("The MCP server at https://x refused the agent's credentials (HTTP 401)", 502)),
+      listTools: async () => Promise.reject(mcpError(502, "The MCP server at https://x refused the agent's credentials (HTTP 401)")),
       callTool: async () => ({ isError: true, text: "" }),
     };
-    const { app } = setup(new ScriptedModel([]), tools);
+    const { app } = await setup(new ScriptedModel([]), tools);
     const res = await app.request("/chat", post('{"message":"hi"}'));
     assert.equal(res.status, 502);
     assert.match(((await res.json()) as { error: { message: string } }).error.message, /HTTP 401/);
@@ -162,7 +135,7 @@ describe("upstream failures", () => {
   });
 
   it("streams an error event when the turn fails", async () => {
-    const { app } = setup(new ScriptedModel([new ModelError(502, "The model rejected the request (HTTP 400)")]));
+    const { app } = await setup(new ScriptedModel([modelError(502, "The model rejected the request (HTTP 400)")]));
     const text = await (await app.request("/chat/stream", post('{"message":"hi"}'))).text();
     assert.match(text, /event: error\ndata: .*model_unavailable/);
   });
@@ -172,8 +145,7 @@ describe("chat loop", () => {
   it("sends tool failures back to the model as a functionResponse error", async () => {
     const tools = new FakeTools(async () => ({ isError: true, text: "Unknown currency XYZ" }));
     const model = new ScriptedModel([{ functionCalls: [{ name: "get_exchange_rate", args: { currency_to: "XYZ" } }] }, { text: "That currency is unknown." }]);
-    const { chat } = setup(model, tools);
-    const r = await chat.runTurn({ userId: "u", sessionId: "s" }, "XYZ?");
+    const r = await turn(turnDeps(model, tools), { userId: "u", sessionId: "s" }, "XYZ?");
     assert.equal(r.response, "That currency is unknown.");
     assert.deepEqual(r.toolCalls.map((c) => c.is_error), [true]);
     const last = model.requests[1]!.contents.at(-1)!;
@@ -184,7 +156,7 @@ describe("chat loop", () => {
   it("turns a thrown tool call into an error for the model, not a failed turn", async () => {
     const tools = new FakeTools(async () => Promise.reject(new Error("socket hang up")));
     const model = new ScriptedModel([{ functionCalls: [{ name: "get_exchange_rate", args: {} }] }, { text: "The tool is down." }]);
-    const r = await setup(model, tools).chat.runTurn({ userId: "u", sessionId: "s" }, "rate?");
+    const r = await turn(turnDeps(model, tools), { userId: "u", sessionId: "s" }, "rate?");
     assert.equal(r.response, "The tool is down.");
     assert.match(r.toolCalls[0]!.result ?? "", /socket hang up/);
   });
@@ -192,17 +164,17 @@ describe("chat loop", () => {
   it(`stops after ${MAX_TOOL_ROUNDS} rounds of tool calls`, async () => {
     const looping = Array.from({ length: 10 }, () => ({ functionCalls: [{ name: "get_exchange_rate", args: {} }] }));
     const tools = new FakeTools();
-    const r = await setup(new ScriptedModel(looping), tools).chat.runTurn({ userId: "u", sessionId: "s" }, "loop");
+    const r = await turn(turnDeps(new ScriptedModel(looping), tools), { userId: "u", sessionId: "s" }, "loop");
     assert.equal(tools.calls.length, MAX_TOOL_ROUNDS);
     assert.match(r.response, /stopped after 5 rounds/);
   });
 
   it("keeps the conversation per (user, session): a second turn sees the first", async () => {
     const model = new ScriptedModel([{ text: "one" }, { text: "two" }, { text: "other" }]);
-    const { chat } = setup(model);
-    await chat.runTurn({ userId: "u", sessionId: "s" }, "first");
-    await chat.runTurn({ userId: "u", sessionId: "s" }, "second");
-    await chat.runTurn({ userId: "v", sessionId: "s" }, "elsewhere");
+    const deps = turnDeps(model);
+    await turn(deps, { userId: "u", sessionId: "s" }, "first");
+    await turn(deps, { userId: "u", sessionId: "s" }, "second");
+    await turn(deps, { userId: "v", sessionId: "s" }, "elsewhere");
     assert.deepEqual(model.requests[1]!.contents.map((c) => c.parts[0]), [{ text: "first" }, { text: "one" }, { text: "second" }]);
     assert.equal(model.requests[2]!.contents.length, 1, "another user's session with the same id is separate");
   });
@@ -220,10 +192,10 @@ describe("chat loop", () => {
       async (req) => (order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`), { text: "b" }),
       async (req) => (order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`), { text: "c" }),
     ]);
-    const { chat } = setup(model);
-    const first = chat.runTurn({ userId: "u", sessionId: "same" }, "1");
-    const second = chat.runTurn({ userId: "u", sessionId: "same" }, "2");
-    const other = chat.runTurn({ userId: "u", sessionId: "other" }, "3");
+    const deps = turnDeps(model);
+    const first = turn(deps, { userId: "u", sessionId: "same" }, "1");
+    const second = turn(deps, { userId: "u", sessionId: "same" }, "2");
+    const other = turn(deps, { userId: "u", sessionId: "other" }, "3");
     await other;
     assert.deepEqual(order, ['start:{"text":"1"}', 'start:{"text":"3"}'], "the other session did not wait; the same one did");
     release();
@@ -233,9 +205,8 @@ describe("chat loop", () => {
   });
 
   it("does not save a turn that failed", async () => {
-    const store = new MemorySessionStore({ ttlMs: 60_000, maxSessions: 10, maxMessages: 40 });
-    const { chat } = setup(new ScriptedModel([new ModelError(503, "down")]), new FakeTools(), store);
-    await assert.rejects(chat.runTurn({ userId: "u", sessionId: "s" }, "hi"));
+    const store = memoryStore();
+    await assert.rejects(turn(turnDeps(new ScriptedModel([modelError(503, "down")]), new FakeTools(), store), { userId: "u", sessionId: "s" }, "hi"));
     assert.deepEqual(await store.load({ app: "test", userId: "u", sessionId: "s" }), []);
   });
 });
@@ -288,8 +259,8 @@ describe("config", () => {
   it("has the documented defaults and derives transport, auth and model", () => {
     const c = loadConfig({});
     assert.equal(c.PORT, 8080);
-    assert.equal(c.MCP_SERVER_URL, "http://127.0.0.1:8081/sse");
-    assert.equal(c.transport, "sse");
+    assert.equal(c.MCP_SERVER_URL, "http://127.0.0.1:8081/mcp");
+    assert.equal(c.transport, "streamable-http");
     assert.equal(c.useIdToken, false);
     assert.equal(c.model, "offline");
     assert.equal(c.GOOGLE_MODEL, "gemini-3.8-flash");

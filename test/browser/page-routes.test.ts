@@ -1,13 +1,12 @@
 // The page's routes without a browser: which requests get the page, which keep the JSON, and the
 // headers each file is sent with. The page files are read from disk here (Node cannot import them
-// `with { type: "text" }`; the bundle inlines them), and passed to createApp as main.ts does.
+// `with { type: "text" }`; the bundle inlines them), and passed to createAgent.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { createApp, type AppDeps } from "../../agent/src/app.js";
-import { silentLogger } from "../../agent/src/log.js";
 import { prefersHtml, type PageAssets } from "../../agent/src/page/serve.js";
+import { buildAgent } from "../support/agent.js";
 import { ROOT } from "../support/service.js";
 
 const dir = path.join(ROOT, "agent/src/page");
@@ -15,13 +14,7 @@ const read = (f: string): Promise<string> => readFile(path.join(dir, f), "utf8")
 
 async function app(withPage = true) {
   const page: PageAssets = { html: await read("index.html"), css: await read("page.css"), js: await read("page.js"), favicon: await read("favicon.svg") };
-  return createApp({
-    chat: {} as AppDeps["chat"],
-    tools: { listTools: async () => [], callTool: async () => ({ isError: false, text: "" }) } as unknown as AppDeps["tools"],
-    logger: silentLogger,
-    info: { name: "agent", version: "t", model: "offline", mcp_server_url: "http://127.0.0.1:8081/sse", transport: "sse", mcp_auth: "none" },
-    ...(withPage ? { page } : {}),
-  });
+  return (await buildAgent({ page: withPage ? page : null })).app;
 }
 
 const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
@@ -77,12 +70,13 @@ describe("GET / and the page's files", () => {
       assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
       assert.deepEqual(await res.json(), {
         name: "agent",
-        version: "t",
+        version: "dev",
         model: "offline",
         mcp_server_url: "http://127.0.0.1:8081",
         mcp_protocol_version: null,
-        transport: "sse",
+        transport: "streamable-http",
         mcp_auth: "none",
+        session_store: "memory",
         endpoints: ["/chat", "/chat/stream", "/health", "/ready"],
       });
     }

@@ -1,6 +1,7 @@
 import { ApiError, GoogleGenAI, type GenerateContentConfig, type GenerateContentResponse, type Part as GenAIPart } from "@google/genai";
 import { currentSpan } from "../../../common/trace.js";
-import { ModelError, type Content, type FunctionCall, type Model, type ModelReply, type ModelRequest, type ModelStatus, type Part, type Usage } from "./types.js";
+import { AppError } from "../errors.js";
+import { modelError, type Content, type FunctionCall, type Model, type ModelReply, type ModelRequest, type ModelStatus, type Part, type Usage } from "./types.js";
 
 export type ThinkingLevel = "MINIMAL" | "LOW" | "MEDIUM" | "HIGH";
 
@@ -69,7 +70,7 @@ export class GeminiModel implements Model {
       try {
         got = onText ? await this.#stream(params, onText) : collect(await this.#ai.models.generateContent(params));
       } catch (err) {
-        if (err instanceof ModelError || req.signal?.aborted) throw err;
+        if (err instanceof AppError || req.signal?.aborted) throw err;
         // Words already sent can't be taken back: a retry would repeat them.
         if (emitted) throw this.#toModelError(err instanceof ApiError ? err.status : undefined, err);
         const wait = this.#retryWait(err, attempt, started);
@@ -97,8 +98,8 @@ export class GeminiModel implements Model {
       if (signal?.aborted) throw err;
       const e = this.#toModelError(err instanceof ApiError ? err.status : undefined, err);
       // A model that did not answer in time may be fine: say so, but don't remember it.
-      if (!STICKY.has(e.code)) return { ok: false, code: e.code, message: e.message };
-      value = { ok: false, code: e.code, message: e.message };
+      if (!STICKY.has(e.code)) return { ok: false, code: e.code, message: e.publicMessage };
+      value = { ok: false, code: e.code, message: e.publicMessage };
     }
     this.#status = { value, at: Date.now() };
     return value;
@@ -143,31 +144,31 @@ export class GeminiModel implements Model {
     const content: Content = { role: "model", parts: got.parts };
     const detail = `finishReason ${reason}`;
     if (got.blockReason) {
-      throw new ModelError(502, `The model declined to read this message (${got.blockReason}); rephrase it`, `blockReason ${got.blockReason}`, "model_blocked");
+      throw modelError(502, `The model declined to read this message (${got.blockReason}); rephrase it`, `blockReason ${got.blockReason}`, "model_blocked");
     }
     switch (reason) {
       case "STOP":
       case "FINISH_REASON_UNSPECIFIED":
-        if (!functionCalls.length && !text) throw new ModelError(502, `The model ${model} returned an empty answer; try again or rephrase`, detail, "model_empty");
+        if (!functionCalls.length && !text) throw modelError(502, `The model ${model} returned an empty answer; try again or rephrase`, detail, "model_empty");
         return { reply: { functionCalls, text, content, usage: got.usage } };
       case "MAX_TOKENS": {
         // Calls from a cut answer may be cut too: never run them.
         if (!text || functionCalls.length) {
-          throw new ModelError(502, `The model ${model} reached its output limit before finishing; ask a narrower question`, detail, "model_output_truncated");
+          throw modelError(502, `The model ${model} reached its output limit before finishing; ask a narrower question`, detail, "model_output_truncated");
         }
         const notice = "\n\n(The answer was cut short: the model reached its output limit.)";
         return { reply: { text: text + notice, content: { role: "model", parts: [...got.parts, { text: notice }] }, usage: got.usage }, notice };
       }
       case "MALFORMED_FUNCTION_CALL":
       case "UNEXPECTED_TOOL_CALL":
-        throw new ModelError(502, `The model ${model} produced an invalid tool call twice; try rephrasing the question`, detail, "model_tool_call_invalid");
+        throw modelError(502, `The model ${model} produced an invalid tool call twice; try rephrasing the question`, detail, "model_tool_call_invalid");
       case "TOO_MANY_TOOL_CALLS":
-        throw new ModelError(502, `The model ${model} tried to make too many tool calls at once; ask about fewer currencies or dates per message`, detail, "model_tool_call_limit");
+        throw modelError(502, `The model ${model} tried to make too many tool calls at once; ask about fewer currencies or dates per message`, detail, "model_tool_call_limit");
       default:
         if (BLOCKED.has(reason)) {
-          throw new ModelError(502, `The model ${model} stopped its answer for content reasons (${reason}); rephrase the question`, detail, "model_blocked");
+          throw modelError(502, `The model ${model} stopped its answer for content reasons (${reason}); rephrase the question`, detail, "model_blocked");
         }
-        throw new ModelError(502, `The model ${model} stopped without a usable answer (${reason}); try again`, detail, "model_unavailable");
+        throw modelError(502, `The model ${model} stopped without a usable answer (${reason}); try again`, detail, "model_unavailable");
     }
   }
 
@@ -180,34 +181,34 @@ export class GeminiModel implements Model {
       const info = apiErrorInfo(err);
       const detail = info.message.slice(0, 500);
       if (info.daily) {
-        throw new ModelError(503, `The daily quota for ${this.opts.model} is used up; it resets at midnight Pacific time (raise the quota or use another project)`, detail, "model_quota_exhausted");
+        throw modelError(503, `The daily quota for ${this.opts.model} is used up; it resets at midnight Pacific time (raise the quota or use another project)`, detail, "model_quota_exhausted");
       }
       const wait = info.retryDelayMs ?? backoff;
       if (attempt < this.#attempts && wait <= left) return wait;
       const seconds = Math.max(1, Math.ceil((info.retryDelayMs ?? 30_000) / 1000));
-      throw new ModelError(503, `The model's rate limit was reached; try again in ${seconds} s`, detail, "model_rate_limited", seconds);
+      throw modelError(503, `The model's rate limit was reached; try again in ${seconds} s`, detail, "model_rate_limited", seconds);
     }
     if ((status === undefined || RETRYABLE.has(status)) && attempt < this.#attempts && backoff <= left) return backoff;
     throw this.#toModelError(status, err);
   }
 
-  #toModelError(status: number | undefined, err: unknown): ModelError {
+  #toModelError(status: number | undefined, err: unknown): AppError {
     const model = this.opts.model;
     const info = apiErrorInfo(err);
     const detail = info.message.slice(0, 500);
-    let e: ModelError;
+    let e: AppError;
     if (status === 404) {
-      e = new ModelError(502, `The model "${model}" was not found or has been retired: set GOOGLE_MODEL to a current model such as gemini-3.8-flash${this.opts.vertexai ? " (and check GOOGLE_CLOUD_LOCATION, e.g. global)" : ""}`, detail, "model_not_found");
+      e = modelError(502, `The model "${model}" was not found or has been retired: set GOOGLE_MODEL to a current model such as gemini-3.8-flash${this.opts.vertexai ? " (and check GOOGLE_CLOUD_LOCATION, e.g. global)" : ""}`, detail, "model_not_found");
     } else if (status === 401 || status === 403) {
-      e = new ModelError(502, `The model ${model} refused the agent's credentials: check GOOGLE_API_KEY, or that the service account has roles/aiplatform.user`, detail, "model_permission_denied");
+      e = modelError(502, `The model ${model} refused the agent's credentials: check GOOGLE_API_KEY, or that the service account has roles/aiplatform.user`, detail, "model_permission_denied");
     } else if (status === 429) {
-      e = new ModelError(503, `The model ${model} is over its quota right now; try again later`, detail, "model_rate_limited");
+      e = modelError(503, `The model ${model} is over its quota right now; try again later`, detail, "model_rate_limited");
     } else if (status !== undefined && status < 500) {
-      e = new ModelError(502, `The model ${model} rejected the request (check GOOGLE_THINKING_LEVEL and the sampling settings): ${info.apiMessage.slice(0, 200)}`, detail, "model_rejected");
+      e = modelError(502, `The model ${model} rejected the request (check GOOGLE_THINKING_LEVEL and the sampling settings): ${info.apiMessage.slice(0, 200)}`, detail, "model_rejected");
     } else {
-      e = new ModelError(503, "The model is unavailable right now; try again shortly", detail);
+      e = modelError(503, "The model is unavailable right now; try again shortly", detail);
     }
-    if (STICKY.has(e.code)) this.#status = { value: { ok: false, code: e.code, message: e.message }, at: Date.now() };
+    if (STICKY.has(e.code)) this.#status = { value: { ok: false, code: e.code, message: e.publicMessage }, at: Date.now() };
     return e;
   }
 }

@@ -1,8 +1,8 @@
 // The agent's MCP client (McpConnection, as the agent uses it) driven by the MCP conformance suite's
 // client scenarios: `conformance client --command "node --import tsx <this file>"` appends the URL of
 // the suite's test server and names the scenario in MCP_CONFORMANCE_SCENARIO.
-import { createLogger } from "../../src/log.js";
-import { McpConnection } from "../../src/mcp-client.js";
+import { createLogger } from "../../../common/log.js";
+import { McpConnection } from "../../src/mcp/index.js";
 
 const url = process.argv[process.argv.length - 1]!;
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? "";

@@ -1,4 +1,7 @@
-import type { Content } from "./models/types.js";
+import type { Logger } from "../../../common/log.js";
+import type { Config } from "../config.js";
+import { AppError } from "../errors.js";
+import type { Content } from "../models/types.js";
 
 export interface SessionKey {
   app: string;
@@ -30,33 +33,18 @@ export interface SessionStore {
   load(key: SessionKey): Promise<Content[]>;
   /** Saves a history while holding the session. */
   save(key: SessionKey, history: readonly Content[]): Promise<void>;
-  /** Throws a SessionStoreError when the store cannot serve (for /ready). */
+  /** Throws an AppError when the store cannot serve (for /ready). */
   check(): Promise<void>;
   close?(): Promise<void>;
 }
 
-/** A store failure the caller can act on; status and code are what the HTTP client gets. */
-export class SessionStoreError extends Error {
-  constructor(
-    readonly status: 413 | 503,
-    readonly code: string,
-    message: string,
-    readonly detail?: string,
-  ) {
-    super(message);
-    this.name = "SessionStoreError";
-  }
-}
-
 /** One exchange, on its own, is larger than a conversation may be: it is refused whole. */
-export class TurnTooLargeError extends SessionStoreError {
-  constructor(bytes: number, max: number) {
-    super(
-      413,
-      "turn_too_large",
-      `This turn (${bytes} bytes of messages and tool results) is larger than a conversation may hold (${max} bytes), so it was not saved; ask for less at once (for example a shorter date range) or start a new session`,
-    );
-  }
+export function turnTooLarge(bytes: number, max: number): AppError {
+  return new AppError(
+    413,
+    "turn_too_large",
+    `This turn (${bytes} bytes of messages and tool results) is larger than a conversation may hold (${max} bytes), so it was not saved; ask for less at once (for example a shorter date range) or start a new session`,
+  );
 }
 
 export interface Bounds {
@@ -69,7 +57,7 @@ export interface Bounds {
 /**
  * Fits a history to the bounds by dropping the oldest whole exchanges, so it still starts at a user's
  * own words and no tool answer loses its call. The last exchange (this turn) is never cut: if it alone
- * is over the byte bound, TurnTooLargeError, and nothing is saved.
+ * is over the byte bound, a 413 turn_too_large, and nothing is saved.
  * Returns the kept history and its JSON.
  */
 export function fitHistory(history: readonly Content[], bounds: Bounds): { history: Content[]; json: string } {
@@ -81,7 +69,7 @@ export function fitHistory(history: readonly Content[], bounds: Bounds): { histo
   const starts = history.flatMap((c, i) => (isUserText(c) ? [i] : []));
   if (starts.length === 0) starts.push(0);
   const lastStart = starts.at(-1)!;
-  if (suffix[lastStart]! > bounds.maxBytes) throw new TurnTooLargeError(suffix[lastStart]!, bounds.maxBytes);
+  if (suffix[lastStart]! > bounds.maxBytes) throw turnTooLarge(suffix[lastStart]!, bounds.maxBytes);
   // The oldest exchange start that fits both bounds; one turn longer than maxMessages is kept whole.
   const start = starts.find((s) => suffix[s]! <= bounds.maxBytes && history.length - s <= bounds.maxMessages) ?? lastStart;
   const kept = history.slice(start);
@@ -132,8 +120,12 @@ export class MemorySessionStore implements SessionStore {
   readonly #maxTotal: number;
   #bytes = 0;
 
+  readonly #sweeper: ReturnType<typeof setInterval>;
+
   constructor(private readonly opts: MemoryStoreOptions) {
     this.#now = opts.now ?? Date.now;
+    this.#sweeper = setInterval(() => this.sweep(), 60_000);
+    (this.#sweeper as { unref?: () => void }).unref?.();
     this.#bounds = { maxMessages: opts.maxMessages, maxBytes: opts.maxSessionBytes ?? MEMORY_DEFAULTS.maxSessionBytes };
     this.#maxTotal = opts.maxTotalBytes ?? MEMORY_DEFAULTS.maxTotalBytes;
   }
@@ -168,6 +160,10 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async check(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+  }
 
   async #put(key: SessionKey, history: readonly Content[]): Promise<void> {
     const id = keyOf(key);
@@ -214,4 +210,29 @@ export class KeyedMutex {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
     }
   }
+}
+
+/** The store SESSION_STORE names; the Firestore client is loaded only when it is chosen. */
+export async function createStore(config: Config, logger: Logger): Promise<SessionStore> {
+  if (config.SESSION_STORE === "memory") {
+    return new MemorySessionStore({
+      ttlMs: config.SESSION_TTL_SECONDS * 1000,
+      maxSessions: config.SESSION_MAX,
+      maxMessages: config.SESSION_MAX_MESSAGES,
+      maxSessionBytes: config.SESSION_MAX_BYTES,
+      maxTotalBytes: config.SESSION_MEMORY_MAX_BYTES,
+    });
+  }
+  const { createFirestoreStore } = await import("./firestore.js");
+  return createFirestoreStore({
+    projectId: config.GOOGLE_CLOUD_PROJECT,
+    databaseId: config.FIRESTORE_DATABASE,
+    collection: config.FIRESTORE_COLLECTION,
+    ttlMs: config.SESSION_TTL_SECONDS * 1000,
+    maxMessages: config.SESSION_MAX_MESSAGES,
+    maxBytes: config.SESSION_MAX_BYTES,
+    leaseMs: config.SESSION_LEASE_SECONDS * 1000,
+    preferRest: config.FIRESTORE_PREFER_REST,
+    logger,
+  });
 }

@@ -11,12 +11,12 @@ import {
   type CallToolResult,
   type FetchLike,
 } from "@modelcontextprotocol/client";
-import { inSpan, propagationFields } from "../../common/trace.js";
-import type { ToolHost, ToolOutcome } from "./chat.js";
-import type { Transport } from "./config.js";
-import type { Logger } from "./log.js";
-import type { ToolSpec } from "./models/types.js";
-import { redactText } from "./redact.js";
+import type { Logger } from "../../../common/log.js";
+import { inSpan, propagationFields } from "../../../common/trace.js";
+import type { Transport } from "../config.js";
+import { AppError, mcpError, redactText } from "../errors.js";
+import type { ToolSpec } from "../models/types.js";
+import type { ToolHost, ToolOutcome } from "../turn/index.js";
 
 export interface McpConnectionOptions {
   url: string;
@@ -81,7 +81,7 @@ export class McpConnection implements ToolHost {
 
   /**
    * Readiness: asks the server now (never the cached list), within `timeoutMs`, without retrying.
-   * Throws McpUnavailableError when it does not answer.
+   * Throws an AppError (mcp_unavailable) when it does not answer.
    */
   async probe(timeoutMs: number): Promise<{ tools: string[] } & McpStatus> {
     const signal = AbortSignal.timeout(timeoutMs);
@@ -151,7 +151,7 @@ export class McpConnection implements ToolHost {
   }
 
   #connect(): Promise<Client> {
-    if (this.#closed) return Promise.reject(new McpUnavailableError("The MCP connection is closed (the agent is shutting down)", 503));
+    if (this.#closed) return Promise.reject(mcpError(503, "The MCP connection is closed (the agent is shutting down)"));
     if (this.#client) return Promise.resolve(this.#client);
     this.#connecting ??= (async () => {
       const url = new URL(this.opts.url);
@@ -210,7 +210,7 @@ export class McpConnection implements ToolHost {
  * or a refusal of credentials would be the same on a new connection.
  */
 export function isTransportFailure(err: unknown): boolean {
-  if (err instanceof McpUnavailableError) return false;
+  if (err instanceof AppError) return false;
   if (err instanceof ProtocolError) return false;
   if (err instanceof SdkHttpError) {
     const status = httpStatus(err);
@@ -229,44 +229,22 @@ export function isTransportFailure(err: unknown): boolean {
   return true;
 }
 
-/** An error the caller can act on; the token, if any, is never part of it. */
-export class McpUnavailableError extends Error {
-  constructor(
-    message: string,
-    readonly status: 502 | 503,
-  ) {
-    super(message);
-    this.name = "McpUnavailableError";
-  }
-}
-
-/** The server answered, but not with a result: reported as what it said, not as "unreachable". */
-export class McpAnswerError extends McpUnavailableError {
-  constructor(
-    message: string,
-    readonly code: number | string,
-  ) {
-    super(message, 502);
-    this.name = "McpAnswerError";
-  }
-}
-
-function describe(err: unknown, url: string): Error {
-  if (err instanceof McpUnavailableError) return err;
+function describe(err: unknown, url: string): AppError {
+  if (err instanceof AppError) return err;
   const raw = err instanceof Error ? err.message : String(err);
   const origin = new URL(url).origin;
   const status = httpStatus(err) ?? Number(/\b(401|403)\b/.exec(raw)?.[1] ?? Number.NaN);
   if (status === 401) {
-    return new McpUnavailableError(`The MCP server at ${origin} refused the agent's credentials (HTTP 401): check MCP_AUTH and MCP_AUDIENCE`, 502);
+    return mcpError(502, `The MCP server at ${origin} refused the agent's credentials (HTTP 401): check MCP_AUTH and MCP_AUDIENCE`);
   }
   if (status === 403) {
-    return new McpUnavailableError(`The MCP server at ${origin} does not allow this agent (HTTP 403): grant its service account roles/run.invoker (make iam)`, 502);
+    return mcpError(502, `The MCP server at ${origin} does not allow this agent (HTTP 403): grant its service account roles/run.invoker (make iam)`);
   }
   if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) {
-    return new McpUnavailableError(`The MCP server at ${origin} did not answer in time`, 503);
+    return mcpError(503, `The MCP server at ${origin} did not answer in time`);
   }
   if (err instanceof SdkError && err.code === SdkErrorCode.InvalidResult) {
-    return new McpAnswerError(`The MCP server at ${origin} answered, but its answer did not match the tool's declared output schema (${raw.slice(0, 200)})`, err.code);
+    return mcpError(502, `The MCP server at ${origin} answered, but its answer did not match the tool's declared output schema (${raw.slice(0, 200)})`);
   }
   if (err instanceof ProtocolError) {
     const what = /output schema|structured content/i.test(raw)
@@ -276,10 +254,10 @@ function describe(err: unknown, url: string): Error {
         : err.code === ProtocolErrorCode.MethodNotFound
           ? "it does not support the method"
           : `it answered with error ${err.code}`;
-    return new McpAnswerError(`The MCP server at ${origin} answered, but ${what}: ${raw.slice(0, 240)}`, err.code);
+    return mcpError(502, `The MCP server at ${origin} answered, but ${what}: ${raw.slice(0, 240)}`);
   }
-  if (/ID token/.test(raw)) return new McpUnavailableError(raw, 502);
-  return new McpUnavailableError(`The MCP server at ${origin} cannot be reached (${raw.slice(0, 160)})`, 503);
+  if (/ID token/.test(raw)) return mcpError(502, raw);
+  return mcpError(503, `The MCP server at ${origin} cannot be reached (${raw.slice(0, 160)})`);
 }
 
 function httpStatus(err: unknown): number | undefined {

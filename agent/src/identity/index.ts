@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { AppError } from "../errors.js";
 
 /**
  * Who may read a conversation depends on who calls (AGENT_ACCESS):
@@ -20,18 +21,6 @@ const MAX_LIFETIME_SECONDS = 86_400;
 /** The caller: an authenticated principal, or anonymous (`principal` undefined). */
 export interface Caller {
   principal: string | undefined;
-}
-
-/** The request cannot be attributed to a caller: 401 (no or bad credentials) or 503 (keys unavailable). */
-export class IdentityError extends Error {
-  constructor(
-    readonly status: 401 | 503,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "IdentityError";
-  }
 }
 
 export type Identify = (headers: Headers) => Promise<Caller>;
@@ -70,7 +59,7 @@ function cloudRunPrincipal(headers: Headers): string {
   const claims = token ? decodePayload(token) : undefined;
   const principal = claims && principalOf(claims);
   if (!principal) {
-    throw new IdentityError(
+    throw new AppError(
       401,
       "unauthenticated",
       "This agent is private: call it with Authorization: Bearer <Google ID token> (for example $(gcloud auth print-identity-token))",
@@ -87,14 +76,14 @@ function iapIdentify(opts: IdentityOptions): Identify {
       return await remote(header, token);
     } catch (err) {
       if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
-      throw new IdentityError(503, "identity_unavailable", "The sign-in check is unavailable right now; try again in a moment");
+      throw new AppError(503, "identity_unavailable", "The sign-in check is unavailable right now; try again in a moment");
     }
   };
   const audience = opts.iapAudience;
   return async (headers) => {
     const assertion = headers.get("x-goog-iap-jwt-assertion");
     if (!assertion) {
-      throw new IdentityError(401, "unauthenticated", "This agent is behind Identity-Aware Proxy: open it through its URL and sign in");
+      throw new AppError(401, "unauthenticated", "This agent is behind Identity-Aware Proxy: open it through its URL and sign in");
     }
     const now = Math.floor((opts.now ? opts.now() : Date.now()) / 1000);
     let payload;
@@ -108,14 +97,14 @@ function iapIdentify(opts: IdentityOptions): Identify {
         currentDate: new Date(now * 1000),
       }));
     } catch (err) {
-      if (err instanceof IdentityError) throw err;
-      throw new IdentityError(401, "unauthenticated", "The Identity-Aware Proxy assertion is not valid: sign in again");
+      if (err instanceof AppError) throw err;
+      throw new AppError(401, "unauthenticated", "The Identity-Aware Proxy assertion is not valid: sign in again");
     }
     const iat = payload.iat!;
     const exp = payload.exp!;
     const principal = principalOf(payload);
     if (iat > now + CLOCK_SKEW_SECONDS || exp - iat > MAX_LIFETIME_SECONDS || !principal) {
-      throw new IdentityError(401, "unauthenticated", "The Identity-Aware Proxy assertion is not valid: sign in again");
+      throw new AppError(401, "unauthenticated", "The Identity-Aware Proxy assertion is not valid: sign in again");
     }
     return { principal };
   };

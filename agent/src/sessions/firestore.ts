@@ -4,9 +4,10 @@ import { createHash, randomUUID } from "node:crypto";
 import type { DocumentData, DocumentReference, Firestore } from "@google-cloud/firestore";
 import { GoogleAuth, OAuth2Client } from "google-auth-library";
 import { loadFirestore, type FirestoreLib } from "./firestore-lib.js";
-import type { Logger } from "./log.js";
-import type { Content } from "./models/types.js";
-import { fitHistory, KeyedMutex, keyOf, SessionStoreError, type Bounds, type SessionHandle, type SessionKey, type SessionStore } from "./sessions.js";
+import type { Logger } from "../../../common/log.js";
+import { AppError } from "../errors.js";
+import type { Content } from "../models/types.js";
+import { fitHistory, KeyedMutex, keyOf, type Bounds, type SessionHandle, type SessionKey, type SessionStore } from "./index.js";
 
 /** Firestore's document limit is 1 MiB; the history string stays under it with room for the other fields. */
 export const FIRESTORE_MAX_HISTORY_BYTES = 1_000_000;
@@ -166,7 +167,7 @@ export class FirestoreSessionStore implements SessionStore {
       );
       if (got.history) return got.history;
       if (this.#now() - started > this.#maxWait) {
-        throw new SessionStoreError(503, "session_busy", "Another turn on this conversation is still running; send the message again in a moment");
+        throw new AppError(503, "session_busy", "Another turn on this conversation is still running; send the message again in a moment");
       }
       // Poll with backoff and jitter, never past the holder's expiry.
       const wait = Math.min(delay, Math.max(10, got.busyUntil - this.#now()));
@@ -258,19 +259,19 @@ export class FirestoreSessionStore implements SessionStore {
       }
       return await Promise.race([op(), deadline]);
     } catch (err) {
-      if (err instanceof SessionStoreError) throw err;
+      if (err instanceof AppError) throw err;
       throw this.#explain(what, err);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  #explain(what: string, err: unknown): SessionStoreError {
+  #explain(what: string, err: unknown): AppError {
     const e = err as { code?: number | string; message?: string };
     const db = `Firestore database "${this.opts.databaseId}"`;
     const project = this.opts.projectId ? ` in project ${this.opts.projectId}` : "";
     const detail = `${what}: ${e.message ?? String(err)}`;
-    const fail = (why: string): SessionStoreError => new SessionStoreError(503, "session_store_unavailable", `The session store (Firestore) is unavailable: ${why}`, detail);
+    const fail = (why: string): AppError => new AppError(503, "session_store_unavailable", `The session store (Firestore) is unavailable: ${why}`, { detail });
     if (/project id/i.test(e.message ?? "")) return fail("no Google Cloud project is known; set GOOGLE_CLOUD_PROJECT");
     if (/default credentials/i.test(e.message ?? "")) {
       return fail("the agent has no Google credentials; on Cloud Run check its service account, locally run gcloud auth application-default login");
