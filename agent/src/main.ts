@@ -1,4 +1,5 @@
 import type { Server } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import { serve } from "@hono/node-server";
 import { exitWhenPortInUse } from "../../common/env.js";
 import { createStartupLogger } from "../../common/log.js";
@@ -30,9 +31,11 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.log("INFO", `${signal}: shutting down`);
-  server.close();
+  const closed = new Promise((resolve) => server.close(resolve));
   server.closeIdleConnections();
   const drained = await agent.drain(Date.now() + 8_000);
+  // Answers written at the deadline leave before the remaining sockets are cut.
+  await Promise.race([closed, sleep(500)]);
   server.closeAllConnections();
   await agent.close();
   logger.log(drained.turns_answered_503 > 0 ? "WARNING" : "INFO", "stopped", drained);

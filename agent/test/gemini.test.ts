@@ -216,8 +216,11 @@ describe("Gemini 3 through @google/genai", () => {
   it("a client that goes away stops the model stream", async () => {
     gemini.script({ parts: [{ text: "slow answer" }], delayMs: 2_000 });
     const abort = new AbortController();
+    const n = gemini.requests.length;
     const running = turn(chatWith(model()), { userId: "u", sessionId: "abort" }, "hi", { signal: abort.signal, onEvent: () => {} });
-    setTimeout(() => abort.abort(new Error("client went away")), 50);
+    // Abort once the request is under way, so the stand-in has seen it before the next test counts.
+    while (gemini.requests.length === n) await new Promise((r) => setTimeout(r, 5));
+    abort.abort(new Error("client went away"));
     await assert.rejects(running);
   });
 
