@@ -32,19 +32,9 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(
 const ZERO_TRACE = "0".repeat(32);
 const ZERO_SPAN = "0".repeat(16);
 
-// Ids come from a pool of random bytes filled 4 KiB at a time: one getRandomValues call per id was a
-// system call per span, ~3% of the mcp-server's CPU per tools/call (measured with --cpu-prof).
-const pool = new Uint8Array(4096);
-let poolAt = pool.length;
-
 function randomHex(bytes: number): string {
-  if (poolAt + bytes > pool.length) {
-    crypto.getRandomValues(pool);
-    poolAt = 0;
-  }
   let s = "";
-  for (let i = poolAt; i < poolAt + bytes; i++) s += pool[i]!.toString(16).padStart(2, "0");
-  poolAt += bytes;
+  for (const b of crypto.getRandomValues(new Uint8Array(bytes))) s += b.toString(16).padStart(2, "0");
   return s;
 }
 
@@ -183,7 +173,7 @@ export async function inSpan<T>(name: string, opts: SpanOptions, fn: (span: Span
   try {
     return await (opts.current === false ? fn(span) : current.run(span, () => fn(span)));
   } catch (err) {
-    // A machine-readable code (ModelError's model_rate_limited, …) says more than the class name.
+    // A machine-readable code (an AppError's model_rate_limited, …) says more than the class name.
     const code = (err as { code?: unknown } | null)?.code;
     span.setError(typeof code === "string" ? code : err instanceof Error ? err.name : "Error", err instanceof Error ? err.message : String(err));
     throw err;
