@@ -81,7 +81,7 @@ describe("public agent: a conversation belongs to whoever holds the id the agent
   });
 
   it("still answers the seed's check with 200", async () => {
-    const { app } = setup({ model: new OfflineModel(() => "2025-01-10") });
+    const { app } = setup({ model: new OfflineModel() });
     const r = await chat(app, { message: "What is 100 USD in EUR?", session_id: "test-1", user_id: "test-user" });
     assert.equal(r.status, 200);
     assert.equal(r.body.user_id, "test-user");

@@ -50,7 +50,7 @@ function setup(model: Model, tools: ToolHost = new FakeTools(), store = new Memo
 const post = (body: string, headers: Record<string, string> = { "content-type": "application/json" }) => ({ method: "POST", headers, body });
 
 describe("HTTP surface", () => {
-  const { app } = setup(new OfflineModel(() => "2025-01-10"));
+  const { app } = setup(new OfflineModel());
 
   it("describes the service at / and answers /health without outbound calls", async () => {
     const info = (await (await app.request("/")).json()) as Record<string, unknown>;
