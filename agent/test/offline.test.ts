@@ -150,6 +150,20 @@ describe("offline model: reading a conversion", () => {
     assert.deepEqual(yen.rates, [convert("JPY", "PLN", 1000)]);
     assert.deepEqual((await ask("3 Mexican pesos in euros")).rates, [convert("MXN", "EUR", 3)]);
     assert.deepEqual((await ask("7 THB in TRY")).rates, [convert("THB", "TRY", 7)]);
+    assert.deepEqual((await ask("100 usd to try")).rates, [convert("USD", "TRY", 100)]);
+    assert.match((await ask("XYZ to EUR")).text, /^I don't know the currency "XYZ"/);
+  });
+
+  it("reads a word as a currency only where one goes", async () => {
+    const { ask } = setup();
+    await ask("which currencies do you know?");
+    // "won" and "real" are last words of listed names (South Korean Won, Brazilian Real).
+    assert.deepEqual((await ask("I won 100 dollars, what is that in euros?")).rates, [convert("USD", "EUR", 100)]);
+    assert.deepEqual((await ask("what is the real value of 100 USD in EUR")).rates, [convert("USD", "EUR", 100)]);
+    assert.deepEqual((await ask("1000 won in USD")).rates, [convert("KRW", "USD", 1000)]);
+    assert.deepEqual((await ask("I have 5 kids and 100 USD, how much in EUR?")).rates, [convert("USD", "EUR", 100)]);
+    assert.deepEqual((await ask("I want to convert 100 USD to EUR")).rates, [convert("USD", "EUR", 100)]);
+    assert.deepEqual((await ask("HOW MUCH IS 100 USD IN EUR?")).rates, [convert("USD", "EUR", 100)]);
   });
 
   it("takes the currency next to the amount as the source, whatever the order", async () => {

@@ -16,13 +16,14 @@ export const HELP =
   `"Which currencies do you know?". To chat about anything else, switch to Gemini: ${GEMINI}.`;
 
 /** Codes read without the list. None is an English word, so lower case ("usd") counts too. */
-const COMMON = new Set("USD EUR GBP JPY CHF CAD AUD NZD CNY HKD SGD SEK NOK DKK PLN INR".split(" "));
+const COMMON = new Set("USD EUR GBP JPY CHF CAD AUD NZD CNY HKD SGD SEK NOK DKK".split(" "));
 /** Words (singular) and symbols that mean one currency whatever the list says. */
 const WORDS = new Map(Object.entries({ dollar: "USD", euro: "EUR", pound: "GBP", yen: "JPY" }));
 const SYMBOLS = new Map(Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "¥": "JPY" }));
 /** Words that are never currencies, even where one is expected ("100 to", "in the"). */
-const STOP = new Set("a an the it this that me them and or is to in into from of on at for".split(" "));
+const STOP = new Set("a an the it this that me and or is to in into from of on at for".split(" "));
 const MONTHS = "january february march april may june july august september october november december";
+const LONG_DATE = new RegExp(`\\b(\\d{1,2}) (${MONTHS.replaceAll(" ", "|")}) (\\d{4})\\b`, "i");
 const TOKEN = /([€$£¥])|(\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?)|(\p{L}+)|([?!.,;:])/gu;
 const LIST_QUESTION = /\b(?:which|what|list|show|all)\b.{0,30}\bcurrencies\b|\bcurrencies\b.{0,30}\b(?:do you|know|support|available)\b/i;
 /** One answer converts into at most this many currencies (the chat loop runs them in parallel). */
@@ -33,7 +34,7 @@ const MAX_NAME = 60;
 /** Messages are read up to this length; earlier user messages read for follow-ups, at most this many. */
 const MAX_CHARS = 8000;
 const FOLLOW_UP_DEPTH = 8;
-/** Longer names are still found by their last word ("… Mark"). */
+/** Names are matched up to this many words; longer ones by their last word ("… Mark"). */
 const MAX_NAME_WORDS = 5;
 
 /** What one message, or a conversation so far, asks. */
@@ -47,8 +48,8 @@ interface Question {
   unknown?: string | undefined;
   /** A name several listed currencies share ("peso"). */
   ambiguous?: { word: string; codes: string[] } | undefined;
-  /** A code or name read without the list: the list would say whether it exists. */
-  uncertain?: boolean;
+  /** A code read without the list that the common ones lack: the list would say whether it exists. */
+  uncertain?: boolean | undefined;
   /** The only currency, with no amount and not after "from": a follow-up's new target ("what about JPY?"). */
   lone?: string | undefined;
 }
@@ -57,10 +58,13 @@ interface Catalog {
   codes: ReadonlyMap<string, string>;
   /** Name phrase (see key()) → the codes it names; several means ambiguous. */
   names: ReadonlyMap<string, string[]>;
+  /** Last words of names ("won", "real", "peso") → their codes: currencies only where one goes. */
+  heads: ReadonlyMap<string, string[]>;
 }
 /** Without the list, only the fixed words are names. */
-const NO_LIST = { names: new Map([...WORDS].map(([word, code]) => [word, [code]])) };
+const NO_LIST = { names: new Map([...WORDS].map(([word, code]) => [word, [code]])), heads: new Map<string, string[]>() };
 
+type Answered = { call: FunctionCall; response: Record<string, unknown> };
 
 interface Token {
   kind: "num" | "sym" | "word" | "punct";
@@ -86,23 +90,24 @@ function readCatalog(output: unknown): Catalog | undefined {
     for (const m of output.matchAll(/^([A-Z]{3}) ([^(\n]+)/gm)) add(m[1]!, m[2]);
   }
   if (!codes.size) return undefined;
-  // Last words first, so that a full name ("euro") and then the fixed words replace what they share.
   const names = new Map<string, string[]>();
-  const words = (name: string): string[] => (name.replace(/\(.*/, "").match(/\p{L}+/gu) ?? []).map(key);
+  const heads = new Map<string, string[]>();
   for (const [code, name] of codes) {
-    const last = words(name).at(-1);
-    if (last) names.set(last, [...(names.get(last) ?? []), code]);
+    const words = (name.replace(/\(.*/, "").match(/\p{L}+/gu) ?? []).map(key);
+    if (!words.length) continue;
+    names.set(words.join(" "), [code]);
+    heads.set(words.at(-1)!, [...(heads.get(words.at(-1)!) ?? []), code]);
   }
-  for (const [code, name] of codes) names.set(words(name).join(" "), [code]);
+  // The fixed words mean what they mean whatever other currencies share them ("pound").
   for (const [word, codes] of NO_LIST.names) names.set(word, codes);
-  return { codes, names };
+  return { codes, names, heads };
 }
 
 /** The date a message names, as YYYY-MM-DD, and the message without it. */
 function takeDate(text: string): { date?: string; rest: string } {
   const iso = /\b\d{4}-\d{2}-\d{2}\b/.exec(text);
   if (iso) return { date: iso[0], rest: text.replace(iso[0], " ") };
-  const long = new RegExp(`\\b(\\d{1,2}) (${MONTHS.replaceAll(" ", "|")}) (\\d{4})\\b`, "i").exec(text);
+  const long = LONG_DATE.exec(text);
   if (!long) return { rest: text };
   const month = String(MONTHS.split(" ").indexOf(long[2]!.toLowerCase()) + 1).padStart(2, "0");
   const day = long[1]!.padStart(2, "0");
@@ -118,69 +123,90 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
-/** Reads one message against the list when there is one (else against the common codes and words). */
-function parse(message: string, catalog: Catalog | undefined): Question {
-  const { date, rest } = takeDate(message.slice(0, MAX_CHARS));
-  const tokens = tokenize(rest);
-  const q: Question = { to: [], date };
+/** The word before token i is one of `words`. */
+const after = (tokens: Token[], i: number, words: string[]): boolean => words.includes(tokens[i - 1]?.key ?? "");
+
+/**
+ * Where a currency goes: after a number, or after "in"/"to" at the end of a phrase ("… to doubloons?");
+ * for a word that looks like a currency (a code, a name's bare last word), also before "to"/"in"
+ * ("XYZ to EUR", "francs to euros"), which any verb can be ("want to"). Codes the list or the common
+ * set has, and full names, count anywhere.
+ */
+function inPlace(tokens: Token[], i: number, looksLikeOne = false): boolean {
+  const next = tokens[i + 1];
+  if (tokens[i - 1]?.kind === "num" || (looksLikeOne && ["to", "in", "into"].includes(next?.key ?? ""))) return true;
+  const end = !next || next.kind === "punct" || ["and", "or", "on"].includes(next.key);
+  return end && after(tokens, i, ["in", "into", "to", "from"]);
+}
+
+/** The currencies a message names, in order; words in a currency's place that name none are strays. */
+function findMentions(tokens: Token[], catalog: Catalog | undefined) {
   const mentions: Array<{ at: number; code: string }> = [];
-  const after = (i: number, words: string[]): boolean => words.includes(tokens[i - 1]?.key ?? "");
-  // Where a currency goes: after an amount, or after "in"/"to" at the end of a phrase ("… to doubloons?").
-  const end = (i: number): boolean => [undefined, "punct"].includes(tokens[i + 1]?.kind) || ["and", "or", "on"].includes(tokens[i + 1]!.key);
-  const slot = (i: number): boolean => tokens[i - 1]?.kind === "num" || (after(i, ["in", "into", "to", "from"]) && end(i));
-  let unknown: string | undefined;
+  const strays: number[] = [];
+  let ambiguous: Question["ambiguous"];
+  let uncertain = false;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.kind === "sym") mentions.push({ at: i, code: SYMBOLS.get(t.text)! });
     if (t.kind !== "word") continue;
-    const found = findName(tokens, i, catalog);
-    if (found) {
-      if (found.codes.length > 1) q.ambiguous ??= { word: found.phrase, codes: found.codes };
-      else mentions.push({ at: i, code: found.codes[0]! });
-      i = found.last;
+    const name = findName(tokens, i, catalog);
+    if (name && (!name.head || inPlace(tokens, i, true))) {
+      if (name.codes.length > 1) ambiguous ??= { word: name.phrase, codes: name.codes };
+      else mentions.push({ at: i, code: name.codes[0]! });
+      i = name.last;
       continue;
     }
     const upper = t.text.toUpperCase();
-    const code = t.text.length === 3 && (t.text === upper || COMMON.has(upper));
-    // A code-shaped word stands where a currency goes also before "to": "XYZ to EUR".
-    const inPlace = slot(i) || (code && after(i + 2, ["to", "in", "into"]));
+    const code = t.text.length === 3 && (t.text === upper || COMMON.has(upper) || inPlace(tokens, i, true));
     if (code && (catalog ? catalog.codes.has(upper) : COMMON.has(upper))) mentions.push({ at: i, code: upper });
-    else if (code && !catalog && inPlace) {
+    else if (code && !catalog && inPlace(tokens, i, true)) {
       // Without the list, an unfamiliar code is taken as written; the list, once fetched, decides.
-      q.uncertain = true;
+      uncertain = true;
       mentions.push({ at: i, code: upper });
-    } else if (inPlace && !STOP.has(t.key)) unknown ??= t.text;
+    } else if (inPlace(tokens, i, code) && !STOP.has(t.key) && !name) strays.push(i);
   }
+  return { mentions, strays, uncertain, ambiguous };
+}
+
+/** Reads one message against the list when there is one (else against the common codes and words). */
+function parse(message: string, catalog: Catalog | undefined): Question {
+  const { date, rest } = takeDate(message.slice(0, MAX_CHARS));
+  const tokens = tokenize(rest);
+  const { mentions, strays, uncertain, ambiguous } = findMentions(tokens, catalog);
+  // The amount: the first number next to a currency ("5 kids and 100 USD" is 100), else the first.
   const num = tokens.findIndex((t, i) => t.kind === "num" && mentions.some((m) => Math.abs(m.at - i) === 1));
   const at = num >= 0 ? num : tokens.findIndex((t) => t.kind === "num");
-  if (at >= 0) q.amount = Number(tokens[at]!.text.replace(/,/g, ""));
+  const amount = at >= 0 ? Number(tokens[at]!.text.replace(/,/g, "")) : undefined;
   // The source: the currency next to the amount ("100 USD", "€30", not "to EUR 50"), else the one
   // after "from", else the first that no "to"/"in" marks as a target.
-  const targeted = (m: { at: number }): boolean => after(m.at, ["to", "in", "into"]);
+  const targeted = (m: { at: number }): boolean => after(tokens, m.at, ["to", "in", "into"]);
   const source =
     mentions.find((m) => m.at === at + 1 && at >= 0) ??
     mentions.find((m) => m.at === at - 1 && !targeted(m)) ??
-    mentions.find((m) => after(m.at, ["from"])) ??
+    mentions.find((m) => after(tokens, m.at, ["from"])) ??
     mentions.find((m) => !targeted(m));
-  q.from = source?.code;
-  q.to = [...new Set(mentions.filter((m) => m.code !== q.from).map((m) => m.code))];
-  if (mentions.length === 1 && at < 0 && !after(mentions[0]!.at, ["from"])) q.lone = mentions[0]!.code;
-  // A stray word counts as a currency only in a message about one ("weather in Paris?" is not).
-  if (mentions.length || at >= 0) q.unknown = unknown;
-  return q;
+  const from = source?.code;
+  const to = [...new Set(mentions.filter((m) => m.code !== from).map((m) => m.code))];
+  const lone = mentions.length === 1 && at < 0 && !after(tokens, mentions[0]!.at, ["from"]) ? from ?? to[0] : undefined;
+  // A stray counts only in a message about currencies ("weather in Paris?" is not), and after a
+  // number only if that number is the amount.
+  const stray = strays.find((i) => tokens[i - 1]?.kind !== "num" || i === at + 1);
+  const unknown = (mentions.length || at >= 0) && stray !== undefined ? tokens[stray]!.text : undefined;
+  return { from, to, amount, date, ambiguous, uncertain, lone, unknown };
 }
 
 /** The longest listed name or fixed word starting at token i ("swiss francs", "japanese yen", "euros"). */
 function findName(tokens: Token[], i: number, catalog: Catalog | undefined) {
   const { names } = catalog ?? NO_LIST;
-  let found: { codes: string[]; phrase: string; last: number } | undefined;
+  let found: { codes: string[]; phrase: string; last: number; head?: boolean } | undefined;
   for (let j = i, phrase = ""; j < Math.min(tokens.length, i + MAX_NAME_WORDS); j++) {
     if (tokens[j]!.kind !== "word") break;
     phrase = phrase ? `${phrase} ${tokens[j]!.key}` : tokens[j]!.key;
     const codes = names.get(phrase);
     if (codes) found = { codes, phrase, last: j };
   }
-  return found;
+  const head = (catalog ?? NO_LIST).heads.get(tokens[i]!.key);
+  return found ?? (head && { codes: head, phrase: tokens[i]!.key, last: i, head: true });
 }
 
 /** A follow-up ("and in GBP?", "what about 250?", "MXN") takes what it leaves out from the question before. */
@@ -210,15 +236,15 @@ export class OfflineModel implements Model {
 
   async generate({ contents, tools }: ModelRequest): Promise<ModelReply> {
     const rateArgs = ["currency_from", "currency_to", "currency_date", "amount"];
-    if (!tools.some((t) => t.name === RATE_TOOL && accepts(t, rateArgs))) return { text: otherServer(tools) };
+    if (!tools.some((t) => t.name === RATE_TOOL && accepts(t, rateArgs))) return say(otherServer(tools));
     const start = contents.findLastIndex(typed);
-    if (start < 0) return { text: HELP };
+    if (start < 0) return say(HELP);
     // The calls made since the user's message: responses follow the calls in order (chat.ts).
     const parts = contents.slice(start + 1).flatMap((c) => c.parts);
     const calls = parts.flatMap((p) => ("functionCall" in p ? [p.functionCall] : []));
     const responses = parts.flatMap((p) => ("functionResponse" in p ? [p.functionResponse.response] : []));
     const conversions = calls.flatMap((call, i) => (call.name === RATE_TOOL && responses[i] ? [{ call, response: responses[i] }] : []));
-    if (conversions.length) return { text: conversions.map(wordConversion).join(" ") };
+    if (conversions.length) return say(conversions.map(wordConversion).join(" "));
 
     const listed = responses[calls.findIndex((c) => c.name === LIST_TOOL)];
     const read = listed && readCatalog(listed.output);
@@ -229,10 +255,10 @@ export class OfflineModel implements Model {
     const canList = !listed && !catalog && tools.some((t) => t.name === LIST_TOOL);
     const message = textOf(contents[start]!);
     if (LIST_QUESTION.test(message)) {
-      if (catalog) return { text: wordCatalog(catalog) };
+      if (catalog) return say(wordCatalog(catalog));
       if (canList) return listCall;
-      if (listed) return { text: `I couldn't get the list of currencies: ${sentence(listed.error)}` };
-      return { text: 'This server offers no list of currencies; ask by ISO code, e.g. "100 USD in EUR".' };
+      if (listed) return say(`I couldn't get the list of currencies: ${sentence(listed.error ?? "it was empty")}`);
+      return say('This server offers no list of currencies; ask by ISO code, e.g. "100 USD in EUR".');
     }
     const own = parse(message, catalog);
     const q = says(own) ? merge(own, previous(contents.slice(0, start), catalog)) : own;
@@ -243,9 +269,9 @@ export class OfflineModel implements Model {
 }
 
 /** The question the conversation had reached: each earlier user message merged into the one before. */
-function previous(contents: readonly Content[], catalog: Catalog | undefined): Question | undefined {
+function previous(history: readonly Content[], catalog?: Catalog): Question | undefined {
   let prev: Question | undefined;
-  for (const message of contents.filter(typed).slice(-FOLLOW_UP_DEPTH).map(textOf)) {
+  for (const message of history.filter(typed).slice(-FOLLOW_UP_DEPTH).map(textOf)) {
     const q = parse(message, catalog);
     if (says(q) && !LIST_QUESTION.test(message)) prev = merge(q, prev);
   }
@@ -256,18 +282,17 @@ function previous(contents: readonly Content[], catalog: Catalog | undefined): Q
 function plan(q: Question, catalog: Catalog | undefined): ModelReply {
   if (q.unknown) {
     const word = q.unknown.slice(0, 40);
-    return { text: `I don't know the currency "${word}", so I haven't converted anything. Ask "which currencies do you know?" to see the ones I can convert.` };
+    return say(`I don't know the currency "${word}", so I haven't converted anything. Ask "which currencies do you know?" to see the ones I can convert.`);
   }
   if (q.ambiguous) {
     const options = q.ambiguous.codes.slice(0, 12).map((c) => `${catalog?.codes.get(c) ?? c} (${c})`);
     const which = `${options.slice(0, -1).join(", ")} or ${options.at(-1)}`;
-    return { text: `Which ${q.ambiguous.word} do you mean: ${which}? Tell me the code and I'll convert it.` };
+    return say(`Which ${q.ambiguous.word} do you mean: ${which}? Tell me the code and I'll convert it.`);
   }
-  if (!q.from || !q.to.length) return { text: HELP };
-  if (q.to.length > MAX_TARGETS) return { text: `I can convert into at most ${MAX_TARGETS} currencies at once; please ask for fewer.` };
-  const { from, amount = 1, date = "latest" } = q;
-  const args = (to: string) => ({ currency_from: from, currency_to: to, currency_date: date, amount });
-  return { functionCalls: q.to.map((to) => ({ name: RATE_TOOL, args: args(to) })) };
+  if (!q.from || !q.to.length) return say(HELP);
+  if (q.to.length > MAX_TARGETS) return say(`I can convert into at most ${MAX_TARGETS} currencies at once; please ask for fewer.`);
+  const args = { currency_from: q.from, currency_date: q.date ?? "latest", amount: q.amount ?? 1 };
+  return { functionCalls: q.to.map((to) => ({ name: RATE_TOOL, args: { ...args, currency_to: to } })) };
 }
 
 /** The tool takes the arguments the model sends (a schema that declares no properties takes any). */
@@ -277,8 +302,8 @@ function accepts(tool: ToolSpec, args: string[]): boolean {
 }
 
 function otherServer(tools: readonly ToolSpec[]): string {
-  const names = tools.slice(0, 20).map((t) => t.name.slice(0, 60)).join(", ") || "no tools";
-  return `This MCP server offers ${names}, not the currency conversion (${RATE_TOOL}) that I, the offline model, can run. Using its tools needs a language model: ${GEMINI}.`;
+  const names = tools.slice(0, 20).map((t) => t.name.slice(0, 60));
+  return `This MCP server offers ${names.join(", ") || "no tools"}, not the currency conversion (${RATE_TOOL}) that I, the offline model, can run. Using its tools needs a language model: ${GEMINI}.`;
 }
 
 function wordCatalog(catalog: Catalog): string {
@@ -288,7 +313,7 @@ function wordCatalog(catalog: Catalog): string {
 }
 
 /** One conversion in words from get_exchange_rate's declared output (else its text), or its error text. */
-function wordConversion({ call, response }: { call: FunctionCall; response: Record<string, unknown> }): string {
+function wordConversion({ call, response }: Answered): string {
   const { currency_from: from, currency_to: to, currency_date: asked, amount } = call.args;
   const { output, error } = response;
   if (error !== undefined) return `I couldn't convert ${String(from)} to ${String(to)}: ${sentence(error)}`;
@@ -304,6 +329,7 @@ function wordConversion({ call, response }: { call: FunctionCall; response: Reco
 }
 
 const listCall: ModelReply = { functionCalls: [{ name: LIST_TOOL, args: {} }] };
+const say = (text: string): ModelReply => ({ text });
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const sentence = (v: unknown): string => String(v).slice(0, 500).trim().replace(/([^.!?])$/, "$1.");
 /** A message the user typed (tool results come back as user content too, without text). */
