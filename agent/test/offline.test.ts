@@ -180,6 +180,9 @@ describe("offline model: reading a conversion", () => {
     const r = await ask("100 USD in EUR and GBP");
     assert.deepEqual(r.rates, [convert("USD", "EUR", 100), convert("USD", "GBP", 100)]);
     assert.equal(r.text, "100 USD = 92.208 EUR on 2025-03-11 (ECB reference rate). 100 USD = 77.566 GBP on 2025-03-11 (ECB reference rate).");
+    // One model step asks for both, so the chat loop runs them side by side.
+    const step = await new OfflineModel().generate({ system: "", contents: [{ role: "user", parts: [{ text: "100 USD in EUR and GBP" }] }], tools: SPECS });
+    assert.deepEqual(step.functionCalls?.map((c) => c.args.currency_to), ["EUR", "GBP"]);
     const three = await ask("convert 10 euros to dollars, pounds and yen");
     assert.deepEqual(three.rates.map((a) => a.currency_to), ["USD", "GBP", "JPY"]);
   });
