@@ -73,14 +73,18 @@ class RateTools implements ToolHost {
       const text = `${details.length} currencies (${this.source}):\n${details.map((c) => `${c.code} ${c.name}`).join("\n")}`;
       return { isError: false, text, structured: { currencies: this.currencies, details, source: this.source } };
     }
-    if (name !== "get_exchange_rate") return fail(`MCP error -32602: Tool ${name} not found`);
+    // An unknown tool is a JSON-RPC error, which the client throws.
+    if (name !== "get_exchange_rate") throw new Error(`MCP error -32602: Tool ${name} not found`);
+    // The SDK's input validation, as a tool error: "Input validation error: Invalid arguments for tool …".
+    const invalid = (field: string, problem: string): ToolOutcome => fail(`Input validation error: Invalid arguments for tool ${name}: ${field}: ${problem}`);
     const { currency_from = "USD", currency_to = "EUR", currency_date = "latest", amount = 1 } = args;
-    for (const c of [currency_from, currency_to]) {
-      if (typeof c !== "string" || !/^[A-Za-z]{3}$/.test(c.trim())) return fail("MCP error -32602: Input validation error: must be a 3-letter ISO 4217 currency code, e.g. USD");
+    for (const [field, c] of [["currency_from", currency_from], ["currency_to", currency_to]] as const) {
+      if (typeof c !== "string" || !/^[A-Za-z]{3}$/.test(c.trim())) return invalid(field, "must be a 3-letter ISO 4217 currency code, e.g. USD");
     }
-    if (typeof amount !== "number" || !(amount > 0)) return fail("MCP error -32602: Input validation error: must be greater than 0");
+    if (typeof amount !== "number" || !(amount > 0)) return invalid("amount", "must be greater than 0");
+    if (amount > 1e15) return invalid("amount", "is too large");
     const date = String(currency_date);
-    if (date !== "latest" && !isDate(date)) return fail("MCP error -32602: Input validation error: is not a real calendar date");
+    if (date !== "latest" && !isDate(date)) return invalid("currency_date", "is not a real calendar date");
     if (date !== "latest" && date < FIRST_RATE_DATE) return fail(`currency_date ${date} is too early: ECB reference rates start on ${FIRST_RATE_DATE}`);
     if (date !== "latest" && date > TODAY) return fail(`currency_date ${date} is in the future`);
     const [from, to] = [String(currency_from).trim().toUpperCase(), String(currency_to).trim().toUpperCase()];
@@ -316,6 +320,7 @@ describe("offline model: what it cannot do", () => {
   it("reports a failed call with the tool's own error text", async () => {
     const { ask, tools } = setup();
     assert.equal((await ask("100 USD in EUR on 1990-05-01")).text, "I couldn't convert USD to EUR: currency_date 1990-05-01 is too early: ECB reference rates start on 1999-01-04.");
+    assert.equal((await ask("0 USD to EUR")).text, "I couldn't convert USD to EUR: Input validation error: Invalid arguments for tool get_exchange_rate: amount: must be greater than 0.");
     tools.down = true;
     assert.equal((await ask("What is 100 USD in EUR?")).text, "I couldn't convert USD to EUR: The exchange-rate service cannot be reached right now.");
     assert.equal((await ask("which currencies do you know?")).text, "I couldn't get the list of currencies: The exchange-rate service cannot be reached right now.");
