@@ -189,6 +189,9 @@ describe("offline model: reading a conversion", () => {
     assert.deepEqual(step.functionCalls?.map((c) => c.args.currency_to), ["EUR", "GBP"]);
     const three = await ask("convert 10 euros to dollars, pounds and yen");
     assert.deepEqual(three.rates.map((a) => a.currency_to), ["USD", "GBP", "JPY"]);
+    const many = await ask("USD to EUR, GBP, JPY, CHF, CAD, AUD, NZD, CNY, HKD, SGD and SEK");
+    assert.deepEqual(many.calls, []);
+    assert.equal(many.text, "I can convert into at most 10 currencies at once; please ask for fewer.");
   });
 
   it("reads a date as YYYY-MM-DD or 15 January 2024, and says when the rate is from an earlier day", async () => {
@@ -206,6 +209,27 @@ describe("offline model: reading a conversion", () => {
     assert.deepEqual((await ask(`100 USD to EUR ${"x ".repeat(10_000)}`)).rates, [convert("USD", "EUR", 100)]);
     assert.deepEqual((await ask("__proto__ constructor toString 100 USD in EUR")).rates, [convert("USD", "EUR", 100)]);
     assert.ok(Date.now() - t0 < 2000);
+  });
+
+  it("never throws, and plans only well-formed calls, for messages built from currency words, numbers and junk (seeded)", async () => {
+    const pool = ["100", "0", "-5", "1e308", "2,500.50", "2024", "USD", "eur", "XYZ", "dollars", "pesos", "Swiss", "francs", "bitcoin", "$", "€", "to", "in", "from", "and", "2024-01-15", "15 January 2024", "what about", "?", "constructor", "__proto__", "ü", "💶", "which currencies"];
+    let seed = 42;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const tools = new RateTools();
+    const model = new OfflineModel();
+    const catalog = { role: "user" as const, parts: [{ functionResponse: { name: "list_currencies", response: { output: { currencies: ECB } } } }] };
+    for (let n = 0; n < 1000; n++) {
+      const text = Array.from({ length: 1 + Math.floor(random() * 8) }, () => pool[Math.floor(random() * pool.length)]).join(" ");
+      const listed = random() < 0.5 ? [{ role: "model" as const, parts: [{ functionCall: { name: "list_currencies", args: {} } }] }, catalog] : [];
+      const reply = await model.generate({ system: "", tools: await tools.listTools(), contents: [{ role: "user", parts: [{ text: "What is 100 USD in EUR?" }] }, { role: "user", parts: [{ text }] }, ...listed] });
+      assert.ok(reply.text || reply.functionCalls?.length, text);
+      for (const c of reply.functionCalls ?? []) {
+        if (c.name === "list_currencies") continue;
+        assert.equal(c.name, "get_exchange_rate", text);
+        assert.match(`${c.args.currency_from} ${c.args.currency_to}`, /^[A-Z]{3} [A-Z]{3}$/, text);
+        assert.ok(typeof c.args.amount === "number" && (c.args.currency_date === "latest" || /^\d{4}-\d{2}-\d{2}$/.test(String(c.args.currency_date))), text);
+      }
+    }
   });
 });
 
@@ -295,6 +319,9 @@ describe("offline model: conversations", () => {
     const other = await ask("and in GBP?", "other");
     assert.deepEqual(other.rates, []);
     assert.match(other.text, /offline mode/);
+    // A question without a target is completed by the next message.
+    assert.match((await ask("50 dollars", "d")).text, /offline mode/);
+    assert.deepEqual((await ask("in yen", "d")).rates, [convert("USD", "JPY", 50)]);
   });
 
   it("a message that asks nothing gets the help text, not the last question again", async () => {
@@ -321,6 +348,9 @@ describe("offline model: what it cannot do", () => {
     const { ask, tools } = setup();
     assert.equal((await ask("100 USD in EUR on 1990-05-01")).text, "I couldn't convert USD to EUR: currency_date 1990-05-01 is too early: ECB reference rates start on 1999-01-04.");
     assert.equal((await ask("0 USD to EUR")).text, "I couldn't convert USD to EUR: Input validation error: Invalid arguments for tool get_exchange_rate: amount: must be greater than 0.");
+    // Amounts go to the tool as typed, so its checks apply: never another amount.
+    assert.match((await ask("-5 USD to EUR")).text, /amount: must be greater than 0\.$/);
+    assert.match((await ask("1e308 USD to EUR")).text, /amount: is too large\.$/);
     tools.down = true;
     assert.equal((await ask("What is 100 USD in EUR?")).text, "I couldn't convert USD to EUR: The exchange-rate service cannot be reached right now.");
     assert.equal((await ask("which currencies do you know?")).text, "I couldn't get the list of currencies: The exchange-rate service cannot be reached right now.");

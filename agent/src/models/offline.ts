@@ -24,7 +24,8 @@ const SYMBOLS = new Map(Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "�
 const STOP = new Set("a an the it this that me and or is to in into from of on at for".split(" "));
 const MONTHS = "january february march april may june july august september october november december";
 const LONG_DATE = new RegExp(`\\b(\\d{1,2}) (${MONTHS.replaceAll(" ", "|")}) (\\d{4})\\b`, "i");
-const TOKEN = /([€$£¥])|(\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?)|(\p{L}+)|([?!.,;:])/gu;
+/** Numbers keep their sign and exponent, so that the tool's checks see "-5" or "1e308" as typed. */
+const TOKEN = /([€$£¥])|(-?(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?))|(\p{L}+)|([?!.,;:])/giu;
 const LIST_QUESTION = /\b(?:which|what|list|show|all)\b.{0,30}\bcurrencies\b|\bcurrencies\b.{0,30}\b(?:do you|know|support|available)\b/i;
 /** One answer converts into at most this many currencies (the chat loop runs them in parallel). */
 const MAX_TARGETS = 10;
