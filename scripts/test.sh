@@ -42,7 +42,7 @@ run_step() {
       # The process-level suites (integration, deno) run the same bundles; the unit files are where the
       # runtime's own behaviour (test runner, timers, fetch, WebCrypto) meets our code.
       (cd mcp-server && "$n22" --import tsx --test --test-reporter=spec test/unit.test.ts)
-      (cd agent && "$n22" --import tsx --test --test-reporter=spec test/unit.test.ts test/offline-parser.test.ts test/gemini.test.ts)
+      (cd agent && "$n22" --import tsx --test --test-reporter=spec test/unit.test.ts test/offline.test.ts test/gemini.test.ts)
       ;;
     repository)
       step "repository tests (scripts, make up, smoke, bench harness)"
