@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, it } from "node:test";
 import { createLogger } from "../../common/log.js";
 import { buildAgent, chat, FakeTools, memoryStore, post, ScriptedModel, turn, turnDeps } from "../../test/support/agent.js";
@@ -7,7 +10,7 @@ import { mcpError } from "../src/errors.js";
 import { MAX_BODY_BYTES } from "../src/http/index.js";
 import { modelError, type Model } from "../src/models/types.js";
 import { KeyedMutex, MemorySessionStore, trimHistory, type SessionStore } from "../src/sessions/index.js";
-import { MAX_TOOL_ROUNDS, type ToolHost } from "../src/turn/index.js";
+import { DEFAULT_INSTRUCTION, MAX_TOOL_ROUNDS, type ToolHost } from "../src/turn/index.js";
 
 const CONVERT = { name: "get_exchange_rate", args: { currency_from: "USD", currency_to: "EUR", currency_date: "latest", amount: 1 } };
 
@@ -252,6 +255,24 @@ describe("session store", () => {
     const m = new KeyedMutex();
     await assert.rejects(m.run("k", async () => Promise.reject(new Error("x"))));
     assert.equal(await m.run("k", async () => 7), 7);
+  });
+});
+
+describe("make it yours", () => {
+  it("sends the instruction from AGENT_INSTRUCTION, or from AGENT_INSTRUCTION_FILE, to the model", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "instruction-"));
+    const file = path.join(dir, "instruction.md");
+    await writeFile(file, "You answer questions about trains.");
+    for (const [env, expected] of [
+      [{}, DEFAULT_INSTRUCTION],
+      [{ AGENT_INSTRUCTION: "You are a weather agent." }, "You are a weather agent."],
+      [{ AGENT_INSTRUCTION_FILE: file }, "You answer questions about trains."],
+    ] as const) {
+      const model = new ScriptedModel([{ text: "ok" }]);
+      const { app } = await buildAgent({ model, tools: new FakeTools() }, env);
+      assert.equal((await chat(app, { message: "hi" })).status, 200);
+      assert.equal(model.requests[0]!.system, expected);
+    }
   });
 });
 
