@@ -212,7 +212,10 @@ describe("offline model: reading a conversion", () => {
   it("never throws, and plans only well-formed calls, for messages built from currency words, numbers and junk (seeded)", async () => {
     const pool = ["100", "0", "-5", "1e308", "2,500.50", "2024", "USD", "eur", "XYZ", "dollars", "pesos", "Swiss", "francs", "bitcoin", "$", "€", "to", "in", "from", "and", "2024-01-15", "15 January 2024", "what about", "?", "constructor", "__proto__", "ü", "💶", "which currencies"];
     let seed = 42;
-    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     const tools = new RateTools();
     const model = new OfflineModel();
     const catalog = { role: "user" as const, parts: [{ functionResponse: { name: "list_currencies", response: { output: { currencies: ECB } } } }] };

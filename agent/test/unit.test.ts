@@ -192,8 +192,14 @@ describe("chat loop", () => {
         await gate;
         return { text: "a" };
       },
-      async (req) => (order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`), { text: "b" }),
-      async (req) => (order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`), { text: "c" }),
+      async (req) => {
+        order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`);
+        return { text: "b" };
+      },
+      async (req) => {
+        order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`);
+        return { text: "c" };
+      },
     ]);
     const deps = turnDeps(model);
     const first = turn(deps, { userId: "u", sessionId: "same" }, "1");

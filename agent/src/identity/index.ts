@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { AppError } from "../errors.js";
 
 /**
@@ -86,7 +86,7 @@ function iapIdentify(opts: IdentityOptions): Identify {
       throw new AppError(401, "unauthenticated", "This agent is behind Identity-Aware Proxy: open it through its URL and sign in");
     }
     const now = Math.floor((opts.now ? opts.now() : Date.now()) / 1000);
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(assertion, keys, {
         algorithms: ["ES256"],

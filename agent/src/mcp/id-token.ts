@@ -34,7 +34,7 @@ export function createIdTokenFetch(
       );
     }
     const headers = new Headers(init?.headers);
-    auth.forEach((value, name) => headers.set(name, value));
+    for (const [name, value] of auth) headers.set(name, value);
     return baseFetch(url, { ...init, headers });
   };
 }

@@ -64,7 +64,12 @@ export class GeminiModel implements Model {
     span?.setAttributes({ "gen_ai.provider.name": this.opts.vertexai ? "gcp.vertex_ai" : "gcp.gemini" });
     let malformed = 0;
     let emitted = false;
-    const onText = req.onText && ((delta: string): void => ((emitted = true), req.onText!(delta)));
+    const onText =
+      req.onText &&
+      ((delta: string): void => {
+        emitted = true;
+        req.onText?.(delta);
+      });
     for (let attempt = 1; ; attempt++) {
       let got: Collected;
       try {
@@ -277,6 +282,10 @@ function apiErrorInfo(err: unknown): { message: string; apiMessage: string; retr
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    const stop = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
+    signal?.addEventListener("abort", stop, { once: true });
   });
 }

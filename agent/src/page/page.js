@@ -34,7 +34,7 @@
   function save() {
     const turns = state.turns.slice(-MAX_TURNS).map((t) => ({
       ...t,
-      tools: t.tools.map((c) => ({ ...c, result: typeof c.result === "string" && c.result.length > MAX_RESULT_CHARS ? c.result.slice(0, MAX_RESULT_CHARS) + "…" : c.result })),
+      tools: t.tools.map((c) => ({ ...c, result: typeof c.result === "string" && c.result.length > MAX_RESULT_CHARS ? `${c.result.slice(0, MAX_RESULT_CHARS)}…` : c.result })),
     }));
     let json = JSON.stringify({ session_id: state.session_id, turns });
     while (json.length > MAX_CHARS && turns.length > 1) {
@@ -147,7 +147,7 @@
     let message = "";
     try {
       const body = await res.json();
-      message = body && body.error && typeof body.error.message === "string" ? body.error.message : "";
+      message = body?.error && typeof body.error.message === "string" ? body.error.message : "";
     } catch {
       // not the API's JSON: a proxy or a crash in between
     }
@@ -164,7 +164,7 @@
       if (done) return;
       buf += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
       let i;
-      while ((i = buf.indexOf("\n\n")) >= 0) {
+      for (i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
         const block = buf.slice(0, i);
         buf = buf.slice(i + 2);
         let event = "message";
@@ -283,7 +283,7 @@
         turn.stopped = true;
         announce("Stopped.");
       } else {
-        turn.error = err instanceof PageError ? err.message : `Something went wrong in this page: ${err && err.message ? err.message : err}`;
+        turn.error = err instanceof PageError ? err.message : `Something went wrong in this page: ${err?.message ? err.message : err}`;
         announce(turn.error);
       }
     } finally {
@@ -316,7 +316,7 @@
       form.requestSubmit();
     }
   });
-  stop.addEventListener("click", () => running && running.abort());
+  stop.addEventListener("click", () => running?.abort());
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && running) running.abort();
   });

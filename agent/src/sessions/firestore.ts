@@ -84,7 +84,8 @@ export class FirestoreSessionStore implements SessionStore {
     this.#opTimeout = opts.opTimeoutMs ?? 10_000;
     // FIRESTORE_EMULATOR_HOST is read by the library itself, as in every Google client.
     const preferRest = opts.preferRest ?? PREFER_REST_DEFAULT;
-    const emulator = (this.#emulator = Boolean(process.env.FIRESTORE_EMULATOR_HOST));
+    const emulator = Boolean(process.env.FIRESTORE_EMULATOR_HOST);
+    this.#emulator = emulator;
     this.#db = new lib.Firestore({
       ...(opts.projectId ? { projectId: opts.projectId } : {}),
       databaseId: opts.databaseId,

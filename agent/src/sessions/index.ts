@@ -89,7 +89,7 @@ const isUserText = (c: Content): boolean => c.role === "user" && c.parts.some((p
 export const keyOf = (k: SessionKey): string => JSON.stringify([k.app, k.userId, k.sessionId]);
 
 /** Bytes a string takes in V8's heap: one per character when all are Latin-1, else two. */
-const heapBytes = (s: string): number => (/[^\x00-\xff]/.test(s) ? 2 * s.length : s.length);
+const heapBytes = (s: string): number => (/[^\u0000-\u00ff]/.test(s) ? 2 * s.length : s.length);
 /** Map entry, key string and bookkeeping, measured roughly: a floor per session. */
 const ENTRY_OVERHEAD = 256;
 

@@ -318,8 +318,14 @@ export function eventStream<T>(
         queue.push(e);
         notify();
       }).then(
-        () => ((end ??= {}), notify()),
-        (error: unknown) => ((end ??= { error }), notify()),
+        () => {
+          end ??= {};
+          notify();
+        },
+        (error: unknown) => {
+          end ??= { error };
+          notify();
+        },
       );
       try {
         for (;;) {
