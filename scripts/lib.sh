@@ -192,6 +192,7 @@ drop_binding() {
 #   IAP_WEB          (gcloud iap web) or (gcloud beta iap web): the IAP access list of a Cloud Run service
 # IAP's service agent is made by `gcloud beta services identity create`, beta on every version.
 IAP_GA_SINCE=558
+# shellcheck disable=SC2034 # IAP_RUN and IAP_WEB are read by the scripts that source this file
 gcloud_tracks() {
   local json major
   IAP_RUN=(gcloud run) IAP_WEB=(gcloud iap web) GCLOUD_VERSION="" GCLOUD_HAS_BETA=0

@@ -51,16 +51,12 @@ run_step() {
       # meets our code; the integration suites start the real bundles over HTTP. The slower files (the
       # Firestore emulator, Deno, the Inspector, shutdown, tracing) run once, on the step above, to keep
       # make test short. npm, tsx and the services' child processes all run on Node 26 here.
-      (
-        PATH="$(dirname "$n26"):$PATH"
-        cd mcp-server && node --import tsx --test --test-reporter=spec \
-          test/unit.test.ts test/integration.test.ts test/protocol.test.ts test/security.test.ts
-      )
-      (
-        PATH="$(dirname "$n26"):$PATH"
-        cd agent && node --import tsx --test --test-reporter=spec \
-          test/unit.test.ts test/offline-parser.test.ts test/gemini.test.ts test/integration.test.ts test/mcp-client.test.ts
-      )
+      local n26_path
+      n26_path="$(dirname "$n26"):$PATH"
+      (cd mcp-server && PATH="$n26_path" node --import tsx --test --test-reporter=spec \
+        test/unit.test.ts test/integration.test.ts test/protocol.test.ts test/security.test.ts)
+      (cd agent && PATH="$n26_path" node --import tsx --test --test-reporter=spec \
+        test/unit.test.ts test/offline-parser.test.ts test/gemini.test.ts test/integration.test.ts test/mcp-client.test.ts)
       ;;
     repository)
       step "repository tests (scripts, make up, smoke, bench harness)"

@@ -130,7 +130,7 @@ describe("the supported Node", () => {
     const list = spawnSync("scripts/test.sh", ["--list"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n");
     assert.ok(list.includes("node26"), list.join(" "));
     const script = readFileSync(`${ROOT}/scripts/test.sh`, "utf8");
-    assert.match(script, /node26\)[\s\S]*?PATH="\$\(dirname "\$n26"\):\$PATH"[\s\S]*?test\/integration\.test\.ts[\s\S]*?test\/integration\.test\.ts/);
+    assert.match(script, /node26\)[\s\S]*?n26_path="\$\(dirname "\$n26"\):\$PATH"[\s\S]*?PATH="\$n26_path" node [\s\S]*?test\/integration\.test\.ts[\s\S]*?PATH="\$n26_path" node [\s\S]*?test\/integration\.test\.ts/);
     const recipes = readFileSync(`${ROOT}/Makefile`, "utf8").split("\n").filter((l) => l.startsWith("\t"));
     const first = recipes.filter((l, i, all) => i === 0 || !all[i - 1]!.trimEnd().endsWith("\\"));
     const noisy = first.filter((l) => !l.startsWith("\t@"));
