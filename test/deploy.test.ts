@@ -396,6 +396,9 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       assert.match(r.stderr, new RegExp(`error: ${k} must be`));
       assert.deepEqual(r.calls, []);
     }
+    // The AGENT_PUBLIC shim is gone: the variable means nothing now.
+    assert.doesNotMatch(readFileSync(join(root, "scripts/deploy.sh"), "utf8"), /AGENT_PUBLIC|deprecat/i);
+    assert.equal(c.run(["scripts/deploy.sh"], { AGENT_PUBLIC: "1", DRY_RUN: "1" }).code, 0);
     for (const [k, v] of [["AGENT_TIMEOUT", "7200"], ["MCP_TIMEOUT", "3601"]] as const) {
       const r = c.run(["scripts/deploy.sh"], { [k]: v });
       assert.equal(r.code, 1, `${k}=${v}`);

@@ -142,3 +142,38 @@ describe("the supported Node", () => {
     assert.doesNotMatch(dry.stdout + dry.stderr, /scripts\/dotenv\.sh/);
   });
 });
+
+describe("npm and the transport defaults", () => {
+  it("every installed package with an install script is decided in allowScripts, so npm does not warn", () => {
+    const allow = (JSON.parse(readFileSync(`${ROOT}/package.json`, "utf8")) as { allowScripts: Record<string, boolean> }).allowScripts;
+    const undecided: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (!e.isDirectory()) continue;
+        const p = path.join(dir, e.name);
+        if (e.name.startsWith("@")) {
+          walk(p);
+          continue;
+        }
+        const file = path.join(p, "package.json");
+        if (existsSync(file)) {
+          const j = JSON.parse(readFileSync(file, "utf8")) as { name: string; scripts?: Record<string, string> };
+          const has = ["preinstall", "install", "postinstall"].some((k) => j.scripts?.[k]) || existsSync(path.join(p, "binding.gyp"));
+          if (has && !(j.name in allow)) undecided.push(j.name);
+        }
+        if (existsSync(path.join(p, "node_modules"))) walk(path.join(p, "node_modules"));
+      }
+    };
+    walk(path.join(ROOT, "node_modules"));
+    assert.deepEqual(undecided, []);
+    assert.deepEqual(Object.values(allow).filter((v) => v !== false), [], "none runs: docs/decisions.md says why");
+  });
+
+  it("make up, compose and .env.example point the agent at /mcp (Streamable HTTP)", () => {
+    assert.match(readFileSync(`${ROOT}/docker-compose.yml`, "utf8"), /MCP_SERVER_URL: \$\{COMPOSE_MCP_SERVER_URL:-http:\/\/mcp-server:8080\/mcp\}/);
+    const example = readFileSync(`${ROOT}/.env.example`, "utf8");
+    assert.match(example, /^# MCP_SERVER_URL=http:\/\/127\.0\.0\.1:8081\/mcp$/m);
+    assert.match(example, /^# COMPOSE_MCP_SERVER_URL=http:\/\/mcp-server:8080\/mcp$/m);
+    assert.match(readFileSync(`${ROOT}/scripts/up.sh`, "utf8"), /MCP_SERVER_URL="\$\{MCP_SERVER_URL:-http:\/\/127\.0\.0\.1:\$MCP_PORT\/mcp\}"/);
+  });
+});
