@@ -216,6 +216,16 @@ if [ "$SESSION_STORE" = firestore ]; then
   project_grant "$DATASTORE_ROLE" "serviceAccount:$sa_email"
 fi
 
+# Leaving iap mode (an earlier deploy had AGENT_ACCESS=iap): found out now, so that what switching IAP
+# off needs (the beta component before gcloud 558) is checked before the build.
+iap_on=""
+if [ "$AGENT_ACCESS" != iap ]; then
+  log "== Is IAP on for $AGENT_SERVICE from an earlier AGENT_ACCESS=iap deploy?"
+  is_dry_run && log "(if so, the agent's deploy below empties its IAP access list first and adds --no-iap, with ${IAP_RUN[*]} deploy)"
+  iap_on="$(agent_iap_enabled "${where[@]}")" || { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
+  [ "$iap_on" = true ] && [ "${IAP_RUN[1]}" = beta ] && need_beta "Turning IAP off on $AGENT_SERVICE with ${IAP_RUN[*]} deploy --no-iap"
+fi
+
 # Both Dockerfiles build from the repository root: the workspace has one lockfile there.
 log "== Images ($BUILD): $mcp_image, $agent_image"
 if [ "$BUILD" = cloudbuild ]; then
@@ -301,9 +311,6 @@ case "$AGENT_ACCESS" in
     ;;
 esac
 if [ "$AGENT_ACCESS" != iap ]; then
-  # Leaving iap mode: the track that has --iap switches it off again.
-  is_dry_run && log "(is IAP on from an earlier AGENT_ACCESS=iap deploy? If so, the deploy below empties its access list and adds --no-iap, with ${IAP_RUN[*]} deploy)"
-  iap_on="$(agent_iap_enabled "${where[@]}")" || { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
   if [ "$iap_on" = true ]; then
     log "== Leaving iap mode: emptying the IAP access list of $AGENT_SERVICE, then turning IAP off"
     empty_iap_access_list

@@ -73,8 +73,8 @@ const pkgDelete = (p: string): string => `gcloud artifacts packages delete ${p} 
 const FIRST_DEPLOY = [
   ENABLE, REPO_DESCRIBE, REPO_CREATE, CLEANUP_POLICY,
   saDescribe(MCP_SA), MCP_SA_CREATE, saDescribe(SA), SA_CREATE, saDescribe(BUILD_SA), BUILD_SA_CREATE,
-  ...FIRESTORE_FIRST, ...BUILD_GRANTS, CLOUD_BUILD,
-  MCP_DEPLOY, MCP_URL_READ, IAP_READ, agentDeploy(), AGENT_URL_READ,
+  ...FIRESTORE_FIRST, IAP_READ, ...BUILD_GRANTS, CLOUD_BUILD,
+  MCP_DEPLOY, MCP_URL_READ, agentDeploy(), AGENT_URL_READ,
 ];
 const IAM_CHECKS = [svcDescribe("mcp-server"), saDescribe(SA)];
 const FIRST_IAM = [...IAM_CHECKS, RUN_POLICY, GRANT_INVOKER, PROJECT_POLICY, GRANT_AIPLATFORM];
@@ -211,8 +211,8 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const r = ok(c.run(["scripts/deploy.sh"]));
     assert.deepEqual(r.calls, [
       ENABLE, REPO_DESCRIBE, CLEANUP_POLICY, saDescribe(MCP_SA), saDescribe(SA), saDescribe(BUILD_SA),
-      FS_DESCRIBE, TTL_LIST, PROJECT_POLICY, REPO_POLICY, PROJECT_POLICY, PROJECT_POLICY, CLOUD_BUILD,
-      MCP_DEPLOY, MCP_URL_READ, IAP_READ, agentDeploy(), AGENT_URL_READ,
+      FS_DESCRIBE, TTL_LIST, PROJECT_POLICY, IAP_READ, REPO_POLICY, PROJECT_POLICY, PROJECT_POLICY, CLOUD_BUILD,
+      MCP_DEPLOY, MCP_URL_READ, agentDeploy(), AGENT_URL_READ,
     ]);
     assert.ok(!r.calls.some((l) => / create |add-iam-policy-binding|ttls update/.test(l)));
     assert.match(r.stderr, /exists: Native mode in us-central1 \(its location cannot change\)/);
@@ -222,7 +222,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const c = cloud(t);
     const r = ok(c.run(make("deploy"), { BUILD: "docker", NODE_IMAGE: "local/node:22" }, { docker: true }));
     assert.deepEqual(r.calls, [ENABLE, REPO_DESCRIBE, REPO_CREATE, CLEANUP_POLICY, saDescribe(MCP_SA), MCP_SA_CREATE, saDescribe(SA), SA_CREATE,
-      ...FIRESTORE_FIRST, "gcloud auth configure-docker us-central1-docker.pkg.dev --quiet", MCP_DEPLOY, MCP_URL_READ, IAP_READ, agentDeploy(), AGENT_URL_READ]);
+      ...FIRESTORE_FIRST, IAP_READ, "gcloud auth configure-docker us-central1-docker.pkg.dev --quiet", MCP_DEPLOY, MCP_URL_READ, agentDeploy(), AGENT_URL_READ]);
     assert.ok(!r.calls.some((l) => l.includes(BUILD_SA)), "no build account for local builds");
     assert.deepEqual(r.docker, [
       `docker build --platform=linux/amd64 -f mcp-server/Dockerfile --build-arg NODE_IMAGE=local/node:22 -t ${AR}/mcp-server:t1 .`,
@@ -397,7 +397,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       assert.deepEqual(r.calls, []);
     }
     // The AGENT_PUBLIC shim is gone: the variable means nothing now.
-    assert.doesNotMatch(readFileSync(join(root, "scripts/deploy.sh"), "utf8"), /AGENT_PUBLIC|deprecat/i);
+    assert.doesNotMatch(readFileSync(join(root, "scripts/deploy.sh"), "utf8"), /AGENT_PUBLIC/);
     assert.equal(c.run(["scripts/deploy.sh"], { AGENT_PUBLIC: "1", DRY_RUN: "1" }).code, 0);
     for (const [k, v] of [["AGENT_TIMEOUT", "7200"], ["MCP_TIMEOUT", "3601"]] as const) {
       const r = c.run(["scripts/deploy.sh"], { [k]: v });
@@ -691,8 +691,15 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       assert.match(r.stderr, new RegExp(`error: AGENT_ACCESS=iap .*needs gcloud's beta component, which gcloud ${version.replace(/\./g, "\\.")} here lacks: gcloud components install beta`));
       assert.deepEqual(r.calls, [], `${version}: nothing ran, no build`);
     }
-    // Without IAP the beta component is not needed (gcloud 558+; 528 needs it only to leave iap mode).
+    // Without IAP the beta component is not needed, except to switch IAP off again before gcloud 558.
     ok(cloud(t).run(["scripts/deploy.sh"], { GCLOUD_STANDIN_VERSION: "560.0.0", GCLOUD_STANDIN_NO_BETA: "1" }));
+    ok(cloud(t).run(["scripts/deploy.sh"], { GCLOUD_STANDIN_NO_BETA: "1" }));
+    const c = cloud(t);
+    ok(c.run(["scripts/deploy.sh"], { AGENT_ACCESS: "iap", IAP_MEMBERS: "user:alice@example.com" }));
+    const leave = c.run(["scripts/deploy.sh"], { GCLOUD_STANDIN_NO_BETA: "1" });
+    assert.equal(leave.code, 1);
+    assert.match(leave.stderr, /error: Turning IAP off on agent with gcloud beta run deploy --no-iap needs gcloud's beta component/);
+    assert.ok(!leave.calls.some((l) => / builds submit /.test(l)), "stopped before the build");
   });
 
   test("the stand-in answers `gcloud version` both ways, and refuses the GA IAP commands below 558", (t) => {
