@@ -27,7 +27,7 @@ async function packed(pkgName) {
     bundle: true,
     platform: "node",
     format: "cjs", // run by the loader in a CommonJS wrapper that supplies require, __dirname, …
-    target: ["node20"],
+    target: ["node22"],
     minify: true,
     keepNames: true, // as below: proto3-json-serializer recognises a Long by its class name
     legalComments: "none",
@@ -87,7 +87,7 @@ const result = await build({
   bundle: true,
   platform: "node",
   format: "esm",
-  target: ["node20"],
+  target: ["node22"],
   minify: process.env.BUNDLE_MINIFY !== "0",
   keepNames: true,
   sourcemap: "linked",

@@ -58,8 +58,8 @@ const MCP_URL_READ = `gcloud run services describe mcp-server ${W} --format=valu
 const IAP_READ = `gcloud run services describe agent ${W} --format=value(metadata.annotations."run.googleapis.com/iap-enabled")`;
 const AGENT_ENV_BASE = "MCP_AUTH=id-token,MODEL_PROVIDER=gemini,GOOGLE_GENAI_USE_VERTEXAI=true,GOOGLE_CLOUD_PROJECT=my-project,GOOGLE_CLOUD_LOCATION=global,GOOGLE_MODEL=gemini-3.8-flash";
 const FS_ENV = "SESSION_STORE=firestore,FIRESTORE_DATABASE=(default),FIRESTORE_COLLECTION=agent-sessions";
-const agentDeploy = (o: { url?: string; cmd?: string; access?: string; mode?: string; affinity?: string; store?: string; timeout?: number; extra?: string } = {}): string =>
-  `${o.cmd ?? "gcloud run deploy"} agent --image=${AR}/agent:t1 ${W} --service-account=${SA} ${o.access ?? "--no-allow-unauthenticated --invoker-iam-check"} --timeout=${o.timeout ?? 300} ${RUNTIME} --max-instances=10 ${o.affinity ?? "--no-session-affinity"} --set-env-vars=MCP_SERVER_URL=${o.url ?? `${MCP_URL}/mcp`},${AGENT_ENV_BASE},${o.store ?? FS_ENV},AGENT_ACCESS=${o.mode ?? "private"}${o.extra ?? ""}`;
+const agentDeploy = (o: { url?: string; cmd?: string; access?: string; mode?: string; affinity?: string; store?: string; timeout?: number; extra?: string; instances?: number } = {}): string =>
+  `${o.cmd ?? "gcloud run deploy"} agent --image=${AR}/agent:t1 ${W} --service-account=${SA} ${o.access ?? "--no-allow-unauthenticated --invoker-iam-check"} --timeout=${o.timeout ?? 300} ${RUNTIME} --max-instances=${o.instances ?? 10} ${o.affinity ?? "--no-session-affinity"} --set-env-vars=MCP_SERVER_URL=${o.url ?? `${MCP_URL}/mcp`},${AGENT_ENV_BASE},${o.store ?? FS_ENV},AGENT_ACCESS=${o.mode ?? "private"}${o.extra ?? ""}`;
 const AGENT_URL_READ = `gcloud run services describe agent ${W} --format=value(status.url)`;
 
 const RUN_POLICY = `gcloud run services get-iam-policy mcp-server ${W} ${POLICY}`;
@@ -73,8 +73,8 @@ const pkgDelete = (p: string): string => `gcloud artifacts packages delete ${p} 
 const FIRST_DEPLOY = [
   ENABLE, REPO_DESCRIBE, REPO_CREATE, CLEANUP_POLICY,
   saDescribe(MCP_SA), MCP_SA_CREATE, saDescribe(SA), SA_CREATE, saDescribe(BUILD_SA), BUILD_SA_CREATE,
-  ...BUILD_GRANTS, CLOUD_BUILD, ...FIRESTORE_FIRST,
-  MCP_DEPLOY, MCP_URL_READ, IAP_READ, agentDeploy(), AGENT_URL_READ,
+  ...FIRESTORE_FIRST, IAP_READ, ...BUILD_GRANTS, CLOUD_BUILD,
+  MCP_DEPLOY, MCP_URL_READ, agentDeploy(), AGENT_URL_READ,
 ];
 const IAM_CHECKS = [svcDescribe("mcp-server"), saDescribe(SA)];
 const FIRST_IAM = [...IAM_CHECKS, RUN_POLICY, GRANT_INVOKER, PROJECT_POLICY, GRANT_AIPLATFORM];
@@ -86,7 +86,8 @@ const CLEAN_ACCOUNTS = [SA, MCP_SA, BUILD_SA].flatMap((e) => [saDescribe(e), `gc
 const CLEAN_IMAGES = [pkgDescribe("mcp-server"), pkgDelete("mcp-server"), pkgDescribe("agent"), pkgDelete("agent"),
   REPO_DESCRIBE, `gcloud artifacts repositories delete-cleanup-policies mcp-agent --policynames=mcp-agent-keep-newest,mcp-agent-delete-older ${L}`];
 
-interface Result { code: number | null; stdout: string; stderr: string; calls: string[]; docker: string[]; state: string[] }
+// `calls` leaves out `gcloud version` (a local read of the CLI, no API call); `versionReads` counts it.
+interface Result { code: number | null; stdout: string; stderr: string; calls: string[]; versionReads: number; firstCall: string; docker: string[]; state: string[] }
 
 // One fake cloud per test: its own argv logs and state, removed afterwards.
 function cloud(t: { after: (fn: () => void) => void }, opts: { argvLog?: string } = {}): {
@@ -120,8 +121,10 @@ function cloud(t: { after: (fn: () => void) => void }, opts: { argvLog?: string 
           PROJECT_ID: "my-project", REGION: "us-central1", IMAGE_TAG: "t1", ...env,
         },
       });
-      const calls = lines(log).map((l) => l.replace(/--policy=\S+/, "--policy=FILE"));
-      return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls, docker: lines(dockerLog), state: lines(stateFile) };
+      const all = lines(log).map((l) => l.replace(/--policy=\S+/, "--policy=FILE"));
+      const isVersion = (l: string): boolean => /^gcloud version\b/.test(l);
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: all.filter((l) => !isVersion(l)), versionReads: all.filter(isVersion).length,
+        firstCall: all[0] ?? "", docker: lines(dockerLog), state: lines(stateFile) };
     },
   };
 }
@@ -138,8 +141,9 @@ const deployOf = (calls: string[], svc: string): string => {
 };
 const envOf = (deployLine: string): Record<string, string> =>
   Object.fromEntries(/--set-env-vars=(\S+)/.exec(deployLine)![1]!.split(",").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+// The plan's commands, without the "# only if …" marks of conditional ones.
 const printed = (stderr: string): string[] =>
-  stderr.split("\n").filter((l) => l.startsWith("+ ")).map((l) => l.slice(2).replace(/'/g, "").replace(/--policy=\S+/, "--policy=FILE"));
+  stderr.split("\n").filter((l) => l.startsWith("+ ")).map((l) => l.slice(2).replace(/ {3}# only if .*$/, "").replace(/'/g, "").replace(/--policy=\S+/, "--policy=FILE"));
 
 // Each test has its own fake cloud, so they can run side by side.
 describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, () => {
@@ -207,8 +211,8 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const r = ok(c.run(["scripts/deploy.sh"]));
     assert.deepEqual(r.calls, [
       ENABLE, REPO_DESCRIBE, CLEANUP_POLICY, saDescribe(MCP_SA), saDescribe(SA), saDescribe(BUILD_SA),
-      REPO_POLICY, PROJECT_POLICY, PROJECT_POLICY, CLOUD_BUILD, FS_DESCRIBE, TTL_LIST, PROJECT_POLICY,
-      MCP_DEPLOY, MCP_URL_READ, IAP_READ, agentDeploy(), AGENT_URL_READ,
+      FS_DESCRIBE, TTL_LIST, PROJECT_POLICY, IAP_READ, REPO_POLICY, PROJECT_POLICY, PROJECT_POLICY, CLOUD_BUILD,
+      MCP_DEPLOY, MCP_URL_READ, agentDeploy(), AGENT_URL_READ,
     ]);
     assert.ok(!r.calls.some((l) => / create |add-iam-policy-binding|ttls update/.test(l)));
     assert.match(r.stderr, /exists: Native mode in us-central1 \(its location cannot change\)/);
@@ -218,7 +222,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const c = cloud(t);
     const r = ok(c.run(make("deploy"), { BUILD: "docker", NODE_IMAGE: "local/node:22" }, { docker: true }));
     assert.deepEqual(r.calls, [ENABLE, REPO_DESCRIBE, REPO_CREATE, CLEANUP_POLICY, saDescribe(MCP_SA), MCP_SA_CREATE, saDescribe(SA), SA_CREATE,
-      "gcloud auth configure-docker us-central1-docker.pkg.dev --quiet", ...FIRESTORE_FIRST, MCP_DEPLOY, MCP_URL_READ, IAP_READ, agentDeploy(), AGENT_URL_READ]);
+      ...FIRESTORE_FIRST, IAP_READ, "gcloud auth configure-docker us-central1-docker.pkg.dev --quiet", MCP_DEPLOY, MCP_URL_READ, agentDeploy(), AGENT_URL_READ]);
     assert.ok(!r.calls.some((l) => l.includes(BUILD_SA)), "no build account for local builds");
     assert.deepEqual(r.docker, [
       `docker build --platform=linux/amd64 -f mcp-server/Dockerfile --build-arg NODE_IMAGE=local/node:22 -t ${AR}/mcp-server:t1 .`,
@@ -240,8 +244,6 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const set = ok(c.run(["scripts/deploy.sh"], { MCP_TIMEOUT: "120", AGENT_TIMEOUT: "900" }));
     assert.equal(deployOf(set.calls, "mcp-server"), mcpDeploy({ timeout: 120 }));
     assert.equal(deployOf(set.calls, "agent"), agentDeploy({ timeout: 900 }));
-    const tooLong = c.run(["scripts/deploy.sh"], { AGENT_TIMEOUT: "7200" });
-    assert.notEqual(tooLong.code, 0, "Cloud Run's maximum is 3600 s");
   });
 
   test("AGENT_ACCESS=public: the invoker check is off and no allUsers binding exists, even one an older deploy made", (t) => {
@@ -336,7 +338,12 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const r = c.run(["scripts/deploy.sh"], { REGION: "us-north9" });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /error: REGION us-north9 is not a Firestore location, and the database location is permanent: set FIRESTORE_LOCATION/);
-    assert.ok(!r.calls.some((l) => l.includes("firestore databases create")));
+    assert.deepEqual(r.calls, [], "stopped before anything, the build included");
+    const bad = c.run(["scripts/deploy.sh"], { FIRESTORE_LOCATION: "europe" });
+    assert.match(bad.stderr, /error: FIRESTORE_LOCATION europe is not a Firestore location/);
+    assert.deepEqual(bad.calls, []);
+    // SESSION_STORE=memory needs no Firestore location.
+    ok(c.run(["scripts/deploy.sh"], { REGION: "us-north9", SESSION_STORE: "memory", DRY_RUN: "1" }));
     const nam5 = ok(c.run(["scripts/deploy.sh"], { FIRESTORE_LOCATION: "nam5" }));
     assert.ok(nam5.calls.includes(fsCreate("nam5")));
     assert.ok(c.state().includes("firestore (default) FIRESTORE_NATIVE nam5"));
@@ -346,7 +353,12 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const c = cloud(t);
     const r = ok(c.run(["scripts/deploy.sh"], { SESSION_STORE: "memory" }));
     assert.ok(!r.calls.some((l) => /firestore|datastore/.test(l)), r.calls.join("\n"));
-    assert.equal(deployOf(r.calls, "agent"), agentDeploy({ affinity: "--session-affinity", store: "SESSION_STORE=memory" }));
+    assert.equal(deployOf(r.calls, "agent"), agentDeploy({ affinity: "--session-affinity", store: "SESSION_STORE=memory", instances: 1 }));
+    assert.doesNotMatch(r.stderr, /warning/);
+    // More instances than one: a warning, as for SSE.
+    const many = ok(c.run(["scripts/deploy.sh"], { SESSION_STORE: "memory", AGENT_MAX_INSTANCES: "4" }));
+    assert.equal(deployOf(many.calls, "agent"), agentDeploy({ affinity: "--session-affinity", store: "SESSION_STORE=memory", instances: 4 }));
+    assert.match(many.stderr, /warning: SESSION_STORE=memory with AGENT_MAX_INSTANCES=4: session affinity is best effort;/);
     assert.match(ok(c.run(make("status"))).stdout, /sessions +memory \(in each instance's memory/);
   });
 
@@ -384,9 +396,15 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       assert.match(r.stderr, new RegExp(`error: ${k} must be`));
       assert.deepEqual(r.calls, []);
     }
-    const old = c.run(["scripts/deploy.sh"], { AGENT_PUBLIC: "1" });
-    assert.match(old.stderr, /error: AGENT_PUBLIC is gone: use AGENT_ACCESS=private \(default\), public or iap/);
-    assert.deepEqual(old.calls, []);
+    // The AGENT_PUBLIC shim is gone: the variable means nothing now.
+    assert.doesNotMatch(readFileSync(join(root, "scripts/deploy.sh"), "utf8"), /AGENT_PUBLIC/);
+    assert.equal(c.run(["scripts/deploy.sh"], { AGENT_PUBLIC: "1", DRY_RUN: "1" }).code, 0);
+    for (const [k, v] of [["AGENT_TIMEOUT", "7200"], ["MCP_TIMEOUT", "3601"]] as const) {
+      const r = c.run(["scripts/deploy.sh"], { [k]: v });
+      assert.equal(r.code, 1, `${k}=${v}`);
+      assert.match(r.stderr, new RegExp(`error: ${k} is at most 3600 seconds on Cloud Run`));
+      assert.deepEqual([r.calls, r.versionReads], [[], 0], "stopped before gcloud was asked anything");
+    }
   });
 
   test("IMAGE_KEEP_COUNT sets how many images of each service the cleanup policy keeps", (t) => {
@@ -572,7 +590,6 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
         `gcloud artifacts repositories remove-iam-policy-binding mcp-agent ${L} --member=serviceAccount:${BUILD_SA} --role=roles/artifactregistry.writer`,
         `gcloud run services remove-iam-policy-binding mcp-server ${W} --member=${MEMBER} --role=roles/run.invoker`,
       ][i]!]),
-      IAP_READ, `gcloud beta iap web get-iam-policy --resource-type=cloud-run --service=agent --region=us-central1 ${P} ${POLICY}`,
       ...CLEAN_SERVICES, ...CLEAN_ACCOUNTS, ...CLEAN_IMAGES,
     ];
     assert.deepEqual(printed(r.stderr), expected);
@@ -628,6 +645,95 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.match(gcloud(...base, "--set-env-vars=A=1,b").stderr, /Bad syntax for dict arg: \[b\]/);
     assert.match(gcloud("projects", "add-iam-policy-binding", "my-project", "--member=serviceAccount:nobody@my-project.iam.gserviceaccount.com", "--role=roles/viewer").stderr,
       /Service account nobody@my-project\.iam\.gserviceaccount\.com does not exist/);
+  });
+
+  test("deploy and clean read `gcloud version` once, first; gcloud 528 uses the beta track for IAP", (t) => {
+    const c = cloud(t);
+    const iap = { AGENT_ACCESS: "iap", IAP_MEMBERS: "user:alice@example.com" };
+    const r = ok(c.run(["scripts/deploy.sh"], iap));
+    assert.equal(r.firstCall, "gcloud version --format=json");
+    assert.equal(r.versionReads, 1);
+    assert.match(r.stderr, /gcloud 528\.0\.0: IAP commands on the beta track \(GA from gcloud 558\)/);
+    assert.match(deployOf(r.calls, "agent"), /^gcloud beta run deploy agent .* --iap /);
+    assert.ok(r.calls.some((l) => l.startsWith("gcloud beta iap web add-iam-policy-binding --resource-type=cloud-run ")));
+    assert.ok(!r.calls.some((l) => l.startsWith("gcloud iap web")), "no GA iap web on 528");
+    const clean = ok(c.run(["scripts/clean.sh"], { YES: "1" }));
+    assert.equal(clean.firstCall, "gcloud version --format=json");
+    assert.ok(clean.calls.some((l) => l.startsWith("gcloud beta iap web remove-iam-policy-binding ")), clean.calls.join("\n"));
+  });
+
+  test("gcloud 558 and later: IAP with the GA commands (only the IAP service agent stays on beta)", (t) => {
+    const c = cloud(t);
+    const ga = { GCLOUD_STANDIN_VERSION: "558.0.0" };
+    const iap = { ...ga, AGENT_ACCESS: "iap", IAP_MEMBERS: "user:alice@example.com" };
+    const r = ok(c.run(["scripts/deploy.sh"], iap));
+    assert.match(r.stderr, /gcloud 558\.0\.0: IAP commands on the GA track/);
+    assert.equal(deployOf(r.calls, "agent"), agentDeploy({ access: "--no-allow-unauthenticated --invoker-iam-check --iap", mode: "iap",
+      extra: ",IAP_AUDIENCE=/projects/123456789012/locations/us-central1/services/agent" }));
+    const iapResource = `--resource-type=cloud-run --service=agent --region=us-central1 ${P}`;
+    assert.ok(r.calls.includes(`gcloud iap web add-iam-policy-binding ${iapResource} --member=user:alice@example.com --role=roles/iap.httpsResourceAccessor`), r.calls.join("\n"));
+    assert.deepEqual(r.calls.filter((l) => l.startsWith("gcloud beta ")), [`gcloud beta services identity create --service=iap.googleapis.com ${P}`]);
+    // Leaving iap mode on the GA track too.
+    const back = ok(c.run(["scripts/deploy.sh"], ga));
+    assert.equal(deployOf(back.calls, "agent"), agentDeploy({ access: "--no-allow-unauthenticated --invoker-iam-check --no-iap" }));
+    assert.ok(back.calls.includes(`gcloud iap web remove-iam-policy-binding ${iapResource} --member=user:alice@example.com --role=roles/iap.httpsResourceAccessor`));
+    assert.ok(!c.state().some((l) => /iap-enabled|iap\/agent/.test(l)), c.state().join("\n"));
+    // A deploy without IAP uses no beta command at all.
+    const plain = ok(c.run(["scripts/deploy.sh"], ga));
+    assert.ok(!plain.calls.some((l) => l.startsWith("gcloud beta ")));
+  });
+
+  test("AGENT_ACCESS=iap without gcloud's beta component stops before anything is built, saying how to install it", (t) => {
+    for (const version of ["528.0.0", "560.0.0"]) {
+      const c = cloud(t);
+      const r = c.run(["scripts/deploy.sh"], { GCLOUD_STANDIN_VERSION: version, GCLOUD_STANDIN_NO_BETA: "1", AGENT_ACCESS: "iap", IAP_MEMBERS: "user:alice@example.com" });
+      assert.equal(r.code, 1, version);
+      assert.match(r.stderr, new RegExp(`error: AGENT_ACCESS=iap .*needs gcloud's beta component, which gcloud ${version.replace(/\./g, "\\.")} here lacks: gcloud components install beta`));
+      assert.deepEqual(r.calls, [], `${version}: nothing ran, no build`);
+    }
+    // Without IAP the beta component is not needed, except to switch IAP off again before gcloud 558.
+    ok(cloud(t).run(["scripts/deploy.sh"], { GCLOUD_STANDIN_VERSION: "560.0.0", GCLOUD_STANDIN_NO_BETA: "1" }));
+    ok(cloud(t).run(["scripts/deploy.sh"], { GCLOUD_STANDIN_NO_BETA: "1" }));
+    const c = cloud(t);
+    ok(c.run(["scripts/deploy.sh"], { AGENT_ACCESS: "iap", IAP_MEMBERS: "user:alice@example.com" }));
+    const leave = c.run(["scripts/deploy.sh"], { GCLOUD_STANDIN_NO_BETA: "1" });
+    assert.equal(leave.code, 1);
+    assert.match(leave.stderr, /error: Turning IAP off on agent with gcloud beta run deploy --no-iap needs gcloud's beta component/);
+    assert.ok(!leave.calls.some((l) => / builds submit /.test(l)), "stopped before the build");
+  });
+
+  test("the stand-in answers `gcloud version` both ways, and refuses the GA IAP commands below 558", (t) => {
+    const c = cloud(t);
+    const v = (env: Record<string, string>): Record<string, string> => JSON.parse(c.run(["test/support/bin/gcloud", "version", "--format=json"], env).stdout) as Record<string, string>;
+    assert.equal(v({})["Google Cloud SDK"], "528.0.0");
+    assert.ok("beta" in v({}));
+    assert.equal(v({ GCLOUD_STANDIN_VERSION: "558.0.0" })["Google Cloud SDK"], "558.0.0");
+    assert.ok(!("beta" in v({ GCLOUD_STANDIN_NO_BETA: "1" })));
+    const iapWeb = ["iap", "web", "get-iam-policy", "--resource-type=cloud-run", "--service=agent", "--region=us-central1", P];
+    assert.match(c.run(["test/support/bin/gcloud", ...iapWeb]).stderr, /Invalid choice: 'cloud-run'/);
+    assert.match(c.run(["test/support/bin/gcloud", "beta", "run", "deploy", "agent"], { GCLOUD_STANDIN_NO_BETA: "1" }).stderr, /requires the installation of components: \[beta\]/);
+  });
+
+  test("a dry run reads as a plan: conditional commands marked, no temporary files, no $(…) to open, no IAP step without IAP", (t) => {
+    const c = cloud(t);
+    const r = ok(c.run(make("deploy", "iam", "clean"), { DRY_RUN: "1" }));
+    const plan = r.stderr.split("\n").filter((l) => l.startsWith("+ "));
+    for (const l of plan) {
+      if (/ (create|delete|add-iam-policy-binding|remove-iam-policy-binding|delete-cleanup-policies) | ttls update /.test(l)) {
+        assert.match(l, / {3}# only if the (describe above finds (nothing|it)|policy above (lacks|has) it|list above has no expire_at)$/, l);
+      }
+    }
+    assert.ok(plan.some((l) => / artifacts repositories create .*# only if the describe above finds nothing$/.test(l)));
+    assert.doesNotMatch(r.stderr, /\/tmp\//, "no temporary file in the plan");
+    assert.match(r.stderr, /\+ gcloud artifacts repositories set-cleanup-policies mcp-agent --policy=\.cache\/cleanup-policy\.json /);
+    assert.match(r.stderr, /"keepCount": 10/, "the policy is printed");
+    assert.doesNotMatch(r.stderr, /(open|AGENT_URL=)\$\(/);
+    assert.match(r.stderr, /Then: make smoke AGENT_URL=<agent-url> /);
+    assert.doesNotMatch(r.stderr, /iap web/, "clean's plan for a deploy without IAP has no IAP step");
+    assert.match(r.stderr, /\(no IAP step: AGENT_ACCESS=private\./);
+    const withIap = ok(c.run(make("deploy", "clean"), { DRY_RUN: "1", AGENT_ACCESS: "iap", IAP_MEMBERS: "user:alice@example.com" }));
+    assert.match(withIap.stderr, /Then: open <agent-url> in a browser/);
+    assert.match(withIap.stderr, /== IAP access list of agent\n\+ gcloud beta iap web get-iam-policy /);
   });
 
   test("without gcloud on PATH the scripts say how to install it", (t) => {

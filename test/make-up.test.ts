@@ -55,6 +55,9 @@ describe("make up", () => {
       });
       assert.match(out, /offline model/);
       assert.match(out, /curl -s http:\/\/127\.0\.0\.1:\d+\/chat/);
+      // One transport default everywhere: the agent talks Streamable HTTP to the local /mcp.
+      assert.match(out, new RegExp(`mcp-server +http://127\\.0\\.0\\.1:${mcpPort} +\\(the agent uses /mcp, Streamable HTTP`), out);
+      assert.match(out, /Ctrl-C stops both\./);
       assert.match(out, /^\[agent\] +\{/m, "agent logs are prefixed");
       assert.match(out, /^\[mcp-server\] \{/m, "mcp-server logs are prefixed");
 
@@ -134,6 +137,55 @@ describe("make up on a terminal", { skip: optionalTool("script", "apt-get instal
       } catch {
         // already gone
       }
+    }
+  });
+});
+
+describe("make up with MCP_SERVER_URL", () => {
+  it("points the agent there, says so in the banner, and starts no local mcp-server", async () => {
+    const upstream = await startFrankfurter();
+    const elsewhere = await startService("mcp-server", { FRANKFURTER_URL: upstream.url });
+    const [agentPort, mcpPort] = [await freePort(), await freePort()];
+    const url = `${elsewhere.url}/sse`;
+    const up = spawn("make", ["up", `AGENT_PORT=${agentPort}`, `MCP_PORT=${mcpPort}`, `MCP_SERVER_URL=${url}`], {
+      cwd: ROOT,
+      detached: true,
+      env: { ...process.env, GOOGLE_API_KEY: "", GOOGLE_CLOUD_PROJECT: "", MODEL_PROVIDER: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    up.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+    up.stderr!.on("data", (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((r) => up.once("exit", (code) => r(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`make up was not ready in time:\n${out}`)), 90_000);
+        const poll = setInterval(() => {
+          if (out.includes("up: ready")) (clearInterval(poll), clearTimeout(timer), resolve());
+        }, 100);
+        void exited.then(() => (clearInterval(poll), clearTimeout(timer), reject(new Error(`make up exited:\n${out}`))));
+      });
+      assert.ok(out.includes(`mcp-server  ${url}   (legacy SSE; MCP_SERVER_URL: no local mcp-server started)`), out);
+      assert.doesNotMatch(out, new RegExp(`127\\.0\\.0\\.1:${mcpPort}`), "the unused local port is not offered");
+      assert.doesNotMatch(out, /^\[mcp-server\]/m, "no local mcp-server ran");
+      assert.match(out, /Ctrl-C stops it\./);
+      await assert.rejects(fetch(`http://127.0.0.1:${mcpPort}/health`));
+      const chat = await fetch(`http://127.0.0.1:${agentPort}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"message":"What is 100 USD in EUR?"}' });
+      assert.equal(chat.status, 200, "the agent reaches the MCP server it was pointed at");
+    } finally {
+      try {
+        process.kill(-up.pid!, "SIGINT");
+      } catch {
+        // already gone
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      try {
+        process.kill(-up.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      await elsewhere.stop();
+      await upstream.close();
     }
   });
 });
