@@ -11,8 +11,7 @@ import type { Config } from "./config.js";
 import { originOf, redactUrl } from "./errors.js";
 import { createRoutes, Inflight, shuttingDown } from "./http/index.js";
 import { createIdentify, type Identify } from "./identity/index.js";
-import { createIdTokenFetch } from "./mcp/id-token.js";
-import { McpConnection } from "./mcp/index.js";
+import { createMcpConnection } from "./mcp/index.js";
 import { createModel, type Model } from "./models/index.js";
 import { loadPageAssets } from "./page/load.js";
 import type { PageAssets } from "./page/serve.js";
@@ -59,23 +58,12 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
   });
   const model = overrides.model ?? (await createModel(config));
   const store = overrides.store ?? (await createStore(config, logger));
-  const useIdToken = config.useIdToken && !overrides.tools;
-  const mcp = overrides.tools
-    ? undefined
-    : new McpConnection({
-        url: config.MCP_SERVER_URL,
-        transport: config.transport,
-        fetch: useIdToken ? createIdTokenFetch(config.audience, { baseFetch: overrides.fetch }) : overrides.fetch,
-        timeoutMs: config.MCP_TOOL_TIMEOUT_MS,
-        logger,
-        version: VERSION,
-      });
+  const mcp = overrides.tools ? undefined : createMcpConnection(config, logger, VERSION, overrides.fetch);
   const instruction =
     config.AGENT_INSTRUCTION ??
     (config.AGENT_INSTRUCTION_FILE ? await readFile(config.AGENT_INSTRUCTION_FILE, "utf8") : DEFAULT_INSTRUCTION);
   const inflight = new Inflight();
   const shutdown = new AbortController();
-  const mcpAuth = useIdToken ? "id-token" : "none";
   const app = createRoutes({
     turn: { model, tools: overrides.tools ?? mcp!, store, logger, app: config.APP_NAME, instruction },
     mcp,
@@ -89,7 +77,7 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
       model: model.name,
       mcp_server_url: originOf(config.MCP_SERVER_URL),
       transport: config.transport,
-      mcp_auth: mcpAuth,
+      mcp_auth: mcp?.authenticated ? "id-token" : "none",
       session_store: store.kind,
     },
     newSessionId: overrides.newSessionId ?? (() => crypto.randomUUID()),
@@ -100,18 +88,7 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
 
   return {
     app,
-    summary: {
-      model: model.name,
-      model_provider: config.model,
-      ...(config.model === "offline"
-        ? { note: "no Gemini credentials: using the offline model (currency questions only)" }
-        : {}),
-      mcp_server_url: redactUrl(config.MCP_SERVER_URL),
-      mcp_transport: config.transport,
-      access: config.AGENT_ACCESS,
-      mcp_auth: useIdToken ? `id-token (audience ${config.audience})` : "none",
-      session_store: describeStore(config),
-    },
+    summary: summary(config, model.name, mcp?.authenticated === true),
     async drain(deadline) {
       await within(inflight.idle(), deadline - Date.now());
       const unfinished = inflight.count;
@@ -135,6 +112,22 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
   const timeout = new AbortController();
   await Promise.race([work, sleep(Math.max(0, ms), undefined, { signal: timeout.signal }).catch(() => {})]);
   timeout.abort();
+}
+
+/** What the "listening" line says: enough to tell which model, MCP server and store are in use. */
+function summary(config: Config, model: string, useIdToken: boolean): Record<string, unknown> {
+  return {
+    model,
+    model_provider: config.model,
+    ...(config.model === "offline"
+      ? { note: "no Gemini credentials: using the offline model (currency questions only)" }
+      : {}),
+    mcp_server_url: redactUrl(config.MCP_SERVER_URL),
+    mcp_transport: config.transport,
+    access: config.AGENT_ACCESS,
+    mcp_auth: useIdToken ? `id-token (audience ${config.audience})` : "none",
+    session_store: describeStore(config),
+  };
 }
 
 function describeStore(config: Config): string {

@@ -13,10 +13,11 @@ import {
 } from "@modelcontextprotocol/client";
 import type { Logger } from "../../../common/log.js";
 import { inSpan, propagationFields } from "../../../common/trace.js";
-import type { Transport } from "../config.js";
+import type { Config, Transport } from "../config.js";
 import { AppError, mcpError, redactText } from "../errors.js";
 import type { ToolSpec } from "../models/types.js";
 import type { ToolHost, ToolOutcome } from "../turn/index.js";
+import { createIdTokenFetch } from "./id-token.js";
 
 export interface McpConnectionOptions {
   url: string;
@@ -28,6 +29,21 @@ export interface McpConnectionOptions {
   version: string;
   /** Wait before the one retry after a transport failure, so a restarting server has a moment. */
   retryDelayMs?: number;
+  /** Whether `fetch` adds a Google ID token (shown by GET /). */
+  authenticated?: boolean;
+}
+
+/** The connection MCP_SERVER_URL names, with a Google ID token on every request when MCP_AUTH asks. */
+export function createMcpConnection(config: Config, logger: Logger, version: string, baseFetch?: FetchLike): McpConnection {
+  return new McpConnection({
+    url: config.MCP_SERVER_URL,
+    transport: config.transport,
+    fetch: config.useIdToken ? createIdTokenFetch(config.audience, { baseFetch }) : baseFetch,
+    authenticated: config.useIdToken,
+    timeoutMs: config.MCP_TOOL_TIMEOUT_MS,
+    logger,
+    version,
+  });
 }
 
 /** What `GET /` and `/ready` report about the connection. */
@@ -60,6 +76,10 @@ export class McpConnection implements ToolHost {
 
   constructor(private readonly opts: McpConnectionOptions) {
     this.#fetch = withTraceHeaders(perRequestSignals(opts.fetch ?? fetch));
+  }
+
+  get authenticated(): boolean {
+    return this.opts.authenticated === true;
   }
 
   get connected(): boolean {

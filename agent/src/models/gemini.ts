@@ -143,38 +143,17 @@ export class GeminiModel implements Model {
   }
 
   #reply(got: Collected, reason: string): { reply: ModelReply; notice?: string } {
-    const model = this.opts.model;
     const functionCalls = got.parts.flatMap((p) => ("functionCall" in p ? [p.functionCall] : []));
     const text = got.parts.map((p) => ("text" in p && !p.thought ? p.text : "")).join("");
+    const refused = refusal(this.opts.model, reason, got.blockReason, text, functionCalls.length);
+    if (refused) throw refused;
+    if (reason === "MAX_TOKENS") {
+      const notice = "\n\n(The answer was cut short: the model reached its output limit.)";
+      const content: Content = { role: "model", parts: [...got.parts, { text: notice }] };
+      return { reply: { text: text + notice, content, usage: got.usage }, notice };
+    }
     const content: Content = { role: "model", parts: got.parts };
-    const detail = `finishReason ${reason}`;
-    if (got.blockReason) {
-      throw modelError(502, `The model declined to read this message (${got.blockReason}); rephrase it`, `blockReason ${got.blockReason}`, "model_blocked");
-    }
-    switch (reason) {
-      case "STOP":
-      case "FINISH_REASON_UNSPECIFIED":
-        if (!functionCalls.length && !text) throw modelError(502, `The model ${model} returned an empty answer; try again or rephrase`, detail, "model_empty");
-        return { reply: { functionCalls, text, content, usage: got.usage } };
-      case "MAX_TOKENS": {
-        // Calls from a cut answer may be cut too: never run them.
-        if (!text || functionCalls.length) {
-          throw modelError(502, `The model ${model} reached its output limit before finishing; ask a narrower question`, detail, "model_output_truncated");
-        }
-        const notice = "\n\n(The answer was cut short: the model reached its output limit.)";
-        return { reply: { text: text + notice, content: { role: "model", parts: [...got.parts, { text: notice }] }, usage: got.usage }, notice };
-      }
-      case "MALFORMED_FUNCTION_CALL":
-      case "UNEXPECTED_TOOL_CALL":
-        throw modelError(502, `The model ${model} produced an invalid tool call twice; try rephrasing the question`, detail, "model_tool_call_invalid");
-      case "TOO_MANY_TOOL_CALLS":
-        throw modelError(502, `The model ${model} tried to make too many tool calls at once; ask about fewer currencies or dates per message`, detail, "model_tool_call_limit");
-      default:
-        if (BLOCKED.has(reason)) {
-          throw modelError(502, `The model ${model} stopped its answer for content reasons (${reason}); rephrase the question`, detail, "model_blocked");
-        }
-        throw modelError(502, `The model ${model} stopped without a usable answer (${reason}); try again`, detail, "model_unavailable");
-    }
+    return { reply: { functionCalls, text, content, usage: got.usage } };
   }
 
   /** How long to wait before the next attempt, or the error to give up with. */
@@ -215,6 +194,44 @@ export class GeminiModel implements Model {
     }
     if (STICKY.has(e.code)) this.#status = { value: { ok: false, code: e.code, message: e.publicMessage }, at: Date.now() };
     return e;
+  }
+}
+
+/** Why a finished answer cannot be used (by its finish or block reason), or undefined when it can. */
+function refusal(
+  model: string,
+  reason: string,
+  blockReason: string | undefined,
+  text: string,
+  calls: number,
+): AppError | undefined {
+  if (blockReason) {
+    const message = `The model declined to read this message (${blockReason}); rephrase it`;
+    return modelError(502, message, `blockReason ${blockReason}`, "model_blocked");
+  }
+  const fail = (message: string, code: string): AppError =>
+    modelError(502, `The model ${model} ${message}`, `finishReason ${reason}`, code);
+  switch (reason) {
+    case "STOP":
+    case "FINISH_REASON_UNSPECIFIED":
+      return calls || text ? undefined : fail("returned an empty answer; try again or rephrase", "model_empty");
+    case "MAX_TOKENS":
+      // Calls from a cut answer may be cut too: never run them.
+      return text && !calls
+        ? undefined
+        : fail("reached its output limit before finishing; ask a narrower question", "model_output_truncated");
+    case "MALFORMED_FUNCTION_CALL":
+    case "UNEXPECTED_TOOL_CALL":
+      return fail("produced an invalid tool call twice; try rephrasing the question", "model_tool_call_invalid");
+    case "TOO_MANY_TOOL_CALLS":
+      return fail(
+        "tried to make too many tool calls at once; ask about fewer currencies or dates per message",
+        "model_tool_call_limit",
+      );
+    default:
+      return BLOCKED.has(reason)
+        ? fail(`stopped its answer for content reasons (${reason}); rephrase the question`, "model_blocked")
+        : fail(`stopped without a usable answer (${reason}); try again`, "model_unavailable");
   }
 }
 
