@@ -1,6 +1,6 @@
 // Loaded only when tracing is on (tracing.ts): the OpenTelemetry SDK records the spans of trace.ts and
 // exports them in batches over OTLP/HTTP, JSON or protobuf, as the standard OTEL_* settings say.
-import { createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span as OtelSpan } from "@opentelemetry/api";
+import { createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span as OtelSpan } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
@@ -27,12 +27,18 @@ import type { Tracing, TracingOptions } from "./tracing.js";
 
 const KINDS: Record<Kind, SpanKind> = { internal: SpanKind.INTERNAL, server: SpanKind.SERVER, client: SpanKind.CLIENT };
 
-export function startOtel(env: Record<string, string | undefined>, logger: Logger, opts: TracingOptions): Tracing & { backend: SpanBackend } {
+/** The OTLP/HTTP exporter the OTEL_EXPORTER_OTLP_* settings ask for, and where it sends. */
+function createExporter(
+  env: Record<string, string | undefined>,
+  opts: TracingOptions,
+): { exporter: SpanExporter; endpoint: string; protocol: string } {
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || "http/protobuf").trim();
   if (protocol !== "http/protobuf" && protocol !== "http/json") {
     throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL: ${protocol} is not supported here; use http/protobuf or http/json`);
   }
-  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, "")}/v1/traces` : "http://localhost:4318/v1/traces");
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/$/, "");
+  const endpoint =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (base ? `${base}/v1/traces` : "http://localhost:4318/v1/traces");
   let host = "";
   try {
     host = new URL(endpoint).hostname;
@@ -54,7 +60,23 @@ export function startOtel(env: Record<string, string | undefined>, logger: Logge
           ),
         )
       : new ProtobufExporter(config);
+  return { exporter, endpoint, protocol };
+}
 
+/** The OpenTelemetry context of a parent that came from elsewhere (a header, `_meta`). */
+function remote(parent: SpanContext | undefined): Context {
+  if (!parent) return ROOT_CONTEXT;
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: parent.traceId,
+    spanId: parent.spanId,
+    traceFlags: parent.sampled ? 1 : 0,
+    isRemote: true,
+    ...(parent.traceState ? { traceState: createTraceState(parent.traceState) } : {}),
+  });
+}
+
+export function startOtel(env: Record<string, string | undefined>, logger: Logger, opts: TracingOptions): Tracing & { backend: SpanBackend } {
+  const { exporter, endpoint, protocol } = createExporter(env, opts);
   const resource = resourceFromAttributes({ "service.name": opts.serviceName, "service.version": opts.version }).merge(
     detectResources({ detectors: [envDetector] }),
   );
@@ -75,16 +97,7 @@ export function startOtel(env: Record<string, string | undefined>, logger: Logge
 
   const backend: SpanBackend = {
     start(name, kind, parent, attributes) {
-      const ctx = parent
-        ? trace.setSpanContext(ROOT_CONTEXT, {
-            traceId: parent.traceId,
-            spanId: parent.spanId,
-            traceFlags: parent.sampled ? 1 : 0,
-            isRemote: true,
-            ...(parent.traceState ? { traceState: createTraceState(parent.traceState) } : {}),
-          })
-        : ROOT_CONTEXT;
-      const span = tracer.startSpan(name, { kind: KINDS[kind], attributes: clean(attributes) }, ctx);
+      const span = tracer.startSpan(name, { kind: KINDS[kind], attributes: clean(attributes) }, remote(parent));
       return new SdkSpan(span, parent);
     },
   };
