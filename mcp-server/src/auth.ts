@@ -1,4 +1,8 @@
+import type { MiddlewareHandler } from "hono";
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { incomingContext } from "../../common/trace.js";
+import { ServiceError } from "./errors.js";
+import type { Logger } from "./log.js";
 
 export const GOOGLE_ISSUERS = ["https://accounts.google.com", "accounts.google.com"];
 /** The explicit opt-out in MCP_ALLOWED_INVOKERS: accept a valid token from any Google identity. */
@@ -110,4 +114,36 @@ function describe(err: unknown): string {
   if (err instanceof errors.JOSEAlgNotAllowed) return "The ID token must be signed with RS256";
   if (err instanceof errors.JOSEError) return "The ID token is malformed";
   return "The ID token could not be checked";
+}
+
+/**
+ * Lets in only callers `verify` accepts, and records the token's subject as the principal (the
+ * stable id of the account: an email can be reassigned).
+ */
+export function authGuard(
+  verify: IdTokenVerifier,
+  logger: Logger,
+): MiddlewareHandler<{ Variables: { principal?: string | undefined } }> {
+  return async (c, next) => {
+    const result = await verify(c.req.header("authorization"));
+    if (result.ok) {
+      const principal = result.subject ?? result.email;
+      if (principal) c.set("principal", principal);
+      return next();
+    }
+    const fields = { path: c.req.path, status: result.status, reason: result.description };
+    logger.log("WARNING", "request refused", fields, incomingContext(c.req.raw.headers));
+    // The body was never read: close rather than leave unread bytes on a kept-alive connection.
+    const headers: Record<string, string> = { Connection: "close" };
+    // RFC 6750 §3.1: a request with no credentials gets the bare challenge, no error code. A 403
+    // carries no challenge: more scopes cannot help a caller outside the allow-list (a
+    // WWW-Authenticate with insufficient_scope sends MCP clients off to ask for them).
+    if (result.status === 401) {
+      headers["WWW-Authenticate"] =
+        result.error === "missing_token"
+          ? `Bearer realm="mcp-server"`
+          : `Bearer realm="mcp-server", error="invalid_token", error_description="${result.description}"`;
+    }
+    throw new ServiceError(result.status, result.error, result.description, undefined, headers);
+  };
 }

@@ -73,24 +73,13 @@ const schema = z
     }
   });
 
-export type Config = Readonly<z.infer<typeof schema>>;
+/**
+ * The parsed settings, plus the environment they came from: the shared tracing and logging code
+ * (OTEL_*, LOG_*, K_SERVICE) reads its own variables from it.
+ */
+export type Config = Readonly<z.infer<typeof schema> & { env: Readonly<Record<string, string | undefined>> }>;
 
 /** Parses the environment once; a bad variable stops start-up with a message naming it. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  return parseEnv(schema, { ...env, MCP_SERVER_AUTH: env.MCP_SERVER_AUTH || legacyAuth(env) });
-}
-
-// Until 0.2 the server read MCP_AUTH, a name the agent uses for something else (auto|id-token|none):
-// one .env for both broke `make up`. The server's old values still work, for one release, with a
-// warning; the agent's values are not the server's and are ignored here.
-const LEGACY_AUTH_VALUES = ["none", "google-id-token"];
-function legacyAuth(env: Record<string, string | undefined>): string | undefined {
-  return LEGACY_AUTH_VALUES.includes(env.MCP_AUTH ?? "") ? env.MCP_AUTH : undefined;
-}
-
-/** Start-up warnings about the environment (deprecated names), for main.ts to log. */
-export function configWarnings(env: Record<string, string | undefined>): string[] {
-  return !env.MCP_SERVER_AUTH && legacyAuth(env) === "google-id-token"
-    ? ["MCP_AUTH=google-id-token is deprecated on the mcp-server and will stop working in the next release: set MCP_SERVER_AUTH=google-id-token"]
-    : [];
+  return Object.freeze({ ...parseEnv(schema, env), env: Object.freeze({ ...env }) });
 }

@@ -1,6 +1,7 @@
 import { inSpan, propagationFields, type SpanContext } from "../../common/trace.js";
 import { TtlCache, latestExpiry } from "./cache.js";
 import type { Config } from "./config.js";
+import { ServiceError } from "./errors.js";
 import { todayUtc } from "./validation.js";
 
 /**
@@ -41,18 +42,18 @@ export interface CurrencyInfo {
 export type UpstreamReason =
   | "refused" | "dns" | "tls" | "reset" | "network" | "timeout" | "status" | "too_large" | "bad_json" | "bad_shape" | "busy";
 
-/** An upstream failure worded for the caller; `kind` lets tools and tests tell them apart. */
-export class UpstreamError extends Error {
+/** An upstream failure worded for the caller; `kind` (also its `code`) tells them apart. */
+export class UpstreamError extends ServiceError {
   constructor(
     readonly kind: "not_found" | "invalid" | "unavailable" | "timeout" | "bad_response" | "busy",
     message: string,
-    readonly status?: number,
-    /** For the log: what went wrong underneath (connection refused, DNS, TLS, timeout, HTTP status…). */
+    /** The upstream's HTTP status, when it answered. */
+    readonly upstreamStatus?: number,
+    /** For the log: what went wrong underneath (connection refused, DNS, TLS, timeout, status…). */
     readonly reason?: UpstreamReason,
-    readonly detail?: string,
+    detail?: string,
   ) {
-    super(message);
-    this.name = "UpstreamError";
+    super(kind === "timeout" ? 504 : kind === "busy" ? 503 : 502, kind, message, detail);
   }
 }
 
@@ -170,7 +171,7 @@ export class FrankfurterClient {
   /** Converts `amount` of `from` into `to` at the rate for `date` ("latest" or YYYY-MM-DD). */
   async convert(from: string, to: string, date: string, amount: number, trace?: SpanContext): Promise<Fetched<Conversion>> {
     if (this.version === "v1") {
-      // v1 converts upstream (5 significant digits), as this server always did.
+      // v1 converts upstream (5 significant digits): the amount is part of the cached URL.
       const url = this.url(date, { base: from, symbols: to, amount: amount === 1 ? undefined : amount });
       const expiresAt = date === "latest" ? latestExpiry(this.#now(), this.#latestTtlMs) : this.#now() + this.#datedTtlMs;
       return this.#cached(url, expiresAt, (json) => {
@@ -287,54 +288,77 @@ export class FrankfurterClient {
       try {
         return await this.#request(url, pick, span.context, (status) => span.setAttributes({ "http.response.status_code": status }));
       } catch (err) {
-        if (err instanceof UpstreamError) span.setError(err.status ? String(err.status) : (err.reason ?? err.kind));
+        if (err instanceof UpstreamError) span.setError(err.upstreamStatus ? String(err.upstreamStatus) : (err.reason ?? err.kind));
         throw err;
       }
     });
   }
 
-  async #request<T>(url: URL, pick: (json: unknown) => T | undefined, trace: SpanContext, onStatus: (status: number) => void): Promise<T> {
-    const signal = AbortSignal.timeout(this.#timeoutMs);
-    let res: Response;
-    let body: string;
-    try {
-      res = await this.#fetch(url, { headers: { accept: "application/json", ...propagationFields(trace) }, signal, redirect: "follow" });
-      onStatus(res.status);
-      // An error's body only lends its message: read a little of it, never fail on its size.
-      body = res.ok ? await readCapped(res, this.#maxBodyBytes) : await readCapped(res, 16 * 1024, true);
-    } catch (err) {
-      if (err instanceof UpstreamError) throw err;
-      if (signal.aborted || (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"))) {
-        throw new UpstreamError("timeout", `The exchange-rate service did not answer within ${this.#timeoutMs} ms`, undefined, "timeout", `no answer from ${url.host} within ${this.#timeoutMs} ms`);
-      }
-      const { reason, detail } = describeNetworkError(err);
-      throw new UpstreamError("unavailable", "The exchange-rate service cannot be reached right now", undefined, reason, detail);
-    }
-    const statusDetail = (): string => `HTTP ${res.status} from ${url.host}${url.pathname}${upstreamMessage(body) ? `: ${upstreamMessage(body)}` : ""}`;
-    if (res.status === 404) {
-      throw new UpstreamError("not_found", upstreamMessage(body) ?? "not found", 404, "status", statusDetail());
-    }
-    if (res.status === 422 || res.status === 400) {
-      throw new UpstreamError("invalid", upstreamMessage(body) ?? "invalid request", res.status, "status", statusDetail());
-    }
-    if (res.status >= 500 || res.status === 429) {
-      throw new UpstreamError("unavailable", `The exchange-rate service failed (HTTP ${res.status})`, res.status, "status", statusDetail());
-    }
-    if (!res.ok) {
-      throw new UpstreamError("bad_response", `The exchange-rate service answered HTTP ${res.status}`, res.status, "status", statusDetail());
-    }
+  async #request<T>(
+    url: URL,
+    pick: (json: unknown) => T | undefined,
+    trace: SpanContext,
+    onStatus: (status: number) => void,
+  ): Promise<T> {
+    const { res, body } = await this.#send(url, trace, onStatus);
+    if (!res.ok) throw statusError(res.status, url, body);
+    const where = `${url.host}${url.pathname}`;
     let json: unknown;
     try {
       json = JSON.parse(body);
     } catch {
-      throw new UpstreamError("bad_response", "The exchange-rate service sent a response that is not JSON", res.status, "bad_json", `${url.host}${url.pathname}: body is not JSON`);
+      const message = "The exchange-rate service sent a response that is not JSON";
+      throw new UpstreamError("bad_response", message, res.status, "bad_json", `${where}: body is not JSON`);
     }
     const value = pick(json);
-    if (value === undefined) {
-      throw new UpstreamError("bad_response", "The exchange-rate service sent an unexpected response", res.status, "bad_shape", `${url.host}${url.pathname}: unexpected JSON shape`);
-    }
-    return value;
+    if (value !== undefined) return value;
+    const message = "The exchange-rate service sent an unexpected response";
+    throw new UpstreamError("bad_response", message, res.status, "bad_shape", `${where}: unexpected JSON shape`);
   }
+
+  /** One GET and its body, bounded in time and size; a failure to get them is an UpstreamError. */
+  async #send(
+    url: URL,
+    trace: SpanContext,
+    onStatus: (status: number) => void,
+  ): Promise<{ res: Response; body: string }> {
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    const headers = { accept: "application/json", ...propagationFields(trace) };
+    try {
+      const res = await this.#fetch(url, { headers, signal, redirect: "follow" });
+      onStatus(res.status);
+      // An error's body only lends its message: read a little of it, never fail on its size.
+      const body = res.ok
+        ? await readCapped(res, this.#maxBodyBytes)
+        : await readCapped(res, 16 * 1024, true);
+      return { res, body };
+    } catch (err) {
+      if (err instanceof UpstreamError) throw err;
+      const name = err instanceof Error ? err.name : "";
+      if (signal.aborted || name === "TimeoutError" || name === "AbortError") {
+        const message = `The exchange-rate service did not answer within ${this.#timeoutMs} ms`;
+        const detail = `no answer from ${url.host} within ${this.#timeoutMs} ms`;
+        throw new UpstreamError("timeout", message, undefined, "timeout", detail);
+      }
+      const { reason, detail } = describeNetworkError(err);
+      const message = "The exchange-rate service cannot be reached right now";
+      throw new UpstreamError("unavailable", message, undefined, reason, detail);
+    }
+  }
+}
+
+/** An upstream answer that is not 2xx, worded for the caller; the upstream's message for the log. */
+function statusError(status: number, url: URL, body: string): UpstreamError {
+  const said = upstreamMessage(body);
+  const detail = `HTTP ${status} from ${url.host}${url.pathname}${said ? `: ${said}` : ""}`;
+  const fail = (kind: UpstreamError["kind"], message: string): UpstreamError =>
+    new UpstreamError(kind, message, status, "status", detail);
+  if (status === 404) return fail("not_found", said ?? "not found");
+  if (status === 422 || status === 400) return fail("invalid", said ?? "invalid request");
+  if (status >= 500 || status === 429) {
+    return fail("unavailable", `The exchange-rate service failed (HTTP ${status})`);
+  }
+  return fail("bad_response", `The exchange-rate service answered HTTP ${status}`);
 }
 
 /**

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
-import { createApp } from "../src/app.js";
+import { buildService, readRpc } from "./support/service.js";
 import { approximateBytes, TtlCache } from "../src/cache.js";
 import { loadConfig } from "../src/config.js";
 import { describeNetworkError, FrankfurterClient, frankfurterOptions, Limiter, roundForCurrency, UpstreamError } from "../src/frankfurter.js";
@@ -291,7 +291,7 @@ describe("why Frankfurter cannot be reached", () => {
     const f = (async () => {
       throw undici("ENOTFOUND", "getaddrinfo ENOTFOUND api.frankfurter.dev");
     }) as typeof fetch;
-    const text = await callTool(v2(f), logger, "get_exchange_rate", { currency_to: "AED" });
+    const text = await callTool({ fetch: f }, logger, "get_exchange_rate", { currency_to: "AED" });
     assert.match(text.text, /cannot be reached/);
     const line = lines.find((l) => l.message === "tool get_exchange_rate failed");
     assert.equal(line?.upstream_reason, "dns");
@@ -300,14 +300,20 @@ describe("why Frankfurter cannot be reached", () => {
 });
 
 /** Calls a tool with a JSON-RPC request to the app's stateless /mcp endpoint (no SDK client needed). */
-async function callTool(fx: FrankfurterClient, logger: ReturnType<typeof createLogger>, name: string, args: Record<string, unknown>): Promise<{ isError: boolean; text: string; structured: unknown }> {
-  const app = createApp({ frankfurter: fx, logger });
+async function callTool(
+  upstream: { fetch: typeof fetch; providers?: readonly string[] },
+  logger: ReturnType<typeof createLogger>,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{ isError: boolean; text: string; structured: unknown }> {
+  const env = { FRANKFURTER_URL: "http://frankfurter.test/v2", FRANKFURTER_PROVIDERS: (upstream.providers ?? []).join(",") };
+  const { app } = await buildService(env, { fetch: upstream.fetch, logger, retryDelayMs: () => 0 });
   const res = await app.request("/mcp", {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }),
   });
-  const body = (await res.json()) as { result?: { isError?: boolean; content: Array<{ text: string }>; structuredContent?: unknown }; error?: unknown };
+  const body = (await readRpc(res)) as { result?: { isError?: boolean; content: Array<{ text: string }>; structuredContent?: unknown }; error?: unknown };
   assert.ok(body.result, JSON.stringify(body));
   return { isError: body.result.isError === true, text: body.result.content.map((c) => c.text).join(""), structured: body.result.structuredContent };
 }
@@ -322,23 +328,23 @@ describe("tool errors name the currency, pair or date at fault", () => {
   ];
   for (const [label, args, message, providers] of cases) {
     it(label, async () => {
-      const r = await callTool(v2(standInFetch().fetch, { providers }), logger, "get_exchange_rate", args);
+      const r = await callTool({ fetch: standInFetch().fetch, providers }, logger, "get_exchange_rate", args);
       assert.equal(r.isError, true);
       assert.match(r.text, message);
     });
   }
   it("an empty v2 history names the pair and the range", async () => {
-    const r = await callTool(v2(standInFetch().fetch), logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "NGN", start_date: "2003-01-01", end_date: "2003-06-30" });
+    const r = await callTool({ fetch: standInFetch().fetch }, logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "NGN", start_date: "2003-01-01", end_date: "2003-06-30" });
     assert.equal(r.isError, true);
     assert.match(r.text, /USD to NGN between 2003-01-01 and 2003-06-30: NGN rates start on 2005-01-03/);
   });
   it("states the source and date of a rate, and groups long histories", async () => {
-    const ok = await callTool(v2(standInFetch().fetch), logger, "get_exchange_rate", { currency_from: "NGN", currency_to: "ARS", amount: 5000 });
+    const ok = await callTool({ fetch: standInFetch().fetch }, logger, "get_exchange_rate", { currency_from: "NGN", currency_to: "ARS", amount: 5000 });
     assert.equal(ok.isError, false);
     assert.match(ok.text, new RegExp(`5000 NGN = ${expectedConversion("NGN", "ARS", 5000)} ARS on ${LATEST_DATE} \\(.*; blended rate from central banks via Frankfurter\\)`));
-    const h = await callTool(v2(standInFetch().fetch), logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "AED", start_date: "2020-01-01", end_date: "2023-12-31" });
+    const h = await callTool({ fetch: standInFetch().fetch }, logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "AED", start_date: "2020-01-01", end_date: "2023-12-31" });
     assert.equal((h.structured as { group: string }).group, "week");
-    const m = await callTool(v2(standInFetch().fetch), logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "AED", start_date: "2000-01-01", end_date: "2023-12-31" });
+    const m = await callTool({ fetch: standInFetch().fetch }, logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "AED", start_date: "2000-01-01", end_date: "2023-12-31" });
     assert.equal((m.structured as { group: string }).group, "month");
     assert.equal(Object.keys((m.structured as { rates: object }).rates).length, 288);
   });

@@ -2,12 +2,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Client, SSEClientTransport, StreamableHTTPClientTransport, type CallToolResult, type FetchLike } from "@modelcontextprotocol/client";
-import { createApp, type AppDeps } from "../src/app.js";
-import type { IdTokenVerifier } from "../src/auth.js";
 import { loadConfig } from "../src/config.js";
-import { FrankfurterClient } from "../src/frankfurter.js";
-import { createLogger, type Logger } from "../src/log.js";
-import { expectedConversion, handle } from "../../test/support/frankfurter.js";
+import { expectedConversion } from "../../test/support/frankfurter.js";
+import { createIdTokenSigner } from "../../test/support/id-tokens.js";
+import { createLocalJWKSet } from "jose";
+import { buildService, upstreamFetch } from "./support/service.js";
 
 const BASE = "http://mcp.test";
 const MODERN = "2026-07-28";
@@ -17,22 +16,9 @@ const META = {
   "io.modelcontextprotocol/clientCapabilities": {},
 };
 
-/** The Frankfurter stand-in's answers, with a field the real API might add one day. */
-function upstreamFetch(extra: Record<string, unknown> = {}): typeof fetch {
-  return (async (input: string | URL | Request) => {
-    const url = new URL(input instanceof Request ? input.url : input);
-    const { status, body } = handle(url.pathname, url.searchParams);
-    return Response.json(status === 200 && !Array.isArray(body) && typeof body === "object" ? { ...body, ...extra } : body, { status });
-  }) as typeof fetch;
-}
-
-function setup(over: Partial<AppDeps> = {}, extra?: Record<string, unknown>) {
-  const lines: string[] = [];
-  const logger: Logger = createLogger({}, (l) => lines.push(l));
-  const frankfurter = new FrankfurterClient({ baseUrl: "http://frankfurter.test/v1", fetch: upstreamFetch(extra) });
-  const app = createApp({ frankfurter, logger, ...over });
-  const appFetch: FetchLike = async (url, init) => app.fetch(new Request(url, init));
-  return { app, lines, appFetch };
+async function setup(env: Record<string, string> = {}, extra?: Record<string, unknown>) {
+  const service = await buildService(env, extra ? { fetch: upstreamFetch(extra) } : {});
+  return { ...service, app: service.app, service };
 }
 
 async function connect(appFetch: FetchLike, kind: "mcp" | "sse", mode: "auto" | "legacy" = "auto"): Promise<Client> {
@@ -42,7 +28,7 @@ async function connect(appFetch: FetchLike, kind: "mcp" | "sse", mode: "auto" | 
   return client;
 }
 
-const post = (app: ReturnType<typeof setup>["app"], body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
+const post = (app: Awaited<ReturnType<typeof setup>>["app"], body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
   Promise.resolve(
     app.request("/mcp", {
       method: "POST",
@@ -59,7 +45,7 @@ const modernHeaders = (method: string, name?: string): Record<string, string> =>
 describe("/mcp, both protocol eras", () => {
   for (const [mode, version] of [["auto", MODERN], ["legacy", "2025-11-25"]] as const) {
     it(`negotiates ${version} with a ${mode} client and calls a tool`, async () => {
-      const { appFetch } = setup();
+      const { appFetch } = await setup();
       const client = await connect(appFetch, "mcp", mode);
       try {
         assert.equal(client.getNegotiatedProtocolVersion(), version);
@@ -72,7 +58,7 @@ describe("/mcp, both protocol eras", () => {
   }
 
   it("answers server/discover with 2026-07-28 and advertises no list_changed it could never send", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await post(app, { jsonrpc: "2.0", id: 1, method: "server/discover", params: { _meta: META } }, modernHeaders("server/discover"));
     assert.equal(res.status, 200);
     const { result } = (await res.json()) as { result: { supportedVersions: string[]; capabilities: { tools?: { listChanged?: boolean } } } };
@@ -86,7 +72,7 @@ describe("/mcp, both protocol eras", () => {
   });
 
   it("advertises the USD and EUR defaults in tools/list", async () => {
-    const { appFetch } = setup();
+    const { appFetch } = await setup();
     const client = await connect(appFetch, "mcp");
     try {
       const { tools } = await client.listTools();
@@ -101,7 +87,7 @@ describe("/mcp, both protocol eras", () => {
   });
 
   it("returns exactly the declared output fields when upstream adds one, so validating clients accept it", async () => {
-    const { appFetch } = setup({}, { provider: "ECB", note: "new field" });
+    const { appFetch } = await setup({}, { provider: "ECB", note: "new field" });
     const client = await connect(appFetch, "mcp");
     try {
       const rate = (await client.callTool({ name: "get_exchange_rate", arguments: { amount: 2 } })) as CallToolResult;
@@ -120,7 +106,7 @@ describe("/mcp, both protocol eras", () => {
 
   for (const [label, args] of [["an array", []], ["a string", "USD"], ["null", null]] as const) {
     it(`answers tools/call with arguments as ${label} with -32602 and a readable message, in both eras`, async () => {
-      const { app } = setup();
+      const { app } = await setup();
       const call = { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "get_exchange_rate", arguments: args } };
       const legacy = await post(app, call, { "mcp-protocol-version": "2025-11-25" });
       const modern = await post(app, { ...call, params: { ...call.params, _meta: META } }, modernHeaders("tools/call", "get_exchange_rate"));
@@ -135,7 +121,7 @@ describe("/mcp, both protocol eras", () => {
   }
 
   it("answers GET with 405 and bad JSON with -32700", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     assert.equal((await app.request("/mcp")).status, 405);
     const bad = await app.request("/mcp", { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: "{nope" });
     assert.equal(bad.status, 400);
@@ -146,7 +132,7 @@ describe("/mcp, both protocol eras", () => {
 });
 
 /** Opens `GET /sse` without reading further than the endpoint event; returns the session's post URL. */
-async function openSse(app: ReturnType<typeof setup>["app"], headers: Record<string, string> = {}) {
+async function openSse(app: Awaited<ReturnType<typeof setup>>["app"], headers: Record<string, string> = {}) {
   const res = await app.request("/sse", { headers });
   assert.equal(res.status, 200);
   const reader = res.body!.getReader();
@@ -165,7 +151,7 @@ describe("the SSE lane", () => {
   });
 
   it("calls tools through an SDK v2 client", async () => {
-    const { appFetch } = setup();
+    const { appFetch } = await setup();
     const client = await connect(appFetch, "sse");
     try {
       const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "JPY" } })) as CallToolResult;
@@ -176,7 +162,7 @@ describe("the SSE lane", () => {
   });
 
   it("takes only application/json itself on /messages, not a content type that mentions it", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const { endpoint, reader } = await openSse(app);
     const send = (type: string) => app.request(endpoint, { method: "POST", headers: { "content-type": type }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
     assert.equal((await send("text/plain; x=application/json")).status, 415);
@@ -186,7 +172,7 @@ describe("the SSE lane", () => {
   });
 
   it("sends a readable -32602 down the stream for non-object tool arguments", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const { endpoint, reader } = await openSse(app);
     const res = await app.request(endpoint, {
       method: "POST",
@@ -201,7 +187,7 @@ describe("the SSE lane", () => {
   });
 
   it("closes a session whose client stops reading once its queue passes the byte bound", async () => {
-    const { app } = setup({ sseMaxQueuedBytes: 16_384 });
+    const { app } = await setup({ SSE_MAX_QUEUED_BYTES: "16384" });
     const { endpoint } = await openSse(app);
     const list = () =>
       app.request(endpoint, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
@@ -215,8 +201,7 @@ describe("the SSE lane", () => {
   });
 
   it("caps open sessions with 503", async () => {
-    const sessions = new Map();
-    const { app } = setup({ sseMaxSessions: 2, sessions });
+    const { app, service } = await setup({ SSE_MAX_SESSIONS: "2" });
     const a = await openSse(app);
     const b = await openSse(app);
     const refused = await app.request("/sse");
@@ -224,20 +209,24 @@ describe("the SSE lane", () => {
     assert.match(((await refused.json()) as { error: { message: string } }).error.message, /Too many open SSE sessions/);
     await a.reader.cancel();
     await new Promise((r) => setImmediate(r));
-    assert.equal(sessions.size, 1);
+    assert.equal(service.openSseSessions, 1);
     const c = await openSse(app);
     await Promise.all([b.reader.cancel(), c.reader.cancel()]);
   });
 
   it("lets only the identity that opened a session post into it, and never logs session ids", async () => {
-    const verifyAuth: IdTokenVerifier = async (h) =>
-      h === "Bearer alice" ? { ok: true, email: "alice@x.iam.gserviceaccount.com", subject: "111" }
-      : h === "Bearer bob" ? { ok: true, email: "bob@x.iam.gserviceaccount.com", subject: "222" }
-      : { ok: false, status: 401, error: "invalid_token", description: "no" };
-    const { app, lines } = setup({ verifyAuth });
-    const { endpoint, reader, sessionId } = await openSse(app, { authorization: "Bearer alice" });
-    const ping = (who: string) =>
-      app.request(endpoint, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${who}` }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    const signer = await createIdTokenSigner();
+    const audience = "https://mcp.test";
+    const people = { alice: "alice@x.iam.gserviceaccount.com", bob: "bob@x.iam.gserviceaccount.com" };
+    const tokens = {
+      alice: await signer.sign({ aud: audience, email: people.alice, email_verified: true, sub: "111" }),
+      bob: await signer.sign({ aud: audience, email: people.bob, email_verified: true, sub: "222" }),
+    };
+    const env = { MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: Object.values(people).join(",") };
+    const { app, lines } = await buildService(env, { keys: createLocalJWKSet(signer.jwks) });
+    const { endpoint, reader, sessionId } = await openSse(app, { authorization: `Bearer ${tokens.alice}` });
+    const ping = (who: "alice" | "bob") =>
+      app.request(endpoint, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${tokens[who]}` }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
     const intruder = await ping("bob");
     assert.equal(intruder.status, 404, "another identity cannot post, nor learn that the session exists");
     assert.equal((await ping("alice")).status, 202);

@@ -8,16 +8,14 @@ import { createLocalJWKSet } from "jose";
 import { createLogger } from "../../common/log.js";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 import { listen, oversizeThenReuse, rawRequest } from "../../test/support/http-probe.js";
-import { createApp } from "../src/app.js";
-import { ANY_GOOGLE_ACCOUNT, createIdTokenVerifier, type IdTokenVerifier } from "../src/auth.js";
+import { buildService } from "./support/service.js";
+import { ANY_GOOGLE_ACCOUNT, createIdTokenVerifier } from "../src/auth.js";
 import { loadConfig } from "../src/config.js";
-import type { FrankfurterClient } from "../src/frankfurter.js";
 
 const audience = "https://mcp-server-abc-uc.a.run.app";
 const invoker = "agent@my-project.iam.gserviceaccount.com";
 const good = { aud: audience, email: invoker, email_verified: true, sub: "123" };
 const nowS = (): number => Math.floor(Date.now() / 1000);
-const noFrankfurter = {} as FrankfurterClient;
 
 describe("ID token limits (as google-auth-library's verifier)", async () => {
   const signer = await createIdTokenSigner();
@@ -123,8 +121,8 @@ describe("signing keys that cannot be had are a 503, not a bad token", async () 
 
 describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
   const signer = await createIdTokenSigner();
-  const verifyAuth: IdTokenVerifier = createIdTokenVerifier({ audience, allowedInvokers: [invoker], keys: createLocalJWKSet(signer.jwks) });
-  const app = createApp({ frankfurter: noFrankfurter, logger: createLogger({}, () => {}), verifyAuth });
+  const env = { MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: invoker };
+  const { app } = await buildService(env, { keys: createLocalJWKSet(signer.jwks) });
   const call = (authorization?: string): Promise<Response> =>
     Promise.resolve(
       app.request("/mcp", {
@@ -156,9 +154,11 @@ describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
 
 describe("over a real socket", () => {
   const lines: Array<Record<string, unknown>> = [];
-  const app = createApp({ frankfurter: noFrankfurter, logger: createLogger({}, (l) => lines.push(JSON.parse(l))) });
   let server: Awaited<ReturnType<typeof listen>>;
-  before(async () => (server = await listen(app.fetch)));
+  before(async () => {
+    const { app } = await buildService({}, { logger: createLogger({}, (l) => lines.push(JSON.parse(l))) });
+    server = await listen(app.fetch);
+  });
   after(async () => server?.close());
 
   it("answers 413 with Connection: close, so Node's fetch never reuses a connection the server drops", async () => {

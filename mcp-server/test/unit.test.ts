@@ -3,7 +3,7 @@ import { before, describe, it } from "node:test";
 import { createLocalJWKSet } from "jose";
 import { createIdTokenVerifier, type IdTokenVerifier } from "../src/auth.js";
 import { latestExpiry, TtlCache } from "../src/cache.js";
-import { configWarnings, loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config.js";
 import { FrankfurterClient, UpstreamError } from "../src/frankfurter.js";
 import { traceFields } from "../src/log.js";
 import { amount, checkDateInRange, currencyCode, rateDate } from "../src/validation.js";
@@ -50,16 +50,12 @@ describe("config", () => {
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "google-id-token" }), /MCP_AUTH_AUDIENCE/);
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "basic" }), /MCP_SERVER_AUTH/);
   });
-  it("reads its inbound auth from MCP_SERVER_AUTH, never from the agent's MCP_AUTH values", () => {
-    // One .env for both services: the agent's MCP_AUTH=auto|id-token must not stop the server.
-    for (const agentValue of ["auto", "id-token"]) assert.equal(loadConfig({ MCP_AUTH: agentValue }).MCP_SERVER_AUTH, "none");
+  it("reads its inbound auth from MCP_SERVER_AUTH only, never from the agent's MCP_AUTH", () => {
+    // One .env for both services: the agent's MCP_AUTH (any value) must not change the server.
+    for (const agentValue of ["auto", "id-token", "google-id-token"]) {
+      assert.equal(loadConfig({ MCP_AUTH: agentValue }).MCP_SERVER_AUTH, "none");
+    }
     assert.equal(loadConfig({ MCP_AUTH: "id-token", MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: "https://x", MCP_ALLOWED_INVOKERS: "a@x.com" }).MCP_SERVER_AUTH, "google-id-token");
-    assert.deepEqual(configWarnings({ MCP_SERVER_AUTH: "google-id-token" }), []);
-  });
-  it("still takes the old server value MCP_AUTH=google-id-token for one release, with a warning", () => {
-    const env = { MCP_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: "https://x", MCP_ALLOWED_INVOKERS: "a@x.com" };
-    assert.equal(loadConfig(env).MCP_SERVER_AUTH, "google-id-token");
-    assert.match(configWarnings(env).join(), /MCP_AUTH=google-id-token is deprecated .*set MCP_SERVER_AUTH=google-id-token/);
   });
   it("splits comma lists", () => {
     assert.deepEqual(loadConfig({ MCP_ALLOWED_INVOKERS: "a@x.com, b@x.com," }).MCP_ALLOWED_INVOKERS, ["a@x.com", "b@x.com"]);

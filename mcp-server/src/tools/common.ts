@@ -1,6 +1,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { UpstreamError, type FrankfurterClient } from "../frankfurter.js";
 import { contextFromMeta, inSpan, incomingContext, type SpanContext } from "../../../common/trace.js";
+import { ServiceError } from "../errors.js";
 import type { Logger } from "../log.js";
 
 export interface ToolDeps {
@@ -17,7 +18,11 @@ export interface ToolOutput {
 }
 
 /** A failure in the caller's input, reported as a tool error without touching the upstream. */
-export class ToolInputError extends Error {}
+export class ToolInputError extends ServiceError {
+  constructor(message: string) {
+    super(400, "invalid_input", message);
+  }
+}
 
 /** The part of the SDK's handler context a tool reads: the trace context in `_meta` or the HTTP request. */
 interface Extra {
@@ -72,14 +77,14 @@ async function runToolBody(
     log.log("INFO", `tool ${name}`, { ...fields, duration_ms: elapsed(started), cache: out.cacheHit ? "hit" : "miss" }, trace);
     return { content: [{ type: "text", text: out.text }], structuredContent: out.structured };
   } catch (err) {
-    const expected = err instanceof ToolInputError || err instanceof UpstreamError;
-    const message = expected ? (err as Error).message : "Internal error while calling the exchange-rate service";
+    const expected = err instanceof ServiceError;
+    const message = expected ? err.publicMessage : "Internal error while calling the exchange-rate service";
     log.log(expected ? "WARNING" : "ERROR", `tool ${name} failed`, {
       ...fields,
       duration_ms: elapsed(started),
       error: message,
       ...(err instanceof UpstreamError
-        ? { upstream_status: err.status, kind: err.kind, upstream_reason: err.reason, upstream_detail: err.detail }
+        ? { upstream_status: err.upstreamStatus, kind: err.kind, upstream_reason: err.reason, upstream_detail: err.detail }
         : {}),
       ...(!expected ? { detail: String(err) } : {}),
     }, trace);
@@ -109,7 +114,7 @@ export async function explainUpstream(err: unknown, deps: ToolDeps, ctx: Upstrea
   const on = date === "latest" ? "(latest)" : date.includes("..") ? `between ${date.replace("..", " and ")}` : `on ${date}`;
   const pair = `${from} to ${to}`;
   const fail = (kind: UpstreamError["kind"], message: string): never => {
-    throw new UpstreamError(kind, message, err.status, err.reason, err.detail);
+    throw new UpstreamError(kind, message, err.upstreamStatus, err.reason, err.detail);
   };
   if (err.kind === "invalid") {
     const currencies = /invalid currency: ?([A-Z,]+)/i.exec(err.message)?.[1];
