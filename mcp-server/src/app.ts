@@ -2,7 +2,9 @@ import {
   createMcpHandler,
   hostHeaderValidationResponse,
   isJsonContentType,
+  isLegacyRequest,
   originValidationResponse,
+  WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import { Hono, type Context } from "hono";
 import type { JWTVerifyGetKey } from "jose";
@@ -15,6 +17,7 @@ import { errorResponse, rpcError, ServiceError } from "./errors.js";
 import { FrankfurterClient, frankfurterOptions } from "./frankfurter.js";
 import { createLogger, type Logger } from "./log.js";
 import { SseSessions } from "./sse.js";
+import type { ToolDeps } from "./tools/common.js";
 import { buildToolServer, invalidToolArguments, VERSION } from "./tool-server.js";
 
 /** What tests replace; everything else is built from the config. */
@@ -59,6 +62,7 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   const toolDeps = { frankfurter, logger, now };
   const sessions = new SseSessions(config, logger, () => buildToolServer(toolDeps));
   const mcp = createMcpHandler(() => buildToolServer(toolDeps), {
+    legacy: "reject",
     maxRequestBodySize: MAX_BODY_BYTES,
     onerror: (err) => logger.log("DEBUG", "MCP request refused", { error: err.message }),
   });
@@ -104,10 +108,11 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     },
   });
 
-  // Streamable HTTP, stateless, both eras on one endpoint, through the SDK's entry: 2026-07-28
-  // requests get a per-request server and a single-exchange transport; 2025-era ones its stateless
-  // legacy lane. The body is parsed here once so that a tools/call with non-object arguments gets
-  // a readable -32602; everything else (405, 415, protocol checks) is the SDK's.
+  // Streamable HTTP, stateless, both eras on one endpoint. 2026-07-28 requests go to the SDK's
+  // entry (a per-request server and a single-exchange transport); 2025-era ones, told apart by the
+  // SDK's own isLegacyRequest, to a per-request server answering plain JSON (see legacyLane). The
+  // body is parsed here once so that a tools/call with non-object arguments gets a readable -32602;
+  // everything else (405, 415, protocol checks) is the SDK's.
   app.all("/mcp", limit, async (c) => {
     if (c.req.method !== "POST" || !isJsonContentType(c.req.header("content-type") ?? "")) {
       return mcp.fetch(c.req.raw);
@@ -119,7 +124,9 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
       ? body.map(invalidToolArguments).find(Boolean)
       : invalidToolArguments(body);
     if (refused) return Response.json(refused);
-    return inflight.untilBodyEnds(await mcp.fetch(c.req.raw, { parsedBody: body }));
+    const options = { maxRequestBodySize: MAX_BODY_BYTES };
+    if (await isLegacyRequest(c.req.raw, body, options)) return legacyLane(c.req.raw, body, toolDeps);
+    return mcp.fetch(c.req.raw, { parsedBody: body });
   });
 
   // Legacy HTTP+SSE (deprecated by the spec, kept for existing clients).
@@ -142,6 +149,27 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
       await tracing.flush(2_000);
     },
   };
+}
+
+/**
+ * A 2025-era request, answered statelessly as plain JSON. The SDK's own legacy lane
+ * (`legacy: "stateless"`) answers every call as an SSE stream, which costs far more CPU per call
+ * for nothing: no notification is ever sent (docs/decisions.md has the figure; a test in
+ * protocol.test.ts fails when the SDK's lane stops streaming).
+ */
+async function legacyLane(req: Request, parsedBody: unknown, deps: ToolDeps): Promise<Response> {
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+  });
+  const server = buildToolServer(deps);
+  await server.connect(transport);
+  try {
+    return await transport.handleRequest(req, { parsedBody });
+  } finally {
+    // JSON responses are complete here; closing frees the per-request server.
+    void server.close();
+  }
 }
 
 function onError(err: Error, c: Context, logger: Logger): Response {
@@ -172,15 +200,6 @@ class Inflight {
       this.#done();
     }
   };
-
-  /** An answer streamed after its handler returned (the SDK's SSE replies) stays in flight. */
-  untilBodyEnds(res: Response): Response {
-    if (!res.body || !res.headers.get("content-type")?.startsWith("text/event-stream")) return res;
-    this.#count++;
-    const done = (): void => this.#done();
-    const body = res.body.pipeThrough(new TransformStream({ flush: done }));
-    return new Response(body, res);
-  }
 
   settled(deadline: number): Promise<void> {
     if (this.#count === 0) return Promise.resolve();

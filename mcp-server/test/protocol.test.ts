@@ -7,6 +7,11 @@ import { expectedConversion } from "../../test/support/frankfurter.js";
 import { createIdTokenSigner } from "../../test/support/id-tokens.js";
 import { createLocalJWKSet } from "jose";
 import { buildService, upstreamFetch } from "./support/service.js";
+import * as getExchangeRate from "../src/tools/get-exchange-rate.js";
+import { createMcpHandler } from "@modelcontextprotocol/server";
+import { FrankfurterClient } from "../src/frankfurter.js";
+import { createLogger } from "../src/log.js";
+import { buildToolServer } from "../src/tool-server.js";
 
 const BASE = "http://mcp.test";
 const MODERN = "2026-07-28";
@@ -83,6 +88,55 @@ describe("/mcp, both protocol eras", () => {
       assert.equal(props.amount?.default, 1);
     } finally {
       await client.close();
+    }
+  });
+
+  // app.ts answers 2025-era requests with its own plain-JSON lane because the SDK's lane streams
+  // every answer as SSE, at a measured cost (docs/decisions.md). When it stops, this fails: drop
+  // the lane for `createMcpHandler`'s default legacy serving.
+  it("answers 2025-era calls as plain JSON, where the SDK's own legacy lane answers SSE", async () => {
+    const { app } = await setup();
+    const call = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_exchange_rate", arguments: {} } };
+    const legacy = { "mcp-protocol-version": "2025-11-25" };
+    const ours = await post(app, call, legacy);
+    assert.match(ours.headers.get("content-type") ?? "", /^application\/json/);
+    const frankfurter = new FrankfurterClient({ baseUrl: "http://frankfurter.test/v1", fetch: upstreamFetch() });
+    const deps = { frankfurter, logger: createLogger({}, () => {}), now: Date.now };
+    const sdk = createMcpHandler(() => buildToolServer(deps));
+    const res = await sdk.fetch(
+      new Request("http://mcp.test/mcp", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...legacy },
+        body: JSON.stringify(call),
+      }),
+    );
+    assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
+    await res.text();
+  });
+
+  // tools/schema.ts converts each tool schema to JSON Schema once, through the `~standard.jsonSchema`
+  // hook the SDK calls; if the SDK stops calling it, the cache is dead weight and must go.
+  it("takes each tool's JSON Schema from the one-time conversion, in both eras", async () => {
+    type Convert = (options: unknown) => unknown;
+    const hooks = [getExchangeRate.inputSchema, getExchangeRate.outputSchema].map(
+      (schema) => (schema["~standard"] as unknown as { jsonSchema: { input: Convert; output: Convert } }).jsonSchema,
+    );
+    const calls = [0, 0]; // per schema: input, output
+    const saved = hooks.map((h) => ({ ...h }));
+    hooks.forEach((h, i) => {
+      h.input = (o) => (calls[i]!++, saved[i]!.input(o));
+      h.output = (o) => (calls[i]!++, saved[i]!.output(o));
+    });
+    try {
+      const { app } = await setup();
+      const args = { name: "get_exchange_rate", arguments: { currency_to: "JPY" } };
+      await post(app, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { ...args, _meta: META } }, modernHeaders("tools/call", "get_exchange_rate"));
+      assert.ok(calls[0]! > 0 && calls[1]! > 0, `the SDK asked ${calls.join(" and ")} times`);
+      const first = saved[0]!.input({ target: "draft-2020-12" });
+      assert.equal(saved[0]!.input({ target: "draft-2020-12" }), first, "converted once, then shared");
+      assert.ok(Object.isFrozen(first), "shared between requests: frozen");
+    } finally {
+      hooks.forEach((h, i) => Object.assign(h, saved[i]));
     }
   });
 

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { Hono } from "hono";
+import { bodyLimit as honoBodyLimit } from "hono/body-limit";
 import { createLocalJWKSet } from "jose";
 import { createLogger } from "../../common/log.js";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
@@ -183,4 +185,38 @@ describe("over a real socket", () => {
       assert.deepEqual(lines.map((l) => [l.severity, l.status]), [["WARNING", 400]]);
     });
   }
+});
+
+// common/body-limit.ts answers from Content-Length alone because hono's bodyLimit asks for
+// `c.req.raw.body`, which makes @hono/node-server build a full web Request per call (measured in
+// docs/decisions.md). When either library stops doing that, this fails and the shortcut goes.
+describe("what the Content-Length shortcut in common/body-limit.ts saves", () => {
+  it("hono's bodyLimit reads the body stream, and that builds @hono/node-server's full Request", async () => {
+    const seen: Array<{ read: boolean; built: boolean }> = [];
+    const app = new Hono();
+    app.use(async (c, next) => {
+      const raw = c.req.raw;
+      let proto: object | null = raw;
+      let getter: (() => unknown) | undefined;
+      while (proto && !getter) {
+        getter = Object.getOwnPropertyDescriptor(proto, "body")?.get;
+        proto = Object.getPrototypeOf(proto);
+      }
+      const state = { read: false, built: false };
+      seen.push(state);
+      Object.defineProperty(raw, "body", { get: () => ((state.read = true), getter!.call(raw)) });
+      await next();
+      const cache = Object.getOwnPropertySymbols(raw).find((k) => k.description === "requestCache");
+      state.built = cache !== undefined && (raw as unknown as Record<symbol, unknown>)[cache] !== undefined;
+    });
+    app.post("/", honoBodyLimit({ maxSize: 1024, onError: (c) => c.text("too large", 413) }), (c) => c.text("ok"));
+    const server = await listen(app.fetch);
+    try {
+      const r = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      assert.equal(await r.text(), "ok");
+      assert.deepEqual(seen, [{ read: true, built: true }]);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { checkDateInRange, currencyCode, daysBetween, isoDate } from "../validation.js";
-import { UpstreamError, type HistoryGroup } from "../frankfurter.js";
+import { checkDateInRange, currencyCode, daysBetween, isoDate, todayUtc } from "../validation.js";
+import { UpstreamError, type FrankfurterClient, type HistoryGroup } from "../frankfurter.js";
 import { explainUpstream, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
 import { withCachedJsonSchema } from "./schema.js";
 
@@ -47,28 +47,38 @@ export const config = {
   annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
 };
 
+/** The last day and the grouping for a range, or a ToolInputError saying what to change. */
+function checkRange(
+  start: string,
+  end: string | undefined,
+  fx: FrankfurterClient,
+  now: number,
+): { last: string; group: HistoryGroup } {
+  const problem =
+    checkDateInRange("start_date", start, now, fx.firstDate) ??
+    (end ? checkDateInRange("end_date", end, now, fx.firstDate) : undefined);
+  if (problem) throw new ToolInputError(problem);
+  const last = end ?? todayUtc(now);
+  if (last < start) throw new ToolInputError(`end_date ${last} is before start_date ${start}`);
+  const days = daysBetween(start, last);
+  if (days <= MAX_DAYS) return { last, group: "day" };
+  const range = `The range ${start}..${last} is longer than`;
+  if (fx.version === "v1") {
+    throw new ToolInputError(`${range} ${MAX_DAYS} days: split it into several calls`);
+  }
+  if (days > MAX_MONTHS_DAYS) {
+    throw new ToolInputError(`${range} 30 years: split it into several calls`);
+  }
+  return { last, group: days > MAX_WEEKS_DAYS ? "month" : "week" };
+}
+
 export function registerGetExchangeRateHistory(server: McpServer, deps: ToolDeps): void {
   server.registerTool(name, config, async (args, extra) =>
     runTool(name, args, extra, deps, async (trace) => {
       const { currency_from: from, currency_to: to, start_date: start, end_date: end } = args;
       const fx = deps.frankfurter;
       const now = deps.now();
-      const problem =
-        checkDateInRange("start_date", start, now, fx.firstDate) ?? (end ? checkDateInRange("end_date", end, now, fx.firstDate) : undefined);
-      if (problem) throw new ToolInputError(problem);
-      const last = end ?? new Date(now).toISOString().slice(0, 10);
-      if (last < start) throw new ToolInputError(`end_date ${last} is before start_date ${start}`);
-      const days = daysBetween(start, last);
-      let group: HistoryGroup = "day";
-      if (days > MAX_DAYS) {
-        if (fx.version === "v1") {
-          throw new ToolInputError(`The range ${start}..${last} is longer than ${MAX_DAYS} days: split it into several calls`);
-        }
-        if (days > MAX_MONTHS_DAYS) {
-          throw new ToolInputError(`The range ${start}..${last} is longer than 30 years: split it into several calls`);
-        }
-        group = days > MAX_WEEKS_DAYS ? "month" : "week";
-      }
+      const { last, group } = checkRange(start, end, fx, now);
       if (from === to) throw new ToolInputError(`currency_from and currency_to are both ${from}: the rate is always 1`);
       const { value, cacheHit } = await fx
         .history(from, to, start, end, group, trace)
