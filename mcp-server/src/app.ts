@@ -14,7 +14,7 @@ import { startTracing } from "../../common/tracing.js";
 import { authGuard, createIdTokenVerifier } from "./auth.js";
 import type { Config } from "./config.js";
 import { errorResponse, rpcError, ServiceError } from "./errors.js";
-import { FrankfurterClient, frankfurterOptions } from "./frankfurter.js";
+import { FrankfurterClient } from "./frankfurter.js";
 import { createLogger, type Logger } from "./log.js";
 import { SseSessions } from "./sse.js";
 import type { ToolDeps } from "./tools/common.js";
@@ -51,11 +51,10 @@ export type AppEnv = { Variables: { principal?: string | undefined } };
 export async function createMcpServer(config: Config, over: Overrides = {}): Promise<McpService> {
   const logger = over.logger ?? createLogger({ service: "mcp-server" });
   const now = over.now ?? Date.now;
-  const frankfurter = new FrankfurterClient({
-    ...frankfurterOptions(config),
-    ...(over.fetch && { fetch: over.fetch }),
-    ...(over.retryDelayMs && { retryDelayMs: over.retryDelayMs }),
+  const frankfurter = new FrankfurterClient(config, {
+    fetch: over.fetch,
     now,
+    retryDelayMs: over.retryDelayMs,
   });
   configureTraceProject(config.env, over.fetch);
   const tracing = await startTracing(config.env, logger, { serviceName: "mcp-server", version: VERSION });

@@ -57,28 +57,27 @@ export class UpstreamError extends ServiceError {
   }
 }
 
-export interface FrankfurterOptions {
-  baseUrl: string;
-  fetch?: typeof fetch;
-  timeoutMs?: number;
-  now?: () => number;
-  cacheMaxEntries?: number;
-  /** Bound on the cache's approximate size in bytes. */
-  cacheMaxBytes?: number;
-  /** How long a latest (or today's) answer is kept; providers publish at different times of day. */
-  latestTtlMs?: number;
-  /** How long an answer for a settled past date is kept. */
-  datedTtlMs?: number;
-  /** v2 only: the provider keys to scope rates to (e.g. ["ECB"]); empty = Frankfurter's blend. */
-  providers?: readonly string[];
-  /** Upstream bodies larger than this are refused unread (a real answer is a few KB). */
-  maxBodyBytes?: number;
-  /** Upstream requests in flight at once; the rest wait in a queue. */
-  maxConcurrent?: number;
-  /** Requests allowed to wait; past it a call fails at once as busy. */
-  maxQueue?: number;
-  /** Delay before the single retry; jittered so that many instances don't retry in step. */
-  retryDelayMs?: () => number;
+/** The settings the client reads, as the config schema parsed them (with their defaults). */
+export type FrankfurterSettings = Pick<
+  Config,
+  | "FRANKFURTER_URL"
+  | "FRANKFURTER_TIMEOUT_MS"
+  | "FRANKFURTER_PROVIDERS"
+  | "FRANKFURTER_MAX_BODY_BYTES"
+  | "FRANKFURTER_MAX_CONCURRENT"
+  | "FRANKFURTER_MAX_QUEUE"
+  | "CACHE_MAX_ENTRIES"
+  | "CACHE_MAX_BYTES"
+  | "CACHE_LATEST_TTL_SECONDS"
+  | "CACHE_DATED_TTL_SECONDS"
+>;
+
+/** What tests replace: the network, the clock, and the delay before the single retry. */
+export interface FrankfurterDeps {
+  fetch?: typeof fetch | undefined;
+  now?: (() => number) | undefined;
+  /** Jittered by default, so that many instances don't retry in step. */
+  retryDelayMs?: (() => number) | undefined;
 }
 
 export interface Fetched<T> {
@@ -86,26 +85,10 @@ export interface Fetched<T> {
   cacheHit: boolean;
 }
 
-/** The client's settings from the parsed environment (main.ts passes them through). */
-export function frankfurterOptions(config: Config): FrankfurterOptions {
-  return {
-    baseUrl: config.FRANKFURTER_URL,
-    timeoutMs: config.FRANKFURTER_TIMEOUT_MS,
-    providers: config.FRANKFURTER_PROVIDERS,
-    maxBodyBytes: config.FRANKFURTER_MAX_BODY_BYTES,
-    maxConcurrent: config.FRANKFURTER_MAX_CONCURRENT,
-    maxQueue: config.FRANKFURTER_MAX_QUEUE,
-    cacheMaxEntries: config.CACHE_MAX_ENTRIES,
-    cacheMaxBytes: config.CACHE_MAX_BYTES,
-    latestTtlMs: config.CACHE_LATEST_TTL_SECONDS * 1000,
-    datedTtlMs: config.CACHE_DATED_TTL_SECONDS * 1000,
-  };
-}
-
 /** The first day each version has rates for. */
 export const FIRST_DATE: Readonly<Record<ApiVersion, string>> = { v1: "1999-01-04", v2: "1948-01-01" };
 
-const MINUTE = 60_000;
+const DAY = 86_400_000;
 
 /** Frankfurter client: timeout, one retry, error mapping, a bounded cache, a bound on concurrent requests. */
 export class FrankfurterClient {
@@ -122,20 +105,21 @@ export class FrankfurterClient {
   readonly #cache: TtlCache<unknown>;
   readonly #limiter: Limiter;
 
-  constructor(opts: FrankfurterOptions) {
+  constructor(settings: FrankfurterSettings, deps: FrankfurterDeps = {}) {
+    const url = settings.FRANKFURTER_URL;
     // A trailing slash makes relative resolution append to the configured path (…/v2/rate/…).
-    this.#base = new URL(opts.baseUrl.endsWith("/") ? opts.baseUrl : `${opts.baseUrl}/`);
+    this.#base = new URL(url.endsWith("/") ? url : `${url}/`);
     this.version = /\/v1\/$/.test(this.#base.pathname) ? "v1" : "v2";
-    this.providers = this.version === "v2" ? (opts.providers ?? []).map((p) => p.toUpperCase()) : [];
-    this.#fetch = opts.fetch ?? fetch;
-    this.#timeoutMs = opts.timeoutMs ?? 10_000;
-    this.#now = opts.now ?? Date.now;
-    this.#retryDelayMs = opts.retryDelayMs ?? (() => 200 + Math.random() * 300);
-    this.#latestTtlMs = opts.latestTtlMs ?? 15 * MINUTE;
-    this.#datedTtlMs = opts.datedTtlMs ?? 24 * 60 * MINUTE;
-    this.#maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
-    this.#cache = new TtlCache(opts.cacheMaxEntries ?? 1000, this.#now, opts.cacheMaxBytes ?? 16 * 1024 * 1024);
-    this.#limiter = new Limiter(opts.maxConcurrent ?? 8, opts.maxQueue ?? 256);
+    this.providers = this.version === "v2" ? settings.FRANKFURTER_PROVIDERS : [];
+    this.#fetch = deps.fetch ?? fetch;
+    this.#timeoutMs = settings.FRANKFURTER_TIMEOUT_MS;
+    this.#now = deps.now ?? Date.now;
+    this.#retryDelayMs = deps.retryDelayMs ?? (() => 200 + Math.random() * 300);
+    this.#latestTtlMs = settings.CACHE_LATEST_TTL_SECONDS * 1000;
+    this.#datedTtlMs = settings.CACHE_DATED_TTL_SECONDS * 1000;
+    this.#maxBodyBytes = settings.FRANKFURTER_MAX_BODY_BYTES;
+    this.#cache = new TtlCache(settings.CACHE_MAX_ENTRIES, this.#now, settings.CACHE_MAX_BYTES);
+    this.#limiter = new Limiter(settings.FRANKFURTER_MAX_CONCURRENT, settings.FRANKFURTER_MAX_QUEUE);
   }
 
   /** Where the rates come from, in words for answers. */
@@ -259,7 +243,7 @@ export class FrankfurterClient {
   /** Latest answers, and those for today or yesterday (providers may still publish), are kept briefly. */
   #expiry(date: string | undefined): number {
     const now = this.#now();
-    const yesterday = todayUtc(now - 24 * 60 * MINUTE);
+    const yesterday = todayUtc(now - DAY);
     return date === undefined || date >= yesterday ? now + this.#latestTtlMs : now + this.#datedTtlMs;
   }
 

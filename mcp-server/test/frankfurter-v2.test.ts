@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { buildService, readRpc } from "./support/service.js";
 import { approximateBytes, TtlCache } from "../src/cache.js";
 import { loadConfig } from "../src/config.js";
-import { describeNetworkError, FrankfurterClient, frankfurterOptions, Limiter, roundForCurrency, UpstreamError } from "../src/frankfurter.js";
+import { describeNetworkError, FrankfurterClient, Limiter, roundForCurrency, UpstreamError } from "../src/frankfurter.js";
 import { createLogger } from "../src/log.js";
 import { expectedConversion, expectedRate, handle, LATEST_DATE, V2_CURRENCIES } from "../../test/support/frankfurter.js";
 
@@ -27,8 +27,9 @@ function standInFetch(): { fetch: typeof fetch; urls: URL[]; statuses: number[] 
     }) as typeof fetch,
   };
 }
-const v2 = (f: typeof fetch, extra: Partial<ConstructorParameters<typeof FrankfurterClient>[0]> = {}): FrankfurterClient =>
-  new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v2", fetch: f, retryDelayMs: () => 1, ...extra });
+const v2 = (f: typeof fetch, env: Record<string, string> = {}, now?: () => number): FrankfurterClient =>
+  new FrankfurterClient(loadConfig({ FRANKFURTER_URL: "https://api.frankfurter.dev/v2", ...env }), { fetch: f, now, retryDelayMs: () => 1 });
+const at = (url: string): FrankfurterClient => new FrankfurterClient(loadConfig({ FRANKFURTER_URL: url }), { retryDelayMs: () => 1 });
 
 /** The most recent Sunday strictly before the latest working day, and the Friday before it. */
 function lastSunday(): { sunday: string; friday: string } {
@@ -79,17 +80,17 @@ describe("Frankfurter stand-in (v2 as strict as the real API, v1 kept)", () => {
 
 describe("FrankfurterClient over v2", () => {
   it("defaults to v2 and picks v1 only for a URL ending in /v1", () => {
-    assert.equal(new FrankfurterClient(frankfurterOptions(loadConfig({}))).version, "v2");
-    assert.equal(new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v1" }).version, "v1");
-    assert.equal(new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v1/" }).version, "v1");
-    assert.equal(new FrankfurterClient({ baseUrl: "http://127.0.0.1:9/v2" }).version, "v2");
+    assert.equal(new FrankfurterClient(loadConfig({})).version, "v2");
+    assert.equal(at("https://api.frankfurter.dev/v1").version, "v1");
+    assert.equal(at("https://api.frankfurter.dev/v1/").version, "v1");
+    assert.equal(at("http://127.0.0.1:9/v2").version, "v2");
     assert.deepEqual(loadConfig({ FRANKFURTER_PROVIDERS: "ecb, boc" }).FRANKFURTER_PROVIDERS, ["ECB", "BOC"]);
     assert.throws(() => loadConfig({ FRANKFURTER_PROVIDERS: "ECB;DROP" }), /FRANKFURTER_PROVIDERS/);
     assert.throws(() => loadConfig({ FRANKFURTER_PROVIDERS: "ECB", FRANKFURTER_URL: "https://api.frankfurter.dev/v1" }), /FRANKFURTER_PROVIDERS: needs Frankfurter v2/);
   });
   it("asks /rate/{base}/{quote} with date and providers only, and converts the amount itself", async () => {
     const s = standInFetch();
-    const c = v2(s.fetch, { providers: ["ECB"] });
+    const c = v2(s.fetch, { FRANKFURTER_PROVIDERS: "ECB" });
     const r = await c.convert("USD", "GBP", "2024-01-15", 250);
     assert.equal(s.urls[0]?.href, "https://api.frankfurter.dev/v2/rate/USD/GBP?date=2024-01-15&providers=ECB");
     assert.equal(r.value.rate, expectedRate("USD", "GBP", { providers: "ECB", date: "2024-01-15" }));
@@ -100,7 +101,7 @@ describe("FrankfurterClient over v2", () => {
   });
   it("never sends a parameter v2 refuses, whatever the tools ask", async () => {
     const s = standInFetch();
-    const c = v2(s.fetch, { providers: ["ECB", "CBN"] });
+    const c = v2(s.fetch, { FRANKFURTER_PROVIDERS: "ECB,CBN" });
     await c.convert("EUR", "NGN", "latest", 1e6);
     await c.convert("NGN", "USD", "2024-05-04", 0.5);
     await c.history("USD", "ARS", "2020-01-01", "2024-01-01", "month");
@@ -144,7 +145,7 @@ describe("upstream body cap", () => {
   it("refuses a body over the cap without reading the rest, whether or not its length is declared", async () => {
     for (const declared of [false, true]) {
       const big = bigBody(3200, declared); // 200 MiB if read to the end
-      const c = v2(big.fetch, { maxBodyBytes: 256 * 1024 });
+      const c = v2(big.fetch, { FRANKFURTER_MAX_BODY_BYTES: String(256 * 1024) });
       await assert.rejects(
         c.currencies(),
         (e: unknown) => e instanceof UpstreamError && e.kind === "bad_response" && e.reason === "too_large" && /too large/.test(e.message),
@@ -187,7 +188,7 @@ describe("cache bounds", () => {
       }
       return Response.json(rows);
     }) as typeof fetch;
-    const c = v2(f, { cacheMaxBytes: 6_000 });
+    const c = v2(f, { CACHE_MAX_BYTES: "6000" });
     await c.history("EUR", "USD", "2023-01-01", "2023-01-28");
     const one = c.cacheStats.bytes;
     assert.ok(one > 0 && one < 3_000, `one month of one quote costs ${one} bytes`);
@@ -198,7 +199,7 @@ describe("cache bounds", () => {
   it("keeps latest answers for the latest TTL and past dates for the dated TTL", async () => {
     let now = Date.parse(`${LATEST_DATE}T12:00:00Z`);
     const s = standInFetch();
-    const c = v2(s.fetch, { now: () => now, latestTtlMs: 60_000, datedTtlMs: 3_600_000 });
+    const c = v2(s.fetch, { CACHE_LATEST_TTL_SECONDS: "60", CACHE_DATED_TTL_SECONDS: "3600" }, () => now);
     await c.convert("USD", "AED", "latest", 1);
     await c.convert("USD", "AED", "2024-01-15", 1);
     now += 61_000;
@@ -222,7 +223,7 @@ describe("concurrency bound", () => {
       const { status, body } = handle(url.pathname, url.searchParams);
       return Response.json(body, { status });
     }) as typeof fetch;
-    const c = v2(f, { maxConcurrent: 4, maxQueue: 200 });
+    const c = v2(f, { FRANKFURTER_MAX_CONCURRENT: "4", FRANKFURTER_MAX_QUEUE: "200" });
     const dates = Array.from({ length: 100 }, (_, i) => new Date(Date.UTC(2023, 0, 2 + i)).toISOString().slice(0, 10));
     const results = await Promise.all(dates.map((d) => c.convert("USD", "NGN", d, 1)));
     assert.equal(results.length, 100);
@@ -270,7 +271,7 @@ describe("why Frankfurter cannot be reached", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const { port } = server.address() as AddressInfo;
     await new Promise<void>((r) => server.close(() => r()));
-    const c = new FrankfurterClient({ baseUrl: `http://127.0.0.1:${port}/v2`, retryDelayMs: () => 1 });
+    const c = at(`http://127.0.0.1:${port}/v2`);
     await assert.rejects(c.currencies(), (e: unknown) => e instanceof UpstreamError && e.reason === "refused" && /ECONNREFUSED/.test(e.detail ?? ""));
   });
   it("says TLS when https meets a server that does not speak it", async () => {
@@ -278,7 +279,7 @@ describe("why Frankfurter cannot be reached", () => {
     await new Promise<void>((r) => plain.listen(0, "127.0.0.1", r));
     const { port } = plain.address() as AddressInfo;
     try {
-      const c = new FrankfurterClient({ baseUrl: `https://127.0.0.1:${port}/v2`, retryDelayMs: () => 1 });
+      const c = at(`https://127.0.0.1:${port}/v2`);
       await assert.rejects(c.currencies(), (e: unknown) => e instanceof UpstreamError && e.reason === "tls");
     } finally {
       plain.closeAllConnections();

@@ -100,7 +100,7 @@ describe("/mcp, both protocol eras", () => {
     const legacy = { "mcp-protocol-version": "2025-11-25" };
     const ours = await post(app, call, legacy);
     assert.match(ours.headers.get("content-type") ?? "", /^application\/json/);
-    const frankfurter = new FrankfurterClient({ baseUrl: "http://frankfurter.test/v1", fetch: upstreamFetch() });
+    const frankfurter = new FrankfurterClient(loadConfig({ FRANKFURTER_URL: "http://frankfurter.test/v1" }), { fetch: upstreamFetch() });
     const deps = { frankfurter, logger: createLogger({}, () => {}), now: Date.now };
     const sdk = createMcpHandler(() => buildToolServer(deps));
     const res = await sdk.fetch(

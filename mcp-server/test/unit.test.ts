@@ -127,8 +127,8 @@ function fakeFetch(handler: (url: URL, init?: RequestInit) => Response | Promise
   };
 }
 const ok = (body: unknown): Response => Response.json(body);
-const client = (f: typeof fetch, extra: { timeoutMs?: number } = {}): FrankfurterClient =>
-  new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v1", fetch: f, now: () => NOW, retryDelayMs: () => 1, ...extra });
+const client = (f: typeof fetch, env: Record<string, string> = {}): FrankfurterClient =>
+  new FrankfurterClient(loadConfig({ FRANKFURTER_URL: "https://api.frankfurter.dev/v1", ...env }), { fetch: f, now: () => NOW, retryDelayMs: () => 1 });
 
 describe("FrankfurterClient", () => {
   it("builds URLs under the configured base with encoded query parameters", async () => {
@@ -178,7 +178,7 @@ describe("FrankfurterClient", () => {
           });
         }),
     );
-    await assert.rejects(client(hang.fetch, { timeoutMs: 30 }).currencies(), (e: unknown) => e instanceof UpstreamError && e.kind === "timeout");
+    await assert.rejects(client(hang.fetch, { FRANKFURTER_TIMEOUT_MS: "30" }).currencies(), (e: unknown) => e instanceof UpstreamError && e.kind === "timeout");
     assert.equal(hang.calls.length, 2);
   });
   it("rejects responses of the wrong shape", async () => {
