@@ -178,13 +178,18 @@ export class SseSessions {
 
   /** `GET /sse`: a new session, or 503 past the cap or while the instance drains. */
   async open(req: Request, principal: string | undefined, trace?: SpanContext): Promise<Response> {
+    const retry = { "Retry-After": "5" };
+    if (this.#draining) {
+      const message = "This instance is shutting down: reconnect, and another one will answer";
+      throw new ServiceError(503, "shutting_down", message, undefined, retry);
+    }
     const max = this.config.SSE_MAX_SESSIONS;
-    if (this.#draining || this.#open.size >= max) {
+    if (this.#open.size >= max) {
       const fields = { open_sessions: this.#open.size, max_sessions: max };
       this.logger.log("WARNING", "SSE session refused: too many open", fields, trace);
       const message =
         "Too many open SSE sessions on this instance: retry shortly, or use Streamable HTTP at /mcp";
-      throw new ServiceError(503, "too_many_sessions", message, undefined, { "Retry-After": "5" });
+      throw new ServiceError(503, "too_many_sessions", message, undefined, retry);
     }
     const transport = new WebSseServerTransport("/messages", {
       keepAliveMs: this.config.SSE_KEEPALIVE_MS,

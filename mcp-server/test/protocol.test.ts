@@ -290,3 +290,44 @@ describe("the SSE lane", () => {
     assert.ok(!lines.some((l) => l.includes(sessionId)), "no log line carries the session id");
   });
 });
+
+describe("drain", () => {
+  it("ends open SSE streams, refuses new ones, and waits for a call in flight", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const slow = (async (input: string | URL | Request, init?: RequestInit) => {
+      await held;
+      return upstreamFetch()(input, init);
+    }) as typeof fetch;
+    const { app, drain } = await buildService({}, { fetch: slow });
+    const sse = await openSse(app);
+    const call = Promise.resolve(
+      post(app, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "list_currencies", arguments: {} } }, {
+        "mcp-protocol-version": "2025-11-25",
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    let drained = false;
+    const draining = drain(Date.now() + 5_000).then(() => (drained = true));
+    assert.equal((await sse.reader.read()).done, true, "the open stream ends");
+    assert.equal((await app.request("/sse")).status, 503, "no new session while draining");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(drained, false, "drain waits for the call in flight");
+    release();
+    assert.equal((await call).status, 200);
+    await draining;
+    assert.equal(drained, true);
+  });
+
+  it("gives up waiting at its deadline", async () => {
+    const never = (() => new Promise<Response>(() => {})) as typeof fetch;
+    const { app, drain } = await buildService({}, { fetch: never });
+    void post(app, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "list_currencies", arguments: {} } }, {
+      "mcp-protocol-version": "2025-11-25",
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    await drain(Date.now() + 100);
+    assert.ok(Date.now() - started < 1_000);
+  });
+});
