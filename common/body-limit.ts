@@ -12,10 +12,10 @@ export interface BodyLimitOptions {
  * Refuses request bodies over `maxSize`, as hono's `bodyLimit` does, but reads a declared
  * Content-Length from the header alone. hono's middleware first asks for `c.req.raw.body`: on
  * @hono/node-server that turns the lightweight request into a full web Request with a stream over
- * the socket, for every request, before anything reads the body. That was the largest single cost of
- * a cached MCP tools/call (~100 µs and ~20 KiB of garbage per call, measured with --cpu-prof and the
- * sampling heap profiler). Node's HTTP parser ends a body at its Content-Length, so the header is the
- * size; a body without one (chunked) is streamed and counted by hono's middleware as before.
+ * the socket, for every request, before anything reads the body (the cost is in
+ * docs/decisions.md; mcp-server/test/security.test.ts fails when either library stops doing so).
+ * Node's HTTP parser ends a body at its Content-Length, so the header is the size; a body without
+ * one (chunked) is streamed and counted by hono's middleware.
  */
 export function bodyLimit(options: BodyLimitOptions): MiddlewareHandler {
   const streamed = honoBodyLimit(options);

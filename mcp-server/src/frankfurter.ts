@@ -443,9 +443,6 @@ export class Limiter {
     readonly maxQueue: number,
   ) {}
 
-  get active(): number {
-    return this.#active;
-  }
   get queued(): number {
     return this.#queue.length;
   }

@@ -15,17 +15,15 @@ import { invalidToolArguments } from "./tool-server.js";
 const encoder = new TextEncoder();
 
 export interface WebSseOptions {
-  keepAliveMs?: number;
+  keepAliveMs: number;
   /**
    * Bytes that may wait in this session's queue for a client that is not reading. Past it the
    * session is closed: a client that posts without reading would otherwise grow the server's memory.
    */
-  maxQueuedBytes?: number;
+  maxQueuedBytes: number;
   /** The authenticated caller that opened the stream; only the same caller may post into it. */
   principal?: string | undefined;
 }
-
-export const DEFAULT_SSE_MAX_QUEUED_BYTES = 1024 * 1024;
 
 /**
  * The legacy HTTP+SSE transport (protocol 2024-11-05, deprecated by the spec since 2025-03-26) on
@@ -47,9 +45,9 @@ export class WebSseServerTransport implements Transport {
 
   constructor(
     private readonly endpoint: string,
-    opts: WebSseOptions = {},
+    opts: WebSseOptions,
   ) {
-    this.#keepAliveMs = opts.keepAliveMs ?? 15_000;
+    this.#keepAliveMs = opts.keepAliveMs;
     this.principal = opts.principal;
     this.stream = new ReadableStream<Uint8Array>(
       {
@@ -60,14 +58,8 @@ export class WebSseServerTransport implements Transport {
         cancel: () => void this.close(),
       },
       // desiredSize then counts the bytes the client has not read yet.
-      new ByteLengthQueuingStrategy({
-        highWaterMark: opts.maxQueuedBytes ?? DEFAULT_SSE_MAX_QUEUED_BYTES,
-      }),
+      new ByteLengthQueuingStrategy({ highWaterMark: opts.maxQueuedBytes }),
     );
-  }
-
-  get closed(): boolean {
-    return this.#closed;
   }
 
   async start(): Promise<void> {
