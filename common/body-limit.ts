@@ -1,4 +1,5 @@
-// Shared by both services (bundled into each): hono's body limit, without its cost on the usual request.
+// Shared by both services (bundled into each): hono's body limit, without its cost on the usual
+// request.
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
 
@@ -21,7 +22,12 @@ export function bodyLimit(options: BodyLimitOptions): MiddlewareHandler {
   const streamed = honoBodyLimit(options);
   return async (c, next) => {
     const length = c.req.header("content-length");
-    if (length === undefined || !/^\d+$/.test(length) || c.req.header("transfer-encoding") !== undefined) return streamed(c, next);
+    if (
+      length === undefined ||
+      !/^\d+$/.test(length) ||
+      c.req.header("transfer-encoding") !== undefined
+    )
+      return streamed(c, next);
     if (Number(length) > options.maxSize) return options.onError(c);
     await next();
   };

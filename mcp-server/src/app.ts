@@ -33,7 +33,9 @@ export interface Overrides {
 
 export interface McpService {
   app: Hono<AppEnv>;
-  /** Refuses new SSE sessions, ends open ones, and waits for requests in flight until `deadline`. */
+  /**
+   * Refuses new SSE sessions, ends open ones, and waits for requests in flight until `deadline`.
+   */
   drain(deadline: number): Promise<void>;
   /** Frees what the service holds and sends the last spans. */
   close(): Promise<void>;
@@ -57,7 +59,10 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     retryDelayMs: over.retryDelayMs,
   });
   configureTraceProject(config.env, over.fetch);
-  const tracing = await startTracing(config.env, logger, { serviceName: "mcp-server", version: VERSION });
+  const tracing = await startTracing(config.env, logger, {
+    serviceName: "mcp-server",
+    version: VERSION,
+  });
   const toolDeps = { frankfurter, logger, now };
   const sessions = new SseSessions(config, logger, () => buildToolServer(toolDeps));
   const mcp = createMcpHandler(() => buildToolServer(toolDeps), {
@@ -124,7 +129,8 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
       : invalidToolArguments(body);
     if (refused) return Response.json(refused);
     const options = { maxRequestBodySize: MAX_BODY_BYTES };
-    if (await isLegacyRequest(c.req.raw, body, options)) return legacyLane(c.req.raw, body, toolDeps);
+    if (await isLegacyRequest(c.req.raw, body, options))
+      return legacyLane(c.req.raw, body, toolDeps);
     return mcp.fetch(c.req.raw, { parsedBody: body });
   });
 
@@ -180,7 +186,9 @@ function onError(err: Error, c: Context, logger: Logger): Response {
     // A body cut short or malformed by the client (Node has already answered 400): not our error.
     logger.log("WARNING", "request body could not be read", { ...fields, status: 400 }, traceOf(c));
     const message = "The request body could not be read";
-    return errorResponse(new ServiceError(400, -32700, message, undefined, { Connection: "close" }));
+    return errorResponse(
+      new ServiceError(400, -32700, message, undefined, { Connection: "close" }),
+    );
   }
   logger.log("ERROR", "unhandled error", { ...fields, status: 500 }, traceOf(c));
   return errorResponse(new ServiceError(500, -32603, "Internal server error"));
@@ -221,7 +229,9 @@ function traceOf(c: Context): SpanContext | undefined {
   return incomingContext(c.req.raw.headers);
 }
 
-/** The client cut or garbled the body (Node: "aborted", ECONNRESET) or went away: a 4xx, not a 500. */
+/**
+ * The client cut or garbled the body (Node: "aborted", ECONNRESET) or went away: a 4xx, not a 500.
+ */
 export function isClientAbort(err: unknown, signal: AbortSignal | undefined): boolean {
   if (signal?.aborted) return true;
   const code = (err as { code?: unknown } | null)?.code;

@@ -5,7 +5,12 @@ import { ANY_GOOGLE_ACCOUNT } from "./auth.js";
 const csv = z
   .string()
   .optional()
-  .transform((s) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean));
+  .transform((s) =>
+    (s ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
 const schema = z
   .object({
@@ -14,16 +19,33 @@ const schema = z
     // v2 blends central banks (200+ currencies); a URL ending in /v1 keeps the frozen ECB-only API.
     FRANKFURTER_URL: z.url({ protocol: /^https?$/ }).default("https://api.frankfurter.dev/v2"),
     FRANKFURTER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-    // v2 only: scope rates to named sources, e.g. ECB for ECB reference rates; empty = Frankfurter's blend.
+    // v2 only: scope rates to named sources, e.g. ECB for ECB reference rates; empty =
+    // Frankfurter's blend.
     FRANKFURTER_PROVIDERS: z
       .string()
       .optional()
-      .transform((s) => (s ?? "").split(",").map((x) => x.trim().toUpperCase()).filter(Boolean))
-      .pipe(z.array(z.string().regex(/^[A-Z0-9.]{2,16}$/, "must be provider keys like ECB, separated by commas"))),
-    FRANKFURTER_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+      .transform((s) =>
+        (s ?? "")
+          .split(",")
+          .map((x) => x.trim().toUpperCase())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^[A-Z0-9.]{2,16}$/, "must be provider keys like ECB, separated by commas"),
+        ),
+      ),
+    FRANKFURTER_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
     FRANKFURTER_MAX_CONCURRENT: z.coerce.number().int().positive().default(8),
     FRANKFURTER_MAX_QUEUE: z.coerce.number().int().nonnegative().default(256),
-    // Inbound: how this server checks its callers. (The agent's MCP_AUTH is outbound: what it sends.)
+    // Inbound: how this server checks its callers. (The agent's MCP_AUTH is outbound: what it
+    // sends.)
     MCP_SERVER_AUTH: z.enum(["none", "google-id-token"]).default("none"),
     MCP_AUTH_AUDIENCE: z.string().optional(),
     MCP_ALLOWED_INVOKERS: csv,
@@ -33,9 +55,17 @@ const schema = z
     // Each open SSE session holds a server and up to SSE_MAX_QUEUED_BYTES of unread replies:
     // 200 × 256 KiB bounds the worst case at 50 MiB of a 512 MiB instance.
     SSE_MAX_SESSIONS: z.coerce.number().int().positive().default(200),
-    SSE_MAX_QUEUED_BYTES: z.coerce.number().int().min(16_384).default(256 * 1024),
+    SSE_MAX_QUEUED_BYTES: z.coerce
+      .number()
+      .int()
+      .min(16_384)
+      .default(256 * 1024),
     CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
-    CACHE_MAX_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+    CACHE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(16 * 1024 * 1024),
     CACHE_LATEST_TTL_SECONDS: z.coerce.number().int().nonnegative().default(900),
     CACHE_DATED_TTL_SECONDS: z.coerce.number().int().nonnegative().default(86_400),
     GOOGLE_CLOUD_PROJECT: z.string().optional(),
@@ -45,14 +75,16 @@ const schema = z
       ctx.addIssue({
         code: "custom",
         path: ["FRANKFURTER_PROVIDERS"],
-        message: "needs Frankfurter v2 (FRANKFURTER_URL ending in /v2); the v1 API has ECB rates only and no providers",
+        message:
+          "needs Frankfurter v2 (FRANKFURTER_URL ending in /v2); the v1 API has ECB rates only and no providers",
       });
     }
     if (c.MCP_SERVER_AUTH === "google-id-token" && !c.MCP_AUTH_AUDIENCE) {
       ctx.addIssue({
         code: "custom",
         path: ["MCP_AUTH_AUDIENCE"],
-        message: "is required when MCP_SERVER_AUTH=google-id-token (the service URL the callers use as audience)",
+        message:
+          "is required when MCP_SERVER_AUTH=google-id-token (the service URL the callers use as audience)",
       });
     }
     // Anyone can mint a Google ID token for any audience from their own project: without a list the
@@ -77,7 +109,9 @@ const schema = z
  * The parsed settings, plus the environment they came from: the shared tracing and logging code
  * (OTEL_*, LOG_*, K_SERVICE) reads its own variables from it.
  */
-export type Config = Readonly<z.infer<typeof schema> & { env: Readonly<Record<string, string | undefined>> }>;
+export type Config = Readonly<
+  z.infer<typeof schema> & { env: Readonly<Record<string, string | undefined>> }
+>;
 
 /** Parses the environment once; a bad variable stops start-up with a message naming it. */
 export function loadConfig(env: Record<string, string | undefined>): Config {

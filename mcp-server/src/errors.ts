@@ -1,5 +1,6 @@
 /**
- * The service's one error type. `publicMessage` is all a client ever sees; `detail` goes to the logs.
+ * The service's one error type. `publicMessage` is all a client ever sees; `detail` goes to the
+ * logs.
  * `code` is a JSON-RPC error code on the MCP routes (the body is a JSON-RPC error) or a word
  * elsewhere (the body is `{"error":{"code","message"}}`). Tool failures are not thrown this far:
  * they become tool results with `isError` (tools/common.ts).

@@ -6,7 +6,8 @@ import { todayUtc } from "./validation.js";
 
 /**
  * Frankfurter client for both API versions. v2 (the default, https://api.frankfurter.dev/v2) blends
- * rates from many central banks over 200+ currencies; a URL whose path ends in /v1 keeps the frozen v1
+ * rates from many central banks over 200+ currencies; a URL whose path ends in /v1 keeps the frozen
+ * v1
  * API (ECB reference rates, ~30 currencies). Either way the tools see the same small shapes below,
  * and only those are cached (never a raw upstream body).
  */
@@ -40,7 +41,17 @@ export interface CurrencyInfo {
 
 /** Why an upstream call failed, for the logs (the caller gets a readable message, not this). */
 export type UpstreamReason =
-  | "refused" | "dns" | "tls" | "reset" | "network" | "timeout" | "status" | "too_large" | "bad_json" | "bad_shape" | "busy";
+  | "refused"
+  | "dns"
+  | "tls"
+  | "reset"
+  | "network"
+  | "timeout"
+  | "status"
+  | "too_large"
+  | "bad_json"
+  | "bad_shape"
+  | "busy";
 
 /** An upstream failure worded for the caller; `kind` (also its `code`) tells them apart. */
 export class UpstreamError extends ServiceError {
@@ -86,11 +97,17 @@ export interface Fetched<T> {
 }
 
 /** The first day each version has rates for. */
-export const FIRST_DATE: Readonly<Record<ApiVersion, string>> = { v1: "1999-01-04", v2: "1948-01-01" };
+export const FIRST_DATE: Readonly<Record<ApiVersion, string>> = {
+  v1: "1999-01-04",
+  v2: "1948-01-01",
+};
 
 const DAY = 86_400_000;
 
-/** Frankfurter client: timeout, one retry, error mapping, a bounded cache, a bound on concurrent requests. */
+/**
+ * Frankfurter client: timeout, one retry, error mapping, a bounded cache, a bound on concurrent
+ * requests.
+ */
 export class FrankfurterClient {
   readonly version: ApiVersion;
   readonly providers: readonly string[];
@@ -119,7 +136,10 @@ export class FrankfurterClient {
     this.#datedTtlMs = settings.CACHE_DATED_TTL_SECONDS * 1000;
     this.#maxBodyBytes = settings.FRANKFURTER_MAX_BODY_BYTES;
     this.#cache = new TtlCache(settings.CACHE_MAX_ENTRIES, this.#now, settings.CACHE_MAX_BYTES);
-    this.#limiter = new Limiter(settings.FRANKFURTER_MAX_CONCURRENT, settings.FRANKFURTER_MAX_QUEUE);
+    this.#limiter = new Limiter(
+      settings.FRANKFURTER_MAX_CONCURRENT,
+      settings.FRANKFURTER_MAX_QUEUE,
+    );
   }
 
   /** Where the rates come from, in words for answers. */
@@ -138,58 +158,127 @@ export class FrankfurterClient {
     return { entries: this.#cache.size, bytes: this.#cache.bytes };
   }
 
-  /** Builds the upstream URL. Callers pass validated values only; the path is checked again here. */
+  /**
+   * Builds the upstream URL. Callers pass validated values only; the path is checked again here.
+   */
   url(path: string, params: Record<string, string | number | undefined> = {}): URL {
     const allowed =
       this.version === "v1"
         ? /^(latest|currencies|\d{4}-\d{2}-\d{2}(\.\.(\d{4}-\d{2}-\d{2})?)?)$/
         : /^(rates|currencies|rate\/[A-Z]{3}\/[A-Z]{3})$/;
-    if (!allowed.test(path)) throw new Error(`refusing to build an upstream URL for path ${JSON.stringify(path)}`);
+    if (!allowed.test(path))
+      throw new Error(`refusing to build an upstream URL for path ${JSON.stringify(path)}`);
     const url = new URL(path, this.#base);
-    for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(params))
+      if (v !== undefined) url.searchParams.set(k, String(v));
     return url;
   }
 
-  // `trace` on each call below: the caller's span context (a tool call), parent of the upstream GET span.
+  // `trace` on each call below: the caller's span context (a tool call), parent of the upstream GET
+  // span.
 
   /** Converts `amount` of `from` into `to` at the rate for `date` ("latest" or YYYY-MM-DD). */
-  async convert(from: string, to: string, date: string, amount: number, trace?: SpanContext): Promise<Fetched<Conversion>> {
+  async convert(
+    from: string,
+    to: string,
+    date: string,
+    amount: number,
+    trace?: SpanContext,
+  ): Promise<Fetched<Conversion>> {
     if (this.version === "v1") {
       // v1 converts upstream (5 significant digits): the amount is part of the cached URL.
-      const url = this.url(date, { base: from, symbols: to, amount: amount === 1 ? undefined : amount });
-      const expiresAt = date === "latest" ? latestExpiry(this.#now(), this.#latestTtlMs) : this.#now() + this.#datedTtlMs;
-      return this.#cached(url, expiresAt, (json) => {
-        if (!isObject(json) || typeof json.date !== "string" || typeof json.base !== "string" || !isObject(json.rates)) return undefined;
-        const converted = json.rates[to];
-        if (typeof converted !== "number") return undefined;
-        return { date: json.date, base: json.base, quote: to, amount, converted, rate: Number((converted / amount).toPrecision(6)) };
-      }, trace);
+      const url = this.url(date, {
+        base: from,
+        symbols: to,
+        amount: amount === 1 ? undefined : amount,
+      });
+      const expiresAt =
+        date === "latest"
+          ? latestExpiry(this.#now(), this.#latestTtlMs)
+          : this.#now() + this.#datedTtlMs;
+      return this.#cached(
+        url,
+        expiresAt,
+        (json) => {
+          if (
+            !isObject(json) ||
+            typeof json.date !== "string" ||
+            typeof json.base !== "string" ||
+            !isObject(json.rates)
+          )
+            return undefined;
+          const converted = json.rates[to];
+          if (typeof converted !== "number") return undefined;
+          return {
+            date: json.date,
+            base: json.base,
+            quote: to,
+            amount,
+            converted,
+            rate: Number((converted / amount).toPrecision(6)),
+          };
+        },
+        trace,
+      );
     }
-    // v2 has no amount parameter (it would answer 422): fetch the unit rate, cache it once for every amount.
-    const url = this.url(`rate/${from}/${to}`, { date: date === "latest" ? undefined : date, ...this.#providersParam() });
-    const r = await this.#cached(url, this.#expiry(date === "latest" ? undefined : date), (json) => {
-      if (!isObject(json) || typeof json.date !== "string" || typeof json.base !== "string" || typeof json.quote !== "string") return undefined;
-      return typeof json.rate === "number" && Number.isFinite(json.rate) ? { date: json.date, base: json.base, quote: json.quote, rate: json.rate } : undefined;
-    }, trace);
+    // v2 has no amount parameter (it would answer 422): fetch the unit rate, cache it once for
+    // every amount.
+    const url = this.url(`rate/${from}/${to}`, {
+      date: date === "latest" ? undefined : date,
+      ...this.#providersParam(),
+    });
+    const r = await this.#cached(
+      url,
+      this.#expiry(date === "latest" ? undefined : date),
+      (json) => {
+        if (
+          !isObject(json) ||
+          typeof json.date !== "string" ||
+          typeof json.base !== "string" ||
+          typeof json.quote !== "string"
+        )
+          return undefined;
+        return typeof json.rate === "number" && Number.isFinite(json.rate)
+          ? { date: json.date, base: json.base, quote: json.quote, rate: json.rate }
+          : undefined;
+      },
+      trace,
+    );
     const { rate } = r.value;
-    return { value: { ...r.value, amount, converted: roundForCurrency(amount * rate, to) }, cacheHit: r.cacheHit };
+    return {
+      value: { ...r.value, amount, converted: roundForCurrency(amount * rate, to) },
+      cacheHit: r.cacheHit,
+    };
   }
 
   /** Rates from `start` to `end` (default today), daily or, over v2, grouped by week or month. */
-  history(from: string, to: string, start: string, end: string | undefined, group: HistoryGroup = "day", trace?: SpanContext): Promise<Fetched<History>> {
+  history(
+    from: string,
+    to: string,
+    start: string,
+    end: string | undefined,
+    group: HistoryGroup = "day",
+    trace?: SpanContext,
+  ): Promise<Fetched<History>> {
     if (this.version === "v1") {
       if (group !== "day") throw new Error("v1 has no grouped history");
       const url = this.url(`${start}..${end ?? ""}`, { base: from, symbols: to });
-      return this.#cached(url, this.#expiry(end), (json) => {
-        if (!isObject(json) || typeof json.base !== "string" || !isObject(json.rates)) return undefined;
-        const points: Array<[string, number]> = [];
-        for (const [d, r] of Object.entries(json.rates)) {
-          const v = isObject(r) ? r[to] : undefined;
-          if (typeof v !== "number") return undefined;
-          points.push([d, v]);
-        }
-        return { base: json.base, quote: to, group, points };
-      }, trace);
+      return this.#cached(
+        url,
+        this.#expiry(end),
+        (json) => {
+          if (!isObject(json) || typeof json.base !== "string" || !isObject(json.rates))
+            return undefined;
+          const points: Array<[string, number]> = [];
+          for (const [d, r] of Object.entries(json.rates)) {
+            const v = isObject(r) ? r[to] : undefined;
+            if (typeof v !== "number") return undefined;
+            points.push([d, v]);
+          }
+          return { base: json.base, quote: to, group, points };
+        },
+        trace,
+      );
     }
     const url = this.url("rates", {
       base: from,
@@ -199,55 +288,87 @@ export class FrankfurterClient {
       group: group === "day" ? undefined : group,
       ...this.#providersParam(),
     });
-    return this.#cached(url, this.#expiry(end), (json) => {
-      if (!Array.isArray(json)) return undefined;
-      const points: Array<[string, number]> = [];
-      for (const row of json) {
-        if (!isObject(row) || typeof row.date !== "string" || typeof row.rate !== "number") return undefined;
-        if (row.quote === to) points.push([row.date, row.rate]);
-      }
-      return { base: from, quote: to, group, points };
-    }, trace);
+    return this.#cached(
+      url,
+      this.#expiry(end),
+      (json) => {
+        if (!Array.isArray(json)) return undefined;
+        const points: Array<[string, number]> = [];
+        for (const row of json) {
+          if (!isObject(row) || typeof row.date !== "string" || typeof row.rate !== "number")
+            return undefined;
+          if (row.quote === to) points.push([row.date, row.rate]);
+        }
+        return { base: from, quote: to, group, points };
+      },
+      trace,
+    );
   }
 
   /** The currencies there are rates for: code and name, and over v2 symbol and date coverage. */
   currencies(trace?: SpanContext): Promise<Fetched<CurrencyInfo[]>> {
     const expiresAt = this.#now() + this.#datedTtlMs;
     if (this.version === "v1") {
-      return this.#cached(this.url("currencies"), expiresAt, (json) => {
-        if (!isObject(json) || !Object.values(json).every((n) => typeof n === "string")) return undefined;
-        return Object.entries(json as Record<string, string>).map(([code, name]) => ({ code, name }));
-      }, trace);
+      return this.#cached(
+        this.url("currencies"),
+        expiresAt,
+        (json) => {
+          if (!isObject(json) || !Object.values(json).every((n) => typeof n === "string"))
+            return undefined;
+          return Object.entries(json as Record<string, string>).map(([code, name]) => ({
+            code,
+            name,
+          }));
+        },
+        trace,
+      );
     }
-    return this.#cached(this.url("currencies", this.#providersParam()), expiresAt, (json) => {
-      if (!Array.isArray(json)) return undefined;
-      const out: CurrencyInfo[] = [];
-      for (const c of json) {
-        if (!isObject(c) || typeof c.iso_code !== "string") return undefined;
-        out.push({
-          code: c.iso_code,
-          name: typeof c.name === "string" ? c.name : c.iso_code,
-          ...(typeof c.symbol === "string" ? { symbol: c.symbol } : {}),
-          ...(typeof c.start_date === "string" && c.start_date ? { start_date: c.start_date } : {}),
-          ...(typeof c.end_date === "string" && c.end_date ? { end_date: c.end_date } : {}),
-        });
-      }
-      return out;
-    }, trace);
+    return this.#cached(
+      this.url("currencies", this.#providersParam()),
+      expiresAt,
+      (json) => {
+        if (!Array.isArray(json)) return undefined;
+        const out: CurrencyInfo[] = [];
+        for (const c of json) {
+          if (!isObject(c) || typeof c.iso_code !== "string") return undefined;
+          out.push({
+            code: c.iso_code,
+            name: typeof c.name === "string" ? c.name : c.iso_code,
+            ...(typeof c.symbol === "string" ? { symbol: c.symbol } : {}),
+            ...(typeof c.start_date === "string" && c.start_date
+              ? { start_date: c.start_date }
+              : {}),
+            ...(typeof c.end_date === "string" && c.end_date ? { end_date: c.end_date } : {}),
+          });
+        }
+        return out;
+      },
+      trace,
+    );
   }
 
   #providersParam(): { providers?: string } {
     return this.providers.length ? { providers: this.providers.join(",") } : {};
   }
 
-  /** Latest answers, and those for today or yesterday (providers may still publish), are kept briefly. */
+  /**
+   * Latest answers, and those for today or yesterday (providers may still publish), are kept
+   * briefly.
+   */
   #expiry(date: string | undefined): number {
     const now = this.#now();
     const yesterday = todayUtc(now - DAY);
-    return date === undefined || date >= yesterday ? now + this.#latestTtlMs : now + this.#datedTtlMs;
+    return date === undefined || date >= yesterday
+      ? now + this.#latestTtlMs
+      : now + this.#datedTtlMs;
   }
 
-  async #cached<T>(url: URL, expiresAt: number, pick: (json: unknown) => T | undefined, trace: SpanContext | undefined): Promise<Fetched<T>> {
+  async #cached<T>(
+    url: URL,
+    expiresAt: number,
+    pick: (json: unknown) => T | undefined,
+    trace: SpanContext | undefined,
+  ): Promise<Fetched<T>> {
     const { value, hit } = await this.#cache.get(url.href, async () => ({
       value: await this.#fetchJson(url, pick, trace),
       expiresAt,
@@ -255,27 +376,52 @@ export class FrankfurterClient {
     return { value: value as T, cacheHit: hit };
   }
 
-  async #fetchJson<T>(url: URL, pick: (json: unknown) => T | undefined, trace: SpanContext | undefined): Promise<T> {
+  async #fetchJson<T>(
+    url: URL,
+    pick: (json: unknown) => T | undefined,
+    trace: SpanContext | undefined,
+  ): Promise<T> {
     try {
       return await this.#limiter.run(() => this.#attempt(url, pick, trace), this.#timeoutMs);
     } catch (err) {
-      if (!(err instanceof UpstreamError) || !["unavailable", "timeout"].includes(err.kind)) throw err;
+      if (!(err instanceof UpstreamError) || !["unavailable", "timeout"].includes(err.kind))
+        throw err;
       await new Promise((r) => setTimeout(r, this.#retryDelayMs()));
       return this.#limiter.run(() => this.#attempt(url, pick, trace), this.#timeoutMs);
     }
   }
 
-  /** One HTTP client span per attempt (OpenTelemetry HTTP conventions); its context goes upstream in `traceparent`. */
-  #attempt<T>(url: URL, pick: (json: unknown) => T | undefined, trace: SpanContext | undefined): Promise<T> {
-    const attributes = { "http.request.method": "GET", "server.address": url.hostname, "url.full": `${url.origin}${url.pathname}` };
-    return inSpan("GET", { kind: "client", attributes, parent: trace, current: false }, async (span) => {
-      try {
-        return await this.#request(url, pick, span.context, (status) => span.setAttributes({ "http.response.status_code": status }));
-      } catch (err) {
-        if (err instanceof UpstreamError) span.setError(err.upstreamStatus ? String(err.upstreamStatus) : (err.reason ?? err.kind));
-        throw err;
-      }
-    });
+  /**
+   * One HTTP client span per attempt (OpenTelemetry HTTP conventions); its context goes upstream in
+   * `traceparent`.
+   */
+  #attempt<T>(
+    url: URL,
+    pick: (json: unknown) => T | undefined,
+    trace: SpanContext | undefined,
+  ): Promise<T> {
+    const attributes = {
+      "http.request.method": "GET",
+      "server.address": url.hostname,
+      "url.full": `${url.origin}${url.pathname}`,
+    };
+    return inSpan(
+      "GET",
+      { kind: "client", attributes, parent: trace, current: false },
+      async (span) => {
+        try {
+          return await this.#request(url, pick, span.context, (status) =>
+            span.setAttributes({ "http.response.status_code": status }),
+          );
+        } catch (err) {
+          if (err instanceof UpstreamError)
+            span.setError(
+              err.upstreamStatus ? String(err.upstreamStatus) : (err.reason ?? err.kind),
+            );
+          throw err;
+        }
+      },
+    );
   }
 
   async #request<T>(
@@ -292,12 +438,24 @@ export class FrankfurterClient {
       json = JSON.parse(body);
     } catch {
       const message = "The exchange-rate service sent a response that is not JSON";
-      throw new UpstreamError("bad_response", message, res.status, "bad_json", `${where}: body is not JSON`);
+      throw new UpstreamError(
+        "bad_response",
+        message,
+        res.status,
+        "bad_json",
+        `${where}: body is not JSON`,
+      );
     }
     const value = pick(json);
     if (value !== undefined) return value;
     const message = "The exchange-rate service sent an unexpected response";
-    throw new UpstreamError("bad_response", message, res.status, "bad_shape", `${where}: unexpected JSON shape`);
+    throw new UpstreamError(
+      "bad_response",
+      message,
+      res.status,
+      "bad_shape",
+      `${where}: unexpected JSON shape`,
+    );
   }
 
   /** One GET and its body, bounded in time and size; a failure to get them is an UpstreamError. */
@@ -331,7 +489,9 @@ export class FrankfurterClient {
   }
 }
 
-/** An upstream answer that is not 2xx, worded for the caller; the upstream's message for the log. */
+/**
+ * An upstream answer that is not 2xx, worded for the caller; the upstream's message for the log.
+ */
 function statusError(status: number, url: URL, body: string): UpstreamError {
   const said = upstreamMessage(body);
   const detail = `HTTP ${status} from ${url.host}${url.pathname}${said ? `: ${said}` : ""}`;
@@ -346,12 +506,19 @@ function statusError(status: number, url: URL, body: string): UpstreamError {
 }
 
 /**
- * Reads a body up to `max` bytes; a larger one is cancelled, not buffered (a 200 MB answer once took
+ * Reads a body up to `max` bytes; a larger one is cancelled, not buffered (a 200 MB answer once
+ * took
  * the server to 1.5 GB).
  */
 async function readCapped(res: Response, max: number, truncate = false): Promise<string> {
   const tooLarge = (): UpstreamError =>
-    new UpstreamError("bad_response", "The exchange-rate service sent a response that is too large", res.status, "too_large", `body over ${max} bytes`);
+    new UpstreamError(
+      "bad_response",
+      "The exchange-rate service sent a response that is too large",
+      res.status,
+      "too_large",
+      `body over ${max} bytes`,
+    );
   const declared = Number(res.headers.get("content-length") ?? Number.NaN);
   if (declared > max && !truncate) {
     await res.body?.cancel().catch(() => undefined);
@@ -368,7 +535,10 @@ async function readCapped(res: Response, max: number, truncate = false): Promise
     size += value.byteLength;
     if (size > max) {
       await reader.cancel().catch(() => undefined);
-      if (truncate) return text + decoder.decode(value.subarray(0, Math.max(0, value.byteLength - (size - max))));
+      if (truncate)
+        return (
+          text + decoder.decode(value.subarray(0, Math.max(0, value.byteLength - (size - max))))
+        );
       throw tooLarge();
     }
     text += decoder.decode(value, { stream: true });
@@ -376,11 +546,17 @@ async function readCapped(res: Response, max: number, truncate = false): Promise
   return text + decoder.decode();
 }
 
-/** Names the cause of a failed fetch (Node puts the system error in `cause`; Deno in the message). */
+/**
+ * Names the cause of a failed fetch (Node puts the system error in `cause`; Deno in the message).
+ */
 export function describeNetworkError(err: unknown): { reason: UpstreamReason; detail: string } {
   const parts: string[] = [];
   let code = "";
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = err, depth = 0;
+    e && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     if (e instanceof Error || typeof e === "object") {
       const c = (e as { code?: unknown }).code;
       if (typeof c === "string" && !code) code = c;
@@ -391,20 +567,29 @@ export function describeNetworkError(err: unknown): { reason: UpstreamReason; de
     }
   }
   // Never log a URL's query or credentials: keep only its origin.
-  const detail = [code, ...parts].filter(Boolean).join(": ").replace(/\bhttps?:\/\/[^\s)"']+/g, (u) => {
-    try {
-      return new URL(u).origin;
-    } catch {
-      return "(url)";
-    }
-  }).slice(0, 300);
+  const detail = [code, ...parts]
+    .filter(Boolean)
+    .join(": ")
+    .replace(/\bhttps?:\/\/[^\s)"']+/g, (u) => {
+      try {
+        return new URL(u).origin;
+      } catch {
+        return "(url)";
+      }
+    })
+    .slice(0, 300);
   const text = `${code} ${parts.join(" ")}`;
-  const reason: UpstreamReason =
-    /ECONNREFUSED|refused/i.test(text) ? "refused"
-    : /ENOTFOUND|EAI_AGAIN|EAI_NONAME|dns|lookup|name resolution|failed to resolve|nodename/i.test(text) ? "dns"
-    : /CERT|TLS|SSL|certificate|handshake|corrupt message/i.test(text) ? "tls"
-    : /ECONNRESET|EPIPE|UND_ERR_SOCKET|other side closed|socket|reset|closed/i.test(text) ? "reset"
-    : "network";
+  const reason: UpstreamReason = /ECONNREFUSED|refused/i.test(text)
+    ? "refused"
+    : /ENOTFOUND|EAI_AGAIN|EAI_NONAME|dns|lookup|name resolution|failed to resolve|nodename/i.test(
+          text,
+        )
+      ? "dns"
+      : /CERT|TLS|SSL|certificate|handshake|corrupt message/i.test(text)
+        ? "tls"
+        : /ECONNRESET|EPIPE|UND_ERR_SOCKET|other side closed|socket|reset|closed/i.test(text)
+          ? "reset"
+          : "network";
   return { reason, detail: detail || "fetch failed" };
 }
 
@@ -414,7 +599,9 @@ export function minorUnits(code: string): number {
   let d = digitsCache.get(code);
   if (d === undefined) {
     try {
-      d = new Intl.NumberFormat("en", { style: "currency", currency: code }).resolvedOptions().maximumFractionDigits ?? 2;
+      d =
+        new Intl.NumberFormat("en", { style: "currency", currency: code }).resolvedOptions()
+          .maximumFractionDigits ?? 2;
     } catch {
       d = 2;
     }
@@ -433,7 +620,10 @@ export function roundForCurrency(value: number, code: string): number {
   return Number(value.toFixed(Math.min(Math.max(minorUnits(code), significant), 12)));
 }
 
-/** A bound on concurrent upstream requests; callers past it wait in a bounded queue, for at most `waitMs`. */
+/**
+ * A bound on concurrent upstream requests; callers past it wait in a bounded queue, for at most
+ * `waitMs`.
+ */
 export class Limiter {
   #active = 0;
   readonly #queue: Array<{ start: () => void; timer: ReturnType<typeof setTimeout> }> = [];
@@ -462,7 +652,13 @@ export class Limiter {
       return Promise.resolve();
     }
     const busy = (): UpstreamError =>
-      new UpstreamError("busy", "The exchange-rate service is busy right now: try again in a moment", undefined, "busy", `${this.#active} requests in flight, ${this.#queue.length} queued`);
+      new UpstreamError(
+        "busy",
+        "The exchange-rate service is busy right now: try again in a moment",
+        undefined,
+        "busy",
+        `${this.#active} requests in flight, ${this.#queue.length} queued`,
+      );
     if (this.#queue.length >= this.maxQueue) return Promise.reject(busy());
     return new Promise<void>((resolve, reject) => {
       const entry = {
@@ -498,4 +694,5 @@ function upstreamMessage(body: string): string | undefined {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);

@@ -18,7 +18,8 @@ export interface WebSseOptions {
   keepAliveMs: number;
   /**
    * Bytes that may wait in this session's queue for a client that is not reading. Past it the
-   * session is closed: a client that posts without reading would otherwise grow the server's memory.
+   * session is closed: a client that posts without reading would otherwise grow the server's
+   * memory.
    */
   maxQueuedBytes: number;
   /** The authenticated caller that opened the stream; only the same caller may post into it. */
@@ -113,7 +114,8 @@ export class WebSseServerTransport implements Transport {
   #write(chunk: string): void {
     if (this.#closed) return;
     const bytes = encoder.encode(chunk);
-    // A client that stops reading while it keeps posting: drop the session rather than the instance.
+    // A client that stops reading while it keeps posting: drop the session rather than the
+    // instance.
     if ((this.#controller.desiredSize ?? 0) < bytes.byteLength) {
       const message = "SSE client is not reading: queued bytes over the bound, session closed";
       this.onerror?.(new Error(message));
@@ -128,7 +130,10 @@ export class WebSseServerTransport implements Transport {
     }
   }
 
-  /** Ends the stream at once, dropping what is queued (close() would wait for the client to read it). */
+  /**
+   * Ends the stream at once, dropping what is queued (close() would wait for the client to read
+   * it).
+   */
   async #abort(): Promise<void> {
     try {
       this.#controller.error(new Error("SSE session closed: client not reading"));

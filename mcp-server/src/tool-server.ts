@@ -1,4 +1,8 @@
-import { McpServer, ProtocolErrorCode, type JSONRPCErrorResponse } from "@modelcontextprotocol/server";
+import {
+  McpServer,
+  ProtocolErrorCode,
+  type JSONRPCErrorResponse,
+} from "@modelcontextprotocol/server";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
 import type { ToolDeps } from "./tools/common.js";
 import { TOOLS } from "./tools/index.js";
@@ -35,7 +39,8 @@ export function buildToolServer(deps: ToolDeps): McpServer {
 /**
  * `tools/call` whose `arguments` is not an object (an array, a string, null): the SDK refuses it
  * with -32602 too, but with a raw schema dump; this answers the same code with a sentence a client
- * developer (or a model) can act on. Returns the error answer, or undefined when the message is fine.
+ * developer (or a model) can act on. Returns the error answer, or undefined when the message is
+ * fine.
  */
 export function invalidToolArguments(message: unknown): JSONRPCErrorResponse | undefined {
   if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;

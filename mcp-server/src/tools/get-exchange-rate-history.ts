@@ -8,7 +8,8 @@ import { withCachedJsonSchema } from "./schema.js";
 export const name = "get_exchange_rate_history";
 
 /**
- * At most 366 points per call keeps answers small enough for a model's context: a year of days; over
+ * At most 366 points per call keeps answers small enough for a model's context: a year of days;
+ * over
  * v2 longer ranges come grouped by week (up to 7 years) or month (up to 30 years). v1 cannot group.
  */
 export const MAX_DAYS = 366;
@@ -27,14 +28,22 @@ export const inputSchema = withCachedJsonSchema(
 
 export const outputSchema = withCachedJsonSchema(
   z.object({
-  amount: z.number(),
-  base: z.string(),
-  start_date: z.string(),
-  end_date: z.string(),
-  rates: z.record(z.string(), z.record(z.string(), z.number())).describe("Rates keyed by date, then by currency"),
-  group: z.enum(["day", "week", "month"]).describe("One point per day, or per week or month (averaged) for long ranges"),
-  source: z.string().describe("Where the rates come from: ECB reference rates, Frankfurter's blend of central banks, or the named providers"),
-}),
+    amount: z.number(),
+    base: z.string(),
+    start_date: z.string(),
+    end_date: z.string(),
+    rates: z
+      .record(z.string(), z.record(z.string(), z.number()))
+      .describe("Rates keyed by date, then by currency"),
+    group: z
+      .enum(["day", "week", "month"])
+      .describe("One point per day, or per week or month (averaged) for long ranges"),
+    source: z
+      .string()
+      .describe(
+        "Where the rates come from: ECB reference rates, Frankfurter's blend of central banks, or the named providers",
+      ),
+  }),
 );
 
 export const config = {
@@ -44,7 +53,12 @@ export const config = {
     `(up to 7 years) or month (up to 30 years) where the rates API allows it, else split them into calls of ${MAX_DAYS} days.`,
   inputSchema,
   outputSchema,
-  annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
+  annotations: {
+    readOnlyHint: true,
+    openWorldHint: true,
+    idempotentHint: true,
+    destructiveHint: false,
+  },
 };
 
 /** The last day and the grouping for a range, or a ToolInputError saying what to change. */
@@ -79,22 +93,47 @@ export function registerGetExchangeRateHistory(server: McpServer, deps: ToolDeps
       const fx = deps.frankfurter;
       const now = deps.now();
       const { last, group } = checkRange(start, end, fx, now);
-      if (from === to) throw new ToolInputError(`currency_from and currency_to are both ${from}: the rate is always 1`);
+      if (from === to)
+        throw new ToolInputError(
+          `currency_from and currency_to are both ${from}: the rate is always 1`,
+        );
       const { value, cacheHit } = await fx
         .history(from, to, start, end, group, trace)
         .catch((err) => explainUpstream(err, deps, { from, to, date: `${start}..${last}`, trace }));
       if (value.points.length === 0) {
         // v2 answers an empty list where v1 answered 404.
-        await explainUpstream(new UpstreamError("not_found", "not found", 404), deps, { from, to, date: `${start}..${last}`, trace });
+        await explainUpstream(new UpstreamError("not_found", "not found", 404), deps, {
+          from,
+          to,
+          date: `${start}..${last}`,
+          trace,
+        });
       }
       const first = value.points[0]![0];
       const final = value.points[value.points.length - 1]![0];
       const rates = Object.fromEntries(value.points.map(([d, r]) => [d, { [to]: r }]));
-      const unit = group === "day" ? (fx.version === "v1" ? "ECB working days" : "days") : `${group}s, averaged`;
+      const unit =
+        group === "day"
+          ? fx.version === "v1"
+            ? "ECB working days"
+            : "days"
+          : `${group}s, averaged`;
       const text =
         `${from} to ${to}, ${first}..${final} (${value.points.length} ${unit}; ${fx.source}):\n` +
         value.points.map(([d, r]) => `${d} ${formatNumber(r)}`).join("\n");
-      return { structured: { amount: 1, base: from, start_date: first, end_date: final, rates, group, source: fx.source }, text, cacheHit };
+      return {
+        structured: {
+          amount: 1,
+          base: from,
+          start_date: first,
+          end_date: final,
+          rates,
+          group,
+          source: fx.source,
+        },
+        text,
+        cacheHit,
+      };
     }),
   );
 }

@@ -1,6 +1,7 @@
 // Server CPU per cached tools/call in process, through app.fetch (no sockets, no load generator):
 // steadier than bench-eras.ts on a shared machine, for A/B runs of one change.
-// Usage: node --import tsx mcp-server/test/support/bench-app.ts <2025|2026> [calls] ['{"ENV":"value"}']
+// Usage: node --import tsx mcp-server/test/support/bench-app.ts <2025|2026> [calls]
+// ['{"ENV":"value"}']
 import { createLogger } from "../../src/log.js";
 import { buildService } from "./service.js";
 
@@ -27,7 +28,9 @@ const headers = {
   ...(modern ? { "mcp-method": "tools/call", "mcp-name": "get_exchange_rate" } : {}),
 };
 const call = async (): Promise<void> => {
-  const res = await app.fetch(new Request("http://127.0.0.1/mcp", { method: "POST", headers, body }));
+  const res = await app.fetch(
+    new Request("http://127.0.0.1/mcp", { method: "POST", headers, body }),
+  );
   const text = await res.text();
   if (!text.includes('"structuredContent"')) throw new Error(text.slice(0, 300));
 };
@@ -35,4 +38,6 @@ for (let i = 0; i < 500; i++) await call();
 const cpu0 = process.cpuUsage();
 for (let i = 0; i < n; i++) await call();
 const cpu = process.cpuUsage(cpu0);
-console.log(JSON.stringify({ era, env, calls: n, cpu_us_per_call: Math.round((cpu.user + cpu.system) / n) }));
+console.log(
+  JSON.stringify({ era, env, calls: n, cpu_us_per_call: Math.round((cpu.user + cpu.system) / n) }),
+);

@@ -25,7 +25,9 @@ export interface TestService extends McpService {
   appFetch: FetchLike;
 }
 
-/** Builds the service from `env` (Frankfurter v1 at a stand-in by default), logging into `lines`. */
+/**
+ * Builds the service from `env` (Frankfurter v1 at a stand-in by default), logging into `lines`.
+ */
 export async function buildService(
   env: Record<string, string> = {},
   over: Overrides = {},
