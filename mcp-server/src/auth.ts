@@ -185,7 +185,8 @@ export function authGuard(
       headers["WWW-Authenticate"] =
         result.error === "missing_token"
           ? `Bearer realm="mcp-server"`
-          : `Bearer realm="mcp-server", error="invalid_token", error_description="${result.description}"`;
+          : `Bearer realm="mcp-server", error="invalid_token", ` +
+            `error_description="${result.description}"`;
     }
     throw new ServiceError(result.status, result.error, result.description, undefined, headers);
   };

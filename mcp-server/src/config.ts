@@ -76,7 +76,8 @@ const schema = z
         code: "custom",
         path: ["FRANKFURTER_PROVIDERS"],
         message:
-          "needs Frankfurter v2 (FRANKFURTER_URL ending in /v2); the v1 API has ECB rates only and no providers",
+          "needs Frankfurter v2 (FRANKFURTER_URL ending in /v2); " +
+          "the v1 API has ECB rates only and no providers",
       });
     }
     if (c.MCP_SERVER_AUTH === "google-id-token" && !c.MCP_AUTH_AUDIENCE) {
@@ -84,7 +85,8 @@ const schema = z
         code: "custom",
         path: ["MCP_AUTH_AUDIENCE"],
         message:
-          "is required when MCP_SERVER_AUTH=google-id-token (the service URL the callers use as audience)",
+          "is required when MCP_SERVER_AUTH=google-id-token " +
+          "(the service URL the callers use as audience)",
       });
     }
     // Anyone can mint a Google ID token for any audience from their own project: without a list the
@@ -93,14 +95,19 @@ const schema = z
       ctx.addIssue({
         code: "custom",
         path: ["MCP_ALLOWED_INVOKERS"],
-        message: `is required when MCP_SERVER_AUTH=google-id-token: the service-account emails that may call (comma-separated), or ${ANY_GOOGLE_ACCOUNT} to accept a valid ID token from any Google account`,
+        message:
+          "is required when MCP_SERVER_AUTH=google-id-token: the service-account emails that " +
+          `may call (comma-separated), or ${ANY_GOOGLE_ACCOUNT} to accept a valid ID token ` +
+          "from any Google account",
       });
     }
     if (c.MCP_ALLOWED_INVOKERS.includes(ANY_GOOGLE_ACCOUNT) && c.MCP_ALLOWED_INVOKERS.length > 1) {
       ctx.addIssue({
         code: "custom",
         path: ["MCP_ALLOWED_INVOKERS"],
-        message: `${ANY_GOOGLE_ACCOUNT} cannot be combined with emails: it accepts every Google account`,
+        message:
+          `${ANY_GOOGLE_ACCOUNT} cannot be combined with emails: ` +
+          "it accepts every Google account",
       });
     }
   });

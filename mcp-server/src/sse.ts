@@ -185,7 +185,8 @@ export class SseSessions {
       const fields = { open_sessions: this.#open.size, max_sessions: max };
       this.logger.log("WARNING", "SSE session refused: too many open", fields, trace);
       const message =
-        "Too many open SSE sessions on this instance: retry shortly, or use Streamable HTTP at /mcp";
+        "Too many open SSE sessions on this instance: " +
+        "retry shortly, or use Streamable HTTP at /mcp";
       throw new ServiceError(503, "too_many_sessions", message, undefined, retry);
     }
     const transport = new WebSseServerTransport("/messages", {

@@ -159,15 +159,20 @@ export async function explainUpstream(
         ? `between ${date.replace("..", " and ")}`
         : `on ${date}`;
   const pair = `${from} to ${to}`;
+  const none = `No exchange rate found for ${pair}`;
   const fail = (kind: UpstreamError["kind"], message: string): never => {
     throw new UpstreamError(kind, message, err.upstreamStatus, err.reason, err.detail);
   };
   if (err.kind === "invalid") {
     const currencies = /invalid currency: ?([A-Z,]+)/i.exec(err.message)?.[1];
     if (currencies) {
+      const codes = currencies.split(",");
+      const unknown =
+        codes.length > 1 ? "are unknown currency codes" : "is an unknown currency code";
       fail(
         "invalid",
-        `${currencies.split(",").join(" and ")} ${currencies.includes(",") ? "are unknown currency codes" : "is an unknown currency code"}: name a currency by its ISO 4217 code, e.g. USD, AED or NGN`,
+        `${codes.join(" and ")} ${unknown}: ` +
+          "name a currency by its ISO 4217 code, e.g. USD, AED or NGN",
       );
     }
     if (/invalid date/i.test(err.message))
@@ -180,10 +185,7 @@ export async function explainUpstream(
   if (err.kind !== "not_found") throw err;
   const fx = deps.frankfurter;
   if (fx.version === "v1") {
-    fail(
-      "not_found",
-      `No exchange rate found for ${pair} ${on}: unknown currency code, or no ECB rates for that date`,
-    );
+    fail("not_found", `${none} ${on}: unknown currency code, or no ECB rates for that date`);
   }
   const scope = fx.providers.length ? ` from the providers ${fx.providers.join(", ")}` : "";
   const known = await fx.currencies(ctx.trace).then(
@@ -194,22 +196,22 @@ export async function explainUpstream(
     const byCode = new Map(known.map((c) => [c.code, c]));
     const missing = [from, to].filter((c) => !byCode.has(c));
     if (missing.length) {
+      const have = missing.length > 1 ? "have" : "has";
       fail(
         "not_found",
-        `No exchange rate found for ${pair}: ${missing.join(" and ")} ${missing.length > 1 ? "have" : "has"} no rates${scope} (an unknown currency or one no source publishes)`,
+        `${none}: ${missing.join(" and ")} ${have} no rates${scope} ` +
+          "(an unknown currency or one no source publishes)",
       );
     }
     const first = date === "latest" ? undefined : date.slice(0, 10);
     const late = [from, to]
       .map((c) => byCode.get(c)!)
       .find((c) => first !== undefined && c.start_date !== undefined && first < c.start_date);
-    if (late)
-      fail(
-        "not_found",
-        `No exchange rate found for ${pair} ${on}: ${late.code} rates${scope} start on ${late.start_date}`,
-      );
+    if (late) {
+      fail("not_found", `${none} ${on}: ${late.code} rates${scope} start on ${late.start_date}`);
+    }
   }
-  fail("not_found", `No exchange rate found for ${pair} ${on}${scope}`);
+  fail("not_found", `${none} ${on}${scope}`);
   throw err; // unreachable: fail() throws
 }
 

@@ -41,7 +41,8 @@ export const outputSchema = withCachedJsonSchema(
     source: z
       .string()
       .describe(
-        "Where the rates come from: ECB reference rates, Frankfurter's blend of central banks, or the named providers",
+        "Where the rates come from: ECB reference rates, " +
+          "Frankfurter's blend of central banks, or the named providers",
       ),
   }),
 );
@@ -49,8 +50,9 @@ export const outputSchema = withCachedJsonSchema(
 export const config = {
   title: "Get exchange rate history",
   description:
-    `Rates between two currencies over a date range: daily up to a year; longer ranges are grouped by week ` +
-    `(up to 7 years) or month (up to 30 years) where the rates API allows it, else split them into calls of ${MAX_DAYS} days.`,
+    "Rates between two currencies over a date range: daily up to a year; " +
+    "longer ranges are grouped by week (up to 7 years) or month (up to 30 years) " +
+    `where the rates API allows it, else split them into calls of ${MAX_DAYS} days.`,
   inputSchema,
   outputSchema,
   annotations: {

@@ -18,7 +18,8 @@ export const inputSchema = withCachedJsonSchema(
     currency_date: rateDate
       .default("latest")
       .describe(
-        '"latest" or a date as YYYY-MM-DD (from 1999-01-04); weekends and holidays use the previous working day',
+        '"latest" or a date as YYYY-MM-DD (from 1999-01-04); ' +
+          "weekends and holidays use the previous working day",
       ),
     amount: amount.default(1).describe("Amount of currency_from to convert (> 0)"),
   }),
@@ -39,7 +40,8 @@ export const outputSchema = withCachedJsonSchema(
     source: z
       .string()
       .describe(
-        "Where the rate comes from: ECB reference rate, Frankfurter's blend of central banks, or the named providers",
+        "Where the rate comes from: ECB reference rate, " +
+          "Frankfurter's blend of central banks, or the named providers",
       ),
   }),
 );
@@ -47,8 +49,9 @@ export const outputSchema = withCachedJsonSchema(
 export const config = {
   title: "Get exchange rate",
   description:
-    "Converts an amount between two currencies (200+ ISO 4217 codes, e.g. AED, ARS, NGN) with central-bank " +
-    "rates from the Frankfurter API, for the latest day or a past date; says which date and source the rate is from.",
+    "Converts an amount between two currencies (200+ ISO 4217 codes, e.g. AED, ARS, NGN) " +
+    "with central-bank rates from the Frankfurter API, for the latest day or a past date; " +
+    "says which date and source the rate is from.",
   inputSchema,
   outputSchema,
   annotations: {
@@ -100,7 +103,8 @@ export function registerGetExchangeRate(server: McpServer, deps: ToolDeps): void
       return {
         structured,
         text:
-          `${formatNumber(value.amount)} ${value.base} = ${formatNumber(value.converted)} ${to} on ${value.date} ` +
+          `${formatNumber(value.amount)} ${value.base} = ` +
+          `${formatNumber(value.converted)} ${to} on ${value.date} ` +
           `(1 ${value.base} = ${formatNumber(value.rate)} ${to}; ${fx.source})`,
         cacheHit,
       };
