@@ -14,7 +14,7 @@ import { startTracing } from "../../common/tracing.js";
 import { authGuard, createIdTokenVerifier } from "./auth.js";
 import type { Config } from "./config.js";
 import { errorResponse, rpcError, ServiceError } from "./errors.js";
-import { FrankfurterClient } from "./frankfurter.js";
+import { FrankfurterClient } from "./frankfurter/client.js";
 import { createLogger, type Logger } from "./log.js";
 import { SseSessions } from "./sse.js";
 import type { ToolDeps } from "./tools/common.js";

@@ -51,8 +51,8 @@ class KeysUnavailable extends Error {}
  * Verifies a Google-signed ID token the way Cloud Run's front end does (RS256 signature, `aud`,
  * `iss`,
  * `exp`) and no looser than google-auth-library's verifier (issue time, lifetime,
- * `email_verified`),
- * then the invoker allow-list, for hosts without that front end (compose, GKE, VMs).
+ * `email_verified`), then the invoker allow-list, for hosts without that front end (compose, GKE,
+ * VMs).
  */
 export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVerifier {
   const remote =
@@ -62,8 +62,7 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
       timeoutDuration: 5_000,
     });
   // Only "no key for this kid" (and its ambiguous twin) is about the token; any other failure to
-  // get
-  // a key (HTTP error, non-JSON, JSON that is not a key set, timeout) is the key source's.
+  // get a key (HTTP error, non-JSON, JSON that is not a key set, timeout) is the key source's.
   const keys: JWTVerifyGetKey = async (header, token) => {
     try {
       return await remote(header, token);

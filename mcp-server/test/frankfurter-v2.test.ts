@@ -5,9 +5,11 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { buildService, readRpc } from "./support/service.js";
-import { approximateBytes, TtlCache } from "../src/cache.js";
+import { approximateBytes, TtlCache } from "../src/frankfurter/cache.js";
 import { loadConfig } from "../src/config.js";
-import { describeNetworkError, FrankfurterClient, Limiter, roundForCurrency, UpstreamError } from "../src/frankfurter.js";
+import { FrankfurterClient, roundForCurrency } from "../src/frankfurter/client.js";
+import { describeNetworkError, UpstreamError } from "../src/frankfurter/errors.js";
+import { Limiter } from "../src/frankfurter/limiter.js";
 import { createLogger } from "../src/log.js";
 import { expectedConversion, expectedRate, handle, LATEST_DATE, V2_CURRENCIES } from "../../test/support/frankfurter.js";
 

@@ -9,7 +9,7 @@ import { createLocalJWKSet } from "jose";
 import { buildService, upstreamFetch } from "./support/service.js";
 import * as getExchangeRate from "../src/tools/get-exchange-rate.js";
 import { createMcpHandler } from "@modelcontextprotocol/server";
-import { FrankfurterClient } from "../src/frankfurter.js";
+import { FrankfurterClient } from "../src/frankfurter/client.js";
 import { createLogger } from "../src/log.js";
 import { buildToolServer } from "../src/tool-server.js";
 

@@ -1,5 +1,6 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
-import { UpstreamError, type FrankfurterClient } from "../frankfurter.js";
+import type { FrankfurterClient } from "../frankfurter/client.js";
+import { UpstreamError } from "../frankfurter/errors.js";
 import {
   contextFromMeta,
   inSpan,
@@ -45,10 +46,8 @@ interface Extra {
 /**
  * Runs a tool body with the shared policy: expected failures (bad input, upstream errors) become a
  * result with `isError` the model can read; every call logs one line with its duration and cache
- * use.
- * The body gets the tool call's trace context to pass to the Frankfurter client: the span is not
- * made
- * current (see SpanOptions.current), so the context travels as an argument.
+ * use. The body gets the tool call's trace context to pass to the Frankfurter client: the span is
+ * not made current (see SpanOptions.current), so the context travels as an argument.
  */
 export async function runTool(
   name: string,
@@ -59,8 +58,7 @@ export async function runTool(
 ): Promise<CallToolResult> {
   // The server side of the MCP call (OpenTelemetry MCP conventions): the caller's context from the
   // request's `_meta` (MCP 2026-07-28, SEP-414), else its HTTP headers. Over SSE the tool runs
-  // after
-  // the POST that carried it has been answered, so `_meta` is what ties it to the caller.
+  // after the POST that carried it has been answered, so `_meta` is what ties it to the caller.
   const parent =
     contextFromMeta(extra.mcpReq?._meta) ??
     (extra.http?.req ? incomingContext(extra.http.req.headers) : undefined);

@@ -1,7 +1,8 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { checkDateInRange, currencyCode, daysBetween, isoDate, todayUtc } from "../validation.js";
-import { UpstreamError, type FrankfurterClient, type HistoryGroup } from "../frankfurter.js";
+import type { FrankfurterClient, HistoryGroup } from "../frankfurter/client.js";
+import { UpstreamError } from "../frankfurter/errors.js";
 import { explainUpstream, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
 import { withCachedJsonSchema } from "./schema.js";
 
@@ -9,8 +10,8 @@ export const name = "get_exchange_rate_history";
 
 /**
  * At most 366 points per call keeps answers small enough for a model's context: a year of days;
- * over
- * v2 longer ranges come grouped by week (up to 7 years) or month (up to 30 years). v1 cannot group.
+ * over v2 longer ranges come grouped by week (up to 7 years) or month (up to 30 years). v1 cannot
+ * group.
  */
 export const MAX_DAYS = 366;
 export const MAX_WEEKS_DAYS = 366 * 7;

@@ -1,7 +1,6 @@
 /// <reference path="../../../bench/autocannon.d.ts" />
 // A short /mcp tools/call throughput run per protocol era (issue 9: "the bench must not get
-// slower").
-// Usage: node --import tsx mcp-server/test/support/bench-eras.ts [seconds] [connections]
+// slower"). Usage: node --import tsx mcp-server/test/support/bench-eras.ts [seconds] [connections]
 // Starts the mcp-server bundle (or BUNDLE=path) against the Frankfurter stand-in; prints req/s per
 // era as JSON.
 import { spawn, type ChildProcess } from "node:child_process";

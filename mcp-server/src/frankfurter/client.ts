@@ -1,15 +1,15 @@
-import { inSpan, propagationFields, type SpanContext } from "../../common/trace.js";
+import { inSpan, propagationFields, type SpanContext } from "../../../common/trace.js";
 import { TtlCache, latestExpiry } from "./cache.js";
-import type { Config } from "./config.js";
-import { ServiceError } from "./errors.js";
-import { todayUtc } from "./validation.js";
+import { describeNetworkError, UpstreamError } from "./errors.js";
+import { Limiter } from "./limiter.js";
+import type { Config } from "../config.js";
+import { todayUtc } from "../validation.js";
 
 /**
  * Frankfurter client for both API versions. v2 (the default, https://api.frankfurter.dev/v2) blends
  * rates from many central banks over 200+ currencies; a URL whose path ends in /v1 keeps the frozen
- * v1
- * API (ECB reference rates, ~30 currencies). Either way the tools see the same small shapes below,
- * and only those are cached (never a raw upstream body).
+ * v1 API (ECB reference rates, ~30 currencies). Either way the tools see the same small shapes
+ * below, and only those are cached (never a raw upstream body).
  */
 export type ApiVersion = "v1" | "v2";
 
@@ -37,35 +37,6 @@ export interface CurrencyInfo {
   /** First and last day with rates (v2 only; v1 does not say). */
   start_date?: string;
   end_date?: string;
-}
-
-/** Why an upstream call failed, for the logs (the caller gets a readable message, not this). */
-export type UpstreamReason =
-  | "refused"
-  | "dns"
-  | "tls"
-  | "reset"
-  | "network"
-  | "timeout"
-  | "status"
-  | "too_large"
-  | "bad_json"
-  | "bad_shape"
-  | "busy";
-
-/** An upstream failure worded for the caller; `kind` (also its `code`) tells them apart. */
-export class UpstreamError extends ServiceError {
-  constructor(
-    readonly kind: "not_found" | "invalid" | "unavailable" | "timeout" | "bad_response" | "busy",
-    message: string,
-    /** The upstream's HTTP status, when it answered. */
-    readonly upstreamStatus?: number,
-    /** For the log: what went wrong underneath (connection refused, DNS, TLS, timeout, status…). */
-    readonly reason?: UpstreamReason,
-    detail?: string,
-  ) {
-    super(kind === "timeout" ? 504 : kind === "busy" ? 503 : 502, kind, message, detail);
-  }
 }
 
 /** The settings the client reads, as the config schema parsed them (with their defaults). */
@@ -507,8 +478,7 @@ function statusError(status: number, url: URL, body: string): UpstreamError {
 
 /**
  * Reads a body up to `max` bytes; a larger one is cancelled, not buffered (a 200 MB answer once
- * took
- * the server to 1.5 GB).
+ * took the server to 1.5 GB).
  */
 async function readCapped(res: Response, max: number, truncate = false): Promise<string> {
   const tooLarge = (): UpstreamError =>
@@ -546,53 +516,6 @@ async function readCapped(res: Response, max: number, truncate = false): Promise
   return text + decoder.decode();
 }
 
-/**
- * Names the cause of a failed fetch (Node puts the system error in `cause`; Deno in the message).
- */
-export function describeNetworkError(err: unknown): { reason: UpstreamReason; detail: string } {
-  const parts: string[] = [];
-  let code = "";
-  for (
-    let e: unknown = err, depth = 0;
-    e && depth < 5;
-    e = (e as { cause?: unknown }).cause, depth++
-  ) {
-    if (e instanceof Error || typeof e === "object") {
-      const c = (e as { code?: unknown }).code;
-      if (typeof c === "string" && !code) code = c;
-      const m = (e as { message?: unknown }).message;
-      if (typeof m === "string" && m && !parts.includes(m)) parts.push(m);
-    } else {
-      parts.push(String(e));
-    }
-  }
-  // Never log a URL's query or credentials: keep only its origin.
-  const detail = [code, ...parts]
-    .filter(Boolean)
-    .join(": ")
-    .replace(/\bhttps?:\/\/[^\s)"']+/g, (u) => {
-      try {
-        return new URL(u).origin;
-      } catch {
-        return "(url)";
-      }
-    })
-    .slice(0, 300);
-  const text = `${code} ${parts.join(" ")}`;
-  const reason: UpstreamReason = /ECONNREFUSED|refused/i.test(text)
-    ? "refused"
-    : /ENOTFOUND|EAI_AGAIN|EAI_NONAME|dns|lookup|name resolution|failed to resolve|nodename/i.test(
-          text,
-        )
-      ? "dns"
-      : /CERT|TLS|SSL|certificate|handshake|corrupt message/i.test(text)
-        ? "tls"
-        : /ECONNRESET|EPIPE|UND_ERR_SOCKET|other side closed|socket|reset|closed/i.test(text)
-          ? "reset"
-          : "network";
-  return { reason, detail: detail || "fetch failed" };
-}
-
 const digitsCache = new Map<string, number>();
 /** Decimal places people use for a currency (JPY 0, EUR 2, KWD 3), from the runtime's ICU data. */
 export function minorUnits(code: string): number {
@@ -618,71 +541,6 @@ export function roundForCurrency(value: number, code: string): number {
   if (!Number.isFinite(value) || value === 0) return value;
   const significant = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value))));
   return Number(value.toFixed(Math.min(Math.max(minorUnits(code), significant), 12)));
-}
-
-/**
- * A bound on concurrent upstream requests; callers past it wait in a bounded queue, for at most
- * `waitMs`.
- */
-export class Limiter {
-  #active = 0;
-  readonly #queue: Array<{ start: () => void; timer: ReturnType<typeof setTimeout> }> = [];
-
-  constructor(
-    readonly max: number,
-    readonly maxQueue: number,
-  ) {}
-
-  get queued(): number {
-    return this.#queue.length;
-  }
-
-  async run<T>(fn: () => Promise<T>, waitMs: number): Promise<T> {
-    await this.#acquire(waitMs);
-    try {
-      return await fn();
-    } finally {
-      this.#release();
-    }
-  }
-
-  #acquire(waitMs: number): Promise<void> {
-    if (this.#active < this.max) {
-      this.#active++;
-      return Promise.resolve();
-    }
-    const busy = (): UpstreamError =>
-      new UpstreamError(
-        "busy",
-        "The exchange-rate service is busy right now: try again in a moment",
-        undefined,
-        "busy",
-        `${this.#active} requests in flight, ${this.#queue.length} queued`,
-      );
-    if (this.#queue.length >= this.maxQueue) return Promise.reject(busy());
-    return new Promise<void>((resolve, reject) => {
-      const entry = {
-        start: resolve,
-        timer: setTimeout(() => {
-          const i = this.#queue.indexOf(entry);
-          if (i >= 0) this.#queue.splice(i, 1);
-          reject(busy());
-        }, waitMs),
-      };
-      this.#queue.push(entry);
-    });
-  }
-
-  #release(): void {
-    const next = this.#queue.shift();
-    if (next) {
-      // The slot passes straight to the next caller: the active count stays the same.
-      clearTimeout(next.timer);
-      next.start();
-    } else {
-      this.#active--;
-    }
-  }
 }
 
 function upstreamMessage(body: string): string | undefined {

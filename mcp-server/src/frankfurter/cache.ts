@@ -1,7 +1,7 @@
 /**
  * A small LRU cache with per-entry expiry and single-flight loading: concurrent `get`s for the same
- * key
- * share one load, failures are not cached, and both the entry count and the bytes held are bounded.
+ * key share one load, failures are not cached, and both the entry count and the bytes held are
+ * bounded.
  */
 export interface CacheResult<T> {
   value: T;
@@ -16,9 +16,8 @@ interface Entry<T> {
 
 /**
  * What an entry costs, approximately: its key and value as JSON, two bytes a character (V8 may
- * store
- * them in one, but the parsed objects cost more than their text), plus a fixed overhead for the Map
- * slot.
+ * store them in one, but the parsed objects cost more than their text), plus a fixed overhead for
+ * the Map slot.
  */
 export function approximateBytes(key: string, value: unknown): number {
   return 64 + 2 * (key.length + (JSON.stringify(value)?.length ?? 0));
