@@ -1,4 +1,5 @@
-// Frankfurter v2 (default) and v1 (a /v1 URL) through the bundle, over both MCP transports, against the stand-in.
+// Frankfurter v2 (default) and v1 (a /v1 URL) through the service on a socket, over both MCP
+// transports, against the stand-in.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -8,7 +9,7 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { expectedConversion, expectedRate, LATEST_DATE, startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
-import { startService, type RunningService } from "../../test/support/service.js";
+import { listenService, readRpc, type ListeningService } from "./support/service.js";
 
 type Kind = "mcp" | "sse";
 async function connect(base: string, kind: Kind): Promise<Client> {
@@ -24,10 +25,10 @@ const BLENDED = "blended rate from central banks via Frankfurter";
 
 describe("Frankfurter v2 through the mcp-server", () => {
   let upstream: FakeFrankfurter;
-  let server: RunningService;
+  let server: ListeningService;
   before(async () => {
     upstream = await startFrankfurter();
-    server = await startService("mcp-server", {
+    server = await listenService({
       FRANKFURTER_URL: upstream.url,
       FRANKFURTER_TIMEOUT_MS: "3000",
       FRANKFURTER_MAX_CONCURRENT: "3",
@@ -138,7 +139,7 @@ describe("Frankfurter v2 through the mcp-server", () => {
         body: JSON.stringify(batch),
       });
       assert.equal(res.status, 200);
-      const answers = (await res.json()) as Array<{ result?: CallToolResult }>;
+      const answers = (await readRpc(res)) as Array<{ result?: CallToolResult }>;
       assert.equal(answers.length, 100);
       assert.ok(answers.every((a) => a.result && !a.result.isError));
       assert.equal(upstream.requests.length - before, 100);
@@ -188,7 +189,7 @@ describe("a Frankfurter URL that refuses connections", () => {
     await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((r) => closed.close(() => r()));
-    const server = await startService("mcp-server", { FRANKFURTER_URL: `http://127.0.0.1:${port}/v2` });
+    const server = await listenService({ FRANKFURTER_URL: `http://127.0.0.1:${port}/v2` });
     try {
       const client = await connect(server.url, "mcp");
       const r = await call(client, "get_exchange_rate", { currency_to: "NGN" });
@@ -205,10 +206,10 @@ describe("a Frankfurter URL that refuses connections", () => {
 
 describe("Frankfurter v1 (a /v1 URL) through the mcp-server", () => {
   let upstream: FakeFrankfurter;
-  let server: RunningService;
+  let server: ListeningService;
   before(async () => {
     upstream = await startFrankfurter();
-    server = await startService("mcp-server", { FRANKFURTER_URL: upstream.v1Url });
+    server = await listenService({ FRANKFURTER_URL: upstream.v1Url });
   });
   after(async () => {
     await server?.stop();
@@ -245,10 +246,10 @@ describe("Frankfurter v1 (a /v1 URL) through the mcp-server", () => {
 
 describe("FRANKFURTER_PROVIDERS=ECB", () => {
   let upstream: FakeFrankfurter;
-  let server: RunningService;
+  let server: ListeningService;
   before(async () => {
     upstream = await startFrankfurter();
-    server = await startService("mcp-server", { FRANKFURTER_URL: upstream.url, FRANKFURTER_PROVIDERS: "ECB" });
+    server = await listenService({ FRANKFURTER_URL: upstream.url, FRANKFURTER_PROVIDERS: "ECB" });
   });
   after(async () => {
     await server?.stop();

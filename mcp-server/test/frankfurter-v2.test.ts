@@ -4,10 +4,12 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
-import { createApp } from "../src/app.js";
-import { approximateBytes, TtlCache } from "../src/cache.js";
+import { buildService, readRpc } from "./support/service.js";
+import { approximateBytes, TtlCache } from "../src/frankfurter/cache.js";
 import { loadConfig } from "../src/config.js";
-import { describeNetworkError, FrankfurterClient, frankfurterOptions, Limiter, roundForCurrency, UpstreamError } from "../src/frankfurter.js";
+import { FrankfurterClient, roundForCurrency } from "../src/frankfurter/client.js";
+import { describeNetworkError, UpstreamError } from "../src/frankfurter/errors.js";
+import { Limiter } from "../src/frankfurter/limiter.js";
 import { createLogger } from "../src/log.js";
 import { expectedConversion, expectedRate, handle, LATEST_DATE, V2_CURRENCIES } from "../../test/support/frankfurter.js";
 
@@ -27,8 +29,9 @@ function standInFetch(): { fetch: typeof fetch; urls: URL[]; statuses: number[] 
     }) as typeof fetch,
   };
 }
-const v2 = (f: typeof fetch, extra: Partial<ConstructorParameters<typeof FrankfurterClient>[0]> = {}): FrankfurterClient =>
-  new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v2", fetch: f, retryDelayMs: () => 1, ...extra });
+const v2 = (f: typeof fetch, env: Record<string, string> = {}, now?: () => number): FrankfurterClient =>
+  new FrankfurterClient(loadConfig({ FRANKFURTER_URL: "https://api.frankfurter.dev/v2", ...env }), { fetch: f, now, retryDelayMs: () => 1 });
+const at = (url: string): FrankfurterClient => new FrankfurterClient(loadConfig({ FRANKFURTER_URL: url }), { retryDelayMs: () => 1 });
 
 /** The most recent Sunday strictly before the latest working day, and the Friday before it. */
 function lastSunday(): { sunday: string; friday: string } {
@@ -79,17 +82,17 @@ describe("Frankfurter stand-in (v2 as strict as the real API, v1 kept)", () => {
 
 describe("FrankfurterClient over v2", () => {
   it("defaults to v2 and picks v1 only for a URL ending in /v1", () => {
-    assert.equal(new FrankfurterClient(frankfurterOptions(loadConfig({}))).version, "v2");
-    assert.equal(new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v1" }).version, "v1");
-    assert.equal(new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v1/" }).version, "v1");
-    assert.equal(new FrankfurterClient({ baseUrl: "http://127.0.0.1:9/v2" }).version, "v2");
+    assert.equal(new FrankfurterClient(loadConfig({})).version, "v2");
+    assert.equal(at("https://api.frankfurter.dev/v1").version, "v1");
+    assert.equal(at("https://api.frankfurter.dev/v1/").version, "v1");
+    assert.equal(at("http://127.0.0.1:9/v2").version, "v2");
     assert.deepEqual(loadConfig({ FRANKFURTER_PROVIDERS: "ecb, boc" }).FRANKFURTER_PROVIDERS, ["ECB", "BOC"]);
     assert.throws(() => loadConfig({ FRANKFURTER_PROVIDERS: "ECB;DROP" }), /FRANKFURTER_PROVIDERS/);
     assert.throws(() => loadConfig({ FRANKFURTER_PROVIDERS: "ECB", FRANKFURTER_URL: "https://api.frankfurter.dev/v1" }), /FRANKFURTER_PROVIDERS: needs Frankfurter v2/);
   });
   it("asks /rate/{base}/{quote} with date and providers only, and converts the amount itself", async () => {
     const s = standInFetch();
-    const c = v2(s.fetch, { providers: ["ECB"] });
+    const c = v2(s.fetch, { FRANKFURTER_PROVIDERS: "ECB" });
     const r = await c.convert("USD", "GBP", "2024-01-15", 250);
     assert.equal(s.urls[0]?.href, "https://api.frankfurter.dev/v2/rate/USD/GBP?date=2024-01-15&providers=ECB");
     assert.equal(r.value.rate, expectedRate("USD", "GBP", { providers: "ECB", date: "2024-01-15" }));
@@ -100,7 +103,7 @@ describe("FrankfurterClient over v2", () => {
   });
   it("never sends a parameter v2 refuses, whatever the tools ask", async () => {
     const s = standInFetch();
-    const c = v2(s.fetch, { providers: ["ECB", "CBN"] });
+    const c = v2(s.fetch, { FRANKFURTER_PROVIDERS: "ECB,CBN" });
     await c.convert("EUR", "NGN", "latest", 1e6);
     await c.convert("NGN", "USD", "2024-05-04", 0.5);
     await c.history("USD", "ARS", "2020-01-01", "2024-01-01", "month");
@@ -144,7 +147,7 @@ describe("upstream body cap", () => {
   it("refuses a body over the cap without reading the rest, whether or not its length is declared", async () => {
     for (const declared of [false, true]) {
       const big = bigBody(3200, declared); // 200 MiB if read to the end
-      const c = v2(big.fetch, { maxBodyBytes: 256 * 1024 });
+      const c = v2(big.fetch, { FRANKFURTER_MAX_BODY_BYTES: String(256 * 1024) });
       await assert.rejects(
         c.currencies(),
         (e: unknown) => e instanceof UpstreamError && e.kind === "bad_response" && e.reason === "too_large" && /too large/.test(e.message),
@@ -187,7 +190,7 @@ describe("cache bounds", () => {
       }
       return Response.json(rows);
     }) as typeof fetch;
-    const c = v2(f, { cacheMaxBytes: 6_000 });
+    const c = v2(f, { CACHE_MAX_BYTES: "6000" });
     await c.history("EUR", "USD", "2023-01-01", "2023-01-28");
     const one = c.cacheStats.bytes;
     assert.ok(one > 0 && one < 3_000, `one month of one quote costs ${one} bytes`);
@@ -198,7 +201,7 @@ describe("cache bounds", () => {
   it("keeps latest answers for the latest TTL and past dates for the dated TTL", async () => {
     let now = Date.parse(`${LATEST_DATE}T12:00:00Z`);
     const s = standInFetch();
-    const c = v2(s.fetch, { now: () => now, latestTtlMs: 60_000, datedTtlMs: 3_600_000 });
+    const c = v2(s.fetch, { CACHE_LATEST_TTL_SECONDS: "60", CACHE_DATED_TTL_SECONDS: "3600" }, () => now);
     await c.convert("USD", "AED", "latest", 1);
     await c.convert("USD", "AED", "2024-01-15", 1);
     now += 61_000;
@@ -222,7 +225,7 @@ describe("concurrency bound", () => {
       const { status, body } = handle(url.pathname, url.searchParams);
       return Response.json(body, { status });
     }) as typeof fetch;
-    const c = v2(f, { maxConcurrent: 4, maxQueue: 200 });
+    const c = v2(f, { FRANKFURTER_MAX_CONCURRENT: "4", FRANKFURTER_MAX_QUEUE: "200" });
     const dates = Array.from({ length: 100 }, (_, i) => new Date(Date.UTC(2023, 0, 2 + i)).toISOString().slice(0, 10));
     const results = await Promise.all(dates.map((d) => c.convert("USD", "NGN", d, 1)));
     assert.equal(results.length, 100);
@@ -270,7 +273,7 @@ describe("why Frankfurter cannot be reached", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const { port } = server.address() as AddressInfo;
     await new Promise<void>((r) => server.close(() => r()));
-    const c = new FrankfurterClient({ baseUrl: `http://127.0.0.1:${port}/v2`, retryDelayMs: () => 1 });
+    const c = at(`http://127.0.0.1:${port}/v2`);
     await assert.rejects(c.currencies(), (e: unknown) => e instanceof UpstreamError && e.reason === "refused" && /ECONNREFUSED/.test(e.detail ?? ""));
   });
   it("says TLS when https meets a server that does not speak it", async () => {
@@ -278,7 +281,7 @@ describe("why Frankfurter cannot be reached", () => {
     await new Promise<void>((r) => plain.listen(0, "127.0.0.1", r));
     const { port } = plain.address() as AddressInfo;
     try {
-      const c = new FrankfurterClient({ baseUrl: `https://127.0.0.1:${port}/v2`, retryDelayMs: () => 1 });
+      const c = at(`https://127.0.0.1:${port}/v2`);
       await assert.rejects(c.currencies(), (e: unknown) => e instanceof UpstreamError && e.reason === "tls");
     } finally {
       plain.closeAllConnections();
@@ -291,7 +294,7 @@ describe("why Frankfurter cannot be reached", () => {
     const f = (async () => {
       throw undici("ENOTFOUND", "getaddrinfo ENOTFOUND api.frankfurter.dev");
     }) as typeof fetch;
-    const text = await callTool(v2(f), logger, "get_exchange_rate", { currency_to: "AED" });
+    const text = await callTool({ fetch: f }, logger, "get_exchange_rate", { currency_to: "AED" });
     assert.match(text.text, /cannot be reached/);
     const line = lines.find((l) => l.message === "tool get_exchange_rate failed");
     assert.equal(line?.upstream_reason, "dns");
@@ -300,14 +303,20 @@ describe("why Frankfurter cannot be reached", () => {
 });
 
 /** Calls a tool with a JSON-RPC request to the app's stateless /mcp endpoint (no SDK client needed). */
-async function callTool(fx: FrankfurterClient, logger: ReturnType<typeof createLogger>, name: string, args: Record<string, unknown>): Promise<{ isError: boolean; text: string; structured: unknown }> {
-  const app = createApp({ frankfurter: fx, logger });
+async function callTool(
+  upstream: { fetch: typeof fetch; providers?: readonly string[] },
+  logger: ReturnType<typeof createLogger>,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{ isError: boolean; text: string; structured: unknown }> {
+  const env = { FRANKFURTER_URL: "http://frankfurter.test/v2", FRANKFURTER_PROVIDERS: (upstream.providers ?? []).join(",") };
+  const { app } = await buildService(env, { fetch: upstream.fetch, logger, retryDelayMs: () => 0 });
   const res = await app.request("/mcp", {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }),
   });
-  const body = (await res.json()) as { result?: { isError?: boolean; content: Array<{ text: string }>; structuredContent?: unknown }; error?: unknown };
+  const body = (await readRpc(res)) as { result?: { isError?: boolean; content: Array<{ text: string }>; structuredContent?: unknown }; error?: unknown };
   assert.ok(body.result, JSON.stringify(body));
   return { isError: body.result.isError === true, text: body.result.content.map((c) => c.text).join(""), structured: body.result.structuredContent };
 }
@@ -322,23 +331,23 @@ describe("tool errors name the currency, pair or date at fault", () => {
   ];
   for (const [label, args, message, providers] of cases) {
     it(label, async () => {
-      const r = await callTool(v2(standInFetch().fetch, { providers }), logger, "get_exchange_rate", args);
+      const r = await callTool({ fetch: standInFetch().fetch, providers }, logger, "get_exchange_rate", args);
       assert.equal(r.isError, true);
       assert.match(r.text, message);
     });
   }
   it("an empty v2 history names the pair and the range", async () => {
-    const r = await callTool(v2(standInFetch().fetch), logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "NGN", start_date: "2003-01-01", end_date: "2003-06-30" });
+    const r = await callTool({ fetch: standInFetch().fetch }, logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "NGN", start_date: "2003-01-01", end_date: "2003-06-30" });
     assert.equal(r.isError, true);
     assert.match(r.text, /USD to NGN between 2003-01-01 and 2003-06-30: NGN rates start on 2005-01-03/);
   });
   it("states the source and date of a rate, and groups long histories", async () => {
-    const ok = await callTool(v2(standInFetch().fetch), logger, "get_exchange_rate", { currency_from: "NGN", currency_to: "ARS", amount: 5000 });
+    const ok = await callTool({ fetch: standInFetch().fetch }, logger, "get_exchange_rate", { currency_from: "NGN", currency_to: "ARS", amount: 5000 });
     assert.equal(ok.isError, false);
     assert.match(ok.text, new RegExp(`5000 NGN = ${expectedConversion("NGN", "ARS", 5000)} ARS on ${LATEST_DATE} \\(.*; blended rate from central banks via Frankfurter\\)`));
-    const h = await callTool(v2(standInFetch().fetch), logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "AED", start_date: "2020-01-01", end_date: "2023-12-31" });
+    const h = await callTool({ fetch: standInFetch().fetch }, logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "AED", start_date: "2020-01-01", end_date: "2023-12-31" });
     assert.equal((h.structured as { group: string }).group, "week");
-    const m = await callTool(v2(standInFetch().fetch), logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "AED", start_date: "2000-01-01", end_date: "2023-12-31" });
+    const m = await callTool({ fetch: standInFetch().fetch }, logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "AED", start_date: "2000-01-01", end_date: "2023-12-31" });
     assert.equal((m.structured as { group: string }).group, "month");
     assert.equal(Object.keys((m.structured as { rates: object }).rates).length, 288);
   });

@@ -2,12 +2,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Client, SSEClientTransport, StreamableHTTPClientTransport, type CallToolResult, type FetchLike } from "@modelcontextprotocol/client";
-import { createApp, type AppDeps } from "../src/app.js";
-import type { IdTokenVerifier } from "../src/auth.js";
 import { loadConfig } from "../src/config.js";
-import { FrankfurterClient } from "../src/frankfurter.js";
-import { createLogger, type Logger } from "../src/log.js";
-import { expectedConversion, handle } from "../../test/support/frankfurter.js";
+import { expectedConversion } from "../../test/support/frankfurter.js";
+import { createIdTokenSigner } from "../../test/support/id-tokens.js";
+import { createLocalJWKSet } from "jose";
+import { buildService, upstreamFetch } from "./support/service.js";
+import * as getExchangeRate from "../src/tools/get-exchange-rate.js";
+import { createMcpHandler } from "@modelcontextprotocol/server";
+import { FrankfurterClient } from "../src/frankfurter/client.js";
+import { createLogger } from "../src/log.js";
+import { buildToolServer } from "../src/tool-server.js";
 
 const BASE = "http://mcp.test";
 const MODERN = "2026-07-28";
@@ -17,22 +21,9 @@ const META = {
   "io.modelcontextprotocol/clientCapabilities": {},
 };
 
-/** The Frankfurter stand-in's answers, with a field the real API might add one day. */
-function upstreamFetch(extra: Record<string, unknown> = {}): typeof fetch {
-  return (async (input: string | URL | Request) => {
-    const url = new URL(input instanceof Request ? input.url : input);
-    const { status, body } = handle(url.pathname, url.searchParams);
-    return Response.json(status === 200 && !Array.isArray(body) && typeof body === "object" ? { ...body, ...extra } : body, { status });
-  }) as typeof fetch;
-}
-
-function setup(over: Partial<AppDeps> = {}, extra?: Record<string, unknown>) {
-  const lines: string[] = [];
-  const logger: Logger = createLogger({}, (l) => lines.push(l));
-  const frankfurter = new FrankfurterClient({ baseUrl: "http://frankfurter.test/v1", fetch: upstreamFetch(extra) });
-  const app = createApp({ frankfurter, logger, ...over });
-  const appFetch: FetchLike = async (url, init) => app.fetch(new Request(url, init));
-  return { app, lines, appFetch };
+async function setup(env: Record<string, string> = {}, extra?: Record<string, unknown>) {
+  const service = await buildService(env, extra ? { fetch: upstreamFetch(extra) } : {});
+  return { ...service, app: service.app, service };
 }
 
 async function connect(appFetch: FetchLike, kind: "mcp" | "sse", mode: "auto" | "legacy" = "auto"): Promise<Client> {
@@ -42,7 +33,7 @@ async function connect(appFetch: FetchLike, kind: "mcp" | "sse", mode: "auto" | 
   return client;
 }
 
-const post = (app: ReturnType<typeof setup>["app"], body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
+const post = (app: Awaited<ReturnType<typeof setup>>["app"], body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
   Promise.resolve(
     app.request("/mcp", {
       method: "POST",
@@ -59,7 +50,7 @@ const modernHeaders = (method: string, name?: string): Record<string, string> =>
 describe("/mcp, both protocol eras", () => {
   for (const [mode, version] of [["auto", MODERN], ["legacy", "2025-11-25"]] as const) {
     it(`negotiates ${version} with a ${mode} client and calls a tool`, async () => {
-      const { appFetch } = setup();
+      const { appFetch } = await setup();
       const client = await connect(appFetch, "mcp", mode);
       try {
         assert.equal(client.getNegotiatedProtocolVersion(), version);
@@ -72,7 +63,7 @@ describe("/mcp, both protocol eras", () => {
   }
 
   it("answers server/discover with 2026-07-28 and advertises no list_changed it could never send", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await post(app, { jsonrpc: "2.0", id: 1, method: "server/discover", params: { _meta: META } }, modernHeaders("server/discover"));
     assert.equal(res.status, 200);
     const { result } = (await res.json()) as { result: { supportedVersions: string[]; capabilities: { tools?: { listChanged?: boolean } } } };
@@ -86,7 +77,7 @@ describe("/mcp, both protocol eras", () => {
   });
 
   it("advertises the USD and EUR defaults in tools/list", async () => {
-    const { appFetch } = setup();
+    const { appFetch } = await setup();
     const client = await connect(appFetch, "mcp");
     try {
       const { tools } = await client.listTools();
@@ -100,8 +91,57 @@ describe("/mcp, both protocol eras", () => {
     }
   });
 
+  // app.ts answers 2025-era requests with its own plain-JSON lane because the SDK's lane streams
+  // every answer as SSE, at a measured cost (docs/decisions.md). When it stops, this fails: drop
+  // the lane for `createMcpHandler`'s default legacy serving.
+  it("answers 2025-era calls as plain JSON, where the SDK's own legacy lane answers SSE", async () => {
+    const { app } = await setup();
+    const call = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_exchange_rate", arguments: {} } };
+    const legacy = { "mcp-protocol-version": "2025-11-25" };
+    const ours = await post(app, call, legacy);
+    assert.match(ours.headers.get("content-type") ?? "", /^application\/json/);
+    const frankfurter = new FrankfurterClient(loadConfig({ FRANKFURTER_URL: "http://frankfurter.test/v1" }), { fetch: upstreamFetch() });
+    const deps = { frankfurter, logger: createLogger({}, () => {}), now: Date.now };
+    const sdk = createMcpHandler(() => buildToolServer(deps));
+    const res = await sdk.fetch(
+      new Request("http://mcp.test/mcp", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...legacy },
+        body: JSON.stringify(call),
+      }),
+    );
+    assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
+    await res.text();
+  });
+
+  // tools/schema.ts converts each tool schema to JSON Schema once, through the `~standard.jsonSchema`
+  // hook the SDK calls; if the SDK stops calling it, the cache is dead weight and must go.
+  it("takes each tool's JSON Schema from the one-time conversion, in both eras", async () => {
+    type Convert = (options: unknown) => unknown;
+    const hooks = [getExchangeRate.inputSchema, getExchangeRate.outputSchema].map(
+      (schema) => (schema["~standard"] as unknown as { jsonSchema: { input: Convert; output: Convert } }).jsonSchema,
+    );
+    const calls = [0, 0]; // per schema: input, output
+    const saved = hooks.map((h) => ({ ...h }));
+    hooks.forEach((h, i) => {
+      h.input = (o) => (calls[i]!++, saved[i]!.input(o));
+      h.output = (o) => (calls[i]!++, saved[i]!.output(o));
+    });
+    try {
+      const { app } = await setup();
+      const args = { name: "get_exchange_rate", arguments: { currency_to: "JPY" } };
+      await post(app, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { ...args, _meta: META } }, modernHeaders("tools/call", "get_exchange_rate"));
+      assert.ok(calls[0]! > 0 && calls[1]! > 0, `the SDK asked ${calls.join(" and ")} times`);
+      const first = saved[0]!.input({ target: "draft-2020-12" });
+      assert.equal(saved[0]!.input({ target: "draft-2020-12" }), first, "converted once, then shared");
+      assert.ok(Object.isFrozen(first), "shared between requests: frozen");
+    } finally {
+      hooks.forEach((h, i) => Object.assign(h, saved[i]));
+    }
+  });
+
   it("returns exactly the declared output fields when upstream adds one, so validating clients accept it", async () => {
-    const { appFetch } = setup({}, { provider: "ECB", note: "new field" });
+    const { appFetch } = await setup({}, { provider: "ECB", note: "new field" });
     const client = await connect(appFetch, "mcp");
     try {
       const rate = (await client.callTool({ name: "get_exchange_rate", arguments: { amount: 2 } })) as CallToolResult;
@@ -120,7 +160,7 @@ describe("/mcp, both protocol eras", () => {
 
   for (const [label, args] of [["an array", []], ["a string", "USD"], ["null", null]] as const) {
     it(`answers tools/call with arguments as ${label} with -32602 and a readable message, in both eras`, async () => {
-      const { app } = setup();
+      const { app } = await setup();
       const call = { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "get_exchange_rate", arguments: args } };
       const legacy = await post(app, call, { "mcp-protocol-version": "2025-11-25" });
       const modern = await post(app, { ...call, params: { ...call.params, _meta: META } }, modernHeaders("tools/call", "get_exchange_rate"));
@@ -135,7 +175,7 @@ describe("/mcp, both protocol eras", () => {
   }
 
   it("answers GET with 405 and bad JSON with -32700", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     assert.equal((await app.request("/mcp")).status, 405);
     const bad = await app.request("/mcp", { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: "{nope" });
     assert.equal(bad.status, 400);
@@ -146,7 +186,7 @@ describe("/mcp, both protocol eras", () => {
 });
 
 /** Opens `GET /sse` without reading further than the endpoint event; returns the session's post URL. */
-async function openSse(app: ReturnType<typeof setup>["app"], headers: Record<string, string> = {}) {
+async function openSse(app: Awaited<ReturnType<typeof setup>>["app"], headers: Record<string, string> = {}) {
   const res = await app.request("/sse", { headers });
   assert.equal(res.status, 200);
   const reader = res.body!.getReader();
@@ -165,7 +205,7 @@ describe("the SSE lane", () => {
   });
 
   it("calls tools through an SDK v2 client", async () => {
-    const { appFetch } = setup();
+    const { appFetch } = await setup();
     const client = await connect(appFetch, "sse");
     try {
       const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "JPY" } })) as CallToolResult;
@@ -176,7 +216,7 @@ describe("the SSE lane", () => {
   });
 
   it("takes only application/json itself on /messages, not a content type that mentions it", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const { endpoint, reader } = await openSse(app);
     const send = (type: string) => app.request(endpoint, { method: "POST", headers: { "content-type": type }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
     assert.equal((await send("text/plain; x=application/json")).status, 415);
@@ -186,7 +226,7 @@ describe("the SSE lane", () => {
   });
 
   it("sends a readable -32602 down the stream for non-object tool arguments", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const { endpoint, reader } = await openSse(app);
     const res = await app.request(endpoint, {
       method: "POST",
@@ -201,7 +241,7 @@ describe("the SSE lane", () => {
   });
 
   it("closes a session whose client stops reading once its queue passes the byte bound", async () => {
-    const { app } = setup({ sseMaxQueuedBytes: 16_384 });
+    const { app } = await setup({ SSE_MAX_QUEUED_BYTES: "16384" });
     const { endpoint } = await openSse(app);
     const list = () =>
       app.request(endpoint, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
@@ -215,8 +255,7 @@ describe("the SSE lane", () => {
   });
 
   it("caps open sessions with 503", async () => {
-    const sessions = new Map();
-    const { app } = setup({ sseMaxSessions: 2, sessions });
+    const { app, service } = await setup({ SSE_MAX_SESSIONS: "2" });
     const a = await openSse(app);
     const b = await openSse(app);
     const refused = await app.request("/sse");
@@ -224,20 +263,24 @@ describe("the SSE lane", () => {
     assert.match(((await refused.json()) as { error: { message: string } }).error.message, /Too many open SSE sessions/);
     await a.reader.cancel();
     await new Promise((r) => setImmediate(r));
-    assert.equal(sessions.size, 1);
+    assert.equal(service.openSseSessions, 1);
     const c = await openSse(app);
     await Promise.all([b.reader.cancel(), c.reader.cancel()]);
   });
 
   it("lets only the identity that opened a session post into it, and never logs session ids", async () => {
-    const verifyAuth: IdTokenVerifier = async (h) =>
-      h === "Bearer alice" ? { ok: true, email: "alice@x.iam.gserviceaccount.com", subject: "111" }
-      : h === "Bearer bob" ? { ok: true, email: "bob@x.iam.gserviceaccount.com", subject: "222" }
-      : { ok: false, status: 401, error: "invalid_token", description: "no" };
-    const { app, lines } = setup({ verifyAuth });
-    const { endpoint, reader, sessionId } = await openSse(app, { authorization: "Bearer alice" });
-    const ping = (who: string) =>
-      app.request(endpoint, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${who}` }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    const signer = await createIdTokenSigner();
+    const audience = "https://mcp.test";
+    const people = { alice: "alice@x.iam.gserviceaccount.com", bob: "bob@x.iam.gserviceaccount.com" };
+    const tokens = {
+      alice: await signer.sign({ aud: audience, email: people.alice, email_verified: true, sub: "111" }),
+      bob: await signer.sign({ aud: audience, email: people.bob, email_verified: true, sub: "222" }),
+    };
+    const env = { MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: Object.values(people).join(",") };
+    const { app, lines } = await buildService(env, { keys: createLocalJWKSet(signer.jwks) });
+    const { endpoint, reader, sessionId } = await openSse(app, { authorization: `Bearer ${tokens.alice}` });
+    const ping = (who: "alice" | "bob") =>
+      app.request(endpoint, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${tokens[who]}` }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
     const intruder = await ping("bob");
     assert.equal(intruder.status, 404, "another identity cannot post, nor learn that the session exists");
     assert.equal((await ping("alice")).status, 202);
@@ -245,5 +288,46 @@ describe("the SSE lane", () => {
     await new Promise((r) => setImmediate(r));
     assert.ok(lines.length > 0);
     assert.ok(!lines.some((l) => l.includes(sessionId)), "no log line carries the session id");
+  });
+});
+
+describe("drain", () => {
+  it("ends open SSE streams, refuses new ones, and waits for a call in flight", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const slow = (async (input: string | URL | Request, init?: RequestInit) => {
+      await held;
+      return upstreamFetch()(input, init);
+    }) as typeof fetch;
+    const { app, drain } = await buildService({}, { fetch: slow });
+    const sse = await openSse(app);
+    const call = Promise.resolve(
+      post(app, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "list_currencies", arguments: {} } }, {
+        "mcp-protocol-version": "2025-11-25",
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    let drained = false;
+    const draining = drain(Date.now() + 5_000).then(() => (drained = true));
+    assert.equal((await sse.reader.read()).done, true, "the open stream ends");
+    assert.equal((await app.request("/sse")).status, 503, "no new session while draining");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(drained, false, "drain waits for the call in flight");
+    release();
+    assert.equal((await call).status, 200);
+    await draining;
+    assert.equal(drained, true);
+  });
+
+  it("gives up waiting at its deadline", async () => {
+    const never = (() => new Promise<Response>(() => {})) as typeof fetch;
+    const { app, drain } = await buildService({}, { fetch: never });
+    void post(app, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "list_currencies", arguments: {} } }, {
+      "mcp-protocol-version": "2025-11-25",
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    await drain(Date.now() + 100);
+    assert.ok(Date.now() - started < 1_000);
   });
 });

@@ -4,20 +4,20 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { Hono } from "hono";
+import { bodyLimit as honoBodyLimit } from "hono/body-limit";
 import { createLocalJWKSet } from "jose";
 import { createLogger } from "../../common/log.js";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 import { listen, oversizeThenReuse, rawRequest } from "../../test/support/http-probe.js";
-import { createApp } from "../src/app.js";
-import { ANY_GOOGLE_ACCOUNT, createIdTokenVerifier, type IdTokenVerifier } from "../src/auth.js";
+import { buildService } from "./support/service.js";
+import { ANY_GOOGLE_ACCOUNT, createIdTokenVerifier } from "../src/auth.js";
 import { loadConfig } from "../src/config.js";
-import type { FrankfurterClient } from "../src/frankfurter.js";
 
 const audience = "https://mcp-server-abc-uc.a.run.app";
 const invoker = "agent@my-project.iam.gserviceaccount.com";
 const good = { aud: audience, email: invoker, email_verified: true, sub: "123" };
 const nowS = (): number => Math.floor(Date.now() / 1000);
-const noFrankfurter = {} as FrankfurterClient;
 
 describe("ID token limits (as google-auth-library's verifier)", async () => {
   const signer = await createIdTokenSigner();
@@ -123,8 +123,8 @@ describe("signing keys that cannot be had are a 503, not a bad token", async () 
 
 describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
   const signer = await createIdTokenSigner();
-  const verifyAuth: IdTokenVerifier = createIdTokenVerifier({ audience, allowedInvokers: [invoker], keys: createLocalJWKSet(signer.jwks) });
-  const app = createApp({ frankfurter: noFrankfurter, logger: createLogger({}, () => {}), verifyAuth });
+  const env = { MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: invoker };
+  const { app } = await buildService(env, { keys: createLocalJWKSet(signer.jwks) });
   const call = (authorization?: string): Promise<Response> =>
     Promise.resolve(
       app.request("/mcp", {
@@ -156,9 +156,11 @@ describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
 
 describe("over a real socket", () => {
   const lines: Array<Record<string, unknown>> = [];
-  const app = createApp({ frankfurter: noFrankfurter, logger: createLogger({}, (l) => lines.push(JSON.parse(l))) });
   let server: Awaited<ReturnType<typeof listen>>;
-  before(async () => (server = await listen(app.fetch)));
+  before(async () => {
+    const { app } = await buildService({}, { logger: createLogger({}, (l) => lines.push(JSON.parse(l))) });
+    server = await listen(app.fetch);
+  });
   after(async () => server?.close());
 
   it("answers 413 with Connection: close, so Node's fetch never reuses a connection the server drops", async () => {
@@ -183,4 +185,38 @@ describe("over a real socket", () => {
       assert.deepEqual(lines.map((l) => [l.severity, l.status]), [["WARNING", 400]]);
     });
   }
+});
+
+// common/body-limit.ts answers from Content-Length alone because hono's bodyLimit asks for
+// `c.req.raw.body`, which makes @hono/node-server build a full web Request per call (measured in
+// docs/decisions.md). When either library stops doing that, this fails and the shortcut goes.
+describe("what the Content-Length shortcut in common/body-limit.ts saves", () => {
+  it("hono's bodyLimit reads the body stream, and that builds @hono/node-server's full Request", async () => {
+    const seen: Array<{ read: boolean; built: boolean }> = [];
+    const app = new Hono();
+    app.use(async (c, next) => {
+      const raw = c.req.raw;
+      let proto: object | null = raw;
+      let getter: (() => unknown) | undefined;
+      while (proto && !getter) {
+        getter = Object.getOwnPropertyDescriptor(proto, "body")?.get;
+        proto = Object.getPrototypeOf(proto);
+      }
+      const state = { read: false, built: false };
+      seen.push(state);
+      Object.defineProperty(raw, "body", { get: () => ((state.read = true), getter!.call(raw)) });
+      await next();
+      const cache = Object.getOwnPropertySymbols(raw).find((k) => k.description === "requestCache");
+      state.built = cache !== undefined && (raw as unknown as Record<symbol, unknown>)[cache] !== undefined;
+    });
+    app.post("/", honoBodyLimit({ maxSize: 1024, onError: (c) => c.text("too large", 413) }), (c) => c.text("ok"));
+    const server = await listen(app.fetch);
+    try {
+      const r = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      assert.equal(await r.text(), "ok");
+      assert.deepEqual(seen, [{ read: true, built: true }]);
+    } finally {
+      await server.close();
+    }
+  });
 });

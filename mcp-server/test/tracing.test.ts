@@ -6,15 +6,14 @@ import { Client, SSEClientTransport, StreamableHTTPClientTransport, type FetchLi
 import { configureTraceProject, currentSpan, currentTraceFields, parseCloudTraceContext, parseTraceparent, withRemoteContext } from "../../common/trace.js";
 import { startMetadataServer } from "../../test/support/metadata-server.js";
 import { tracingRequested } from "../../common/tracing.js";
-import { createApp } from "../src/app.js";
-import { FrankfurterClient } from "../src/frankfurter.js";
+import { buildService } from "./support/service.js";
 import { createLogger } from "../src/log.js";
 import { handle } from "../../test/support/frankfurter.js";
 
 const TRACE_A = "4bf92f3577b34da6a3ce929d0e0e4736";
 const TRACE_B = "0af7651916cd43dd8448eb211c80319c";
 
-function setup(format: "json" | "text" = "json") {
+async function setup(format: "json" | "text" = "json") {
   const lines: string[] = [];
   const upstream: string[] = [];
   const current: unknown[] = [];
@@ -26,7 +25,7 @@ function setup(format: "json" | "text" = "json") {
     return Response.json(body, { status });
   }) as typeof fetch;
   const logger = createLogger({}, (l) => lines.push(l), { format, level: "DEBUG" });
-  const app = createApp({ frankfurter: new FrankfurterClient({ baseUrl: "http://frankfurter.test/v1", fetch: fetchUpstream }), logger });
+  const { app } = await buildService({}, { fetch: fetchUpstream, logger });
   // Every request from the client carries caller A's traceparent header.
   const appFetch: FetchLike = async (url, init) => {
     const headers = new Headers(init?.headers);
@@ -46,7 +45,7 @@ async function connect(appFetch: FetchLike, kind: "mcp" | "sse"): Promise<Client
 describe("trace context in the MCP server", () => {
   for (const kind of ["mcp", "sse"] as const) {
     it(`continues the trace in _meta over /${kind} (before the HTTP header's) and passes it to Frankfurter`, async () => {
-      const { lines, upstream, current, appFetch } = setup();
+      const { lines, upstream, current, appFetch } = await setup();
       const client = await connect(appFetch, kind);
       try {
         await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "GBP" }, _meta: { traceparent: `00-${TRACE_B}-b7ad6b7169203331-01`, tracestate: "k=v" } });
@@ -67,7 +66,7 @@ describe("trace context in the MCP server", () => {
   }
 
   it("continues the HTTP traceparent when _meta has none, and shows it briefly in text logs", async () => {
-    const { lines, upstream, appFetch } = setup("text");
+    const { lines, upstream, appFetch } = await setup("text");
     const client = await connect(appFetch, "mcp");
     try {
       await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "CHF" } });

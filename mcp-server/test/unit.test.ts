@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { createLocalJWKSet } from "jose";
 import { createIdTokenVerifier, type IdTokenVerifier } from "../src/auth.js";
-import { latestExpiry, TtlCache } from "../src/cache.js";
-import { configWarnings, loadConfig } from "../src/config.js";
-import { FrankfurterClient, UpstreamError } from "../src/frankfurter.js";
+import { latestExpiry, TtlCache } from "../src/frankfurter/cache.js";
+import { loadConfig } from "../src/config.js";
+import { FrankfurterClient } from "../src/frankfurter/client.js";
+import { UpstreamError } from "../src/frankfurter/errors.js";
 import { traceFields } from "../src/log.js";
 import { amount, checkDateInRange, currencyCode, rateDate } from "../src/validation.js";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
@@ -50,16 +51,12 @@ describe("config", () => {
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "google-id-token" }), /MCP_AUTH_AUDIENCE/);
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "basic" }), /MCP_SERVER_AUTH/);
   });
-  it("reads its inbound auth from MCP_SERVER_AUTH, never from the agent's MCP_AUTH values", () => {
-    // One .env for both services: the agent's MCP_AUTH=auto|id-token must not stop the server.
-    for (const agentValue of ["auto", "id-token"]) assert.equal(loadConfig({ MCP_AUTH: agentValue }).MCP_SERVER_AUTH, "none");
+  it("reads its inbound auth from MCP_SERVER_AUTH only, never from the agent's MCP_AUTH", () => {
+    // One .env for both services: the agent's MCP_AUTH (any value) must not change the server.
+    for (const agentValue of ["auto", "id-token", "google-id-token"]) {
+      assert.equal(loadConfig({ MCP_AUTH: agentValue }).MCP_SERVER_AUTH, "none");
+    }
     assert.equal(loadConfig({ MCP_AUTH: "id-token", MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: "https://x", MCP_ALLOWED_INVOKERS: "a@x.com" }).MCP_SERVER_AUTH, "google-id-token");
-    assert.deepEqual(configWarnings({ MCP_SERVER_AUTH: "google-id-token" }), []);
-  });
-  it("still takes the old server value MCP_AUTH=google-id-token for one release, with a warning", () => {
-    const env = { MCP_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: "https://x", MCP_ALLOWED_INVOKERS: "a@x.com" };
-    assert.equal(loadConfig(env).MCP_SERVER_AUTH, "google-id-token");
-    assert.match(configWarnings(env).join(), /MCP_AUTH=google-id-token is deprecated .*set MCP_SERVER_AUTH=google-id-token/);
   });
   it("splits comma lists", () => {
     assert.deepEqual(loadConfig({ MCP_ALLOWED_INVOKERS: "a@x.com, b@x.com," }).MCP_ALLOWED_INVOKERS, ["a@x.com", "b@x.com"]);
@@ -131,8 +128,8 @@ function fakeFetch(handler: (url: URL, init?: RequestInit) => Response | Promise
   };
 }
 const ok = (body: unknown): Response => Response.json(body);
-const client = (f: typeof fetch, extra: { timeoutMs?: number } = {}): FrankfurterClient =>
-  new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v1", fetch: f, now: () => NOW, retryDelayMs: () => 1, ...extra });
+const client = (f: typeof fetch, env: Record<string, string> = {}): FrankfurterClient =>
+  new FrankfurterClient(loadConfig({ FRANKFURTER_URL: "https://api.frankfurter.dev/v1", ...env }), { fetch: f, now: () => NOW, retryDelayMs: () => 1 });
 
 describe("FrankfurterClient", () => {
   it("builds URLs under the configured base with encoded query parameters", async () => {
@@ -182,7 +179,7 @@ describe("FrankfurterClient", () => {
           });
         }),
     );
-    await assert.rejects(client(hang.fetch, { timeoutMs: 30 }).currencies(), (e: unknown) => e instanceof UpstreamError && e.kind === "timeout");
+    await assert.rejects(client(hang.fetch, { FRANKFURTER_TIMEOUT_MS: "30" }).currencies(), (e: unknown) => e instanceof UpstreamError && e.kind === "timeout");
     assert.equal(hang.calls.length, 2);
   });
   it("rejects responses of the wrong shape", async () => {
