@@ -6,8 +6,10 @@ import type { Logger } from "./log.js";
 
 export interface Service {
   app: { fetch: (req: Request) => Response | Promise<Response> };
+  /** What is open right now, for the "shutting down" line. */
+  status(): Record<string, unknown>;
   /** Lets work in flight finish until `deadline` (ms since the epoch); what it returns is logged. */
-  drain(deadline: number): Promise<Record<string, unknown>>;
+  drain(deadline: number): Promise<Record<string, unknown> | void>;
   close(): Promise<void>;
 }
 
@@ -40,7 +42,7 @@ export function serveUntilSignal(
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.log("INFO", `${signal}: shutting down`);
+    logger.log("INFO", `${signal}: shutting down`, service.status());
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();
     const drained = await service.drain(Date.now() + DRAIN_MS);
@@ -48,7 +50,7 @@ export function serveUntilSignal(
     await Promise.race([closed, sleep(500)]);
     server.closeAllConnections();
     await service.close();
-    logger.log("INFO", "stopped", drained);
+    logger.log("INFO", "stopped", drained ?? {});
     process.exit(0);
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => void stop(signal));

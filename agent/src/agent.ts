@@ -39,6 +39,8 @@ export interface Agent {
   app: Hono;
   /** What start-up says about this agent, for the "listening" log line. */
   summary: Record<string, unknown>;
+  /** Turns in flight, for the "shutting down" line. */
+  status(): { turns_in_flight: number };
   /**
    * Lets turns in flight finish until `deadline` (ms since the epoch), then ends those still running
    * with 503 shutting_down (streams get an `error` event) rather than dropping them silently.
@@ -89,6 +91,7 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
   return {
     app,
     summary: summary(config, model.name, mcp?.authenticated === true),
+    status: () => ({ turns_in_flight: inflight.count }),
     async drain(deadline) {
       await within(inflight.idle(), deadline - Date.now());
       const unfinished = inflight.count;

@@ -15,7 +15,7 @@ import { authGuard, createIdTokenVerifier } from "./auth.js";
 import type { Config } from "./config.js";
 import { errorResponse, rpcError, ServiceError } from "./errors.js";
 import { FrankfurterClient } from "./frankfurter/client.js";
-import { createLogger, type Logger } from "./log.js";
+import { createLogger, type Logger } from "../../common/log.js";
 import { SseSessions } from "./sse.js";
 import type { ToolDeps } from "./tools/common.js";
 import { buildToolServer, invalidToolArguments, VERSION } from "./tool-server.js";
@@ -41,7 +41,8 @@ export interface McpService {
   close(): Promise<void>;
   frankfurter: FrankfurterClient;
   logger: Logger;
-  readonly openSseSessions: number;
+  /** Open SSE sessions, for the "shutting down" line. */
+  status(): { open_sse_sessions: number };
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -142,9 +143,7 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     app,
     frankfurter,
     logger,
-    get openSseSessions() {
-      return sessions.size;
-    },
+    status: () => ({ open_sse_sessions: sessions.size }),
     async drain(deadline) {
       sessions.drain();
       await inflight.settled(deadline);

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { incomingContext } from "../../common/trace.js";
 import { ServiceError } from "./errors.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "../../common/log.js";
 
 export const GOOGLE_ISSUERS = ["https://accounts.google.com", "accounts.google.com"];
 /** The explicit opt-out in MCP_ALLOWED_INVOKERS: accept a valid token from any Google identity. */

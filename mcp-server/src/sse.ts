@@ -9,7 +9,7 @@ import {
 import type { SpanContext } from "../../common/trace.js";
 import type { Config } from "./config.js";
 import { rpcError, ServiceError } from "./errors.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "../../common/log.js";
 import { invalidToolArguments } from "./tool-server.js";
 
 const encoder = new TextEncoder();

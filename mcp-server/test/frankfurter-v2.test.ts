@@ -10,7 +10,7 @@ import { loadConfig } from "../src/config.js";
 import { FrankfurterClient, roundForCurrency } from "../src/frankfurter/client.js";
 import { describeNetworkError, UpstreamError } from "../src/frankfurter/errors.js";
 import { Limiter } from "../src/frankfurter/limiter.js";
-import { createLogger } from "../src/log.js";
+import { createLogger } from "../../common/log.js";
 import { expectedConversion, expectedRate, handle, LATEST_DATE, V2_CURRENCIES } from "../../test/support/frankfurter.js";
 
 /** A fetch that answers from the stand-in's handler, recording each URL. */

@@ -10,7 +10,7 @@ import { buildService, upstreamFetch } from "./support/service.js";
 import * as getExchangeRate from "../src/tools/get-exchange-rate.js";
 import { createMcpHandler } from "@modelcontextprotocol/server";
 import { FrankfurterClient } from "../src/frankfurter/client.js";
-import { createLogger } from "../src/log.js";
+import { createLogger } from "../../common/log.js";
 import { buildToolServer } from "../src/tool-server.js";
 
 const BASE = "http://mcp.test";
@@ -263,7 +263,7 @@ describe("the SSE lane", () => {
     assert.match(((await refused.json()) as { error: { message: string } }).error.message, /Too many open SSE sessions/);
     await a.reader.cancel();
     await new Promise((r) => setImmediate(r));
-    assert.equal(service.openSseSessions, 1);
+    assert.equal(service.status().open_sse_sessions, 1);
     const c = await openSse(app);
     await Promise.all([b.reader.cancel(), c.reader.cancel()]);
   });

@@ -7,7 +7,7 @@ import { configureTraceProject, currentSpan, currentTraceFields, parseCloudTrace
 import { startMetadataServer } from "../../test/support/metadata-server.js";
 import { tracingRequested } from "../../common/tracing.js";
 import { buildService } from "./support/service.js";
-import { createLogger } from "../src/log.js";
+import { createLogger } from "../../common/log.js";
 import { handle } from "../../test/support/frankfurter.js";
 
 const TRACE_A = "4bf92f3577b34da6a3ce929d0e0e4736";

@@ -6,7 +6,7 @@ import { latestExpiry, TtlCache } from "../src/frankfurter/cache.js";
 import { loadConfig } from "../src/config.js";
 import { FrankfurterClient } from "../src/frankfurter/client.js";
 import { UpstreamError } from "../src/frankfurter/errors.js";
-import { traceFields } from "../src/log.js";
+import { traceFields } from "../../common/log.js";
 import { amount, checkDateInRange, currencyCode, rateDate } from "../src/validation.js";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 

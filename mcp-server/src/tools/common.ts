@@ -8,7 +8,7 @@ import {
   type SpanContext,
 } from "../../../common/trace.js";
 import { ServiceError } from "../errors.js";
-import type { Logger } from "../log.js";
+import type { Logger } from "../../../common/log.js";
 
 export interface ToolDeps {
   frankfurter: FrankfurterClient;

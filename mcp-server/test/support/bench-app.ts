@@ -2,7 +2,7 @@
 // steadier than bench-eras.ts on a shared machine, for A/B runs of one change.
 // Usage: node --import tsx mcp-server/test/support/bench-app.ts <2025|2026> [calls]
 // ['{"ENV":"value"}']
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "../../../common/log.js";
 import { buildService } from "./service.js";
 
 const [era = "2026", calls = "3000", env = "{}"] = process.argv.slice(2);

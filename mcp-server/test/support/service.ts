@@ -5,7 +5,7 @@ import { serve } from "@hono/node-server";
 import type { FetchLike } from "@modelcontextprotocol/client";
 import { createMcpServer, type McpService, type Overrides } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "../../../common/log.js";
 import { handle } from "../../../test/support/frankfurter.js";
 
 /** The Frankfurter stand-in's answers as a `fetch`, with `extra` fields the real API might add. */
