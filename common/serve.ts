@@ -9,7 +9,7 @@ export interface Service {
   /** What is open right now, for the "shutting down" line. */
   status(): Record<string, unknown>;
   /** Lets work in flight finish until `deadline` (ms since the epoch); what it returns is logged. */
-  drain(deadline: number): Promise<Record<string, unknown> | void>;
+  drain(deadline: number): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -23,20 +23,36 @@ export const DRAIN_MS = 8_000;
  */
 export function serveUntilSignal(
   service: Service,
-  opts: { name: string; port: number; hostname: string; logger: Logger; fields: Record<string, unknown> },
+  opts: {
+    name: string;
+    port: number;
+    hostname: string;
+    logger: Logger;
+    fields: Record<string, unknown>;
+  },
 ): void {
   const { name, port, hostname, logger } = opts;
   const server = serve({ fetch: service.app.fetch, port, hostname }, (info) =>
-    logger.log("INFO", `${name} listening on http://${hostname}:${info.port}`, { port: info.port, ...opts.fields }),
+    logger.log("INFO", `${name} listening on http://${hostname}:${info.port}`, {
+      port: info.port,
+      ...opts.fields,
+    }),
   ) as Server;
   server.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code !== "EADDRINUSE" && err.code !== "EACCES") throw err;
-    const why = err.code === "EADDRINUSE" ? "is already in use" : "needs privileges this process lacks";
-    logger.log("ERROR", `port ${port} on ${hostname} ${why}: set PORT to another port (or stop what holds it)`, { port, code: err.code });
+    const why =
+      err.code === "EADDRINUSE" ? "is already in use" : "needs privileges this process lacks";
+    logger.log(
+      "ERROR",
+      `port ${port} on ${hostname} ${why}: set PORT to another port (or stop what holds it)`,
+      { port, code: err.code },
+    );
     process.exit(1);
   });
   // A promise a client library rejects with nobody listening must not take down the work in flight.
-  process.on("unhandledRejection", (reason) => logger.log("ERROR", "unhandled promise rejection", { detail: String(reason) }));
+  process.on("unhandledRejection", (reason) =>
+    logger.log("ERROR", "unhandled promise rejection", { detail: String(reason) }),
+  );
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -50,10 +66,38 @@ export function serveUntilSignal(
     await Promise.race([closed, sleep(500)]);
     server.closeAllConnections();
     await service.close();
-    logger.log("INFO", "stopped", drained ?? {});
+    logger.log("INFO", "stopped", drained);
     process.exit(0);
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => void stop(signal));
+}
+
+/** Work in flight (turns, requests), so that a drain can wait for it. */
+export class Inflight {
+  count = 0;
+  #idle: Array<() => void> = [];
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    this.count++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.count === 0) for (const wake of this.#idle.splice(0)) wake();
+    }
+  }
+
+  /** Resolves once nothing is in flight, or at `deadline` (ms since the epoch), whichever is first. */
+  idle(deadline = Number.POSITIVE_INFINITY): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wait = deadline - Date.now();
+      const timer = Number.isFinite(wait) ? setTimeout(resolve, Math.max(0, wait)) : undefined;
+      this.#idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
 }
 
 /** Parses the configuration, or logs what is wrong (naming the variable) and exits 1. */

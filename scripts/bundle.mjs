@@ -23,7 +23,11 @@ const payloads = [];
 
 async function packed(pkgName) {
   const sub = await build({
-    stdin: { contents: `module.exports = require(${JSON.stringify(pkgName)});`, resolveDir: dir, loader: "js" },
+    stdin: {
+      contents: `module.exports = require(${JSON.stringify(pkgName)});`,
+      resolveDir: dir,
+      loader: "js",
+    },
     bundle: true,
     platform: "node",
     format: "cjs", // run by the loader in a CommonJS wrapper that supplies require, __dirname, …
@@ -35,7 +39,9 @@ async function packed(pkgName) {
     logLevel: "warning",
   });
   const code = sub.outputFiles[0].contents;
-  const b64 = brotliCompressSync(code, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).toString("base64");
+  const b64 = brotliCompressSync(code, {
+    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 },
+  }).toString("base64");
   return { code, b64 };
 }
 
@@ -50,7 +56,9 @@ const lazyPlugin = {
         const { code, b64 } = await packed(pkgName);
         const marker = `/*LAZY:${pkgName}:`;
         payloads.push(`${marker}${b64}*/`);
-        console.log(`${name}: ${pkgName} appended, loaded on first use (${(code.length / 1024).toFixed(0)} KiB of code, ${(b64.length / 1024).toFixed(0)} KiB packed)`);
+        console.log(
+          `${name}: ${pkgName} appended, loaded on first use (${(code.length / 1024).toFixed(0)} KiB of code, ${(b64.length / 1024).toFixed(0)} KiB packed)`,
+        );
         return {
           loader: "js",
           contents: `import { readFileSync } from "node:fs";

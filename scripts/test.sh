@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 node_dir="$(scripts/with-node.sh --dir)"
 PATH="$node_dir:$PATH"
 
-STEPS=(typecheck bundle mcp-server agent node26 repository browser shellcheck conformance containers)
+STEPS=(lint typecheck bundle mcp-server agent node26 repository browser shellcheck conformance containers)
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' yellow=$'\033[33m' reset=$'\033[0m'; else bold="" yellow="" reset=""; fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$reset"; }
@@ -39,6 +39,7 @@ NODE26_HINT="Node 26 (e.g. nvm install 26, then WITH_NODE=26 make test); on Linu
 
 run_step() {
   case "$1" in
+    lint) step "format and lint (Biome)"; npm run --silent lint ;;
     typecheck) step "type-check"; npm run --silent typecheck ;;
     bundle) step "bundle"; npm run --silent build ;;
     mcp-server) step "mcp-server tests (Node $(node --version))"; npm test --silent -w mcp-server ;;

@@ -6,10 +6,11 @@ import type { FetchLike } from "@modelcontextprotocol/client";
 import type { Hono } from "hono";
 import { createStartupLogger, type Logger } from "../../common/log.js";
 import { configureTraceProject } from "../../common/trace.js";
+import { Inflight } from "../../common/serve.js";
 import { startTracing } from "../../common/tracing.js";
 import type { Config } from "./config.js";
 import { originOf, redactUrl } from "./errors.js";
-import { createRoutes, Inflight, shuttingDown } from "./http/index.js";
+import { createRoutes, shuttingDown } from "./http/index.js";
 import { createIdentify, type Identify } from "./identity/index.js";
 import { createMcpConnection } from "./mcp/index.js";
 import { createModel, type Model } from "./models/index.js";
@@ -60,18 +61,33 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
   });
   const model = overrides.model ?? (await createModel(config));
   const store = overrides.store ?? (await createStore(config, logger));
-  const mcp = overrides.tools ? undefined : createMcpConnection(config, logger, VERSION, overrides.fetch);
+  const mcp = overrides.tools
+    ? undefined
+    : createMcpConnection(config, logger, VERSION, overrides.fetch);
   const instruction =
     config.AGENT_INSTRUCTION ??
-    (config.AGENT_INSTRUCTION_FILE ? await readFile(config.AGENT_INSTRUCTION_FILE, "utf8") : DEFAULT_INSTRUCTION);
+    (config.AGENT_INSTRUCTION_FILE
+      ? await readFile(config.AGENT_INSTRUCTION_FILE, "utf8")
+      : DEFAULT_INSTRUCTION);
   const inflight = new Inflight();
   const shutdown = new AbortController();
   const app = createRoutes({
-    turn: { model, tools: overrides.tools ?? mcp!, store, logger, app: config.APP_NAME, instruction },
+    turn: {
+      model,
+      tools: overrides.tools ?? mcp!,
+      store,
+      logger,
+      app: config.APP_NAME,
+      instruction,
+    },
     mcp,
     identify:
       overrides.identify ??
-      createIdentify({ access: config.AGENT_ACCESS, iapAudience: config.IAP_AUDIENCE, iapKeysUrl: config.IAP_KEYS_URL }),
+      createIdentify({
+        access: config.AGENT_ACCESS,
+        iapAudience: config.IAP_AUDIENCE,
+        iapKeysUrl: config.IAP_KEYS_URL,
+      }),
     logger,
     info: {
       name: "agent",
@@ -93,12 +109,12 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
     summary: summary(config, model.name, mcp?.authenticated === true),
     status: () => ({ turns_in_flight: inflight.count }),
     async drain(deadline) {
-      await within(inflight.idle(), deadline - Date.now());
+      await inflight.idle(deadline);
       const unfinished = inflight.count;
       if (unfinished > 0) {
         shutdown.abort(shuttingDown());
         // The 503 answers and error events are written now; give them a moment to leave.
-        await within(inflight.idle(), 500);
+        await inflight.idle(Date.now() + 500);
       }
       return { turns_answered_503: unfinished, turns_abandoned: inflight.count };
     },
@@ -113,7 +129,10 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
 /** Waits for `work`, at most `ms`. */
 async function within(work: Promise<unknown>, ms: number): Promise<void> {
   const timeout = new AbortController();
-  await Promise.race([work, sleep(Math.max(0, ms), undefined, { signal: timeout.signal }).catch(() => {})]);
+  await Promise.race([
+    work,
+    sleep(Math.max(0, ms), undefined, { signal: timeout.signal }).catch(() => {}),
+  ]);
   timeout.abort();
 }
 
@@ -135,7 +154,9 @@ function summary(config: Config, model: string, useIdToken: boolean): Record<str
 
 function describeStore(config: Config): string {
   if (config.SESSION_STORE === "memory") return "memory";
-  const emulator = config.FIRESTORE_EMULATOR_HOST ? `, emulator ${config.FIRESTORE_EMULATOR_HOST}` : "";
+  const emulator = config.FIRESTORE_EMULATOR_HOST
+    ? `, emulator ${config.FIRESTORE_EMULATOR_HOST}`
+    : "";
   return `firestore (database ${config.FIRESTORE_DATABASE}, collection ${config.FIRESTORE_COLLECTION}${emulator})`;
 }
 
@@ -144,13 +165,16 @@ function describeStore(config: Config): string {
  * first export), which caches the access token and refreshes it before it expires.
  */
 function googleAuthHeaders(): () => Promise<Record<string, string>> {
-  let client: Promise<{ getRequestHeaders(): Promise<Headers | Record<string, string>> }> | undefined;
+  let client:
+    | Promise<{ getRequestHeaders(): Promise<Headers | Record<string, string>> }>
+    | undefined;
   return async () => {
     client ??= import("google-auth-library").then(({ GoogleAuth }) =>
       new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/cloud-platform"] }).getClient(),
     );
     const headers = await (await client).getRequestHeaders();
-    return Object.fromEntries(headers instanceof Headers ? headers.entries() : Object.entries(headers));
+    return Object.fromEntries(
+      headers instanceof Headers ? headers.entries() : Object.entries(headers),
+    );
   };
 }
-

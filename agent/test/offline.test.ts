@@ -13,28 +13,82 @@ const LATEST = "2025-03-11";
 const FIRST_RATE_DATE = "1999-01-04";
 
 const ECB: Record<string, string> = {
-  AUD: "Australian Dollar", BGN: "Bulgarian Lev", BRL: "Brazilian Real", CAD: "Canadian Dollar", CHF: "Swiss Franc",
-  CNY: "Chinese Renminbi Yuan", CZK: "Czech Koruna", DKK: "Danish Krone", EUR: "Euro", GBP: "British Pound",
-  HKD: "Hong Kong Dollar", HUF: "Hungarian Forint", IDR: "Indonesian Rupiah", ILS: "Israeli New Sheqel",
-  INR: "Indian Rupee", ISK: "Icelandic Króna", JPY: "Japanese Yen", KRW: "South Korean Won", MXN: "Mexican Peso",
-  MYR: "Malaysian Ringgit", NOK: "Norwegian Krone", NZD: "New Zealand Dollar", PHP: "Philippine Peso",
-  PLN: "Polish Złoty", RON: "Romanian Leu", SEK: "Swedish Krona", SGD: "Singapore Dollar", THB: "Thai Baht",
-  TRY: "Turkish Lira", USD: "United States Dollar", ZAR: "South African Rand",
+  AUD: "Australian Dollar",
+  BGN: "Bulgarian Lev",
+  BRL: "Brazilian Real",
+  CAD: "Canadian Dollar",
+  CHF: "Swiss Franc",
+  CNY: "Chinese Renminbi Yuan",
+  CZK: "Czech Koruna",
+  DKK: "Danish Krone",
+  EUR: "Euro",
+  GBP: "British Pound",
+  HKD: "Hong Kong Dollar",
+  HUF: "Hungarian Forint",
+  IDR: "Indonesian Rupiah",
+  ILS: "Israeli New Sheqel",
+  INR: "Indian Rupee",
+  ISK: "Icelandic Króna",
+  JPY: "Japanese Yen",
+  KRW: "South Korean Won",
+  MXN: "Mexican Peso",
+  MYR: "Malaysian Ringgit",
+  NOK: "Norwegian Krone",
+  NZD: "New Zealand Dollar",
+  PHP: "Philippine Peso",
+  PLN: "Polish Złoty",
+  RON: "Romanian Leu",
+  SEK: "Swedish Krona",
+  SGD: "Singapore Dollar",
+  THB: "Thai Baht",
+  TRY: "Turkish Lira",
+  USD: "United States Dollar",
+  ZAR: "South African Rand",
 };
-const V2_EXTRA: Record<string, string> = { AED: "UAE Dirham", NGN: "Nigerian Naira", ARS: "Argentine Peso", EGP: "Egyptian Pound" };
+const V2_EXTRA: Record<string, string> = {
+  AED: "UAE Dirham",
+  NGN: "Nigerian Naira",
+  ARS: "Argentine Peso",
+  EGP: "Egyptian Pound",
+};
 /** 1 EUR = x; currencies without a rate here get 2. */
-const RATES: Record<string, number> = { EUR: 1, USD: 1.0845, GBP: 0.8412, JPY: 162.45, CHF: 0.9412, MXN: 21.876, PHP: 62.1, AED: 3.983, NGN: 1650.2 };
+const RATES: Record<string, number> = {
+  EUR: 1,
+  USD: 1.0845,
+  GBP: 0.8412,
+  JPY: 162.45,
+  CHF: 0.9412,
+  MXN: 21.876,
+  PHP: 62.1,
+  AED: 3.983,
+  NGN: 1650.2,
+};
 const round = (n: number): number => Number(n.toPrecision(5));
-const isDate = (s: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
+const isDate = (s: string): boolean =>
+  /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
 
 const SPECS: ToolSpec[] = [
   {
     name: "get_exchange_rate",
     description: "Converts an amount between two currencies",
-    inputSchema: { type: "object", properties: { currency_from: {}, currency_to: {}, currency_date: {}, amount: {} } },
+    inputSchema: {
+      type: "object",
+      properties: { currency_from: {}, currency_to: {}, currency_date: {}, amount: {} },
+    },
   },
-  { name: "get_exchange_rate_history", description: "Daily rates over a range", inputSchema: { type: "object", properties: { currency_from: {}, currency_to: {}, start_date: {}, end_date: {} } } },
-  { name: "list_currencies", description: "Lists the currencies there are rates for", inputSchema: { type: "object", properties: {} } },
+  {
+    name: "get_exchange_rate_history",
+    description: "Daily rates over a range",
+    inputSchema: {
+      type: "object",
+      properties: { currency_from: {}, currency_to: {}, start_date: {}, end_date: {} },
+    },
+  },
+  {
+    name: "list_currencies",
+    description: "Lists the currencies there are rates for",
+    inputSchema: { type: "object", properties: {} },
+  },
 ];
 
 class RateTools implements ToolHost {
@@ -51,7 +105,9 @@ class RateTools implements ToolHost {
     return this.version === "v1" ? ECB : { ...ECB, ...V2_EXTRA };
   }
   get source(): string {
-    return this.version === "v1" ? "ECB reference rate" : "blended rate from central banks via Frankfurter";
+    return this.version === "v1"
+      ? "ECB reference rate"
+      : "blended rate from central banks via Frankfurter";
   }
 
   async listTools(): Promise<ToolSpec[]> {
@@ -70,23 +126,45 @@ class RateTools implements ToolHost {
     if (name === "list_currencies") {
       const details = Object.entries(this.currencies).map(([code, name]) => ({ code, name }));
       const text = `${details.length} currencies (${this.source}):\n${details.map((c) => `${c.code} ${c.name}`).join("\n")}`;
-      return { isError: false, text, structured: { currencies: this.currencies, details, source: this.source } };
+      return {
+        isError: false,
+        text,
+        structured: { currencies: this.currencies, details, source: this.source },
+      };
     }
     // An unknown tool is a JSON-RPC error, which the client throws.
     if (name !== "get_exchange_rate") throw new Error(`MCP error -32602: Tool ${name} not found`);
     // The SDK's input validation, as a tool error: "Input validation error: Invalid arguments for tool …".
-    const invalid = (field: string, problem: string): ToolOutcome => fail(`Input validation error: Invalid arguments for tool ${name}: ${field}: ${problem}`);
-    const { currency_from = "USD", currency_to = "EUR", currency_date = "latest", amount = 1 } = args;
-    for (const [field, c] of [["currency_from", currency_from], ["currency_to", currency_to]] as const) {
-      if (typeof c !== "string" || !/^[A-Za-z]{3}$/.test(c.trim())) return invalid(field, "must be a 3-letter ISO 4217 currency code, e.g. USD");
+    const invalid = (field: string, problem: string): ToolOutcome =>
+      fail(`Input validation error: Invalid arguments for tool ${name}: ${field}: ${problem}`);
+    const {
+      currency_from = "USD",
+      currency_to = "EUR",
+      currency_date = "latest",
+      amount = 1,
+    } = args;
+    for (const [field, c] of [
+      ["currency_from", currency_from],
+      ["currency_to", currency_to],
+    ] as const) {
+      if (typeof c !== "string" || !/^[A-Za-z]{3}$/.test(c.trim()))
+        return invalid(field, "must be a 3-letter ISO 4217 currency code, e.g. USD");
     }
-    if (typeof amount !== "number" || !(amount > 0)) return invalid("amount", "must be greater than 0");
+    if (typeof amount !== "number" || !(amount > 0))
+      return invalid("amount", "must be greater than 0");
     if (amount > 1e15) return invalid("amount", "is too large");
     const date = String(currency_date);
-    if (date !== "latest" && !isDate(date)) return invalid("currency_date", "is not a real calendar date");
-    if (date !== "latest" && date < FIRST_RATE_DATE) return fail(`currency_date ${date} is too early: ECB reference rates start on ${FIRST_RATE_DATE}`);
+    if (date !== "latest" && !isDate(date))
+      return invalid("currency_date", "is not a real calendar date");
+    if (date !== "latest" && date < FIRST_RATE_DATE)
+      return fail(
+        `currency_date ${date} is too early: ECB reference rates start on ${FIRST_RATE_DATE}`,
+      );
     if (date !== "latest" && date > TODAY) return fail(`currency_date ${date} is in the future`);
-    const [from, to] = [String(currency_from).trim().toUpperCase(), String(currency_to).trim().toUpperCase()];
+    const [from, to] = [
+      String(currency_from).trim().toUpperCase(),
+      String(currency_to).trim().toUpperCase(),
+    ];
     const pair = `${from} to ${to}`;
     const missing = [from, to].filter((c) => !(c in this.currencies));
     if (missing.length) {
@@ -100,8 +178,20 @@ class RateTools implements ToolHost {
     const day = date === "latest" ? LATEST : date === "2024-01-14" ? "2024-01-12" : date;
     const rate = round((RATES[to] ?? 2) / (RATES[from] ?? 2));
     const converted = round(amount * rate);
-    const structured = { amount, base: from, date: day, rates: { [to]: converted }, quote: to, rate, source: this.source };
-    return { isError: false, text: `${amount} ${from} = ${converted} ${to} on ${day} (1 ${from} = ${rate} ${to}; ${this.source})`, structured };
+    const structured = {
+      amount,
+      base: from,
+      date: day,
+      rates: { [to]: converted },
+      quote: to,
+      rate,
+      source: this.source,
+    };
+    return {
+      isError: false,
+      text: `${amount} ${from} = ${converted} ${to} on ${day} (1 ${from} = ${rate} ${to}; ${this.source})`,
+      structured,
+    };
   }
 }
 
@@ -113,12 +203,22 @@ function setup(tools = new RateTools(), clock = { ms: 0 }) {
     const before = tools.calls.length;
     const r = await turn(deps, { userId: "u", sessionId }, message);
     const calls = tools.calls.slice(before);
-    return { text: r.response, calls, names: calls.map((c) => c.name), rates: calls.filter((c) => c.name === "get_exchange_rate").map((c) => c.args) };
+    return {
+      text: r.response,
+      calls,
+      names: calls.map((c) => c.name),
+      rates: calls.filter((c) => c.name === "get_exchange_rate").map((c) => c.args),
+    };
   };
   return { ask, tools, clock };
 }
 
-const convert = (currency_from: string, currency_to: string, amount = 1, currency_date = "latest") => ({ currency_from, currency_to, currency_date, amount });
+const convert = (
+  currency_from: string,
+  currency_to: string,
+  amount = 1,
+  currency_date = "latest",
+) => ({ currency_from, currency_to, currency_date, amount });
 
 describe("offline model: reading a conversion", () => {
   it("converts with one lookup and words the tool's declared output", async () => {
@@ -131,7 +231,9 @@ describe("offline model: reading a conversion", () => {
 
   it("reads amounts with thousands separators or a symbol attached, and none as 1", async () => {
     const { ask } = setup();
-    assert.deepEqual((await ask("convert 2,400.25 USD to EUR")).rates, [convert("USD", "EUR", 2400.25)]);
+    assert.deepEqual((await ask("convert 2,400.25 USD to EUR")).rates, [
+      convert("USD", "EUR", 2400.25),
+    ]);
     assert.deepEqual((await ask("€30 in dollars")).rates, [convert("EUR", "USD", 30)]);
     assert.deepEqual((await ask("$5 to GBP")).rates, [convert("USD", "GBP", 5)]);
     assert.deepEqual((await ask("usd to eur")).rates, [convert("USD", "EUR", 1)]);
@@ -160,19 +262,33 @@ describe("offline model: reading a conversion", () => {
     const { ask } = setup();
     await ask("which currencies do you know?");
     // "won" and "real" are last words of listed names (South Korean Won, Brazilian Real).
-    assert.deepEqual((await ask("I won 100 dollars, what is that in euros?")).rates, [convert("USD", "EUR", 100)]);
-    assert.deepEqual((await ask("what is the real value of 100 USD in EUR")).rates, [convert("USD", "EUR", 100)]);
+    assert.deepEqual((await ask("I won 100 dollars, what is that in euros?")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
+    assert.deepEqual((await ask("what is the real value of 100 USD in EUR")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
     assert.deepEqual((await ask("1000 won in USD")).rates, [convert("KRW", "USD", 1000)]);
-    assert.deepEqual((await ask("I have 5 kids and 100 USD, how much in EUR?")).rates, [convert("USD", "EUR", 100)]);
-    assert.deepEqual((await ask("I want to convert 100 USD to EUR")).rates, [convert("USD", "EUR", 100)]);
-    assert.deepEqual((await ask("HOW MUCH IS 100 USD IN EUR?")).rates, [convert("USD", "EUR", 100)]);
+    assert.deepEqual((await ask("I have 5 kids and 100 USD, how much in EUR?")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
+    assert.deepEqual((await ask("I want to convert 100 USD to EUR")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
+    assert.deepEqual((await ask("HOW MUCH IS 100 USD IN EUR?")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
   });
 
   it("takes the currency next to the amount as the source, whatever the order", async () => {
     const { ask } = setup();
-    assert.deepEqual((await ask("How many euros is 100 dollars?")).rates, [convert("USD", "EUR", 100)]);
+    assert.deepEqual((await ask("How many euros is 100 dollars?")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
     assert.deepEqual((await ask("In yen, what is €20?")).rates, [convert("EUR", "JPY", 20)]);
-    assert.deepEqual((await ask("How much is 99.99 in GBP from USD")).rates, [convert("USD", "GBP", 99.99)]);
+    assert.deepEqual((await ask("How much is 99.99 in GBP from USD")).rates, [
+      convert("USD", "GBP", 99.99),
+    ]);
     assert.deepEqual((await ask("EUR to CHF rate")).rates, [convert("EUR", "CHF")]);
     assert.deepEqual((await ask("rate of the pound in yen")).rates, [convert("GBP", "JPY")]);
   });
@@ -181,36 +297,93 @@ describe("offline model: reading a conversion", () => {
     const { ask } = setup();
     const r = await ask("100 USD in EUR and GBP");
     assert.deepEqual(r.rates, [convert("USD", "EUR", 100), convert("USD", "GBP", 100)]);
-    assert.equal(r.text, "100 USD = 92.208 EUR on 2025-03-11 (ECB reference rate). 100 USD = 77.566 GBP on 2025-03-11 (ECB reference rate).");
+    assert.equal(
+      r.text,
+      "100 USD = 92.208 EUR on 2025-03-11 (ECB reference rate). 100 USD = 77.566 GBP on 2025-03-11 (ECB reference rate).",
+    );
     // One model step asks for both, so the chat loop runs them side by side.
-    const step = await new OfflineModel().generate({ system: "", contents: [{ role: "user", parts: [{ text: "100 USD in EUR and GBP" }] }], tools: SPECS });
-    assert.deepEqual(step.functionCalls?.map((c) => c.args.currency_to), ["EUR", "GBP"]);
+    const step = await new OfflineModel().generate({
+      system: "",
+      contents: [{ role: "user", parts: [{ text: "100 USD in EUR and GBP" }] }],
+      tools: SPECS,
+    });
+    assert.deepEqual(
+      step.functionCalls?.map((c) => c.args.currency_to),
+      ["EUR", "GBP"],
+    );
     const three = await ask("convert 10 euros to dollars, pounds and yen");
-    assert.deepEqual(three.rates.map((a) => a.currency_to), ["USD", "GBP", "JPY"]);
+    assert.deepEqual(
+      three.rates.map((a) => a.currency_to),
+      ["USD", "GBP", "JPY"],
+    );
     const many = await ask("USD to EUR, GBP, JPY, CHF, CAD, AUD, NZD, CNY, HKD, SGD and SEK");
     assert.deepEqual(many.calls, []);
-    assert.equal(many.text, "I can convert into at most 10 currencies at once; please ask for fewer.");
+    assert.equal(
+      many.text,
+      "I can convert into at most 10 currencies at once; please ask for fewer.",
+    );
   });
 
   it("reads a date as YYYY-MM-DD or 15 January 2024, and says when the rate is from an earlier day", async () => {
     const { ask } = setup();
-    assert.deepEqual((await ask("EUR to CHF rate on 2024-01-15")).rates, [convert("EUR", "CHF", 1, "2024-01-15")]);
-    assert.deepEqual((await ask("What was 2023 USD in EUR on 15 January 2024?")).rates, [convert("USD", "EUR", 2023, "2024-01-15")]);
+    assert.deepEqual((await ask("EUR to CHF rate on 2024-01-15")).rates, [
+      convert("EUR", "CHF", 1, "2024-01-15"),
+    ]);
+    assert.deepEqual((await ask("What was 2023 USD in EUR on 15 January 2024?")).rates, [
+      convert("USD", "EUR", 2023, "2024-01-15"),
+    ]);
     const sunday = await ask("1 EUR in USD on 14 January 2024");
-    assert.equal(sunday.text, "1 EUR = 1.0845 USD on 2024-01-12, the latest rate on or before 2024-01-14 (ECB reference rate).");
+    assert.equal(
+      sunday.text,
+      "1 EUR = 1.0845 USD on 2024-01-12, the latest rate on or before 2024-01-14 (ECB reference rate).",
+    );
   });
 
   it("hostile input: long messages and Object property names are only words", async () => {
     const { ask } = setup();
     const t0 = Date.now();
     assert.match((await ask("$".repeat(8000))).text, /offline mode/);
-    assert.deepEqual((await ask(`100 USD to EUR ${"x ".repeat(10_000)}`)).rates, [convert("USD", "EUR", 100)]);
-    assert.deepEqual((await ask("__proto__ constructor toString 100 USD in EUR")).rates, [convert("USD", "EUR", 100)]);
+    assert.deepEqual((await ask(`100 USD to EUR ${"x ".repeat(10_000)}`)).rates, [
+      convert("USD", "EUR", 100),
+    ]);
+    assert.deepEqual((await ask("__proto__ constructor toString 100 USD in EUR")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
     assert.ok(Date.now() - t0 < 2000);
   });
 
   it("never throws, and plans only well-formed calls, for messages built from currency words, numbers and junk (seeded)", async () => {
-    const pool = ["100", "0", "-5", "1e308", "2,500.50", "2024", "USD", "eur", "XYZ", "dollars", "pesos", "Swiss", "francs", "bitcoin", "$", "€", "to", "in", "from", "and", "2024-01-15", "15 January 2024", "what about", "?", "constructor", "__proto__", "ü", "💶", "which currencies"];
+    const pool = [
+      "100",
+      "0",
+      "-5",
+      "1e308",
+      "2,500.50",
+      "2024",
+      "USD",
+      "eur",
+      "XYZ",
+      "dollars",
+      "pesos",
+      "Swiss",
+      "francs",
+      "bitcoin",
+      "$",
+      "€",
+      "to",
+      "in",
+      "from",
+      "and",
+      "2024-01-15",
+      "15 January 2024",
+      "what about",
+      "?",
+      "constructor",
+      "__proto__",
+      "ü",
+      "💶",
+      "which currencies",
+    ];
     let seed = 42;
     const random = (): number => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -218,17 +391,49 @@ describe("offline model: reading a conversion", () => {
     };
     const tools = new RateTools();
     const model = new OfflineModel();
-    const catalog = { role: "user" as const, parts: [{ functionResponse: { name: "list_currencies", response: { output: { currencies: ECB } } } }] };
+    const catalog = {
+      role: "user" as const,
+      parts: [
+        {
+          functionResponse: { name: "list_currencies", response: { output: { currencies: ECB } } },
+        },
+      ],
+    };
     for (let n = 0; n < 1000; n++) {
-      const text = Array.from({ length: 1 + Math.floor(random() * 8) }, () => pool[Math.floor(random() * pool.length)]).join(" ");
-      const listed = random() < 0.5 ? [{ role: "model" as const, parts: [{ functionCall: { name: "list_currencies", args: {} } }] }, catalog] : [];
-      const reply = await model.generate({ system: "", tools: await tools.listTools(), contents: [{ role: "user", parts: [{ text: "What is 100 USD in EUR?" }] }, { role: "user", parts: [{ text }] }, ...listed] });
+      const text = Array.from(
+        { length: 1 + Math.floor(random() * 8) },
+        () => pool[Math.floor(random() * pool.length)],
+      ).join(" ");
+      const listed =
+        random() < 0.5
+          ? [
+              {
+                role: "model" as const,
+                parts: [{ functionCall: { name: "list_currencies", args: {} } }],
+              },
+              catalog,
+            ]
+          : [];
+      const reply = await model.generate({
+        system: "",
+        tools: await tools.listTools(),
+        contents: [
+          { role: "user", parts: [{ text: "What is 100 USD in EUR?" }] },
+          { role: "user", parts: [{ text }] },
+          ...listed,
+        ],
+      });
       assert.ok(reply.text || reply.functionCalls?.length, text);
       for (const c of reply.functionCalls ?? []) {
         if (c.name === "list_currencies") continue;
         assert.equal(c.name, "get_exchange_rate", text);
         assert.match(`${c.args.currency_from} ${c.args.currency_to}`, /^[A-Z]{3} [A-Z]{3}$/, text);
-        assert.ok(typeof c.args.amount === "number" && (c.args.currency_date === "latest" || /^\d{4}-\d{2}-\d{2}$/.test(String(c.args.currency_date))), text);
+        assert.ok(
+          typeof c.args.amount === "number" &&
+            (c.args.currency_date === "latest" ||
+              /^\d{4}-\d{2}-\d{2}$/.test(String(c.args.currency_date))),
+          text,
+        );
       }
     }
   });
@@ -248,12 +453,18 @@ describe("offline model: currencies from the list", () => {
     const { ask } = setup();
     const bitcoin = await ask("How much is 1 bitcoin in EUR?");
     assert.deepEqual(bitcoin.names, ["list_currencies"]);
-    assert.match(bitcoin.text, /^I don't know the currency "bitcoin", so I haven't converted anything\./);
+    assert.match(
+      bitcoin.text,
+      /^I don't know the currency "bitcoin", so I haven't converted anything\./,
+    );
     // The list is cached now: no call at all for what it lacks.
     const xyz = await ask("100 XYZ to EUR");
     assert.deepEqual(xyz.names, []);
     assert.match(xyz.text, /^I don't know the currency "XYZ"/);
-    assert.match((await ask("convert 100 USD to doubloons")).text, /^I don't know the currency "doubloons"/);
+    assert.match(
+      (await ask("convert 100 USD to doubloons")).text,
+      /^I don't know the currency "doubloons"/,
+    );
     assert.match((await ask("50 naira in dollars")).text, /^I don't know the currency "naira"/);
   });
 
@@ -261,7 +472,10 @@ describe("offline model: currencies from the list", () => {
     const { ask } = setup(new RateTools("v1", [SPECS[0]!]));
     const r = await ask("Convert 500 AED to USD");
     assert.deepEqual(r.rates, [convert("AED", "USD", 500)]);
-    assert.equal(r.text, "I couldn't convert AED to USD: No exchange rate found for AED to USD (latest): unknown currency code, or no ECB rates for that date.");
+    assert.equal(
+      r.text,
+      "I couldn't convert AED to USD: No exchange rate found for AED to USD (latest): unknown currency code, or no ECB rates for that date.",
+    );
     assert.match((await ask("1 bitcoin in EUR")).text, /^I don't know the currency "bitcoin"/);
   });
 
@@ -269,8 +483,13 @@ describe("offline model: currencies from the list", () => {
     const { ask } = setup(new RateTools("v2"));
     const aed = await ask("Convert 500 AED to USD");
     assert.deepEqual(aed.names, ["list_currencies", "get_exchange_rate"]);
-    assert.equal(aed.text, "500 AED = 136.14 USD on 2025-03-11 (blended rate from central banks via Frankfurter).");
-    assert.deepEqual((await ask("how much is 5000 naira in pounds?")).rates, [convert("NGN", "GBP", 5000)]);
+    assert.equal(
+      aed.text,
+      "500 AED = 136.14 USD on 2025-03-11 (blended rate from central banks via Frankfurter).",
+    );
+    assert.deepEqual((await ask("how much is 5000 naira in pounds?")).rates, [
+      convert("NGN", "GBP", 5000),
+    ]);
     assert.deepEqual((await ask("15 Egyptian pounds in USD")).rates, [convert("EGP", "USD", 15)]);
   });
 
@@ -278,10 +497,16 @@ describe("offline model: currencies from the list", () => {
     const { ask } = setup();
     const peso = await ask("100 pesos to EUR", "peso");
     assert.deepEqual(peso.names, ["list_currencies"]);
-    assert.equal(peso.text, "Which peso do you mean: Mexican Peso (MXN) or Philippine Peso (PHP)? Tell me the code and I'll convert it.");
+    assert.equal(
+      peso.text,
+      "Which peso do you mean: Mexican Peso (MXN) or Philippine Peso (PHP)? Tell me the code and I'll convert it.",
+    );
     assert.deepEqual((await ask("PHP", "peso")).rates, [convert("PHP", "EUR", 100)]);
     const v2 = setup(new RateTools("v2"));
-    assert.match((await v2.ask("100 EUR in pesos")).text, /^Which peso do you mean: Mexican Peso \(MXN\), Philippine Peso \(PHP\) or Argentine Peso \(ARS\)\?/);
+    assert.match(
+      (await v2.ask("100 EUR in pesos")).text,
+      /^Which peso do you mean: Mexican Peso \(MXN\), Philippine Peso \(PHP\) or Argentine Peso \(ARS\)\?/,
+    );
   });
 
   it("fetches the list again only after an hour (here, the test's 60 s)", async () => {
@@ -299,8 +524,15 @@ describe("offline model: currencies from the list", () => {
   it("keeps at most 500 currencies of a huge list", async () => {
     const tools = new RateTools();
     const huge: Record<string, string> = {};
-    for (let i = 0; i < 1000; i++) huge[String.fromCharCode(65 + (i % 26), 65 + (Math.floor(i / 26) % 26), 65 + Math.floor(i / 676))] = "n".repeat(100);
-    tools.callTool = async () => ({ isError: false, text: "", structured: { currencies: huge, details: [], source: "x" } });
+    for (let i = 0; i < 1000; i++)
+      huge[
+        String.fromCharCode(65 + (i % 26), 65 + (Math.floor(i / 26) % 26), 65 + Math.floor(i / 676))
+      ] = "n".repeat(100);
+    tools.callTool = async () => ({
+      isError: false,
+      text: "",
+      structured: { currencies: huge, details: [], source: "x" },
+    });
     assert.match((await setup(tools).ask("list currencies")).text, /^I know 500 currencies/);
   });
 });
@@ -312,8 +544,12 @@ describe("offline model: conversations", () => {
     assert.deepEqual((await ask("and in GBP?", "c")).rates, [convert("USD", "GBP", 100)]);
     assert.deepEqual((await ask("what about JPY", "c")).rates, [convert("USD", "JPY", 100)]);
     assert.deepEqual((await ask("what about 250?", "c")).rates, [convert("USD", "JPY", 250)]);
-    assert.deepEqual((await ask("and on 2024-01-15?", "c")).rates, [convert("USD", "JPY", 250, "2024-01-15")]);
-    assert.deepEqual((await ask("what about 50 GBP?", "c")).rates, [convert("GBP", "JPY", 50, "2024-01-15")]);
+    assert.deepEqual((await ask("and on 2024-01-15?", "c")).rates, [
+      convert("USD", "JPY", 250, "2024-01-15"),
+    ]);
+    assert.deepEqual((await ask("what about 50 GBP?", "c")).rates, [
+      convert("GBP", "JPY", 50, "2024-01-15"),
+    ]);
     // A complete question starts afresh.
     assert.deepEqual((await ask("And 50 EUR in GBP?", "c")).rates, [convert("EUR", "GBP", 50)]);
     // Another conversation does not see this one.
@@ -337,24 +573,46 @@ describe("offline model: conversations", () => {
 describe("offline model: what it cannot do", () => {
   it("answers anything else once: what it understands, an example, and how to switch to Gemini", async () => {
     const { ask } = setup();
-    for (const message of ["hello", "What's the weather in Paris?", "What is the exchange rate?", "Tell me a joke", ""]) {
+    for (const message of [
+      "hello",
+      "What's the weather in Paris?",
+      "What is the exchange rate?",
+      "Tell me a joke",
+      "",
+    ]) {
       const r = await ask(message);
       assert.deepEqual(r.calls, [], message);
       assert.match(r.text, /only convert currencies, e\.g\. "What is 100 USD in EUR\?"/, message);
-      assert.match(r.text, /set GOOGLE_API_KEY, or GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT/, message);
+      assert.match(
+        r.text,
+        /set GOOGLE_API_KEY, or GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT/,
+        message,
+      );
     }
   });
 
   it("reports a failed call with the tool's own error text", async () => {
     const { ask, tools } = setup();
-    assert.equal((await ask("100 USD in EUR on 1990-05-01")).text, "I couldn't convert USD to EUR: currency_date 1990-05-01 is too early: ECB reference rates start on 1999-01-04.");
-    assert.equal((await ask("0 USD to EUR")).text, "I couldn't convert USD to EUR: Input validation error: Invalid arguments for tool get_exchange_rate: amount: must be greater than 0.");
+    assert.equal(
+      (await ask("100 USD in EUR on 1990-05-01")).text,
+      "I couldn't convert USD to EUR: currency_date 1990-05-01 is too early: ECB reference rates start on 1999-01-04.",
+    );
+    assert.equal(
+      (await ask("0 USD to EUR")).text,
+      "I couldn't convert USD to EUR: Input validation error: Invalid arguments for tool get_exchange_rate: amount: must be greater than 0.",
+    );
     // Amounts go to the tool as typed, so its checks apply: never another amount.
     assert.match((await ask("-5 USD to EUR")).text, /amount: must be greater than 0\.$/);
     assert.match((await ask("1e308 USD to EUR")).text, /amount: is too large\.$/);
     tools.down = true;
-    assert.equal((await ask("What is 100 USD in EUR?")).text, "I couldn't convert USD to EUR: The exchange-rate service cannot be reached right now.");
-    assert.equal((await ask("which currencies do you know?")).text, "I couldn't get the list of currencies: The exchange-rate service cannot be reached right now.");
+    assert.equal(
+      (await ask("What is 100 USD in EUR?")).text,
+      "I couldn't convert USD to EUR: The exchange-rate service cannot be reached right now.",
+    );
+    assert.equal(
+      (await ask("which currencies do you know?")).text,
+      "I couldn't get the list of currencies: The exchange-rate service cannot be reached right now.",
+    );
   });
 
   it("reports a call the chat loop could not make", async () => {
@@ -362,16 +620,25 @@ describe("offline model: what it cannot do", () => {
     tools.callTool = async () => {
       throw new Error("Connection closed");
     };
-    assert.equal((await setup(tools).ask("What is 100 USD in EUR?")).text, "I couldn't convert USD to EUR: The tool could not be called: Connection closed.");
+    assert.equal(
+      (await setup(tools).ask("What is 100 USD in EUR?")).text,
+      "I couldn't convert USD to EUR: The tool could not be called: Connection closed.",
+    );
   });
 
   it("falls back to the tool's text when there is no structured output", async () => {
     const tools = new RateTools();
     tools.textOnly = true;
     const { ask } = setup(tools);
-    assert.equal((await ask("What is 100 USD in EUR?")).text, "100 USD = 92.208 EUR on 2025-03-11 (1 USD = 0.92208 EUR; ECB reference rate).");
+    assert.equal(
+      (await ask("What is 100 USD in EUR?")).text,
+      "100 USD = 92.208 EUR on 2025-03-11 (1 USD = 0.92208 EUR; ECB reference rate).",
+    );
     // The list's text form is read too.
-    assert.match((await ask("100 pesos to EUR")).text, /^Which peso do you mean: Mexican Peso \(MXN\) or Philippine Peso \(PHP\)/);
+    assert.match(
+      (await ask("100 pesos to EUR")).text,
+      /^Which peso do you mean: Mexican Peso \(MXN\) or Philippine Peso \(PHP\)/,
+    );
   });
 
   it("pointed at another MCP server, names its tools and says a language model is needed", async () => {
@@ -386,7 +653,14 @@ describe("offline model: what it cannot do", () => {
     assert.match(r.text, /needs a language model: set GOOGLE_API_KEY/);
     assert.doesNotMatch(r.text, /try again later/);
     // A tool of that name with other parameters is not the one it knows either.
-    const renamed = setup(new RateTools("v1", [{ name: "get_exchange_rate", inputSchema: { type: "object", properties: { base: {}, symbols: {} } } }]));
+    const renamed = setup(
+      new RateTools("v1", [
+        {
+          name: "get_exchange_rate",
+          inputSchema: { type: "object", properties: { base: {}, symbols: {} } },
+        },
+      ]),
+    );
     assert.match((await renamed.ask("100 USD in EUR")).text, /needs a language model/);
   });
 });

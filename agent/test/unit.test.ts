@@ -4,15 +4,32 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { createLogger } from "../../common/log.js";
-import { buildAgent, chat, FakeTools, memoryStore, post, ScriptedModel, turn, turnDeps } from "../../test/support/agent.js";
+import {
+  buildAgent,
+  chat,
+  FakeTools,
+  memoryStore,
+  post,
+  ScriptedModel,
+  turn,
+  turnDeps,
+} from "../../test/support/agent.js";
 import { loadConfig } from "../src/config.js";
 import { mcpError } from "../src/errors.js";
 import { MAX_BODY_BYTES } from "../src/http/index.js";
 import { modelError, type Model } from "../src/models/types.js";
-import { KeyedMutex, MemorySessionStore, trimHistory, type SessionStore } from "../src/sessions/index.js";
+import {
+  KeyedMutex,
+  MemorySessionStore,
+  trimHistory,
+  type SessionStore,
+} from "../src/sessions/index.js";
 import { DEFAULT_INSTRUCTION, MAX_TOOL_ROUNDS, type ToolHost } from "../src/turn/index.js";
 
-const CONVERT = { name: "get_exchange_rate", args: { currency_from: "USD", currency_to: "EUR", currency_date: "latest", amount: 1 } };
+const CONVERT = {
+  name: "get_exchange_rate",
+  args: { currency_from: "USD", currency_to: "EUR", currency_date: "latest", amount: 1 },
+};
 
 /** A model that converts once, then says what the tool answered. */
 const converting = (): ScriptedModel =>
@@ -25,7 +42,11 @@ const converting = (): ScriptedModel =>
     },
   ]);
 
-function setup(model: Model = converting(), tools: ToolHost = new FakeTools(), store: SessionStore = memoryStore()) {
+function setup(
+  model: Model = converting(),
+  tools: ToolHost = new FakeTools(),
+  store: SessionStore = memoryStore(),
+) {
   return buildAgent({ model, tools, store, newSessionId: () => "generated-session" });
 }
 describe("HTTP surface", async () => {
@@ -39,26 +60,72 @@ describe("HTTP surface", async () => {
   });
 
   it("runs a turn and returns the contract's fields, with a new session id", async () => {
-    const res = await app.request("/chat", post(JSON.stringify({ message: "What is 1 USD in EUR?" })));
+    const res = await app.request(
+      "/chat",
+      post(JSON.stringify({ message: "What is 1 USD in EUR?" })),
+    );
     assert.equal(res.status, 200);
     const body = (await res.json()) as Record<string, unknown>;
     assert.equal(body.session_id, "generated-session");
     assert.equal(body.user_id, "anonymous");
     assert.match(String(body.response), /"EUR":0\.9/);
-    assert.deepEqual(body.tool_calls, [{ name: "get_exchange_rate", arguments: CONVERT.args, is_error: false, result: "1 USD = 0.9 EUR" }]);
+    assert.deepEqual(body.tool_calls, [
+      {
+        name: "get_exchange_rate",
+        arguments: CONVERT.args,
+        is_error: false,
+        result: "1 USD = 0.9 EUR",
+      },
+    ]);
   });
 
   const bad: Array<[string, RequestInit, number, string, RegExp]> = [
     ["invalid JSON", post("{nope"), 400, "invalid_json", /not valid JSON/],
     ["not an object", post("[1,2]"), 400, "invalid_request", /JSON object/],
     ["missing message", post("{}"), 400, "invalid_request", /message is required/],
-    ["non-string message", post('{"message": 42}'), 400, "invalid_request", /message must be a string/],
+    [
+      "non-string message",
+      post('{"message": 42}'),
+      400,
+      "invalid_request",
+      /message must be a string/,
+    ],
     ["empty message", post('{"message": "   "}'), 400, "invalid_request", /must not be empty/],
-    ["over-long message", post(JSON.stringify({ message: "x".repeat(9000) })), 400, "invalid_request", /at most 8000/],
-    ["unsafe session id", post('{"message": "hi", "session_id": "../etc"}'), 400, "invalid_request", /session_id/],
-    ["unsafe user id", post('{"message": "hi", "user_id": "a b"}'), 400, "invalid_request", /user_id/],
-    ["wrong content type", post('{"message":"hi"}', { "content-type": "text/plain" }), 415, "unsupported_media_type", /application\/json/],
-    ["huge body", post(JSON.stringify({ message: "x".repeat(MAX_BODY_BYTES + 10) })), 413, "payload_too_large", /at most/],
+    [
+      "over-long message",
+      post(JSON.stringify({ message: "x".repeat(9000) })),
+      400,
+      "invalid_request",
+      /at most 8000/,
+    ],
+    [
+      "unsafe session id",
+      post('{"message": "hi", "session_id": "../etc"}'),
+      400,
+      "invalid_request",
+      /session_id/,
+    ],
+    [
+      "unsafe user id",
+      post('{"message": "hi", "user_id": "a b"}'),
+      400,
+      "invalid_request",
+      /user_id/,
+    ],
+    [
+      "wrong content type",
+      post('{"message":"hi"}', { "content-type": "text/plain" }),
+      415,
+      "unsupported_media_type",
+      /application\/json/,
+    ],
+    [
+      "huge body",
+      post(JSON.stringify({ message: "x".repeat(MAX_BODY_BYTES + 10) })),
+      413,
+      "payload_too_large",
+      /at most/,
+    ],
   ];
   for (const [name, init, status, code, message] of bad) {
     it(`answers ${status} for ${name}, as JSON without a stack`, async () => {
@@ -79,7 +146,10 @@ describe("HTTP surface", async () => {
 
   it("streams the turn's events", async () => {
     const { app } = await setup();
-    const res = await app.request("/chat/stream", post(JSON.stringify({ message: "10 EUR to USD", session_id: "s-1" })));
+    const res = await app.request(
+      "/chat/stream",
+      post(JSON.stringify({ message: "10 EUR to USD", session_id: "s-1" })),
+    );
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
     const events = [...(await res.text()).matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
@@ -97,7 +167,10 @@ describe("HTTP surface", async () => {
     ]);
     const { app } = await setup(model);
     const client = new AbortController();
-    const res = await app.request("/chat/stream", { ...post('{"message":"hi"}'), signal: client.signal });
+    const res = await app.request("/chat/stream", {
+      ...post('{"message":"hi"}'),
+      signal: client.signal,
+    });
     const reader = res.body!.getReader();
     await reader.read(); // the session event: the turn is under way
     while (!seen) await new Promise((r) => setTimeout(r, 5));
@@ -116,17 +189,35 @@ describe("HTTP surface", async () => {
 describe("upstream failures", () => {
   it("words model failures for the caller (503) and logs the detail", async () => {
     const lines: string[] = [];
-    const model = new ScriptedModel([modelError(503, "The model is unavailable right now; try again shortly", "HTTP 503 from upstream")]);
-    const { app } = await buildAgent({ model, tools: new FakeTools(), logger: createLogger({}, (l) => lines.push(l)) });
+    const model = new ScriptedModel([
+      modelError(
+        503,
+        "The model is unavailable right now; try again shortly",
+        "HTTP 503 from upstream",
+      ),
+    ]);
+    const { app } = await buildAgent({
+      model,
+      tools: new FakeTools(),
+      logger: createLogger({}, (l) => lines.push(l)),
+    });
     const res = await app.request("/chat", post('{"message":"hi"}'));
     assert.equal(res.status, 503);
-    assert.deepEqual(await res.json(), { error: { code: "model_unavailable", message: "The model is unavailable right now; try again shortly" } });
+    assert.deepEqual(await res.json(), {
+      error: {
+        code: "model_unavailable",
+        message: "The model is unavailable right now; try again shortly",
+      },
+    });
     assert.match(lines.join("\n"), /HTTP 503 from upstream/);
   });
 
   it("answers 502 when the MCP server refuses the agent, 503 on /ready", async () => {
     const tools: ToolHost = {
-      listTools: async () => Promise.reject(mcpError(502, "The MCP server at https://x refused the agent's credentials (HTTP 401)")),
+      listTools: async () =>
+        Promise.reject(
+          mcpError(502, "The MCP server at https://x refused the agent's credentials (HTTP 401)"),
+        ),
       callTool: async () => ({ isError: true, text: "" }),
     };
     const { app } = await setup(new ScriptedModel([]), tools);
@@ -138,7 +229,9 @@ describe("upstream failures", () => {
   });
 
   it("streams an error event when the turn fails", async () => {
-    const { app } = await setup(new ScriptedModel([modelError(502, "The model rejected the request (HTTP 400)")]));
+    const { app } = await setup(
+      new ScriptedModel([modelError(502, "The model rejected the request (HTTP 400)")]),
+    );
     const text = await (await app.request("/chat/stream", post('{"message":"hi"}'))).text();
     assert.match(text, /event: error\ndata: .*model_unavailable/);
   });
@@ -147,27 +240,49 @@ describe("upstream failures", () => {
 describe("chat loop", () => {
   it("sends tool failures back to the model as a functionResponse error", async () => {
     const tools = new FakeTools(async () => ({ isError: true, text: "Unknown currency XYZ" }));
-    const model = new ScriptedModel([{ functionCalls: [{ name: "get_exchange_rate", args: { currency_to: "XYZ" } }] }, { text: "That currency is unknown." }]);
+    const model = new ScriptedModel([
+      { functionCalls: [{ name: "get_exchange_rate", args: { currency_to: "XYZ" } }] },
+      { text: "That currency is unknown." },
+    ]);
     const r = await turn(turnDeps(model, tools), { userId: "u", sessionId: "s" }, "XYZ?");
     assert.equal(r.response, "That currency is unknown.");
-    assert.deepEqual(r.toolCalls.map((c) => c.is_error), [true]);
+    assert.deepEqual(
+      r.toolCalls.map((c) => c.is_error),
+      [true],
+    );
     const last = model.requests[1]!.contents.at(-1)!;
-    assert.deepEqual(last.parts, [{ functionResponse: { name: "get_exchange_rate", response: { error: "Unknown currency XYZ" } } }]);
+    assert.deepEqual(last.parts, [
+      {
+        functionResponse: {
+          name: "get_exchange_rate",
+          response: { error: "Unknown currency XYZ" },
+        },
+      },
+    ]);
     assert.equal(model.requests[0]!.tools.length, 1, "tools are declared to the model");
   });
 
   it("turns a thrown tool call into an error for the model, not a failed turn", async () => {
     const tools = new FakeTools(async () => Promise.reject(new Error("socket hang up")));
-    const model = new ScriptedModel([{ functionCalls: [{ name: "get_exchange_rate", args: {} }] }, { text: "The tool is down." }]);
+    const model = new ScriptedModel([
+      { functionCalls: [{ name: "get_exchange_rate", args: {} }] },
+      { text: "The tool is down." },
+    ]);
     const r = await turn(turnDeps(model, tools), { userId: "u", sessionId: "s" }, "rate?");
     assert.equal(r.response, "The tool is down.");
     assert.match(r.toolCalls[0]!.result ?? "", /socket hang up/);
   });
 
   it(`stops after ${MAX_TOOL_ROUNDS} rounds of tool calls`, async () => {
-    const looping = Array.from({ length: 10 }, () => ({ functionCalls: [{ name: "get_exchange_rate", args: {} }] }));
+    const looping = Array.from({ length: 10 }, () => ({
+      functionCalls: [{ name: "get_exchange_rate", args: {} }],
+    }));
     const tools = new FakeTools();
-    const r = await turn(turnDeps(new ScriptedModel(looping), tools), { userId: "u", sessionId: "s" }, "loop");
+    const r = await turn(
+      turnDeps(new ScriptedModel(looping), tools),
+      { userId: "u", sessionId: "s" },
+      "loop",
+    );
     assert.equal(tools.calls.length, MAX_TOOL_ROUNDS);
     assert.match(r.response, /stopped after 5 rounds/);
   });
@@ -178,8 +293,15 @@ describe("chat loop", () => {
     await turn(deps, { userId: "u", sessionId: "s" }, "first");
     await turn(deps, { userId: "u", sessionId: "s" }, "second");
     await turn(deps, { userId: "v", sessionId: "s" }, "elsewhere");
-    assert.deepEqual(model.requests[1]!.contents.map((c) => c.parts[0]), [{ text: "first" }, { text: "one" }, { text: "second" }]);
-    assert.equal(model.requests[2]!.contents.length, 1, "another user's session with the same id is separate");
+    assert.deepEqual(
+      model.requests[1]!.contents.map((c) => c.parts[0]),
+      [{ text: "first" }, { text: "one" }, { text: "second" }],
+    );
+    assert.equal(
+      model.requests[2]!.contents.length,
+      1,
+      "another user's session with the same id is separate",
+    );
   });
 
   it("serialises turns on one session and runs different sessions in parallel", async () => {
@@ -206,16 +328,31 @@ describe("chat loop", () => {
     const second = turn(deps, { userId: "u", sessionId: "same" }, "2");
     const other = turn(deps, { userId: "u", sessionId: "other" }, "3");
     await other;
-    assert.deepEqual(order, ['start:{"text":"1"}', 'start:{"text":"3"}'], "the other session did not wait; the same one did");
+    assert.deepEqual(
+      order,
+      ['start:{"text":"1"}', 'start:{"text":"3"}'],
+      "the other session did not wait; the same one did",
+    );
     release();
     await Promise.all([first, second]);
     assert.equal(order.at(-1), 'start:{"text":"2"}');
-    assert.equal(model.requests.find((r) => JSON.stringify(r.contents.at(-1)) === '{"role":"user","parts":[{"text":"2"}]}')!.contents.length, 3);
+    assert.equal(
+      model.requests.find(
+        (r) => JSON.stringify(r.contents.at(-1)) === '{"role":"user","parts":[{"text":"2"}]}',
+      )!.contents.length,
+      3,
+    );
   });
 
   it("does not save a turn that failed", async () => {
     const store = memoryStore();
-    await assert.rejects(turn(turnDeps(new ScriptedModel([modelError(503, "down")]), new FakeTools(), store), { userId: "u", sessionId: "s" }, "hi"));
+    await assert.rejects(
+      turn(
+        turnDeps(new ScriptedModel([modelError(503, "down")]), new FakeTools(), store),
+        { userId: "u", sessionId: "s" },
+        "hi",
+      ),
+    );
     assert.deepEqual(await store.load({ app: "test", userId: "u", sessionId: "s" }), []);
   });
 });
@@ -226,7 +363,12 @@ describe("session store", () => {
 
   it("expires idle sessions after the TTL", async () => {
     let now = 0;
-    const store = new MemorySessionStore({ ttlMs: 1000, maxSessions: 10, maxMessages: 10, now: () => now });
+    const store = new MemorySessionStore({
+      ttlMs: 1000,
+      maxSessions: 10,
+      maxMessages: 10,
+      now: () => now,
+    });
     await store.save(key("s"), [msg("hi")]);
     now = 999;
     assert.equal((await store.load(key("s"))).length, 1);
@@ -250,8 +392,20 @@ describe("session store", () => {
 
   it("trims history to a bound, starting at a user message", () => {
     const call = { role: "model" as const, parts: [{ functionCall: { name: "t", args: {} } }] };
-    const resp = { role: "user" as const, parts: [{ functionResponse: { name: "t", response: {} } }] };
-    const history = [msg("q1"), call, resp, msg("a1", "model"), msg("q2"), call, resp, msg("a2", "model")];
+    const resp = {
+      role: "user" as const,
+      parts: [{ functionResponse: { name: "t", response: {} } }],
+    };
+    const history = [
+      msg("q1"),
+      call,
+      resp,
+      msg("a1", "model"),
+      msg("q2"),
+      call,
+      resp,
+      msg("a2", "model"),
+    ];
     const trimmed = trimHistory(history, 5);
     assert.deepEqual(trimmed[0], msg("q2"));
     assert.ok(trimmed.length <= 5);
@@ -295,14 +449,24 @@ describe("config", () => {
     assert.equal(c.GOOGLE_THINKING_LEVEL, "low");
     assert.equal(c.GOOGLE_TEMPERATURE, undefined);
     assert.throws(() => loadConfig({ GOOGLE_THINKING_LEVEL: "extreme" }), /GOOGLE_THINKING_LEVEL/);
-    assert.equal(loadConfig({ GOOGLE_GENAI_USE_ENTERPRISE: "true", GOOGLE_CLOUD_PROJECT: "p" }).model, "gemini");
-    const cloud = loadConfig({ MCP_SERVER_URL: "https://mcp-server-abc-uc.a.run.app/mcp", GOOGLE_GENAI_USE_VERTEXAI: "true", GOOGLE_CLOUD_PROJECT: "my-project" });
+    assert.equal(
+      loadConfig({ GOOGLE_GENAI_USE_ENTERPRISE: "true", GOOGLE_CLOUD_PROJECT: "p" }).model,
+      "gemini",
+    );
+    const cloud = loadConfig({
+      MCP_SERVER_URL: "https://mcp-server-abc-uc.a.run.app/mcp",
+      GOOGLE_GENAI_USE_VERTEXAI: "true",
+      GOOGLE_CLOUD_PROJECT: "my-project",
+    });
     assert.equal(cloud.transport, "streamable-http");
     assert.equal(cloud.useIdToken, true);
     assert.equal(cloud.audience, "https://mcp-server-abc-uc.a.run.app");
     assert.equal(cloud.model, "gemini");
     assert.equal(loadConfig({ GOOGLE_API_KEY: "k", MODEL_PROVIDER: "offline" }).model, "offline");
-    assert.equal(loadConfig({ MCP_SERVER_URL: "http://x/custom", MCP_TRANSPORT: "sse" }).transport, "sse");
+    assert.equal(
+      loadConfig({ MCP_SERVER_URL: "http://x/custom", MCP_TRANSPORT: "sse" }).transport,
+      "sse",
+    );
   });
   it("names what is wrong", () => {
     assert.throws(() => loadConfig({ MCP_SERVER_URL: "not a url" }), /MCP_SERVER_URL/);

@@ -15,6 +15,7 @@ import { authGuard, createIdTokenVerifier } from "./auth.js";
 import type { Config } from "./config.js";
 import { errorResponse, rpcError, ServiceError } from "./errors.js";
 import { FrankfurterClient } from "./frankfurter/client.js";
+import { Inflight } from "../../common/serve.js";
 import { createLogger, type Logger } from "../../common/log.js";
 import { SseSessions } from "./sse.js";
 import type { ToolDeps } from "./tools/common.js";
@@ -36,7 +37,7 @@ export interface McpService {
   /**
    * Refuses new SSE sessions, ends open ones, and waits for requests in flight until `deadline`.
    */
-  drain(deadline: number): Promise<void>;
+  drain(deadline: number): Promise<{ requests_unfinished: number }>;
   /** Frees what the service holds and sends the last spans. */
   close(): Promise<void>;
   frankfurter: FrankfurterClient;
@@ -78,7 +79,7 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   app.notFound((c) => {
     throw new ServiceError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`);
   });
-  app.use(inflight.middleware);
+  app.use((_c, next) => inflight.run(next));
   app.get("/health", (c) => c.json({ status: "ok" }));
 
   const verify =
@@ -146,7 +147,8 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     status: () => ({ open_sse_sessions: sessions.size }),
     async drain(deadline) {
       sessions.drain();
-      await inflight.settled(deadline);
+      await inflight.idle(deadline);
+      return { requests_unfinished: inflight.count };
     },
     async close() {
       await mcp.close();
@@ -191,36 +193,6 @@ function onError(err: Error, c: Context, logger: Logger): Response {
   }
   logger.log("ERROR", "unhandled error", { ...fields, status: 500 }, traceOf(c));
   return errorResponse(new ServiceError(500, -32603, "Internal server error"));
-}
-
-/** Requests being answered, so that a drain can wait for them. */
-class Inflight {
-  #count = 0;
-  #idle: Array<() => void> = [];
-
-  middleware = async (_c: Context, next: () => Promise<void>): Promise<void> => {
-    this.#count++;
-    try {
-      await next();
-    } finally {
-      this.#done();
-    }
-  };
-
-  settled(deadline: number): Promise<void> {
-    if (this.#count === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-      this.#idle.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  #done(): void {
-    if (--this.#count === 0) for (const wake of this.#idle.splice(0)) wake();
-  }
 }
 
 /** The caller's trace context, for a line about this request. */

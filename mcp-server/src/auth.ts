@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { incomingContext } from "../../common/trace.js";
 import { ServiceError } from "./errors.js";
 import type { Logger } from "../../common/log.js";
@@ -90,7 +90,7 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
       };
     }
     const now = Math.floor((opts.now ? opts.now() : Date.now()) / 1000);
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(match[1], keys, {
         algorithms: ["RS256"],

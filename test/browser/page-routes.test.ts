@@ -13,11 +13,17 @@ const dir = path.join(ROOT, "agent/src/page");
 const read = (f: string): Promise<string> => readFile(path.join(dir, f), "utf8");
 
 async function app(withPage = true) {
-  const page: PageAssets = { html: await read("index.html"), css: await read("page.css"), js: await read("page.js"), favicon: await read("favicon.svg") };
+  const page: PageAssets = {
+    html: await read("index.html"),
+    css: await read("page.css"),
+    js: await read("page.js"),
+    favicon: await read("favicon.svg"),
+  };
   return (await buildAgent({ page: withPage ? page : null })).app;
 }
 
-const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+const BROWSER =
+  "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
 
 describe("prefersHtml", () => {
   for (const [accept, html] of [
@@ -34,7 +40,8 @@ describe("prefersHtml", () => {
     ["application/json;q=0.5, text/html", true],
     ["text/*, application/json;q=0.9", true],
   ] as const) {
-    it(`${JSON.stringify(accept)} → ${html ? "page" : "JSON"}`, () => assert.equal(prefersHtml(accept), html));
+    it(`${JSON.stringify(accept)} → ${html ? "page" : "JSON"}`, () =>
+      assert.equal(prefersHtml(accept), html));
   }
 });
 
@@ -45,7 +52,10 @@ describe("GET / and the page's files", () => {
     assert.equal(res.headers.get("content-type"), "text/html; charset=utf-8");
     assert.equal(res.headers.get("x-content-type-options"), "nosniff");
     assert.equal(res.headers.get("referrer-policy"), "no-referrer");
-    assert.match(res.headers.get("content-security-policy") ?? "", /^default-src 'none'; script-src 'self';/);
+    assert.match(
+      res.headers.get("content-security-policy") ?? "",
+      /^default-src 'none'; script-src 'self';/,
+    );
     assert.equal(res.headers.get("vary"), "Accept");
     const html = await res.text();
     const js = /src="\/page\.js\?v=([0-9a-z]+)"/.exec(html);
@@ -56,7 +66,10 @@ describe("GET / and the page's files", () => {
     const stale = await (await app()).request("/page.js?v=old");
     assert.equal(stale.headers.get("cache-control"), "no-cache");
     assert.equal(await stale.text(), await read("page.js"));
-    for (const [file, type] of [["/page.css", "text/css; charset=utf-8"], ["/favicon.svg", "image/svg+xml"]]) {
+    for (const [file, type] of [
+      ["/page.css", "text/css; charset=utf-8"],
+      ["/favicon.svg", "image/svg+xml"],
+    ]) {
       const r = await (await app()).request(file!);
       assert.equal(r.status, 200);
       assert.equal(r.headers.get("content-type"), type);
@@ -81,7 +94,10 @@ describe("GET / and the page's files", () => {
       });
     }
     const none = await app(false);
-    assert.match((await none.request("/", { headers: { accept: BROWSER } })).headers.get("content-type") ?? "", /^application\/json/);
+    assert.match(
+      (await none.request("/", { headers: { accept: BROWSER } })).headers.get("content-type") ?? "",
+      /^application\/json/,
+    );
     assert.equal((await none.request("/page.js")).status, 404);
   });
 });

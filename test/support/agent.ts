@@ -20,7 +20,11 @@ export const RATE_TOOL: ToolSpec = {
   description: "Converts an amount",
   inputSchema: {
     type: "object",
-    properties: { currency_from: { type: "string" }, currency_to: { type: "string" }, amount: { type: "number" } },
+    properties: {
+      currency_from: { type: "string" },
+      currency_to: { type: "string" },
+      amount: { type: "number" },
+    },
   },
 };
 
@@ -68,11 +72,20 @@ async function convert(_name: string, args: Record<string, unknown>): Promise<To
   if (rate === undefined) return { isError: true, text: `Unknown currency ${to}` };
   const amount = Number(args.amount ?? 1);
   const value = Math.round(amount * rate * 1000) / 1000;
-  const structured = { amount, base: "USD", date: "2025-01-10", rates: { [to]: value }, quote: to, rate };
+  const structured = {
+    amount,
+    base: "USD",
+    date: "2025-01-10",
+    rates: { [to]: value },
+    quote: to,
+    rate,
+  };
   return { isError: false, text: `${amount} USD = ${value} ${to}`, structured };
 }
 
-export const memoryStore = (opts: Partial<ConstructorParameters<typeof MemorySessionStore>[0]> = {}): MemorySessionStore =>
+export const memoryStore = (
+  opts: Partial<ConstructorParameters<typeof MemorySessionStore>[0]> = {},
+): MemorySessionStore =>
   new MemorySessionStore({ ttlMs: 60_000, maxSessions: 100, maxMessages: 40, ...opts });
 
 export function turnDeps(
@@ -101,7 +114,10 @@ export async function turn(
   opts: { signal?: AbortSignal; onEvent?: (e: TurnEvent) => void } = {},
 ): Promise<TurnResult> {
   const events: TurnEvent[] = [];
-  const stream = runTurn(deps, ids, message, { signal: opts.signal, streamText: Boolean(opts.onEvent) });
+  const stream = runTurn(deps, ids, message, {
+    signal: opts.signal,
+    streamText: Boolean(opts.onEvent),
+  });
   for await (const e of stream) {
     if (e.type === "done") return { response: e.response, toolCalls: e.tool_calls, events };
     events.push(e);
@@ -136,7 +152,10 @@ export type ChatBody = {
   error?: { code: string; message: string };
 };
 
-export const post = (body: string, headers: Record<string, string> = { "content-type": "application/json" }): RequestInit => ({
+export const post = (
+  body: string,
+  headers: Record<string, string> = { "content-type": "application/json" },
+): RequestInit => ({
   method: "POST",
   headers,
   body,
@@ -148,6 +167,9 @@ export async function chat(
   body: Record<string, unknown>,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: ChatBody }> {
-  const res = await app.request("/chat", post(JSON.stringify(body), { "content-type": "application/json", ...headers }));
+  const res = await app.request(
+    "/chat",
+    post(JSON.stringify(body), { "content-type": "application/json", ...headers }),
+  );
   return { status: res.status, body: (await res.json()) as ChatBody };
 }

@@ -7,12 +7,24 @@ import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { bodyLimit } from "../../../common/body-limit.js";
 import type { Logger } from "../../../common/log.js";
+import type { Inflight } from "../../../common/serve.js";
 import { incomingContext, withRemoteContext } from "../../../common/trace.js";
 import { AppError, mcpError, redactText, toAppError } from "../errors.js";
-import { conversationIds, type Caller, type ConversationIds, type Identify } from "../identity/index.js";
+import {
+  conversationIds,
+  type Caller,
+  type ConversationIds,
+  type Identify,
+} from "../identity/index.js";
 import type { McpStatus } from "../mcp/index.js";
 import { createPage, prefersHtml, type PageAssets } from "../page/serve.js";
-import { eventStream, hasConversation, runTurn, type TurnDeps, type TurnEvent } from "../turn/index.js";
+import {
+  eventStream,
+  hasConversation,
+  runTurn,
+  type TurnDeps,
+  type TurnEvent,
+} from "../turn/index.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_MESSAGE_CHARS = 8000;
@@ -34,32 +46,20 @@ export interface HttpDeps {
   page?: PageAssets | undefined;
 }
 
-/** Turns in flight, so a drain can wait for them. */
-export class Inflight {
-  count = 0;
-  #idle: Array<() => void> = [];
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    this.count++;
-    try {
-      return await fn();
-    } finally {
-      if (--this.count === 0) for (const resolve of this.#idle.splice(0)) resolve();
-    }
-  }
-
-  idle(): Promise<void> {
-    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.#idle.push(resolve));
-  }
-}
-
 export function shuttingDown(): AppError {
-  return new AppError(503, "shutting_down", "This instance is shutting down: send the request again");
+  return new AppError(
+    503,
+    "shutting_down",
+    "This instance is shutting down: send the request again",
+  );
 }
 
 const id = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/, "must be 1-128 characters: letters, digits and . _ : @ -");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/,
+    "must be 1-128 characters: letters, digits and . _ : @ -",
+  );
 
 const ChatRequest = z.object({
   message: z
@@ -83,7 +83,12 @@ export function createRoutes(deps: HttpDeps): Hono {
   const { logger, inflight } = deps;
 
   /** One turn for this caller, as events; ends early when `signal` (client or drain) aborts. */
-  const chatEvents = (caller: Caller, req: ChatRequest, client: AbortSignal, streamText: boolean) => {
+  const chatEvents = (
+    caller: Caller,
+    req: ChatRequest,
+    client: AbortSignal,
+    streamText: boolean,
+  ) => {
     const signal = AbortSignal.any([client, deps.shutdown]);
     return eventStream<ChatEvent>(async (emit) => {
       const exists = (ids: ConversationIds): Promise<boolean> => hasConversation(deps.turn, ids);
@@ -91,7 +96,11 @@ export function createRoutes(deps: HttpDeps): Hono {
       const who = { session_id: ids.sessionId, user_id: ids.userId };
       emit({ type: "session", ...who });
       for await (const e of runTurn(deps.turn, ids, req.message, { signal, streamText })) {
-        emit(e.type === "done" ? { type: "done", response: e.response, ...who, tool_calls: e.tool_calls } : e);
+        emit(
+          e.type === "done"
+            ? { type: "done", response: e.response, ...who, tool_calls: e.tool_calls }
+            : e,
+        );
       }
     }, signal);
   };
@@ -118,7 +127,10 @@ export function createRoutes(deps: HttpDeps): Hono {
     return c.json({ error: { code: e.code, message: e.publicMessage } }, e.status);
   });
   app.notFound((c) =>
-    c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404),
+    c.json(
+      { error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } },
+      404,
+    ),
   );
 
   const page = deps.page && createPage(deps.page);
@@ -195,7 +207,10 @@ async function readiness(
       : { tools: (await deps.turn.tools.listTools()).map((t) => t.name) };
   } catch (err) {
     const e = err instanceof AppError ? err : mcpError(503, String(err));
-    return { status: 503, body: { status: "unavailable", error: { code: e.code, message: e.publicMessage } } };
+    return {
+      status: 503,
+      body: { status: "unavailable", error: { code: e.code, message: e.publicMessage } },
+    };
   }
   const { model, store } = deps.turn;
   // The store and the model are asked side by side; the model caches its answer for minutes.
@@ -222,13 +237,21 @@ async function readiness(
 }
 
 function tooLarge(): AppError {
-  return new AppError(413, "payload_too_large", `Request body must be at most ${MAX_BODY_BYTES} bytes`);
+  return new AppError(
+    413,
+    "payload_too_large",
+    `Request body must be at most ${MAX_BODY_BYTES} bytes`,
+  );
 }
 
 async function readChatRequest(c: Context): Promise<ChatRequest> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-    throw new AppError(415, "unsupported_media_type", "Send the request as JSON with Content-Type: application/json");
+    throw new AppError(
+      415,
+      "unsupported_media_type",
+      "Send the request as JSON with Content-Type: application/json",
+    );
   }
   let body: unknown;
   try {
@@ -241,13 +264,20 @@ async function readChatRequest(c: Context): Promise<ChatRequest> {
     throw new AppError(400, "invalid_json", "The request body is not valid JSON");
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new AppError(400, "invalid_request", 'The request body must be a JSON object like {"message": "What is 100 USD in EUR?"}');
+    throw new AppError(
+      400,
+      "invalid_request",
+      'The request body must be a JSON object like {"message": "What is 100 USD in EUR?"}',
+    );
   }
   const parsed = ChatRequest.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new AppError(400, "invalid_request", `${issue.path.join(".") || "body"} ${issue.message}`);
+    throw new AppError(
+      400,
+      "invalid_request",
+      `${issue.path.join(".") || "body"} ${issue.message}`,
+    );
   }
   return parsed.data;
 }
-

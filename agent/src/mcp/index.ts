@@ -34,7 +34,12 @@ export interface McpConnectionOptions {
 }
 
 /** The connection MCP_SERVER_URL names, with a Google ID token on every request when MCP_AUTH asks. */
-export function createMcpConnection(config: Config, logger: Logger, version: string, baseFetch?: FetchLike): McpConnection {
+export function createMcpConnection(
+  config: Config,
+  logger: Logger,
+  version: string,
+  baseFetch?: FetchLike,
+): McpConnection {
   return new McpConnection({
     url: config.MCP_SERVER_URL,
     transport: config.transport,
@@ -94,7 +99,11 @@ export class McpConnection implements ToolHost {
     if (this.#tools) return this.#tools;
     return this.#retryOnce("tools/list", undefined, async (client) => {
       const { tools } = await client.listTools(undefined, { timeout: this.opts.timeoutMs });
-      this.#tools = tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as Record<string, unknown> }));
+      this.#tools = tools.map((t) => ({
+        name: t.name,
+        description: t.description,
+        inputSchema: t.inputSchema as Record<string, unknown>,
+      }));
       return this.#tools;
     });
   }
@@ -107,11 +116,18 @@ export class McpConnection implements ToolHost {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       const client = await raceAbort(this.#connect(), signal);
-      const { tools } = await client.listTools(undefined, { timeout: timeoutMs, signal, cacheMode: "refresh" });
+      const { tools } = await client.listTools(undefined, {
+        timeout: timeoutMs,
+        signal,
+        cacheMode: "refresh",
+      });
       return { tools: tools.map((t) => t.name), ...this.status };
     } catch (err) {
       if (isTransportFailure(err)) await this.#reset();
-      throw describe(signal.aborted ? new SdkError(SdkErrorCode.RequestTimeout, "probe timed out") : err, this.opts.url);
+      throw describe(
+        signal.aborted ? new SdkError(SdkErrorCode.RequestTimeout, "probe timed out") : err,
+        this.opts.url,
+      );
     }
   }
 
@@ -119,7 +135,11 @@ export class McpConnection implements ToolHost {
    * One MCP client span per call (OpenTelemetry MCP conventions), whose context goes to the server in
    * the request's `_meta` (MCP 2026-07-28, SEP-414) as well as in the HTTP `traceparent` header.
    */
-  callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolOutcome> {
+  callTool(
+    name: string,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<ToolOutcome> {
     const attributes = {
       "mcp.method.name": "tools/call",
       "gen_ai.tool.name": name,
@@ -135,14 +155,27 @@ export class McpConnection implements ToolHost {
     });
   }
 
-  async #callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolOutcome> {
+  async #callTool(
+    name: string,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<ToolOutcome> {
     return this.#retryOnce(`tools/call ${name}`, signal, async (client) => {
-      const result = (await client.callTool({ name, arguments: args, _meta: propagationFields() }, {
-        timeout: this.opts.timeoutMs,
-        ...(signal ? { signal } : {}),
-      })) as CallToolResult;
-      const text = result.content.map((c) => (c.type === "text" ? c.text : `[${c.type}]`)).join("\n");
-      return { isError: result.isError === true, text, structured: result.structuredContent as Record<string, unknown> | undefined };
+      const result = (await client.callTool(
+        { name, arguments: args, _meta: propagationFields() },
+        {
+          timeout: this.opts.timeoutMs,
+          ...(signal ? { signal } : {}),
+        },
+      )) as CallToolResult;
+      const text = result.content
+        .map((c) => (c.type === "text" ? c.text : `[${c.type}]`))
+        .join("\n");
+      return {
+        isError: result.isError === true,
+        text,
+        structured: result.structuredContent as Record<string, unknown> | undefined,
+      };
     });
   }
 
@@ -151,13 +184,20 @@ export class McpConnection implements ToolHost {
     await this.#reset();
   }
 
-  async #retryOnce<T>(what: string, signal: AbortSignal | undefined, op: (client: Client) => Promise<T>): Promise<T> {
+  async #retryOnce<T>(
+    what: string,
+    signal: AbortSignal | undefined,
+    op: (client: Client) => Promise<T>,
+  ): Promise<T> {
     try {
       return await op(await this.#connect());
     } catch (err) {
       // Only a failed transport is worth a new connection: an answer would be the same again.
-      if (signal?.aborted || this.#closed || !isTransportFailure(err)) throw describe(err, this.opts.url);
-      this.opts.logger.log("WARNING", `MCP ${what} failed; reconnecting and retrying once`, { error: redactText(String(err)) });
+      if (signal?.aborted || this.#closed || !isTransportFailure(err))
+        throw describe(err, this.opts.url);
+      this.opts.logger.log("WARNING", `MCP ${what} failed; reconnecting and retrying once`, {
+        error: redactText(String(err)),
+      });
       await this.#reset();
       // A server that just died is usually still down for a moment: an immediate retry would fail too.
       await delay(this.opts.retryDelayMs ?? RETRY_DELAY_MS, signal);
@@ -171,15 +211,23 @@ export class McpConnection implements ToolHost {
   }
 
   #connect(): Promise<Client> {
-    if (this.#closed) return Promise.reject(mcpError(503, "The MCP connection is closed (the agent is shutting down)"));
+    if (this.#closed)
+      return Promise.reject(
+        mcpError(503, "The MCP connection is closed (the agent is shutting down)"),
+      );
     if (this.#client) return Promise.resolve(this.#client);
     this.#connecting ??= (async () => {
       const url = new URL(this.opts.url);
       const sse = this.opts.transport === "sse";
-      const transport = sse ? new SSEClientTransport(url, { fetch: this.#fetch }) : new StreamableHTTPClientTransport(url, { fetch: this.#fetch });
+      const transport = sse
+        ? new SSEClientTransport(url, { fetch: this.#fetch })
+        : new StreamableHTTPClientTransport(url, { fetch: this.#fetch });
       // Over /mcp: 2026-07-28 when the server offers it on server/discover, else the 2025 handshake.
       // SSE is a 2025-era transport only.
-      const client = new Client({ name: "agent", version: this.opts.version }, sse ? {} : { versionNegotiation: { mode: "auto" } });
+      const client = new Client(
+        { name: "agent", version: this.opts.version },
+        sse ? {} : { versionNegotiation: { mode: "auto" } },
+      );
       client.onclose = () => {
         if (this.#client !== client) return;
         this.#client = undefined;
@@ -190,7 +238,11 @@ export class McpConnection implements ToolHost {
         // The SSE stream died (server gone, proxy cut it): the answers to pending calls can never
         // arrive on it. Closing the client fails them now instead of at the tool timeout.
         if (err instanceof SseError && this.#client === client) {
-          this.opts.logger.log("WARNING", "MCP SSE stream lost; failing pending calls and reconnecting on the next call", { error: redactText(err.message) });
+          this.opts.logger.log(
+            "WARNING",
+            "MCP SSE stream lost; failing pending calls and reconnecting on the next call",
+            { error: redactText(err.message) },
+          );
           void this.#reset();
           return;
         }
@@ -243,7 +295,13 @@ export function isTransportFailure(err: unknown): boolean {
       const cause = (err.data as { cause?: unknown } | undefined)?.cause ?? err.cause;
       return cause !== undefined && isTransportFailure(cause);
     }
-    return [SdkErrorCode.ConnectionClosed, SdkErrorCode.SendFailed, SdkErrorCode.RequestTimeout, SdkErrorCode.NotConnected, SdkErrorCode.ClientHttpFailedToOpenStream].includes(err.code);
+    return [
+      SdkErrorCode.ConnectionClosed,
+      SdkErrorCode.SendFailed,
+      SdkErrorCode.RequestTimeout,
+      SdkErrorCode.NotConnected,
+      SdkErrorCode.ClientHttpFailedToOpenStream,
+    ].includes(err.code);
   }
   // fetch's TypeError ("fetch failed", connection refused), SseError, and anything unknown.
   return true;
@@ -255,16 +313,25 @@ function describe(err: unknown, url: string): AppError {
   const origin = new URL(url).origin;
   const status = httpStatus(err) ?? Number(/\b(401|403)\b/.exec(raw)?.[1] ?? Number.NaN);
   if (status === 401) {
-    return mcpError(502, `The MCP server at ${origin} refused the agent's credentials (HTTP 401): check MCP_AUTH and MCP_AUDIENCE`);
+    return mcpError(
+      502,
+      `The MCP server at ${origin} refused the agent's credentials (HTTP 401): check MCP_AUTH and MCP_AUDIENCE`,
+    );
   }
   if (status === 403) {
-    return mcpError(502, `The MCP server at ${origin} does not allow this agent (HTTP 403): grant its service account roles/run.invoker (make iam)`);
+    return mcpError(
+      502,
+      `The MCP server at ${origin} does not allow this agent (HTTP 403): grant its service account roles/run.invoker (make iam)`,
+    );
   }
   if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) {
     return mcpError(503, `The MCP server at ${origin} did not answer in time`);
   }
   if (err instanceof SdkError && err.code === SdkErrorCode.InvalidResult) {
-    return mcpError(502, `The MCP server at ${origin} answered, but its answer did not match the tool's declared output schema (${raw.slice(0, 200)})`);
+    return mcpError(
+      502,
+      `The MCP server at ${origin} answered, but its answer did not match the tool's declared output schema (${raw.slice(0, 200)})`,
+    );
   }
   if (err instanceof ProtocolError) {
     const what = /output schema|structured content/i.test(raw)
@@ -316,10 +383,14 @@ export function perRequestSignals(baseFetch: FetchLike): FetchLike {
       const controllers = new Set<AbortController>();
       set = controllers;
       pending.set(shared, controllers);
-      shared.addEventListener("abort", () => {
-        for (const c of controllers) c.abort(shared.reason);
-        controllers.clear();
-      }, { once: true });
+      shared.addEventListener(
+        "abort",
+        () => {
+          for (const c of controllers) c.abort(shared.reason);
+          controllers.clear();
+        },
+        { once: true },
+      );
     }
     const own = new AbortController();
     set.add(own);
@@ -336,9 +407,15 @@ export function perRequestSignals(baseFetch: FetchLike): FetchLike {
       done();
       return res;
     }
-    const body = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => void done() }));
+    const body = res.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({ flush: () => void done() }),
+    );
     own.signal.addEventListener("abort", done, { once: true });
-    const wrapped = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    const wrapped = new Response(body, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
     // The transports compare response.url with the request's (redirect checks): keep it.
     Object.defineProperty(wrapped, "url", { value: res.url });
     return wrapped;
@@ -348,7 +425,14 @@ export function perRequestSignals(baseFetch: FetchLike): FetchLike {
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -358,8 +442,14 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
     const onAbort = (): void => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     p.then(
-      (v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
-      (e) => { signal.removeEventListener("abort", onAbort); reject(e); },
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
     );
   });
 }

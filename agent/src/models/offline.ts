@@ -22,11 +22,14 @@ const WORDS = new Map(Object.entries({ dollar: "USD", euro: "EUR", pound: "GBP",
 const SYMBOLS = new Map(Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "¥": "JPY" }));
 /** Words that are never currencies, even where one is expected ("100 to", "in the"). */
 const STOP = new Set("a an the it this that me and or is to in into from of on at for".split(" "));
-const MONTHS = "january february march april may june july august september october november december";
+const MONTHS =
+  "january february march april may june july august september october november december";
 const LONG_DATE = new RegExp(`\\b(\\d{1,2}) (${MONTHS.replaceAll(" ", "|")}) (\\d{4})\\b`, "i");
 /** Numbers keep their sign and exponent, so that the tool's checks see "-5" or "1e308" as typed. */
-const TOKEN = /([€$£¥])|(-?(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?))|(\p{L}+)|([?!.,;:])/giu;
-const LIST_QUESTION = /\b(?:which|what|list|show|all)\b.{0,30}\bcurrencies\b|\bcurrencies\b.{0,30}\b(?:do you|know|support|available)\b/i;
+const TOKEN =
+  /([€$£¥])|(-?(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?))|(\p{L}+)|([?!.,;:])/giu;
+const LIST_QUESTION =
+  /\b(?:which|what|list|show|all)\b.{0,30}\bcurrencies\b|\bcurrencies\b.{0,30}\b(?:do you|know|support|available)\b/i;
 /** One answer converts into at most this many currencies (the chat loop runs them in parallel). */
 const MAX_TARGETS = 10;
 /** Bounds on what is kept of one currency list, so a huge answer cannot grow the cache. */
@@ -63,7 +66,10 @@ interface Catalog {
   heads: ReadonlyMap<string, string[]>;
 }
 /** Without the list, only the fixed words are names. */
-const NO_LIST = { names: new Map([...WORDS].map(([word, code]) => [word, [code]])), heads: new Map<string, string[]>() };
+const NO_LIST = {
+  names: new Map([...WORDS].map(([word, code]) => [word, [code]])),
+  heads: new Map<string, string[]>(),
+};
 
 type Answered = { call: FunctionCall; response: Record<string, unknown> };
 
@@ -83,7 +89,8 @@ function key(word: string): string {
 function readCatalog(output: unknown): Catalog | undefined {
   const codes = new Map<string, string>();
   const add = (code: string, name: unknown): void => {
-    if (codes.size < MAX_CODES && /^[A-Z]{3}$/.test(code) && typeof name === "string") codes.set(code, name.trim().slice(0, MAX_NAME));
+    if (codes.size < MAX_CODES && /^[A-Z]{3}$/.test(code) && typeof name === "string")
+      codes.set(code, name.trim().slice(0, MAX_NAME));
   };
   if (isRecord(output) && isRecord(output.currencies)) {
     for (const [c, n] of Object.entries(output.currencies)) add(c, n);
@@ -125,7 +132,8 @@ function tokenize(text: string): Token[] {
 }
 
 /** The word before token i is one of `words`. */
-const after = (tokens: Token[], i: number, words: string[]): boolean => words.includes(tokens[i - 1]?.key ?? "");
+const after = (tokens: Token[], i: number, words: string[]): boolean =>
+  words.includes(tokens[i - 1]?.key ?? "");
 
 /**
  * Where a currency goes: after a number, or after "in"/"to" at the end of a phrase ("… to doubloons?");
@@ -135,7 +143,11 @@ const after = (tokens: Token[], i: number, words: string[]): boolean => words.in
  */
 function inPlace(tokens: Token[], i: number, looksLikeOne = false): boolean {
   const next = tokens[i + 1];
-  if (tokens[i - 1]?.kind === "num" || (looksLikeOne && ["to", "in", "into"].includes(next?.key ?? ""))) return true;
+  if (
+    tokens[i - 1]?.kind === "num" ||
+    (looksLikeOne && ["to", "in", "into"].includes(next?.key ?? ""))
+  )
+    return true;
   const end = !next || next.kind === "punct" || ["and", "or", "on"].includes(next.key);
   return end && after(tokens, i, ["in", "into", "to", "from"]);
 }
@@ -158,8 +170,10 @@ function findMentions(tokens: Token[], catalog: Catalog | undefined) {
       continue;
     }
     const upper = t.text.toUpperCase();
-    const code = t.text.length === 3 && (t.text === upper || COMMON.has(upper) || inPlace(tokens, i, true));
-    if (code && (catalog ? catalog.codes.has(upper) : COMMON.has(upper))) mentions.push({ at: i, code: upper });
+    const code =
+      t.text.length === 3 && (t.text === upper || COMMON.has(upper) || inPlace(tokens, i, true));
+    if (code && (catalog ? catalog.codes.has(upper) : COMMON.has(upper)))
+      mentions.push({ at: i, code: upper });
     else if (code && !catalog && inPlace(tokens, i, true)) {
       // Without the list, an unfamiliar code is taken as written; the list, once fetched, decides.
       uncertain = true;
@@ -175,7 +189,9 @@ function parse(message: string, catalog: Catalog | undefined): Question {
   const tokens = tokenize(rest);
   const { mentions, strays, uncertain, ambiguous } = findMentions(tokens, catalog);
   // The amount: the first number next to a currency ("5 kids and 100 USD" is 100), else the first.
-  const num = tokens.findIndex((t, i) => t.kind === "num" && mentions.some((m) => Math.abs(m.at - i) === 1));
+  const num = tokens.findIndex(
+    (t, i) => t.kind === "num" && mentions.some((m) => Math.abs(m.at - i) === 1),
+  );
   const at = num >= 0 ? num : tokens.findIndex((t) => t.kind === "num");
   const amount = at >= 0 ? Number(tokens[at]!.text.replace(/,/g, "")) : undefined;
   // The source: the currency next to the amount ("100 USD", "€30", not "to EUR 50"), else the one
@@ -188,11 +204,15 @@ function parse(message: string, catalog: Catalog | undefined): Question {
     mentions.find((m) => !targeted(m));
   const from = source?.code;
   const to = [...new Set(mentions.filter((m) => m.code !== from).map((m) => m.code))];
-  const lone = mentions.length === 1 && at < 0 && !after(tokens, mentions[0]!.at, ["from"]) ? from ?? to[0] : undefined;
+  const lone =
+    mentions.length === 1 && at < 0 && !after(tokens, mentions[0]!.at, ["from"])
+      ? (from ?? to[0])
+      : undefined;
   // A stray counts only in a message about currencies ("weather in Paris?" is not), and after a
   // number only if that number is the amount.
   const stray = strays.find((i) => tokens[i - 1]?.kind !== "num" || i === at + 1);
-  const unknown = (mentions.length || at >= 0) && stray !== undefined ? tokens[stray]!.text : undefined;
+  const unknown =
+    (mentions.length || at >= 0) && stray !== undefined ? tokens[stray]!.text : undefined;
   return { from, to, amount, date, ambiguous, uncertain, lone, unknown };
 }
 
@@ -218,10 +238,17 @@ function merge(q: Question, prev: Question | undefined): Question {
   if (q.lone) [from, to] = prev.from ? [undefined, [q.lone]] : [q.lone, []];
   // An ambiguous source stays unknown: the next message names it.
   if (!q.ambiguous) from ??= prev.from;
-  return { ...q, from, to: (to.length ? to : prev.to).filter((c) => c !== from), amount: q.amount ?? prev.amount, date: q.date ?? prev.date };
+  return {
+    ...q,
+    from,
+    to: (to.length ? to : prev.to).filter((c) => c !== from),
+    amount: q.amount ?? prev.amount,
+    date: q.date ?? prev.date,
+  };
 }
 
-const says = (q: Question): boolean => !!(q.from || q.to.length || q.amount !== undefined || q.date || q.unknown || q.ambiguous);
+const says = (q: Question): boolean =>
+  !!(q.from || q.to.length || q.amount !== undefined || q.date || q.unknown || q.ambiguous);
 
 export class OfflineModel implements Model {
   readonly name = "offline";
@@ -237,14 +264,19 @@ export class OfflineModel implements Model {
 
   async generate({ contents, tools }: ModelRequest): Promise<ModelReply> {
     const rateArgs = ["currency_from", "currency_to", "currency_date", "amount"];
-    if (!tools.some((t) => t.name === RATE_TOOL && accepts(t, rateArgs))) return say(otherServer(tools));
+    if (!tools.some((t) => t.name === RATE_TOOL && accepts(t, rateArgs)))
+      return say(otherServer(tools));
     const start = contents.findLastIndex(typed);
     if (start < 0) return say(HELP);
     // The calls made since the user's message: responses follow the calls in order (chat.ts).
     const parts = contents.slice(start + 1).flatMap((c) => c.parts);
     const calls = parts.flatMap((p) => ("functionCall" in p ? [p.functionCall] : []));
-    const responses = parts.flatMap((p) => ("functionResponse" in p ? [p.functionResponse.response] : []));
-    const conversions = calls.flatMap((call, i) => (call.name === RATE_TOOL && responses[i] ? [{ call, response: responses[i] }] : []));
+    const responses = parts.flatMap((p) =>
+      "functionResponse" in p ? [p.functionResponse.response] : [],
+    );
+    const conversions = calls.flatMap((call, i) =>
+      call.name === RATE_TOOL && responses[i] ? [{ call, response: responses[i] }] : [],
+    );
     if (conversions.length) return say(conversions.map(wordConversion).join(" "));
 
     const listed = responses[calls.findIndex((c) => c.name === LIST_TOOL)];
@@ -258,8 +290,13 @@ export class OfflineModel implements Model {
     if (LIST_QUESTION.test(message)) {
       if (catalog) return say(wordCatalog(catalog));
       if (canList) return listCall;
-      if (listed) return say(`I couldn't get the list of currencies: ${sentence(listed.error ?? "it was empty")}`);
-      return say('This server offers no list of currencies; ask by ISO code, e.g. "100 USD in EUR".');
+      if (listed)
+        return say(
+          `I couldn't get the list of currencies: ${sentence(listed.error ?? "it was empty")}`,
+        );
+      return say(
+        'This server offers no list of currencies; ask by ISO code, e.g. "100 USD in EUR".',
+      );
     }
     const own = parse(message, catalog);
     const q = says(own) ? merge(own, previous(contents.slice(0, start), catalog)) : own;
@@ -283,17 +320,28 @@ function previous(history: readonly Content[], catalog?: Catalog): Question | un
 function plan(q: Question, catalog: Catalog | undefined): ModelReply {
   if (q.unknown) {
     const word = q.unknown.slice(0, 40);
-    return say(`I don't know the currency "${word}", so I haven't converted anything. Ask "which currencies do you know?" to see the ones I can convert.`);
+    return say(
+      `I don't know the currency "${word}", so I haven't converted anything. Ask "which currencies do you know?" to see the ones I can convert.`,
+    );
   }
   if (q.ambiguous) {
-    const options = q.ambiguous.codes.slice(0, 12).map((c) => `${catalog?.codes.get(c) ?? c} (${c})`);
+    const options = q.ambiguous.codes
+      .slice(0, 12)
+      .map((c) => `${catalog?.codes.get(c) ?? c} (${c})`);
     const which = `${options.slice(0, -1).join(", ")} or ${options.at(-1)}`;
-    return say(`Which ${q.ambiguous.word} do you mean: ${which}? Tell me the code and I'll convert it.`);
+    return say(
+      `Which ${q.ambiguous.word} do you mean: ${which}? Tell me the code and I'll convert it.`,
+    );
   }
   if (!q.from || !q.to.length) return say(HELP);
-  if (q.to.length > MAX_TARGETS) return say(`I can convert into at most ${MAX_TARGETS} currencies at once; please ask for fewer.`);
+  if (q.to.length > MAX_TARGETS)
+    return say(
+      `I can convert into at most ${MAX_TARGETS} currencies at once; please ask for fewer.`,
+    );
   const args = { currency_from: q.from, currency_date: q.date ?? "latest", amount: q.amount ?? 1 };
-  return { functionCalls: q.to.map((to) => ({ name: RATE_TOOL, args: { ...args, currency_to: to } })) };
+  return {
+    functionCalls: q.to.map((to) => ({ name: RATE_TOOL, args: { ...args, currency_to: to } })),
+  };
 }
 
 /** The tool takes the arguments the model sends (a schema that declares no properties takes any). */
@@ -317,22 +365,33 @@ function wordCatalog(catalog: Catalog): string {
 function wordConversion({ call, response }: Answered): string {
   const { currency_from: from, currency_to: to, currency_date: asked, amount } = call.args;
   const { output, error } = response;
-  if (error !== undefined) return `I couldn't convert ${String(from)} to ${String(to)}: ${sentence(error)}`;
+  if (error !== undefined)
+    return `I couldn't convert ${String(from)} to ${String(to)}: ${sentence(error)}`;
   if (typeof output === "string") return sentence(output);
   const out = isRecord(output) ? output : {};
   const quote = typeof out.quote === "string" ? out.quote : String(to);
   const value = isRecord(out.rates) ? out.rates[quote] : undefined;
-  if (typeof value !== "number") return `The rate service gave no ${String(from)} to ${quote} amount.`;
+  if (typeof value !== "number")
+    return `The rate service gave no ${String(from)} to ${quote} amount.`;
   const day = String(out.date);
-  const before = typeof asked === "string" && asked !== "latest" && asked !== day ? `, the latest rate on or before ${asked}` : "";
+  const before =
+    typeof asked === "string" && asked !== "latest" && asked !== day
+      ? `, the latest rate on or before ${asked}`
+      : "";
   const source = typeof out.source === "string" ? ` (${out.source})` : "";
   return `${String(out.amount ?? amount)} ${String(out.base ?? from)} = ${value} ${quote} on ${day}${before}${source}.`;
 }
 
 const listCall: ModelReply = { functionCalls: [{ name: LIST_TOOL, args: {} }] };
 const say = (text: string): ModelReply => ({ text });
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const sentence = (v: unknown): string => String(v).slice(0, 500).trim().replace(/([^.!?])$/, "$1.");
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const sentence = (v: unknown): string =>
+  String(v)
+    .slice(0, 500)
+    .trim()
+    .replace(/([^.!?])$/, "$1.");
 /** A message the user typed (tool results come back as user content too, without text). */
 const typed = (c: Content): boolean => c.role === "user" && c.parts.some((p) => "text" in p);
-const textOf = (c: Content): string => c.parts.map((p) => ("text" in p && !p.thought ? p.text : "")).join(" ");
+const textOf = (c: Content): string =>
+  c.parts.map((p) => ("text" in p && !p.thought ? p.text : "")).join(" ");

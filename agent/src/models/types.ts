@@ -21,7 +21,12 @@ export interface Signed {
   thoughtSignature?: string | undefined;
   thought?: boolean | undefined;
 }
-export type Part = ({ text: string } | { functionCall: FunctionCall } | { functionResponse: FunctionResponse }) & Signed;
+export type Part = (
+  | { text: string }
+  | { functionCall: FunctionCall }
+  | { functionResponse: FunctionResponse }
+) &
+  Signed;
 export interface Content {
   role: "user" | "model";
   parts: Part[];

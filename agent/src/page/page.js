@@ -23,7 +23,11 @@
   function load() {
     try {
       const s = JSON.parse(localStorage.getItem(KEY) || "null");
-      if (s && Array.isArray(s.turns)) return { session_id: typeof s.session_id === "string" ? s.session_id : null, turns: s.turns };
+      if (s && Array.isArray(s.turns))
+        return {
+          session_id: typeof s.session_id === "string" ? s.session_id : null,
+          turns: s.turns,
+        };
     } catch {
       // unreadable: start afresh
     }
@@ -34,7 +38,13 @@
   function save() {
     const turns = state.turns.slice(-MAX_TURNS).map((t) => ({
       ...t,
-      tools: t.tools.map((c) => ({ ...c, result: typeof c.result === "string" && c.result.length > MAX_RESULT_CHARS ? `${c.result.slice(0, MAX_RESULT_CHARS)}…` : c.result })),
+      tools: t.tools.map((c) => ({
+        ...c,
+        result:
+          typeof c.result === "string" && c.result.length > MAX_RESULT_CHARS
+            ? `${c.result.slice(0, MAX_RESULT_CHARS)}…`
+            : c.result,
+      })),
     }));
     let json = JSON.stringify({ session_id: state.session_id, turns });
     while (json.length > MAX_CHARS && turns.length > 1) {
@@ -89,12 +99,24 @@
     summary.append(el("span", "name", call.name), el("span", "args", compact(call.args)), state);
     const result = el("pre", "result");
     const resultHead = el("h3", null, "Result");
-    d.append(summary, el("h3", null, "Arguments"), el("pre", null, pretty(call.args ?? {})), resultHead, result);
+    d.append(
+      summary,
+      el("h3", null, "Arguments"),
+      el("pre", null, pretty(call.args ?? {})),
+      resultHead,
+      result,
+    );
     const update = () => {
       const has = typeof call.result === "string";
       d.classList.toggle("ok", has && !call.is_error);
       d.classList.toggle("failed", has && !!call.is_error);
-      state.textContent = has ? (call.is_error ? "error" : "done") : call.pending ? "running…" : "no result";
+      state.textContent = has
+        ? call.is_error
+          ? "error"
+          : "done"
+        : call.pending
+          ? "running…"
+          : "no result";
       resultHead.hidden = result.hidden = !has;
       result.textContent = has ? pretty(call.result) : "";
     };
@@ -151,7 +173,9 @@
     } catch {
       // not the API's JSON: a proxy or a crash in between
     }
-    return new PageError(`Error ${res.status}: ${message || res.statusText || "the agent did not answer"}`);
+    return new PageError(
+      `Error ${res.status}: ${message || res.statusText || "the agent did not answer"}`,
+    );
   }
 
   // Server-sent events from a fetch body: blocks separated by a blank line, `event:` and `data:` fields.
@@ -235,9 +259,12 @@
         });
       } catch (err) {
         if (ctrl.signal.aborted) throw err;
-        throw new PageError("Could not reach the agent. Check that it is running, then send again.");
+        throw new PageError(
+          "Could not reach the agent. Check that it is running, then send again.",
+        );
       }
-      if (!res.ok || !/^text\/event-stream/.test(res.headers.get("content-type") || "")) throw await httpError(res);
+      if (!res.ok || !/^text\/event-stream/.test(res.headers.get("content-type") || ""))
+        throw await httpError(res);
       for await (const { event, data } of events(res.body)) {
         if (event === "session" || event === "done") {
           if (typeof data.session_id === "string" && data.session_id) {
@@ -249,7 +276,11 @@
           }
         }
         if (event === "tool_call") {
-          const call = { name: String(data.name ?? "tool"), args: data.arguments ?? {}, pending: true };
+          const call = {
+            name: String(data.name ?? "tool"),
+            args: data.arguments ?? {},
+            pending: true,
+          };
           if (data.id !== undefined) call.id = data.id;
           turn.tools.push(call);
           addCall(view, call);
@@ -258,7 +289,8 @@
           const match = matchCall(view, data);
           if (match) {
             match.call.pending = false;
-            match.call.result = typeof data.result === "string" ? data.result : JSON.stringify(data.result);
+            match.call.result =
+              typeof data.result === "string" ? data.result : JSON.stringify(data.result);
             match.call.is_error = !!data.is_error;
             match.v.update();
           }
@@ -273,17 +305,25 @@
         } else if (event === "error") {
           finished = true;
           const code = typeof data.status === "number" ? `Error ${data.status}` : "Error";
-          throw new PageError(`${code}: ${typeof data.message === "string" ? data.message : "the turn failed"}`);
+          throw new PageError(
+            `${code}: ${typeof data.message === "string" ? data.message : "the turn failed"}`,
+          );
         }
         scrollDown();
       }
-      if (!finished) throw new PageError("The connection closed before the answer was complete. Send the message again.");
+      if (!finished)
+        throw new PageError(
+          "The connection closed before the answer was complete. Send the message again.",
+        );
     } catch (err) {
       if (ctrl.signal.aborted) {
         turn.stopped = true;
         announce("Stopped.");
       } else {
-        turn.error = err instanceof PageError ? err.message : `Something went wrong in this page: ${err?.message ? err.message : err}`;
+        turn.error =
+          err instanceof PageError
+            ? err.message
+            : `Something went wrong in this page: ${err?.message ? err.message : err}`;
         announce(turn.error);
       }
     } finally {

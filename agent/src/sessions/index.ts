@@ -28,7 +28,11 @@ export interface SessionStore {
    * Runs one turn with the session held: turns on one session run one after another, across every
    * instance that shares the store, and each sees the history the previous one saved.
    */
-  withSession<T>(key: SessionKey, fn: (session: SessionHandle) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  withSession<T>(
+    key: SessionKey,
+    fn: (session: SessionHandle) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T>;
   /** Reads the history without holding the session (for tests and tools). */
   load(key: SessionKey): Promise<Content[]>;
   /** Saves a history while holding the session. */
@@ -60,18 +64,26 @@ export interface Bounds {
  * is over the byte bound, a 413 turn_too_large, and nothing is saved.
  * Returns the kept history and its JSON.
  */
-export function fitHistory(history: readonly Content[], bounds: Bounds): { history: Content[]; json: string } {
+export function fitHistory(
+  history: readonly Content[],
+  bounds: Bounds,
+): { history: Content[]; json: string } {
   // suffix[i]: JSON bytes of history.slice(i) ("[" + items joined by "," + "]").
   const suffix = new Array<number>(history.length + 1).fill(2);
   for (let i = history.length - 1; i >= 0; i--) {
-    suffix[i] = suffix[i + 1]! + Buffer.byteLength(JSON.stringify(history[i])) + (i < history.length - 1 ? 1 : 0);
+    suffix[i] =
+      suffix[i + 1]! +
+      Buffer.byteLength(JSON.stringify(history[i])) +
+      (i < history.length - 1 ? 1 : 0);
   }
   const starts = history.flatMap((c, i) => (isUserText(c) ? [i] : []));
   if (starts.length === 0) starts.push(0);
   const lastStart = starts.at(-1)!;
   if (suffix[lastStart]! > bounds.maxBytes) throw turnTooLarge(suffix[lastStart]!, bounds.maxBytes);
   // The oldest exchange start that fits both bounds; one turn longer than maxMessages is kept whole.
-  const start = starts.find((s) => suffix[s]! <= bounds.maxBytes && history.length - s <= bounds.maxMessages) ?? lastStart;
+  const start =
+    starts.find((s) => suffix[s]! <= bounds.maxBytes && history.length - s <= bounds.maxMessages) ??
+    lastStart;
   const kept = history.slice(start);
   return { history: kept, json: JSON.stringify(kept) };
 }
@@ -89,7 +101,7 @@ const isUserText = (c: Content): boolean => c.role === "user" && c.parts.some((p
 export const keyOf = (k: SessionKey): string => JSON.stringify([k.app, k.userId, k.sessionId]);
 
 /** Bytes a string takes in V8's heap: one per character when all are Latin-1, else two. */
-const heapBytes = (s: string): number => (/[^\u0000-\u00ff]/.test(s) ? 2 * s.length : s.length);
+const heapBytes = (s: string): number => (/[\u0100-\uffff]/.test(s) ? 2 * s.length : s.length);
 /** Map entry, key string and bookkeeping, measured roughly: a floor per session. */
 const ENTRY_OVERHEAD = 256;
 
@@ -104,7 +116,10 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
-export const MEMORY_DEFAULTS = { maxSessionBytes: 256 * 1024, maxTotalBytes: 128 * 1024 * 1024 } as const;
+export const MEMORY_DEFAULTS = {
+  maxSessionBytes: 256 * 1024,
+  maxTotalBytes: 128 * 1024 * 1024,
+} as const;
 
 /**
  * In-memory store for one instance: idle sessions expire, and the least recently used whole sessions
@@ -126,7 +141,10 @@ export class MemorySessionStore implements SessionStore {
     this.#now = opts.now ?? Date.now;
     this.#sweeper = setInterval(() => this.sweep(), 60_000);
     (this.#sweeper as { unref?: () => void }).unref?.();
-    this.#bounds = { maxMessages: opts.maxMessages, maxBytes: opts.maxSessionBytes ?? MEMORY_DEFAULTS.maxSessionBytes };
+    this.#bounds = {
+      maxMessages: opts.maxMessages,
+      maxBytes: opts.maxSessionBytes ?? MEMORY_DEFAULTS.maxSessionBytes,
+    };
     this.#maxTotal = opts.maxTotalBytes ?? MEMORY_DEFAULTS.maxTotalBytes;
   }
 
@@ -140,7 +158,9 @@ export class MemorySessionStore implements SessionStore {
   }
 
   withSession<T>(key: SessionKey, fn: (session: SessionHandle) => Promise<T>): Promise<T> {
-    return this.#locks.run(keyOf(key), () => fn({ load: () => this.load(key), save: (h) => this.#put(key, h) }));
+    return this.#locks.run(keyOf(key), () =>
+      fn({ load: () => this.load(key), save: (h) => this.#put(key, h) }),
+    );
   }
 
   async load(key: SessionKey): Promise<Content[]> {
@@ -189,7 +209,10 @@ export class MemorySessionStore implements SessionStore {
       if (now - entry.touched <= this.opts.ttlMs) break;
       this.#drop(id);
     }
-    while (this.#sessions.size > this.opts.maxSessions || (this.#bytes > this.#maxTotal && this.#sessions.size > 1)) {
+    while (
+      this.#sessions.size > this.opts.maxSessions ||
+      (this.#bytes > this.#maxTotal && this.#sessions.size > 1)
+    ) {
       this.#drop(this.#sessions.keys().next().value as string);
     }
   }

@@ -191,7 +191,8 @@ async function askModel(
     }
     return r;
   });
-  for (const k of ["prompt", "output", "thoughts", "total"] as const) usage[k] += reply.usage?.[k] ?? 0;
+  for (const k of ["prompt", "output", "thoughts", "total"] as const)
+    usage[k] += reply.usage?.[k] ?? 0;
   const calls = reply.functionCalls ?? [];
   const text = reply.text ?? "";
   if (text && !streamed) emit({ type: "text", text });

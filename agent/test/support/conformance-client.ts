@@ -7,7 +7,13 @@ import { McpConnection } from "../../src/mcp/index.js";
 const url = process.argv[process.argv.length - 1]!;
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? "";
 const logger = createLogger({ scenario }, (line) => process.stderr.write(`${line}\n`));
-const mcp = new McpConnection({ url, transport: /\/sse\/?$/.test(new URL(url).pathname) ? "sse" : "streamable-http", timeoutMs: 15_000, logger, version: "conformance" });
+const mcp = new McpConnection({
+  url,
+  transport: /\/sse\/?$/.test(new URL(url).pathname) ? "sse" : "streamable-http",
+  timeoutMs: 15_000,
+  logger,
+  version: "conformance",
+});
 try {
   const tools = await mcp.listTools();
   // tools_call and sse-retry serve one tool each; the agent calls what the model picks, here the first.
@@ -15,7 +21,12 @@ try {
   if (tool) {
     const args = tool.name === "add_numbers" ? { a: 2, b: 3 } : {};
     const out = await mcp.callTool(tool.name, args);
-    logger.log("INFO", "tool result", { tool: tool.name, is_error: out.isError, text: out.text.slice(0, 200), ...mcp.status });
+    logger.log("INFO", "tool result", {
+      tool: tool.name,
+      is_error: out.isError,
+      text: out.text.slice(0, 200),
+      ...mcp.status,
+    });
   } else {
     logger.log("INFO", "no tools listed", { ...mcp.status });
   }
