@@ -234,6 +234,65 @@
     );
   }
 
+  /** Sends the message; a network failure is worded for the person, an abort passes through. */
+  async function post(text, sent, signal) {
+    let res;
+    try {
+      res = await fetch("/chat/stream", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify(sent ? { message: text, session_id: sent } : { message: text }),
+        signal,
+      });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new PageError("Could not reach the agent. Check that it is running, then send again.");
+    }
+    if (!res.ok || !/^text\/event-stream/.test(res.headers.get("content-type") || ""))
+      throw await httpError(res);
+    return res;
+  }
+
+  /** Applies one event of the turn to its record and its view; true once the turn is over. */
+  function apply(turn, view, sent, event, data) {
+    if ((event === "session" || event === "done") && typeof data.session_id === "string") {
+      if (event === "session" && sent && data.session_id && data.session_id !== sent) {
+        turn.note = "The agent did not know the earlier conversation and started a new one.";
+        view.root.prepend(el("p", "note", turn.note));
+      }
+      if (data.session_id) state.session_id = data.session_id;
+    }
+    if (event === "tool_call") {
+      const call = { name: String(data.name ?? "tool"), args: data.arguments ?? {}, pending: true };
+      if (data.id !== undefined) call.id = data.id;
+      turn.tools.push(call);
+      addCall(view, call);
+      announce(`Calling ${call.name}.`);
+    } else if (event === "tool_result") {
+      const match = matchCall(view, data);
+      if (match) {
+        match.call.pending = false;
+        match.call.result =
+          typeof data.result === "string" ? data.result : JSON.stringify(data.result);
+        match.call.is_error = !!data.is_error;
+        match.v.update();
+      }
+    } else if (event === "text") {
+      turn.answer += typeof data.text === "string" ? data.text : "";
+      view.answer.textContent = turn.answer;
+    } else if (event === "done") {
+      if (typeof data.response === "string") turn.answer = data.response;
+      view.answer.textContent = turn.answer;
+      announce(`Agent: ${turn.answer}`);
+      return true;
+    } else if (event === "error") {
+      const code = typeof data.status === "number" ? `Error ${data.status}` : "Error";
+      const message = typeof data.message === "string" ? data.message : "the turn failed";
+      throw new PageError(`${code}: ${message}`);
+    }
+    return false;
+  }
+
   async function runTurn(text) {
     const turn = { user: text, tools: [], answer: "" };
     state.turns.push(turn);
@@ -247,68 +306,11 @@
     announce("Sent. Waiting for the agent.");
     const sent = state.session_id;
     const started = performance.now();
-    let finished = false;
     try {
-      let res;
-      try {
-        res = await fetch("/chat/stream", {
-          method: "POST",
-          headers: { "content-type": "application/json", accept: "text/event-stream" },
-          body: JSON.stringify(sent ? { message: text, session_id: sent } : { message: text }),
-          signal: ctrl.signal,
-        });
-      } catch (err) {
-        if (ctrl.signal.aborted) throw err;
-        throw new PageError(
-          "Could not reach the agent. Check that it is running, then send again.",
-        );
-      }
-      if (!res.ok || !/^text\/event-stream/.test(res.headers.get("content-type") || ""))
-        throw await httpError(res);
+      const res = await post(text, sent, ctrl.signal);
+      let finished = false;
       for await (const { event, data } of events(res.body)) {
-        if (event === "session" || event === "done") {
-          if (typeof data.session_id === "string" && data.session_id) {
-            if (event === "session" && sent && data.session_id !== sent) {
-              turn.note = "The agent did not know the earlier conversation and started a new one.";
-              view.root.prepend(el("p", "note", turn.note));
-            }
-            state.session_id = data.session_id;
-          }
-        }
-        if (event === "tool_call") {
-          const call = {
-            name: String(data.name ?? "tool"),
-            args: data.arguments ?? {},
-            pending: true,
-          };
-          if (data.id !== undefined) call.id = data.id;
-          turn.tools.push(call);
-          addCall(view, call);
-          announce(`Calling ${call.name}.`);
-        } else if (event === "tool_result") {
-          const match = matchCall(view, data);
-          if (match) {
-            match.call.pending = false;
-            match.call.result =
-              typeof data.result === "string" ? data.result : JSON.stringify(data.result);
-            match.call.is_error = !!data.is_error;
-            match.v.update();
-          }
-        } else if (event === "text") {
-          turn.answer += typeof data.text === "string" ? data.text : "";
-          view.answer.textContent = turn.answer;
-        } else if (event === "done") {
-          if (typeof data.response === "string") turn.answer = data.response;
-          view.answer.textContent = turn.answer;
-          finished = true;
-          announce(`Agent: ${turn.answer}`);
-        } else if (event === "error") {
-          finished = true;
-          const code = typeof data.status === "number" ? `Error ${data.status}` : "Error";
-          throw new PageError(
-            `${code}: ${typeof data.message === "string" ? data.message : "the turn failed"}`,
-          );
-        }
+        finished = apply(turn, view, sent, event, data) || finished;
         scrollDown();
       }
       if (!finished)
