@@ -84,21 +84,6 @@ function textTrace(trace: Fields): Fields {
 export const silentLogger: Logger = { log() {}, child: () => silentLogger };
 
 /**
- * `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1` → the field Cloud Logging joins to the request's trace.
- * (Request handlers need not call it: every line written in a request's context carries its trace.)
- */
-export function traceFields(
-  header: string | null | undefined,
-  project: string | undefined,
-): Fields {
-  const traceId = header?.split("/")[0]?.trim();
-  if (!traceId || !/^[0-9a-fA-F]{1,64}$/.test(traceId)) return {};
-  return project
-    ? { "logging.googleapis.com/trace": `projects/${project}/traces/${traceId}` }
-    : { trace_id: traceId };
-}
-
-/**
  * main.ts's logger, with LOG_FORMAT / LOG_LEVEL from the environment and stdout's TTY-ness. A bad value
  * stops start-up with one line naming it, like any other bad variable.
  */

@@ -18,12 +18,7 @@ import { loadConfig } from "../src/config.js";
 import { mcpError } from "../src/errors.js";
 import { MAX_BODY_BYTES } from "../src/http/index.js";
 import { modelError, type Model } from "../src/models/types.js";
-import {
-  KeyedMutex,
-  MemorySessionStore,
-  trimHistory,
-  type SessionStore,
-} from "../src/sessions/index.js";
+import { KeyedMutex, MemorySessionStore, type SessionStore } from "../src/sessions/index.js";
 import { DEFAULT_INSTRUCTION, MAX_TOOL_ROUNDS, type ToolHost } from "../src/turn/index.js";
 
 const CONVERT = {
@@ -388,27 +383,6 @@ describe("session store", () => {
     assert.equal(store.size, 3);
     assert.deepEqual(await store.load(key("b")), [], "b was the least recently used");
     assert.equal((await store.load(key("a"))).length, 2);
-  });
-
-  it("trims history to a bound, starting at a user message", () => {
-    const call = { role: "model" as const, parts: [{ functionCall: { name: "t", args: {} } }] };
-    const resp = {
-      role: "user" as const,
-      parts: [{ functionResponse: { name: "t", response: {} } }],
-    };
-    const history = [
-      msg("q1"),
-      call,
-      resp,
-      msg("a1", "model"),
-      msg("q2"),
-      call,
-      resp,
-      msg("a2", "model"),
-    ];
-    const trimmed = trimHistory(history, 5);
-    assert.deepEqual(trimmed[0], msg("q2"));
-    assert.ok(trimmed.length <= 5);
   });
 
   it("KeyedMutex keeps running after a failed task", async () => {

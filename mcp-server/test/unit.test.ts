@@ -6,7 +6,6 @@ import { latestExpiry, TtlCache } from "../src/frankfurter/cache.js";
 import { loadConfig } from "../src/config.js";
 import { FrankfurterClient } from "../src/frankfurter/client.js";
 import { UpstreamError } from "../src/frankfurter/errors.js";
-import { traceFields } from "../../common/log.js";
 import { amount, checkDateInRange, currencyCode, rateDate } from "../src/validation.js";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 
@@ -72,16 +71,6 @@ describe("config", () => {
       loadConfig({ MCP_ALLOWED_INVOKERS: "a@x.com, b@x.com," }).MCP_ALLOWED_INVOKERS,
       ["a@x.com", "b@x.com"],
     );
-  });
-});
-
-describe("log", () => {
-  it("turns X-Cloud-Trace-Context into Cloud Logging's trace field", () => {
-    assert.deepEqual(traceFields("105445aa7843bc8bf206b12000100000/1;o=1", "my-project"), {
-      "logging.googleapis.com/trace": "projects/my-project/traces/105445aa7843bc8bf206b12000100000",
-    });
-    assert.deepEqual(traceFields("not a trace", "p"), {});
-    assert.deepEqual(traceFields(undefined, "p"), {});
   });
 });
 

@@ -88,14 +88,6 @@ export function fitHistory(
   return { history: kept, json: JSON.stringify(kept) };
 }
 
-/** Keeps the newest messages, starting at a user's own words so no tool answer loses its call. */
-export function trimHistory(history: readonly Content[], max: number): Content[] {
-  if (history.length <= max) return [...history];
-  let start = history.length - max;
-  while (start < history.length && !isUserText(history[start]!)) start++;
-  return history.slice(start);
-}
-
 const isUserText = (c: Content): boolean => c.role === "user" && c.parts.some((p) => "text" in p);
 
 export const keyOf = (k: SessionKey): string => JSON.stringify([k.app, k.userId, k.sessionId]);
