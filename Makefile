@@ -5,6 +5,11 @@ SHELL := /usr/bin/env bash
 
 # Every recipe runs with .env loaded (scripts/dotenv.sh), so make, the scripts and compose see one set.
 ENV := scripts/dotenv.sh
+# The targets that run Node put a supported one first on PATH (node, npm, tsx alike): the `node` on
+# PATH when package.json's engines admits it, else Node 22 from npm in .tools/ (one line says so).
+# Worked out once per make run, and only by a target that needs it (WITH_NODE=26 picks another line).
+NODE_DIR = $(eval NODE_DIR := $$(shell scripts/with-node.sh --dir))$(NODE_DIR)
+NODE_ENV = PATH="$(NODE_DIR):$$PATH" $(ENV)
 
 .PHONY: help up test build typecheck compose-up compose-down deploy iam status proxy clean smoke bench
 
@@ -13,43 +18,43 @@ help: ## List the commands
 	awk -v on="$$on" -v off="$$off" 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %s%-14s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
 
 node_modules/.package-lock.json: package-lock.json
-	npm ci
+	@PATH="$(NODE_DIR):$$PATH" npm ci --no-audit --no-fund
 
 build: node_modules/.package-lock.json ## Bundle both services into dist/<service>.mjs
-	$(ENV) npm run build
+	@$(NODE_ENV) npm run build
 
 typecheck: node_modules/.package-lock.json ## Type-check both services and their tests
-	npm run typecheck
+	@$(NODE_ENV) npm run typecheck
 
 test: node_modules/.package-lock.json ## Run every test suite; a missing optional tool is skipped with its install command (CI=true: required)
-	$(ENV) scripts/test.sh
+	@$(NODE_ENV) scripts/test.sh
 
 up: node_modules/.package-lock.json ## Build and run both services locally (agent :8080, mcp-server :8081); Ctrl-C stops both
-	$(ENV) scripts/up.sh
+	@$(NODE_ENV) scripts/up.sh
 
 smoke: ## Check a running agent end to end (AGENT_URL, default http://127.0.0.1:8080; https: sends gcloud's ID token)
-	$(ENV) scripts/smoke.sh
+	@$(ENV) scripts/smoke.sh
 
 compose-up: ## Build both images and run them with docker compose (ports on 127.0.0.1)
-	$(ENV) scripts/compose.sh up
+	@$(ENV) scripts/compose.sh up
 
 compose-down: ## Stop the docker compose services
-	$(ENV) scripts/compose.sh down
+	@$(ENV) scripts/compose.sh down
 
 deploy: ## Deploy both services to Cloud Run (PROJECT_ID, REGION; AGENT_ACCESS, SESSION_STORE, TRACING; DRY_RUN=1 prints the commands)
-	$(ENV) scripts/deploy.sh
+	@$(ENV) scripts/deploy.sh
 
 iam: ## Grant the agent's service account run.invoker on mcp-server and aiplatform.user
-	$(ENV) scripts/iam.sh
+	@$(ENV) scripts/iam.sh
 
 status: ## Show what is deployed: URLs, accounts, who may call the agent, session store, IAM bindings
-	$(ENV) scripts/status.sh
+	@$(ENV) scripts/status.sh
 
 proxy: ## Reach the private mcp-server from this machine through `gcloud run services proxy`
-	$(ENV) scripts/proxy.sh
+	@$(ENV) scripts/proxy.sh
 
 clean: ## Delete what deploy/iam made (YES=1 skips the prompt; the Firestore database only with DELETE_FIRESTORE=1)
-	$(ENV) scripts/clean.sh
+	@$(ENV) scripts/clean.sh
 
 bench: node_modules/.package-lock.json ## Benchmarks against baselines and the ADK peer (QUICK=1 for a short run)
-	$(ENV) scripts/bench.sh
+	@$(NODE_ENV) scripts/bench.sh

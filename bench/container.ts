@@ -40,14 +40,20 @@ export function dockerReady(images: string[]): boolean {
 
 /** CPU time used by the container's processes so far, from its cgroup (v1 or v2), ms; NaN when unreadable. */
 function cgroupCpuMs(id: string): number {
-  for (const f of [`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, `/sys/fs/cgroup/cpu,cpuacct/docker/${id}/cpuacct.usage`]) {
+  for (const f of [
+    `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`,
+    `/sys/fs/cgroup/cpu,cpuacct/docker/${id}/cpuacct.usage`,
+  ]) {
     try {
       return Number(readFileSync(f, "utf8")) / 1e6;
     } catch {
       // not this layout
     }
   }
-  for (const dir of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
+  for (const dir of [
+    `/sys/fs/cgroup/system.slice/docker-${id}.scope`,
+    `/sys/fs/cgroup/docker/${id}`,
+  ]) {
     try {
       return Number(/usage_usec (\d+)/.exec(readFileSync(`${dir}/cpu.stat`, "utf8"))![1]) / 1e3;
     } catch {
@@ -60,23 +66,45 @@ function cgroupCpuMs(id: string): number {
 /** The container's memory from its cgroup (v1 or v2, as the host mounts it), else from `docker stats`. */
 async function cgroupMemory(id: string): Promise<{ workingSet: number; anon: number }> {
   const MB = 1024 * 1024;
-  const stat = (text: string): Map<string, number> => new Map(text.trim().split("\n").map((l) => { const [k, v] = l.split(" "); return [k!, Number(v)]; }));
-  for (const dir of [`/sys/fs/cgroup/memory/docker/${id}`, `/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
+  const stat = (text: string): Map<string, number> =>
+    new Map(
+      text
+        .trim()
+        .split("\n")
+        .map((l) => {
+          const [k, v] = l.split(" ");
+          return [k!, Number(v)];
+        }),
+    );
+  for (const dir of [
+    `/sys/fs/cgroup/memory/docker/${id}`,
+    `/sys/fs/cgroup/system.slice/docker-${id}.scope`,
+    `/sys/fs/cgroup/docker/${id}`,
+  ]) {
     try {
       const s = stat(readFileSync(`${dir}/memory.stat`, "utf8"));
       if (s.has("total_inactive_file")) {
         const usage = Number(readFileSync(`${dir}/memory.usage_in_bytes`, "utf8"));
-        return { workingSet: (usage - s.get("total_inactive_file")!) / MB, anon: s.get("total_rss")! / MB };
+        return {
+          workingSet: (usage - s.get("total_inactive_file")!) / MB,
+          anon: s.get("total_rss")! / MB,
+        };
       }
       const current = Number(readFileSync(`${dir}/memory.current`, "utf8"));
-      return { workingSet: (current - (s.get("inactive_file") ?? 0)) / MB, anon: (s.get("anon") ?? NaN) / MB };
+      return {
+        workingSet: (current - (s.get("inactive_file") ?? 0)) / MB,
+        anon: (s.get("anon") ?? NaN) / MB,
+      };
     } catch {
       // not this layout
     }
   }
   const { stdout } = await run("docker", ["stats", "--no-stream", "--format", "{{.MemUsage}}", id]);
   const m = /([\d.]+)\s*(KiB|MiB|GiB)/.exec(stdout)!;
-  return { workingSet: Number(m[1]) * { KiB: 1 / 1024, MiB: 1, GiB: 1024 }[m[2] as "MiB"], anon: NaN };
+  return {
+    workingSet: Number(m[1]) * { KiB: 1 / 1024, MiB: 1, GiB: 1024 }[m[2] as "MiB"],
+    anon: NaN,
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -96,13 +124,31 @@ const health = (base: string) => async () => (await fetch(`${base}/health`)).ok;
  * in the path, the same for every image; PORT picks the port. `idleMs` after the first answered
  * request the memory is read.
  */
-export async function containerColdStarts(cases: ContainerCase[], rounds: number, freePort: () => Promise<number>, idleMs = 1000): Promise<ContainerResult[]> {
-  const results = cases.map((c) => ({ label: c.label, image: c.image, health: [], use: [], cpu: [], workingSet: [], anon: [] }) as ContainerResult);
+export async function containerColdStarts(
+  cases: ContainerCase[],
+  rounds: number,
+  freePort: () => Promise<number>,
+  idleMs = 1000,
+): Promise<ContainerResult[]> {
+  const results = cases.map(
+    (c) =>
+      ({
+        label: c.label,
+        image: c.image,
+        health: [],
+        use: [],
+        cpu: [],
+        workingSet: [],
+        anon: [],
+      }) as ContainerResult,
+  );
   for (let r = 0; r < rounds; r++) {
     for (const [i, c] of cases.entries()) {
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
-      const env = Object.entries({ ...c.env, PORT: String(port), HOST: "127.0.0.1" }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+      const env = Object.entries({ ...c.env, PORT: String(port), HOST: "127.0.0.1" }).flatMap(
+        ([k, v]) => ["-e", `${k}=${v}`],
+      );
       const t0 = performance.now();
       const started = run("docker", ["run", "-d", "--rm", "--network", "host", ...env, c.image]);
       let id = "";

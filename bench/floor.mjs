@@ -7,5 +7,7 @@ createServer((req, res) => {
   req.resume();
   req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end(body));
 }).listen(Number(process.env.PORT ?? 0), process.env.HOST ?? "127.0.0.1", function () {
-  console.log(JSON.stringify({ severity: "INFO", message: "floor listening", port: this.address().port }));
+  console.log(
+    JSON.stringify({ severity: "INFO", message: "floor listening", port: this.address().port }),
+  );
 });

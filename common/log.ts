@@ -28,9 +28,13 @@ const RANK: Record<Severity, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3
  */
 export function logOptions(env: Record<string, string | undefined>, isTTY: boolean): LogOptions {
   const format = env.LOG_FORMAT || (isTTY && !env.K_SERVICE ? "text" : "json");
-  if (format !== "json" && format !== "text") throw new Error(`Invalid configuration: LOG_FORMAT: must be json or text, got "${format}"`);
+  if (format !== "json" && format !== "text")
+    throw new Error(`Invalid configuration: LOG_FORMAT: must be json or text, got "${format}"`);
   const level = (env.LOG_LEVEL || (format === "text" ? "INFO" : "DEBUG")).toUpperCase();
-  if (!(level in RANK)) throw new Error(`Invalid configuration: LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR, got "${env.LOG_LEVEL}"`);
+  if (!(level in RANK))
+    throw new Error(
+      `Invalid configuration: LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR, got "${env.LOG_LEVEL}"`,
+    );
   return { format, level: level as Severity };
 }
 
@@ -61,8 +65,13 @@ export function createLogger(
 function textLine(time: string, severity: Severity, message: string, fields: Fields): string {
   const rest = Object.entries(fields)
     .filter(([key, value]) => key !== "service" && value !== undefined)
-    .map(([key, value]) => `${key}=${typeof value === "string" && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)}`);
-  return [time.slice(11, 23), severity.padEnd(7), message.replace(/\s*\n\s*/g, " "), ...rest].join(" ").trimEnd();
+    .map(
+      ([key, value]) =>
+        `${key}=${typeof value === "string" && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)}`,
+    );
+  return [time.slice(11, 23), severity.padEnd(7), message.replace(/\s*\n\s*/g, " "), ...rest]
+    .join(" ")
+    .trimEnd();
 }
 
 /** At a terminal the trace is `trace=ID span=ID`: the Cloud Logging keys are long and the project is noise. */
@@ -75,22 +84,14 @@ function textTrace(trace: Fields): Fields {
 export const silentLogger: Logger = { log() {}, child: () => silentLogger };
 
 /**
- * `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1` → the field Cloud Logging joins to the request's trace.
- * (Request handlers need not call it: every line written in a request's context carries its trace.)
- */
-export function traceFields(header: string | null | undefined, project: string | undefined): Fields {
-  const traceId = header?.split("/")[0]?.trim();
-  if (!traceId || !/^[0-9a-fA-F]{1,64}$/.test(traceId)) return {};
-  return project
-    ? { "logging.googleapis.com/trace": `projects/${project}/traces/${traceId}` }
-    : { trace_id: traceId };
-}
-
-/**
  * main.ts's logger, with LOG_FORMAT / LOG_LEVEL from the environment and stdout's TTY-ness. A bad value
  * stops start-up with one line naming it, like any other bad variable.
  */
-export function createStartupLogger(base: Fields, env: Record<string, string | undefined>, isTTY: boolean): Logger {
+export function createStartupLogger(
+  base: Fields,
+  env: Record<string, string | undefined>,
+  isTTY: boolean,
+): Logger {
   try {
     return createLogger(base, undefined, logOptions(env, isTTY));
   } catch (err) {

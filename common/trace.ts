@@ -25,26 +25,22 @@ export interface Span {
 
 /** What records spans: the id-only default here, or the OpenTelemetry SDK once loaded. */
 export interface SpanBackend {
-  start(name: string, kind: SpanKind, parent: SpanContext | undefined, attributes: Attributes): Span;
+  start(
+    name: string,
+    kind: SpanKind,
+    parent: SpanContext | undefined,
+    attributes: Attributes,
+  ): Span;
 }
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ZERO_TRACE = "0".repeat(32);
 const ZERO_SPAN = "0".repeat(16);
 
-// Ids come from a pool of random bytes filled 4 KiB at a time: one getRandomValues call per id was a
-// system call per span, ~3% of the mcp-server's CPU per tools/call (measured with --cpu-prof).
-const pool = new Uint8Array(4096);
-let poolAt = pool.length;
-
 function randomHex(bytes: number): string {
-  if (poolAt + bytes > pool.length) {
-    crypto.getRandomValues(pool);
-    poolAt = 0;
-  }
   let s = "";
-  for (let i = poolAt; i < poolAt + bytes; i++) s += pool[i]!.toString(16).padStart(2, "0");
-  poolAt += bytes;
+  for (const b of crypto.getRandomValues(new Uint8Array(bytes)))
+    s += b.toString(16).padStart(2, "0");
   return s;
 }
 
@@ -54,7 +50,13 @@ export function parseTraceparent(value: string | null | undefined): SpanContext 
   if (!m) return undefined;
   const [, version, traceId, spanId, flags, rest] = m;
   // Version ff is invalid; version 00 has nothing after the flags.
-  if (version === "ff" || (version === "00" && rest) || traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
+  if (
+    version === "ff" ||
+    (version === "00" && rest) ||
+    traceId === ZERO_TRACE ||
+    spanId === ZERO_SPAN
+  )
+    return undefined;
   return { traceId: traceId!, spanId: spanId!, sampled: (parseInt(flags!, 16) & 1) === 1 };
 }
 
@@ -89,9 +91,12 @@ export function incomingContext(headers: HeaderSource): SpanContext | undefined 
 }
 
 /** A context from an MCP request's `_meta` (SEP-414: `traceparent`, `tracestate`, `baggage`). */
-export function contextFromMeta(meta: Record<string, unknown> | undefined): SpanContext | undefined {
+export function contextFromMeta(
+  meta: Record<string, unknown> | undefined,
+): SpanContext | undefined {
   if (!meta) return undefined;
-  const str = (k: string): string | undefined => (typeof meta[k] === "string" ? (meta[k] as string) : undefined);
+  const str = (k: string): string | undefined =>
+    typeof meta[k] === "string" ? (meta[k] as string) : undefined;
   return incomingContext({ get: str });
 }
 
@@ -100,7 +105,9 @@ export function formatTraceparent(ctx: SpanContext): string {
 }
 
 /** The headers (and MCP `_meta` keys) that carry a context to the next hop. */
-export function propagationFields(ctx: SpanContext | undefined = currentSpan()?.context): Record<string, string> {
+export function propagationFields(
+  ctx: SpanContext | undefined = currentSpan()?.context,
+): Record<string, string> {
   if (!ctx) return {};
   return {
     traceparent: formatTraceparent(ctx),
@@ -177,15 +184,22 @@ export interface SpanOptions {
  * Runs `fn` in a new span, current for everything it calls; ends it when `fn` settles. A throw marks
  * the span with `error.type` (the error's class) unless `fn` already set one, and is rethrown.
  */
-export async function inSpan<T>(name: string, opts: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
+export async function inSpan<T>(
+  name: string,
+  opts: SpanOptions,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
   const parent = opts.parent === null ? undefined : (opts.parent ?? current.getStore()?.context);
   const span = backend.start(name, opts.kind ?? "internal", parent, opts.attributes ?? {});
   try {
     return await (opts.current === false ? fn(span) : current.run(span, () => fn(span)));
   } catch (err) {
-    // A machine-readable code (ModelError's model_rate_limited, …) says more than the class name.
+    // A machine-readable code (an AppError's model_rate_limited, …) says more than the class name.
     const code = (err as { code?: unknown } | null)?.code;
-    span.setError(typeof code === "string" ? code : err instanceof Error ? err.name : "Error", err instanceof Error ? err.message : String(err));
+    span.setError(
+      typeof code === "string" ? code : err instanceof Error ? err.name : "Error",
+      err instanceof Error ? err.message : String(err),
+    );
     throw err;
   } finally {
     span.end();
@@ -202,15 +216,25 @@ let projectLookup: (() => void) | undefined;
  * otherwise on Cloud Run (K_SERVICE) it is asked of the metadata server once, in the background, the
  * first time a line needs it: lines written before the answer carry `trace_id` instead.
  */
-export function configureTraceProject(env: Record<string, string | undefined>, fetchImpl: typeof fetch = fetch): void {
+export function configureTraceProject(
+  env: Record<string, string | undefined>,
+  fetchImpl: typeof fetch = fetch,
+): void {
   project = env.GOOGLE_CLOUD_PROJECT || undefined;
   projectLookup = undefined;
   if (project || !env.K_SERVICE) return;
   const host = env.GCE_METADATA_HOST || "metadata.google.internal";
   projectLookup = () => {
     projectLookup = undefined;
-    void fetchImpl(`http://${host}/computeMetadata/v1/project/project-id`, { headers: { "Metadata-Flavor": "Google" }, signal: AbortSignal.timeout(2000) })
-      .then(async (res) => (res.ok && res.headers.get("metadata-flavor") === "Google" ? (await res.text()).trim() : undefined))
+    void fetchImpl(`http://${host}/computeMetadata/v1/project/project-id`, {
+      headers: { "Metadata-Flavor": "Google" },
+      signal: AbortSignal.timeout(2000),
+    })
+      .then(async (res) =>
+        res.ok && res.headers.get("metadata-flavor") === "Google"
+          ? (await res.text()).trim()
+          : undefined,
+      )
       .then((id) => {
         // Project ids, domain-scoped ones too (example.com:project).
         if (id && /^[\w.:-]{1,100}$/.test(id)) project = id;
@@ -233,7 +257,9 @@ export function traceLogFields(ctx: SpanContext | undefined): Record<string, unk
   const { traceId, spanId, sampled } = ctx;
   if (!project) projectLookup?.();
   return {
-    ...(project ? { "logging.googleapis.com/trace": `projects/${project}/traces/${traceId}` } : { trace_id: traceId }),
+    ...(project
+      ? { "logging.googleapis.com/trace": `projects/${project}/traces/${traceId}` }
+      : { trace_id: traceId }),
     "logging.googleapis.com/spanId": spanId,
     "logging.googleapis.com/trace_sampled": sampled,
   };

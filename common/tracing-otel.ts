@@ -1,10 +1,21 @@
 // Loaded only when tracing is on (tracing.ts): the OpenTelemetry SDK records the spans of trace.ts and
 // exports them in batches over OTLP/HTTP, JSON or protobuf, as the standard OTEL_* settings say.
-import { createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span as OtelSpan } from "@opentelemetry/api";
+import {
+  createTraceState,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span as OtelSpan,
+} from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
-import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from "@opentelemetry/otlp-exporter-base/node-http";
+import {
+  convertLegacyHttpOptions,
+  createOtlpHttpExportDelegate,
+} from "@opentelemetry/otlp-exporter-base/node-http";
 import { JsonTraceSerializer, TraceExporterMetricsHelper } from "@opentelemetry/otlp-transformer";
 import { detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -25,14 +36,31 @@ import type { Tracing, TracingOptions } from "./tracing.js";
 /** Set when this module is evaluated: the test that proves tracing-off loads no SDK reads it. */
 (globalThis as { __otelSdkLoaded?: boolean }).__otelSdkLoaded = true;
 
-const KINDS: Record<Kind, SpanKind> = { internal: SpanKind.INTERNAL, server: SpanKind.SERVER, client: SpanKind.CLIENT };
+const KINDS: Record<Kind, SpanKind> = {
+  internal: SpanKind.INTERNAL,
+  server: SpanKind.SERVER,
+  client: SpanKind.CLIENT,
+};
 
-export function startOtel(env: Record<string, string | undefined>, logger: Logger, opts: TracingOptions): Tracing & { backend: SpanBackend } {
-  const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || "http/protobuf").trim();
+/** The OTLP/HTTP exporter the OTEL_EXPORTER_OTLP_* settings ask for, and where it sends. */
+function createExporter(
+  env: Record<string, string | undefined>,
+  opts: TracingOptions,
+): { exporter: SpanExporter; endpoint: string; protocol: string } {
+  const protocol = (
+    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ||
+    env.OTEL_EXPORTER_OTLP_PROTOCOL ||
+    "http/protobuf"
+  ).trim();
   if (protocol !== "http/protobuf" && protocol !== "http/json") {
-    throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL: ${protocol} is not supported here; use http/protobuf or http/json`);
+    throw new Error(
+      `OTEL_EXPORTER_OTLP_PROTOCOL: ${protocol} is not supported here; use http/protobuf or http/json`,
+    );
   }
-  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, "")}/v1/traces` : "http://localhost:4318/v1/traces");
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/$/, "");
+  const endpoint =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+    (base ? `${base}/v1/traces` : "http://localhost:4318/v1/traces");
   let host = "";
   try {
     host = new URL(endpoint).hostname;
@@ -46,7 +74,9 @@ export function startOtel(env: Record<string, string | undefined>, logger: Logge
     protocol === "http/json"
       ? new OTLPExporterBase(
           createOtlpHttpExportDelegate(
-            convertLegacyHttpOptions(config, "TRACES", "v1/traces", { "Content-Type": "application/json" }),
+            convertLegacyHttpOptions(config, "TRACES", "v1/traces", {
+              "Content-Type": "application/json",
+            }),
             JsonTraceSerializer,
             "otlp_http_json_span_exporter",
             TraceExporterMetricsHelper,
@@ -54,10 +84,31 @@ export function startOtel(env: Record<string, string | undefined>, logger: Logge
           ),
         )
       : new ProtobufExporter(config);
+  return { exporter, endpoint, protocol };
+}
 
-  const resource = resourceFromAttributes({ "service.name": opts.serviceName, "service.version": opts.version }).merge(
-    detectResources({ detectors: [envDetector] }),
-  );
+/** The OpenTelemetry context of a parent that came from elsewhere (a header, `_meta`). */
+function remote(parent: SpanContext | undefined): Context {
+  if (!parent) return ROOT_CONTEXT;
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: parent.traceId,
+    spanId: parent.spanId,
+    traceFlags: parent.sampled ? 1 : 0,
+    isRemote: true,
+    ...(parent.traceState ? { traceState: createTraceState(parent.traceState) } : {}),
+  });
+}
+
+export function startOtel(
+  env: Record<string, string | undefined>,
+  logger: Logger,
+  opts: TracingOptions,
+): Tracing & { backend: SpanBackend } {
+  const { exporter, endpoint, protocol } = createExporter(env, opts);
+  const resource = resourceFromAttributes({
+    "service.name": opts.serviceName,
+    "service.version": opts.version,
+  }).merge(detectResources({ detectors: [envDetector] }));
   const processor = new BatchSpanProcessor({
     exporter: reportingOnce(exporter, logger, endpoint),
     ...num(env.OTEL_BSP_SCHEDULE_DELAY, "scheduledDelayMillis"),
@@ -67,31 +118,43 @@ export function startOtel(env: Record<string, string | undefined>, logger: Logge
   });
   // The queue is bounded in spans (OTEL_BSP_MAX_QUEUE_SIZE, 2048); attribute values are bounded too, so
   // that captured message content (when opted in) cannot make a queued span large.
-  const valueLimit = Number(env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT || env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT || 8192);
-  const spanLimits = { attributeValueLengthLimit: Number.isFinite(valueLimit) && valueLimit > 0 ? valueLimit : 8192, attributeCountLimit: 128 };
-  const provider = new TracerProvider({ resource, sampler: samplerFromEnv(env, logger), spanProcessors: [processor], spanLimits });
+  const valueLimit = Number(
+    env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT || env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT || 8192,
+  );
+  const spanLimits = {
+    attributeValueLengthLimit: Number.isFinite(valueLimit) && valueLimit > 0 ? valueLimit : 8192,
+    attributeCountLimit: 128,
+  };
+  const provider = new TracerProvider({
+    resource,
+    sampler: samplerFromEnv(env, logger),
+    spanProcessors: [processor],
+    spanLimits,
+  });
   const tracer = provider.getTracer(opts.serviceName, opts.version);
-  logger.log("INFO", "tracing on: spans exported over OTLP", { endpoint, protocol, sampler: env.OTEL_TRACES_SAMPLER || "parentbased_always_on" });
+  logger.log("INFO", "tracing on: spans exported over OTLP", {
+    endpoint,
+    protocol,
+    sampler: env.OTEL_TRACES_SAMPLER || "parentbased_always_on",
+  });
 
   const backend: SpanBackend = {
     start(name, kind, parent, attributes) {
-      const ctx = parent
-        ? trace.setSpanContext(ROOT_CONTEXT, {
-            traceId: parent.traceId,
-            spanId: parent.spanId,
-            traceFlags: parent.sampled ? 1 : 0,
-            isRemote: true,
-            ...(parent.traceState ? { traceState: createTraceState(parent.traceState) } : {}),
-          })
-        : ROOT_CONTEXT;
-      const span = tracer.startSpan(name, { kind: KINDS[kind], attributes: clean(attributes) }, ctx);
+      const span = tracer.startSpan(
+        name,
+        { kind: KINDS[kind], attributes: clean(attributes) },
+        remote(parent),
+      );
       return new SdkSpan(span, parent);
     },
   };
   return {
     backend,
     async flush(timeoutMs) {
-      await Promise.race([provider.forceFlush({ timeoutMillis: timeoutMs }).catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs).unref?.())]);
+      await Promise.race([
+        provider.forceFlush({ timeoutMillis: timeoutMs }).catch(() => undefined),
+        new Promise((r) => setTimeout(r, timeoutMs).unref?.()),
+      ]);
     },
   };
 }
@@ -100,19 +163,27 @@ export function startOtel(env: Record<string, string | undefined>, logger: Logge
  * The instance's service-account token from the metadata server (Cloud Run, GCE), cached until a
  * minute before it expires: all an exporter on Cloud Run needs, without google-auth-library.
  */
-export function metadataTokenHeaders(env: Record<string, string | undefined>): () => Promise<Record<string, string>> {
+export function metadataTokenHeaders(
+  env: Record<string, string | undefined>,
+): () => Promise<Record<string, string>> {
   const host = env.GCE_METADATA_HOST || "metadata.google.internal";
   let cached: { value: string; until: number } | undefined;
   return async () => {
     if (cached && Date.now() < cached.until) return { authorization: cached.value };
-    const res = await fetch(`http://${host}/computeMetadata/v1/instance/service-accounts/default/token`, {
-      headers: { "Metadata-Flavor": "Google" },
-      signal: AbortSignal.timeout(5000),
-    });
+    const res = await fetch(
+      `http://${host}/computeMetadata/v1/instance/service-accounts/default/token`,
+      {
+        headers: { "Metadata-Flavor": "Google" },
+        signal: AbortSignal.timeout(5000),
+      },
+    );
     if (!res.ok) throw new Error(`metadata server token: HTTP ${res.status}`);
     const body = (await res.json()) as { access_token?: string; expires_in?: number };
     if (!body.access_token) throw new Error("metadata server token: no access_token");
-    cached = { value: `Bearer ${body.access_token}`, until: Date.now() + Math.max(0, (body.expires_in ?? 0) - 60) * 1000 };
+    cached = {
+      value: `Bearer ${body.access_token}`,
+      until: Date.now() + Math.max(0, (body.expires_in ?? 0) - 60) * 1000,
+    };
     return { authorization: cached.value };
   };
 }
@@ -125,7 +196,13 @@ class SdkSpan implements Span {
     parent: SpanContext | undefined,
   ) {
     const sc = span.spanContext();
-    this.context = { traceId: sc.traceId, spanId: sc.spanId, sampled: (sc.traceFlags & 1) === 1, traceState: parent?.traceState, baggage: parent?.baggage };
+    this.context = {
+      traceId: sc.traceId,
+      spanId: sc.spanId,
+      sampled: (sc.traceFlags & 1) === 1,
+      traceState: parent?.traceState,
+      baggage: parent?.baggage,
+    };
   }
   setAttributes(attributes: Attributes): void {
     this.span.setAttributes(clean(attributes));
@@ -172,7 +249,10 @@ export function samplerFromEnv(env: Record<string, string | undefined>, logger: 
     case "parentbased_always_on":
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
     default:
-      logger.log("WARNING", `OTEL_TRACES_SAMPLER: unknown sampler ${name}; using parentbased_always_on`);
+      logger.log(
+        "WARNING",
+        `OTEL_TRACES_SAMPLER: unknown sampler ${name}; using parentbased_always_on`,
+      );
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
   }
 }
@@ -191,10 +271,14 @@ function reportingOnce(exporter: SpanExporter, logger: Logger, endpoint: string)
           failing = false;
         } else if (!failing) {
           failing = true;
-          logger.log("WARNING", "span export failed; spans are dropped until it works again (logged once)", {
-            endpoint,
-            error: String(result.error?.message ?? result.error ?? "unknown").slice(0, 300),
-          });
+          logger.log(
+            "WARNING",
+            "span export failed; spans are dropped until it works again (logged once)",
+            {
+              endpoint,
+              error: String(result.error?.message ?? result.error ?? "unknown").slice(0, 300),
+            },
+          );
         }
         done(result);
       });

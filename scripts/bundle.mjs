@@ -16,18 +16,22 @@ const name = pkg.name;
 // file) only on first use. Inlined as code it was parsed at every start of every instance, even of agents
 // that never load it (+13 MiB idle RSS, ~+300 ms to /health, measured); as a string literal it still
 // cost +2.2 MiB; as a comment it costs its compressed size (~0.5 MB). The service's source imports it
-// through a seam module (src/firestore-lib.ts) whose plain dynamic import works from source; here that
+// through a seam module (src/sessions/firestore-lib.ts) whose plain dynamic import works from source; here that
 // module is swapped for the loader.
-const LAZY = { "src/firestore-lib.ts": "@google-cloud/firestore" };
+const LAZY = { "src/sessions/firestore-lib.ts": "@google-cloud/firestore" };
 const payloads = [];
 
 async function packed(pkgName) {
   const sub = await build({
-    stdin: { contents: `module.exports = require(${JSON.stringify(pkgName)});`, resolveDir: dir, loader: "js" },
+    stdin: {
+      contents: `module.exports = require(${JSON.stringify(pkgName)});`,
+      resolveDir: dir,
+      loader: "js",
+    },
     bundle: true,
     platform: "node",
     format: "cjs", // run by the loader in a CommonJS wrapper that supplies require, __dirname, …
-    target: ["node20"],
+    target: ["node22"],
     minify: true,
     keepNames: true, // as below: proto3-json-serializer recognises a Long by its class name
     legalComments: "none",
@@ -35,7 +39,9 @@ async function packed(pkgName) {
     logLevel: "warning",
   });
   const code = sub.outputFiles[0].contents;
-  const b64 = brotliCompressSync(code, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).toString("base64");
+  const b64 = brotliCompressSync(code, {
+    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 },
+  }).toString("base64");
   return { code, b64 };
 }
 
@@ -50,7 +56,9 @@ const lazyPlugin = {
         const { code, b64 } = await packed(pkgName);
         const marker = `/*LAZY:${pkgName}:`;
         payloads.push(`${marker}${b64}*/`);
-        console.log(`${name}: ${pkgName} appended, loaded on first use (${(code.length / 1024).toFixed(0)} KiB of code, ${(b64.length / 1024).toFixed(0)} KiB packed)`);
+        console.log(
+          `${name}: ${pkgName} appended, loaded on first use (${(code.length / 1024).toFixed(0)} KiB of code, ${(b64.length / 1024).toFixed(0)} KiB packed)`,
+        );
         return {
           loader: "js",
           contents: `import { readFileSync } from "node:fs";
@@ -87,7 +95,7 @@ const result = await build({
   bundle: true,
   platform: "node",
   format: "esm",
-  target: ["node20"],
+  target: ["node22"],
   minify: process.env.BUNDLE_MINIFY !== "0",
   keepNames: true,
   sourcemap: "linked",

@@ -16,6 +16,8 @@ SCRIPT_VERB=clean
 
 require_vars PROJECT_ID REGION
 require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
+# The IAP commands' track (GA from gcloud 558, beta before), from `gcloud version`.
+gcloud_tracks
 KEEP_IAM="${KEEP_IAM:-0}"
 KEEP_IMAGES="${KEEP_IMAGES:-0}"
 DELETE_FIRESTORE="${DELETE_FIRESTORE:-0}"
@@ -83,17 +85,24 @@ else
   log "   roles/run.invoker is part of the $MCP_SERVICE service and goes with it (make iam restores it)."
 fi
 
-# AGENT_ACCESS=iap: empty the agent's IAP access list before the service goes.
-iap_on="$(agent_iap_enabled "${where[@]}")" || { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
-if [ "$iap_on" = true ] || is_dry_run; then
-  log "== IAP access list of $AGENT_SERVICE"
-  empty_iap_access_list
+# AGENT_ACCESS=iap: empty the agent's IAP access list before the service goes. A dry run cannot see
+# whether IAP is on, so its plan follows AGENT_ACCESS (the setting the deploy used, from .env or the
+# command line) and names the step it leaves out.
+if is_dry_run && [ "${AGENT_ACCESS:-private}" != iap ]; then
+  log "(no IAP step: AGENT_ACCESS=${AGENT_ACCESS:-private}. A real clean checks whether IAP is on all the same; with AGENT_ACCESS=iap the plan shows the step)"
+else
+  iap_on="$(agent_iap_enabled "${where[@]}")" || { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
+  if [ "$iap_on" = true ] || is_dry_run; then
+    log "== IAP access list of $AGENT_SERVICE"
+    [ "${IAP_WEB[1]}" = beta ] && need_beta "Reading the IAP access list with ${IAP_WEB[*]}"
+    empty_iap_access_list
+  fi
 fi
 
 log "== Services"
 for svc in "$AGENT_SERVICE" "$MCP_SERVICE"; do
   if probe_present gcloud run services describe "$svc" "${where[@]}"; then
-    run gcloud run services delete "$svc" --quiet "${where[@]}"
+    run_if "the describe above finds it" gcloud run services delete "$svc" --quiet "${where[@]}"
   else
     log "already gone: service $svc"
   fi
@@ -105,7 +114,7 @@ if [ "$KEEP_IAM" != 1 ]; then
   # services (none is left running as a deleted identity).
   for email in "$sa_email" "$mcp_sa_email" "$build_sa_email"; do
     if probe_present gcloud iam service-accounts describe "$email" "${project[@]}"; then
-      run gcloud iam service-accounts delete "$email" --quiet "${project[@]}"
+      run_if "the describe above finds it" gcloud iam service-accounts delete "$email" --quiet "${project[@]}"
     else
       log "already gone: service account $email"
     fi
@@ -117,13 +126,13 @@ if [ "$KEEP_IMAGES" != 1 ]; then
   # Only our two packages: the repository may hold other images; an empty one costs nothing.
   for pkg in mcp-server agent; do
     if probe_present gcloud artifacts packages describe "$pkg" "${repo[@]}"; then
-      run gcloud artifacts packages delete "$pkg" --quiet "${repo[@]}"
+      run_if "the describe above finds it" gcloud artifacts packages delete "$pkg" --quiet "${repo[@]}"
     else
       log "already gone: image $(image_path "$pkg")"
     fi
   done
   if probe_present gcloud artifacts repositories describe "$AR_REPO" "${repo_where[@]}"; then
-    run gcloud artifacts repositories delete-cleanup-policies "$AR_REPO" \
+    run_if "the describe above finds it" gcloud artifacts repositories delete-cleanup-policies "$AR_REPO" \
       --policynames="$AR_REPO-keep-newest,$AR_REPO-delete-older" "${repo_where[@]}" >/dev/null
   fi
 else
@@ -133,7 +142,7 @@ fi
 if [ "$DELETE_FIRESTORE" = 1 ]; then
   log "== Firestore database $FIRESTORE_DATABASE"
   if probe_present gcloud firestore databases describe --database="$FIRESTORE_DATABASE" "${project[@]}"; then
-    run gcloud firestore databases delete --database="$FIRESTORE_DATABASE" --quiet "${project[@]}"
+    run_if "the describe above finds it" gcloud firestore databases delete --database="$FIRESTORE_DATABASE" --quiet "${project[@]}"
   else
     log "already gone: Firestore database $FIRESTORE_DATABASE"
   fi

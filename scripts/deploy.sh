@@ -14,7 +14,6 @@ source scripts/lib.sh
 SCRIPT_VERB=deploy
 
 require_vars PROJECT_ID REGION
-[ -z "${AGENT_PUBLIC:-}" ] || die "AGENT_PUBLIC is gone: use AGENT_ACCESS=private (default), public or iap"
 AGENT_ACCESS="${AGENT_ACCESS:-private}"
 IAP_MEMBERS="${IAP_MEMBERS:-}"
 SESSION_STORE="${SESSION_STORE:-firestore}"
@@ -28,7 +27,6 @@ GOOGLE_MODEL="${GOOGLE_MODEL:-gemini-3.8-flash}"
 # Vertex AI serves Gemini 3.x from `global`; it has nothing to do with where Cloud Run runs.
 GOOGLE_CLOUD_LOCATION="${GOOGLE_CLOUD_LOCATION:-global}"
 FRANKFURTER_URL="${FRANKFURTER_URL:-https://api.frankfurter.dev/v2}"
-AGENT_MAX_INSTANCES="${AGENT_MAX_INSTANCES:-10}"
 AGENT_TIMEOUT="${AGENT_TIMEOUT:-300}"
 IMAGE_KEEP_COUNT="${IMAGE_KEEP_COUNT:-10}"
 SESSION_TTL_SECONDS="${SESSION_TTL_SECONDS:-}"
@@ -47,6 +45,17 @@ one_of SESSION_STORE "$SESSION_STORE" firestore memory
 one_of TRACING "$TRACING" 0 1
 one_of BUILD "$BUILD" cloudbuild docker
 one_of MCP_TRANSPORT "$MCP_TRANSPORT" mcp sse
+# Memory sessions live in one instance: a conversation whose next turn reaches another instance starts
+# over. Session affinity is best effort, so one instance is the default; more only with a warning.
+if [ "$SESSION_STORE" = memory ]; then
+  AGENT_MAX_INSTANCES="${AGENT_MAX_INSTANCES:-1}"
+  if [ "$AGENT_MAX_INSTANCES" != 1 ]; then
+    log "warning: SESSION_STORE=memory with AGENT_MAX_INSTANCES=$AGENT_MAX_INSTANCES: session affinity is best effort;"
+    log "         a conversation's next turn can reach another instance and start over. Prefer SESSION_STORE=firestore."
+  fi
+else
+  AGENT_MAX_INSTANCES="${AGENT_MAX_INSTANCES:-10}"
+fi
 for n in AGENT_TIMEOUT IMAGE_KEEP_COUNT AGENT_MAX_INSTANCES; do
   [[ "${!n}" =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive whole number (got \"${!n}\")"
 done
@@ -58,8 +67,28 @@ if [ "$AGENT_ACCESS" = iap ]; then
     [[ "$m" =~ ^(user|group|domain|serviceAccount): ]] || die "IAP_MEMBERS entries look like user:EMAIL, group:EMAIL or domain:DOMAIN (got \"$m\")"
   done
 fi
+# Firestore's locations (https://cloud.google.com/firestore/docs/locations, read 2026-11-25). The database's
+# location is permanent, so a REGION that is not one stops here, before anything is built; an explicit
+# FIRESTORE_LOCATION must be one too. It only matters when deploy creates the database.
+firestore_locations=" nam5 nam7 eur3 africa-south1 asia-east1 asia-east2 asia-northeast1 asia-northeast2 asia-northeast3 asia-south1 asia-south2 asia-southeast1 asia-southeast2 asia-southeast3 australia-southeast1 australia-southeast2 europe-central2 europe-north1 europe-north2 europe-southwest1 europe-west1 europe-west2 europe-west3 europe-west4 europe-west6 europe-west8 europe-west9 europe-west10 europe-west12 europe-west15 me-central1 me-central2 me-west1 northamerica-northeast1 northamerica-northeast2 northamerica-south1 southamerica-east1 southamerica-west1 us-central1 us-east1 us-east4 us-east5 us-south1 us-west1 us-west2 us-west3 us-west4 "
+if [ "$SESSION_STORE" = firestore ]; then
+  if [ -n "$FIRESTORE_LOCATION" ]; then
+    [[ "$firestore_locations" == *" $FIRESTORE_LOCATION "* ]] ||
+      die "FIRESTORE_LOCATION $FIRESTORE_LOCATION is not a Firestore location (e.g. nam5 = US multi-region, eur3 = Europe; list: https://cloud.google.com/firestore/docs/locations)"
+  elif [[ "$firestore_locations" != *" $REGION "* ]]; then
+    die "REGION $REGION is not a Firestore location, and the database location is permanent: set FIRESTORE_LOCATION to a nearby one (nam5 = US multi-region, eur3 = Europe; list: https://cloud.google.com/firestore/docs/locations), or use SESSION_STORE=memory. (An existing database keeps its location: name it, e.g. FIRESTORE_LOCATION=nam5.)"
+  fi
+fi
+for n in MCP_TIMEOUT AGENT_TIMEOUT; do
+  [ -z "${!n:-}" ] || [[ ! "${!n}" =~ ^[0-9]+$ ]] || [ "${!n}" -le 3600 ] || die "$n is at most 3600 seconds on Cloud Run (got ${!n})"
+done
 require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
 [ "$BUILD" = docker ] && require_cmd docker "Install Docker, or use BUILD=cloudbuild."
+# Which gcloud commands this deploy uses, decided once from `gcloud version` (GA IAP from 558 on), and
+# what they need is checked now, before anything is built.
+gcloud_tracks
+[ "$AGENT_ACCESS" = iap ] && need_beta "AGENT_ACCESS=iap (gcloud beta services identity create makes IAP's service agent)"
+log "gcloud ${GCLOUD_VERSION:-(none)}: IAP commands on the $([ "${IAP_RUN[1]}" = beta ] && echo "beta track (GA from gcloud $IAP_GA_SINCE)" || echo "GA track")"
 
 # SSE keeps each session in one instance's memory: a POST /messages that lands on another instance
 # gets 404. Affinity is best effort and cookie-based (the agent's fetch sends no cookies), so one
@@ -112,13 +141,15 @@ log "== Artifact Registry repository $AR_REPO ($REGION), keeping the newest $IMA
 if probe gcloud artifacts repositories describe "$AR_REPO" "${repo_where[@]}"; then
   log "exists"
 else
-  run gcloud artifacts repositories create "$AR_REPO" --repository-format=docker --location="$REGION" \
+  run_if "the describe above finds nothing" gcloud artifacts repositories create "$AR_REPO" --repository-format=docker --location="$REGION" \
     --description="Images for mcp-server and agent" "${project[@]}"
 fi
 # Every deploy pushes two images. Keep the newest N of our two packages (rollbacks), delete the rest;
 # other packages in the repository are not touched. Setting the same policies again changes nothing.
-policy_file="$(mktemp)"
-trap 'rm -f "$policy_file"' EXIT
+# The policy goes to gcloud as a file in the repository's (ignored) .cache/, so the printed command is
+# one you can run again; a dry run writes it too and prints it.
+policy_file=.cache/cleanup-policy.json
+mkdir -p .cache
 cat >"$policy_file" <<JSON
 [
   {"name": "$AR_REPO-keep-newest", "action": {"type": "Keep"},
@@ -127,7 +158,7 @@ cat >"$policy_file" <<JSON
    "condition": {"tagState": "any", "packageNamePrefixes": ["mcp-server", "agent"]}}
 ]
 JSON
-is_dry_run && log "cleanup policy file:" && log "$(cat "$policy_file")"
+is_dry_run && log "$policy_file:" && log "$(cat "$policy_file")"
 run gcloud artifacts repositories set-cleanup-policies "$AR_REPO" --policy="$policy_file" --no-dry-run "${repo_where[@]}" >/dev/null
 
 accounts=("$MCP_SA_NAME:MCP server on Cloud Run (no roles)" "$AGENT_SA_NAME:MCP agent on Cloud Run")
@@ -138,7 +169,7 @@ for account in "${accounts[@]}"; do
   if probe gcloud iam service-accounts describe "$(sa_email_of "$name")" "${project[@]}"; then
     log "exists"
   else
-    run gcloud iam service-accounts create "$name" --display-name="${account#*:}" "${project[@]}"
+    run_if "the describe above finds nothing" gcloud iam service-accounts create "$name" --display-name="${account#*:}" "${project[@]}"
   fi
 done
 
@@ -149,6 +180,51 @@ project_grant() {
     gcloud projects get-iam-policy "$PROJECT_ID" "${POLICY_FORMAT[@]}" -- \
     gcloud projects add-iam-policy-binding "$PROJECT_ID" --condition=None
 }
+
+# The session store before the images: a database that cannot be used stops the deploy before a build.
+if [ "$SESSION_STORE" = firestore ]; then
+  log "== Firestore database $FIRESTORE_DATABASE (sessions in collection $FIRESTORE_COLLECTION)"
+  db_info=""
+  if is_dry_run; then
+    run gcloud firestore databases describe --database="$FIRESTORE_DATABASE" --format='value(type,locationId)' "${project[@]}"
+  else
+    db_info="$(query gcloud firestore databases describe --database="$FIRESTORE_DATABASE" --format='value(type,locationId)' "${project[@]}")" ||
+      { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
+  fi
+  if [ -n "$db_info" ]; then
+    [ "${db_info%%$'\t'*}" = FIRESTORE_NATIVE ] ||
+      die "database $FIRESTORE_DATABASE in $PROJECT_ID is in Datastore mode (${db_info%%$'\t'*}); the agent needs Firestore in Native mode. A database's mode cannot change once it holds data: name another database with FIRESTORE_DATABASE=agent-sessions (deploy creates it), or use SESSION_STORE=memory."
+    log "exists: Native mode in ${db_info#*$'\t'} (its location cannot change)"
+  else
+    location="${FIRESTORE_LOCATION:-$REGION}" # checked against Firestore's locations above
+    run_if "the describe above finds nothing" gcloud firestore databases create --database="$FIRESTORE_DATABASE" --location="$location" --type=firestore-native "${project[@]}"
+  fi
+  # Firestore deletes a session document some time after its expire_at (typically within a day).
+  ttl=""
+  if is_dry_run; then
+    run gcloud firestore fields ttls list --collection-group="$FIRESTORE_COLLECTION" --database="$FIRESTORE_DATABASE" --format='value(name)' "${project[@]}"
+  else
+    ttl="$(query gcloud firestore fields ttls list --collection-group="$FIRESTORE_COLLECTION" --database="$FIRESTORE_DATABASE" --format='value(name)' "${project[@]}")" ||
+      { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
+  fi
+  if grep -q '/fields/expire_at$' <<<"$ttl"; then
+    log "TTL policy on $FIRESTORE_COLLECTION.expire_at: exists"
+  else
+    run_if "the list above has no expire_at" gcloud firestore fields ttls update expire_at --collection-group="$FIRESTORE_COLLECTION" --database="$FIRESTORE_DATABASE" --enable-ttl --async "${project[@]}"
+  fi
+  # Read and write documents only: not owner, not editor.
+  project_grant "$DATASTORE_ROLE" "serviceAccount:$sa_email"
+fi
+
+# Leaving iap mode (an earlier deploy had AGENT_ACCESS=iap): found out now, so that what switching IAP
+# off needs (the beta component before gcloud 558) is checked before the build.
+iap_on=""
+if [ "$AGENT_ACCESS" != iap ]; then
+  log "== Is IAP on for $AGENT_SERVICE from an earlier AGENT_ACCESS=iap deploy?"
+  is_dry_run && log "(if so, the agent's deploy below empties its IAP access list first and adds --no-iap, with ${IAP_RUN[*]} deploy)"
+  iap_on="$(agent_iap_enabled "${where[@]}")" || { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
+  [ "$iap_on" = true ] && [ "${IAP_RUN[1]}" = beta ] && need_beta "Turning IAP off on $AGENT_SERVICE with ${IAP_RUN[*]} deploy --no-iap"
+fi
 
 # Both Dockerfiles build from the repository root: the workspace has one lockfile there.
 log "== Images ($BUILD): $mcp_image, $agent_image"
@@ -168,46 +244,6 @@ else
     run docker build --platform=linux/amd64 -f "$svc/Dockerfile" --build-arg "NODE_IMAGE=$NODE_IMAGE" -t "$image" .
     run docker push "$image"
   done
-fi
-
-if [ "$SESSION_STORE" = firestore ]; then
-  log "== Firestore database $FIRESTORE_DATABASE (sessions in collection $FIRESTORE_COLLECTION)"
-  db_info=""
-  if is_dry_run; then
-    run gcloud firestore databases describe --database="$FIRESTORE_DATABASE" --format='value(type,locationId)' "${project[@]}"
-  else
-    db_info="$(query gcloud firestore databases describe --database="$FIRESTORE_DATABASE" --format='value(type,locationId)' "${project[@]}")" ||
-      { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
-  fi
-  if [ -n "$db_info" ]; then
-    [ "${db_info%%$'\t'*}" = FIRESTORE_NATIVE ] ||
-      die "database $FIRESTORE_DATABASE in $PROJECT_ID is in Datastore mode (${db_info%%$'\t'*}); the agent needs Firestore in Native mode. A database's mode cannot change once it holds data: name another database with FIRESTORE_DATABASE=agent-sessions (deploy creates it), or use SESSION_STORE=memory."
-    log "exists: Native mode in ${db_info#*$'\t'} (its location cannot change)"
-  else
-    location="${FIRESTORE_LOCATION:-$REGION}"
-    # Firestore's locations (https://cloud.google.com/firestore/docs/locations, read 2026-11-25). Only
-    # checked when defaulted from REGION; an explicit FIRESTORE_LOCATION goes to gcloud as given.
-    firestore_locations=" nam5 nam7 eur3 africa-south1 asia-east1 asia-east2 asia-northeast1 asia-northeast2 asia-northeast3 asia-south1 asia-south2 asia-southeast1 asia-southeast2 asia-southeast3 australia-southeast1 australia-southeast2 europe-central2 europe-north1 europe-north2 europe-southwest1 europe-west1 europe-west2 europe-west3 europe-west4 europe-west6 europe-west8 europe-west9 europe-west10 europe-west12 europe-west15 me-central1 me-central2 me-west1 northamerica-northeast1 northamerica-northeast2 northamerica-south1 southamerica-east1 southamerica-west1 us-central1 us-east1 us-east4 us-east5 us-south1 us-west1 us-west2 us-west3 us-west4 "
-    if [ -z "$FIRESTORE_LOCATION" ] && [[ "$firestore_locations" != *" $location "* ]]; then
-      die "REGION $REGION is not a Firestore location, and the database location is permanent: set FIRESTORE_LOCATION to a nearby one (nam5 = US multi-region, eur3 = Europe; list: https://cloud.google.com/firestore/docs/locations), or use SESSION_STORE=memory."
-    fi
-    run gcloud firestore databases create --database="$FIRESTORE_DATABASE" --location="$location" --type=firestore-native "${project[@]}"
-  fi
-  # Firestore deletes a session document some time after its expire_at (typically within a day).
-  ttl=""
-  if is_dry_run; then
-    run gcloud firestore fields ttls list --collection-group="$FIRESTORE_COLLECTION" --database="$FIRESTORE_DATABASE" --format='value(name)' "${project[@]}"
-  else
-    ttl="$(query gcloud firestore fields ttls list --collection-group="$FIRESTORE_COLLECTION" --database="$FIRESTORE_DATABASE" --format='value(name)' "${project[@]}")" ||
-      { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
-  fi
-  if grep -q '/fields/expire_at$' <<<"$ttl"; then
-    log "TTL policy on $FIRESTORE_COLLECTION.expire_at: exists"
-  else
-    run gcloud firestore fields ttls update expire_at --collection-group="$FIRESTORE_COLLECTION" --database="$FIRESTORE_DATABASE" --enable-ttl --async "${project[@]}"
-  fi
-  # Read and write documents only: not owner, not editor.
-  project_grant "$DATASTORE_ROLE" "serviceAccount:$sa_email"
 fi
 
 otel_env() { # SERVICE: the standard OpenTelemetry settings for OTLP to Google's Telemetry API
@@ -231,6 +267,7 @@ run gcloud run deploy "$MCP_SERVICE" --image="$mcp_image" "${where[@]}" \
 if is_dry_run; then
   run gcloud run services describe "$MCP_SERVICE" "${where[@]}" --format='value(status.url)'
   mcp_url='<mcp-server-url>'
+  log "(<mcp-server-url> below: the URL this describe prints)"
 else
   mcp_url="$(gcloud run services describe "$MCP_SERVICE" "${where[@]}" --format='value(status.url)')"
   [ -n "$mcp_url" ] || die "could not read the URL of $MCP_SERVICE"
@@ -248,7 +285,7 @@ agent_env+=",AGENT_ACCESS=$AGENT_ACCESS"
 # Who may call the agent. --no-allow-unauthenticated in every mode: an allUsers binding from an
 # older deploy is removed, never added. private: Cloud Run checks roles/run.invoker. public: the
 # invoker check is off (Cloud Run's recommended way; works where an org policy forbids allUsers).
-# iap: Identity-Aware Proxy signs users in first (beta in gcloud), then calls Cloud Run as its own
+# iap: Identity-Aware Proxy signs users in first (GA in gcloud 558+, beta before), then calls Cloud Run as its own
 # service agent; the agent verifies IAP's signed header against IAP_AUDIENCE.
 deploy_cmd=(gcloud run deploy)
 access_flags=(--no-allow-unauthenticated --invoker-iam-check)
@@ -259,7 +296,7 @@ case "$AGENT_ACCESS" in
     log "         set a budget alert and Vertex AI quotas, or use AGENT_ACCESS=private or iap."
     ;;
   iap)
-    deploy_cmd=(gcloud beta run deploy)
+    deploy_cmd=("${IAP_RUN[@]}" deploy)
     access_flags+=(--iap)
     log "== IAP for $AGENT_SERVICE (members: $IAP_MEMBERS)"
     if is_dry_run; then
@@ -274,12 +311,10 @@ case "$AGENT_ACCESS" in
     ;;
 esac
 if [ "$AGENT_ACCESS" != iap ]; then
-  # Leaving iap mode: only the beta track can switch IAP off again.
-  iap_on="$(agent_iap_enabled "${where[@]}")" || { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
   if [ "$iap_on" = true ]; then
     log "== Leaving iap mode: emptying the IAP access list of $AGENT_SERVICE, then turning IAP off"
     empty_iap_access_list
-    deploy_cmd=(gcloud beta run deploy)
+    deploy_cmd=("${IAP_RUN[@]}" deploy)
     access_flags+=(--no-iap)
   fi
 fi
@@ -307,24 +342,24 @@ if [ "$AGENT_ACCESS" = iap ]; then
   iap_resource=(--resource-type=cloud-run --service="$AGENT_SERVICE" --region="$REGION" --project="$PROJECT_ID")
   for m in "${iap_members[@]}"; do
     ensure_binding "IAP of $AGENT_SERVICE" roles/iap.httpsResourceAccessor "$m" \
-      gcloud beta iap web get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}" -- \
-      gcloud beta iap web add-iam-policy-binding "${iap_resource[@]}"
+      "${IAP_WEB[@]}" get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}" -- \
+      "${IAP_WEB[@]}" add-iam-policy-binding "${iap_resource[@]}"
   done
   # The access list is IAP_MEMBERS, no more: someone taken off the list loses access on the next deploy.
   if ! is_dry_run; then
     while IFS=$'\t' read -r role who; do
       [ "$role" = roles/iap.httpsResourceAccessor ] || continue
       [[ ",$IAP_MEMBERS," == *",$who,"* ]] && continue
-      run gcloud beta iap web remove-iam-policy-binding "${iap_resource[@]}" --member="$who" --role="$role" >/dev/null
+      run "${IAP_WEB[@]}" remove-iam-policy-binding "${iap_resource[@]}" --member="$who" --role="$role" >/dev/null
       log "removed: $role from $who on IAP of $AGENT_SERVICE (not in IAP_MEMBERS)"
-    done < <(query gcloud beta iap web get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}")
+    done < <(query "${IAP_WEB[@]}" get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}")
   fi
 fi
 
 log ""
 if is_dry_run; then
-  log "Dry run: nothing was changed."
-  agent_url="\$(gcloud run services describe $AGENT_SERVICE --project=$PROJECT_ID --region=$REGION --format='value(status.url)')"
+  log "Dry run: nothing was changed. <agent-url> below is the agent's URL, which a real deploy prints here."
+  agent_url='<agent-url>'
 else
   agent_url="$(gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(status.url)')"
   log "Deployed: $MCP_SERVICE at $mcp_url (private), $AGENT_SERVICE at $agent_url ($AGENT_ACCESS)"

@@ -44,6 +44,20 @@ run() {
   "$@"
 }
 
+# run_if NOTE CMD...: a command that runs only on a condition the plan cannot know yet (a describe or a
+# policy read just above it). Runs like `run`; a dry run prints it marked "# only if NOTE", so the plan
+# does not claim it will happen.
+run_if() {
+  local note="$1"; shift
+  if is_dry_run; then
+    local line="+" word
+    for word in "$@"; do line+=" $(shell_quote "$word")"; done
+    printf '%s   # only if %s\n' "$line" "$note" >&2
+    return 0
+  fi
+  run "$@"
+}
+
 # Past tense for what happened, conditional for what a dry run would have done.
 did() { if is_dry_run; then printf 'would be %s' "$1"; else printf '%s' "$1"; fi; }
 
@@ -144,7 +158,7 @@ ensure_binding() {
   if [ -n "$policy" ] && policy_has "$role" "$member" <<<"$policy"; then
     log "already granted: $role to $member on $label"
   else
-    run "${add[@]}" --member="$member" --role="$role" >/dev/null
+    run_if "the policy above lacks it" "${add[@]}" --member="$member" --role="$role" >/dev/null
     log "$(did granted): $role to $member on $label"
   fi
 }
@@ -162,11 +176,44 @@ drop_binding() {
     policy="$(query "${get[@]}")" || { rc=$?; [ "$rc" = 1 ] || exit "$rc"; }
   fi
   if is_dry_run || { [ -n "$policy" ] && policy_has "$role" "$member" <<<"$policy"; }; then
-    run "${remove[@]}" --member="$member" --role="$role" >/dev/null
+    run_if "the policy above has it" "${remove[@]}" --member="$member" --role="$role" >/dev/null
     log "$(did removed): $role from $member on $label"
   else
     log "not bound: $role for $member on $label"
   fi
+}
+
+# Which gcloud track has IAP for Cloud Run: GA since gcloud 558 (`gcloud run deploy --iap`, `gcloud iap
+# web … --resource-type=cloud-run`), the beta track before (528 is what many machines and images have).
+# gcloud_tracks reads `gcloud version` once and sets:
+#   GCLOUD_VERSION   e.g. 528.0.0 ("" when a dry run has no gcloud to ask)
+#   GCLOUD_HAS_BETA  1 when the beta component is installed
+#   IAP_RUN          (gcloud run) or (gcloud beta run): the deploy that can set --iap / --no-iap
+#   IAP_WEB          (gcloud iap web) or (gcloud beta iap web): the IAP access list of a Cloud Run service
+# IAP's service agent is made by `gcloud beta services identity create`, beta on every version.
+IAP_GA_SINCE=558
+# shellcheck disable=SC2034 # IAP_RUN and IAP_WEB are read by the scripts that source this file
+gcloud_tracks() {
+  local json major
+  IAP_RUN=(gcloud run) IAP_WEB=(gcloud iap web) GCLOUD_VERSION="" GCLOUD_HAS_BETA=0
+  if ! command -v gcloud >/dev/null 2>&1; then
+    log "note: no gcloud on PATH: planning with the GA commands of gcloud $IAP_GA_SINCE and later"
+    return 0
+  fi
+  json="$(query gcloud version --format=json)"
+  GCLOUD_VERSION="$(sed -n 's/^ *"Google Cloud SDK": *"\([0-9.]*\)".*/\1/p' <<<"$json")"
+  grep -q '^ *"beta":' <<<"$json" && GCLOUD_HAS_BETA=1
+  major="${GCLOUD_VERSION%%.*}"
+  [[ "$major" =~ ^[0-9]+$ ]] || die "could not read gcloud's version from \`gcloud version\`"
+  if [ "$major" -lt "$IAP_GA_SINCE" ]; then
+    IAP_RUN=(gcloud beta run) IAP_WEB=(gcloud beta iap web)
+  fi
+}
+
+# need_beta WHY: stop, before anything is built or changed, when the beta component is missing.
+need_beta() {
+  if [ "$GCLOUD_HAS_BETA" = 1 ] || [ -z "$GCLOUD_VERSION" ]; then return 0; fi
+  die "$1 needs gcloud's beta component, which gcloud $GCLOUD_VERSION here lacks: gcloud components install beta"
 }
 
 # AGENT_ACCESS=iap: who may pass IAP is a policy on the agent's IAP resource. Both clean and a deploy
@@ -175,15 +222,15 @@ empty_iap_access_list() {
   local iap_resource=(--resource-type=cloud-run --service="$AGENT_SERVICE" --region="$REGION" --project="$PROJECT_ID")
   local role who
   if is_dry_run; then
-    run gcloud beta iap web get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}"
-    log "(each roles/iap.httpsResourceAccessor member listed would be removed with gcloud beta iap web remove-iam-policy-binding)"
+    run "${IAP_WEB[@]}" get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}"
+    log "(each roles/iap.httpsResourceAccessor member listed would be removed with ${IAP_WEB[*]} remove-iam-policy-binding)"
     return 0
   fi
   while IFS=$'\t' read -r role who; do
     [ "$role" = roles/iap.httpsResourceAccessor ] || continue
-    run gcloud beta iap web remove-iam-policy-binding "${iap_resource[@]}" --member="$who" --role="$role" >/dev/null
+    run "${IAP_WEB[@]}" remove-iam-policy-binding "${iap_resource[@]}" --member="$who" --role="$role" >/dev/null
     log "removed: $role from $who on IAP of $AGENT_SERVICE"
-  done < <(query gcloud beta iap web get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}")
+  done < <(query "${IAP_WEB[@]}" get-iam-policy "${iap_resource[@]}" "${POLICY_FORMAT[@]}")
 }
 
 # Does the IAM policy printed as "ROLE<TAB>MEMBER" lines on stdin contain this exact pair?

@@ -3,13 +3,18 @@
 # the run.
 #   scripts/test.sh                 every step
 #   scripts/test.sh STEP...         only those (names: scripts/test.sh --list)
-# A step whose optional tool is missing here (shellcheck, Chromium, a Docker engine, Node 22 off Linux x86-64) is
+# The suites run on the first `node` on PATH when package.json's engines admits it, else on Node 22 from npm
+# (scripts/with-node.sh says so in one line); the node26 step runs them again on Node 26, the current LTS.
+# A step whose optional tool is missing here (shellcheck, Chromium, a Docker engine, Node 22/26 off Linux x86-64) is
 # SKIPPED with the command that installs it, and the run still passes: the README's prerequisites are
 # enough. Where CI=true (.ci/run) nothing may be skipped: a missing tool fails the run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-STEPS=(typecheck bundle mcp-server agent node22 repository browser shellcheck conformance containers)
+node_dir="$(scripts/with-node.sh --dir)"
+PATH="$node_dir:$PATH"
+
+STEPS=(lint typecheck bundle mcp-server agent node26 repository browser shellcheck conformance containers)
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' yellow=$'\033[33m' reset=$'\033[0m'; else bold="" yellow="" reset=""; fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$reset"; }
@@ -25,24 +30,34 @@ skip() {
   skipped+=("$1 ($2). Install: $3")
 }
 
-# Node 22 (the images' runtime), for the test tooling that needs it and to run the unit suites on it too.
-node22() { scripts/tools.sh node22; } # fetches Node 22 from npm the first time (Linux x86-64)
+# Node 22 (the images' runtime) for the test tooling that needs it, and Node 26 (the current LTS) for
+# the suites once more. Each is fetched from npm the first time (Linux x86-64).
+node22() { scripts/tools.sh node 22; }
+node26() { scripts/tools.sh node 26; }
 NODE22_HINT="Node 22 on PATH (e.g. nvm install 22); on Linux x86-64 scripts/tools.sh fetches it from npm"
+NODE26_HINT="Node 26 (e.g. nvm install 26, then WITH_NODE=26 make test); on Linux x86-64 scripts/tools.sh fetches it from npm"
 
 run_step() {
   case "$1" in
+    lint) step "format and lint (Biome)"; npm run --silent lint ;;
     typecheck) step "type-check"; npm run --silent typecheck ;;
     bundle) step "bundle"; npm run --silent build ;;
     mcp-server) step "mcp-server tests (Node $(node --version))"; npm test --silent -w mcp-server ;;
     agent) step "agent tests (Node $(node --version))"; npm test --silent -w agent ;;
-    node22)
-      local n22
-      if ! n22="$(node22)"; then skip "unit suites on Node 22" "no Node 22" "$NODE22_HINT"; return; fi
-      step "unit suites on Node 22 ($("$n22" --version), the images' runtime)"
-      # The process-level suites (integration, deno) run the same bundles; the unit files are where the
-      # runtime's own behaviour (test runner, timers, fetch, WebCrypto) meets our code.
-      (cd mcp-server && "$n22" --import tsx --test --test-reporter=spec test/unit.test.ts)
-      (cd agent && "$n22" --import tsx --test --test-reporter=spec test/unit.test.ts test/offline-parser.test.ts test/gemini.test.ts)
+    node26)
+      local n26
+      if ! n26="$(node26)"; then skip "suites on Node 26" "no Node 26" "$NODE26_HINT"; return; fi
+      step "suites on Node 26 ($("$n26" --version), the current LTS): unit files and the integration suites"
+      # The unit files are where the runtime's own behaviour (test runner, timers, fetch, WebCrypto, streams)
+      # meets our code; the integration suites start the real bundles over HTTP. The slower files (the
+      # Firestore emulator, Deno, the Inspector, shutdown, tracing) run once, on the step above, to keep
+      # make test short. npm, tsx and the services' child processes all run on Node 26 here.
+      local n26_path
+      n26_path="$(dirname "$n26"):$PATH"
+      (cd mcp-server && PATH="$n26_path" node --import tsx --test --test-reporter=spec \
+        test/unit.test.ts test/integration.test.ts test/protocol.test.ts test/security.test.ts)
+      (cd agent && PATH="$n26_path" node --import tsx --test --test-reporter=spec \
+        test/unit.test.ts test/offline.test.ts test/gemini.test.ts test/security.test.ts test/integration.test.ts test/mcp-client.test.ts)
       ;;
     repository)
       step "repository tests (scripts, make up, smoke, bench harness)"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make up`: build and run both services on this machine, no Docker needed.
-#   mcp-server on MCP_PORT (8081), agent on AGENT_PORT (8080) pointed at it over SSE.
+#   mcp-server on MCP_PORT (8081), agent on AGENT_PORT (8080) pointed at its /mcp (Streamable HTTP).
+#   MCP_SERVER_URL points the agent elsewhere: at the local server's /sse (legacy SSE), or at another
+#   MCP server, in which case no local mcp-server is started.
 # Reads .env when present (KEY=VALUE lines; variables already set in the environment win).
 # Ctrl-C stops both.
 set -euo pipefail
@@ -14,10 +16,20 @@ load_dotenv
 AGENT_PORT="${AGENT_PORT:-8080}"
 MCP_PORT="${MCP_PORT:-8081}"
 BIND="${HOST:-127.0.0.1}"
+# One default everywhere (make up, compose, deploy): Streamable HTTP at /mcp.
+MCP_SERVER_URL="${MCP_SERVER_URL:-http://127.0.0.1:$MCP_PORT/mcp}"
+local_mcp=1
+[[ "$MCP_SERVER_URL" =~ ^http://(127\.0\.0\.1|localhost):$MCP_PORT(/|$) ]] || local_mcp=0
+ports=(AGENT_PORT)
+[ "$local_mcp" = 1 ] && ports+=(MCP_PORT)
+
+# A Node that package.json's engines admits, first on PATH (make up has done this already).
+node_dir="$(scripts/with-node.sh --dir)"
+PATH="$node_dir:$PATH"
 
 # A taken port ends here, naming the setting that moves it, before anything is built or started.
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for setting in AGENT_PORT MCP_PORT; do
+for setting in "${ports[@]}"; do
   if port_taken "${!setting}"; then
     echo "up: port ${!setting} is already in use: set $setting to another port (make up $setting=$((${!setting} + 1000))), or stop what holds it" >&2
     exit 1
@@ -55,8 +67,8 @@ start() { # name env... -- command...: runs it with each log line prefixed by th
   env "$@" >"$fifos/$name" 2>&1 &
   pids+=("$!")
 }
-start mcp-server HOST="$BIND" PORT="$MCP_PORT" node mcp-server/dist/mcp-server.mjs
-start agent HOST="$BIND" PORT="$AGENT_PORT" MCP_SERVER_URL="${MCP_SERVER_URL:-http://127.0.0.1:$MCP_PORT/sse}" node agent/dist/agent.mjs
+[ "$local_mcp" = 1 ] && start mcp-server HOST="$BIND" PORT="$MCP_PORT" node mcp-server/dist/mcp-server.mjs
+start agent HOST="$BIND" PORT="$AGENT_PORT" MCP_SERVER_URL="$MCP_SERVER_URL" node agent/dist/agent.mjs
 
 wait_for() { # url
   for _ in $(seq 1 100); do
@@ -67,7 +79,7 @@ wait_for() { # url
   echo "up: $1 did not answer" >&2
   exit 1
 }
-wait_for "http://127.0.0.1:$MCP_PORT/health"
+[ "$local_mcp" = 1 ] && wait_for "http://127.0.0.1:$MCP_PORT/health"
 wait_for "http://127.0.0.1:$AGENT_PORT/health"
 
 if [ -z "${GOOGLE_API_KEY:-}" ] && [ -z "${GOOGLE_CLOUD_PROJECT:-}" ] && [ "${MODEL_PROVIDER:-auto}" != "gemini" ]; then
@@ -75,18 +87,25 @@ if [ -z "${GOOGLE_API_KEY:-}" ] && [ -z "${GOOGLE_CLOUD_PROJECT:-}" ] && [ "${MO
 else
   model_note="$(curl -fsS "http://127.0.0.1:$AGENT_PORT/" | sed -n 's/.*"model":"\([^"]*\)".*/\1/p')"
 fi
+transport="Streamable HTTP"
+[[ "$MCP_SERVER_URL" =~ /sse/?$ ]] && transport="legacy SSE"
+if [ "$local_mcp" = 1 ]; then
+  mcp_note="http://127.0.0.1:$MCP_PORT   (the agent uses ${MCP_SERVER_URL#http://*:"$MCP_PORT"}, $transport; also /mcp or /sse)"
+else
+  mcp_note="$MCP_SERVER_URL   ($transport; MCP_SERVER_URL: no local mcp-server started)"
+fi
 cat <<EOF_INFO
 
   chat page   http://127.0.0.1:$AGENT_PORT/   (open it in a browser)
   agent       http://127.0.0.1:$AGENT_PORT   model: $model_note
-  mcp-server  http://127.0.0.1:$MCP_PORT   (/mcp Streamable HTTP, /sse legacy SSE)
+  mcp-server  $mcp_note
 
   Try it:
     curl -s http://127.0.0.1:$AGENT_PORT/chat -H 'content-type: application/json' \\
       -d '{"message": "What is 100 USD in EUR?"}'
     make smoke
 
-  Ctrl-C stops both.
+  Ctrl-C stops $([ "$local_mcp" = 1 ] && echo both || echo it).
 
 EOF_INFO
 echo "up: ready"

@@ -28,15 +28,28 @@ it("make bench runs end to end and writes every figure", async () => {
       });
     });
     assert.equal(code, 0);
-    const results = JSON.parse(readFileSync(out, "utf8")) as { machine: { cores: number }; figures: Array<{ group: string; name: string; ours: number }> };
+    const results = JSON.parse(readFileSync(out, "utf8")) as {
+      machine: { cores: number };
+      figures: Array<{ group: string; name: string; ours: number }>;
+    };
     assert.ok(results.machine.cores >= 1);
     const groups = new Set(results.figures.map((f) => f.group));
-    for (const g of ["cold start", "mcp-server /mcp", "mcp-server /sse", "memory", "size"]) assert.ok(groups.has(g), `group ${g}`);
+    for (const g of ["cold start", "mcp-server /mcp", "mcp-server /sse", "memory", "size"])
+      assert.ok(groups.has(g), `group ${g}`);
     assert.ok([...groups].some((g) => g.startsWith("agent /chat")));
     for (const era of ["2025-06-18", "2026-07-28"]) {
-      assert.ok(results.figures.some((f) => f.group === "mcp-server /mcp" && f.name.startsWith("tools/call req/s") && f.name.endsWith(era)), `/mcp tools/call in ${era}`);
+      assert.ok(
+        results.figures.some(
+          (f) =>
+            f.group === "mcp-server /mcp" &&
+            f.name.startsWith("tools/call req/s") &&
+            f.name.endsWith(era),
+        ),
+        `/mcp tools/call in ${era}`,
+      );
     }
-    for (const f of results.figures) assert.ok(Number.isFinite(f.ours) && f.ours >= 0, `${f.group} / ${f.name} = ${f.ours}`);
+    for (const f of results.figures)
+      assert.ok(Number.isFinite(f.ours) && f.ours >= 0, `${f.group} / ${f.name} = ${f.ours}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,25 +4,43 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { expectedConversion, startFrankfurter, type FakeFrankfurter } from "./support/frankfurter.js";
+import {
+  expectedConversion,
+  startFrankfurter,
+  type FakeFrankfurter,
+} from "./support/frankfurter.js";
 import { optionalTool } from "./support/optional-tool.js";
 import { ROOT, startService, type RunningService } from "./support/service.js";
 
 /** Runs `make -s smoke` without blocking this process: the stand-ins live here and must keep answering. */
-function smoke(env: Record<string, string | undefined>): Promise<{ code: number | null; out: string }> {
+function smoke(
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const p = spawn("make", ["-s", "smoke"], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn("make", ["-s", "smoke"], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     p.stdout.on("data", (c: Buffer) => (out += c.toString()));
     p.stderr.on("data", (c: Buffer) => (out += c.toString()));
     const timer = setTimeout(() => p.kill("SIGKILL"), 120_000);
-    p.once("exit", (code) => (clearTimeout(timer), resolve({ code, out })));
+    p.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
   });
 }
 
@@ -31,7 +49,11 @@ async function listen(server: Server): Promise<string> {
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 const close = (server: Server | undefined): Promise<void> =>
-  new Promise((r) => (server ? (server.closeAllConnections(), server.close(() => r())) : r()));
+  new Promise((r) => {
+    if (!server) return r();
+    server.closeAllConnections();
+    server.close(() => r());
+  });
 
 describe("make smoke", () => {
   let upstream: FakeFrankfurter;
@@ -40,7 +62,10 @@ describe("make smoke", () => {
   before(async () => {
     upstream = await startFrankfurter();
     mcp = await startService("mcp-server", { FRANKFURTER_URL: upstream.url });
-    agent = await startService("agent", { MCP_SERVER_URL: `${mcp.url}/mcp`, MODEL_PROVIDER: "offline" });
+    agent = await startService("agent", {
+      MCP_SERVER_URL: `${mcp.url}/mcp`,
+      MODEL_PROVIDER: "offline",
+    });
   });
   after(async () => {
     await agent?.stop();
@@ -53,9 +78,15 @@ describe("make smoke", () => {
     try {
       const r = await smoke({ AGENT_URL: agent.url });
       assert.equal(r.code, 2, r.out); // make's status for a failed recipe
-      assert.match(r.out, /^FAIL +POST \/chat: the get_exchange_rate call succeeded: the tool call failed: .*503/m);
+      assert.match(
+        r.out,
+        /^FAIL +POST \/chat: the get_exchange_rate call succeeded: the tool call failed: .*503/m,
+      );
       assert.match(r.out, /^FAIL +POST \/chat: the answer holds the tool's amount/m);
-      assert.match(r.out, /^FAIL +POST \/chat\/stream carries a successful tool result, then done: the tool call failed/m);
+      assert.match(
+        r.out,
+        /^FAIL +POST \/chat\/stream carries a successful tool result, then done: the tool call failed/m,
+      );
       assert.match(r.out, /^ok +GET \/health/m);
       assert.match(r.out, /smoke: \d+ check\(s\) failed/);
     } finally {
@@ -66,9 +97,21 @@ describe("make smoke", () => {
   it("passes against a working stack, quoting the amounts it found", async () => {
     const r = await smoke({ AGENT_URL: agent.url });
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, new RegExp(`^ok +POST /chat: the answer holds the tool's amount \\(${expectedConversion("USD", "EUR", 100)} EUR\\)`, "m"));
+    assert.match(
+      r.out,
+      new RegExp(
+        `^ok +POST /chat: the answer holds the tool's amount \\(${expectedConversion("USD", "EUR", 100)} EUR\\)`,
+        "m",
+      ),
+    );
     assert.match(r.out, /^ok +POST \/chat continues the conversation on the returned session_id/m);
-    assert.match(r.out, new RegExp(`^ok +POST /chat/stream carries a successful tool result, then done \\(${expectedConversion("EUR", "GBP", 50)} GBP\\)`, "m"));
+    assert.match(
+      r.out,
+      new RegExp(
+        `^ok +POST /chat/stream carries a successful tool result, then done \\(${expectedConversion("EUR", "GBP", 50)} GBP\\)`,
+        "m",
+      ),
+    );
     assert.match(r.out, /all checks passed/);
   });
 
@@ -78,9 +121,17 @@ describe("make smoke", () => {
     let fake: Server;
     let url = "";
     before(async () => {
-      const toolCall = { name: "get_exchange_rate", arguments: { amount: 100 }, is_error: false, result: "100 USD = 92.208 EUR (ECB reference rate, 2026-01-09)" };
+      const toolCall = {
+        name: "get_exchange_rate",
+        arguments: { amount: 100 },
+        is_error: false,
+        result: "100 USD = 92.208 EUR (ECB reference rate, 2026-01-09)",
+      };
       fake = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
-        const json = (status: number, body: unknown): void => void res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+        const json = (status: number, body: unknown): void =>
+          void res
+            .writeHead(status, { "content-type": "application/json" })
+            .end(JSON.stringify(body));
         let body = "";
         req.on("data", (c: Buffer) => (body += c.toString()));
         req.on("end", () => {
@@ -88,13 +139,21 @@ describe("make smoke", () => {
           if (req.url === "/") return json(200, { model: "fake" });
           if (req.url === "/ready") return json(200, { tools: ["get_exchange_rate"] });
           if (req.url === "/chat") {
-            if (!body.startsWith("{\"")) return json(400, { error: { code: "invalid_json", message: "bad" } });
+            if (!body.startsWith('{"'))
+              return json(400, { error: { code: "invalid_json", message: "bad" } });
             const sent = JSON.parse(body) as { session_id?: string };
-            return json(200, { response: "The service answered 503 for 100 USD.", session_id: sent.session_id ?? "s-1", user_id: "smoke", tool_calls: [toolCall] });
+            return json(200, {
+              response: "The service answered 503 for 100 USD.",
+              session_id: sent.session_id ?? "s-1",
+              user_id: "smoke",
+              tool_calls: [toolCall],
+            });
           }
           if (req.url === "/chat/stream") {
             res.writeHead(200, { "content-type": "text/event-stream" });
-            return void res.end(`event: session\ndata: {"session_id":"s-2"}\n\nevent: done\ndata: ${JSON.stringify({ response: "50 EUR = 42.06 GBP", session_id: "s-2", tool_calls: [] })}\n\n`);
+            return void res.end(
+              `event: session\ndata: {"session_id":"s-2"}\n\nevent: done\ndata: ${JSON.stringify({ response: "50 EUR = 42.06 GBP", session_id: "s-2", tool_calls: [] })}\n\n`,
+            );
           }
           json(404, {});
         });
@@ -107,12 +166,20 @@ describe("make smoke", () => {
       const r = await smoke({ AGENT_URL: url });
       assert.equal(r.code, 2, r.out);
       assert.match(r.out, /^ok +POST \/chat: the get_exchange_rate call succeeded/m);
-      assert.match(r.out, /^FAIL +POST \/chat: the answer holds the tool's amount: the answer does not hold the tool amount 92\.208 EUR/m);
-      assert.match(r.out, /^FAIL +POST \/chat\/stream carries a successful tool result, then done: no get_exchange_rate tool_result before done; got: session, done/m);
+      assert.match(
+        r.out,
+        /^FAIL +POST \/chat: the answer holds the tool's amount: the answer does not hold the tool amount 92\.208 EUR/m,
+      );
+      assert.match(
+        r.out,
+        /^FAIL +POST \/chat\/stream carries a successful tool result, then done: no get_exchange_rate tool_result before done; got: session, done/m,
+      );
     });
   });
 
-  describe("against an https agent (deployed, private)", { skip: optionalTool("openssl", "apt-get install openssl") }, () => {
+  describe("against an https agent (deployed, private)", {
+    skip: optionalTool("openssl", "apt-get install openssl"),
+  }, () => {
     // Cloud Run's front end in miniature: TLS, and 403 unless the request carries the ID token that
     // gcloud's stand-in prints; then the request goes on to the local agent.
     const token = "eyJhbGciOiJSUzI1NiJ9.eyJlbWFpbCI6ImRldkBleGFtcGxlLmNvbSJ9.c21va2U";
@@ -123,26 +190,55 @@ describe("make smoke", () => {
     const seen: string[] = [];
     before(async () => {
       dir = mkdtempSync(path.join(tmpdir(), "smoke-https-"));
-      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
-      front = createHttpsServer({ key: readFileSync(path.join(dir, "key.pem")), cert: readFileSync(path.join(dir, "cert.pem")) }, (req, res) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", async () => {
-          seen.push(req.headers.authorization ?? "");
-          if (req.headers.authorization !== `Bearer ${token}`) {
-            res.writeHead(403, { "content-type": "text/html" }).end("<h1>Error: Forbidden</h1>Your client does not have permission to get URL");
-            return;
-          }
-          const upstream = await fetch(agent.url + req.url, {
-            method: req.method,
-            headers: { "content-type": req.headers["content-type"] ?? "application/json" },
-            body: req.method === "POST" ? Buffer.concat(chunks) : undefined,
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-days",
+          "1",
+          "-subj",
+          "/CN=127.0.0.1",
+          "-addext",
+          "subjectAltName=IP:127.0.0.1",
+          "-keyout",
+          path.join(dir, "key.pem"),
+          "-out",
+          path.join(dir, "cert.pem"),
+        ],
+        { stdio: "ignore" },
+      );
+      front = createHttpsServer(
+        {
+          key: readFileSync(path.join(dir, "key.pem")),
+          cert: readFileSync(path.join(dir, "cert.pem")),
+        },
+        (req, res) => {
+          const chunks: Buffer[] = [];
+          req.on("data", (c: Buffer) => chunks.push(c));
+          req.on("end", async () => {
+            seen.push(req.headers.authorization ?? "");
+            if (req.headers.authorization !== `Bearer ${token}`) {
+              res
+                .writeHead(403, { "content-type": "text/html" })
+                .end("<h1>Error: Forbidden</h1>Your client does not have permission to get URL");
+              return;
+            }
+            const upstream = await fetch(agent.url + req.url, {
+              method: req.method,
+              headers: { "content-type": req.headers["content-type"] ?? "application/json" },
+              body: req.method === "POST" ? Buffer.concat(chunks) : undefined,
+            });
+            res.writeHead(upstream.status, {
+              "content-type": upstream.headers.get("content-type") ?? "application/json",
+            });
+            res.end(Buffer.from(await upstream.arrayBuffer()));
           });
-          res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" });
-          res.end(Buffer.from(await upstream.arrayBuffer()));
-        });
-      });
+        },
+      );
       url = `https://${await listen(front)}`;
       writeFileSync(path.join(dir, "state"), "");
       gcloud = {
@@ -163,13 +259,21 @@ describe("make smoke", () => {
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, /sending the ID token of gcloud's active account/);
       assert.match(readFileSync(gcloud.GCLOUD_LOG!, "utf8"), /^gcloud auth print-identity-token$/m);
-      assert.ok(seen.length > 0 && seen.every((h) => h === `Bearer ${token}`), "every request carried the token");
+      assert.ok(
+        seen.length > 0 && seen.every((h) => h === `Bearer ${token}`),
+        "every request carried the token",
+      );
       assert.ok(!r.out.includes(token), "the token is never printed");
     });
 
     it("says how to log in when gcloud has no active account, and checks nothing", async () => {
       const before = seen.length;
-      const r = await smoke({ ...gcloud, AGENT_URL: url, ID_TOKEN: undefined, GCLOUD_LOGGED_OUT: "1" });
+      const r = await smoke({
+        ...gcloud,
+        AGENT_URL: url,
+        ID_TOKEN: undefined,
+        GCLOUD_LOGGED_OUT: "1",
+      });
       assert.equal(r.code, 2, r.out);
       assert.match(r.out, /could not get an ID token from gcloud \(run: gcloud auth login\)/);
       assert.equal(seen.length, before, "no request was sent");

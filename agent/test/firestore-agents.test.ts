@@ -7,30 +7,47 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { silentLogger } from "../src/log.js";
+import { silentLogger } from "../../common/log.js";
 import type { Content } from "../src/models/types.js";
-import { createFirestoreStore, type FirestoreSessionStore } from "../src/sessions-firestore.js";
-import { hasGcloud, startFirestoreEmulator, type FirestoreEmulator } from "../../test/support/firestore-emulator.js";
+import { createFirestoreStore, type FirestoreSessionStore } from "../src/sessions/firestore.js";
+import {
+  hasGcloud,
+  startFirestoreEmulator,
+  type FirestoreEmulator,
+} from "../../test/support/firestore-emulator.js";
 import { startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
 import { startGemini, type FakeGemini } from "../../test/support/gemini.js";
 import { startService, type RunningService } from "../../test/support/service.js";
 
 const gcloud = hasGcloud();
-if (!gcloud && process.env.CI) throw new Error("gcloud (with the Firestore emulator) is not installed: the Firestore store tests cannot run");
+if (!gcloud && process.env.CI)
+  throw new Error(
+    "gcloud (with the Firestore emulator) is not installed: the Firestore store tests cannot run",
+  );
 
-async function chat(agent: RunningService, body: Record<string, unknown>): Promise<{ status: number; body: Record<string, any> }> {
-  const res = await fetch(`${agent.url}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+async function chat(
+  agent: RunningService,
+  body: Record<string, unknown>,
+): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(`${agent.url}/chat`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
 const LEASE_SECONDS = 3;
-const textOf = (c: Content | { parts: Array<Record<string, unknown>> }): string => String((c.parts[0] as { text?: string }).text ?? "");
+const textOf = (c: Content | { parts: Array<Record<string, unknown>> }): string =>
+  String((c.parts[0] as { text?: string }).text ?? "");
 
 /**
  * Sits between the agents and the Gemini stand-in, holding requests for `delayMs` first: a model
  * that is slow to answer, so an instance can be killed in the middle of a turn.
  */
-async function startDelay(target: string): Promise<{ url: string; delayMs: number; arrived: number; close(): Promise<void> }> {
+async function startDelay(
+  target: string,
+): Promise<{ url: string; delayMs: number; arrived: number; close(): Promise<void> }> {
   const state = { delayMs: 0, arrived: 0 };
   const server: Server = createServer((req, res) => {
     state.arrived++;
@@ -39,9 +56,18 @@ async function startDelay(target: string): Promise<{ url: string; delayMs: numbe
     req.on("end", () => {
       const timer = setTimeout(async () => {
         try {
-          const body = req.method === "GET" || req.method === "HEAD" ? undefined : Buffer.concat(chunks);
-          const upstream = await fetch(new URL(req.url ?? "/", target), { method: req.method, headers: req.headers as Record<string, string>, body });
-          res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" }).end(Buffer.from(await upstream.arrayBuffer()));
+          const body =
+            req.method === "GET" || req.method === "HEAD" ? undefined : Buffer.concat(chunks);
+          const upstream = await fetch(new URL(req.url ?? "/", target), {
+            method: req.method,
+            headers: req.headers as Record<string, string>,
+            body,
+          });
+          res
+            .writeHead(upstream.status, {
+              "content-type": upstream.headers.get("content-type") ?? "application/json",
+            })
+            .end(Buffer.from(await upstream.arrayBuffer()));
         } catch {
           res.destroy();
         }
@@ -53,11 +79,17 @@ async function startDelay(target: string): Promise<{ url: string; delayMs: numbe
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return Object.assign(state, {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   });
 }
 
-describe("two agents sharing Firestore", { skip: gcloud ? false : "gcloud is not installed: no Firestore emulator" }, () => {
+describe("two agents sharing Firestore", {
+  skip: gcloud ? false : "gcloud is not installed: no Firestore emulator",
+}, () => {
   const project = `demo-${randomUUID().slice(0, 8)}`;
   const collection = "agent-sessions";
   let emulator: FirestoreEmulator;
@@ -76,10 +108,15 @@ describe("two agents sharing Firestore", { skip: gcloud ? false : "gcloud is not
     agents.push(agent);
     return agent;
   };
-  const history = (sessionId: string, userId = "anonymous"): Promise<Content[]> => store.load({ app: "currency-agent", userId, sessionId });
+  const history = (sessionId: string, userId = "anonymous"): Promise<Content[]> =>
+    store.load({ app: "currency-agent", userId, sessionId });
 
   before(async () => {
-    [emulator, upstream, gemini] = await Promise.all([startFirestoreEmulator(), startFrankfurter(), startGemini()]);
+    [emulator, upstream, gemini] = await Promise.all([
+      startFirestoreEmulator(),
+      startFrankfurter(),
+      startGemini(),
+    ]);
     delay = await startDelay(gemini.url);
     mcp = await startService("mcp-server", { FRANKFURTER_URL: upstream.url });
     env = {
@@ -97,7 +134,16 @@ describe("two agents sharing Firestore", { skip: gcloud ? false : "gcloud is not
     [a, b] = await Promise.all([startAgent(), startAgent()]);
     // The test reads what the agents saved through the same store code, in this process.
     process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
-    store = await createFirestoreStore({ projectId: project, databaseId: "(default)", collection, ttlMs: 3_600_000, maxMessages: 100, maxBytes: 1_000_000, leaseMs: 5_000, logger: silentLogger });
+    store = await createFirestoreStore({
+      projectId: project,
+      databaseId: "(default)",
+      collection,
+      ttlMs: 3_600_000,
+      maxMessages: 100,
+      maxBytes: 1_000_000,
+      leaseMs: 5_000,
+      logger: silentLogger,
+    });
   });
   after(async () => {
     await Promise.all(agents.map((x) => x.stop("SIGKILL")));
@@ -108,7 +154,14 @@ describe("two agents sharing Firestore", { skip: gcloud ? false : "gcloud is not
   });
 
   it("says at / that conversations are in Firestore, and is ready", async () => {
-    assert.equal(((await (await fetch(a.url, { headers: { accept: "application/json" } })).json()) as { session_store: string }).session_store, "firestore");
+    assert.equal(
+      (
+        (await (await fetch(a.url, { headers: { accept: "application/json" } })).json()) as {
+          session_store: string;
+        }
+      ).session_store,
+      "firestore",
+    );
     assert.equal((await fetch(`${b.url}/ready`)).status, 200);
   });
 
@@ -118,7 +171,11 @@ describe("two agents sharing Firestore", { skip: gcloud ? false : "gcloud is not
     const conv = first.body.session_id as string; // the agent issues the ids; only they continue
     gemini.script({ parts: [{ text: "You asked about 100 USD in EUR." }] });
     const before = gemini.requests.length;
-    const second = await chat(b, { message: "What did I ask?", session_id: conv, user_id: "alice" });
+    const second = await chat(b, {
+      message: "What did I ask?",
+      session_id: conv,
+      user_id: "alice",
+    });
     assert.equal(second.status, 200, JSON.stringify(second.body));
     assert.equal(second.body.response, "You asked about 100 USD in EUR.");
     const sent = gemini.requests[before]!.body.contents;
@@ -126,28 +183,52 @@ describe("two agents sharing Firestore", { skip: gcloud ? false : "gcloud is not
     assert.equal(sent.length, 5, "turn 1 (question, call, result, answer) and the new question");
     // Another user with the same session id sees none of it.
     const start = gemini.requests.length;
-    const other = await chat(b, { message: "What did I ask?", session_id: conv, user_id: "mallory" });
+    const other = await chat(b, {
+      message: "What did I ask?",
+      session_id: conv,
+      user_id: "mallory",
+    });
     assert.equal(other.status, 200);
-    assert.deepEqual(gemini.requests[start]!.body.contents, [{ role: "user", parts: [{ text: "What did I ask?" }] }]);
+    assert.deepEqual(gemini.requests[start]!.body.contents, [
+      { role: "user", parts: [{ text: "What did I ask?" }] },
+    ]);
   });
 
   it("serialises 20 turns sent at once, alternately to A and B: all answered, all kept, in one order", async () => {
     const before = gemini.requests.length;
     const opened = await chat(a, { message: "turn start" });
     const burst = opened.body.session_id as string;
-    const results = await Promise.all(Array.from({ length: 20 }, (_, n) => chat(n % 2 ? b : a, { message: `turn ${n}`, session_id: burst })));
-    assert.deepEqual(results.map((r) => r.status), Array(20).fill(200), JSON.stringify(results.find((r) => r.status !== 200)?.body));
-    assert.ok(results.every((r) => r.body.session_id === burst), "every turn continued the one session");
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        chat(n % 2 ? b : a, { message: `turn ${n}`, session_id: burst }),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array(20).fill(200),
+      JSON.stringify(results.find((r) => r.status !== 200)?.body),
+    );
+    assert.ok(
+      results.every((r) => r.body.session_id === burst),
+      "every turn continued the one session",
+    );
     const saved = await history(burst);
     assert.equal(saved.length, 42);
     const order = saved.filter((c) => c.role === "user").map(textOf);
     assert.equal(order[0], "turn start");
-    assert.deepEqual([...order.slice(1)].sort(), Array.from({ length: 20 }, (_, n) => `turn ${n}`).sort());
+    assert.deepEqual(
+      [...order.slice(1)].sort(),
+      Array.from({ length: 20 }, (_, n) => `turn ${n}`).sort(),
+    );
     // Each turn saw exactly the turns saved before it: none ran on a stale history.
     for (const req of gemini.requests.slice(before)) {
       const contents = req.body.contents;
       const position = order.indexOf(textOf(contents.at(-1)!));
-      assert.equal(contents.length, 2 * position + 1, `turn "${textOf(contents.at(-1)!)}" saw ${contents.length - 1} messages`);
+      assert.equal(
+        contents.length,
+        2 * position + 1,
+        `turn "${textOf(contents.at(-1)!)}" saw ${contents.length - 1} messages`,
+      );
       assert.deepEqual(contents.slice(0, -1), saved.slice(0, 2 * position));
     }
   });
@@ -156,7 +237,9 @@ describe("two agents sharing Firestore", { skip: gcloud ? false : "gcloud is not
     const killed = (await chat(a, { message: "first" })).body.session_id as string;
     delay.delayMs = 60_000;
     const arrived = delay.arrived;
-    const doomed = chat(a, { message: "never answered", session_id: killed }).catch(() => undefined);
+    const doomed = chat(a, { message: "never answered", session_id: killed }).catch(
+      () => undefined,
+    );
     while (delay.arrived === arrived) await new Promise((r) => setTimeout(r, 20)); // A holds the session, waiting on the model
     delay.delayMs = 0;
     await a.stop("SIGKILL");
@@ -167,7 +250,10 @@ describe("two agents sharing Firestore", { skip: gcloud ? false : "gcloud is not
     assert.equal(next.status, 200, JSON.stringify(next.body));
     // Generous: the bound is the lease (3 s); a session stuck for good would never answer at all.
     assert.ok(waited < LEASE_SECONDS * 1000 * 5, `waited ${waited} ms`);
-    assert.deepEqual((await history(killed)).filter((c) => c.role === "user").map(textOf), ["first", "still there?"]);
+    assert.deepEqual((await history(killed)).filter((c) => c.role === "user").map(textOf), [
+      "first",
+      "still there?",
+    ]);
     a = await startAgent();
   });
 
@@ -178,10 +264,17 @@ describe("two agents sharing Firestore", { skip: gcloud ? false : "gcloud is not
     assert.equal(down.body.error.code, "session_store_unavailable");
     assert.match(down.body.error.message, /Firestore/);
     assert.match(down.body.error.message, /check/);
-    assert.doesNotMatch(down.body.error.message, new RegExp(String(emulator.port)), "no internal address");
+    assert.doesNotMatch(
+      down.body.error.message,
+      new RegExp(String(emulator.port)),
+      "no internal address",
+    );
     const ready = await fetch(`${b.url}/ready`);
     assert.equal(ready.status, 503);
-    assert.match(((await ready.json()) as { error: { message: string } }).error.message, /Firestore/);
+    assert.match(
+      ((await ready.json()) as { error: { message: string } }).error.message,
+      /Firestore/,
+    );
     assert.equal(b.proc.exitCode, null, "still running");
     await emulator.restart();
     const back = await chat(b, { message: "hello again", session_id: "outage" });

@@ -1,13 +1,24 @@
 // Both bundles as real processes, the Frankfurter stand-in upstream, over both MCP transports.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { expectedConversion, startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
+import {
+  expectedConversion,
+  startFrankfurter,
+  type FakeFrankfurter,
+} from "../../test/support/frankfurter.js";
 import { startGemini, type FakeGemini } from "../../test/support/gemini.js";
 import { startMetadataServer, type MetadataServer } from "../../test/support/metadata-server.js";
 import { freePort, startService, type RunningService } from "../../test/support/service.js";
 
-async function chat(agent: RunningService, body: Record<string, unknown>): Promise<{ status: number; body: Record<string, any> }> {
-  const res = await fetch(`${agent.url}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+async function chat(
+  agent: RunningService,
+  body: Record<string, unknown>,
+): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(`${agent.url}/chat`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
@@ -21,7 +32,10 @@ describe("agent + mcp-server", () => {
   before(async () => {
     upstream = await startFrankfurter();
     mcpPort = await freePort();
-    mcp = await startService("mcp-server", { PORT: String(mcpPort), FRANKFURTER_URL: upstream.url });
+    mcp = await startService("mcp-server", {
+      PORT: String(mcpPort),
+      FRANKFURTER_URL: upstream.url,
+    });
   });
   after(async () => {
     await Promise.all(agents.map((a) => a.stop()));
@@ -29,24 +43,40 @@ describe("agent + mcp-server", () => {
     await upstream?.close();
   });
 
-  for (const [transport, path] of [["SSE", "/sse"], ["Streamable HTTP", "/mcp"]] as const) {
+  for (const [transport, path] of [
+    ["SSE", "/sse"],
+    ["Streamable HTTP", "/mcp"],
+  ] as const) {
     describe(`over ${transport}`, () => {
       let agent: RunningService;
       before(async () => {
-        agent = await startService("agent", { MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}${path}`, MODEL_PROVIDER: "offline" });
+        agent = await startService("agent", {
+          MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}${path}`,
+          MODEL_PROVIDER: "offline",
+        });
         agents.push(agent);
       });
 
       it("is ready once the MCP server lists its tools", async () => {
         const res = await fetch(`${agent.url}/ready`);
         assert.equal(res.status, 200);
-        const body = (await res.json()) as { tools: string[]; transport: string; protocol_version: string };
-        assert.deepEqual(body.tools.sort(), ["get_exchange_rate", "get_exchange_rate_history", "list_currencies"]);
+        const body = (await res.json()) as {
+          tools: string[];
+          transport: string;
+          protocol_version: string;
+        };
+        assert.deepEqual(body.tools.sort(), [
+          "get_exchange_rate",
+          "get_exchange_rate_history",
+          "list_currencies",
+        ]);
         // Over /mcp the agent speaks the 2026-07-28 revision the server offers; SSE is a 2025-era transport.
         const version = path === "/mcp" ? "2026-07-28" : "2025-11-25";
         assert.equal(body.protocol_version, version);
         assert.equal(body.transport, path === "/mcp" ? "streamable-http" : "sse");
-        const info = (await (await fetch(`${agent.url}/`)).json()) as { mcp_protocol_version: string };
+        const info = (await (await fetch(`${agent.url}/`)).json()) as {
+          mcp_protocol_version: string;
+        };
         assert.equal(info.mcp_protocol_version, version);
       });
 
@@ -62,7 +92,10 @@ describe("agent + mcp-server", () => {
       it("still answers after the MCP server is killed and restarted between turns", async () => {
         assert.equal((await chat(agent, { message: "5 USD to GBP" })).status, 200);
         await mcp.stop("SIGKILL");
-        mcp = await startService("mcp-server", { PORT: String(mcpPort), FRANKFURTER_URL: upstream.url });
+        mcp = await startService("mcp-server", {
+          PORT: String(mcpPort),
+          FRANKFURTER_URL: upstream.url,
+        });
         const r = await chat(agent, { message: "What is 100 USD in EUR?" });
         assert.equal(r.status, 200, JSON.stringify(r.body));
         assert.ok(r.body.response.includes(expected), r.body.response);
@@ -71,27 +104,43 @@ describe("agent + mcp-server", () => {
   }
 
   it("reports an MCP server that is down as 503, then recovers", async () => {
-    const agent = await startService("agent", { MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}/sse`, MODEL_PROVIDER: "offline", MCP_TOOL_TIMEOUT_MS: "3000" });
+    const agent = await startService("agent", {
+      MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}/sse`,
+      MODEL_PROVIDER: "offline",
+      MCP_TOOL_TIMEOUT_MS: "3000",
+    });
     agents.push(agent);
     await mcp.stop("SIGKILL");
     const down = await chat(agent, { message: "What is 100 USD in EUR?" });
     assert.equal(down.status, 503);
     assert.equal(down.body.error.code, "mcp_unavailable");
     assert.equal((await fetch(`${agent.url}/ready`)).status, 503);
-    mcp = await startService("mcp-server", { PORT: String(mcpPort), FRANKFURTER_URL: upstream.url });
+    mcp = await startService("mcp-server", {
+      PORT: String(mcpPort),
+      FRANKFURTER_URL: upstream.url,
+    });
     assert.equal((await chat(agent, { message: "What is 100 USD in EUR?" })).status, 200);
   });
 
   it("says not ready as soon as the MCP server is down, though it listed the tools before", async () => {
-    const agent = await startService("agent", { MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}/mcp`, MODEL_PROVIDER: "offline" });
+    const agent = await startService("agent", {
+      MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}/mcp`,
+      MODEL_PROVIDER: "offline",
+    });
     agents.push(agent);
     assert.equal((await chat(agent, { message: "What is 100 USD in EUR?" })).status, 200);
     assert.equal((await fetch(`${agent.url}/ready`)).status, 200);
     await mcp.stop("SIGKILL");
     const ready = await fetch(`${agent.url}/ready`);
     assert.equal(ready.status, 503);
-    assert.equal(((await ready.json()) as { error: { code: string } }).error.code, "mcp_unavailable");
-    mcp = await startService("mcp-server", { PORT: String(mcpPort), FRANKFURTER_URL: upstream.url });
+    assert.equal(
+      ((await ready.json()) as { error: { code: string } }).error.code,
+      "mcp_unavailable",
+    );
+    mcp = await startService("mcp-server", {
+      PORT: String(mcpPort),
+      FRANKFURTER_URL: upstream.url,
+    });
     assert.equal((await fetch(`${agent.url}/ready`)).status, 200);
   });
 
@@ -112,11 +161,17 @@ describe("agent + mcp-server", () => {
     // A conversation continues with the id the agent returned (a public agent issues its own ids).
     let conversation = "";
     it("names the model at / and runs the tool the model asks for", async () => {
-      assert.equal(((await (await fetch(agent.url)).json()) as { model: string }).model, "gemini-3.8-flash");
+      assert.equal(
+        ((await (await fetch(agent.url)).json()) as { model: string }).model,
+        "gemini-3.8-flash",
+      );
       const r = await chat(agent, { message: "100 USD EUR" });
       assert.equal(r.status, 200);
       conversation = r.body.session_id;
-      assert.equal(r.body.response, `100 USD is ${expected} EUR (rate of ${r.body.tool_calls[0] && /\d{4}-\d{2}-\d{2}/.exec(r.body.tool_calls[0].result)?.[0]}).`);
+      assert.equal(
+        r.body.response,
+        `100 USD is ${expected} EUR (rate of ${r.body.tool_calls[0] && /\d{4}-\d{2}-\d{2}/.exec(r.body.tool_calls[0].result)?.[0]}).`,
+      );
     });
 
     it("sends the first turn with the second, in the same session", async () => {
@@ -136,7 +191,10 @@ describe("agent + mcp-server", () => {
         body: JSON.stringify({ message: "What is 100 USD in EUR?" }),
       });
       assert.equal(res.headers.get("content-type"), "text/event-stream");
-      const events = [...(await res.text()).matchAll(/^event: (\w+)\ndata: (.*)$/gm)].map((m) => ({ type: m[1]!, data: JSON.parse(m[2]!) as Record<string, any> }));
+      const events = [...(await res.text()).matchAll(/^event: (\w+)\ndata: (.*)$/gm)].map((m) => ({
+        type: m[1]!,
+        data: JSON.parse(m[2]!) as Record<string, any>,
+      }));
       const types = events.map((e) => e.type);
       assert.deepEqual(types.slice(0, 3), ["session", "tool_call", "tool_result"]);
       assert.equal(types.at(-1), "done");
@@ -199,7 +257,11 @@ describe("agent → mcp-server with Google ID tokens", () => {
   });
 
   it("reports a missing token (401) clearly", async () => {
-    const agent = await startService("agent", { MCP_SERVER_URL: `${mcp.url}/mcp`, MODEL_PROVIDER: "offline", MCP_AUTH: "none" });
+    const agent = await startService("agent", {
+      MCP_SERVER_URL: `${mcp.url}/mcp`,
+      MODEL_PROVIDER: "offline",
+      MCP_AUTH: "none",
+    });
     started.push(agent);
     const r = await chat(agent, { message: "What is 100 USD in EUR?" });
     assert.equal(r.status, 502);
@@ -207,8 +269,15 @@ describe("agent → mcp-server with Google ID tokens", () => {
   });
 
   it("reports a wrong audience (401) and an account that is not allowed (403)", async () => {
-    const wrongAud = await startMetadataServer({ email: invoker, signer: metadata.signer, audienceOverride: "https://elsewhere.run.app" });
-    const intruder = await startMetadataServer({ email: "intruder@other.iam.gserviceaccount.com", signer: metadata.signer });
+    const wrongAud = await startMetadataServer({
+      email: invoker,
+      signer: metadata.signer,
+      audienceOverride: "https://elsewhere.run.app",
+    });
+    const intruder = await startMetadataServer({
+      email: "intruder@other.iam.gserviceaccount.com",
+      signer: metadata.signer,
+    });
     try {
       const a = await startService("agent", agentEnv(wrongAud));
       const b = await startService("agent", agentEnv(intruder));
@@ -234,7 +303,13 @@ describe("the agent over Frankfurter v2: currencies beyond the ECB's", () => {
     upstream = await startFrankfurter();
     const port = await freePort();
     mcp = await startService("mcp-server", { PORT: String(port), FRANKFURTER_URL: upstream.url });
-    for (const path of ["/mcp", "/sse"]) agents.push(await startService("agent", { MCP_SERVER_URL: `http://127.0.0.1:${port}${path}`, MODEL_PROVIDER: "offline" }));
+    for (const path of ["/mcp", "/sse"])
+      agents.push(
+        await startService("agent", {
+          MCP_SERVER_URL: `http://127.0.0.1:${port}${path}`,
+          MODEL_PROVIDER: "offline",
+        }),
+      );
   });
   after(async () => {
     await Promise.all(agents.map((a) => a.stop()));
@@ -253,13 +328,20 @@ describe("the agent over Frankfurter v2: currencies beyond the ECB's", () => {
         const r = await chat(agents[i]!, { message });
         assert.equal(r.status, 200, JSON.stringify(r.body));
         const value = expectedConversion(from, to, amount, date ? { date } : {});
-        assert.ok(r.body.response.startsWith(`${amount} ${from} = ${value} ${to}`), `${message} => ${r.body.response}`);
+        assert.ok(
+          r.body.response.startsWith(`${amount} ${from} = ${value} ${to}`),
+          `${message} => ${r.body.response}`,
+        );
         if (date) assert.match(r.body.response, new RegExp(date));
         assert.match(r.body.response, /central banks/);
       }
       const peso = await chat(agents[i]!, { message: "100 pesos to EUR" });
       assert.match(peso.body.response, /^Which peso do you mean/);
-      assert.equal(peso.body.tool_calls.filter((c: { name: string }) => c.name === "get_exchange_rate").length, 0, "no guess");
+      assert.equal(
+        peso.body.tool_calls.filter((c: { name: string }) => c.name === "get_exchange_rate").length,
+        0,
+        "no guess",
+      );
     });
   }
 });

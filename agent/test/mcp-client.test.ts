@@ -2,12 +2,23 @@
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { after, before, describe, it } from "node:test";
-import { ProtocolError, SdkError, SdkErrorCode, SdkHttpError, SseError } from "@modelcontextprotocol/client";
-import { createLogger, silentLogger } from "../src/log.js";
-import { isTransportFailure, McpAnswerError, McpConnection, McpUnavailableError, perRequestSignals } from "../src/mcp-client.js";
+import {
+  ProtocolError,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  SseError,
+} from "@modelcontextprotocol/client";
+import { createLogger, silentLogger } from "../../common/log.js";
+import { AppError } from "../src/errors.js";
+import { isTransportFailure, McpConnection, perRequestSignals } from "../src/mcp/index.js";
 import { startV1Server, type V1Server } from "../../test/support/mcp-v1-server.js";
 
-const connection = (url: string, transport: "sse" | "streamable-http", extra: { lines?: string[]; fetch?: typeof fetch; retryDelayMs?: number; timeoutMs?: number } = {}) =>
+const connection = (
+  url: string,
+  transport: "sse" | "streamable-http",
+  extra: { lines?: string[]; fetch?: typeof fetch; retryDelayMs?: number; timeoutMs?: number } = {},
+) =>
   new McpConnection({
     url,
     transport,
@@ -25,7 +36,10 @@ describe("MCP client against an SDK v1 server", () => {
   });
   after(async () => server?.close());
 
-  for (const [transport, path] of [["streamable-http", "/mcp"], ["sse", "/sse"]] as const) {
+  for (const [transport, path] of [
+    ["streamable-http", "/mcp"],
+    ["sse", "/sse"],
+  ] as const) {
     it(`lists and calls tools over ${path}, on the 2025 protocol the server offers`, async () => {
       const mcp = connection(`${server.url}${path}`, transport);
       try {
@@ -47,11 +61,17 @@ describe("MCP client against an SDK v1 server", () => {
     const mcp = connection(`${server.url}/mcp`, "streamable-http", { lines });
     try {
       await mcp.listTools();
-      const err = await mcp.callTool("bad_output", {}).then(() => undefined, (e: unknown) => e);
-      assert.ok(err instanceof McpAnswerError, String(err));
+      const err = await mcp.callTool("bad_output", {}).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof AppError && err.status === 502, String(err));
       assert.match(err.message, /did not match the tool's declared output schema/);
       assert.doesNotMatch(err.message, /cannot be reached/);
-      assert.ok(!lines.some((l) => l.includes("reconnecting")), "an answer is not a transport failure");
+      assert.ok(
+        !lines.some((l) => l.includes("reconnecting")),
+        "an answer is not a transport failure",
+      );
       assert.ok(mcp.connected, "the connection is kept");
     } finally {
       await mcp.close();
@@ -62,8 +82,11 @@ describe("MCP client against an SDK v1 server", () => {
     const lines: string[] = [];
     const mcp = connection(`${server.url}/mcp`, "streamable-http", { lines });
     try {
-      const err = await mcp.callTool("rpc_error", {}).then(() => undefined, (e: unknown) => e);
-      assert.ok(err instanceof McpAnswerError, String(err));
+      const err = await mcp.callTool("rpc_error", {}).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof AppError && err.status === 502, String(err));
       assert.match(err.message, /answered, but it answered with error -32603: .*Database on fire/);
       assert.doesNotMatch(err.message, /cannot be reached/);
       assert.ok(!lines.some((l) => l.includes("reconnecting")));
@@ -74,22 +97,30 @@ describe("MCP client against an SDK v1 server", () => {
 });
 
 describe("MCP client failures", () => {
-  it("fails a call pending on a dead SSE stream at once, not at the tool timeout", { timeout: 20_000 }, async () => {
+  it("fails a call pending on a dead SSE stream at once, not at the tool timeout", {
+    timeout: 20_000,
+  }, async () => {
     const server = await startV1Server();
     const lines: string[] = [];
     // A tool timeout far past the test's own: only noticing the dead stream can settle the call in time.
     const mcp = connection(`${server.url}/sse`, "sse", { lines, timeoutMs: 120_000 });
     try {
       await mcp.listTools();
-      const pending = mcp.callTool("hang", {}).then(() => undefined, (e: unknown) => e);
+      const pending = mcp.callTool("hang", {}).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       while (server.hanging === 0) await new Promise((r) => setTimeout(r, 5));
       await server.kill();
       const err = await pending;
-      assert.ok(err instanceof McpUnavailableError, String(err));
+      assert.ok(err instanceof AppError && err.code === "mcp_unavailable", String(err));
       assert.equal(err.status, 503);
       assert.match(err.message, /cannot be reached/);
       assert.ok(lines.some((l) => l.includes("MCP SSE stream lost")));
-      assert.ok(lines.some((l) => l.includes("retrying once")), "the read-only call is retried once");
+      assert.ok(
+        lines.some((l) => l.includes("retrying once")),
+        "the read-only call is retried once",
+      );
     } finally {
       await mcp.close();
       await server.close().catch(() => {});
@@ -102,13 +133,22 @@ describe("MCP client failures", () => {
       attempts.push(performance.now());
       throw new TypeError("fetch failed");
     }) as unknown as typeof fetch;
-    const mcp = connection("http://127.0.0.1:9/mcp", "streamable-http", { fetch: down, retryDelayMs: 200 });
-    const err = await mcp.callTool("get_exchange_rate", {}).then(() => undefined, (e: unknown) => e);
-    assert.ok(err instanceof McpUnavailableError);
+    const mcp = connection("http://127.0.0.1:9/mcp", "streamable-http", {
+      fetch: down,
+      retryDelayMs: 200,
+    });
+    const err = await mcp.callTool("get_exchange_rate", {}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof AppError && err.code === "mcp_unavailable");
     assert.equal(err.status, 503);
     assert.equal(attempts.length, 2, "one attempt, one retry");
     // A lower bound only: load can make the gap longer, never shorter.
-    assert.ok(attempts[1]! - attempts[0]! >= 190, `retried after ${attempts[1]! - attempts[0]!} ms`);
+    assert.ok(
+      attempts[1]! - attempts[0]! >= 190,
+      `retried after ${attempts[1]! - attempts[0]!} ms`,
+    );
   });
 
   it("probes readiness against the server, not the cached tool list", async () => {
@@ -121,7 +161,7 @@ describe("MCP client failures", () => {
       await mcp.listTools();
       await server.kill();
       assert.ok((await mcp.listTools()).length > 0, "the cached list would still say ready");
-      await assert.rejects(mcp.probe(2000), McpUnavailableError);
+      await assert.rejects(mcp.probe(2000), AppError);
     } finally {
       await mcp.close();
     }
@@ -129,15 +169,51 @@ describe("MCP client failures", () => {
 
   it("tells transport failures from answers", () => {
     assert.equal(isTransportFailure(new TypeError("fetch failed")), true);
-    assert.equal(isTransportFailure(new SseError(undefined, "stream ended", undefined as unknown as ErrorEvent)), true);
-    assert.equal(isTransportFailure(new SdkError(SdkErrorCode.EraNegotiationFailed, "probe failed", { cause: new TypeError("fetch failed") })), true);
-    assert.equal(isTransportFailure(new SdkError(SdkErrorCode.EraNegotiationFailed, "no overlap")), false);
+    assert.equal(
+      isTransportFailure(
+        new SseError(undefined, "stream ended", undefined as unknown as ErrorEvent),
+      ),
+      true,
+    );
+    assert.equal(
+      isTransportFailure(
+        new SdkError(SdkErrorCode.EraNegotiationFailed, "probe failed", {
+          cause: new TypeError("fetch failed"),
+        }),
+      ),
+      true,
+    );
+    assert.equal(
+      isTransportFailure(new SdkError(SdkErrorCode.EraNegotiationFailed, "no overlap")),
+      false,
+    );
     assert.equal(isTransportFailure(new SdkError(SdkErrorCode.ConnectionClosed, "closed")), true);
-    assert.equal(isTransportFailure(new SdkHttpError(SdkErrorCode.ClientHttpNotImplemented, "gone", { status: 404, statusText: "Not Found" })), true);
-    assert.equal(isTransportFailure(new SdkHttpError(SdkErrorCode.ClientHttpAuthentication, "no", { status: 401, statusText: "Unauthorized" })), false);
+    assert.equal(
+      isTransportFailure(
+        new SdkHttpError(SdkErrorCode.ClientHttpNotImplemented, "gone", {
+          status: 404,
+          statusText: "Not Found",
+        }),
+      ),
+      true,
+    );
+    assert.equal(
+      isTransportFailure(
+        new SdkHttpError(SdkErrorCode.ClientHttpAuthentication, "no", {
+          status: 401,
+          statusText: "Unauthorized",
+        }),
+      ),
+      false,
+    );
     assert.equal(isTransportFailure(new ProtocolError(-32602, "Invalid params")), false);
     assert.equal(isTransportFailure(new ProtocolError(-32603, "Internal error")), false);
-    assert.equal(isTransportFailure(new SdkError(SdkErrorCode.InvalidResult, "Structured content does not match")), false);
+    assert.equal(
+      isTransportFailure(
+        new SdkError(SdkErrorCode.InvalidResult, "Structured content does not match"),
+      ),
+      false,
+    );
   });
 });
 
@@ -147,10 +223,14 @@ describe("per-request abort signals", () => {
     const seen: AbortSignal[] = [];
     const never = (async (_url: string | URL, init?: RequestInit) => {
       seen.push(init!.signal!);
-      return new Promise<Response>((_, reject) => init!.signal!.addEventListener("abort", () => reject(new Error("aborted")), { once: true }));
+      return new Promise<Response>((_, reject) =>
+        init!.signal!.addEventListener("abort", () => reject(new Error("aborted")), { once: true }),
+      );
     }) as unknown as typeof fetch;
     const f = perRequestSignals(never);
-    const calls = Array.from({ length: 1600 }, () => f("http://x/mcp", { method: "POST", signal: shared.signal }).catch((e: Error) => e.message));
+    const calls = Array.from({ length: 1600 }, () =>
+      f("http://x/mcp", { method: "POST", signal: shared.signal }).catch((e: Error) => e.message),
+    );
     await new Promise((r) => setImmediate(r));
     assert.equal(seen.length, 1600);
     assert.equal(new Set(seen).size, 1600, "each request has its own signal");

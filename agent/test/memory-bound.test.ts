@@ -14,7 +14,8 @@ import { startService, type RunningService } from "../../test/support/service.js
 const SESSIONS = 150;
 const TURNS = 10;
 const HEAP_MB = 48;
-const message = (s: number, t: number): string => `session ${s} turn ${t} `.padEnd(8_000, "lorem ipsum dolor amet consectetur ");
+const message = (s: number, t: number): string =>
+  `session ${s} turn ${t} `.padEnd(8_000, "lorem ipsum dolor amet consectetur ");
 
 describe("memory store under the attack run's load, heap-capped agent", () => {
   let upstream: FakeFrankfurter;
@@ -52,9 +53,13 @@ describe("memory store under the attack run's load, heap-capped agent", () => {
             const res = await fetch(`${agent.url}/chat`, {
               method: "POST",
               headers: { "content-type": "application/json" },
-              body: JSON.stringify({ message: message(s, t), ...(ids[s] ? { session_id: ids[s] } : {}) }),
+              body: JSON.stringify({
+                message: message(s, t),
+                ...(ids[s] ? { session_id: ids[s] } : {}),
+              }),
             });
-            if (res.status !== 200) failed = `turn ${t} of s${s}: ${res.status} ${await res.text()}`;
+            if (res.status !== 200)
+              failed = `turn ${t} of s${s}: ${res.status} ${await res.text()}`;
             else ids[s] ??= ((await res.json()) as { session_id: string }).session_id;
           } catch (err) {
             failed = `turn ${t} of s${s}: ${(err as Error).message}\n${agent.output().slice(-2_000)}`;
@@ -66,12 +71,18 @@ describe("memory store under the attack run's load, heap-capped agent", () => {
     await Promise.all(Array.from({ length: 8 }, worker));
     assert.equal(failed, "");
     assert.equal(agent.proc.exitCode, null, "the agent is still running");
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${agent.proc.pid}/status`, "utf8"))?.[1]) / 1024;
+    const rss =
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${agent.proc.pid}/status`, "utf8"))?.[1]) /
+      1024;
 
     // What the model is sent on one more turn shows what the store kept.
     const probe = async (s: number): Promise<number> => {
       gemini.script({ parts: [{ text: "ok" }] });
-      const res = await fetch(`${agent.url}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "and?", session_id: ids[s] }) });
+      const res = await fetch(`${agent.url}/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "and?", session_id: ids[s] }),
+      });
       assert.equal(res.status, 200);
       return gemini.requests.at(-1)!.body.contents.length - 1;
     };

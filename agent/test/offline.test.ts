@@ -1,302 +1,666 @@
-// The offline model through the real chat loop, against tools that answer as the mcp-server's do:
-// the same inputs, checks, declared output shapes and error texts (mcp-server/src/tools/*.ts and
-// validation.ts as of this commit), in today's v1 shape and a v2-like shape with added fields.
+// The offline model through the real chat loop, against tools that answer as the mcp-server's do
+// (mcp-server/src/tools/*.ts, validation.ts and common.ts as of this commit): the same input schema
+// and checks, the declared output shapes and the error texts, with Frankfurter v1 (ECB) or v2 rates.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ChatService, type ToolHost, type ToolOutcome } from "../src/chat.js";
-import { silentLogger } from "../src/log.js";
+import { turn, turnDeps } from "../../test/support/agent.js";
 import { OfflineModel } from "../src/models/offline.js";
 import type { ToolSpec } from "../src/models/types.js";
-import { MemorySessionStore } from "../src/sessions.js";
-import { ECB_OUTPUT, V2_OUTPUT } from "./offline-fixtures.js";
+import type { ToolHost, ToolOutcome } from "../src/turn/index.js";
 
 const TODAY = "2025-03-12";
+const LATEST = "2025-03-11";
 const FIRST_RATE_DATE = "1999-01-04";
 
-/** 1 EUR = x, for the currencies each list publishes. */
-const RATES: Record<string, number> = {
-  EUR: 1, USD: 1.0845, GBP: 0.8412, JPY: 162.45, CHF: 0.9412, CAD: 1.4703, AUD: 1.6512, MXN: 21.876, PHP: 62.1, SEK: 11.289,
-  NOK: 11.645, DKK: 7.4589, INR: 90.115, BRL: 6.3021, PLN: 4.2561, CZK: 25.123, NZD: 1.8234, ZAR: 19.734,
+const ECB: Record<string, string> = {
+  AUD: "Australian Dollar",
+  BGN: "Bulgarian Lev",
+  BRL: "Brazilian Real",
+  CAD: "Canadian Dollar",
+  CHF: "Swiss Franc",
+  CNY: "Chinese Renminbi Yuan",
+  CZK: "Czech Koruna",
+  DKK: "Danish Krone",
+  EUR: "Euro",
+  GBP: "British Pound",
+  HKD: "Hong Kong Dollar",
+  HUF: "Hungarian Forint",
+  IDR: "Indonesian Rupiah",
+  ILS: "Israeli New Sheqel",
+  INR: "Indian Rupee",
+  ISK: "Icelandic Króna",
+  JPY: "Japanese Yen",
+  KRW: "South Korean Won",
+  MXN: "Mexican Peso",
+  MYR: "Malaysian Ringgit",
+  NOK: "Norwegian Krone",
+  NZD: "New Zealand Dollar",
+  PHP: "Philippine Peso",
+  PLN: "Polish Złoty",
+  RON: "Romanian Leu",
+  SEK: "Swedish Krona",
+  SGD: "Singapore Dollar",
+  THB: "Thai Baht",
+  TRY: "Turkish Lira",
+  USD: "United States Dollar",
+  ZAR: "South African Rand",
 };
-const V2_EXTRA: Record<string, number> = { AED: 3.983, NGN: 1650.2, ARS: 1120.5, CLP: 1020.4, COP: 4410.7, KES: 140.1, UGX: 4020.3, EGP: 53.2, VND: 27500, XAU: 0.00041 };
+const V2_EXTRA: Record<string, string> = {
+  AED: "UAE Dirham",
+  NGN: "Nigerian Naira",
+  ARS: "Argentine Peso",
+  EGP: "Egyptian Pound",
+};
+/** 1 EUR = x; currencies without a rate here get 2. */
+const RATES: Record<string, number> = {
+  EUR: 1,
+  USD: 1.0845,
+  GBP: 0.8412,
+  JPY: 162.45,
+  CHF: 0.9412,
+  MXN: 21.876,
+  PHP: 62.1,
+  AED: 3.983,
+  NGN: 1650.2,
+};
 const round = (n: number): number => Number(n.toPrecision(5));
+const isDate = (s: string): boolean =>
+  /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
 
 const SPECS: ToolSpec[] = [
-  { name: "get_exchange_rate", description: "Converts an amount between two currencies with the European Central Bank reference rate (via the Frankfurter API), for the latest working day or a past date.", inputSchema: { type: "object" } },
-  { name: "get_exchange_rate_history", description: "Daily ECB reference rates between two currencies over a date range (working days only), at most 366 days per call: split longer periods into several calls.", inputSchema: { type: "object" } },
-  { name: "list_currencies", description: "Lists the currencies that have ECB reference rates (ISO 4217 code and name).", inputSchema: { type: "object" } },
+  {
+    name: "get_exchange_rate",
+    description: "Converts an amount between two currencies",
+    inputSchema: {
+      type: "object",
+      properties: { currency_from: {}, currency_to: {}, currency_date: {}, amount: {} },
+    },
+  },
+  {
+    name: "get_exchange_rate_history",
+    description: "Daily rates over a range",
+    inputSchema: {
+      type: "object",
+      properties: { currency_from: {}, currency_to: {}, start_date: {}, end_date: {} },
+    },
+  },
+  {
+    name: "list_currencies",
+    description: "Lists the currencies there are rates for",
+    inputSchema: { type: "object", properties: {} },
+  },
 ];
-
-const isDate = (s: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
 
 class RateTools implements ToolHost {
   calls: Array<{ name: string; args: Record<string, unknown> }> = [];
   down = false;
+  /** Answer with the text only, as a server without structuredContent would. */
+  textOnly = false;
   constructor(
     private readonly version: "v1" | "v2" = "v1",
-    private readonly offered: string[] = SPECS.map((s) => s.name),
+    private readonly specs: ToolSpec[] = SPECS,
   ) {}
 
-  async listTools(): Promise<ToolSpec[]> {
-    return SPECS.filter((s) => this.offered.includes(s.name));
+  get currencies(): Record<string, string> {
+    return this.version === "v1" ? ECB : { ...ECB, ...V2_EXTRA };
+  }
+  get source(): string {
+    return this.version === "v1"
+      ? "ECB reference rate"
+      : "blended rate from central banks via Frankfurter";
   }
 
-  rate(code: string): number | undefined {
-    return RATES[code] ?? (this.version === "v2" ? V2_EXTRA[code] : undefined);
+  async listTools(): Promise<ToolSpec[]> {
+    return this.specs;
   }
 
   async callTool(name: string, args: Record<string, unknown>): Promise<ToolOutcome> {
     this.calls.push({ name, args });
+    const out = this.#answer(name, args);
+    return this.textOnly ? { isError: out.isError, text: out.text } : out;
+  }
+
+  #answer(name: string, args: Record<string, unknown>): ToolOutcome {
     const fail = (text: string): ToolOutcome => ({ isError: true, text });
-    if (this.down) return fail(this.version === "v1" ? "The exchange-rate service failed (HTTP 503)" : "The exchange-rate service cannot be reached right now");
+    if (this.down) return fail("The exchange-rate service cannot be reached right now");
     if (name === "list_currencies") {
-      const structured = this.version === "v1" ? ECB_OUTPUT : V2_OUTPUT;
-      return { isError: false, text: "currencies", structured: structured as Record<string, unknown> };
+      const details = Object.entries(this.currencies).map(([code, name]) => ({ code, name }));
+      const text = `${details.length} currencies (${this.source}):\n${details.map((c) => `${c.code} ${c.name}`).join("\n")}`;
+      return {
+        isError: false,
+        text,
+        structured: { currencies: this.currencies, details, source: this.source },
+      };
     }
-    const from = String(args.currency_from ?? "USD").toUpperCase();
-    const to = String(args.currency_to ?? "EUR").toUpperCase();
-    if (![from, to].every((c) => /^[A-Z]{3}$/.test(c))) return fail("MCP error -32602: Input validation error: must be a 3-letter ISO 4217 currency code, e.g. USD");
-    if (name === "get_exchange_rate") {
-      const date = String(args.currency_date ?? "latest");
-      const amount = Number(args.amount ?? 1);
-      if (!(amount > 0) || amount > 1e15) return fail("MCP error -32602: Input validation error: amount must be greater than 0");
-      if (date !== "latest" && !isDate(date)) return fail("MCP error -32602: Input validation error: currency_date is not a real calendar date");
-      if (date !== "latest" && date < FIRST_RATE_DATE) return fail(`currency_date ${date} is too early: ECB reference rates start on ${FIRST_RATE_DATE}`);
-      if (date > TODAY && date !== "latest") return fail(`currency_date ${date} is in the future`);
-      const f = this.rate(from);
-      const t = this.rate(to);
-      if (f === undefined || t === undefined) {
-        return fail(`No exchange rate found for ${from} to ${to} on ${date}: unknown currency code, or no ECB rates for that date`);
-      }
-      // Weekends carry the Friday before, as Frankfurter does.
-      const rateDate = date === "latest" ? "2025-03-11" : date === "2024-01-14" ? "2024-01-12" : date;
-      const structured: Record<string, unknown> = { amount, base: from, date: rateDate, rates: { [to]: round((amount * t) / f) } };
-      if (this.version === "v2") Object.assign(structured, { quote: to, rate: t / f, providers: ["ECB", "CBN"], source_url: "https://api.frankfurter.dev/v2/rate" });
-      return { isError: false, text: "converted", structured };
+    // An unknown tool is a JSON-RPC error, which the client throws.
+    if (name !== "get_exchange_rate") throw new Error(`MCP error -32602: Tool ${name} not found`);
+    // The SDK's input validation, as a tool error: "Input validation error: Invalid arguments for tool …".
+    const invalid = (field: string, problem: string): ToolOutcome =>
+      fail(`Input validation error: Invalid arguments for tool ${name}: ${field}: ${problem}`);
+    const {
+      currency_from = "USD",
+      currency_to = "EUR",
+      currency_date = "latest",
+      amount = 1,
+    } = args;
+    for (const [field, c] of [
+      ["currency_from", currency_from],
+      ["currency_to", currency_to],
+    ] as const) {
+      if (typeof c !== "string" || !/^[A-Za-z]{3}$/.test(c.trim()))
+        return invalid(field, "must be a 3-letter ISO 4217 currency code, e.g. USD");
     }
-    if (name === "get_exchange_rate_history") {
-      const start = String(args.start_date);
-      const end = String(args.end_date ?? TODAY);
-      if (start < FIRST_RATE_DATE) return fail(`start_date ${start} is too early: ECB reference rates start on ${FIRST_RATE_DATE}`);
-      if ((Date.parse(end) - Date.parse(start)) / 86_400_000 > 366) return fail(`The range ${start}..${end} is longer than 366 days: split it into several calls`);
-      const f = this.rate(from);
-      const t = this.rate(to);
-      if (f === undefined || t === undefined) return fail(`No exchange rate found for ${from} to ${to} from ${start}: unknown currency code, or no ECB rates for that date`);
-      const rates = { [start]: { [to]: round(t / f) }, [end]: { [to]: round((t / f) * 1.01) } };
-      return { isError: false, text: "history", structured: { amount: 1, base: from, start_date: start, end_date: end, rates } };
+    if (typeof amount !== "number" || !(amount > 0))
+      return invalid("amount", "must be greater than 0");
+    if (amount > 1e15) return invalid("amount", "is too large");
+    const date = String(currency_date);
+    if (date !== "latest" && !isDate(date))
+      return invalid("currency_date", "is not a real calendar date");
+    if (date !== "latest" && date < FIRST_RATE_DATE)
+      return fail(
+        `currency_date ${date} is too early: ECB reference rates start on ${FIRST_RATE_DATE}`,
+      );
+    if (date !== "latest" && date > TODAY) return fail(`currency_date ${date} is in the future`);
+    const [from, to] = [
+      String(currency_from).trim().toUpperCase(),
+      String(currency_to).trim().toUpperCase(),
+    ];
+    const pair = `${from} to ${to}`;
+    const missing = [from, to].filter((c) => !(c in this.currencies));
+    if (missing.length) {
+      return fail(
+        this.version === "v1"
+          ? `No exchange rate found for ${pair} ${date === "latest" ? "(latest)" : `on ${date}`}: unknown currency code, or no ECB rates for that date`
+          : `No exchange rate found for ${pair}: ${missing.join(" and ")} ${missing.length > 1 ? "have" : "has"} no rates (an unknown currency or one no source publishes)`,
+      );
     }
-    return fail(`MCP error -32602: Tool ${name} not found`);
+    // Weekends carry the Friday before, as Frankfurter does.
+    const day = date === "latest" ? LATEST : date === "2024-01-14" ? "2024-01-12" : date;
+    const rate = round((RATES[to] ?? 2) / (RATES[from] ?? 2));
+    const converted = round(amount * rate);
+    const structured = {
+      amount,
+      base: from,
+      date: day,
+      rates: { [to]: converted },
+      quote: to,
+      rate,
+      source: this.source,
+    };
+    return {
+      isError: false,
+      text: `${amount} ${from} = ${converted} ${to} on ${day} (1 ${from} = ${rate} ${to}; ${this.source})`,
+      structured,
+    };
   }
 }
 
-interface Clock {
-  ms: number;
-}
-
-function setup(tools = new RateTools(), clock: Clock = { ms: 0 }) {
-  const model = new OfflineModel(() => TODAY, { now: () => clock.ms, catalogTtlMs: 60_000 });
-  const store = new MemorySessionStore({ ttlMs: 600_000, maxSessions: 100, maxMessages: 40 });
-  const chat = new ChatService({ model, tools, store, logger: silentLogger, app: "test" });
+function setup(tools = new RateTools(), clock = { ms: 0 }) {
+  const model = new OfflineModel({ now: () => clock.ms, catalogTtlMs: 60_000 });
+  const deps = turnDeps(model, tools);
   let n = 0;
   const ask = async (message: string, sessionId = `s-${n++}`) => {
     const before = tools.calls.length;
-    const r = await chat.runTurn({ userId: "u", sessionId }, message);
-    return { text: r.response, calls: tools.calls.slice(before), records: r.toolCalls };
+    const r = await turn(deps, { userId: "u", sessionId }, message);
+    const calls = tools.calls.slice(before);
+    return {
+      text: r.response,
+      calls,
+      names: calls.map((c) => c.name),
+      rates: calls.filter((c) => c.name === "get_exchange_rate").map((c) => c.args),
+    };
   };
-  return { ask, tools, clock, model };
+  return { ask, tools, clock };
 }
 
-/** Words users must never see: tool names, the protocol, HTTP statuses, addresses, parameter names. */
-const INTERNAL = /get_exchange_rate|list_currencies|_history|\bMCP\b|\bHTTP\b|\bstatus\b|(?<![\d.,])(?:401|403|404|422|429|500|502|503|504)(?![\d.,]| [A-Z]{3})|https?:|\/v[12]\b|currency_(?:from|to|date)|start_date|end_date|-3260\d|\bundefined\b|= NaN|\bNaN [A-Z]{3}\b|\[object/;
+const convert = (
+  currency_from: string,
+  currency_to: string,
+  amount = 1,
+  currency_date = "latest",
+) => ({ currency_from, currency_to, currency_date, amount });
 
-describe("offline model, through the chat loop", () => {
-  it("converts with one lookup when the currencies are common ones", async () => {
+describe("offline model: reading a conversion", () => {
+  it("converts with one lookup and words the tool's declared output", async () => {
     const { ask } = setup();
     const r = await ask("What is 100 USD in EUR?");
-    assert.equal(r.text, "100 USD = 92.208 EUR, at the ECB reference rate of 2025-03-11.");
-    assert.deepEqual(r.calls.map((c) => c.name), ["get_exchange_rate"]);
+    assert.deepEqual(r.names, ["get_exchange_rate"]);
+    assert.deepEqual(r.rates, [convert("USD", "EUR", 100)]);
+    assert.equal(r.text, "100 USD = 92.208 EUR on 2025-03-11 (ECB reference rate).");
   });
 
-  it("answers every target of a question", async () => {
+  it("reads amounts with thousands separators or a symbol attached, and none as 1", async () => {
     const { ask } = setup();
-    const r = await ask("100 USD to EUR and GBP");
-    assert.deepEqual(r.calls.map((c) => c.args.currency_to), ["EUR", "GBP"]);
-    assert.equal(r.text, "100 USD = 92.208 EUR and 100 USD = 77.566 GBP, at the ECB reference rates of 2025-03-11.");
+    assert.deepEqual((await ask("convert 2,400.25 USD to EUR")).rates, [
+      convert("USD", "EUR", 2400.25),
+    ]);
+    assert.deepEqual((await ask("€30 in dollars")).rates, [convert("EUR", "USD", 30)]);
+    assert.deepEqual((await ask("$5 to GBP")).rates, [convert("USD", "GBP", 5)]);
+    assert.deepEqual((await ask("usd to eur")).rates, [convert("USD", "EUR", 1)]);
+  });
+
+  it("reads codes, common words and symbols, and the list's names in singular or plural", async () => {
+    const { ask } = setup();
+    assert.deepEqual((await ask("50 pounds to yen")).rates, [convert("GBP", "JPY", 50)]);
+    assert.deepEqual((await ask("£20 in ¥")).rates, [convert("GBP", "JPY", 20)]);
+    assert.deepEqual((await ask("10 euro in dollar")).rates, [convert("EUR", "USD", 10)]);
+    assert.deepEqual((await ask("100 SEK to NOK")).rates, [convert("SEK", "NOK", 100)]);
+    // Names only the list gives: it is fetched once, then the names are known.
+    const swiss = await ask("How many Swiss francs is 40 euros?");
+    assert.deepEqual(swiss.names, ["list_currencies", "get_exchange_rate"]);
+    assert.deepEqual(swiss.rates, [convert("EUR", "CHF", 40)]);
+    const yen = await ask("1000 Japanese yen in Polish zloty");
+    assert.deepEqual(yen.names, ["get_exchange_rate"]);
+    assert.deepEqual(yen.rates, [convert("JPY", "PLN", 1000)]);
+    assert.deepEqual((await ask("3 Mexican pesos in euros")).rates, [convert("MXN", "EUR", 3)]);
+    assert.deepEqual((await ask("7 THB in TRY")).rates, [convert("THB", "TRY", 7)]);
+    assert.deepEqual((await ask("100 usd to try")).rates, [convert("USD", "TRY", 100)]);
+    assert.match((await ask("XYZ to EUR")).text, /^I don't know the currency "XYZ"/);
+  });
+
+  it("reads a word as a currency only where one goes", async () => {
+    const { ask } = setup();
+    await ask("which currencies do you know?");
+    // "won" and "real" are last words of listed names (South Korean Won, Brazilian Real).
+    assert.deepEqual((await ask("I won 100 dollars, what is that in euros?")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
+    assert.deepEqual((await ask("what is the real value of 100 USD in EUR")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
+    assert.deepEqual((await ask("1000 won in USD")).rates, [convert("KRW", "USD", 1000)]);
+    assert.deepEqual((await ask("I have 5 kids and 100 USD, how much in EUR?")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
+    assert.deepEqual((await ask("I want to convert 100 USD to EUR")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
+    assert.deepEqual((await ask("HOW MUCH IS 100 USD IN EUR?")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
+  });
+
+  it("takes the currency next to the amount as the source, whatever the order", async () => {
+    const { ask } = setup();
+    assert.deepEqual((await ask("How many euros is 100 dollars?")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
+    assert.deepEqual((await ask("In yen, what is €20?")).rates, [convert("EUR", "JPY", 20)]);
+    assert.deepEqual((await ask("How much is 99.99 in GBP from USD")).rates, [
+      convert("USD", "GBP", 99.99),
+    ]);
+    assert.deepEqual((await ask("EUR to CHF rate")).rates, [convert("EUR", "CHF")]);
+    assert.deepEqual((await ask("rate of the pound in yen")).rates, [convert("GBP", "JPY")]);
+  });
+
+  it("converts into several targets with parallel calls in one step", async () => {
+    const { ask } = setup();
+    const r = await ask("100 USD in EUR and GBP");
+    assert.deepEqual(r.rates, [convert("USD", "EUR", 100), convert("USD", "GBP", 100)]);
+    assert.equal(
+      r.text,
+      "100 USD = 92.208 EUR on 2025-03-11 (ECB reference rate). 100 USD = 77.566 GBP on 2025-03-11 (ECB reference rate).",
+    );
+    // One model step asks for both, so the chat loop runs them side by side.
+    const step = await new OfflineModel().generate({
+      system: "",
+      contents: [{ role: "user", parts: [{ text: "100 USD in EUR and GBP" }] }],
+      tools: SPECS,
+    });
+    assert.deepEqual(
+      step.functionCalls?.map((c) => c.args.currency_to),
+      ["EUR", "GBP"],
+    );
     const three = await ask("convert 10 euros to dollars, pounds and yen");
-    for (const part of ["10 EUR = 10.845 USD", "10 EUR = 8.412 GBP", "10 EUR = 1624.5 JPY"]) assert.ok(three.text.includes(part), three.text);
+    assert.deepEqual(
+      three.rates.map((a) => a.currency_to),
+      ["USD", "GBP", "JPY"],
+    );
+    const many = await ask("USD to EUR, GBP, JPY, CHF, CAD, AUD, NZD, CNY, HKD, SGD and SEK");
+    assert.deepEqual(many.calls, []);
+    assert.equal(
+      many.text,
+      "I can convert into at most 10 currencies at once; please ask for fewer.",
+    );
   });
 
-  it("never converts a currency the user did not name: unknown ones are checked against the list", async () => {
+  it("reads a date as YYYY-MM-DD or 15 January 2024, and says when the rate is from an earlier day", async () => {
     const { ask } = setup();
-    const bitcoin = await ask("How much is 1 bitcoin in EUR?");
-    assert.deepEqual(bitcoin.calls.map((c) => c.name), ["list_currencies"]);
-    assert.equal(bitcoin.text, `"bitcoin" isn't a currency the exchange-rate source publishes, so I can't convert it. Ask "which currencies do you know?" to see the ones it has.`);
-    // The list is cached now: no second fetch, and no lookup for what it lacks.
-    const xyz = await ask("100 XYZ to EUR");
-    assert.deepEqual(xyz.calls, []);
-    assert.match(xyz.text, /^"XYZ" isn't a currency the exchange-rate source publishes/);
-    const naira = await ask("50 naira in dollars");
-    assert.deepEqual(naira.calls, []);
-    assert.match(naira.text, /"naira" isn't a currency/);
-  });
-
-  it("explains a failed lookup of a currency the list lacks, after fetching the list once", async () => {
-    const { ask } = setup();
-    const r = await ask("Convert 500 AED to USD");
-    assert.deepEqual(r.calls.map((c) => c.name), ["get_exchange_rate", "list_currencies"]);
-    assert.equal(r.text, `"AED" isn't a currency the exchange-rate source publishes.`);
-  });
-
-  it("knows the wider v2 set from the list, and asks which peso", async () => {
-    const { ask } = setup(new RateTools("v2"));
-    const aed = await ask("Convert 500 AED to USD");
-    assert.ok(aed.text.startsWith("500 AED = 136.14 USD, at the exchange rate of 2025-03-11 (source: ECB, CBN)."), aed.text);
-    const peso = await ask("100 pesos to EUR");
-    assert.deepEqual(peso.calls.map((c) => c.name), ["list_currencies"]);
-    assert.equal(peso.text, "Which peso do you mean: Mexican Peso (MXN), Philippine Peso (PHP), Argentine Peso (ARS), Chilean Peso (CLP) or Colombian Peso (COP)? Tell me the code and I'll convert it.");
-    const naira = await ask("how much is 5000 naira in pounds?");
-    assert.deepEqual(naira.calls.map((c) => c.name), ["get_exchange_rate"]);
-    assert.match(naira.text, /^5000 NGN = 2\.5488 GBP/);
-  });
-
-  it("completes a question once the user says which currency they meant", async () => {
-    const { ask } = setup();
-    assert.match((await ask("100 pesos to EUR", "peso")).text, /^Which peso do you mean: Mexican Peso \(MXN\) or Philippine Peso \(PHP\)\?/);
-    const r = await ask("PHP", "peso");
-    assert.deepEqual(r.calls[0]!.args, { currency_from: "PHP", currency_to: "EUR", currency_date: "latest", amount: 100 });
-    assert.match(r.text, /^100 PHP = 1\.6103 EUR/);
-  });
-
-  it("finds a renamed history tool and its date parameters", async () => {
-    const tools = new RateTools();
-    const renamed: ToolSpec = { name: "get_rate_history", description: "history", inputSchema: { type: "object", properties: { currency_from: {}, currency_to: {}, start: {}, end: {} } } };
-    tools.listTools = async () => [SPECS[0]!, renamed];
-    const inner = tools.callTool.bind(tools);
-    tools.callTool = (name, args) => inner(name === "get_rate_history" ? "get_exchange_rate_history" : name, { ...args, start_date: args.start, end_date: args.end });
-    const { ask } = setup(tools);
-    const r = await ask("USD to GBP history for the last week");
-    assert.deepEqual(r.calls[0]!.args, { currency_from: "USD", currency_to: "GBP", start: "2025-03-05", end: TODAY, start_date: "2025-03-05", end_date: TODAY });
-    assert.match(r.text, /^USD to GBP from 2025-03-05 to 2025-03-12/);
-  });
-
-  it("fetches the list again only after its time is up", async () => {
-    const { ask, clock, tools } = setup();
-    await ask("How much is 1 bitcoin in EUR?");
-    await ask("100 pesos to EUR");
-    assert.equal(tools.calls.filter((c) => c.name === "list_currencies").length, 1);
-    clock.ms += 61_000;
-    await ask("100 pesos to EUR");
-    assert.equal(tools.calls.filter((c) => c.name === "list_currencies").length, 2);
-  });
-
-  it("lists the currencies, and answers whether it knows one", async () => {
-    const { ask } = setup();
-    const all = await ask("Which currencies do you know?");
-    assert.deepEqual(all.calls.map((c) => c.name), ["list_currencies"]);
-    assert.match(all.text, /^I know 31 currencies: AUD \(Australian Dollar\), BGN \(Bulgarian Lev\),/);
-    assert.equal((await ask("do you know naira?")).text, `No: "naira" isn't a currency the exchange-rate source publishes.`);
-    assert.equal((await ask("do you support the swiss franc?")).text, "Yes: Swiss Franc (CHF) is one of the 31 currencies I can convert.");
-    const v2 = setup(new RateTools("v2"));
-    const many = await v2.ask("list all currencies");
-    assert.match(many.text, /^I know 41 currencies: AUD, BGN, .*AED, NGN, .*\. Ask about any of them by code or by name\.$/);
-  });
-
-  it("reads dates and never takes a year for the amount", async () => {
-    const { ask } = setup();
-    const xmas = await ask("What was 100 USD in EUR on christmas 2023?");
-    assert.deepEqual(xmas.calls[0]!.args, { currency_from: "USD", currency_to: "EUR", currency_date: "2023-12-25", amount: 100 });
-    assert.equal(xmas.text, "100 USD = 92.208 EUR, at the ECB reference rate of 2023-12-25.");
+    assert.deepEqual((await ask("EUR to CHF rate on 2024-01-15")).rates, [
+      convert("EUR", "CHF", 1, "2024-01-15"),
+    ]);
+    assert.deepEqual((await ask("What was 2023 USD in EUR on 15 January 2024?")).rates, [
+      convert("USD", "EUR", 2023, "2024-01-15"),
+    ]);
     const sunday = await ask("1 EUR in USD on 14 January 2024");
-    assert.equal(sunday.text, "1 EUR = 1.0845 USD, at the ECB reference rate of 2024-01-12 (the closest earlier day with rates to 2024-01-14).");
-    assert.equal((await ask("USD to EUR on 01/02/2024")).text, `"01/02/2024" could be read as two different dates (day/month or month/day). Write it like 2024-01-15 or 15 January 2024.`);
-    assert.equal((await ask("100 USD in EUR on the 5th")).text, `I couldn't read the date "the 5th". Write it like 2024-01-15, 15 January 2024 or "yesterday".`);
-    const early = await ask("100 USD in EUR on 1990-05-01");
-    assert.equal(early.text, "There are no USD to EUR rates on 1990-05-01: the rates start on 1999-01-04.");
+    assert.equal(
+      sunday.text,
+      "1 EUR = 1.0845 USD on 2024-01-12, the latest rate on or before 2024-01-14 (ECB reference rate).",
+    );
   });
 
-  it("declines odd amounts instead of converting another one", async () => {
-    const { ask, tools } = setup();
-    const cases: Array<[string, RegExp]> = [
-      ["0 USD", /more than zero/],
-      ["NaN USD", /"NaN" isn't an amount I can convert/],
-      ["-5 USD", /only convert positive amounts, and -5 isn't one/],
-      ["1e308 USD", /"1e308" is more than I can convert/],
-    ];
-    for (const [message, expected] of cases) assert.match((await ask(message)).text, expected, message);
-    assert.deepEqual(tools.calls, []);
-  });
-
-  it("clamps absurd history periods instead of failing", async () => {
+  it("hostile input: long messages and Object property names are only words", async () => {
     const { ask } = setup();
-    for (const message of ["USD to EUR history for the last 300000 years", "USD to EUR history for the last 99999 years"]) {
-      const r = await ask(message);
-      assert.deepEqual(r.calls[0]!.args, { currency_from: "USD", currency_to: "EUR", start_date: "2024-03-11", end_date: TODAY });
-      assert.match(r.text, /^I can show at most a year of rates at a time, so here is the last year of that period\. USD to EUR from 2024-03-11 to 2025-03-12 \(2 days with ECB reference rates\): 0\.92208 on 2024-03-11, 0\.9313 on 2025-03-12 \(\+1\.00%\)/);
-    }
+    const t0 = Date.now();
+    assert.match((await ask("$".repeat(8000))).text, /offline mode/);
+    assert.deepEqual((await ask(`100 USD to EUR ${"x ".repeat(10_000)}`)).rates, [
+      convert("USD", "EUR", 100),
+    ]);
+    assert.deepEqual((await ask("__proto__ constructor toString 100 USD in EUR")).rates, [
+      convert("USD", "EUR", 100),
+    ]);
+    assert.ok(Date.now() - t0 < 2000);
   });
 
-  it("answers follow-ups from the conversation's history", async () => {
-    const { ask } = setup();
-    const first = await ask("What is 100 USD in EUR?", "conv");
-    assert.match(first.text, /^100 USD = 92\.208 EUR/);
-    assert.match((await ask("and in GBP?", "conv")).text, /^100 USD = 77\.566 GBP/);
-    assert.match((await ask("what about 250?", "conv")).text, /^250 USD = 193\.91 GBP/);
-    const dated = await ask("and on 2024-01-15?", "conv");
-    assert.deepEqual(dated.calls[0]!.args, { currency_from: "USD", currency_to: "GBP", currency_date: "2024-01-15", amount: 250 });
-    // Another conversation does not see this one.
-    assert.equal((await ask("and in GBP?", "other")).text, `Which currency should I convert into GBP? For example: "100 USD in GBP".`);
-    // A question that asked for the target is completed by the next message.
-    assert.equal((await ask("50 dollars", "conv2")).text, `Which currency should I convert 50 USD into? For example: "50 USD in EUR".`);
-    assert.match((await ask("in yen", "conv2")).text, /^50 USD = 7489\.6 JPY/);
-  });
-
-  it("speaks of exchange rates only: no tool names, protocol, statuses or addresses, whatever fails", async () => {
-    const messages = [
-      "What is 100 USD in EUR?", "100 USD to EUR and GBP", "How much is 1 bitcoin in EUR?", "100 XYZ to EUR", "Convert 500 AED to USD",
-      "What was 100 USD in EUR on christmas 2023?", "USD to GBP history for the last week", "which currencies do you know?",
-      "0 USD", "-5 USD", "NaN USD", "1e308 USD", "USD to EUR history for the last 300000 years", "100 USD in EUR on 1990-05-01",
-      "100 USD in EUR on 2030-01-01", "USD to EUR from 2010-01-01 to 2020-01-01", "hello", "What is the exchange rate?", "100 pesos to EUR",
-      "$".repeat(8000), "and in GBP?",
+  it("never throws, and plans only well-formed calls, for messages built from currency words, numbers and junk (seeded)", async () => {
+    const pool = [
+      "100",
+      "0",
+      "-5",
+      "1e308",
+      "2,500.50",
+      "2024",
+      "USD",
+      "eur",
+      "XYZ",
+      "dollars",
+      "pesos",
+      "Swiss",
+      "francs",
+      "bitcoin",
+      "$",
+      "€",
+      "to",
+      "in",
+      "from",
+      "and",
+      "2024-01-15",
+      "15 January 2024",
+      "what about",
+      "?",
+      "constructor",
+      "__proto__",
+      "ü",
+      "💶",
+      "which currencies",
     ];
-    for (const version of ["v1", "v2"] as const) {
-      for (const down of [false, true]) {
-        const tools = new RateTools(version);
-        tools.down = down;
-        const { ask } = setup(tools);
-        for (const message of messages) {
-          const { text } = await ask(message);
-          assert.ok(text.length > 0, message);
-          assert.doesNotMatch(text, INTERNAL, `${version}${down ? " down" : ""}: ${JSON.stringify(message.slice(0, 40))} → ${text}`);
-        }
+    let seed = 42;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const tools = new RateTools();
+    const model = new OfflineModel();
+    const catalog = {
+      role: "user" as const,
+      parts: [
+        {
+          functionResponse: { name: "list_currencies", response: { output: { currencies: ECB } } },
+        },
+      ],
+    };
+    for (let n = 0; n < 1000; n++) {
+      const text = Array.from(
+        { length: 1 + Math.floor(random() * 8) },
+        () => pool[Math.floor(random() * pool.length)],
+      ).join(" ");
+      const listed =
+        random() < 0.5
+          ? [
+              {
+                role: "model" as const,
+                parts: [{ functionCall: { name: "list_currencies", args: {} } }],
+              },
+              catalog,
+            ]
+          : [];
+      const reply = await model.generate({
+        system: "",
+        tools: await tools.listTools(),
+        contents: [
+          { role: "user", parts: [{ text: "What is 100 USD in EUR?" }] },
+          { role: "user", parts: [{ text }] },
+          ...listed,
+        ],
+      });
+      assert.ok(reply.text || reply.functionCalls?.length, text);
+      for (const c of reply.functionCalls ?? []) {
+        if (c.name === "list_currencies") continue;
+        assert.equal(c.name, "get_exchange_rate", text);
+        assert.match(`${c.args.currency_from} ${c.args.currency_to}`, /^[A-Z]{3} [A-Z]{3}$/, text);
+        assert.ok(
+          typeof c.args.amount === "number" &&
+            (c.args.currency_date === "latest" ||
+              /^\d{4}-\d{2}-\d{2}$/.test(String(c.args.currency_date))),
+          text,
+        );
       }
     }
   });
+});
 
-  it("says plainly when the rate source cannot be reached", async () => {
+describe("offline model: currencies from the list", () => {
+  it("lists the currencies: the count and some codes", async () => {
+    const { ask } = setup();
+    const r = await ask("Which currencies do you know?");
+    assert.deepEqual(r.names, ["list_currencies"]);
+    assert.match(r.text, /^I know 31 currencies, e\.g\. AUD, BGN, BRL, CAD,/);
+    const v2 = setup(new RateTools("v2"));
+    assert.match((await v2.ask("list currencies")).text, /^I know 35 currencies/);
+  });
+
+  it("names an unknown currency and converts nothing else", async () => {
+    const { ask } = setup();
+    const bitcoin = await ask("How much is 1 bitcoin in EUR?");
+    assert.deepEqual(bitcoin.names, ["list_currencies"]);
+    assert.match(
+      bitcoin.text,
+      /^I don't know the currency "bitcoin", so I haven't converted anything\./,
+    );
+    // The list is cached now: no call at all for what it lacks.
+    const xyz = await ask("100 XYZ to EUR");
+    assert.deepEqual(xyz.names, []);
+    assert.match(xyz.text, /^I don't know the currency "XYZ"/);
+    assert.match(
+      (await ask("convert 100 USD to doubloons")).text,
+      /^I don't know the currency "doubloons"/,
+    );
+    assert.match((await ask("50 naira in dollars")).text, /^I don't know the currency "naira"/);
+  });
+
+  it("without a list, passes a code through and reports the server's not-found error", async () => {
+    const { ask } = setup(new RateTools("v1", [SPECS[0]!]));
+    const r = await ask("Convert 500 AED to USD");
+    assert.deepEqual(r.rates, [convert("AED", "USD", 500)]);
+    assert.equal(
+      r.text,
+      "I couldn't convert AED to USD: No exchange rate found for AED to USD (latest): unknown currency code, or no ECB rates for that date.",
+    );
+    assert.match((await ask("1 bitcoin in EUR")).text, /^I don't know the currency "bitcoin"/);
+  });
+
+  it("knows the wider v2 set from the list", async () => {
+    const { ask } = setup(new RateTools("v2"));
+    const aed = await ask("Convert 500 AED to USD");
+    assert.deepEqual(aed.names, ["list_currencies", "get_exchange_rate"]);
+    assert.equal(
+      aed.text,
+      "500 AED = 136.14 USD on 2025-03-11 (blended rate from central banks via Frankfurter).",
+    );
+    assert.deepEqual((await ask("how much is 5000 naira in pounds?")).rates, [
+      convert("NGN", "GBP", 5000),
+    ]);
+    assert.deepEqual((await ask("15 Egyptian pounds in USD")).rates, [convert("EGP", "USD", 15)]);
+  });
+
+  it("asks which currency an ambiguous name means, and completes the question with the answer", async () => {
+    const { ask } = setup();
+    const peso = await ask("100 pesos to EUR", "peso");
+    assert.deepEqual(peso.names, ["list_currencies"]);
+    assert.equal(
+      peso.text,
+      "Which peso do you mean: Mexican Peso (MXN) or Philippine Peso (PHP)? Tell me the code and I'll convert it.",
+    );
+    assert.deepEqual((await ask("PHP", "peso")).rates, [convert("PHP", "EUR", 100)]);
+    const v2 = setup(new RateTools("v2"));
+    assert.match(
+      (await v2.ask("100 EUR in pesos")).text,
+      /^Which peso do you mean: Mexican Peso \(MXN\), Philippine Peso \(PHP\) or Argentine Peso \(ARS\)\?/,
+    );
+  });
+
+  it("fetches the list again only after an hour (here, the test's 60 s)", async () => {
+    const { ask, clock, tools } = setup();
+    await ask("How much is 1 bitcoin in EUR?");
+    await ask("100 pesos to EUR");
+    await ask("which currencies do you know?");
+    const lists = (): number => tools.calls.filter((c) => c.name === "list_currencies").length;
+    assert.equal(lists(), 1);
+    clock.ms += 61_000;
+    await ask("100 pesos to EUR");
+    assert.equal(lists(), 2);
+  });
+
+  it("keeps at most 500 currencies of a huge list", async () => {
     const tools = new RateTools();
+    const huge: Record<string, string> = {};
+    for (let i = 0; i < 1000; i++)
+      huge[
+        String.fromCharCode(65 + (i % 26), 65 + (Math.floor(i / 26) % 26), 65 + Math.floor(i / 676))
+      ] = "n".repeat(100);
+    tools.callTool = async () => ({
+      isError: false,
+      text: "",
+      structured: { currencies: huge, details: [], source: "x" },
+    });
+    assert.match((await setup(tools).ask("list currencies")).text, /^I know 500 currencies/);
+  });
+});
+
+describe("offline model: conversations", () => {
+  it("answers follow-ups from the conversation's earlier questions", async () => {
+    const { ask } = setup();
+    await ask("What is 100 USD in EUR?", "c");
+    assert.deepEqual((await ask("and in GBP?", "c")).rates, [convert("USD", "GBP", 100)]);
+    assert.deepEqual((await ask("what about JPY", "c")).rates, [convert("USD", "JPY", 100)]);
+    assert.deepEqual((await ask("what about 250?", "c")).rates, [convert("USD", "JPY", 250)]);
+    assert.deepEqual((await ask("and on 2024-01-15?", "c")).rates, [
+      convert("USD", "JPY", 250, "2024-01-15"),
+    ]);
+    assert.deepEqual((await ask("what about 50 GBP?", "c")).rates, [
+      convert("GBP", "JPY", 50, "2024-01-15"),
+    ]);
+    // A complete question starts afresh.
+    assert.deepEqual((await ask("And 50 EUR in GBP?", "c")).rates, [convert("EUR", "GBP", 50)]);
+    // Another conversation does not see this one.
+    const other = await ask("and in GBP?", "other");
+    assert.deepEqual(other.rates, []);
+    assert.match(other.text, /offline mode/);
+    // A question without a target is completed by the next message.
+    assert.match((await ask("50 dollars", "d")).text, /offline mode/);
+    assert.deepEqual((await ask("in yen", "d")).rates, [convert("USD", "JPY", 50)]);
+  });
+
+  it("a message that asks nothing gets the help text, not the last question again", async () => {
+    const { ask } = setup();
+    await ask("What is 100 USD in EUR?", "t");
+    const r = await ask("thanks!", "t");
+    assert.deepEqual(r.calls, []);
+    assert.match(r.text, /offline mode/);
+  });
+});
+
+describe("offline model: what it cannot do", () => {
+  it("answers anything else once: what it understands, an example, and how to switch to Gemini", async () => {
+    const { ask } = setup();
+    for (const message of [
+      "hello",
+      "What's the weather in Paris?",
+      "What is the exchange rate?",
+      "Tell me a joke",
+      "",
+    ]) {
+      const r = await ask(message);
+      assert.deepEqual(r.calls, [], message);
+      assert.match(r.text, /only convert currencies, e\.g\. "What is 100 USD in EUR\?"/, message);
+      assert.match(
+        r.text,
+        /set GOOGLE_API_KEY, or GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT/,
+        message,
+      );
+    }
+  });
+
+  it("reports a failed call with the tool's own error text", async () => {
+    const { ask, tools } = setup();
+    assert.equal(
+      (await ask("100 USD in EUR on 1990-05-01")).text,
+      "I couldn't convert USD to EUR: currency_date 1990-05-01 is too early: ECB reference rates start on 1999-01-04.",
+    );
+    assert.equal(
+      (await ask("0 USD to EUR")).text,
+      "I couldn't convert USD to EUR: Input validation error: Invalid arguments for tool get_exchange_rate: amount: must be greater than 0.",
+    );
+    // Amounts go to the tool as typed, so its checks apply: never another amount.
+    assert.match((await ask("-5 USD to EUR")).text, /amount: must be greater than 0\.$/);
+    assert.match((await ask("1e308 USD to EUR")).text, /amount: is too large\.$/);
     tools.down = true;
-    const { ask } = setup(tools);
-    assert.equal((await ask("What is 100 USD in EUR?")).text, "I couldn't reach the exchange-rate source just now, so I don't have the USD to EUR rate; please try again in a moment.");
-    assert.equal((await ask("which currencies do you know?")).text, "I couldn't get the list of currencies just now; please try again in a moment.");
-    // Without the list it still names what it cannot check, and converts nothing else.
-    assert.match((await ask("How much is 1 bitcoin in EUR?")).text, /^I don't know "bitcoin" as a currency I can look up/);
+    assert.equal(
+      (await ask("What is 100 USD in EUR?")).text,
+      "I couldn't convert USD to EUR: The exchange-rate service cannot be reached right now.",
+    );
+    assert.equal(
+      (await ask("which currencies do you know?")).text,
+      "I couldn't get the list of currencies: The exchange-rate service cannot be reached right now.",
+    );
   });
 
-  it("works with only the rate tool offered", async () => {
-    const { ask } = setup(new RateTools("v1", ["get_exchange_rate"]));
-    assert.match((await ask("What is 1 USD in EUR?")).text, /^1 USD = 0\.92208 EUR/);
-    assert.match((await ask("USD to GBP history for the last week")).text, /can't look up exchange rates right now/);
-    assert.match((await ask("How much is 1 bitcoin in EUR?")).text, /I don't know "bitcoin"/);
-  });
-
-  it("keeps working when the chat loop's tool call itself fails", async () => {
+  it("reports a call the chat loop could not make", async () => {
     const tools = new RateTools();
-    tools.callTool = async (name, args) => {
-      tools.calls.push({ name, args });
-      throw new Error("MCP error -32000: Connection closed at http://10.0.0.1:8081/sse");
+    tools.callTool = async () => {
+      throw new Error("Connection closed");
     };
+    assert.equal(
+      (await setup(tools).ask("What is 100 USD in EUR?")).text,
+      "I couldn't convert USD to EUR: The tool could not be called: Connection closed.",
+    );
+  });
+
+  it("falls back to the tool's text when there is no structured output", async () => {
+    const tools = new RateTools();
+    tools.textOnly = true;
     const { ask } = setup(tools);
+    assert.equal(
+      (await ask("What is 100 USD in EUR?")).text,
+      "100 USD = 92.208 EUR on 2025-03-11 (1 USD = 0.92208 EUR; ECB reference rate).",
+    );
+    // The list's text form is read too.
+    assert.match(
+      (await ask("100 pesos to EUR")).text,
+      /^Which peso do you mean: Mexican Peso \(MXN\) or Philippine Peso \(PHP\)/,
+    );
+  });
+
+  it("pointed at another MCP server, names its tools and says a language model is needed", async () => {
+    const other: ToolSpec[] = [
+      { name: "get_weather", inputSchema: { type: "object" } },
+      { name: "search_docs", inputSchema: { type: "object" } },
+    ];
+    const { ask } = setup(new RateTools("v1", other));
     const r = await ask("What is 100 USD in EUR?");
-    assert.equal(r.text, "I couldn't reach the exchange-rate source just now, so I don't have the USD to EUR rate; please try again in a moment.");
+    assert.deepEqual(r.calls, []);
+    assert.match(r.text, /get_weather, search_docs/);
+    assert.match(r.text, /needs a language model: set GOOGLE_API_KEY/);
+    assert.doesNotMatch(r.text, /try again later/);
+    // A tool of that name with other parameters is not the one it knows either.
+    const renamed = setup(
+      new RateTools("v1", [
+        {
+          name: "get_exchange_rate",
+          inputSchema: { type: "object", properties: { base: {}, symbols: {} } },
+        },
+      ]),
+    );
+    assert.match((await renamed.ask("100 USD in EUR")).text, /needs a language model/);
   });
 });

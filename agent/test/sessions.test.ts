@@ -3,16 +3,30 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { silentLogger } from "../src/log.js";
+import { silentLogger } from "../../common/log.js";
 import type { Content } from "../src/models/types.js";
-import { createFirestoreStore, documentId, type FirestoreSessionStore, type FirestoreStoreOptions } from "../src/sessions-firestore.js";
-import { MemorySessionStore, SessionStoreError, TurnTooLargeError, type SessionKey, type SessionStore } from "../src/sessions.js";
-import { hasGcloud, startFirestoreEmulator, type FirestoreEmulator } from "../../test/support/firestore-emulator.js";
+import {
+  createFirestoreStore,
+  documentId,
+  type FirestoreSessionStore,
+  type FirestoreStoreOptions,
+} from "../src/sessions/firestore.js";
+import { AppError } from "../src/errors.js";
+import { MemorySessionStore, type SessionKey, type SessionStore } from "../src/sessions/index.js";
+import {
+  hasGcloud,
+  startFirestoreEmulator,
+  type FirestoreEmulator,
+} from "../../test/support/firestore-emulator.js";
 
 const user = (t: string): Content => ({ role: "user", parts: [{ text: t }] });
 const model = (t: string): Content => ({ role: "model", parts: [{ text: t }] });
 const exchange = (n: number, pad = ""): Content[] => [user(`q${n}${pad}`), model(`a${n}`)];
-const key = (sessionId: string, userId = "u", app = "app"): SessionKey => ({ app, userId, sessionId });
+const key = (sessionId: string, userId = "u", app = "app"): SessionKey => ({
+  app,
+  userId,
+  sessionId,
+});
 
 interface StoreOpts {
   ttlMs?: number;
@@ -24,8 +38,13 @@ type Factory = (o?: StoreOpts) => Promise<SessionStore>;
 
 // Without gcloud the Firestore half cannot run: in CI that is a failure, elsewhere a visible skip.
 const gcloud = hasGcloud();
-if (!gcloud && process.env.CI) throw new Error("gcloud (with the Firestore emulator) is not installed: the Firestore store tests cannot run");
-const skipFirestore = gcloud ? false : "gcloud is not installed: no Firestore emulator (see README, Tests)";
+if (!gcloud && process.env.CI)
+  throw new Error(
+    "gcloud (with the Firestore emulator) is not installed: the Firestore store tests cannot run",
+  );
+const skipFirestore = gcloud
+  ? false
+  : "gcloud is not installed: no Firestore emulator (see README, Tests)";
 
 let emulator: FirestoreEmulator | undefined;
 const stores: SessionStore[] = [];
@@ -41,7 +60,10 @@ after(async () => {
 });
 
 // Each Firestore store gets its own collection, so tests never see each other's documents.
-async function firestore(o: StoreOpts & Partial<FirestoreStoreOptions> = {}, collection = `t-${randomUUID()}`): Promise<FirestoreSessionStore> {
+async function firestore(
+  o: StoreOpts & Partial<FirestoreStoreOptions> = {},
+  collection = `t-${randomUUID()}`,
+): Promise<FirestoreSessionStore> {
   const s = await createFirestoreStore({
     projectId: "demo-sessions",
     databaseId: "(default)",
@@ -60,7 +82,14 @@ async function firestore(o: StoreOpts & Partial<FirestoreStoreOptions> = {}, col
 const factories: Array<[string, Factory, false | string]> = [
   [
     "memory",
-    async (o = {}) => new MemorySessionStore({ ttlMs: o.ttlMs ?? 60_000, maxSessions: 100, maxMessages: o.maxMessages ?? 40, maxSessionBytes: o.maxBytes, now: o.now }),
+    async (o = {}) =>
+      new MemorySessionStore({
+        ttlMs: o.ttlMs ?? 60_000,
+        maxSessions: 100,
+        maxMessages: o.maxMessages ?? 40,
+        maxSessionBytes: o.maxBytes,
+        now: o.now,
+      }),
     false,
   ],
   ["firestore", (o = {}) => firestore(o), skipFirestore],
@@ -74,9 +103,36 @@ for (const [name, make, skip] of factories) {
       // Opaque JSON: thought signatures, call ids, fields this code has never heard of.
       const history = [
         user("What is 100 USD in EUR?"),
-        { role: "model", parts: [{ functionCall: { id: "c1", name: "get_exchange_rate", args: { amount: 100, nested: [[1, 2], { x: null }] } }, thoughtSignature: "c2ln\u00e9==", future: { a: [1] } }] },
-        { role: "user", parts: [{ functionResponse: { id: "c1", name: "get_exchange_rate", response: { output: { rates: { EUR: 92.2 } } } } }] },
-        { role: "model", parts: [{ text: "thinking", thought: true }, { text: "100 USD is 92.2 EUR 💶" }] },
+        {
+          role: "model",
+          parts: [
+            {
+              functionCall: {
+                id: "c1",
+                name: "get_exchange_rate",
+                args: { amount: 100, nested: [[1, 2], { x: null }] },
+              },
+              thoughtSignature: "c2ln\u00e9==",
+              future: { a: [1] },
+            },
+          ],
+        },
+        {
+          role: "user",
+          parts: [
+            {
+              functionResponse: {
+                id: "c1",
+                name: "get_exchange_rate",
+                response: { output: { rates: { EUR: 92.2 } } },
+              },
+            },
+          ],
+        },
+        {
+          role: "model",
+          parts: [{ text: "thinking", thought: true }, { text: "100 USD is 92.2 EUR 💶" }],
+        },
       ] as unknown as Content[];
       await store.save(key("s"), history);
       assert.deepEqual(await store.load(key("s")), history);
@@ -120,8 +176,20 @@ for (const [name, make, skip] of factories) {
     it("trims the oldest whole exchanges to the message bound, starting at a user's words", async () => {
       const store = await make({ maxMessages: 5 });
       const call: Content = { role: "model", parts: [{ functionCall: { name: "t", args: {} } }] };
-      const resp: Content = { role: "user", parts: [{ functionResponse: { name: "t", response: {} } }] };
-      await store.save(key("s"), [user("q1"), call, resp, model("a1"), user("q2"), call, resp, model("a2")]);
+      const resp: Content = {
+        role: "user",
+        parts: [{ functionResponse: { name: "t", response: {} } }],
+      };
+      await store.save(key("s"), [
+        user("q1"),
+        call,
+        resp,
+        model("a1"),
+        user("q2"),
+        call,
+        resp,
+        model("a2"),
+      ]);
       assert.deepEqual(await store.load(key("s")), [user("q2"), call, resp, model("a2")]);
     });
 
@@ -135,15 +203,25 @@ for (const [name, make, skip] of factories) {
       }
       const kept = await store.load(key("s"));
       assert.ok(JSON.stringify(kept).length <= 4_096, `kept ${JSON.stringify(kept).length} bytes`);
-      assert.deepEqual(kept, [6, 7, 8].flatMap((n) => exchange(n, pad)), "the newest exchanges that fit (three of ~1.1 KB)");
+      assert.deepEqual(
+        kept,
+        [6, 7, 8].flatMap((n) => exchange(n, pad)),
+        "the newest exchanges that fit (three of ~1.1 KB)",
+      );
     });
 
     it("refuses one turn larger than the bound whole, and keeps the history as it was", async () => {
       const store = await make({ maxBytes: 4_096 });
       await store.save(key("s"), exchange(1));
       await assert.rejects(
-        store.withSession(key("s"), async (s) => s.save([...(await s.load()), user("big"), model("y".repeat(5_000))])),
-        (e: unknown) => e instanceof TurnTooLargeError && e.status === 413 && /not saved/.test(e.message),
+        store.withSession(key("s"), async (s) =>
+          s.save([...(await s.load()), user("big"), model("y".repeat(5_000))]),
+        ),
+        (e: unknown) =>
+          e instanceof AppError &&
+          e.code === "turn_too_large" &&
+          e.status === 413 &&
+          /not saved/.test(e.publicMessage),
       );
       assert.deepEqual(await store.load(key("s")), exchange(1));
       // The session is not left held: the next turn goes through.
@@ -162,15 +240,27 @@ for (const [name, make, skip] of factories) {
         }),
       );
       const seen = await Promise.all(turns);
-      assert.deepEqual([...seen].sort((a, b) => a - b), [0, 2, 4, 6, 8, 10, 12, 14], "each turn saw all earlier ones");
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        [0, 2, 4, 6, 8, 10, 12, 14],
+        "each turn saw all earlier ones",
+      );
       const saved = await store.load(key("busy"));
       assert.equal(saved.length, 16);
-      assert.deepEqual(new Set(saved.filter((c) => c.role === "user").map((c) => (c.parts[0] as { text: string }).text)).size, 8);
+      assert.deepEqual(
+        new Set(
+          saved.filter((c) => c.role === "user").map((c) => (c.parts[0] as { text: string }).text),
+        ).size,
+        8,
+      );
     });
 
     it("does not save a turn that failed, and lets the next one run", async () => {
       const store = await make();
-      await assert.rejects(store.withSession(key("f"), async () => Promise.reject(new Error("model down"))), /model down/);
+      await assert.rejects(
+        store.withSession(key("f"), async () => Promise.reject(new Error("model down"))),
+        /model down/,
+      );
       assert.deepEqual(await store.load(key("f")), []);
       assert.equal(await store.withSession(key("f"), async (s) => (await s.load()).length), 0);
     });
@@ -179,13 +269,24 @@ for (const [name, make, skip] of factories) {
 
 describe("memory store: bounded by bytes", () => {
   it("evicts least recently used whole sessions past the total, keeps the recent ones intact", async () => {
-    const store = new MemorySessionStore({ ttlMs: 60_000, maxSessions: 10_000, maxMessages: 40, maxSessionBytes: 64 * 1024, maxTotalBytes: 1024 * 1024 });
+    const store = new MemorySessionStore({
+      ttlMs: 60_000,
+      maxSessions: 10_000,
+      maxMessages: 40,
+      maxSessionBytes: 64 * 1024,
+      maxTotalBytes: 1024 * 1024,
+    });
     const pad = "m".repeat(8_000);
-    for (let s = 0; s < 100; s++) await store.save(key(`s${s}`), [...exchange(1, pad), ...exchange(2, pad)]);
+    for (let s = 0; s < 100; s++)
+      await store.save(key(`s${s}`), [...exchange(1, pad), ...exchange(2, pad)]);
     assert.ok(store.bytes <= 1024 * 1024, `${store.bytes} bytes held`);
     assert.ok(store.size < 100 && store.size > 40, `${store.size} sessions held`);
     assert.deepEqual(await store.load(key("s0")), [], "the oldest went");
-    assert.deepEqual(await store.load(key("s99")), [...exchange(1, pad), ...exchange(2, pad)], "the newest is whole");
+    assert.deepEqual(
+      await store.load(key("s99")),
+      [...exchange(1, pad), ...exchange(2, pad)],
+      "the newest is whole",
+    );
   });
 
   it("counts non-Latin-1 text at two bytes a character, as V8 holds it", async () => {
@@ -222,7 +323,10 @@ describe("firestore store: leases and failures", { skip: skipFirestore }, () => 
     );
     const saved = await a.load(key("shared"));
     assert.equal(saved.length, 20);
-    assert.equal(new Set(saved.filter((c) => c.role === "user").map((c) => JSON.stringify(c))).size, 10);
+    assert.equal(
+      new Set(saved.filter((c) => c.role === "user").map((c) => JSON.stringify(c))).size,
+      10,
+    );
   });
 
   it("a holder that never comes back blocks the session only until its lease ends", async () => {
@@ -235,7 +339,15 @@ describe("firestore store: leases and failures", { skip: skipFirestore }, () => 
     const res = await fetch(`${doc}?updateMask.fieldPaths=lease`, {
       method: "PATCH",
       headers: { authorization: "Bearer owner", "content-type": "application/json" },
-      body: JSON.stringify({ fields: { lease: { mapValue: { fields: { holder: { stringValue: "dead" }, until: { integerValue: String(until) } } } } } }),
+      body: JSON.stringify({
+        fields: {
+          lease: {
+            mapValue: {
+              fields: { holder: { stringValue: "dead" }, until: { integerValue: String(until) } },
+            },
+          },
+        },
+      }),
     });
     assert.equal(res.status, 200, await res.text());
     await live.withSession(key("s"), async (s) => s.save([...(await s.load()), ...exchange(2)]));
@@ -246,7 +358,10 @@ describe("firestore store: leases and failures", { skip: skipFirestore }, () => 
   it("a turn that outlived its lease appends its exchange instead of overwriting the newer one", async () => {
     const collection = `t-${randomUUID()}`;
     const slow = await firestore({ leaseMs: 60_000, ttlMs: 3_600_000 }, collection);
-    const fast = await firestore({ leaseMs: 60_000, ttlMs: 3_600_000, now: () => Date.now() + 120_000 }, collection); // sees the lease as expired
+    const fast = await firestore(
+      { leaseMs: 60_000, ttlMs: 3_600_000, now: () => Date.now() + 120_000 },
+      collection,
+    ); // sees the lease as expired
     await slow.save(key("s"), exchange(1));
     await slow.withSession(key("s"), async (s) => {
       const h = await s.load();
@@ -267,7 +382,11 @@ describe("firestore store: leases and failures", { skip: skipFirestore }, () => 
       const started = Date.now();
       await assert.rejects(
         store.withSession(key("s"), async () => "never"),
-        (e: unknown) => e instanceof SessionStoreError && e.status === 503 && /Firestore/.test(e.message) && /credentials/.test(e.message),
+        (e: unknown) =>
+          e instanceof AppError &&
+          e.status === 503 &&
+          /Firestore/.test(e.publicMessage) &&
+          /credentials/.test(e.publicMessage),
       );
       assert.ok(Date.now() - started < 30_000, "before the call deadline");
     } finally {

@@ -31,7 +31,11 @@ describe("agent bundle: SIGTERM past the drain deadline", () => {
 
   it("answers the waiting /chat with 503 JSON and ends the open stream with event: error", async () => {
     const post = (path: string): Promise<Response> =>
-      fetch(`${agent.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"message":"What is 100 USD in EUR?"}' });
+      fetch(`${agent.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"message":"What is 100 USD in EUR?"}',
+      });
     const chat = post("/chat");
     const stream = await post("/chat/stream");
     const streamText = stream.text();
@@ -40,15 +44,23 @@ describe("agent bundle: SIGTERM past the drain deadline", () => {
 
     const answer = await chat;
     assert.equal(answer.status, 503);
-    assert.equal(((await answer.json()) as { error: { code: string } }).error.code, "shutting_down");
+    assert.equal(
+      ((await answer.json()) as { error: { code: string } }).error.code,
+      "shutting_down",
+    );
     const events = await streamText;
     const error = /event: error\ndata: (.*)\n/.exec(events)?.[1];
     assert.ok(error, events);
     assert.deepEqual(
-      (({ code, status }) => ({ code, status }))(JSON.parse(error) as { code: string; status: number }),
+      (({ code, status }) => ({ code, status }))(
+        JSON.parse(error) as { code: string; status: number },
+      ),
       { code: "shutting_down", status: 503 },
     );
     assert.equal(await exited, 0);
-    assert.ok(agent.logs().some((l) => l.message === "stopped" && l.turns_answered_503 === 2), agent.output());
+    assert.ok(
+      agent.logs().some((l) => l.message === "stopped" && l.turns_answered_503 === 2),
+      agent.output(),
+    );
   });
 });

@@ -6,24 +6,49 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "../../test/support/otlp-receiver.js";
+import {
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedSpan,
+} from "../../test/support/otlp-receiver.js";
 import { bundlePath, ROOT, startService, type RunningService } from "../../test/support/service.js";
 import { inSpan } from "../../common/trace.js";
-import { silentLogger } from "../src/log.js";
-import { McpConnection } from "../src/mcp-client.js";
+import { silentLogger } from "../../common/log.js";
+import { McpConnection } from "../src/mcp/index.js";
 
 const PRELOAD = path.join(ROOT, "test/support/report-otel-loaded.mjs");
-const command = (service: "agent" | "mcp-server"): string[] => [process.execPath, "--import", PRELOAD, bundlePath(service)];
+const command = (service: "agent" | "mcp-server"): string[] => [
+  process.execPath,
+  "--import",
+  PRELOAD,
+  bundlePath(service),
+];
 
-async function chat(agent: RunningService, message: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, any> }> {
-  const res = await fetch(`${agent.url}/chat`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ message }) });
+async function chat(
+  agent: RunningService,
+  message: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(`${agent.url}/chat`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ message }),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
-const OTEL = { OTEL_BSP_SCHEDULE_DELAY: "100", OTEL_EXPORTER_OTLP_TIMEOUT: "1000", GOOGLE_CLOUD_PROJECT: "test-project" };
+const OTEL = {
+  OTEL_BSP_SCHEDULE_DELAY: "100",
+  OTEL_EXPORTER_OTLP_TIMEOUT: "1000",
+  GOOGLE_CLOUD_PROJECT: "test-project",
+};
 const one = (spans: ReceivedSpan[], service: string, name: string): ReceivedSpan => {
   const found = spans.filter((s) => s.service === service && s.name === name);
-  assert.equal(found.length, 1, `one ${service} span "${name}", got ${found.length}: ${spans.map((s) => `${s.service}:${s.name}`).join(", ")}`);
+  assert.equal(
+    found.length,
+    1,
+    `one ${service} span "${name}", got ${found.length}: ${spans.map((s) => `${s.service}:${s.name}`).join(", ")}`,
+  );
   return found[0]!;
 };
 
@@ -36,7 +61,16 @@ describe("tracing: one trace per turn", () => {
     receiver = await startOtlpReceiver();
     upstream = await startFrankfurter();
     // The mcp-server speaks OTLP/HTTP JSON, the agent protobuf (the default): both encodings in one trace.
-    mcp = await startService("mcp-server", { ...OTEL, FRANKFURTER_URL: upstream.url, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }, { command: command("mcp-server") });
+    mcp = await startService(
+      "mcp-server",
+      {
+        ...OTEL,
+        FRANKFURTER_URL: upstream.url,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      },
+      { command: command("mcp-server") },
+    );
   });
   after(async () => {
     await Promise.all(agents.map((a) => a.stop()));
@@ -45,20 +79,38 @@ describe("tracing: one trace per turn", () => {
     await receiver?.close();
   });
 
-  for (const [transport, mcpPath, currency] of [["Streamable HTTP", "/mcp", "EUR"], ["SSE", "/sse", "JPY"]] as const) {
+  for (const [transport, mcpPath, currency] of [
+    ["Streamable HTTP", "/mcp", "EUR"],
+    ["SSE", "/sse", "JPY"],
+  ] as const) {
     it(`joins agent, MCP server and Frankfurter in the caller's trace over ${transport}`, async () => {
       const agent = await startService(
         "agent",
-        { ...OTEL, MCP_SERVER_URL: `${mcp.url}${mcpPath}`, MODEL_PROVIDER: "offline", OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`, OTEL_SERVICE_NAME: "agent-under-test" },
+        {
+          ...OTEL,
+          MCP_SERVER_URL: `${mcp.url}${mcpPath}`,
+          MODEL_PROVIDER: "offline",
+          OTEL_TRACES_EXPORTER: "otlp",
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`,
+          OTEL_SERVICE_NAME: "agent-under-test",
+        },
         { command: command("agent") },
       );
       agents.push(agent);
       const traceId = randomBytes(16).toString("hex");
       const callerSpan = randomBytes(8).toString("hex");
-      const r = await chat(agent, `What is 100 USD in ${currency}?`, { traceparent: `00-${traceId}-${callerSpan}-01` });
+      const r = await chat(agent, `What is 100 USD in ${currency}?`, {
+        traceparent: `00-${traceId}-${callerSpan}-01`,
+      });
       assert.equal(r.status, 200, JSON.stringify(r.body));
 
-      const spans = (await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.name === "GET") && all.some((s) => s.traceId === traceId && s.name.startsWith("invoke_agent")))).filter((s) => s.traceId === traceId);
+      const spans = (
+        await receiver.waitFor(
+          (all) =>
+            all.some((s) => s.traceId === traceId && s.name === "GET") &&
+            all.some((s) => s.traceId === traceId && s.name.startsWith("invoke_agent")),
+        )
+      ).filter((s) => s.traceId === traceId);
       const turn = one(spans, "agent-under-test", "invoke_agent currency-agent");
       assert.equal(turn.parentSpanId, callerSpan, "the turn continues the caller's span");
       assert.equal(turn.attributes["gen_ai.operation.name"], "invoke_agent");
@@ -71,7 +123,11 @@ describe("tracing: one trace per turn", () => {
         assert.equal(model.attributes["gen_ai.request.model"], "offline");
         assert.equal(model.kind, 3, "a model call is a CLIENT span");
       }
-      for (const op of ["load", "save"]) assert.equal(one(spans, "agent-under-test", `session_store ${op}`).parentSpanId, turn.spanId);
+      for (const op of ["load", "save"])
+        assert.equal(
+          one(spans, "agent-under-test", `session_store ${op}`).parentSpanId,
+          turn.spanId,
+        );
       const tool = one(spans, "agent-under-test", "execute_tool get_exchange_rate");
       assert.equal(tool.parentSpanId, turn.spanId);
       assert.equal(tool.attributes["gen_ai.tool.name"], "get_exchange_rate");
@@ -80,15 +136,26 @@ describe("tracing: one trace per turn", () => {
       assert.equal(mcpClient.attributes["mcp.method.name"], "tools/call");
 
       const server = one(spans, "mcp-server", "tools/call get_exchange_rate");
-      assert.equal(server.parentSpanId, mcpClient.spanId, "the agent's tool call span is the parent of the MCP server's span");
+      assert.equal(
+        server.parentSpanId,
+        mcpClient.spanId,
+        "the agent's tool call span is the parent of the MCP server's span",
+      );
       assert.equal(server.kind, 2, "SERVER span");
       assert.equal(server.attributes["gen_ai.tool.name"], "get_exchange_rate");
       const upstreamCall = one(spans, "mcp-server", "GET");
       assert.equal(upstreamCall.parentSpanId, server.spanId);
       assert.equal(upstreamCall.attributes["http.response.status_code"], 200);
-      assert.ok(upstream.traceparents.includes(`00-${traceId}-${upstreamCall.spanId}-01`), `Frankfurter saw the trace: ${upstream.traceparents.join(", ")}`);
+      assert.ok(
+        upstream.traceparents.includes(`00-${traceId}-${upstreamCall.spanId}-01`),
+        `Frankfurter saw the trace: ${upstream.traceparents.join(", ")}`,
+      );
       // No message text or model output in any span.
-      for (const s of spans) assert.ok(!JSON.stringify(s.attributes).includes("100 USD"), `${s.name} carries message text`);
+      for (const s of spans)
+        assert.ok(
+          !JSON.stringify(s.attributes).includes("100 USD"),
+          `${s.name} carries message text`,
+        );
 
       // Log lines of both services for that turn carry the trace (and their span).
       const traceField = `projects/test-project/traces/${traceId}`;
@@ -96,21 +163,44 @@ describe("tracing: one trace per turn", () => {
       assert.equal(agentLine?.["logging.googleapis.com/trace"], traceField);
       assert.equal(agentLine?.["logging.googleapis.com/spanId"], turn.spanId);
       assert.equal(agentLine?.["logging.googleapis.com/trace_sampled"], true);
-      const mcpLine = mcp.logs().find((l) => l.message === "tool get_exchange_rate" && l["logging.googleapis.com/trace"] === traceField);
+      const mcpLine = mcp
+        .logs()
+        .find(
+          (l) =>
+            l.message === "tool get_exchange_rate" &&
+            l["logging.googleapis.com/trace"] === traceField,
+        );
       assert.equal(mcpLine?.["logging.googleapis.com/spanId"], server.spanId);
     });
   }
 
-  for (const [transport, mcpPath] of [["Streamable HTTP", "/mcp"], ["SSE", "/sse"]] as const) {
+  for (const [transport, mcpPath] of [
+    ["Streamable HTTP", "/mcp"],
+    ["SSE", "/sse"],
+  ] as const) {
     it(`sends the context in the traceparent header and in the request's _meta over ${transport}`, async () => {
       const sent: Array<{ headers: Headers; body: any }> = [];
       const recording: typeof fetch = async (url, init) => {
-        if (typeof init?.body === "string") sent.push({ headers: new Headers(init.headers), body: JSON.parse(init.body) });
+        if (typeof init?.body === "string")
+          sent.push({ headers: new Headers(init.headers), body: JSON.parse(init.body) });
         return fetch(url, init);
       };
-      const conn = new McpConnection({ url: `${mcp.url}${mcpPath}`, transport: mcpPath === "/sse" ? "sse" : "streamable-http", fetch: recording, timeoutMs: 10_000, logger: silentLogger, version: "test" });
+      const conn = new McpConnection({
+        url: `${mcp.url}${mcpPath}`,
+        transport: mcpPath === "/sse" ? "sse" : "streamable-http",
+        fetch: recording,
+        timeoutMs: 10_000,
+        logger: silentLogger,
+        version: "test",
+      });
       const traceId = randomBytes(16).toString("hex");
-      const parent = { traceId, spanId: randomBytes(8).toString("hex"), sampled: true, traceState: "vendor=1", baggage: "tenant=a" };
+      const parent = {
+        traceId,
+        spanId: randomBytes(8).toString("hex"),
+        sampled: true,
+        traceState: "vendor=1",
+        baggage: "tenant=a",
+      };
       let callSpan = "";
       try {
         await inSpan("test", { parent }, async () => {
@@ -140,9 +230,24 @@ describe("tracing: one trace per turn", () => {
   it("continues X-Cloud-Trace-Context where no traceparent came", async () => {
     const agent = agents[0]!;
     const traceId = randomBytes(16).toString("hex");
-    assert.equal((await chat(agent, "What is 3 USD in CHF?", { "x-cloud-trace-context": `${traceId}/12345;o=1` })).status, 200);
-    const spans = await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.service === "mcp-server") && all.some((s) => s.traceId === traceId && s.name.startsWith("invoke_agent")));
-    const turn = one(spans.filter((s) => s.traceId === traceId), "agent-under-test", "invoke_agent currency-agent");
+    assert.equal(
+      (
+        await chat(agent, "What is 3 USD in CHF?", {
+          "x-cloud-trace-context": `${traceId}/12345;o=1`,
+        })
+      ).status,
+      200,
+    );
+    const spans = await receiver.waitFor(
+      (all) =>
+        all.some((s) => s.traceId === traceId && s.service === "mcp-server") &&
+        all.some((s) => s.traceId === traceId && s.name.startsWith("invoke_agent")),
+    );
+    const turn = one(
+      spans.filter((s) => s.traceId === traceId),
+      "agent-under-test",
+      "invoke_agent currency-agent",
+    );
     assert.equal(turn.parentSpanId, (12345).toString(16).padStart(16, "0"));
   });
 
@@ -151,21 +256,38 @@ describe("tracing: one trace per turn", () => {
     const traceId = randomBytes(16).toString("hex");
     upstream.setMode("404");
     try {
-      const r = await chat(agent, "What is 100 USD in NOK?", { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` });
+      const r = await chat(agent, "What is 100 USD in NOK?", {
+        traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
+      });
       assert.equal(r.status, 200);
       assert.equal(r.body.tool_calls[0].is_error, true);
     } finally {
       upstream.setMode("ok");
     }
-    const spans = (await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.name === "session_store save") && all.some((s) => s.traceId === traceId && s.name === "GET"))).filter((s) => s.traceId === traceId);
-    for (const [service, name, type] of [["agent-under-test", "execute_tool get_exchange_rate", "tool_error"], ["agent-under-test", "tools/call get_exchange_rate", "tool_error"], ["mcp-server", "tools/call get_exchange_rate", "tool_error"]] as const) {
+    const spans = (
+      await receiver.waitFor(
+        (all) =>
+          all.some((s) => s.traceId === traceId && s.name === "session_store save") &&
+          all.some((s) => s.traceId === traceId && s.name === "GET"),
+      )
+    ).filter((s) => s.traceId === traceId);
+    for (const [service, name, type] of [
+      ["agent-under-test", "execute_tool get_exchange_rate", "tool_error"],
+      ["agent-under-test", "tools/call get_exchange_rate", "tool_error"],
+      ["mcp-server", "tools/call get_exchange_rate", "tool_error"],
+    ] as const) {
       const span = one(spans, service, name);
       assert.equal(span.attributes["error.type"], type, `${service} ${name}`);
       assert.equal(span.status.code, 2, `${service} ${name} has status ERROR`);
     }
-    const refused = spans.find((s) => s.name === "GET" && s.attributes["http.response.status_code"] === 404);
+    const refused = spans.find(
+      (s) => s.name === "GET" && s.attributes["http.response.status_code"] === 404,
+    );
     assert.equal(refused?.attributes["error.type"], "404");
-    assert.equal(refused?.parentSpanId, one(spans, "mcp-server", "tools/call get_exchange_rate").spanId);
+    assert.equal(
+      refused?.parentSpanId,
+      one(spans, "mcp-server", "tools/call get_exchange_rate").spanId,
+    );
   });
 
   it("puts message text and tool arguments in spans only when OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT asks", async () => {
@@ -179,14 +301,26 @@ describe("tracing: one trace per turn", () => {
     });
     agents.push(agent);
     const traceId = randomBytes(16).toString("hex");
-    const r = await chat(agent, "What is 12 USD in EUR?", { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` });
+    const r = await chat(agent, "What is 12 USD in EUR?", {
+      traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
+    });
     assert.equal(r.status, 200);
-    const spans = (await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.name.startsWith("invoke_agent")))).filter((s) => s.traceId === traceId);
+    const spans = (
+      await receiver.waitFor((all) =>
+        all.some((s) => s.traceId === traceId && s.name.startsWith("invoke_agent")),
+      )
+    ).filter((s) => s.traceId === traceId);
     const turn = one(spans, "agent-content", "invoke_agent currency-agent");
     assert.match(String(turn.attributes["gen_ai.input.messages"]), /What is 12 USD in EUR\?/);
-    assert.equal(JSON.parse(String(turn.attributes["gen_ai.output.messages"]))[0].parts[0].content, r.body.response);
+    assert.equal(
+      JSON.parse(String(turn.attributes["gen_ai.output.messages"]))[0].parts[0].content,
+      r.body.response,
+    );
     const tool = one(spans, "agent-content", "execute_tool get_exchange_rate");
-    assert.equal(JSON.parse(String(tool.attributes["gen_ai.tool.call.arguments"])).currency_to, "EUR");
+    assert.equal(
+      JSON.parse(String(tool.attributes["gen_ai.tool.call.arguments"])).currency_to,
+      "EUR",
+    );
     assert.match(String(tool.attributes["gen_ai.tool.call.result"]), /12 USD = /);
   });
 
@@ -194,35 +328,82 @@ describe("tracing: one trace per turn", () => {
     const agent = agents[0]!;
     const traceId = randomBytes(16).toString("hex");
     const callerSpan = randomBytes(8).toString("hex");
-    const res = await fetch(`${agent.url}/chat/stream`, { method: "POST", headers: { "content-type": "application/json", traceparent: `00-${traceId}-${callerSpan}-01` }, body: JSON.stringify({ message: "What is 9 USD in EUR?" }) });
+    const res = await fetch(`${agent.url}/chat/stream`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        traceparent: `00-${traceId}-${callerSpan}-01`,
+      },
+      body: JSON.stringify({ message: "What is 9 USD in EUR?" }),
+    });
     assert.match(await res.text(), /event: done/);
-    const spans = (await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.service === "mcp-server") && all.some((s) => s.traceId === traceId && s.name.startsWith("invoke_agent")))).filter((s) => s.traceId === traceId);
-    assert.equal(one(spans, "agent-under-test", "invoke_agent currency-agent").parentSpanId, callerSpan);
-    const lines = agent.logs().filter((l) => l.message === "turn answered" && l["logging.googleapis.com/trace"] === `projects/test-project/traces/${traceId}`);
+    const spans = (
+      await receiver.waitFor(
+        (all) =>
+          all.some((s) => s.traceId === traceId && s.service === "mcp-server") &&
+          all.some((s) => s.traceId === traceId && s.name.startsWith("invoke_agent")),
+      )
+    ).filter((s) => s.traceId === traceId);
+    assert.equal(
+      one(spans, "agent-under-test", "invoke_agent currency-agent").parentSpanId,
+      callerSpan,
+    );
+    const lines = agent
+      .logs()
+      .filter(
+        (l) =>
+          l.message === "turn answered" &&
+          l["logging.googleapis.com/trace"] === `projects/test-project/traces/${traceId}`,
+      );
     assert.equal(lines.length, 1);
   });
 
   it("flushes queued spans on SIGTERM", async () => {
     // Batches every 10 minutes: only the SIGTERM flush can send this turn's spans before the process ends.
-    const agent = await startService(
-      "agent",
-      { ...OTEL, OTEL_BSP_SCHEDULE_DELAY: "600000", MCP_SERVER_URL: `${mcp.url}/mcp`, MODEL_PROVIDER: "offline", OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: "agent-sigterm" },
-    );
+    const agent = await startService("agent", {
+      ...OTEL,
+      OTEL_BSP_SCHEDULE_DELAY: "600000",
+      MCP_SERVER_URL: `${mcp.url}/mcp`,
+      MODEL_PROVIDER: "offline",
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: "agent-sigterm",
+    });
     const traceId = randomBytes(16).toString("hex");
-    assert.equal((await chat(agent, "What is 11 USD in EUR?", { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` })).status, 200);
+    assert.equal(
+      (
+        await chat(agent, "What is 11 USD in EUR?", {
+          traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
+        })
+      ).status,
+      200,
+    );
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(receiver.spans.filter((s) => s.traceId === traceId && s.service === "agent-sigterm").length, 0, "nothing sent before SIGTERM");
+    assert.equal(
+      receiver.spans.filter((s) => s.traceId === traceId && s.service === "agent-sigterm").length,
+      0,
+      "nothing sent before SIGTERM",
+    );
     assert.equal(await agent.stop(), 0);
-    assert.ok(receiver.spans.some((s) => s.traceId === traceId && s.service === "agent-sigterm" && s.name === "invoke_agent currency-agent"));
+    assert.ok(
+      receiver.spans.some(
+        (s) =>
+          s.traceId === traceId &&
+          s.service === "agent-sigterm" &&
+          s.name === "invoke_agent currency-agent",
+      ),
+    );
   });
 
   it("answers every chat while the receiver refuses or hangs, and logs the export failure once", async () => {
     const agent = agents[0]!;
     receiver.setMode("refuse");
-    for (const n of [1, 2, 3]) assert.equal((await chat(agent, `What is ${n} USD in EUR?`)).status, 200);
-    const failed = (s: RunningService): number => s.logs().filter((l) => /span export failed/.test(String(l.message))).length;
+    for (const n of [1, 2, 3])
+      assert.equal((await chat(agent, `What is ${n} USD in EUR?`)).status, 200);
+    const failed = (s: RunningService): number =>
+      s.logs().filter((l) => /span export failed/.test(String(l.message))).length;
     const until = Date.now() + 20_000;
-    while ((failed(agent) === 0 || failed(mcp) === 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    while ((failed(agent) === 0 || failed(mcp) === 0) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
     assert.equal(failed(agent), 1);
     receiver.setMode("hang");
     for (const n of [4, 5, 6]) {
@@ -236,18 +417,40 @@ describe("tracing: one trace per turn", () => {
   });
 
   it("loads the OpenTelemetry SDK only when asked to export", async () => {
-    const off = await startService("agent", { MCP_SERVER_URL: `${mcp.url}/mcp`, MODEL_PROVIDER: "offline", GOOGLE_CLOUD_PROJECT: "test-project" }, { command: command("agent") });
+    const off = await startService(
+      "agent",
+      {
+        MCP_SERVER_URL: `${mcp.url}/mcp`,
+        MODEL_PROVIDER: "offline",
+        GOOGLE_CLOUD_PROJECT: "test-project",
+      },
+      { command: command("agent") },
+    );
     const traceId = randomBytes(16).toString("hex");
-    assert.equal((await chat(off, "What is 7 USD in EUR?", { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` })).status, 200);
+    assert.equal(
+      (
+        await chat(off, "What is 7 USD in EUR?", {
+          traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
+        })
+      ).status,
+      200,
+    );
     // Logs join the trace with tracing off too.
-    assert.equal(off.logs().find((l) => l.message === "turn answered")?.["logging.googleapis.com/trace"], `projects/test-project/traces/${traceId}`);
+    assert.equal(
+      off.logs().find((l) => l.message === "turn answered")?.["logging.googleapis.com/trace"],
+      `projects/test-project/traces/${traceId}`,
+    );
     await off.stop();
     assert.match(off.output(), /otel-sdk-loaded=false/);
     const on = agents[0]!;
     await on.stop();
     assert.match(on.output(), /otel-sdk-loaded=true/);
     // The same for the mcp-server.
-    const mcpOff = await startService("mcp-server", { FRANKFURTER_URL: upstream.url }, { command: command("mcp-server") });
+    const mcpOff = await startService(
+      "mcp-server",
+      { FRANKFURTER_URL: upstream.url },
+      { command: command("mcp-server") },
+    );
     assert.equal((await fetch(`${mcpOff.url}/health`)).status, 200);
     await mcpOff.stop();
     assert.match(mcpOff.output(), /otel-sdk-loaded=false/);

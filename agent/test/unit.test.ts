@@ -1,73 +1,76 @@
 import assert from "node:assert/strict";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, it } from "node:test";
-import { createApp, MAX_BODY_BYTES } from "../src/app.js";
-import { ChatService, MAX_TOOL_ROUNDS, type ToolHost, type ToolOutcome } from "../src/chat.js";
+import { createLogger } from "../../common/log.js";
+import {
+  buildAgent,
+  chat,
+  FakeTools,
+  memoryStore,
+  post,
+  ScriptedModel,
+  turn,
+  turnDeps,
+} from "../../test/support/agent.js";
 import { loadConfig } from "../src/config.js";
-import { createLogger, silentLogger } from "../src/log.js";
-import { McpUnavailableError } from "../src/mcp-client.js";
-import { OfflineModel } from "../src/models/offline.js";
-import { ModelError, type Model, type ModelReply, type ModelRequest } from "../src/models/types.js";
-import { KeyedMutex, MemorySessionStore, trimHistory } from "../src/sessions.js";
+import { mcpError } from "../src/errors.js";
+import { MAX_BODY_BYTES } from "../src/http/index.js";
+import { modelError, type Model } from "../src/models/types.js";
+import { KeyedMutex, MemorySessionStore, type SessionStore } from "../src/sessions/index.js";
+import { DEFAULT_INSTRUCTION, MAX_TOOL_ROUNDS, type ToolHost } from "../src/turn/index.js";
 
-const TOOLS = [{ name: "get_exchange_rate", description: "rates", inputSchema: { type: "object" } }];
+const CONVERT = {
+  name: "get_exchange_rate",
+  args: { currency_from: "USD", currency_to: "EUR", currency_date: "latest", amount: 1 },
+};
 
-class FakeTools implements ToolHost {
-  calls: Array<{ name: string; args: Record<string, unknown> }> = [];
-  constructor(private readonly outcome: (name: string, args: Record<string, unknown>) => Promise<ToolOutcome> = async () => ({ isError: false, text: "ok", structured: { amount: 1, base: "USD", date: "2025-01-10", rates: { EUR: 0.9 } } })) {}
-  async listTools() {
-    return TOOLS;
-  }
-  async callTool(name: string, args: Record<string, unknown>) {
-    this.calls.push({ name, args });
-    return this.outcome(name, args);
-  }
+/** A model that converts once, then says what the tool answered. */
+const converting = (): ScriptedModel =>
+  new ScriptedModel([
+    { functionCalls: [CONVERT] },
+    async (req) => {
+      const last = req.contents.at(-1)!.parts[0]!;
+      const out = "functionResponse" in last ? JSON.stringify(last.functionResponse.response) : "";
+      return { text: `The tool said ${out}` };
+    },
+  ]);
+
+function setup(
+  model: Model = converting(),
+  tools: ToolHost = new FakeTools(),
+  store: SessionStore = memoryStore(),
+) {
+  return buildAgent({ model, tools, store, newSessionId: () => "generated-session" });
 }
-
-/** A model that replays replies and records what it was asked. */
-class ScriptedModel implements Model {
-  readonly name = "scripted";
-  requests: ModelRequest[] = [];
-  constructor(private readonly replies: Array<ModelReply | Error | ((req: ModelRequest) => Promise<ModelReply>)>) {}
-  async generate(req: ModelRequest): Promise<ModelReply> {
-    this.requests.push({ ...req, contents: [...req.contents] });
-    const next = this.replies.shift() ?? { text: "done" };
-    if (next instanceof Error) throw next;
-    return typeof next === "function" ? next(req) : next;
-  }
-}
-
-function setup(model: Model, tools: ToolHost = new FakeTools(), store = new MemorySessionStore({ ttlMs: 60_000, maxSessions: 100, maxMessages: 40 })) {
-  const chat = new ChatService({ model, tools, store, logger: silentLogger, app: "test" });
-  const app = createApp({
-    chat,
-    tools,
-    logger: silentLogger,
-    newSessionId: () => "generated-session",
-    info: { name: "agent", version: "test", model: model.name, mcp_server_url: "http://127.0.0.1:8081/sse", transport: "sse", mcp_auth: "none" },
-  });
-  return { app, chat, store };
-}
-const post = (body: string, headers: Record<string, string> = { "content-type": "application/json" }) => ({ method: "POST", headers, body });
-
-describe("HTTP surface", () => {
-  const { app } = setup(new OfflineModel(() => "2025-01-10"));
+describe("HTTP surface", async () => {
+  const { app } = await setup();
 
   it("describes the service at / and answers /health without outbound calls", async () => {
     const info = (await (await app.request("/")).json()) as Record<string, unknown>;
-    assert.equal(info.model, "offline");
-    assert.equal(info.transport, "sse");
+    assert.equal(info.model, "scripted");
+    assert.equal(info.transport, "streamable-http");
     assert.deepEqual(await (await app.request("/health")).json(), { status: "ok" });
   });
 
   it("runs a turn and returns the contract's fields, with a new session id", async () => {
-    const res = await app.request("/chat", post(JSON.stringify({ message: "What is 1 USD in EUR?" })));
+    const res = await app.request(
+      "/chat",
+      post(JSON.stringify({ message: "What is 1 USD in EUR?" })),
+    );
     assert.equal(res.status, 200);
     const body = (await res.json()) as Record<string, unknown>;
     assert.equal(body.session_id, "generated-session");
     assert.equal(body.user_id, "anonymous");
-    assert.match(String(body.response), /1 USD = 0\.9 EUR/);
+    assert.match(String(body.response), /"EUR":0\.9/);
     assert.deepEqual(body.tool_calls, [
-      { name: "get_exchange_rate", arguments: { currency_from: "USD", currency_to: "EUR", currency_date: "latest", amount: 1 }, is_error: false, result: "ok" },
+      {
+        name: "get_exchange_rate",
+        arguments: CONVERT.args,
+        is_error: false,
+        result: "1 USD = 0.9 EUR",
+      },
     ]);
   });
 
@@ -75,13 +78,49 @@ describe("HTTP surface", () => {
     ["invalid JSON", post("{nope"), 400, "invalid_json", /not valid JSON/],
     ["not an object", post("[1,2]"), 400, "invalid_request", /JSON object/],
     ["missing message", post("{}"), 400, "invalid_request", /message is required/],
-    ["non-string message", post('{"message": 42}'), 400, "invalid_request", /message must be a string/],
+    [
+      "non-string message",
+      post('{"message": 42}'),
+      400,
+      "invalid_request",
+      /message must be a string/,
+    ],
     ["empty message", post('{"message": "   "}'), 400, "invalid_request", /must not be empty/],
-    ["over-long message", post(JSON.stringify({ message: "x".repeat(9000) })), 400, "invalid_request", /at most 8000/],
-    ["unsafe session id", post('{"message": "hi", "session_id": "../etc"}'), 400, "invalid_request", /session_id/],
-    ["unsafe user id", post('{"message": "hi", "user_id": "a b"}'), 400, "invalid_request", /user_id/],
-    ["wrong content type", post('{"message":"hi"}', { "content-type": "text/plain" }), 415, "unsupported_media_type", /application\/json/],
-    ["huge body", post(JSON.stringify({ message: "x".repeat(MAX_BODY_BYTES + 10) })), 413, "payload_too_large", /at most/],
+    [
+      "over-long message",
+      post(JSON.stringify({ message: "x".repeat(9000) })),
+      400,
+      "invalid_request",
+      /at most 8000/,
+    ],
+    [
+      "unsafe session id",
+      post('{"message": "hi", "session_id": "../etc"}'),
+      400,
+      "invalid_request",
+      /session_id/,
+    ],
+    [
+      "unsafe user id",
+      post('{"message": "hi", "user_id": "a b"}'),
+      400,
+      "invalid_request",
+      /user_id/,
+    ],
+    [
+      "wrong content type",
+      post('{"message":"hi"}', { "content-type": "text/plain" }),
+      415,
+      "unsupported_media_type",
+      /application\/json/,
+    ],
+    [
+      "huge body",
+      post(JSON.stringify({ message: "x".repeat(MAX_BODY_BYTES + 10) })),
+      413,
+      "payload_too_large",
+      /at most/,
+    ],
   ];
   for (const [name, init, status, code, message] of bad) {
     it(`answers ${status} for ${name}, as JSON without a stack`, async () => {
@@ -101,7 +140,11 @@ describe("HTTP surface", () => {
   });
 
   it("streams the turn's events", async () => {
-    const res = await app.request("/chat/stream", post(JSON.stringify({ message: "10 EUR to USD", session_id: "s-1" })));
+    const { app } = await setup();
+    const res = await app.request(
+      "/chat/stream",
+      post(JSON.stringify({ message: "10 EUR to USD", session_id: "s-1" })),
+    );
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
     const events = [...(await res.text()).matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
@@ -117,9 +160,12 @@ describe("HTTP surface", () => {
           req.signal?.addEventListener("abort", () => reject(req.signal!.reason));
         }),
     ]);
-    const { app } = setup(model);
+    const { app } = await setup(model);
     const client = new AbortController();
-    const res = await app.request("/chat/stream", { ...post('{"message":"hi"}'), signal: client.signal });
+    const res = await app.request("/chat/stream", {
+      ...post('{"message":"hi"}'),
+      signal: client.signal,
+    });
     const reader = res.body!.getReader();
     await reader.read(); // the session event: the turn is under way
     while (!seen) await new Promise((r) => setTimeout(r, 5));
@@ -138,22 +184,38 @@ describe("HTTP surface", () => {
 describe("upstream failures", () => {
   it("words model failures for the caller (503) and logs the detail", async () => {
     const lines: string[] = [];
-    const model = new ScriptedModel([new ModelError(503, "The model is unavailable right now; try again shortly", "HTTP 503 from upstream")]);
-    const tools = new FakeTools();
-    const chat = new ChatService({ model, tools, store: new MemorySessionStore({ ttlMs: 1000, maxSessions: 10, maxMessages: 10 }), logger: silentLogger, app: "t" });
-    const app = createApp({ chat, tools, logger: createLogger({}, (l) => lines.push(l)), info: { name: "agent", version: "t", model: "m", mcp_server_url: "u", transport: "sse", mcp_auth: "none" } });
+    const model = new ScriptedModel([
+      modelError(
+        503,
+        "The model is unavailable right now; try again shortly",
+        "HTTP 503 from upstream",
+      ),
+    ]);
+    const { app } = await buildAgent({
+      model,
+      tools: new FakeTools(),
+      logger: createLogger({}, (l) => lines.push(l)),
+    });
     const res = await app.request("/chat", post('{"message":"hi"}'));
     assert.equal(res.status, 503);
-    assert.deepEqual(await res.json(), { error: { code: "model_unavailable", message: "The model is unavailable right now; try again shortly" } });
+    assert.deepEqual(await res.json(), {
+      error: {
+        code: "model_unavailable",
+        message: "The model is unavailable right now; try again shortly",
+      },
+    });
     assert.match(lines.join("\n"), /HTTP 503 from upstream/);
   });
 
   it("answers 502 when the MCP server refuses the agent, 503 on /ready", async () => {
     const tools: ToolHost = {
-      listTools: async () => Promise.reject(new McpUnavailableError("The MCP server at https://x refused the agent's credentials (HTTP 401)", 502)),
+      listTools: async () =>
+        Promise.reject(
+          mcpError(502, "The MCP server at https://x refused the agent's credentials (HTTP 401)"),
+        ),
       callTool: async () => ({ isError: true, text: "" }),
     };
-    const { app } = setup(new ScriptedModel([]), tools);
+    const { app } = await setup(new ScriptedModel([]), tools);
     const res = await app.request("/chat", post('{"message":"hi"}'));
     assert.equal(res.status, 502);
     assert.match(((await res.json()) as { error: { message: string } }).error.message, /HTTP 401/);
@@ -162,7 +224,9 @@ describe("upstream failures", () => {
   });
 
   it("streams an error event when the turn fails", async () => {
-    const { app } = setup(new ScriptedModel([new ModelError(502, "The model rejected the request (HTTP 400)")]));
+    const { app } = await setup(
+      new ScriptedModel([modelError(502, "The model rejected the request (HTTP 400)")]),
+    );
     const text = await (await app.request("/chat/stream", post('{"message":"hi"}'))).text();
     assert.match(text, /event: error\ndata: .*model_unavailable/);
   });
@@ -171,40 +235,68 @@ describe("upstream failures", () => {
 describe("chat loop", () => {
   it("sends tool failures back to the model as a functionResponse error", async () => {
     const tools = new FakeTools(async () => ({ isError: true, text: "Unknown currency XYZ" }));
-    const model = new ScriptedModel([{ functionCalls: [{ name: "get_exchange_rate", args: { currency_to: "XYZ" } }] }, { text: "That currency is unknown." }]);
-    const { chat } = setup(model, tools);
-    const r = await chat.runTurn({ userId: "u", sessionId: "s" }, "XYZ?");
+    const model = new ScriptedModel([
+      { functionCalls: [{ name: "get_exchange_rate", args: { currency_to: "XYZ" } }] },
+      { text: "That currency is unknown." },
+    ]);
+    const r = await turn(turnDeps(model, tools), { userId: "u", sessionId: "s" }, "XYZ?");
     assert.equal(r.response, "That currency is unknown.");
-    assert.deepEqual(r.toolCalls.map((c) => c.is_error), [true]);
+    assert.deepEqual(
+      r.toolCalls.map((c) => c.is_error),
+      [true],
+    );
     const last = model.requests[1]!.contents.at(-1)!;
-    assert.deepEqual(last.parts, [{ functionResponse: { name: "get_exchange_rate", response: { error: "Unknown currency XYZ" } } }]);
+    assert.deepEqual(last.parts, [
+      {
+        functionResponse: {
+          name: "get_exchange_rate",
+          response: { error: "Unknown currency XYZ" },
+        },
+      },
+    ]);
     assert.equal(model.requests[0]!.tools.length, 1, "tools are declared to the model");
   });
 
   it("turns a thrown tool call into an error for the model, not a failed turn", async () => {
     const tools = new FakeTools(async () => Promise.reject(new Error("socket hang up")));
-    const model = new ScriptedModel([{ functionCalls: [{ name: "get_exchange_rate", args: {} }] }, { text: "The tool is down." }]);
-    const r = await setup(model, tools).chat.runTurn({ userId: "u", sessionId: "s" }, "rate?");
+    const model = new ScriptedModel([
+      { functionCalls: [{ name: "get_exchange_rate", args: {} }] },
+      { text: "The tool is down." },
+    ]);
+    const r = await turn(turnDeps(model, tools), { userId: "u", sessionId: "s" }, "rate?");
     assert.equal(r.response, "The tool is down.");
     assert.match(r.toolCalls[0]!.result ?? "", /socket hang up/);
   });
 
   it(`stops after ${MAX_TOOL_ROUNDS} rounds of tool calls`, async () => {
-    const looping = Array.from({ length: 10 }, () => ({ functionCalls: [{ name: "get_exchange_rate", args: {} }] }));
+    const looping = Array.from({ length: 10 }, () => ({
+      functionCalls: [{ name: "get_exchange_rate", args: {} }],
+    }));
     const tools = new FakeTools();
-    const r = await setup(new ScriptedModel(looping), tools).chat.runTurn({ userId: "u", sessionId: "s" }, "loop");
+    const r = await turn(
+      turnDeps(new ScriptedModel(looping), tools),
+      { userId: "u", sessionId: "s" },
+      "loop",
+    );
     assert.equal(tools.calls.length, MAX_TOOL_ROUNDS);
     assert.match(r.response, /stopped after 5 rounds/);
   });
 
   it("keeps the conversation per (user, session): a second turn sees the first", async () => {
     const model = new ScriptedModel([{ text: "one" }, { text: "two" }, { text: "other" }]);
-    const { chat } = setup(model);
-    await chat.runTurn({ userId: "u", sessionId: "s" }, "first");
-    await chat.runTurn({ userId: "u", sessionId: "s" }, "second");
-    await chat.runTurn({ userId: "v", sessionId: "s" }, "elsewhere");
-    assert.deepEqual(model.requests[1]!.contents.map((c) => c.parts[0]), [{ text: "first" }, { text: "one" }, { text: "second" }]);
-    assert.equal(model.requests[2]!.contents.length, 1, "another user's session with the same id is separate");
+    const deps = turnDeps(model);
+    await turn(deps, { userId: "u", sessionId: "s" }, "first");
+    await turn(deps, { userId: "u", sessionId: "s" }, "second");
+    await turn(deps, { userId: "v", sessionId: "s" }, "elsewhere");
+    assert.deepEqual(
+      model.requests[1]!.contents.map((c) => c.parts[0]),
+      [{ text: "first" }, { text: "one" }, { text: "second" }],
+    );
+    assert.equal(
+      model.requests[2]!.contents.length,
+      1,
+      "another user's session with the same id is separate",
+    );
   });
 
   it("serialises turns on one session and runs different sessions in parallel", async () => {
@@ -217,25 +309,45 @@ describe("chat loop", () => {
         await gate;
         return { text: "a" };
       },
-      async (req) => (order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`), { text: "b" }),
-      async (req) => (order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`), { text: "c" }),
+      async (req) => {
+        order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`);
+        return { text: "b" };
+      },
+      async (req) => {
+        order.push(`start:${JSON.stringify(req.contents.at(-1)!.parts[0])}`);
+        return { text: "c" };
+      },
     ]);
-    const { chat } = setup(model);
-    const first = chat.runTurn({ userId: "u", sessionId: "same" }, "1");
-    const second = chat.runTurn({ userId: "u", sessionId: "same" }, "2");
-    const other = chat.runTurn({ userId: "u", sessionId: "other" }, "3");
+    const deps = turnDeps(model);
+    const first = turn(deps, { userId: "u", sessionId: "same" }, "1");
+    const second = turn(deps, { userId: "u", sessionId: "same" }, "2");
+    const other = turn(deps, { userId: "u", sessionId: "other" }, "3");
     await other;
-    assert.deepEqual(order, ['start:{"text":"1"}', 'start:{"text":"3"}'], "the other session did not wait; the same one did");
+    assert.deepEqual(
+      order,
+      ['start:{"text":"1"}', 'start:{"text":"3"}'],
+      "the other session did not wait; the same one did",
+    );
     release();
     await Promise.all([first, second]);
     assert.equal(order.at(-1), 'start:{"text":"2"}');
-    assert.equal(model.requests.find((r) => JSON.stringify(r.contents.at(-1)) === '{"role":"user","parts":[{"text":"2"}]}')!.contents.length, 3);
+    assert.equal(
+      model.requests.find(
+        (r) => JSON.stringify(r.contents.at(-1)) === '{"role":"user","parts":[{"text":"2"}]}',
+      )!.contents.length,
+      3,
+    );
   });
 
   it("does not save a turn that failed", async () => {
-    const store = new MemorySessionStore({ ttlMs: 60_000, maxSessions: 10, maxMessages: 40 });
-    const { chat } = setup(new ScriptedModel([new ModelError(503, "down")]), new FakeTools(), store);
-    await assert.rejects(chat.runTurn({ userId: "u", sessionId: "s" }, "hi"));
+    const store = memoryStore();
+    await assert.rejects(
+      turn(
+        turnDeps(new ScriptedModel([modelError(503, "down")]), new FakeTools(), store),
+        { userId: "u", sessionId: "s" },
+        "hi",
+      ),
+    );
     assert.deepEqual(await store.load({ app: "test", userId: "u", sessionId: "s" }), []);
   });
 });
@@ -246,7 +358,12 @@ describe("session store", () => {
 
   it("expires idle sessions after the TTL", async () => {
     let now = 0;
-    const store = new MemorySessionStore({ ttlMs: 1000, maxSessions: 10, maxMessages: 10, now: () => now });
+    const store = new MemorySessionStore({
+      ttlMs: 1000,
+      maxSessions: 10,
+      maxMessages: 10,
+      now: () => now,
+    });
     await store.save(key("s"), [msg("hi")]);
     now = 999;
     assert.equal((await store.load(key("s"))).length, 1);
@@ -268,15 +385,6 @@ describe("session store", () => {
     assert.equal((await store.load(key("a"))).length, 2);
   });
 
-  it("trims history to a bound, starting at a user message", () => {
-    const call = { role: "model" as const, parts: [{ functionCall: { name: "t", args: {} } }] };
-    const resp = { role: "user" as const, parts: [{ functionResponse: { name: "t", response: {} } }] };
-    const history = [msg("q1"), call, resp, msg("a1", "model"), msg("q2"), call, resp, msg("a2", "model")];
-    const trimmed = trimHistory(history, 5);
-    assert.deepEqual(trimmed[0], msg("q2"));
-    assert.ok(trimmed.length <= 5);
-  });
-
   it("KeyedMutex keeps running after a failed task", async () => {
     const m = new KeyedMutex();
     await assert.rejects(m.run("k", async () => Promise.reject(new Error("x"))));
@@ -284,12 +392,30 @@ describe("session store", () => {
   });
 });
 
+describe("make it yours", () => {
+  it("sends the instruction from AGENT_INSTRUCTION, or from AGENT_INSTRUCTION_FILE, to the model", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "instruction-"));
+    const file = path.join(dir, "instruction.md");
+    await writeFile(file, "You answer questions about trains.");
+    for (const [env, expected] of [
+      [{}, DEFAULT_INSTRUCTION],
+      [{ AGENT_INSTRUCTION: "You are a weather agent." }, "You are a weather agent."],
+      [{ AGENT_INSTRUCTION_FILE: file }, "You answer questions about trains."],
+    ] as const) {
+      const model = new ScriptedModel([{ text: "ok" }]);
+      const { app } = await buildAgent({ model, tools: new FakeTools() }, env);
+      assert.equal((await chat(app, { message: "hi" })).status, 200);
+      assert.equal(model.requests[0]!.system, expected);
+    }
+  });
+});
+
 describe("config", () => {
   it("has the documented defaults and derives transport, auth and model", () => {
     const c = loadConfig({});
     assert.equal(c.PORT, 8080);
-    assert.equal(c.MCP_SERVER_URL, "http://127.0.0.1:8081/sse");
-    assert.equal(c.transport, "sse");
+    assert.equal(c.MCP_SERVER_URL, "http://127.0.0.1:8081/mcp");
+    assert.equal(c.transport, "streamable-http");
     assert.equal(c.useIdToken, false);
     assert.equal(c.model, "offline");
     assert.equal(c.GOOGLE_MODEL, "gemini-3.8-flash");
@@ -297,14 +423,24 @@ describe("config", () => {
     assert.equal(c.GOOGLE_THINKING_LEVEL, "low");
     assert.equal(c.GOOGLE_TEMPERATURE, undefined);
     assert.throws(() => loadConfig({ GOOGLE_THINKING_LEVEL: "extreme" }), /GOOGLE_THINKING_LEVEL/);
-    assert.equal(loadConfig({ GOOGLE_GENAI_USE_ENTERPRISE: "true", GOOGLE_CLOUD_PROJECT: "p" }).model, "gemini");
-    const cloud = loadConfig({ MCP_SERVER_URL: "https://mcp-server-abc-uc.a.run.app/mcp", GOOGLE_GENAI_USE_VERTEXAI: "true", GOOGLE_CLOUD_PROJECT: "my-project" });
+    assert.equal(
+      loadConfig({ GOOGLE_GENAI_USE_ENTERPRISE: "true", GOOGLE_CLOUD_PROJECT: "p" }).model,
+      "gemini",
+    );
+    const cloud = loadConfig({
+      MCP_SERVER_URL: "https://mcp-server-abc-uc.a.run.app/mcp",
+      GOOGLE_GENAI_USE_VERTEXAI: "true",
+      GOOGLE_CLOUD_PROJECT: "my-project",
+    });
     assert.equal(cloud.transport, "streamable-http");
     assert.equal(cloud.useIdToken, true);
     assert.equal(cloud.audience, "https://mcp-server-abc-uc.a.run.app");
     assert.equal(cloud.model, "gemini");
     assert.equal(loadConfig({ GOOGLE_API_KEY: "k", MODEL_PROVIDER: "offline" }).model, "offline");
-    assert.equal(loadConfig({ MCP_SERVER_URL: "http://x/custom", MCP_TRANSPORT: "sse" }).transport, "sse");
+    assert.equal(
+      loadConfig({ MCP_SERVER_URL: "http://x/custom", MCP_TRANSPORT: "sse" }).transport,
+      "sse",
+    );
   });
   it("names what is wrong", () => {
     assert.throws(() => loadConfig({ MCP_SERVER_URL: "not a url" }), /MCP_SERVER_URL/);

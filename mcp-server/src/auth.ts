@@ -1,10 +1,15 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { MiddlewareHandler } from "hono";
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { incomingContext } from "../../common/trace.js";
+import { ServiceError } from "./errors.js";
+import type { Logger } from "../../common/log.js";
 
 export const GOOGLE_ISSUERS = ["https://accounts.google.com", "accounts.google.com"];
 /** The explicit opt-out in MCP_ALLOWED_INVOKERS: accept a valid token from any Google identity. */
 export const ANY_GOOGLE_ACCOUNT = "any-google-account";
 // The limits google-auth-library's OAuth2Client.verifySignedJwtWithCertsAsync applies (10.x):
-// CLOCK_SKEW_SECS_ = 300 and DEFAULT_MAX_TOKEN_LIFETIME_SECS_ = 86400. Google's ID tokens live one hour.
+// CLOCK_SKEW_SECS_ = 300 and DEFAULT_MAX_TOKEN_LIFETIME_SECS_ = 86400. Google's ID tokens live one
+// hour.
 export const CLOCK_SKEW_SECONDS = 300;
 export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 
@@ -26,34 +31,49 @@ export type AuthResult =
   | {
       ok: false;
       status: 401 | 403 | 503;
-      /** `missing_token`: no Bearer credentials at all (RFC 6750 §3.1: the challenge then carries no error). */
+      /**
+       * `missing_token`: no Bearer credentials at all (RFC 6750 §3.1: the challenge then carries no
+       * error).
+       */
       error: "missing_token" | "invalid_token" | "forbidden" | "keys_unavailable";
       description: string;
     };
 
 export type IdTokenVerifier = (authorization: string | null | undefined) => Promise<AuthResult>;
 
-/** The signing keys could not be had (unreachable, not 200, not a JWKS): our outage, not the caller's token. */
+/**
+ * The signing keys could not be had (unreachable, not 200, not a JWKS): our outage, not the
+ * caller's token.
+ */
 class KeysUnavailable extends Error {}
 
 /**
- * Verifies a Google-signed ID token the way Cloud Run's front end does (RS256 signature, `aud`, `iss`,
- * `exp`) and no looser than google-auth-library's verifier (issue time, lifetime, `email_verified`),
- * then the invoker allow-list, for hosts without that front end (compose, GKE, VMs).
+ * Verifies a Google-signed ID token the way Cloud Run's front end does (RS256 signature, `aud`,
+ * `iss`,
+ * `exp`) and no looser than google-auth-library's verifier (issue time, lifetime,
+ * `email_verified`), then the invoker allow-list, for hosts without that front end (compose, GKE,
+ * VMs).
  */
 export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVerifier {
-  const remote = opts.keys ?? createRemoteJWKSet(new URL(opts.certsUrl ?? "https://www.googleapis.com/oauth2/v3/certs"), {
-    cacheMaxAge: 6 * 3_600_000,
-    timeoutDuration: 5_000,
-  });
-  // Only "no key for this kid" (and its ambiguous twin) is about the token; any other failure to get
-  // a key (HTTP error, non-JSON, JSON that is not a key set, timeout) is the key source's.
+  const remote =
+    opts.keys ??
+    createRemoteJWKSet(new URL(opts.certsUrl ?? "https://www.googleapis.com/oauth2/v3/certs"), {
+      cacheMaxAge: 6 * 3_600_000,
+      timeoutDuration: 5_000,
+    });
+  // Only "no key for this kid" (and its ambiguous twin) is about the token; any other failure to
+  // get a key (HTTP error, non-JSON, JSON that is not a key set, timeout) is the key source's.
   const keys: JWTVerifyGetKey = async (header, token) => {
     try {
       return await remote(header, token);
     } catch (err) {
-      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
-      throw new KeysUnavailable(err instanceof errors.JWKSTimeout ? "Google's signing keys could not be fetched in time" : "Google's signing keys could not be fetched");
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
+        throw err;
+      throw new KeysUnavailable(
+        err instanceof errors.JWKSTimeout
+          ? "Google's signing keys could not be fetched in time"
+          : "Google's signing keys could not be fetched",
+      );
     }
   };
   const anyAccount = opts.allowedInvokers.includes(ANY_GOOGLE_ACCOUNT);
@@ -62,10 +82,15 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
   return async (authorization) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!match?.[1]) {
-      return { ok: false, status: 401, error: "missing_token", description: "Missing Authorization: Bearer <Google ID token>" };
+      return {
+        ok: false,
+        status: 401,
+        error: "missing_token",
+        description: "Missing Authorization: Bearer <Google ID token>",
+      };
     }
     const now = Math.floor((opts.now ? opts.now() : Date.now()) / 1000);
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(match[1], keys, {
         algorithms: ["RS256"],
@@ -76,22 +101,40 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
         currentDate: new Date(now * 1000),
       }));
     } catch (err) {
-      if (err instanceof KeysUnavailable) return { ok: false, status: 503, error: "keys_unavailable", description: err.message };
-      return { ok: false, status: statusOf(err), error: "invalid_token", description: describe(err) };
+      if (err instanceof KeysUnavailable)
+        return { ok: false, status: 503, error: "keys_unavailable", description: err.message };
+      return {
+        ok: false,
+        status: statusOf(err),
+        error: "invalid_token",
+        description: describe(err),
+      };
     }
     const iat = payload.iat!;
     const exp = payload.exp!;
-    const refuse = (description: string): AuthResult => ({ ok: false, status: 401, error: "invalid_token", description });
+    const refuse = (description: string): AuthResult => ({
+      ok: false,
+      status: 401,
+      error: "invalid_token",
+      description,
+    });
     if (iat > now + CLOCK_SKEW_SECONDS) return refuse("The ID token's iat claim is in the future");
     if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS || exp > now + MAX_TOKEN_LIFETIME_SECONDS) {
       return refuse("The ID token's lifetime is longer than 24 hours");
     }
     // Google sends a boolean; anything else ("false", "true", 1) is not a verified address.
-    if ("email_verified" in payload && payload.email_verified !== true) return refuse("The ID token's email_verified claim is not accepted");
-    if (payload.email !== undefined && typeof payload.email !== "string") return refuse("The ID token's email claim is not accepted");
+    if ("email_verified" in payload && payload.email_verified !== true)
+      return refuse("The ID token's email_verified claim is not accepted");
+    if (payload.email !== undefined && typeof payload.email !== "string")
+      return refuse("The ID token's email claim is not accepted");
     const email = typeof payload.email === "string" ? payload.email.toLowerCase() : undefined;
     if (!anyAccount && (!email || !allowed.has(email))) {
-      return { ok: false, status: 403, error: "forbidden", description: `${email ?? "caller"} is not an allowed invoker` };
+      return {
+        ok: false,
+        status: 403,
+        error: "forbidden",
+        description: `${email ?? "caller"} is not an allowed invoker`,
+      };
     }
     return { ok: true, email, subject: payload.sub };
   };
@@ -104,10 +147,46 @@ function statusOf(err: unknown): 401 | 503 {
 
 function describe(err: unknown): string {
   if (err instanceof errors.JWTExpired) return "The ID token has expired";
-  if (err instanceof errors.JWTClaimValidationFailed) return `The ID token's ${err.claim} claim is not accepted`;
-  if (err instanceof errors.JWSSignatureVerificationFailed) return "The ID token's signature is invalid";
-  if (err instanceof errors.JWKSNoMatchingKey) return "The ID token is not signed by a known Google key";
+  if (err instanceof errors.JWTClaimValidationFailed)
+    return `The ID token's ${err.claim} claim is not accepted`;
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return "The ID token's signature is invalid";
+  if (err instanceof errors.JWKSNoMatchingKey)
+    return "The ID token is not signed by a known Google key";
   if (err instanceof errors.JOSEAlgNotAllowed) return "The ID token must be signed with RS256";
   if (err instanceof errors.JOSEError) return "The ID token is malformed";
   return "The ID token could not be checked";
+}
+
+/**
+ * Lets in only callers `verify` accepts, and records the token's subject as the principal (the
+ * stable id of the account: an email can be reassigned).
+ */
+export function authGuard(
+  verify: IdTokenVerifier,
+  logger: Logger,
+): MiddlewareHandler<{ Variables: { principal?: string | undefined } }> {
+  return async (c, next) => {
+    const result = await verify(c.req.header("authorization"));
+    if (result.ok) {
+      const principal = result.subject ?? result.email;
+      if (principal) c.set("principal", principal);
+      return next();
+    }
+    const fields = { path: c.req.path, status: result.status, reason: result.description };
+    logger.log("WARNING", "request refused", fields, incomingContext(c.req.raw.headers));
+    // The body was never read: close rather than leave unread bytes on a kept-alive connection.
+    const headers: Record<string, string> = { Connection: "close" };
+    // RFC 6750 §3.1: a request with no credentials gets the bare challenge, no error code. A 403
+    // carries no challenge: more scopes cannot help a caller outside the allow-list (a
+    // WWW-Authenticate with insufficient_scope sends MCP clients off to ask for them).
+    if (result.status === 401) {
+      headers["WWW-Authenticate"] =
+        result.error === "missing_token"
+          ? `Bearer realm="mcp-server"`
+          : `Bearer realm="mcp-server", error="invalid_token", ` +
+            `error_description="${result.description}"`;
+    }
+    throw new ServiceError(result.status, result.error, result.description, undefined, headers);
+  };
 }

@@ -5,7 +5,12 @@ import { ANY_GOOGLE_ACCOUNT } from "./auth.js";
 const csv = z
   .string()
   .optional()
-  .transform((s) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean));
+  .transform((s) =>
+    (s ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
 const schema = z
   .object({
@@ -14,16 +19,33 @@ const schema = z
     // v2 blends central banks (200+ currencies); a URL ending in /v1 keeps the frozen ECB-only API.
     FRANKFURTER_URL: z.url({ protocol: /^https?$/ }).default("https://api.frankfurter.dev/v2"),
     FRANKFURTER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-    // v2 only: scope rates to named sources, e.g. ECB for ECB reference rates; empty = Frankfurter's blend.
+    // v2 only: scope rates to named sources, e.g. ECB for ECB reference rates; empty =
+    // Frankfurter's blend.
     FRANKFURTER_PROVIDERS: z
       .string()
       .optional()
-      .transform((s) => (s ?? "").split(",").map((x) => x.trim().toUpperCase()).filter(Boolean))
-      .pipe(z.array(z.string().regex(/^[A-Z0-9.]{2,16}$/, "must be provider keys like ECB, separated by commas"))),
-    FRANKFURTER_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+      .transform((s) =>
+        (s ?? "")
+          .split(",")
+          .map((x) => x.trim().toUpperCase())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^[A-Z0-9.]{2,16}$/, "must be provider keys like ECB, separated by commas"),
+        ),
+      ),
+    FRANKFURTER_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
     FRANKFURTER_MAX_CONCURRENT: z.coerce.number().int().positive().default(8),
     FRANKFURTER_MAX_QUEUE: z.coerce.number().int().nonnegative().default(256),
-    // Inbound: how this server checks its callers. (The agent's MCP_AUTH is outbound: what it sends.)
+    // Inbound: how this server checks its callers. (The agent's MCP_AUTH is outbound: what it
+    // sends.)
     MCP_SERVER_AUTH: z.enum(["none", "google-id-token"]).default("none"),
     MCP_AUTH_AUDIENCE: z.string().optional(),
     MCP_ALLOWED_INVOKERS: csv,
@@ -33,9 +55,17 @@ const schema = z
     // Each open SSE session holds a server and up to SSE_MAX_QUEUED_BYTES of unread replies:
     // 200 × 256 KiB bounds the worst case at 50 MiB of a 512 MiB instance.
     SSE_MAX_SESSIONS: z.coerce.number().int().positive().default(200),
-    SSE_MAX_QUEUED_BYTES: z.coerce.number().int().min(16_384).default(256 * 1024),
+    SSE_MAX_QUEUED_BYTES: z.coerce
+      .number()
+      .int()
+      .min(16_384)
+      .default(256 * 1024),
     CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
-    CACHE_MAX_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+    CACHE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(16 * 1024 * 1024),
     CACHE_LATEST_TTL_SECONDS: z.coerce.number().int().nonnegative().default(900),
     CACHE_DATED_TTL_SECONDS: z.coerce.number().int().nonnegative().default(86_400),
     GOOGLE_CLOUD_PROJECT: z.string().optional(),
@@ -45,14 +75,18 @@ const schema = z
       ctx.addIssue({
         code: "custom",
         path: ["FRANKFURTER_PROVIDERS"],
-        message: "needs Frankfurter v2 (FRANKFURTER_URL ending in /v2); the v1 API has ECB rates only and no providers",
+        message:
+          "needs Frankfurter v2 (FRANKFURTER_URL ending in /v2); " +
+          "the v1 API has ECB rates only and no providers",
       });
     }
     if (c.MCP_SERVER_AUTH === "google-id-token" && !c.MCP_AUTH_AUDIENCE) {
       ctx.addIssue({
         code: "custom",
         path: ["MCP_AUTH_AUDIENCE"],
-        message: "is required when MCP_SERVER_AUTH=google-id-token (the service URL the callers use as audience)",
+        message:
+          "is required when MCP_SERVER_AUTH=google-id-token " +
+          "(the service URL the callers use as audience)",
       });
     }
     // Anyone can mint a Google ID token for any audience from their own project: without a list the
@@ -61,36 +95,32 @@ const schema = z
       ctx.addIssue({
         code: "custom",
         path: ["MCP_ALLOWED_INVOKERS"],
-        message: `is required when MCP_SERVER_AUTH=google-id-token: the service-account emails that may call (comma-separated), or ${ANY_GOOGLE_ACCOUNT} to accept a valid ID token from any Google account`,
+        message:
+          "is required when MCP_SERVER_AUTH=google-id-token: the service-account emails that " +
+          `may call (comma-separated), or ${ANY_GOOGLE_ACCOUNT} to accept a valid ID token ` +
+          "from any Google account",
       });
     }
     if (c.MCP_ALLOWED_INVOKERS.includes(ANY_GOOGLE_ACCOUNT) && c.MCP_ALLOWED_INVOKERS.length > 1) {
       ctx.addIssue({
         code: "custom",
         path: ["MCP_ALLOWED_INVOKERS"],
-        message: `${ANY_GOOGLE_ACCOUNT} cannot be combined with emails: it accepts every Google account`,
+        message:
+          `${ANY_GOOGLE_ACCOUNT} cannot be combined with emails: ` +
+          "it accepts every Google account",
       });
     }
   });
 
-export type Config = Readonly<z.infer<typeof schema>>;
+/**
+ * The parsed settings, plus the environment they came from: the shared tracing and logging code
+ * (OTEL_*, LOG_*, K_SERVICE) reads its own variables from it.
+ */
+export type Config = Readonly<
+  z.infer<typeof schema> & { env: Readonly<Record<string, string | undefined>> }
+>;
 
 /** Parses the environment once; a bad variable stops start-up with a message naming it. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  return parseEnv(schema, { ...env, MCP_SERVER_AUTH: env.MCP_SERVER_AUTH || legacyAuth(env) });
-}
-
-// Until 0.2 the server read MCP_AUTH, a name the agent uses for something else (auto|id-token|none):
-// one .env for both broke `make up`. The server's old values still work, for one release, with a
-// warning; the agent's values are not the server's and are ignored here.
-const LEGACY_AUTH_VALUES = ["none", "google-id-token"];
-function legacyAuth(env: Record<string, string | undefined>): string | undefined {
-  return LEGACY_AUTH_VALUES.includes(env.MCP_AUTH ?? "") ? env.MCP_AUTH : undefined;
-}
-
-/** Start-up warnings about the environment (deprecated names), for main.ts to log. */
-export function configWarnings(env: Record<string, string | undefined>): string[] {
-  return !env.MCP_SERVER_AUTH && legacyAuth(env) === "google-id-token"
-    ? ["MCP_AUTH=google-id-token is deprecated on the mcp-server and will stop working in the next release: set MCP_SERVER_AUTH=google-id-token"]
-    : [];
+  return Object.freeze({ ...parseEnv(schema, env), env: Object.freeze({ ...env }) });
 }

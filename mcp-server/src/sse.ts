@@ -1,21 +1,30 @@
-import { isJsonContentType, parseJSONRPCMessage, type JSONRPCMessage, type MessageExtraInfo, type Transport } from "@modelcontextprotocol/server";
-
-import { invalidToolArguments } from "./server.js";
+import {
+  isJsonContentType,
+  parseJSONRPCMessage,
+  type JSONRPCMessage,
+  type McpServer,
+  type MessageExtraInfo,
+  type Transport,
+} from "@modelcontextprotocol/server";
+import type { SpanContext } from "../../common/trace.js";
+import type { Config } from "./config.js";
+import { rpcError, ServiceError } from "./errors.js";
+import type { Logger } from "../../common/log.js";
+import { invalidToolArguments } from "./tool-server.js";
 
 const encoder = new TextEncoder();
 
 export interface WebSseOptions {
-  keepAliveMs?: number;
+  keepAliveMs: number;
   /**
    * Bytes that may wait in this session's queue for a client that is not reading. Past it the
-   * session is closed: a client that posts without reading would otherwise grow the server's memory.
+   * session is closed: a client that posts without reading would otherwise grow the server's
+   * memory.
    */
-  maxQueuedBytes?: number;
+  maxQueuedBytes: number;
   /** The authenticated caller that opened the stream; only the same caller may post into it. */
   principal?: string | undefined;
 }
-
-export const DEFAULT_SSE_MAX_QUEUED_BYTES = 1024 * 1024;
 
 /**
  * The legacy HTTP+SSE transport (protocol 2024-11-05, deprecated by the spec since 2025-03-26) on
@@ -37,9 +46,9 @@ export class WebSseServerTransport implements Transport {
 
   constructor(
     private readonly endpoint: string,
-    opts: WebSseOptions = {},
+    opts: WebSseOptions,
   ) {
-    this.#keepAliveMs = opts.keepAliveMs ?? 15_000;
+    this.#keepAliveMs = opts.keepAliveMs;
     this.principal = opts.principal;
     this.stream = new ReadableStream<Uint8Array>(
       {
@@ -50,17 +59,14 @@ export class WebSseServerTransport implements Transport {
         cancel: () => void this.close(),
       },
       // desiredSize then counts the bytes the client has not read yet.
-      new ByteLengthQueuingStrategy({ highWaterMark: opts.maxQueuedBytes ?? DEFAULT_SSE_MAX_QUEUED_BYTES }),
+      new ByteLengthQueuingStrategy({ highWaterMark: opts.maxQueuedBytes }),
     );
-  }
-
-  get closed(): boolean {
-    return this.#closed;
   }
 
   async start(): Promise<void> {
     this.#write(`event: endpoint\ndata: ${this.endpoint}?sessionId=${this.sessionId}\n\n`);
-    // Proxies (Cloud Run's front end among them) cut streams that stay silent; a comment keeps it open.
+    // Proxies (Cloud Run's front end among them) cut streams that stay silent: a comment keeps it
+    // open.
     this.#keepAlive = setInterval(() => this.#write(": keep-alive\n\n"), this.#keepAliveMs);
     (this.#keepAlive as { unref?: () => void }).unref?.();
   }
@@ -84,9 +90,11 @@ export class WebSseServerTransport implements Transport {
 
   /** Handles one `POST /messages` body: 202 once accepted, the answer goes down the stream. */
   async handlePost(req: Request): Promise<Response> {
-    if (this.#closed) return jsonError(404, "Session closed: reconnect to /sse");
+    if (this.#closed) throw rpcError(404, "Session closed: reconnect to /sse");
     // The media type itself, not a substring: `text/plain; x=application/json` is not JSON.
-    if (!isJsonContentType(req.headers.get("content-type") ?? "")) return jsonError(415, "Content-Type must be application/json");
+    if (!isJsonContentType(req.headers.get("content-type") ?? "")) {
+      throw rpcError(415, "Content-Type must be application/json");
+    }
     let message: JSONRPCMessage;
     try {
       const body: unknown = await req.json();
@@ -97,7 +105,7 @@ export class WebSseServerTransport implements Transport {
       }
       message = parseJSONRPCMessage(body);
     } catch {
-      return jsonError(400, "Invalid JSON-RPC message");
+      throw rpcError(400, "Invalid JSON-RPC message");
     }
     this.onmessage?.(message, { request: req });
     return new Response("Accepted", { status: 202 });
@@ -106,9 +114,11 @@ export class WebSseServerTransport implements Transport {
   #write(chunk: string): void {
     if (this.#closed) return;
     const bytes = encoder.encode(chunk);
-    // A client that stops reading while it keeps posting: drop the session rather than the instance.
+    // A client that stops reading while it keeps posting: drop the session rather than the
+    // instance.
     if ((this.#controller.desiredSize ?? 0) < bytes.byteLength) {
-      this.onerror?.(new Error("SSE client is not reading: queued bytes over the bound, session closed"));
+      const message = "SSE client is not reading: queued bytes over the bound, session closed";
+      this.onerror?.(new Error(message));
       void this.#abort();
       return;
     }
@@ -120,7 +130,10 @@ export class WebSseServerTransport implements Transport {
     }
   }
 
-  /** Ends the stream at once, dropping what is queued (close() would wait for the client to read it). */
+  /**
+   * Ends the stream at once, dropping what is queued (close() would wait for the client to read
+   * it).
+   */
   async #abort(): Promise<void> {
     try {
       this.#controller.error(new Error("SSE session closed: client not reading"));
@@ -131,6 +144,88 @@ export class WebSseServerTransport implements Transport {
   }
 }
 
-export function jsonError(status: number, message: string): Response {
-  return Response.json({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }, { status });
+const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache, no-transform",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
+
+/**
+ * The open SSE sessions of this instance: each lives in memory until its stream closes, holds its
+ * own McpServer, and belongs to the caller that opened it. Session ids are bearer capabilities for
+ * /messages: they never go to the logs.
+ */
+export class SseSessions {
+  readonly #open = new Map<string, WebSseServerTransport>();
+  #draining = false;
+
+  constructor(
+    private readonly config: Pick<
+      Config,
+      "SSE_KEEPALIVE_MS" | "SSE_MAX_SESSIONS" | "SSE_MAX_QUEUED_BYTES"
+    >,
+    private readonly logger: Logger,
+    private readonly buildServer: () => McpServer,
+  ) {}
+
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /** `GET /sse`: a new session, or 503 past the cap or while the instance drains. */
+  async open(req: Request, principal: string | undefined, trace?: SpanContext): Promise<Response> {
+    const retry = { "Retry-After": "5" };
+    if (this.#draining) {
+      const message = "This instance is shutting down: reconnect, and another one will answer";
+      throw new ServiceError(503, "shutting_down", message, undefined, retry);
+    }
+    const max = this.config.SSE_MAX_SESSIONS;
+    if (this.#open.size >= max) {
+      const fields = { open_sessions: this.#open.size, max_sessions: max };
+      this.logger.log("WARNING", "SSE session refused: too many open", fields, trace);
+      const message =
+        "Too many open SSE sessions on this instance: " +
+        "retry shortly, or use Streamable HTTP at /mcp";
+      throw new ServiceError(503, "too_many_sessions", message, undefined, retry);
+    }
+    const transport = new WebSseServerTransport("/messages", {
+      keepAliveMs: this.config.SSE_KEEPALIVE_MS,
+      maxQueuedBytes: this.config.SSE_MAX_QUEUED_BYTES,
+      principal,
+    });
+    const server = this.buildServer();
+    this.#open.set(transport.sessionId, transport);
+    transport.onclose = () => {
+      this.#open.delete(transport.sessionId);
+      this.logger.log("DEBUG", "SSE session closed", { open_sessions: this.#open.size });
+    };
+    await server.connect(transport);
+    transport.onerror = (err) =>
+      this.logger.log("WARNING", "SSE session error", { error: err.message });
+    req.signal?.addEventListener("abort", () => void server.close(), { once: true });
+    this.logger.log("DEBUG", "SSE session opened", { open_sessions: this.#open.size }, trace);
+    return new Response(transport.stream, { headers: SSE_HEADERS });
+  }
+
+  /** `POST /messages?sessionId=…`: another caller's session answers as an unknown one. */
+  async post(req: Request, principal: string | undefined, trace?: SpanContext): Promise<Response> {
+    const sessionId = new URL(req.url).searchParams.get("sessionId");
+    if (!sessionId) throw rpcError(400, "Missing sessionId query parameter");
+    const transport = this.#open.get(sessionId);
+    if (!transport || transport.principal !== principal) {
+      if (transport) {
+        const message = "SSE post refused: session belongs to another caller";
+        this.logger.log("WARNING", message, {}, trace);
+      }
+      throw rpcError(404, "Unknown or expired session: reconnect to /sse");
+    }
+    return transport.handlePost(req);
+  }
+
+  /** Refuses new sessions and ends the open ones, so that their clients reconnect elsewhere. */
+  drain(): void {
+    this.#draining = true;
+    for (const transport of this.#open.values()) void transport.close();
+  }
 }

@@ -35,7 +35,12 @@ export function todayUtc(now: number): string {
 }
 
 /** Checks that depend on the clock, so they run per call rather than in the static schema. */
-export function checkDateInRange(field: string, date: string, now: number, first = FIRST_RATE_DATE): string | undefined {
+export function checkDateInRange(
+  field: string,
+  date: string,
+  now: number,
+  first = FIRST_RATE_DATE,
+): string | undefined {
   if (date < first) {
     return first === FIRST_RATE_DATE
       ? `${field} ${date} is too early: ECB reference rates start on ${first}`
@@ -46,5 +51,7 @@ export function checkDateInRange(field: string, date: string, now: number, first
 }
 
 export function daysBetween(start: string, end: string): number {
-  return Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000);
+  return Math.round(
+    (Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000,
+  );
 }

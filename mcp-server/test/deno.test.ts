@@ -6,7 +6,11 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { expectedConversion, startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
+import {
+  expectedConversion,
+  startFrankfurter,
+  type FakeFrankfurter,
+} from "../../test/support/frankfurter.js";
 import { bundlePath, ROOT, startService, type RunningService } from "../../test/support/service.js";
 
 const deno = execFileSync(`${ROOT}/scripts/tools.sh`, ["deno"], { encoding: "utf8" }).trim();
@@ -19,7 +23,18 @@ describe("mcp-server bundle under Deno", () => {
     server = await startService(
       "mcp-server",
       { FRANKFURTER_URL: upstream.url, DENO_NO_UPDATE_CHECK: "1" },
-      { command: [deno, "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", bundlePath("mcp-server")], timeoutMs: 30_000 },
+      {
+        command: [
+          deno,
+          "run",
+          "--allow-net",
+          "--allow-env",
+          "--allow-read",
+          "--allow-sys",
+          bundlePath("mcp-server"),
+        ],
+        timeoutMs: 30_000,
+      },
     );
   });
   after(async () => {
@@ -31,10 +46,17 @@ describe("mcp-server bundle under Deno", () => {
     it(`calls get_exchange_rate over ${kind}`, async () => {
       const client = new Client({ name: "deno-test", version: "1.0.0" });
       const url = new URL(`/${kind}`, server.url);
-      await client.connect(kind === "sse" ? new SSEClientTransport(url) : new StreamableHTTPClientTransport(url));
+      await client.connect(
+        kind === "sse" ? new SSEClientTransport(url) : new StreamableHTTPClientTransport(url),
+      );
       try {
-        const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "CAD", amount: 3 } })) as CallToolResult;
-        assert.deepEqual((r.structuredContent as { rates: object }).rates, { CAD: expectedConversion("USD", "CAD", 3) });
+        const r = (await client.callTool({
+          name: "get_exchange_rate",
+          arguments: { currency_to: "CAD", amount: 3 },
+        })) as CallToolResult;
+        assert.deepEqual((r.structuredContent as { rates: object }).rates, {
+          CAD: expectedConversion("USD", "CAD", 3),
+        });
       } finally {
         await client.close();
       }

@@ -4,12 +4,20 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
-import { createApp } from "../src/app.js";
-import { approximateBytes, TtlCache } from "../src/cache.js";
+import { buildService, readRpc } from "./support/service.js";
+import { approximateBytes, TtlCache } from "../src/frankfurter/cache.js";
 import { loadConfig } from "../src/config.js";
-import { describeNetworkError, FrankfurterClient, frankfurterOptions, Limiter, roundForCurrency, UpstreamError } from "../src/frankfurter.js";
-import { createLogger } from "../src/log.js";
-import { expectedConversion, expectedRate, handle, LATEST_DATE, V2_CURRENCIES } from "../../test/support/frankfurter.js";
+import { FrankfurterClient, roundForCurrency } from "../src/frankfurter/client.js";
+import { describeNetworkError, UpstreamError } from "../src/frankfurter/errors.js";
+import { Limiter } from "../src/frankfurter/limiter.js";
+import { createLogger } from "../../common/log.js";
+import {
+  expectedConversion,
+  expectedRate,
+  handle,
+  LATEST_DATE,
+  V2_CURRENCIES,
+} from "../../test/support/frankfurter.js";
 
 /** A fetch that answers from the stand-in's handler, recording each URL. */
 function standInFetch(): { fetch: typeof fetch; urls: URL[]; statuses: number[] } {
@@ -27,8 +35,18 @@ function standInFetch(): { fetch: typeof fetch; urls: URL[]; statuses: number[] 
     }) as typeof fetch,
   };
 }
-const v2 = (f: typeof fetch, extra: Partial<ConstructorParameters<typeof FrankfurterClient>[0]> = {}): FrankfurterClient =>
-  new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v2", fetch: f, retryDelayMs: () => 1, ...extra });
+const v2 = (
+  f: typeof fetch,
+  env: Record<string, string> = {},
+  now?: () => number,
+): FrankfurterClient =>
+  new FrankfurterClient(loadConfig({ FRANKFURTER_URL: "https://api.frankfurter.dev/v2", ...env }), {
+    fetch: f,
+    now,
+    retryDelayMs: () => 1,
+  });
+const at = (url: string): FrankfurterClient =>
+  new FrankfurterClient(loadConfig({ FRANKFURTER_URL: url }), { retryDelayMs: () => 1 });
 
 /** The most recent Sunday strictly before the latest working day, and the Friday before it. */
 function lastSunday(): { sunday: string; friday: string } {
@@ -43,64 +61,137 @@ function lastSunday(): { sunday: string; friday: string } {
 describe("Frankfurter stand-in (v2 as strict as the real API, v1 kept)", () => {
   const q = (s: string): URLSearchParams => new URLSearchParams(s);
   it("refuses unknown parameters, bad dates, groups and currency codes with 422 {status, message}", () => {
-    assert.deepEqual(handle("/v2/rate/USD/EUR", q("amount=10")), { status: 422, body: { status: 422, message: "unknown parameter: amount" } });
-    assert.deepEqual(handle("/v2/rates", q("symbols=USD")).body, { status: 422, message: "unknown parameter: symbols" });
+    assert.deepEqual(handle("/v2/rate/USD/EUR", q("amount=10")), {
+      status: 422,
+      body: { status: 422, message: "unknown parameter: amount" },
+    });
+    assert.deepEqual(handle("/v2/rates", q("symbols=USD")).body, {
+      status: 422,
+      message: "unknown parameter: symbols",
+    });
     assert.equal(handle("/v2/rates", q("date=2024-02-30")).status, 422);
-    assert.deepEqual(handle("/v2/rates", q("date=2024-01-02&from=2024-01-01")).body, { status: 422, message: "conflicting params" });
-    assert.deepEqual(handle("/v2/rates", q("from=2024-01-01&group=day")).body, { status: 422, message: "invalid group" });
-    assert.deepEqual(handle("/v2/rate/USD/XYZ", q("")).body, { status: 422, message: "invalid currency: XYZ" });
+    assert.deepEqual(handle("/v2/rates", q("date=2024-01-02&from=2024-01-01")).body, {
+      status: 422,
+      message: "conflicting params",
+    });
+    assert.deepEqual(handle("/v2/rates", q("from=2024-01-01&group=day")).body, {
+      status: 422,
+      message: "invalid group",
+    });
+    assert.deepEqual(handle("/v2/rate/USD/XYZ", q("")).body, {
+      status: 422,
+      message: "invalid currency: XYZ",
+    });
   });
   it("answers 404 for a real code nobody publishes, or a date before a currency's coverage", () => {
-    assert.deepEqual(handle("/v2/rate/USD/KPW", q("")), { status: 404, body: { status: 404, message: "not found" } });
+    assert.deepEqual(handle("/v2/rate/USD/KPW", q("")), {
+      status: 404,
+      body: { status: 404, message: "not found" },
+    });
     assert.equal(handle("/v2/rate/USD/NGN", q("date=2004-06-01")).status, 404);
-    assert.deepEqual(handle("/v2/rates", q("base=USD&quotes=NGN&date=2004-06-01")), { status: 200, body: [] });
+    assert.deepEqual(handle("/v2/rates", q("base=USD&quotes=NGN&date=2004-06-01")), {
+      status: 200,
+      body: [],
+    });
     assert.equal(handle("/v2/rate/USD/NGN", q("providers=ECB")).status, 404);
   });
   it("carries a weekend date back to Friday, and answers rows, the identity row and the currencies array", () => {
     const { sunday, friday } = lastSunday();
-    assert.equal((handle("/v2/rate/usd/aed", q(`date=${sunday}`)).body as { date: string }).date, friday);
-    const rows = handle("/v2/rates", q("base=USD&quotes=USD,NGN,AED")).body as Array<Record<string, unknown>>;
-    assert.deepEqual(rows.map((r) => [r.quote, r.date]), [["AED", LATEST_DATE], ["NGN", LATEST_DATE], ["USD", LATEST_DATE]]);
+    assert.equal(
+      (handle("/v2/rate/usd/aed", q(`date=${sunday}`)).body as { date: string }).date,
+      friday,
+    );
+    const rows = handle("/v2/rates", q("base=USD&quotes=USD,NGN,AED")).body as Array<
+      Record<string, unknown>
+    >;
+    assert.deepEqual(
+      rows.map((r) => [r.quote, r.date]),
+      [
+        ["AED", LATEST_DATE],
+        ["NGN", LATEST_DATE],
+        ["USD", LATEST_DATE],
+      ],
+    );
     assert.equal(rows[2]!.rate, 1);
     const currencies = handle("/v2/currencies", q("")).body as Array<Record<string, string>>;
     assert.ok(currencies.length > 30);
-    assert.deepEqual(Object.keys(currencies[0]!).sort(), ["end_date", "iso_code", "iso_numeric", "name", "start_date", "symbol"]);
-    const weeks = handle("/v2/rates", q("base=USD&quotes=ARS&from=2024-01-01&to=2024-03-31&group=week")).body as Array<{ date: string }>;
+    assert.deepEqual(Object.keys(currencies[0]!).sort(), [
+      "end_date",
+      "iso_code",
+      "iso_numeric",
+      "name",
+      "start_date",
+      "symbol",
+    ]);
+    const weeks = handle(
+      "/v2/rates",
+      q("base=USD&quotes=ARS&from=2024-01-01&to=2024-03-31&group=week"),
+    ).body as Array<{ date: string }>;
     assert.equal(weeks.length, 13);
     assert.equal(weeks[0]!.date, "2024-01-01");
   });
   it("keeps the v1 shapes at /v1 with ECB rates only", () => {
     const r = handle("/v1/latest", q("base=USD&symbols=GBP&amount=10"));
-    assert.deepEqual(r, { status: 200, body: { amount: 10, base: "USD", date: LATEST_DATE, rates: { GBP: expectedConversion("USD", "GBP", 10, { api: "v1" }) } } });
+    assert.deepEqual(r, {
+      status: 200,
+      body: {
+        amount: 10,
+        base: "USD",
+        date: LATEST_DATE,
+        rates: { GBP: expectedConversion("USD", "GBP", 10, { api: "v1" }) },
+      },
+    });
     assert.equal(handle("/v1/latest", q("symbols=AED")).status, 404);
-    assert.equal(typeof (handle("/v1/currencies", q("")).body as Record<string, string>).CHF, "string");
+    assert.equal(
+      typeof (handle("/v1/currencies", q("")).body as Record<string, string>).CHF,
+      "string",
+    );
   });
 });
 
 describe("FrankfurterClient over v2", () => {
   it("defaults to v2 and picks v1 only for a URL ending in /v1", () => {
-    assert.equal(new FrankfurterClient(frankfurterOptions(loadConfig({}))).version, "v2");
-    assert.equal(new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v1" }).version, "v1");
-    assert.equal(new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v1/" }).version, "v1");
-    assert.equal(new FrankfurterClient({ baseUrl: "http://127.0.0.1:9/v2" }).version, "v2");
-    assert.deepEqual(loadConfig({ FRANKFURTER_PROVIDERS: "ecb, boc" }).FRANKFURTER_PROVIDERS, ["ECB", "BOC"]);
+    assert.equal(new FrankfurterClient(loadConfig({})).version, "v2");
+    assert.equal(at("https://api.frankfurter.dev/v1").version, "v1");
+    assert.equal(at("https://api.frankfurter.dev/v1/").version, "v1");
+    assert.equal(at("http://127.0.0.1:9/v2").version, "v2");
+    assert.deepEqual(loadConfig({ FRANKFURTER_PROVIDERS: "ecb, boc" }).FRANKFURTER_PROVIDERS, [
+      "ECB",
+      "BOC",
+    ]);
     assert.throws(() => loadConfig({ FRANKFURTER_PROVIDERS: "ECB;DROP" }), /FRANKFURTER_PROVIDERS/);
-    assert.throws(() => loadConfig({ FRANKFURTER_PROVIDERS: "ECB", FRANKFURTER_URL: "https://api.frankfurter.dev/v1" }), /FRANKFURTER_PROVIDERS: needs Frankfurter v2/);
+    assert.throws(
+      () =>
+        loadConfig({
+          FRANKFURTER_PROVIDERS: "ECB",
+          FRANKFURTER_URL: "https://api.frankfurter.dev/v1",
+        }),
+      /FRANKFURTER_PROVIDERS: needs Frankfurter v2/,
+    );
   });
   it("asks /rate/{base}/{quote} with date and providers only, and converts the amount itself", async () => {
     const s = standInFetch();
-    const c = v2(s.fetch, { providers: ["ECB"] });
+    const c = v2(s.fetch, { FRANKFURTER_PROVIDERS: "ECB" });
     const r = await c.convert("USD", "GBP", "2024-01-15", 250);
-    assert.equal(s.urls[0]?.href, "https://api.frankfurter.dev/v2/rate/USD/GBP?date=2024-01-15&providers=ECB");
-    assert.equal(r.value.rate, expectedRate("USD", "GBP", { providers: "ECB", date: "2024-01-15" }));
-    assert.equal(r.value.converted, expectedConversion("USD", "GBP", 250, { providers: "ECB", date: "2024-01-15" }));
+    assert.equal(
+      s.urls[0]?.href,
+      "https://api.frankfurter.dev/v2/rate/USD/GBP?date=2024-01-15&providers=ECB",
+    );
+    assert.equal(
+      r.value.rate,
+      expectedRate("USD", "GBP", { providers: "ECB", date: "2024-01-15" }),
+    );
+    assert.equal(
+      r.value.converted,
+      expectedConversion("USD", "GBP", 250, { providers: "ECB", date: "2024-01-15" }),
+    );
     // The unit rate is cached once for every amount.
     assert.equal((await c.convert("USD", "GBP", "2024-01-15", 7)).cacheHit, true);
     assert.equal(s.urls.length, 1);
   });
   it("never sends a parameter v2 refuses, whatever the tools ask", async () => {
     const s = standInFetch();
-    const c = v2(s.fetch, { providers: ["ECB", "CBN"] });
+    const c = v2(s.fetch, { FRANKFURTER_PROVIDERS: "ECB,CBN" });
     await c.convert("EUR", "NGN", "latest", 1e6);
     await c.convert("NGN", "USD", "2024-05-04", 0.5);
     await c.history("USD", "ARS", "2020-01-01", "2024-01-01", "month");
@@ -113,19 +204,32 @@ describe("FrankfurterClient over v2", () => {
     assert.equal(roundForCurrency(1234.5678, "EUR"), 1234.57);
     assert.equal(roundForCurrency(1234.5678, "JPY"), 1235);
     assert.equal(roundForCurrency(12.34567, "KWD"), 12.346);
-    assert.equal(roundForCurrency(0.0061234, "USD"), 0.00612, "small values keep 3 significant digits");
+    assert.equal(
+      roundForCurrency(0.0061234, "USD"),
+      0.00612,
+      "small values keep 3 significant digits",
+    );
     assert.equal(roundForCurrency(0.8, "EUR"), 0.8);
   });
   it("lists currencies with names, symbols and date coverage", async () => {
     const { value } = await v2(standInFetch().fetch).currencies();
     const ngn = value.find((c) => c.code === "NGN");
-    assert.deepEqual(ngn, { code: "NGN", name: "Nigerian Naira", symbol: "₦", start_date: V2_CURRENCIES.NGN!.start_date, end_date: LATEST_DATE });
+    assert.deepEqual(ngn, {
+      code: "NGN",
+      name: "Nigerian Naira",
+      symbol: "₦",
+      start_date: V2_CURRENCIES.NGN!.start_date,
+      end_date: LATEST_DATE,
+    });
   });
 });
 
 describe("upstream body cap", () => {
   /** A body of `chunks` × 64 KiB, counting how many chunks were actually pulled. */
-  function bigBody(chunks: number, withLength: boolean): { fetch: typeof fetch; pulled: () => number } {
+  function bigBody(
+    chunks: number,
+    withLength: boolean,
+  ): { fetch: typeof fetch; pulled: () => number } {
     let pulled = 0;
     const chunk = new Uint8Array(64 * 1024).fill(0x20);
     return {
@@ -137,25 +241,40 @@ describe("upstream body cap", () => {
             else controller.enqueue(chunk);
           },
         });
-        return new Response(body, { headers: withLength ? { "content-length": String(chunks * chunk.length) } : {} });
+        return new Response(body, {
+          headers: withLength ? { "content-length": String(chunks * chunk.length) } : {},
+        });
       }) as typeof fetch,
     };
   }
   it("refuses a body over the cap without reading the rest, whether or not its length is declared", async () => {
     for (const declared of [false, true]) {
       const big = bigBody(3200, declared); // 200 MiB if read to the end
-      const c = v2(big.fetch, { maxBodyBytes: 256 * 1024 });
+      const c = v2(big.fetch, { FRANKFURTER_MAX_BODY_BYTES: String(256 * 1024) });
       await assert.rejects(
         c.currencies(),
-        (e: unknown) => e instanceof UpstreamError && e.kind === "bad_response" && e.reason === "too_large" && /too large/.test(e.message),
+        (e: unknown) =>
+          e instanceof UpstreamError &&
+          e.kind === "bad_response" &&
+          e.reason === "too_large" &&
+          /too large/.test(e.message),
       );
-      assert.ok(big.pulled() <= 6, `read ${big.pulled()} chunks of 64 KiB (declared length: ${declared})`);
+      assert.ok(
+        big.pulled() <= 6,
+        `read ${big.pulled()} chunks of 64 KiB (declared length: ${declared})`,
+      );
       assert.equal(c.cacheStats.entries, 0);
     }
   });
   it("reads only the start of an error body, and still reports the error", async () => {
-    const f = (async () => new Response(`{"status":404,"message":"not found"}${" ".repeat(2_000_000)}`, { status: 404 })) as typeof fetch;
-    await assert.rejects(v2(f).convert("USD", "AED", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "not_found");
+    const f = (async () =>
+      new Response(`{"status":404,"message":"not found"}${" ".repeat(2_000_000)}`, {
+        status: 404,
+      })) as typeof fetch;
+    await assert.rejects(
+      v2(f).convert("USD", "AED", "latest", 1),
+      (e: unknown) => e instanceof UpstreamError && e.kind === "not_found",
+    );
   });
 });
 
@@ -164,15 +283,31 @@ describe("cache bounds", () => {
     const cache = new TtlCache<string>(1000, () => 0, 10_000);
     const value = "x".repeat(900);
     const each = approximateBytes("k00", value);
-    for (let i = 0; i < 100; i++) await cache.get(`k${String(i).padStart(2, "0")}`, async () => ({ value, expiresAt: Infinity }));
+    for (let i = 0; i < 100; i++)
+      await cache.get(`k${String(i).padStart(2, "0")}`, async () => ({
+        value,
+        expiresAt: Infinity,
+      }));
     assert.ok(cache.bytes <= 10_000, `${cache.bytes} bytes`);
     assert.equal(cache.size, Math.floor(10_000 / each));
-    assert.equal((await cache.get("k99", async () => ({ value: "reloaded", expiresAt: Infinity }))).hit, true);
-    assert.equal((await cache.get("k00", async () => ({ value: "reloaded", expiresAt: Infinity }))).value, "reloaded");
+    assert.equal(
+      (await cache.get("k99", async () => ({ value: "reloaded", expiresAt: Infinity }))).hit,
+      true,
+    );
+    assert.equal(
+      (await cache.get("k00", async () => ({ value: "reloaded", expiresAt: Infinity }))).value,
+      "reloaded",
+    );
     // One answer larger than the whole budget is served but not kept.
-    const huge = await cache.get("huge", async () => ({ value: "y".repeat(20_000), expiresAt: Infinity }));
+    const huge = await cache.get("huge", async () => ({
+      value: "y".repeat(20_000),
+      expiresAt: Infinity,
+    }));
     assert.equal(huge.value.length, 20_000);
-    assert.equal((await cache.get("huge", async () => ({ value: "again", expiresAt: Infinity }))).value, "again");
+    assert.equal(
+      (await cache.get("huge", async () => ({ value: "again", expiresAt: Infinity }))).value,
+      "again",
+    );
     assert.ok(cache.bytes <= 10_000);
   });
   it("keeps only what an answer needs, and the client's cache within its byte bound", async () => {
@@ -183,22 +318,40 @@ describe("cache bounds", () => {
       const rows = [];
       for (let d = 1; d <= 28; d++) {
         const date = `${url.searchParams.get("from")!.slice(0, 8)}${String(d).padStart(2, "0")}`;
-        for (const quote of codes) rows.push({ date, base: "EUR", quote, rate: 1.5, providers: [{ key: "ECB", date, rate: 1.5 }], note: "x".repeat(40) });
+        for (const quote of codes)
+          rows.push({
+            date,
+            base: "EUR",
+            quote,
+            rate: 1.5,
+            providers: [{ key: "ECB", date, rate: 1.5 }],
+            note: "x".repeat(40),
+          });
       }
       return Response.json(rows);
     }) as typeof fetch;
-    const c = v2(f, { cacheMaxBytes: 6_000 });
+    const c = v2(f, { CACHE_MAX_BYTES: "6000" });
     await c.history("EUR", "USD", "2023-01-01", "2023-01-28");
     const one = c.cacheStats.bytes;
     assert.ok(one > 0 && one < 3_000, `one month of one quote costs ${one} bytes`);
-    for (let m = 2; m <= 12; m++) await c.history("EUR", "USD", `2023-${String(m).padStart(2, "0")}-01`, `2023-${String(m).padStart(2, "0")}-28`);
+    for (let m = 2; m <= 12; m++)
+      await c.history(
+        "EUR",
+        "USD",
+        `2023-${String(m).padStart(2, "0")}-01`,
+        `2023-${String(m).padStart(2, "0")}-28`,
+      );
     assert.ok(c.cacheStats.bytes <= 6_000, JSON.stringify(c.cacheStats));
     assert.ok(c.cacheStats.entries < 12 && c.cacheStats.entries > 0, JSON.stringify(c.cacheStats));
   });
   it("keeps latest answers for the latest TTL and past dates for the dated TTL", async () => {
     let now = Date.parse(`${LATEST_DATE}T12:00:00Z`);
     const s = standInFetch();
-    const c = v2(s.fetch, { now: () => now, latestTtlMs: 60_000, datedTtlMs: 3_600_000 });
+    const c = v2(
+      s.fetch,
+      { CACHE_LATEST_TTL_SECONDS: "60", CACHE_DATED_TTL_SECONDS: "3600" },
+      () => now,
+    );
     await c.convert("USD", "AED", "latest", 1);
     await c.convert("USD", "AED", "2024-01-15", 1);
     now += 61_000;
@@ -222,8 +375,10 @@ describe("concurrency bound", () => {
       const { status, body } = handle(url.pathname, url.searchParams);
       return Response.json(body, { status });
     }) as typeof fetch;
-    const c = v2(f, { maxConcurrent: 4, maxQueue: 200 });
-    const dates = Array.from({ length: 100 }, (_, i) => new Date(Date.UTC(2023, 0, 2 + i)).toISOString().slice(0, 10));
+    const c = v2(f, { FRANKFURTER_MAX_CONCURRENT: "4", FRANKFURTER_MAX_QUEUE: "200" });
+    const dates = Array.from({ length: 100 }, (_, i) =>
+      new Date(Date.UTC(2023, 0, 2 + i)).toISOString().slice(0, 10),
+    );
     const results = await Promise.all(dates.map((d) => c.convert("USD", "NGN", d, 1)));
     assert.equal(results.length, 100);
     assert.equal(most, 4);
@@ -233,14 +388,20 @@ describe("concurrency bound", () => {
     let release!: () => void;
     const first = limiter.run(() => new Promise<void>((r) => (release = r)), 10_000);
     const second = limiter.run(async () => "ran", 10_000);
-    await assert.rejects(limiter.run(async () => "no room", 10_000), (e: unknown) => e instanceof UpstreamError && e.kind === "busy");
+    await assert.rejects(
+      limiter.run(async () => "no room", 10_000),
+      (e: unknown) => e instanceof UpstreamError && e.kind === "busy",
+    );
     release();
     await first;
     assert.equal(await second, "ran");
     const blocked = new Limiter(1, 5);
     let unblock!: () => void;
     const holder = blocked.run(() => new Promise<void>((r) => (unblock = r)), 10_000);
-    await assert.rejects(blocked.run(async () => "late", 20), (e: unknown) => e instanceof UpstreamError && e.reason === "busy");
+    await assert.rejects(
+      blocked.run(async () => "late", 20),
+      (e: unknown) => e instanceof UpstreamError && e.reason === "busy",
+    );
     assert.equal(blocked.queued, 0);
     unblock();
     await holder;
@@ -248,19 +409,54 @@ describe("concurrency bound", () => {
 });
 
 describe("why Frankfurter cannot be reached", () => {
-  const undici = (code: string, message: string): TypeError => new TypeError("fetch failed", { cause: Object.assign(new Error(message), { code }) });
+  const undici = (code: string, message: string): TypeError =>
+    new TypeError("fetch failed", { cause: Object.assign(new Error(message), { code }) });
   it("names refused, DNS, TLS and reset connections, from Node's and Deno's errors", () => {
-    assert.equal(describeNetworkError(undici("ENOTFOUND", "getaddrinfo ENOTFOUND api.frankfurter.dev")).reason, "dns");
-    assert.equal(describeNetworkError(undici("EAI_AGAIN", "getaddrinfo EAI_AGAIN api.frankfurter.dev")).reason, "dns");
-    assert.equal(describeNetworkError(undici("CERT_HAS_EXPIRED", "certificate has expired")).reason, "tls");
-    assert.equal(describeNetworkError(undici("UND_ERR_SOCKET", "other side closed")).reason, "reset");
+    assert.equal(
+      describeNetworkError(undici("ENOTFOUND", "getaddrinfo ENOTFOUND api.frankfurter.dev")).reason,
+      "dns",
+    );
+    assert.equal(
+      describeNetworkError(undici("EAI_AGAIN", "getaddrinfo EAI_AGAIN api.frankfurter.dev")).reason,
+      "dns",
+    );
+    assert.equal(
+      describeNetworkError(undici("CERT_HAS_EXPIRED", "certificate has expired")).reason,
+      "tls",
+    );
+    assert.equal(
+      describeNetworkError(undici("UND_ERR_SOCKET", "other side closed")).reason,
+      "reset",
+    );
     // Deno 2's own wording (seen here): the cause's message carries the reason.
-    const denoCause = (m: string): TypeError => new TypeError("fetch failed", { cause: new Error(`error sending request for url (http://127.0.0.1:1/v2): client error (Connect): ${m}`) });
-    assert.equal(describeNetworkError(denoCause("dns error: failed to lookup address information: Name or service not known")).reason, "dns");
-    assert.equal(describeNetworkError(denoCause("tcp connect error: Connection refused (os error 111)")).reason, "refused");
-    assert.equal(describeNetworkError(denoCause("received corrupt message of type InvalidContentType")).reason, "tls");
-    assert.equal(describeNetworkError(denoCause("invalid peer certificate: UnknownIssuer")).reason, "tls");
-    const deno = new TypeError("error sending request for url (https://u:p@api.frankfurter.dev/v2/rate/USD/EUR?x=secret): client error (Connect): tcp connect error: Connection refused (os error 111)");
+    const denoCause = (m: string): TypeError =>
+      new TypeError("fetch failed", {
+        cause: new Error(
+          `error sending request for url (http://127.0.0.1:1/v2): client error (Connect): ${m}`,
+        ),
+      });
+    assert.equal(
+      describeNetworkError(
+        denoCause("dns error: failed to lookup address information: Name or service not known"),
+      ).reason,
+      "dns",
+    );
+    assert.equal(
+      describeNetworkError(denoCause("tcp connect error: Connection refused (os error 111)"))
+        .reason,
+      "refused",
+    );
+    assert.equal(
+      describeNetworkError(denoCause("received corrupt message of type InvalidContentType")).reason,
+      "tls",
+    );
+    assert.equal(
+      describeNetworkError(denoCause("invalid peer certificate: UnknownIssuer")).reason,
+      "tls",
+    );
+    const deno = new TypeError(
+      "error sending request for url (https://u:p@api.frankfurter.dev/v2/rate/USD/EUR?x=secret): client error (Connect): tcp connect error: Connection refused (os error 111)",
+    );
     const d = describeNetworkError(deno);
     assert.equal(d.reason, "refused");
     assert.ok(!/secret|u:p/.test(d.detail), d.detail);
@@ -270,16 +466,23 @@ describe("why Frankfurter cannot be reached", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const { port } = server.address() as AddressInfo;
     await new Promise<void>((r) => server.close(() => r()));
-    const c = new FrankfurterClient({ baseUrl: `http://127.0.0.1:${port}/v2`, retryDelayMs: () => 1 });
-    await assert.rejects(c.currencies(), (e: unknown) => e instanceof UpstreamError && e.reason === "refused" && /ECONNREFUSED/.test(e.detail ?? ""));
+    const c = at(`http://127.0.0.1:${port}/v2`);
+    await assert.rejects(
+      c.currencies(),
+      (e: unknown) =>
+        e instanceof UpstreamError && e.reason === "refused" && /ECONNREFUSED/.test(e.detail ?? ""),
+    );
   });
   it("says TLS when https meets a server that does not speak it", async () => {
     const plain = createServer((_req, res) => res.end("{}"));
     await new Promise<void>((r) => plain.listen(0, "127.0.0.1", r));
     const { port } = plain.address() as AddressInfo;
     try {
-      const c = new FrankfurterClient({ baseUrl: `https://127.0.0.1:${port}/v2`, retryDelayMs: () => 1 });
-      await assert.rejects(c.currencies(), (e: unknown) => e instanceof UpstreamError && e.reason === "tls");
+      const c = at(`https://127.0.0.1:${port}/v2`);
+      await assert.rejects(
+        c.currencies(),
+        (e: unknown) => e instanceof UpstreamError && e.reason === "tls",
+      );
     } finally {
       plain.closeAllConnections();
       await new Promise<void>((r) => plain.close(() => r()));
@@ -291,7 +494,7 @@ describe("why Frankfurter cannot be reached", () => {
     const f = (async () => {
       throw undici("ENOTFOUND", "getaddrinfo ENOTFOUND api.frankfurter.dev");
     }) as typeof fetch;
-    const text = await callTool(v2(f), logger, "get_exchange_rate", { currency_to: "AED" });
+    const text = await callTool({ fetch: f }, logger, "get_exchange_rate", { currency_to: "AED" });
     assert.match(text.text, /cannot be reached/);
     const line = lines.find((l) => l.message === "tool get_exchange_rate failed");
     assert.equal(line?.upstream_reason, "dns");
@@ -300,45 +503,119 @@ describe("why Frankfurter cannot be reached", () => {
 });
 
 /** Calls a tool with a JSON-RPC request to the app's stateless /mcp endpoint (no SDK client needed). */
-async function callTool(fx: FrankfurterClient, logger: ReturnType<typeof createLogger>, name: string, args: Record<string, unknown>): Promise<{ isError: boolean; text: string; structured: unknown }> {
-  const app = createApp({ frankfurter: fx, logger });
+async function callTool(
+  upstream: { fetch: typeof fetch; providers?: readonly string[] },
+  logger: ReturnType<typeof createLogger>,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{ isError: boolean; text: string; structured: unknown }> {
+  const env = {
+    FRANKFURTER_URL: "http://frankfurter.test/v2",
+    FRANKFURTER_PROVIDERS: (upstream.providers ?? []).join(","),
+  };
+  const { app } = await buildService(env, { fetch: upstream.fetch, logger, retryDelayMs: () => 0 });
   const res = await app.request("/mcp", {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }),
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-06-18",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name, arguments: args },
+    }),
   });
-  const body = (await res.json()) as { result?: { isError?: boolean; content: Array<{ text: string }>; structuredContent?: unknown }; error?: unknown };
+  const body = (await readRpc(res)) as {
+    result?: { isError?: boolean; content: Array<{ text: string }>; structuredContent?: unknown };
+    error?: unknown;
+  };
   assert.ok(body.result, JSON.stringify(body));
-  return { isError: body.result.isError === true, text: body.result.content.map((c) => c.text).join(""), structured: body.result.structuredContent };
+  return {
+    isError: body.result.isError === true,
+    text: body.result.content.map((c) => c.text).join(""),
+    structured: body.result.structuredContent,
+  };
 }
 
 describe("tool errors name the currency, pair or date at fault", () => {
   const logger = createLogger({}, () => undefined);
   const cases: Array<[string, Record<string, unknown>, RegExp, string[]?]> = [
-    ["unknown code (422)", { currency_from: "USD", currency_to: "XYZ" }, /XYZ is an unknown currency code/],
-    ["real code nobody publishes (404)", { currency_from: "KPW", currency_to: "USD" }, /KPW to USD: KPW has no rates/],
-    ["date before coverage (404)", { currency_from: "USD", currency_to: "NGN", currency_date: "2004-06-01" }, /USD to NGN on 2004-06-01: NGN rates start on 2005-01-03/],
-    ["outside the named providers (404)", { currency_from: "USD", currency_to: "AED" }, /USD to AED: AED has no rates from the providers ECB/, ["ECB"]],
+    [
+      "unknown code (422)",
+      { currency_from: "USD", currency_to: "XYZ" },
+      /XYZ is an unknown currency code/,
+    ],
+    [
+      "real code nobody publishes (404)",
+      { currency_from: "KPW", currency_to: "USD" },
+      /KPW to USD: KPW has no rates/,
+    ],
+    [
+      "date before coverage (404)",
+      { currency_from: "USD", currency_to: "NGN", currency_date: "2004-06-01" },
+      /USD to NGN on 2004-06-01: NGN rates start on 2005-01-03/,
+    ],
+    [
+      "outside the named providers (404)",
+      { currency_from: "USD", currency_to: "AED" },
+      /USD to AED: AED has no rates from the providers ECB/,
+      ["ECB"],
+    ],
   ];
   for (const [label, args, message, providers] of cases) {
     it(label, async () => {
-      const r = await callTool(v2(standInFetch().fetch, { providers }), logger, "get_exchange_rate", args);
+      const r = await callTool(
+        { fetch: standInFetch().fetch, providers },
+        logger,
+        "get_exchange_rate",
+        args,
+      );
       assert.equal(r.isError, true);
       assert.match(r.text, message);
     });
   }
   it("an empty v2 history names the pair and the range", async () => {
-    const r = await callTool(v2(standInFetch().fetch), logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "NGN", start_date: "2003-01-01", end_date: "2003-06-30" });
+    const r = await callTool({ fetch: standInFetch().fetch }, logger, "get_exchange_rate_history", {
+      currency_from: "USD",
+      currency_to: "NGN",
+      start_date: "2003-01-01",
+      end_date: "2003-06-30",
+    });
     assert.equal(r.isError, true);
-    assert.match(r.text, /USD to NGN between 2003-01-01 and 2003-06-30: NGN rates start on 2005-01-03/);
+    assert.match(
+      r.text,
+      /USD to NGN between 2003-01-01 and 2003-06-30: NGN rates start on 2005-01-03/,
+    );
   });
   it("states the source and date of a rate, and groups long histories", async () => {
-    const ok = await callTool(v2(standInFetch().fetch), logger, "get_exchange_rate", { currency_from: "NGN", currency_to: "ARS", amount: 5000 });
+    const ok = await callTool({ fetch: standInFetch().fetch }, logger, "get_exchange_rate", {
+      currency_from: "NGN",
+      currency_to: "ARS",
+      amount: 5000,
+    });
     assert.equal(ok.isError, false);
-    assert.match(ok.text, new RegExp(`5000 NGN = ${expectedConversion("NGN", "ARS", 5000)} ARS on ${LATEST_DATE} \\(.*; blended rate from central banks via Frankfurter\\)`));
-    const h = await callTool(v2(standInFetch().fetch), logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "AED", start_date: "2020-01-01", end_date: "2023-12-31" });
+    assert.match(
+      ok.text,
+      new RegExp(
+        `5000 NGN = ${expectedConversion("NGN", "ARS", 5000)} ARS on ${LATEST_DATE} \\(.*; blended rate from central banks via Frankfurter\\)`,
+      ),
+    );
+    const h = await callTool({ fetch: standInFetch().fetch }, logger, "get_exchange_rate_history", {
+      currency_from: "USD",
+      currency_to: "AED",
+      start_date: "2020-01-01",
+      end_date: "2023-12-31",
+    });
     assert.equal((h.structured as { group: string }).group, "week");
-    const m = await callTool(v2(standInFetch().fetch), logger, "get_exchange_rate_history", { currency_from: "USD", currency_to: "AED", start_date: "2000-01-01", end_date: "2023-12-31" });
+    const m = await callTool({ fetch: standInFetch().fetch }, logger, "get_exchange_rate_history", {
+      currency_from: "USD",
+      currency_to: "AED",
+      start_date: "2000-01-01",
+      end_date: "2023-12-31",
+    });
     assert.equal((m.structured as { group: string }).group, "month");
     assert.equal(Object.keys((m.structured as { rates: object }).rates).length, 288);
   });

@@ -8,11 +8,18 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import { expectedConversion, startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
+import {
+  expectedConversion,
+  startFrankfurter,
+  type FakeFrankfurter,
+} from "../../test/support/frankfurter.js";
 import { ROOT, startService, type RunningService } from "../../test/support/service.js";
 
 const node22 = execFileSync(`${ROOT}/scripts/tools.sh`, ["node22"], { encoding: "utf8" }).trim();
-const inspectorBin = path.join(ROOT, "node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js");
+const inspectorBin = path.join(
+  ROOT,
+  "node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js",
+);
 
 describe("MCP Inspector CLI against the bundle", { timeout: 180_000 }, () => {
   let upstream: FakeFrankfurter;
@@ -29,7 +36,11 @@ describe("MCP Inspector CLI against the bundle", { timeout: 180_000 }, () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  async function inspect(url: string, era: "modern" | "legacy", args: string[]): Promise<{ result: Record<string, any> }> {
+  async function inspect(
+    url: string,
+    era: "modern" | "legacy",
+    args: string[],
+  ): Promise<{ result: Record<string, any> }> {
     const { stdout } = await promisify(execFile)(
       node22,
       [inspectorBin, "--cli", url, "--protocol-era", era, "--format", "json", "-q", ...args],
@@ -38,16 +49,42 @@ describe("MCP Inspector CLI against the bundle", { timeout: 180_000 }, () => {
     return JSON.parse(stdout) as { result: Record<string, any> };
   }
 
-  for (const [route, era] of [["/mcp", "modern"], ["/mcp", "legacy"], ["/sse", "legacy"]] as const) {
+  for (const [route, era] of [
+    ["/mcp", "modern"],
+    ["/mcp", "legacy"],
+    ["/sse", "legacy"],
+  ] as const) {
     it(`lists and calls tools over ${route} in the ${era} era`, async () => {
       const url = `${server.url}${route}`;
       const list = await inspect(url, era, ["--method", "tools/list"]);
-      const tools = list.result.tools as Array<{ name: string; inputSchema: { properties: Record<string, { default?: unknown }> } }>;
-      assert.deepEqual(tools.map((t) => t.name).sort(), ["get_exchange_rate", "get_exchange_rate_history", "list_currencies"]);
-      assert.equal(tools.find((t) => t.name === "get_exchange_rate")!.inputSchema.properties.currency_from?.default, "USD");
+      const tools = list.result.tools as Array<{
+        name: string;
+        inputSchema: { properties: Record<string, { default?: unknown }> };
+      }>;
+      assert.deepEqual(tools.map((t) => t.name).sort(), [
+        "get_exchange_rate",
+        "get_exchange_rate_history",
+        "list_currencies",
+      ]);
+      assert.equal(
+        tools.find((t) => t.name === "get_exchange_rate")!.inputSchema.properties.currency_from
+          ?.default,
+        "USD",
+      );
 
-      const call = await inspect(url, era, ["--method", "tools/call", "--tool-name", "get_exchange_rate", "--tool-arg", "amount=100", "--tool-arg", "currency_to=JPY"]);
-      assert.deepEqual(call.result.structuredContent.rates, { JPY: expectedConversion("USD", "JPY", 100) });
+      const call = await inspect(url, era, [
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "get_exchange_rate",
+        "--tool-arg",
+        "amount=100",
+        "--tool-arg",
+        "currency_to=JPY",
+      ]);
+      assert.deepEqual(call.result.structuredContent.rates, {
+        JPY: expectedConversion("USD", "JPY", 100),
+      });
       // Only 2026-07-28 results carry the server's identity in _meta: proof of the era actually spoken.
       const serverInfo = call.result._meta?.["io.modelcontextprotocol/serverInfo"];
       if (era === "modern") assert.equal(serverInfo?.name, "mcp-server");

@@ -5,27 +5,57 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { expectedConversion, expectedRate, LATEST_DATE, startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
+import {
+  expectedConversion,
+  expectedRate,
+  LATEST_DATE,
+  startFrankfurter,
+  type FakeFrankfurter,
+} from "../../test/support/frankfurter.js";
 import { createIdTokenSigner, startCertsServer } from "../../test/support/id-tokens.js";
 import { startService, type RunningService } from "../../test/support/service.js";
 
-async function connect(base: string, kind: "sse" | "mcp", headers?: Record<string, string>): Promise<Client> {
+async function connect(
+  base: string,
+  kind: "sse" | "mcp",
+  headers?: Record<string, string>,
+): Promise<Client> {
   const client = new Client({ name: "integration-test", version: "1.0.0" });
   const url = new URL(kind === "sse" ? "/sse" : "/mcp", base);
-  const init = headers ? { requestInit: { headers }, eventSourceInit: { fetch: (u: string | URL, i?: RequestInit) => fetch(u, { ...i, headers: { ...Object.fromEntries(new Headers(i?.headers)), ...headers } }) } } : {};
-  await client.connect(kind === "sse" ? new SSEClientTransport(url, init) : new StreamableHTTPClientTransport(url, init));
+  const init = headers
+    ? {
+        requestInit: { headers },
+        eventSourceInit: {
+          fetch: (u: string | URL, i?: RequestInit) =>
+            fetch(u, {
+              ...i,
+              headers: { ...Object.fromEntries(new Headers(i?.headers)), ...headers },
+            }),
+        },
+      }
+    : {};
+  await client.connect(
+    kind === "sse"
+      ? new SSEClientTransport(url, init)
+      : new StreamableHTTPClientTransport(url, init),
+  );
   return client;
 }
 let freshDays = 0;
-const freshDate = (): string => new Date(Date.UTC(2023, 0, 2 + freshDays++)).toISOString().slice(0, 10);
-const text = (r: CallToolResult): string => r.content.map((c) => (c.type === "text" ? c.text : "")).join("");
+const freshDate = (): string =>
+  new Date(Date.UTC(2023, 0, 2 + freshDays++)).toISOString().slice(0, 10);
+const text = (r: CallToolResult): string =>
+  r.content.map((c) => (c.type === "text" ? c.text : "")).join("");
 
 describe("mcp-server bundle", () => {
   let upstream: FakeFrankfurter;
   let server: RunningService;
   before(async () => {
     upstream = await startFrankfurter();
-    server = await startService("mcp-server", { FRANKFURTER_URL: upstream.url, FRANKFURTER_TIMEOUT_MS: "300" });
+    server = await startService("mcp-server", {
+      FRANKFURTER_URL: upstream.url,
+      FRANKFURTER_TIMEOUT_MS: "300",
+    });
   });
   after(async () => {
     await server?.stop();
@@ -41,47 +71,97 @@ describe("mcp-server bundle", () => {
       });
       after(async () => client?.close());
 
-      it("lists the three tools with schemas and annotations", async () => {
+      it("lists every tool with schemas and read-only annotations, the public ones among them", async () => {
         const { tools } = await client.listTools();
-        assert.deepEqual(tools.map((t) => t.name).sort(), ["get_exchange_rate", "get_exchange_rate_history", "list_currencies"]);
+        for (const name of ["get_exchange_rate", "get_exchange_rate_history", "list_currencies"]) {
+          assert.ok(
+            tools.some((t) => t.name === name),
+            name,
+          );
+        }
+        for (const t of tools) {
+          assert.equal(t.inputSchema.type, "object", t.name);
+          assert.equal(t.outputSchema?.type, "object", t.name);
+          assert.equal(t.annotations?.readOnlyHint, true, t.name);
+        }
         const rate = tools.find((t) => t.name === "get_exchange_rate")!;
         assert.equal(rate.annotations?.readOnlyHint, true);
         assert.equal(rate.annotations?.openWorldHint, true);
         assert.ok(rate.outputSchema?.properties?.rates);
-        assert.deepEqual(Object.keys(rate.inputSchema.properties ?? {}).sort(), ["amount", "currency_date", "currency_from", "currency_to"]);
+        assert.deepEqual(Object.keys(rate.inputSchema.properties ?? {}).sort(), [
+          "amount",
+          "currency_date",
+          "currency_from",
+          "currency_to",
+        ]);
       });
 
       it("converts an amount with get_exchange_rate", async () => {
-        const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_from: "usd", currency_to: "EUR", amount: 100 } })) as CallToolResult;
+        const r = (await client.callTool({
+          name: "get_exchange_rate",
+          arguments: { currency_from: "usd", currency_to: "EUR", amount: 100 },
+        })) as CallToolResult;
         assert.equal(r.isError, undefined);
         const expected = expectedConversion("USD", "EUR", 100);
         assert.deepEqual(r.structuredContent, {
-          amount: 100, base: "USD", date: LATEST_DATE, rates: { EUR: expected },
-          quote: "EUR", rate: expectedRate("USD", "EUR"), source: "blended rate from central banks via Frankfurter",
+          amount: 100,
+          base: "USD",
+          date: LATEST_DATE,
+          rates: { EUR: expected },
+          quote: "EUR",
+          rate: expectedRate("USD", "EUR"),
+          source: "blended rate from central banks via Frankfurter",
         });
         assert.match(text(r), new RegExp(`100 USD = ${expected} EUR .*${LATEST_DATE}`));
       });
 
       it("uses the defaults USD to EUR, latest, 1", async () => {
-        const r = (await client.callTool({ name: "get_exchange_rate", arguments: {} })) as CallToolResult;
-        assert.deepEqual((r.structuredContent as { rates: object }).rates, { EUR: expectedConversion("USD", "EUR", 1) });
+        const r = (await client.callTool({
+          name: "get_exchange_rate",
+          arguments: {},
+        })) as CallToolResult;
+        assert.deepEqual((r.structuredContent as { rates: object }).rates, {
+          EUR: expectedConversion("USD", "EUR", 1),
+        });
       });
 
       it("lists currencies", async () => {
-        const r = (await client.callTool({ name: "list_currencies", arguments: {} })) as CallToolResult;
-        assert.equal((r.structuredContent as { currencies: Record<string, string> }).currencies.CHF, "Swiss Franc");
+        const r = (await client.callTool({
+          name: "list_currencies",
+          arguments: {},
+        })) as CallToolResult;
+        assert.equal(
+          (r.structuredContent as { currencies: Record<string, string> }).currencies.CHF,
+          "Swiss Franc",
+        );
       });
 
       it("returns a bounded history", async () => {
         const r = (await client.callTool({
           name: "get_exchange_rate_history",
-          arguments: { currency_from: "USD", currency_to: "GBP", start_date: "2024-01-01", end_date: "2024-01-07" },
+          arguments: {
+            currency_from: "USD",
+            currency_to: "GBP",
+            start_date: "2024-01-01",
+            end_date: "2024-01-07",
+          },
         })) as CallToolResult;
         const s = r.structuredContent as { rates: Record<string, Record<string, number>> };
-        assert.deepEqual(Object.keys(s.rates), ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]);
+        assert.deepEqual(Object.keys(s.rates), [
+          "2024-01-01",
+          "2024-01-02",
+          "2024-01-03",
+          "2024-01-04",
+          "2024-01-05",
+        ]);
         const tooLong = (await client.callTool({
           name: "get_exchange_rate_history",
-          arguments: { currency_from: "USD", currency_to: "GBP", start_date: "1960-01-01", end_date: "2024-01-01" },
+          arguments: {
+            currency_from: "USD",
+            currency_to: "GBP",
+            start_date: "1960-01-01",
+            end_date: "2024-01-01",
+          },
         })) as CallToolResult;
         assert.equal(tooLong.isError, true);
         assert.match(text(tooLong), /longer than 30 years/);
@@ -99,7 +179,10 @@ describe("mcp-server bundle", () => {
           [{ amount: "ten" }, /number/],
         ];
         for (const [args, message] of cases) {
-          const r = (await client.callTool({ name: "get_exchange_rate", arguments: args })) as CallToolResult;
+          const r = (await client.callTool({
+            name: "get_exchange_rate",
+            arguments: args,
+          })) as CallToolResult;
           assert.equal(r.isError, true, JSON.stringify(args));
           assert.match(text(r), message, JSON.stringify(args));
         }
@@ -108,7 +191,10 @@ describe("mcp-server bundle", () => {
 
       it("answers a same-currency conversion without the upstream", async () => {
         const before = upstream.requests.length;
-        const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_from: "CHF", currency_to: "chf", amount: 5 } })) as CallToolResult;
+        const r = (await client.callTool({
+          name: "get_exchange_rate",
+          arguments: { currency_from: "CHF", currency_to: "chf", amount: 5 },
+        })) as CallToolResult;
         assert.deepEqual((r.structuredContent as { rates: object }).rates, { CHF: 5 });
         assert.equal(upstream.requests.length, before);
       });
@@ -124,20 +210,32 @@ describe("mcp-server bundle", () => {
         for (const [mode, message] of expectations) {
           upstream.setMode(mode);
           // A fresh date each time, so the cache cannot answer (v2 caches the rate, whatever the amount).
-          const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_date: freshDate() } })) as CallToolResult;
+          const r = (await client.callTool({
+            name: "get_exchange_rate",
+            arguments: { currency_date: freshDate() },
+          })) as CallToolResult;
           assert.equal(r.isError, true, mode);
           assert.match(text(r), message, mode);
         }
         upstream.setMode("flaky5xx");
-        const retried = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_date: freshDate() } })) as CallToolResult;
+        const retried = (await client.callTool({
+          name: "get_exchange_rate",
+          arguments: { currency_date: freshDate() },
+        })) as CallToolResult;
         assert.equal(retried.isError, undefined, "one retry absorbs a single 5xx");
         upstream.setMode("ok");
-        const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "JPY" } })) as CallToolResult;
+        const r = (await client.callTool({
+          name: "get_exchange_rate",
+          arguments: { currency_to: "JPY" },
+        })) as CallToolResult;
         assert.equal(r.isError, undefined);
       });
 
       it("reports an unknown currency from upstream", async () => {
-        const r = (await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "XYZ" } })) as CallToolResult;
+        const r = (await client.callTool({
+          name: "get_exchange_rate",
+          arguments: { currency_to: "XYZ" },
+        })) as CallToolResult;
         assert.equal(r.isError, true);
         assert.match(text(r), /unknown currency/);
       });
@@ -146,24 +244,50 @@ describe("mcp-server bundle", () => {
 
   it("logs one line per tool call with duration and cache use", async () => {
     const client = await connect(server.url, "mcp");
-    await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "SEK", currency_date: "2024-05-02" } });
-    await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "SEK", currency_date: "2024-05-02" } });
+    await client.callTool({
+      name: "get_exchange_rate",
+      arguments: { currency_to: "SEK", currency_date: "2024-05-02" },
+    });
+    await client.callTool({
+      name: "get_exchange_rate",
+      arguments: { currency_to: "SEK", currency_date: "2024-05-02" },
+    });
     await client.close();
     await new Promise((r) => setTimeout(r, 50));
-    const lines = server.logs().filter((l) => l.message === "tool get_exchange_rate" && (l.arguments as { currency_to?: string }).currency_to === "SEK");
-    assert.deepEqual(lines.map((l) => l.cache), ["miss", "hit"]);
+    const lines = server
+      .logs()
+      .filter(
+        (l) =>
+          l.message === "tool get_exchange_rate" &&
+          (l.arguments as { currency_to?: string }).currency_to === "SEK",
+      );
+    assert.deepEqual(
+      lines.map((l) => l.cache),
+      ["miss", "hit"],
+    );
     assert.ok(lines.every((l) => typeof l.duration_ms === "number" && l.severity === "INFO"));
   });
 
   it("answers 400 without sessionId, 404 for an unknown one, 405 for GET /mcp", async () => {
     const post = (q: string): Promise<Response> =>
-      fetch(`${server.url}/messages${q}`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+      fetch(`${server.url}/messages${q}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+      });
     assert.equal((await post("")).status, 400);
     const unknown = await post("?sessionId=00000000-0000-0000-0000-000000000000");
     assert.equal(unknown.status, 404);
     assert.match(await unknown.text(), /Unknown or expired session/);
     assert.equal((await fetch(`${server.url}/mcp`)).status, 405);
-    const bad = await fetch(`${server.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: "{not json" });
+    const bad = await fetch(`${server.url}/mcp`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: "{not json",
+    });
     assert.equal(bad.status, 400);
     const health = await fetch(`${server.url}/health`);
     assert.deepEqual(await health.json(), { status: "ok" });
@@ -176,8 +300,12 @@ describe("mcp-server bundle", () => {
         a.callTool({ name: "get_exchange_rate", arguments: { currency_to: "GBP", amount: 7 } }),
         b.callTool({ name: "get_exchange_rate", arguments: { currency_to: "JPY", amount: 9 } }),
       ])) as CallToolResult[];
-      assert.deepEqual((ra!.structuredContent as { rates: object }).rates, { GBP: expectedConversion("USD", "GBP", 7) });
-      assert.deepEqual((rb!.structuredContent as { rates: object }).rates, { JPY: expectedConversion("USD", "JPY", 9) });
+      assert.deepEqual((ra!.structuredContent as { rates: object }).rates, {
+        GBP: expectedConversion("USD", "GBP", 7),
+      });
+      assert.deepEqual((rb!.structuredContent as { rates: object }).rates, {
+        JPY: expectedConversion("USD", "JPY", 9),
+      });
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -193,7 +321,11 @@ describe("mcp-server shutdown", () => {
       // An open SSE stream must not hold the process past Cloud Run's 10 s grace period.
       const code = await server.stop("SIGTERM");
       assert.equal(code, 0);
-      assert.ok(server.logs().some((l) => l.message === "SIGTERM: shutting down" && l.open_sse_sessions === 1));
+      assert.ok(
+        server
+          .logs()
+          .some((l) => l.message === "SIGTERM: shutting down" && l.open_sse_sessions === 1),
+      );
       await client.close();
     } finally {
       await server.stop("SIGKILL");
@@ -230,7 +362,11 @@ describe("mcp-server bundle with MCP_SERVER_AUTH=google-id-token", () => {
 
   it("keeps /health open and refuses a request without a token with 401 and WWW-Authenticate", async () => {
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
-    const r = await fetch(`${server.url}/mcp`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const r = await fetch(`${server.url}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     assert.equal(r.status, 401);
     assert.match(r.headers.get("www-authenticate") ?? "", /^Bearer realm="mcp-server"/);
     assert.equal((await fetch(`${server.url}/sse`)).status, 401);
@@ -241,8 +377,15 @@ describe("mcp-server bundle with MCP_SERVER_AUTH=google-id-token", () => {
     usedToken = token;
     for (const kind of ["mcp", "sse"] as const) {
       const client = await connect(server.url, kind, { authorization: `Bearer ${token}` });
-      const r = (await client.callTool({ name: "get_exchange_rate", arguments: { amount: 2 } })) as CallToolResult;
-      assert.deepEqual((r.structuredContent as { rates: object }).rates, { EUR: expectedConversion("USD", "EUR", 2) }, kind);
+      const r = (await client.callTool({
+        name: "get_exchange_rate",
+        arguments: { amount: 2 },
+      })) as CallToolResult;
+      assert.deepEqual(
+        (r.structuredContent as { rates: object }).rates,
+        { EUR: expectedConversion("USD", "EUR", 2) },
+        kind,
+      );
       await client.close();
     }
   });
@@ -251,11 +394,28 @@ describe("mcp-server bundle with MCP_SERVER_AUTH=google-id-token", () => {
     const call = async (token: string): Promise<Response> =>
       fetch(`${server.url}/mcp`, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${token}` },
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${token}`,
+        },
         body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
       });
-    assert.equal((await call(await signer.sign({ aud: audience, email: "someone@else.iam.gserviceaccount.com" }))).status, 403);
-    assert.equal((await call(await signer.sign({ aud: "https://other.run.app", email: invoker }))).status, 401);
-    assert.ok(usedToken && !server.output().includes(usedToken.split(".")[2]!), "tokens are never logged");
+    assert.equal(
+      (
+        await call(
+          await signer.sign({ aud: audience, email: "someone@else.iam.gserviceaccount.com" }),
+        )
+      ).status,
+      403,
+    );
+    assert.equal(
+      (await call(await signer.sign({ aud: "https://other.run.app", email: invoker }))).status,
+      401,
+    );
+    assert.ok(
+      usedToken && !server.output().includes(usedToken.split(".")[2]!),
+      "tokens are never logged",
+    );
   });
 });

@@ -4,32 +4,60 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { Hono } from "hono";
+import { bodyLimit as honoBodyLimit } from "hono/body-limit";
 import { createLocalJWKSet } from "jose";
 import { createLogger } from "../../common/log.js";
-import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
+import { createIdTokenSigner } from "../../test/support/id-tokens.js";
 import { listen, oversizeThenReuse, rawRequest } from "../../test/support/http-probe.js";
-import { createApp } from "../src/app.js";
-import { ANY_GOOGLE_ACCOUNT, createIdTokenVerifier, type IdTokenVerifier } from "../src/auth.js";
+import { buildService } from "./support/service.js";
+import { ANY_GOOGLE_ACCOUNT, createIdTokenVerifier } from "../src/auth.js";
 import { loadConfig } from "../src/config.js";
-import type { FrankfurterClient } from "../src/frankfurter.js";
 
 const audience = "https://mcp-server-abc-uc.a.run.app";
 const invoker = "agent@my-project.iam.gserviceaccount.com";
 const good = { aud: audience, email: invoker, email_verified: true, sub: "123" };
 const nowS = (): number => Math.floor(Date.now() / 1000);
-const noFrankfurter = {} as FrankfurterClient;
 
 describe("ID token limits (as google-auth-library's verifier)", async () => {
   const signer = await createIdTokenSigner();
-  const verify = createIdTokenVerifier({ audience, allowedInvokers: [invoker], keys: createLocalJWKSet(signer.jwks) });
+  const verify = createIdTokenVerifier({
+    audience,
+    allowedInvokers: [invoker],
+    keys: createLocalJWKSet(signer.jwks),
+  });
 
   const refused: Array<[string, () => Promise<string>, RegExp]> = [
-    ["iat an hour in the future", () => signer.sign(good, { issuedAt: nowS() + 3600, expiresInSeconds: 3600 }), /iat/],
-    ["a ten-year lifetime", () => signer.sign(good, { issuedAt: nowS() - 60, expiresInSeconds: 10 * 365 * 86_400 }), /24 hours/],
-    ["a 25-hour lifetime", () => signer.sign(good, { issuedAt: nowS() - 60, expiresInSeconds: 25 * 3600 }), /24 hours/],
-    ['email_verified "false" (a string)', () => signer.sign({ ...good, email_verified: "false" }), /email_verified/],
-    ['email_verified "true" (a string)', () => signer.sign({ ...good, email_verified: "true" }), /email_verified/],
-    ["email_verified false", () => signer.sign({ ...good, email_verified: false }), /email_verified/],
+    [
+      "iat an hour in the future",
+      () => signer.sign(good, { issuedAt: nowS() + 3600, expiresInSeconds: 3600 }),
+      /iat/,
+    ],
+    [
+      "a ten-year lifetime",
+      () => signer.sign(good, { issuedAt: nowS() - 60, expiresInSeconds: 10 * 365 * 86_400 }),
+      /24 hours/,
+    ],
+    [
+      "a 25-hour lifetime",
+      () => signer.sign(good, { issuedAt: nowS() - 60, expiresInSeconds: 25 * 3600 }),
+      /24 hours/,
+    ],
+    [
+      'email_verified "false" (a string)',
+      () => signer.sign({ ...good, email_verified: "false" }),
+      /email_verified/,
+    ],
+    [
+      'email_verified "true" (a string)',
+      () => signer.sign({ ...good, email_verified: "true" }),
+      /email_verified/,
+    ],
+    [
+      "email_verified false",
+      () => signer.sign({ ...good, email_verified: false }),
+      /email_verified/,
+    ],
   ];
   for (const [name, token, why] of refused) {
     it(`refuses ${name} with 401 invalid_token`, async () => {
@@ -43,7 +71,9 @@ describe("ID token limits (as google-auth-library's verifier)", async () => {
   }
 
   it("accepts iat a little ahead (clock skew) and Google's one-hour tokens", async () => {
-    const r = await verify(`Bearer ${await signer.sign(good, { issuedAt: nowS() + 20, expiresInSeconds: 3600 })}`);
+    const r = await verify(
+      `Bearer ${await signer.sign(good, { issuedAt: nowS() + 20, expiresInSeconds: 3600 })}`,
+    );
     assert.equal(r.ok, true);
   });
 });
@@ -54,12 +84,18 @@ describe("invoker allow-list", async () => {
   const stranger = { ...good, email: "someone@other-project.iam.gserviceaccount.com" };
 
   it("lets nobody in with an empty list (fail closed)", async () => {
-    const r = await createIdTokenVerifier({ audience, allowedInvokers: [], keys })(`Bearer ${await signer.sign(stranger)}`);
+    const r = await createIdTokenVerifier({ audience, allowedInvokers: [], keys })(
+      `Bearer ${await signer.sign(stranger)}`,
+    );
     assert.equal(r.ok, false);
     if (!r.ok) assert.equal(r.status, 403);
   });
   it(`accepts any Google account only with the explicit ${ANY_GOOGLE_ACCOUNT}`, async () => {
-    const r = await createIdTokenVerifier({ audience, allowedInvokers: [ANY_GOOGLE_ACCOUNT], keys })(`Bearer ${await signer.sign(stranger)}`);
+    const r = await createIdTokenVerifier({
+      audience,
+      allowedInvokers: [ANY_GOOGLE_ACCOUNT],
+      keys,
+    })(`Bearer ${await signer.sign(stranger)}`);
     assert.deepEqual(r, { ok: true, email: stranger.email, subject: "123" });
   });
   it("refuses to start with MCP_SERVER_AUTH=google-id-token and no MCP_ALLOWED_INVOKERS", () => {
@@ -67,16 +103,40 @@ describe("invoker allow-list", async () => {
       () => loadConfig({ MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience }),
       new RegExp(`MCP_ALLOWED_INVOKERS: is required.*${ANY_GOOGLE_ACCOUNT}`),
     );
-    assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: " , " }), /MCP_ALLOWED_INVOKERS/);
     assert.throws(
-      () => loadConfig({ MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: `${ANY_GOOGLE_ACCOUNT},${invoker}` }),
+      () =>
+        loadConfig({
+          MCP_SERVER_AUTH: "google-id-token",
+          MCP_AUTH_AUDIENCE: audience,
+          MCP_ALLOWED_INVOKERS: " , ",
+        }),
+      /MCP_ALLOWED_INVOKERS/,
+    );
+    assert.throws(
+      () =>
+        loadConfig({
+          MCP_SERVER_AUTH: "google-id-token",
+          MCP_AUTH_AUDIENCE: audience,
+          MCP_ALLOWED_INVOKERS: `${ANY_GOOGLE_ACCOUNT},${invoker}`,
+        }),
       /cannot be combined/,
     );
   });
   it("starts with a list or the explicit opt-out; needs neither without in-process auth", () => {
-    assert.deepEqual(loadConfig({ MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: invoker }).MCP_ALLOWED_INVOKERS, [invoker]);
     assert.deepEqual(
-      loadConfig({ MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience, MCP_ALLOWED_INVOKERS: ANY_GOOGLE_ACCOUNT }).MCP_ALLOWED_INVOKERS,
+      loadConfig({
+        MCP_SERVER_AUTH: "google-id-token",
+        MCP_AUTH_AUDIENCE: audience,
+        MCP_ALLOWED_INVOKERS: invoker,
+      }).MCP_ALLOWED_INVOKERS,
+      [invoker],
+    );
+    assert.deepEqual(
+      loadConfig({
+        MCP_SERVER_AUTH: "google-id-token",
+        MCP_AUTH_AUDIENCE: audience,
+        MCP_ALLOWED_INVOKERS: ANY_GOOGLE_ACCOUNT,
+      }).MCP_ALLOWED_INVOKERS,
       [ANY_GOOGLE_ACCOUNT],
     );
     assert.deepEqual(loadConfig({}).MCP_ALLOWED_INVOKERS, []);
@@ -87,18 +147,37 @@ describe("signing keys that cannot be had are a 503, not a bad token", async () 
   const signer = await createIdTokenSigner();
   let mode: "not-jwks" | "html" | "500" | "ok" = "ok";
   const keyServer = createServer((_req, res) => {
-    if (mode === "500") return void res.writeHead(500, { "content-type": "application/json" }).end('{"error":"backend"}');
-    if (mode === "html") return void res.writeHead(200, { "content-type": "text/html" }).end("<html>captive portal</html>");
-    res.writeHead(200, { "content-type": "application/json" }).end(mode === "not-jwks" ? '{"hello":"world"}' : JSON.stringify(signer.jwks));
+    if (mode === "500")
+      return void res
+        .writeHead(500, { "content-type": "application/json" })
+        .end('{"error":"backend"}');
+    if (mode === "html")
+      return void res
+        .writeHead(200, { "content-type": "text/html" })
+        .end("<html>captive portal</html>");
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(mode === "not-jwks" ? '{"hello":"world"}' : JSON.stringify(signer.jwks));
   });
   before(() => new Promise<void>((r) => keyServer.listen(0, "127.0.0.1", r)));
-  after(() => new Promise<void>((r) => { keyServer.closeAllConnections(); keyServer.close(() => r()); }));
-  const certsUrl = (): string => `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}/oauth2/v3/certs`;
+  after(
+    () =>
+      new Promise<void>((r) => {
+        keyServer.closeAllConnections();
+        keyServer.close(() => r());
+      }),
+  );
+  const certsUrl = (): string =>
+    `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}/oauth2/v3/certs`;
 
   for (const m of ["not-jwks", "html", "500"] as const) {
     it(`answers 503 keys_unavailable when the JWKS URL answers ${m}`, async () => {
       mode = m;
-      const verify = createIdTokenVerifier({ audience, allowedInvokers: [invoker], certsUrl: certsUrl() });
+      const verify = createIdTokenVerifier({
+        audience,
+        allowedInvokers: [invoker],
+        certsUrl: certsUrl(),
+      });
       const r = await verify(`Bearer ${await signer.sign(good)}`);
       assert.equal(r.ok, false);
       if (r.ok) return;
@@ -108,14 +187,22 @@ describe("signing keys that cannot be had are a 503, not a bad token", async () 
     });
   }
   it("answers 503 when the JWKS URL does not answer at all", async () => {
-    const verify = createIdTokenVerifier({ audience, allowedInvokers: [invoker], certsUrl: "http://127.0.0.1:9/certs" });
+    const verify = createIdTokenVerifier({
+      audience,
+      allowedInvokers: [invoker],
+      certsUrl: "http://127.0.0.1:9/certs",
+    });
     const r = await verify(`Bearer ${await signer.sign(good)}`);
     assert.equal(r.ok ? 0 : r.status, 503);
   });
   it("still says 401 for a token signed by a key the set does not hold", async () => {
     mode = "ok";
     const other = await createIdTokenSigner();
-    const verify = createIdTokenVerifier({ audience, allowedInvokers: [invoker], certsUrl: certsUrl() });
+    const verify = createIdTokenVerifier({
+      audience,
+      allowedInvokers: [invoker],
+      certsUrl: certsUrl(),
+    });
     const r = await verify(`Bearer ${await other.sign(good)}`);
     assert.equal(r.ok ? 0 : r.status, 401);
   });
@@ -123,13 +210,21 @@ describe("signing keys that cannot be had are a 503, not a bad token", async () 
 
 describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
   const signer = await createIdTokenSigner();
-  const verifyAuth: IdTokenVerifier = createIdTokenVerifier({ audience, allowedInvokers: [invoker], keys: createLocalJWKSet(signer.jwks) });
-  const app = createApp({ frankfurter: noFrankfurter, logger: createLogger({}, () => {}), verifyAuth });
+  const env = {
+    MCP_SERVER_AUTH: "google-id-token",
+    MCP_AUTH_AUDIENCE: audience,
+    MCP_ALLOWED_INVOKERS: invoker,
+  };
+  const { app } = await buildService(env, { keys: createLocalJWKSet(signer.jwks) });
   const call = (authorization?: string): Promise<Response> =>
     Promise.resolve(
       app.request("/mcp", {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...(authorization ? { authorization } : {}) },
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          ...(authorization ? { authorization } : {}),
+        },
         body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
       }),
     );
@@ -142,12 +237,19 @@ describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
     }
   });
   it('says error="invalid_token" for a token that fails the checks', async () => {
-    const r = await call(`Bearer ${await signer.sign({ ...good, aud: "https://elsewhere.example" })}`);
+    const r = await call(
+      `Bearer ${await signer.sign({ ...good, aud: "https://elsewhere.example" })}`,
+    );
     assert.equal(r.status, 401);
-    assert.match(r.headers.get("www-authenticate") ?? "", /^Bearer realm="mcp-server", error="invalid_token", error_description="[^"]+"$/);
+    assert.match(
+      r.headers.get("www-authenticate") ?? "",
+      /^Bearer realm="mcp-server", error="invalid_token", error_description="[^"]+"$/,
+    );
   });
   it("answers a caller outside the allow-list with a plain 403: no challenge, no insufficient_scope", async () => {
-    const r = await call(`Bearer ${await signer.sign({ ...good, email: "someone@other.iam.gserviceaccount.com" })}`);
+    const r = await call(
+      `Bearer ${await signer.sign({ ...good, email: "someone@other.iam.gserviceaccount.com" })}`,
+    );
     assert.equal(r.status, 403);
     assert.equal(r.headers.get("www-authenticate"), null);
     assert.doesNotMatch(await r.text(), /insufficient_scope/);
@@ -156,21 +258,33 @@ describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
 
 describe("over a real socket", () => {
   const lines: Array<Record<string, unknown>> = [];
-  const app = createApp({ frankfurter: noFrankfurter, logger: createLogger({}, (l) => lines.push(JSON.parse(l))) });
   let server: Awaited<ReturnType<typeof listen>>;
-  before(async () => (server = await listen(app.fetch)));
+  before(async () => {
+    const { app } = await buildService(
+      {},
+      { logger: createLogger({}, (l) => lines.push(JSON.parse(l))) },
+    );
+    server = await listen(app.fetch);
+  });
   after(async () => server?.close());
 
   it("answers 413 with Connection: close, so Node's fetch never reuses a connection the server drops", async () => {
     const r = await oversizeThenReuse(`${server.url}/mcp`, 2 * 1024 * 1024, () =>
-      fetch(`${server.url}/messages?sessionId=none`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+      fetch(`${server.url}/messages?sessionId=none`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      }),
     );
     assert.deepEqual(r.failures, []);
     assert.deepEqual([...new Set(r.statuses)].sort(), [404, 413]);
     assert.deepEqual([...new Set(r.connection)], ["close"]);
   });
 
-  for (const [name, path] of [["/mcp", "/mcp"], ["/messages", "/messages?sessionId=x"]] as const) {
+  for (const [name, path] of [
+    ["/mcp", "/mcp"],
+    ["/messages", "/messages?sessionId=x"],
+  ] as const) {
     it(`logs a malformed chunked body on ${name} as WARNING 400, not ERROR`, async () => {
       lines.length = 0;
       const reply = await rawRequest(
@@ -180,7 +294,56 @@ describe("over a real socket", () => {
       assert.match(reply, /^HTTP\/1\.1 400 /);
       await new Promise((r) => setTimeout(r, 50));
       assert.ok(lines.length > 0, "the failure is logged");
-      assert.deepEqual(lines.map((l) => [l.severity, l.status]), [["WARNING", 400]]);
+      assert.deepEqual(
+        lines.map((l) => [l.severity, l.status]),
+        [["WARNING", 400]],
+      );
     });
   }
+});
+
+// common/body-limit.ts answers from Content-Length alone because hono's bodyLimit asks for
+// `c.req.raw.body`, which makes @hono/node-server build a full web Request per call (measured in
+// docs/decisions.md). When either library stops doing that, this fails and the shortcut goes.
+describe("what the Content-Length shortcut in common/body-limit.ts saves", () => {
+  it("hono's bodyLimit reads the body stream, and that builds @hono/node-server's full Request", async () => {
+    const seen: Array<{ read: boolean; built: boolean }> = [];
+    const app = new Hono();
+    app.use(async (c, next) => {
+      const raw = c.req.raw;
+      let proto: object | null = raw;
+      let getter: (() => unknown) | undefined;
+      while (proto && !getter) {
+        getter = Object.getOwnPropertyDescriptor(proto, "body")?.get;
+        proto = Object.getPrototypeOf(proto);
+      }
+      const state = { read: false, built: false };
+      seen.push(state);
+      Object.defineProperty(raw, "body", {
+        get: () => {
+          state.read = true;
+          return getter!.call(raw);
+        },
+      });
+      await next();
+      const cache = Object.getOwnPropertySymbols(raw).find((k) => k.description === "requestCache");
+      state.built =
+        cache !== undefined && (raw as unknown as Record<symbol, unknown>)[cache] !== undefined;
+    });
+    app.post("/", honoBodyLimit({ maxSize: 1024, onError: (c) => c.text("too large", 413) }), (c) =>
+      c.text("ok"),
+    );
+    const server = await listen(app.fetch);
+    try {
+      const r = await fetch(server.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      assert.equal(await r.text(), "ok");
+      assert.deepEqual(seen, [{ read: true, built: true }]);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -2,19 +2,30 @@
 // HTTP headers, on every log line, and passed on to Frankfurter; the parsing and settings underneath.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Client, SSEClientTransport, StreamableHTTPClientTransport, type FetchLike } from "@modelcontextprotocol/client";
-import { configureTraceProject, currentSpan, currentTraceFields, parseCloudTraceContext, parseTraceparent, withRemoteContext } from "../../common/trace.js";
+import {
+  Client,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  type FetchLike,
+} from "@modelcontextprotocol/client";
+import {
+  configureTraceProject,
+  currentSpan,
+  currentTraceFields,
+  parseCloudTraceContext,
+  parseTraceparent,
+  withRemoteContext,
+} from "../../common/trace.js";
 import { startMetadataServer } from "../../test/support/metadata-server.js";
 import { tracingRequested } from "../../common/tracing.js";
-import { createApp } from "../src/app.js";
-import { FrankfurterClient } from "../src/frankfurter.js";
-import { createLogger } from "../src/log.js";
+import { buildService } from "./support/service.js";
+import { createLogger } from "../../common/log.js";
 import { handle } from "../../test/support/frankfurter.js";
 
 const TRACE_A = "4bf92f3577b34da6a3ce929d0e0e4736";
 const TRACE_B = "0af7651916cd43dd8448eb211c80319c";
 
-function setup(format: "json" | "text" = "json") {
+async function setup(format: "json" | "text" = "json") {
   const lines: string[] = [];
   const upstream: string[] = [];
   const current: unknown[] = [];
@@ -26,7 +37,7 @@ function setup(format: "json" | "text" = "json") {
     return Response.json(body, { status });
   }) as typeof fetch;
   const logger = createLogger({}, (l) => lines.push(l), { format, level: "DEBUG" });
-  const app = createApp({ frankfurter: new FrankfurterClient({ baseUrl: "http://frankfurter.test/v1", fetch: fetchUpstream }), logger });
+  const { app } = await buildService({}, { fetch: fetchUpstream, logger });
   // Every request from the client carries caller A's traceparent header.
   const appFetch: FetchLike = async (url, init) => {
     const headers = new Headers(init?.headers);
@@ -37,26 +48,43 @@ function setup(format: "json" | "text" = "json") {
 }
 
 async function connect(appFetch: FetchLike, kind: "mcp" | "sse"): Promise<Client> {
-  const client = new Client({ name: "tracing-test", version: "1.0.0" }, kind === "mcp" ? { versionNegotiation: { mode: "auto" } } : {});
+  const client = new Client(
+    { name: "tracing-test", version: "1.0.0" },
+    kind === "mcp" ? { versionNegotiation: { mode: "auto" } } : {},
+  );
   const url = new URL(`http://mcp.test/${kind}`);
-  await client.connect(kind === "sse" ? new SSEClientTransport(url, { fetch: appFetch }) : new StreamableHTTPClientTransport(url, { fetch: appFetch }));
+  await client.connect(
+    kind === "sse"
+      ? new SSEClientTransport(url, { fetch: appFetch })
+      : new StreamableHTTPClientTransport(url, { fetch: appFetch }),
+  );
   return client;
 }
 
 describe("trace context in the MCP server", () => {
   for (const kind of ["mcp", "sse"] as const) {
     it(`continues the trace in _meta over /${kind} (before the HTTP header's) and passes it to Frankfurter`, async () => {
-      const { lines, upstream, current, appFetch } = setup();
+      const { lines, upstream, current, appFetch } = await setup();
       const client = await connect(appFetch, kind);
       try {
-        await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "GBP" }, _meta: { traceparent: `00-${TRACE_B}-b7ad6b7169203331-01`, tracestate: "k=v" } });
+        await client.callTool({
+          name: "get_exchange_rate",
+          arguments: { currency_to: "GBP" },
+          _meta: { traceparent: `00-${TRACE_B}-b7ad6b7169203331-01`, tracestate: "k=v" },
+        });
       } finally {
         await client.close();
       }
-      const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === "tool get_exchange_rate");
+      const line = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.message === "tool get_exchange_rate");
       assert.equal(line?.trace_id, TRACE_B, "no project configured: the bare trace id");
       assert.match(String(line?.["logging.googleapis.com/spanId"]), /^[0-9a-f]{16}$/);
-      assert.notEqual(line?.["logging.googleapis.com/spanId"], "b7ad6b7169203331", "the tool call is a span of its own");
+      assert.notEqual(
+        line?.["logging.googleapis.com/spanId"],
+        "b7ad6b7169203331",
+        "the tool call is a span of its own",
+      );
       assert.equal(line?.["logging.googleapis.com/trace_sampled"], true);
       assert.equal(upstream.length, 1);
       assert.match(upstream[0]!, new RegExp(`^00-${TRACE_B}-[0-9a-f]{16}-01$`));
@@ -67,7 +95,7 @@ describe("trace context in the MCP server", () => {
   }
 
   it("continues the HTTP traceparent when _meta has none, and shows it briefly in text logs", async () => {
-    const { lines, upstream, appFetch } = setup("text");
+    const { lines, upstream, appFetch } = await setup("text");
     const client = await connect(appFetch, "mcp");
     try {
       await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "CHF" } });
@@ -83,18 +111,37 @@ describe("trace context in the MCP server", () => {
 
 describe("trace context parsing and settings", () => {
   it("reads W3C traceparent as the specification says", () => {
-    assert.deepEqual(parseTraceparent(`00-${TRACE_A}-00f067aa0ba902b7-01`), { traceId: TRACE_A, spanId: "00f067aa0ba902b7", sampled: true });
+    assert.deepEqual(parseTraceparent(`00-${TRACE_A}-00f067aa0ba902b7-01`), {
+      traceId: TRACE_A,
+      spanId: "00f067aa0ba902b7",
+      sampled: true,
+    });
     assert.equal(parseTraceparent(`00-${TRACE_A}-00f067aa0ba902b7-00`)?.sampled, false);
     // A later version may add fields: the first four are read; version 00 may not have more.
     assert.equal(parseTraceparent(`01-${TRACE_A}-00f067aa0ba902b7-01-extra`)?.traceId, TRACE_A);
-    for (const bad of [`00-${TRACE_A}-00f067aa0ba902b7-01-extra`, `ff-${TRACE_A}-00f067aa0ba902b7-01`, `00-${"0".repeat(32)}-00f067aa0ba902b7-01`, `00-${TRACE_A}-${"0".repeat(16)}-01`, "00-abc-def-01", "", undefined]) {
+    for (const bad of [
+      `00-${TRACE_A}-00f067aa0ba902b7-01-extra`,
+      `ff-${TRACE_A}-00f067aa0ba902b7-01`,
+      `00-${"0".repeat(32)}-00f067aa0ba902b7-01`,
+      `00-${TRACE_A}-${"0".repeat(16)}-01`,
+      "00-abc-def-01",
+      "",
+      undefined,
+    ]) {
       assert.equal(parseTraceparent(bad), undefined, String(bad));
     }
   });
 
   it("reads X-Cloud-Trace-Context (decimal span id) into the same shape", () => {
-    assert.deepEqual(parseCloudTraceContext(`${TRACE_A}/1;o=1`), { traceId: TRACE_A, spanId: "0000000000000001", sampled: true });
-    assert.equal(parseCloudTraceContext(`${TRACE_A}/18446744073709551615;o=0`)?.spanId, "ffffffffffffffff");
+    assert.deepEqual(parseCloudTraceContext(`${TRACE_A}/1;o=1`), {
+      traceId: TRACE_A,
+      spanId: "0000000000000001",
+      sampled: true,
+    });
+    assert.equal(
+      parseCloudTraceContext(`${TRACE_A}/18446744073709551615;o=0`)?.spanId,
+      "ffffffffffffffff",
+    );
     assert.equal(parseCloudTraceContext(`${TRACE_A}`)?.sampled, false);
     assert.equal(parseCloudTraceContext("not a trace"), undefined);
   });
@@ -102,10 +149,24 @@ describe("trace context parsing and settings", () => {
   it("exports only when the OTEL_* settings ask for it", () => {
     assert.equal(tracingRequested({}).on, false);
     assert.equal(tracingRequested({ OTEL_TRACES_EXPORTER: "otlp" }).on, true);
-    assert.equal(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }).on, true);
-    assert.equal(tracingRequested({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:4318/v1/traces" }).on, true);
-    assert.equal(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://x", OTEL_TRACES_EXPORTER: "none" }).on, false);
-    assert.equal(tracingRequested({ OTEL_TRACES_EXPORTER: "otlp", OTEL_SDK_DISABLED: "true" }).on, false);
+    assert.equal(
+      tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }).on,
+      true,
+    );
+    assert.equal(
+      tracingRequested({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:4318/v1/traces" })
+        .on,
+      true,
+    );
+    assert.equal(
+      tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://x", OTEL_TRACES_EXPORTER: "none" })
+        .on,
+      false,
+    );
+    assert.equal(
+      tracingRequested({ OTEL_TRACES_EXPORTER: "otlp", OTEL_SDK_DISABLED: "true" }).on,
+      false,
+    );
     const odd = tracingRequested({ OTEL_TRACES_EXPORTER: "zipkin" });
     assert.equal(odd.on, false);
     assert.match(odd.problem ?? "", /zipkin/);
@@ -116,9 +177,15 @@ describe("on Cloud Run without GOOGLE_CLOUD_PROJECT", () => {
   it("asks the metadata server for the project once, in the background, and names it in later lines", async () => {
     const metadata = await startMetadataServer({ project: "run-project" });
     let asked = 0;
-    const counting: typeof fetch = (input, init) => (asked++, fetch(input, init));
+    const counting: typeof fetch = (input, init) => {
+      asked++;
+      return fetch(input, init);
+    };
     try {
-      configureTraceProject({ K_SERVICE: "mcp-server", GCE_METADATA_HOST: metadata.host }, counting);
+      configureTraceProject(
+        { K_SERVICE: "mcp-server", GCE_METADATA_HOST: metadata.host },
+        counting,
+      );
       const ctx = { traceId: TRACE_A, spanId: "00f067aa0ba902b7", sampled: true };
       // The first line does not wait for the answer: it carries the bare trace id.
       assert.equal(withRemoteContext(ctx, currentTraceFields).trace_id, TRACE_A);
@@ -127,7 +194,10 @@ describe("on Cloud Run without GOOGLE_CLOUD_PROJECT", () => {
         await new Promise((r) => setTimeout(r, 20));
         fields = withRemoteContext(ctx, currentTraceFields);
       }
-      assert.equal(fields["logging.googleapis.com/trace"], `projects/run-project/traces/${TRACE_A}`);
+      assert.equal(
+        fields["logging.googleapis.com/trace"],
+        `projects/run-project/traces/${TRACE_A}`,
+      );
       assert.equal(asked, 1);
       assert.deepEqual(currentTraceFields(), {}, "no request, no trace fields");
     } finally {

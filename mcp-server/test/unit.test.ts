@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { createLocalJWKSet } from "jose";
 import { createIdTokenVerifier, type IdTokenVerifier } from "../src/auth.js";
-import { latestExpiry, TtlCache } from "../src/cache.js";
-import { configWarnings, loadConfig } from "../src/config.js";
-import { FrankfurterClient, UpstreamError } from "../src/frankfurter.js";
-import { traceFields } from "../src/log.js";
+import { latestExpiry, TtlCache } from "../src/frankfurter/cache.js";
+import { loadConfig } from "../src/config.js";
+import { FrankfurterClient } from "../src/frankfurter/client.js";
+import { UpstreamError } from "../src/frankfurter/errors.js";
 import { amount, checkDateInRange, currencyCode, rateDate } from "../src/validation.js";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 
@@ -31,7 +31,8 @@ describe("validation", () => {
     assert.equal(checkDateInRange("currency_date", "2025-01-15", NOW), undefined);
   });
   it("wants a finite, positive amount", () => {
-    for (const bad of [0, -1, Number.POSITIVE_INFINITY, Number.NaN, 1e16]) assert.equal(amount.safeParse(bad).success, false, String(bad));
+    for (const bad of [0, -1, Number.POSITIVE_INFINITY, Number.NaN, 1e16])
+      assert.equal(amount.safeParse(bad).success, false, String(bad));
     assert.equal(amount.parse(0.01), 0.01);
   });
 });
@@ -50,29 +51,26 @@ describe("config", () => {
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "google-id-token" }), /MCP_AUTH_AUDIENCE/);
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "basic" }), /MCP_SERVER_AUTH/);
   });
-  it("reads its inbound auth from MCP_SERVER_AUTH, never from the agent's MCP_AUTH values", () => {
-    // One .env for both services: the agent's MCP_AUTH=auto|id-token must not stop the server.
-    for (const agentValue of ["auto", "id-token"]) assert.equal(loadConfig({ MCP_AUTH: agentValue }).MCP_SERVER_AUTH, "none");
-    assert.equal(loadConfig({ MCP_AUTH: "id-token", MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: "https://x", MCP_ALLOWED_INVOKERS: "a@x.com" }).MCP_SERVER_AUTH, "google-id-token");
-    assert.deepEqual(configWarnings({ MCP_SERVER_AUTH: "google-id-token" }), []);
-  });
-  it("still takes the old server value MCP_AUTH=google-id-token for one release, with a warning", () => {
-    const env = { MCP_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: "https://x", MCP_ALLOWED_INVOKERS: "a@x.com" };
-    assert.equal(loadConfig(env).MCP_SERVER_AUTH, "google-id-token");
-    assert.match(configWarnings(env).join(), /MCP_AUTH=google-id-token is deprecated .*set MCP_SERVER_AUTH=google-id-token/);
+  it("reads its inbound auth from MCP_SERVER_AUTH only, never from the agent's MCP_AUTH", () => {
+    // One .env for both services: the agent's MCP_AUTH (any value) must not change the server.
+    for (const agentValue of ["auto", "id-token", "google-id-token"]) {
+      assert.equal(loadConfig({ MCP_AUTH: agentValue }).MCP_SERVER_AUTH, "none");
+    }
+    assert.equal(
+      loadConfig({
+        MCP_AUTH: "id-token",
+        MCP_SERVER_AUTH: "google-id-token",
+        MCP_AUTH_AUDIENCE: "https://x",
+        MCP_ALLOWED_INVOKERS: "a@x.com",
+      }).MCP_SERVER_AUTH,
+      "google-id-token",
+    );
   });
   it("splits comma lists", () => {
-    assert.deepEqual(loadConfig({ MCP_ALLOWED_INVOKERS: "a@x.com, b@x.com," }).MCP_ALLOWED_INVOKERS, ["a@x.com", "b@x.com"]);
-  });
-});
-
-describe("log", () => {
-  it("turns X-Cloud-Trace-Context into Cloud Logging's trace field", () => {
-    assert.deepEqual(traceFields("105445aa7843bc8bf206b12000100000/1;o=1", "my-project"), {
-      "logging.googleapis.com/trace": "projects/my-project/traces/105445aa7843bc8bf206b12000100000",
-    });
-    assert.deepEqual(traceFields("not a trace", "p"), {});
-    assert.deepEqual(traceFields(undefined, "p"), {});
+    assert.deepEqual(
+      loadConfig({ MCP_ALLOWED_INVOKERS: "a@x.com, b@x.com," }).MCP_ALLOWED_INVOKERS,
+      ["a@x.com", "b@x.com"],
+    );
   });
 });
 
@@ -85,16 +83,29 @@ describe("TtlCache", () => {
       await new Promise((r) => setTimeout(r, 20));
       return { value: 42, expiresAt: NOW + 1000 };
     };
-    const results = await Promise.all([cache.get("k", load), cache.get("k", load), cache.get("k", load)]);
+    const results = await Promise.all([
+      cache.get("k", load),
+      cache.get("k", load),
+      cache.get("k", load),
+    ]);
     assert.equal(loads, 1);
-    assert.deepEqual(results.map((r) => r.value), [42, 42, 42]);
-    assert.deepEqual(results.map((r) => r.hit), [false, true, true]);
+    assert.deepEqual(
+      results.map((r) => r.value),
+      [42, 42, 42],
+    );
+    assert.deepEqual(
+      results.map((r) => r.hit),
+      [false, true, true],
+    );
   });
   it("expires entries and does not cache failures", async () => {
     let now = NOW;
     const cache = new TtlCache<number>(10, () => now);
     let loads = 0;
-    const load = async (): Promise<{ value: number; expiresAt: number }> => ({ value: ++loads, expiresAt: now + 1000 });
+    const load = async (): Promise<{ value: number; expiresAt: number }> => ({
+      value: ++loads,
+      expiresAt: now + 1000,
+    });
     assert.equal((await cache.get("k", load)).value, 1);
     assert.equal((await cache.get("k", load)).value, 1);
     now += 1001;
@@ -114,12 +125,21 @@ describe("TtlCache", () => {
     assert.equal((await cache.get("b", load("b2"))).value, "b2");
   });
   it("keeps latest rates until the next ECB publication window, at most an hour", () => {
-    assert.equal(latestExpiry(Date.parse("2025-01-15T13:30:00Z")), Date.parse("2025-01-15T14:00:00Z"));
-    assert.equal(latestExpiry(Date.parse("2025-01-15T10:00:00Z")), Date.parse("2025-01-15T11:00:00Z"));
+    assert.equal(
+      latestExpiry(Date.parse("2025-01-15T13:30:00Z")),
+      Date.parse("2025-01-15T14:00:00Z"),
+    );
+    assert.equal(
+      latestExpiry(Date.parse("2025-01-15T10:00:00Z")),
+      Date.parse("2025-01-15T11:00:00Z"),
+    );
   });
 });
 
-function fakeFetch(handler: (url: URL, init?: RequestInit) => Response | Promise<Response>): { fetch: typeof fetch; calls: URL[] } {
+function fakeFetch(handler: (url: URL, init?: RequestInit) => Response | Promise<Response>): {
+  fetch: typeof fetch;
+  calls: URL[];
+} {
   const calls: URL[] = [];
   return {
     calls,
@@ -131,14 +151,23 @@ function fakeFetch(handler: (url: URL, init?: RequestInit) => Response | Promise
   };
 }
 const ok = (body: unknown): Response => Response.json(body);
-const client = (f: typeof fetch, extra: { timeoutMs?: number } = {}): FrankfurterClient =>
-  new FrankfurterClient({ baseUrl: "https://api.frankfurter.dev/v1", fetch: f, now: () => NOW, retryDelayMs: () => 1, ...extra });
+const client = (f: typeof fetch, env: Record<string, string> = {}): FrankfurterClient =>
+  new FrankfurterClient(loadConfig({ FRANKFURTER_URL: "https://api.frankfurter.dev/v1", ...env }), {
+    fetch: f,
+    now: () => NOW,
+    retryDelayMs: () => 1,
+  });
 
 describe("FrankfurterClient", () => {
   it("builds URLs under the configured base with encoded query parameters", async () => {
-    const f = fakeFetch(() => ok({ amount: 100, base: "USD", date: "2025-01-15", rates: { EUR: 95 } }));
+    const f = fakeFetch(() =>
+      ok({ amount: 100, base: "USD", date: "2025-01-15", rates: { EUR: 95 } }),
+    );
     const r = await client(f.fetch).convert("USD", "EUR", "latest", 100);
-    assert.equal(f.calls[0]?.href, "https://api.frankfurter.dev/v1/latest?base=USD&symbols=EUR&amount=100");
+    assert.equal(
+      f.calls[0]?.href,
+      "https://api.frankfurter.dev/v1/latest?base=USD&symbols=EUR&amount=100",
+    );
     assert.equal(r.value.converted, 95);
     const c = client(f.fetch);
     assert.throws(() => c.url("../admin"), /refusing/);
@@ -146,7 +175,9 @@ describe("FrankfurterClient", () => {
     assert.equal(c.url("2024-01-01..").pathname, "/v1/2024-01-01..");
   });
   it("caches historical dates and serves repeats from memory", async () => {
-    const f = fakeFetch(() => ok({ amount: 1, base: "USD", date: "2024-01-15", rates: { EUR: 0.9 } }));
+    const f = fakeFetch(() =>
+      ok({ amount: 1, base: "USD", date: "2024-01-15", rates: { EUR: 0.9 } }),
+    );
     const c = client(f.fetch);
     assert.equal((await c.convert("USD", "EUR", "2024-01-15", 1)).cacheHit, false);
     assert.equal((await c.convert("USD", "EUR", "2024-01-15", 1)).cacheHit, true);
@@ -154,19 +185,32 @@ describe("FrankfurterClient", () => {
   });
   it("retries once on 5xx and network errors, then says the service is unavailable", async () => {
     let n = 0;
-    const flaky = fakeFetch(() => (n++ === 0 ? new Response("", { status: 502 }) : ok({ USD: "US Dollar" })));
-    assert.deepEqual((await client(flaky.fetch).currencies()).value, [{ code: "USD", name: "US Dollar" }]);
+    const flaky = fakeFetch(() =>
+      n++ === 0 ? new Response("", { status: 502 }) : ok({ USD: "US Dollar" }),
+    );
+    assert.deepEqual((await client(flaky.fetch).currencies()).value, [
+      { code: "USD", name: "US Dollar" },
+    ]);
     assert.equal(flaky.calls.length, 2);
     const down = fakeFetch(() => Promise.reject(new TypeError("fetch failed")));
-    await assert.rejects(client(down.fetch).currencies(), (e: unknown) => e instanceof UpstreamError && e.kind === "unavailable");
+    await assert.rejects(
+      client(down.fetch).currencies(),
+      (e: unknown) => e instanceof UpstreamError && e.kind === "unavailable",
+    );
     assert.equal(down.calls.length, 2);
   });
   it("maps 404 and 422 without retrying", async () => {
     const nf = fakeFetch(() => Response.json({ message: "not found" }, { status: 404 }));
-    await assert.rejects(client(nf.fetch).convert("USD", "XYZ", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "not_found");
+    await assert.rejects(
+      client(nf.fetch).convert("USD", "XYZ", "latest", 1),
+      (e: unknown) => e instanceof UpstreamError && e.kind === "not_found",
+    );
     assert.equal(nf.calls.length, 1);
     const inv = fakeFetch(() => Response.json({ message: "bad" }, { status: 422 }));
-    await assert.rejects(client(inv.fetch).convert("USD", "EUR", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "invalid");
+    await assert.rejects(
+      client(inv.fetch).convert("USD", "EUR", "latest", 1),
+      (e: unknown) => e instanceof UpstreamError && e.kind === "invalid",
+    );
   });
   it("times out a silent upstream", async () => {
     // A real fetch to a silent host holds its socket open until the abort. The client's
@@ -182,12 +226,18 @@ describe("FrankfurterClient", () => {
           });
         }),
     );
-    await assert.rejects(client(hang.fetch, { timeoutMs: 30 }).currencies(), (e: unknown) => e instanceof UpstreamError && e.kind === "timeout");
+    await assert.rejects(
+      client(hang.fetch, { FRANKFURTER_TIMEOUT_MS: "30" }).currencies(),
+      (e: unknown) => e instanceof UpstreamError && e.kind === "timeout",
+    );
     assert.equal(hang.calls.length, 2);
   });
   it("rejects responses of the wrong shape", async () => {
     const f = fakeFetch(() => ok({ hello: "world" }));
-    await assert.rejects(client(f.fetch).convert("USD", "EUR", "latest", 1), (e: unknown) => e instanceof UpstreamError && e.kind === "bad_response");
+    await assert.rejects(
+      client(f.fetch).convert("USD", "EUR", "latest", 1),
+      (e: unknown) => e instanceof UpstreamError && e.kind === "bad_response",
+    );
   });
 });
 
@@ -207,7 +257,12 @@ describe("ID token verifier", () => {
       keys: createLocalJWKSet(signer.jwks),
     });
   });
-  const good = { aud: audience, email: "agent@my-project.iam.gserviceaccount.com", email_verified: true, sub: "123" };
+  const good = {
+    aud: audience,
+    email: "agent@my-project.iam.gserviceaccount.com",
+    email_verified: true,
+    sub: "123",
+  };
 
   it("accepts a valid token from an allowed invoker", async () => {
     const r = await verify(`Bearer ${await signer.sign(good)}`);
@@ -218,7 +273,10 @@ describe("ID token verifier", () => {
       [undefined, /Missing/],
       ["Basic abc", /Missing/],
       ["Bearer not.a.jwt", /malformed/],
-      [`Bearer ${await signer.sign(good, { issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 3600 })}`, /expired/],
+      [
+        `Bearer ${await signer.sign(good, { issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 3600 })}`,
+        /expired/,
+      ],
       [`Bearer ${await signer.sign({ ...good, aud: "https://elsewhere.example" })}`, /aud/],
       [`Bearer ${await signer.sign({ ...good, iss: "https://evil.example" })}`, /iss/],
       [`Bearer ${await other.sign(good, { kid: signer.kid })}`, /signature/],
@@ -233,7 +291,9 @@ describe("ID token verifier", () => {
     }
   });
   it("refuses a valid token from someone not allowed with 403", async () => {
-    const r = await verify(`Bearer ${await signer.sign({ ...good, email: "intruder@other.iam.gserviceaccount.com" })}`);
+    const r = await verify(
+      `Bearer ${await signer.sign({ ...good, email: "intruder@other.iam.gserviceaccount.com" })}`,
+    );
     assert.equal(r.ok, false);
     if (!r.ok) assert.equal(r.status, 403);
   });

@@ -10,7 +10,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from "playwright-core";
-import { expectedConversion, startFrankfurter, type FakeFrankfurter } from "../support/frankfurter.js";
+import {
+  expectedConversion,
+  startFrankfurter,
+  type FakeFrankfurter,
+} from "../support/frankfurter.js";
 import { freePort, ROOT, startService, type RunningService } from "../support/service.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -20,13 +24,18 @@ const EXPECTED = String(expectedConversion("USD", "EUR", 100));
 const XSS = "<img src=x onerror=alert(1)>";
 
 /** GET / as curl or a script would send it: no Accept header at all (fetch always adds one). */
-function getRaw(url: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; body: string }> {
+function getRaw(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { headers }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"]), body }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"]), body }),
+      );
     });
     req.on("error", reject);
     req.end();
@@ -45,10 +54,15 @@ describe("the chat page in Chromium", () => {
   const pageErrors: string[] = [];
   const cspViolations: string[] = [];
 
-  const startMcp = async (): Promise<RunningService> => startService("mcp-server", { PORT: String(mcpPort), FRANKFURTER_URL: upstream.url });
+  const startMcp = async (): Promise<RunningService> =>
+    startService("mcp-server", { PORT: String(mcpPort), FRANKFURTER_URL: upstream.url });
   const lastTurn = () => page.locator("#log .turn").last();
   const storedSession = (): Promise<string | null> =>
-    page.evaluate(() => (JSON.parse(localStorage.getItem("agent-chat") ?? "{}") as { session_id?: string | null }).session_id ?? null);
+    page.evaluate(
+      () =>
+        (JSON.parse(localStorage.getItem("agent-chat") ?? "{}") as { session_id?: string | null })
+          .session_id ?? null,
+    );
 
   /** Types a message as a person does and sends it with Enter; resolves when the turn has finished. */
   async function send(text: string): Promise<void> {
@@ -59,7 +73,10 @@ describe("the chat page in Chromium", () => {
   }
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    assert.ok(
+      existsSync(CHROMIUM),
+      `no browser at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
+    );
     await mkdir(ARTIFACTS, { recursive: true });
     upstream = await startFrankfurter();
     mcpPort = await freePort();
@@ -105,7 +122,12 @@ describe("the chat page in Chromium", () => {
   });
 
   it("keeps answering JSON at / to requests that do not prefer HTML (curl, scripts)", async () => {
-    const variants: Array<Record<string, string>> = [{}, { accept: "*/*" }, { accept: "application/json" }, { accept: "application/json, text/html" }];
+    const variants: Array<Record<string, string>> = [
+      {},
+      { accept: "*/*" },
+      { accept: "application/json" },
+      { accept: "application/json, text/html" },
+    ];
     for (const headers of variants) {
       const res = await getRaw(`${agent.url}/`, headers);
       assert.equal(res.status, 200);
@@ -117,7 +139,9 @@ describe("the chat page in Chromium", () => {
   });
 
   it("serves the page to a browser with a CSP that allows only its own files", async () => {
-    const res = await fetch(`${agent.url}/`, { headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" } });
+    const res = await fetch(`${agent.url}/`, {
+      headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" },
+    });
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
     const csp = res.headers.get("content-security-policy") ?? "";
@@ -141,13 +165,19 @@ describe("the chat page in Chromium", () => {
     const timing = await page.evaluate(() => {
       const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
       const usable = performance.getEntriesByName("page-usable")[0]!;
-      return { request_to_usable_ms: Math.round(usable.startTime - nav.requestStart), navigation_to_usable_ms: Math.round(usable.startTime) };
+      return {
+        request_to_usable_ms: Math.round(usable.startTime - nav.requestStart),
+        navigation_to_usable_ms: Math.round(usable.startTime),
+      };
     });
     t.diagnostic(`request to usable page: ${timing.request_to_usable_ms} ms`);
-    await writeFile(path.join(ARTIFACTS, "timing.json"), JSON.stringify(timing) + "\n");
+    await writeFile(path.join(ARTIFACTS, "timing.json"), `${JSON.stringify(timing)}\n`);
     const info = (await (await fetch(`${agent.url}/`)).json()) as { model: string };
     await page.locator("#model", { hasText: info.model }).waitFor();
-    assert.match((await page.locator("#mcp").textContent()) ?? "", new RegExp(`^127\\.0\\.0\\.1:${mcpPort} \\(sse\\)$`));
+    assert.match(
+      (await page.locator("#mcp").textContent()) ?? "",
+      new RegExp(`^127\\.0\\.0\\.1:${mcpPort} \\(sse\\)$`),
+    );
     assert.equal(await page.getByLabel("Message").isEnabled(), true);
     assert.equal(await page.getByRole("button", { name: "Send" }).isEnabled(), true);
   });
@@ -164,7 +194,11 @@ describe("the chat page in Chromium", () => {
   });
 
   it("works from the keyboard alone: Tab reaches each control, Enter sends, Enter opens a tool call", async () => {
-    assert.equal(await page.evaluate(() => document.activeElement?.id), "input", "the message box has focus on load");
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.id),
+      "input",
+      "the message box has focus on load",
+    );
     const order: string[] = [];
     await page.getByRole("button", { name: "New conversation" }).focus();
     for (let i = 0; i < 3; i++) {
@@ -198,10 +232,16 @@ describe("the chat page in Chromium", () => {
           w.seen.toolFirst = !answered;
           w.seen.inputDisabled = (document.getElementById("input") as HTMLTextAreaElement).disabled;
         } else if (answered) w.seen.toolFirst = false;
-      }).observe(document.getElementById("log")!, { subtree: true, childList: true, characterData: true });
+      }).observe(document.getElementById("log")!, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
     });
     await send(QUESTION);
-    const seen = await page.evaluate(() => (window as unknown as { seen: { toolFirst?: boolean; inputDisabled?: boolean } }).seen);
+    const seen = await page.evaluate(
+      () => (window as unknown as { seen: { toolFirst?: boolean; inputDisabled?: boolean } }).seen,
+    );
     assert.equal(seen.toolFirst, true, "the tool call appeared before the answer");
     assert.equal(seen.inputDisabled, true, "the input is disabled while the turn runs");
     const turn = lastTurn();
@@ -212,7 +252,11 @@ describe("the chat page in Chromium", () => {
     assert.match((await turn.locator(".meta").textContent()) ?? "", /^\d+\.\d\d s$/);
     // Screen readers hear the answer through the live region.
     await page.locator("#status[aria-live=polite]", { hasText: EXPECTED }).waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.id), "input", "focus is back in the input");
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.id),
+      "input",
+      "focus is back in the input",
+    );
     // Compact until asked: the result opens with the summary.
     assert.equal(await turn.locator(".tool .result").isVisible(), false);
     await turn.locator(".tool summary").click();
@@ -233,7 +277,9 @@ describe("the chat page in Chromium", () => {
       await page.emulateMedia({ colorScheme: scheme });
       const layout = await page.evaluate(() => {
         const over = [...document.querySelectorAll("body *")]
-          .filter((e) => !e.closest(".visually-hidden, noscript") && e.getBoundingClientRect().width > 0)
+          .filter(
+            (e) => !e.closest(".visually-hidden, noscript") && e.getBoundingClientRect().width > 0,
+          )
           .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
           .map((e) => `${e.tagName.toLowerCase()}.${e.className}`);
         return {
@@ -243,10 +289,17 @@ describe("the chat page in Chromium", () => {
           bg: getComputedStyle(document.body).backgroundColor,
         };
       });
-      assert.ok(layout.docScroll <= layout.width, `${scheme}: page is ${layout.docScroll} px wide in ${layout.width}`);
+      assert.ok(
+        layout.docScroll <= layout.width,
+        `${scheme}: page is ${layout.docScroll} px wide in ${layout.width}`,
+      );
       assert.deepEqual(layout.over, [], `${scheme}: elements past the right edge`);
       const dark = /rgb\((\d+)/.exec(layout.bg)!;
-      assert.equal(Number(dark[1]) < 128, scheme === "dark", `${scheme} background is ${layout.bg}`);
+      assert.equal(
+        Number(dark[1]) < 128,
+        scheme === "dark",
+        `${scheme} background is ${layout.bg}`,
+      );
       await page.screenshot({ path: path.join(ARTIFACTS, `page-360-${scheme}.png`) });
     }
     await page.emulateMedia({ colorScheme: "light" });
@@ -259,9 +312,14 @@ describe("the chat page in Chromium", () => {
     await page.locator("html[data-ready=true]").waitFor();
     const reload = await page.evaluate(() => {
       const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
-      return Math.round(performance.getEntriesByName("page-usable")[0]!.startTime - nav.requestStart);
+      return Math.round(
+        performance.getEntriesByName("page-usable")[0]!.startTime - nav.requestStart,
+      );
     });
-    await writeFile(path.join(ARTIFACTS, "timing-reload.json"), JSON.stringify({ request_to_usable_ms: reload }) + "\n");
+    await writeFile(
+      path.join(ARTIFACTS, "timing-reload.json"),
+      `${JSON.stringify({ request_to_usable_ms: reload })}\n`,
+    );
     const turn = page.locator("#log .turn").first();
     assert.equal(await turn.locator(".user").textContent(), QUESTION);
     assert.ok(((await turn.locator(".answer").textContent()) ?? "").includes(EXPECTED));
@@ -301,7 +359,10 @@ describe("the chat page in Chromium", () => {
     // fails inside the turn (shown as a failed call); the next turn cannot list tools and gets the 503.
     if ((await lastTurn().locator(".error").count()) === 0) {
       assert.equal(await lastTurn().locator(".tool .state").textContent(), "error");
-      assert.match((await lastTurn().locator(".tool .result").textContent()) ?? "", /cannot be reached/);
+      assert.match(
+        (await lastTurn().locator(".tool .result").textContent()) ?? "",
+        /cannot be reached/,
+      );
       await send(QUESTION);
     }
     const error = (await lastTurn().locator(".error").textContent()) ?? "";
@@ -336,11 +397,19 @@ describe("the chat page in Chromium", () => {
 
   it("shows the server's 400 and 413 messages", async () => {
     // 400: a session id the agent refuses (only a tampered store holds one).
-    await page.evaluate(() => localStorage.setItem("agent-chat", JSON.stringify({ session_id: "not a valid id", turns: [] })));
+    await page.evaluate(() =>
+      localStorage.setItem(
+        "agent-chat",
+        JSON.stringify({ session_id: "not a valid id", turns: [] }),
+      ),
+    );
     await page.reload();
     await page.locator("html[data-ready=true]").waitFor();
     await send(QUESTION);
-    assert.match((await lastTurn().locator(".error").textContent()) ?? "", /^Error 400: session_id must be/);
+    assert.match(
+      (await lastTurn().locator(".error").textContent()) ?? "",
+      /^Error 400: session_id must be/,
+    );
     // 413: the page cannot make a body that large (the input is capped), so replay the agent's real answer to one.
     const real = await fetch(`${agent.url}/chat/stream`, {
       method: "POST",
@@ -349,7 +418,11 @@ describe("the chat page in Chromium", () => {
     });
     assert.equal(real.status, 413);
     const body = await real.text();
-    await page.route("**/chat/stream", (r) => r.fulfill({ status: 413, contentType: "application/json", body }), { times: 1 });
+    await page.route(
+      "**/chat/stream",
+      (r) => r.fulfill({ status: 413, contentType: "application/json", body }),
+      { times: 1 },
+    );
     await send(QUESTION);
     const message = (JSON.parse(body) as { error: { message: string } }).error.message;
     assert.equal(await lastTurn().locator(".error").textContent(), `Error 413: ${message}`);
@@ -357,21 +430,43 @@ describe("the chat page in Chromium", () => {
   });
 
   it("matches parallel tool results by id, joins text deltas, and stores the session id the agent returns", async () => {
-    const sse = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    const sse = (event: string, data: unknown): string =>
+      `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     const stream =
       sse("session", { session_id: "issued-by-agent", user_id: "anonymous" }) +
       sse("tool_call", { id: "a", name: "get_exchange_rate", arguments: { currency_to: "GBP" } }) +
       sse("tool_call", { id: "b", name: "get_exchange_rate", arguments: { currency_to: "JPY" } }) +
-      sse("tool_result", { id: "b", name: "get_exchange_rate", is_error: false, result: "JPY result" }) +
-      sse("tool_result", { id: "a", name: "get_exchange_rate", is_error: true, result: "GBP failed" }) +
+      sse("tool_result", {
+        id: "b",
+        name: "get_exchange_rate",
+        is_error: false,
+        result: "JPY result",
+      }) +
+      sse("tool_result", {
+        id: "a",
+        name: "get_exchange_rate",
+        is_error: true,
+        result: "GBP failed",
+      }) +
       sse("text", { text: "Two " }) +
       sse("text", { text: "answers." }) +
-      sse("done", { response: "Two answers.", session_id: "issued-by-agent", user_id: "anonymous", tool_calls: [] });
+      sse("done", {
+        response: "Two answers.",
+        session_id: "issued-by-agent",
+        user_id: "anonymous",
+        tool_calls: [],
+      });
     // A session id from before (an agent restart, an expired session) that the agent replaces with its own.
-    await page.evaluate(() => localStorage.setItem("agent-chat", JSON.stringify({ session_id: "from-before", turns: [] })));
+    await page.evaluate(() =>
+      localStorage.setItem("agent-chat", JSON.stringify({ session_id: "from-before", turns: [] })),
+    );
     await page.reload();
     await page.locator("html[data-ready=true]").waitFor();
-    await page.route("**/chat/stream", (r) => r.fulfill({ status: 200, contentType: "text/event-stream", body: stream }), { times: 1 });
+    await page.route(
+      "**/chat/stream",
+      (r) => r.fulfill({ status: 200, contentType: "text/event-stream", body: stream }),
+      { times: 1 },
+    );
     await send("two rates please");
     assert.match((await lastTurn().locator(".note").textContent()) ?? "", /started a new one/);
     const tools = lastTurn().locator(".tool");
@@ -383,9 +478,16 @@ describe("the chat page in Chromium", () => {
 
   it("says so when the stream breaks before the answer, and stays usable", async () => {
     const broken = `event: session\ndata: ${JSON.stringify({ session_id: "issued-by-agent", user_id: "anonymous" })}\n\nevent: text\ndata: {"text":"Half an"}\n\n`;
-    await page.route("**/chat/stream", (r) => r.fulfill({ status: 200, contentType: "text/event-stream", body: broken }), { times: 1 });
+    await page.route(
+      "**/chat/stream",
+      (r) => r.fulfill({ status: 200, contentType: "text/event-stream", body: broken }),
+      { times: 1 },
+    );
     await send(QUESTION);
-    assert.match((await lastTurn().locator(".error").textContent()) ?? "", /closed before the answer was complete/);
+    assert.match(
+      (await lastTurn().locator(".error").textContent()) ?? "",
+      /closed before the answer was complete/,
+    );
     await page.getByRole("button", { name: "New conversation" }).click();
     await send(QUESTION);
     assert.ok(((await lastTurn().locator(".answer").textContent()) ?? "").includes(EXPECTED));
@@ -407,11 +509,20 @@ describe("the chat page in Chromium", () => {
     await page.locator("html[data-ready=true]").waitFor();
     await send(QUESTION);
     const stored = await page.evaluate(() => localStorage.getItem("agent-chat") ?? "");
-    const state = JSON.parse(stored) as { session_id: string; turns: Array<{ user: string; tools: Array<{ result: string }> }> };
+    const state = JSON.parse(stored) as {
+      session_id: string;
+      turns: Array<{ user: string; tools: Array<{ result: string }> }>;
+    };
     assert.ok(stored.length <= 200_000, `${stored.length} characters stored`);
-    assert.ok(state.turns.length <= 50 && state.turns.length > 1, `${state.turns.length} turns stored`);
+    assert.ok(
+      state.turns.length <= 50 && state.turns.length > 1,
+      `${state.turns.length} turns stored`,
+    );
     assert.equal(state.turns.at(-1)!.user, QUESTION, "the newest turn is kept");
-    assert.ok(state.turns.every((t) => t.tools.every((c) => c.result.length <= 4001)), "long tool results are cut");
+    assert.ok(
+      state.turns.every((t) => t.tools.every((c) => c.result.length <= 4001)),
+      "long tool results are cut",
+    );
     await page.getByRole("button", { name: "New conversation" }).click();
   });
 

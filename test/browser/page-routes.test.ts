@@ -1,30 +1,29 @@
 // The page's routes without a browser: which requests get the page, which keep the JSON, and the
 // headers each file is sent with. The page files are read from disk here (Node cannot import them
-// `with { type: "text" }`; the bundle inlines them), and passed to createApp as main.ts does.
+// `with { type: "text" }`; the bundle inlines them), and passed to createAgent.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { createApp, type AppDeps } from "../../agent/src/app.js";
-import { silentLogger } from "../../agent/src/log.js";
 import { prefersHtml, type PageAssets } from "../../agent/src/page/serve.js";
+import { buildAgent } from "../support/agent.js";
 import { ROOT } from "../support/service.js";
 
 const dir = path.join(ROOT, "agent/src/page");
 const read = (f: string): Promise<string> => readFile(path.join(dir, f), "utf8");
 
 async function app(withPage = true) {
-  const page: PageAssets = { html: await read("index.html"), css: await read("page.css"), js: await read("page.js"), favicon: await read("favicon.svg") };
-  return createApp({
-    chat: {} as AppDeps["chat"],
-    tools: { listTools: async () => [], callTool: async () => ({ isError: false, text: "" }) } as unknown as AppDeps["tools"],
-    logger: silentLogger,
-    info: { name: "agent", version: "t", model: "offline", mcp_server_url: "http://127.0.0.1:8081/sse", transport: "sse", mcp_auth: "none" },
-    ...(withPage ? { page } : {}),
-  });
+  const page: PageAssets = {
+    html: await read("index.html"),
+    css: await read("page.css"),
+    js: await read("page.js"),
+    favicon: await read("favicon.svg"),
+  };
+  return (await buildAgent({ page: withPage ? page : null })).app;
 }
 
-const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+const BROWSER =
+  "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
 
 describe("prefersHtml", () => {
   for (const [accept, html] of [
@@ -41,7 +40,8 @@ describe("prefersHtml", () => {
     ["application/json;q=0.5, text/html", true],
     ["text/*, application/json;q=0.9", true],
   ] as const) {
-    it(`${JSON.stringify(accept)} → ${html ? "page" : "JSON"}`, () => assert.equal(prefersHtml(accept), html));
+    it(`${JSON.stringify(accept)} → ${html ? "page" : "JSON"}`, () =>
+      assert.equal(prefersHtml(accept), html));
   }
 });
 
@@ -52,7 +52,10 @@ describe("GET / and the page's files", () => {
     assert.equal(res.headers.get("content-type"), "text/html; charset=utf-8");
     assert.equal(res.headers.get("x-content-type-options"), "nosniff");
     assert.equal(res.headers.get("referrer-policy"), "no-referrer");
-    assert.match(res.headers.get("content-security-policy") ?? "", /^default-src 'none'; script-src 'self';/);
+    assert.match(
+      res.headers.get("content-security-policy") ?? "",
+      /^default-src 'none'; script-src 'self';/,
+    );
     assert.equal(res.headers.get("vary"), "Accept");
     const html = await res.text();
     const js = /src="\/page\.js\?v=([0-9a-z]+)"/.exec(html);
@@ -63,7 +66,10 @@ describe("GET / and the page's files", () => {
     const stale = await (await app()).request("/page.js?v=old");
     assert.equal(stale.headers.get("cache-control"), "no-cache");
     assert.equal(await stale.text(), await read("page.js"));
-    for (const [file, type] of [["/page.css", "text/css; charset=utf-8"], ["/favicon.svg", "image/svg+xml"]]) {
+    for (const [file, type] of [
+      ["/page.css", "text/css; charset=utf-8"],
+      ["/favicon.svg", "image/svg+xml"],
+    ]) {
       const r = await (await app()).request(file!);
       assert.equal(r.status, 200);
       assert.equal(r.headers.get("content-type"), type);
@@ -77,17 +83,21 @@ describe("GET / and the page's files", () => {
       assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
       assert.deepEqual(await res.json(), {
         name: "agent",
-        version: "t",
+        version: "dev",
         model: "offline",
         mcp_server_url: "http://127.0.0.1:8081",
         mcp_protocol_version: null,
-        transport: "sse",
+        transport: "streamable-http",
         mcp_auth: "none",
+        session_store: "memory",
         endpoints: ["/chat", "/chat/stream", "/health", "/ready"],
       });
     }
     const none = await app(false);
-    assert.match((await none.request("/", { headers: { accept: BROWSER } })).headers.get("content-type") ?? "", /^application\/json/);
+    assert.match(
+      (await none.request("/", { headers: { accept: BROWSER } })).headers.get("content-type") ?? "",
+      /^application\/json/,
+    );
     assert.equal((await none.request("/page.js")).status, 404);
   });
 });

@@ -8,19 +8,26 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { build } from "esbuild";
-import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from "testcontainers";
+import {
+  GenericContainer,
+  Network,
+  Wait,
+  type StartedNetwork,
+  type StartedTestContainer,
+} from "testcontainers";
 import { expectedConversion } from "../support/frankfurter.js";
 import { createIdTokenSigner, type IdTokenSigner } from "../support/id-tokens.js";
 import { ROOT } from "../support/service.js";
 
-const NODE_IMAGE = process.env.NODE_IMAGE ?? execFileSync(path.join(ROOT, "scripts/base-image.sh"), { encoding: "utf8" }).trim();
+const NODE_IMAGE =
+  process.env.NODE_IMAGE ??
+  execFileSync(path.join(ROOT, "scripts/base-image.sh"), { encoding: "utf8" }).trim();
 const INVOKER = "agent@my-project.iam.gserviceaccount.com";
 const health = Wait.forHttp("/health", 8080).forStatusCode(200);
 
 describe("containers", { timeout: 600_000 }, () => {
   let net: StartedNetwork;
   let work: string;
-  let mcpImage: GenericContainer;
   let agentImage: GenericContainer;
   const started: StartedTestContainer[] = [];
   const start = async (c: GenericContainer): Promise<StartedTestContainer> => {
@@ -29,9 +36,21 @@ describe("containers", { timeout: 600_000 }, () => {
     return s;
   };
   /** A stand-in from test/support, bundled to one file and run on the same Node base image. */
-  const standIn = async (name: string, alias: string, args: string[] = [], files: Array<{ source: string; target: string }> = []) => {
+  const standIn = async (
+    name: string,
+    alias: string,
+    args: string[] = [],
+    files: Array<{ source: string; target: string }> = [],
+  ) => {
     const file = path.join(work, `${name}.mjs`);
-    await build({ entryPoints: [path.join(ROOT, "test/support", `${name}.ts`)], outfile: file, bundle: true, platform: "node", format: "esm", logLevel: "error" });
+    await build({
+      entryPoints: [path.join(ROOT, "test/support", `${name}.ts`)],
+      outfile: file,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      logLevel: "error",
+    });
     return start(
       new GenericContainer(NODE_IMAGE)
         .withCopyFilesToContainer([{ source: file, target: `/app/${name}.mjs` }, ...files])
@@ -44,18 +63,32 @@ describe("containers", { timeout: 600_000 }, () => {
   };
   const url = (c: StartedTestContainer): string => `http://${c.getHost()}:${c.getMappedPort(8080)}`;
   const chat = async (agent: StartedTestContainer, message: string) => {
-    const res = await fetch(`${url(agent)}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) });
+    const res = await fetch(`${url(agent)}/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message }),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
   const agent = (env: Record<string, string>) =>
-    start(agentImage.withEnvironment({ MODEL_PROVIDER: "offline", ...env }).withNetwork(net).withExposedPorts(8080).withWaitStrategy(health));
+    start(
+      agentImage
+        .withEnvironment({ MODEL_PROVIDER: "offline", ...env })
+        .withNetwork(net)
+        .withExposedPorts(8080)
+        .withWaitStrategy(health),
+    );
 
   before(async () => {
     work = mkdtempSync(path.join(tmpdir(), "containers-"));
     net = await new Network().start();
-    [mcpImage, agentImage] = await Promise.all([
-      GenericContainer.fromDockerfile(ROOT, "mcp-server/Dockerfile").withBuildArgs({ NODE_IMAGE }).build("mcp-server:test", { deleteOnExit: false }),
-      GenericContainer.fromDockerfile(ROOT, "agent/Dockerfile").withBuildArgs({ NODE_IMAGE }).build("agent:test", { deleteOnExit: false }),
+    [, agentImage] = await Promise.all([
+      GenericContainer.fromDockerfile(ROOT, "mcp-server/Dockerfile")
+        .withBuildArgs({ NODE_IMAGE })
+        .build("mcp-server:test", { deleteOnExit: false }),
+      GenericContainer.fromDockerfile(ROOT, "agent/Dockerfile")
+        .withBuildArgs({ NODE_IMAGE })
+        .build("agent:test", { deleteOnExit: false }),
     ]);
   });
   after(async () => {
@@ -76,28 +109,57 @@ describe("containers", { timeout: 600_000 }, () => {
     );
     const uid = await mcp.exec(["node", "-e", "console.log(process.getuid())"]);
     assert.equal(uid.output.trim(), "1000");
-    const files = await mcp.exec(["node", "-e", "console.log(require('fs').readdirSync('/app').join(','))"]);
+    const files = await mcp.exec([
+      "node",
+      "-e",
+      "console.log(require('fs').readdirSync('/app').join(','))",
+    ]);
     assert.equal(files.output.trim(), "mcp-server.mjs");
-    const nm = await mcp.exec(["node", "-e", "console.log(require('fs').existsSync('/app/node_modules'))"]);
+    const nm = await mcp.exec([
+      "node",
+      "-e",
+      "console.log(require('fs').existsSync('/app/node_modules'))",
+    ]);
     assert.equal(nm.output.trim(), "false");
-    const port = await start(new GenericContainer("mcp-server:test").withEnvironment({ PORT: "9090" }).withExposedPorts(9090).withWaitStrategy(Wait.forHttp("/health", 9090)));
-    assert.equal((await fetch(`http://${port.getHost()}:${port.getMappedPort(9090)}/health`)).status, 200);
+    const port = await start(
+      new GenericContainer("mcp-server:test")
+        .withEnvironment({ PORT: "9090" })
+        .withExposedPorts(9090)
+        .withWaitStrategy(Wait.forHttp("/health", 9090)),
+    );
+    assert.equal(
+      (await fetch(`http://${port.getHost()}:${port.getMappedPort(9090)}/health`)).status,
+      200,
+    );
   });
 
-  for (const [transport, p] of [["SSE", "/sse"], ["Streamable HTTP", "/mcp"]] as const) {
+  for (const [transport, p] of [
+    ["SSE", "/sse"],
+    ["Streamable HTTP", "/mcp"],
+  ] as const) {
     it(`answers a chat through both containers over ${transport}`, async () => {
       const a = await agent({ MCP_SERVER_URL: `http://mcp-server:8080${p}` });
       const r = await chat(a, "What is 100 USD in EUR?");
       assert.equal(r.status, 200, JSON.stringify(r.body));
-      assert.ok(r.body.response.includes(`100 USD = ${expectedConversion("USD", "EUR", 100)} EUR`), r.body.response);
-      assert.equal((await a.exec(["node", "-e", "console.log(process.getuid())"])).output.trim(), "1000");
+      assert.ok(
+        r.body.response.includes(`100 USD = ${expectedConversion("USD", "EUR", 100)} EUR`),
+        r.body.response,
+      );
+      assert.equal(
+        (await a.exec(["node", "-e", "console.log(process.getuid())"])).output.trim(),
+        "1000",
+      );
     });
   }
 
   it("exports one trace per turn from both containers to an OTLP receiver", async () => {
     const receiver = await standIn("otlp-receiver", "otlp");
     await standIn("frankfurter", "frankfurter-traced");
-    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://otlp:8080", OTEL_BSP_SCHEDULE_DELAY: "100", GOOGLE_CLOUD_PROJECT: "test-project" };
+    const otel = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://otlp:8080",
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+      GOOGLE_CLOUD_PROJECT: "test-project",
+    };
     await start(
       new GenericContainer("mcp-server:test")
         .withEnvironment({ ...otel, FRANKFURTER_URL: "http://frankfurter-traced:8080/v2" })
@@ -109,27 +171,73 @@ describe("containers", { timeout: 600_000 }, () => {
     const a = await agent({ ...otel, MCP_SERVER_URL: "http://mcp-traced:8080/mcp" });
     const traceId = randomBytes(16).toString("hex");
     const callerSpan = randomBytes(8).toString("hex");
-    const res = await fetch(`${url(a)}/chat`, { method: "POST", headers: { "content-type": "application/json", traceparent: `00-${traceId}-${callerSpan}-01` }, body: JSON.stringify({ message: "What is 100 USD in EUR?" }) });
+    const res = await fetch(`${url(a)}/chat`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        traceparent: `00-${traceId}-${callerSpan}-01`,
+      },
+      body: JSON.stringify({ message: "What is 100 USD in EUR?" }),
+    });
     assert.equal(res.status, 200);
-    type Got = { service: string; traceId: string; spanId: string; parentSpanId: string; name: string };
+    type Got = {
+      service: string;
+      traceId: string;
+      spanId: string;
+      parentSpanId: string;
+      name: string;
+    };
     let spans: Got[] = [];
-    for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
-      spans = ((await (await fetch(`${url(receiver)}/test/spans`)).json()) as Got[]).filter((s) => s.traceId === traceId);
-      if (spans.some((s) => s.service === "mcp-server" && s.name === "GET") && spans.some((s) => s.name.startsWith("invoke_agent"))) break;
+    for (
+      const until = Date.now() + 30_000;
+      Date.now() < until;
+      await new Promise((r) => setTimeout(r, 200))
+    ) {
+      spans = ((await (await fetch(`${url(receiver)}/test/spans`)).json()) as Got[]).filter(
+        (s) => s.traceId === traceId,
+      );
+      if (
+        spans.some((s) => s.service === "mcp-server" && s.name === "GET") &&
+        spans.some((s) => s.name.startsWith("invoke_agent"))
+      )
+        break;
     }
-    const named = (service: string, name: string): Got | undefined => spans.find((s) => s.service === service && s.name === name);
-    assert.equal(named("agent", "invoke_agent currency-agent")?.parentSpanId, callerSpan, JSON.stringify(spans));
-    assert.equal(named("mcp-server", "tools/call get_exchange_rate")?.parentSpanId, named("agent", "tools/call get_exchange_rate")?.spanId);
-    assert.equal(named("mcp-server", "GET")?.parentSpanId, named("mcp-server", "tools/call get_exchange_rate")?.spanId);
+    const named = (service: string, name: string): Got | undefined =>
+      spans.find((s) => s.service === service && s.name === name);
+    assert.equal(
+      named("agent", "invoke_agent currency-agent")?.parentSpanId,
+      callerSpan,
+      JSON.stringify(spans),
+    );
+    assert.equal(
+      named("mcp-server", "tools/call get_exchange_rate")?.parentSpanId,
+      named("agent", "tools/call get_exchange_rate")?.spanId,
+    );
+    assert.equal(
+      named("mcp-server", "GET")?.parentSpanId,
+      named("mcp-server", "tools/call get_exchange_rate")?.spanId,
+    );
   });
 
   it("runs a Gemini 3 tool turn against the strict Gemini stand-in, streamed and not", async () => {
     await standIn("gemini", "gemini");
-    const a = await agent({ MCP_SERVER_URL: "http://mcp-server:8080/mcp", MODEL_PROVIDER: "gemini", GOOGLE_API_KEY: "test-key", GOOGLE_GEMINI_BASE_URL: "http://gemini:8080" });
+    const a = await agent({
+      MCP_SERVER_URL: "http://mcp-server:8080/mcp",
+      MODEL_PROVIDER: "gemini",
+      GOOGLE_API_KEY: "test-key",
+      GOOGLE_GEMINI_BASE_URL: "http://gemini:8080",
+    });
     const r = await chat(a, "What is 100 USD in EUR?");
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.match(r.body.response, new RegExp(`^100 USD is ${expectedConversion("USD", "EUR", 100)} EUR`));
-    const res = await fetch(`${url(a)}/chat/stream`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "What is 100 USD in GBP?" }) });
+    assert.match(
+      r.body.response,
+      new RegExp(`^100 USD is ${expectedConversion("USD", "EUR", 100)} EUR`),
+    );
+    const res = await fetch(`${url(a)}/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "What is 100 USD in GBP?" }),
+    });
     const sse = await res.text();
     assert.ok((sse.match(/^event: text$/gm) ?? []).length > 3, sse);
     assert.match(sse, /event: tool_result[\s\S]*event: done/);
@@ -144,9 +252,24 @@ describe("containers", { timeout: 600_000 }, () => {
       keyFile = path.join(work, "key.json");
       writeFileSync(keyFile, JSON.stringify(signer.privateJwk));
       const key = [{ source: keyFile, target: "/app/key.json" }];
-      await standIn("metadata-server", "metadata", ["--email", INVOKER, "--key", "/app/key.json"], key);
-      await standIn("metadata-server", "metadata-wrong-aud", ["--email", INVOKER, "--key", "/app/key.json", "--audience", "http://elsewhere:8080"], key);
-      await standIn("metadata-server", "metadata-intruder", ["--email", "intruder@other.iam.gserviceaccount.com", "--key", "/app/key.json"], key);
+      await standIn(
+        "metadata-server",
+        "metadata",
+        ["--email", INVOKER, "--key", "/app/key.json"],
+        key,
+      );
+      await standIn(
+        "metadata-server",
+        "metadata-wrong-aud",
+        ["--email", INVOKER, "--key", "/app/key.json", "--audience", "http://elsewhere:8080"],
+        key,
+      );
+      await standIn(
+        "metadata-server",
+        "metadata-intruder",
+        ["--email", "intruder@other.iam.gserviceaccount.com", "--key", "/app/key.json"],
+        key,
+      );
       mcpAuth = await start(
         new GenericContainer("mcp-server:test")
           .withEnvironment({
@@ -163,7 +286,12 @@ describe("containers", { timeout: 600_000 }, () => {
       );
     });
     const authedAgent = (metadataHost: string) =>
-      agent({ MCP_SERVER_URL: "http://mcp-auth:8080/mcp", MCP_AUTH: "id-token", GCE_METADATA_HOST: `${metadataHost}:8080`, METADATA_SERVER_DETECTION: "assume-present" });
+      agent({
+        MCP_SERVER_URL: "http://mcp-auth:8080/mcp",
+        MCP_AUTH: "id-token",
+        GCE_METADATA_HOST: `${metadataHost}:8080`,
+        METADATA_SERVER_DETECTION: "assume-present",
+      });
 
     // The verifier's unit tests were cancelled on Node 22.23 by the test runner, not by the verifier:
     // this is the production path (the image's Node 22, keys fetched over HTTP from a JWKS endpoint).
@@ -182,19 +310,37 @@ describe("containers", { timeout: 600_000 }, () => {
             jsonrpc: "2.0",
             id: 1,
             method: "initialize",
-            params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "containers-test", version: "0" } },
+            params: {
+              protocolVersion: "2025-06-18",
+              capabilities: {},
+              clientInfo: { name: "containers-test", version: "0" },
+            },
           }),
         });
-      const claims = { aud: "http://mcp-auth:8080", email: INVOKER, email_verified: true, sub: "1" };
+      const claims = {
+        aud: "http://mcp-auth:8080",
+        email: INVOKER,
+        email_verified: true,
+        sub: "1",
+      };
       const good = await post(`Bearer ${await signer.sign(claims)}`);
       assert.equal(good.status, 200, await good.clone().text());
       assert.match(await good.text(), /"serverInfo"/);
       const other = await createIdTokenSigner();
       for (const [what, authorization] of [
         ["no token", undefined],
-        ["a token signed by an unknown key", `Bearer ${await other.sign(claims, { kid: signer.kid })}`],
-        ["an expired token", `Bearer ${await signer.sign(claims, { issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 3600 })}`],
-        ["a token for another audience", `Bearer ${await signer.sign({ ...claims, aud: "http://elsewhere:8080" })}`],
+        [
+          "a token signed by an unknown key",
+          `Bearer ${await other.sign(claims, { kid: signer.kid })}`,
+        ],
+        [
+          "an expired token",
+          `Bearer ${await signer.sign(claims, { issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 3600 })}`,
+        ],
+        [
+          "a token for another audience",
+          `Bearer ${await signer.sign({ ...claims, aud: "http://elsewhere:8080" })}`,
+        ],
       ] as const) {
         const bad = await post(authorization);
         assert.equal(bad.status, 401, what);
@@ -219,7 +365,10 @@ describe("containers", { timeout: 600_000 }, () => {
       const wrong = await chat(await authedAgent("metadata-wrong-aud"), "What is 100 USD in EUR?");
       assert.equal(wrong.status, 502);
       assert.match(wrong.body.error.message, /HTTP 401/);
-      const intruder = await chat(await authedAgent("metadata-intruder"), "What is 100 USD in EUR?");
+      const intruder = await chat(
+        await authedAgent("metadata-intruder"),
+        "What is 100 USD in EUR?",
+      );
       assert.equal(intruder.status, 502);
       assert.match(intruder.body.error.message, /HTTP 403.*run\.invoker/);
     });

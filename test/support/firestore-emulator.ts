@@ -16,20 +16,27 @@ export interface FirestoreEmulator {
   clear(projectId: string): Promise<void>;
 }
 
-export const hasGcloud = (): boolean => spawnSync("gcloud", ["--version"], { stdio: "ignore" }).status === 0;
+export const hasGcloud = (): boolean =>
+  spawnSync("gcloud", ["--version"], { stdio: "ignore" }).status === 0;
 
-export async function startFirestoreEmulator(opts: { timeoutMs?: number } = {}): Promise<FirestoreEmulator> {
+export async function startFirestoreEmulator(
+  opts: { timeoutMs?: number } = {},
+): Promise<FirestoreEmulator> {
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   let proc: ChildProcess | undefined;
 
   const start = async (): Promise<void> => {
     // detached: its own process group, so one signal reaches gcloud, its shell wrapper and java.
-    const p = spawn("gcloud", ["emulators", "firestore", "start", `--host-port=${host}`, "--quiet"], {
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: "1" },
-    });
+    const p = spawn(
+      "gcloud",
+      ["emulators", "firestore", "start", `--host-port=${host}`, "--quiet"],
+      {
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: "1" },
+      },
+    );
     proc = p;
     // If this process ends without stop() (a test runner killed mid-run), take the emulator with it.
     process.once("exit", () => {
@@ -41,7 +48,10 @@ export async function startFirestoreEmulator(opts: { timeoutMs?: number } = {}):
     });
     let out = "";
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Firestore emulator did not start in time:\n${out}`)), opts.timeoutMs ?? 60_000);
+      const timer = setTimeout(
+        () => reject(new Error(`Firestore emulator did not start in time:\n${out}`)),
+        opts.timeoutMs ?? 60_000,
+      );
       const onData = (c: Buffer): void => {
         out += c.toString();
         if (/Dev App Server is now running/.test(out)) {
@@ -72,12 +82,16 @@ export async function startFirestoreEmulator(opts: { timeoutMs?: number } = {}):
         // the group is gone
       }
     };
-    const exited = p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => p.once("exit", () => r()));
+    const exited =
+      p.exitCode !== null || p.signalCode !== null
+        ? Promise.resolve()
+        : new Promise<void>((r) => p.once("exit", () => r()));
     group("SIGTERM");
     const timer = setTimeout(() => group("SIGKILL"), 5_000);
     await exited;
     // The java child can outlive the gcloud wrapper by a moment: wait for the port, then make sure.
-    for (let i = 0; i < 100 && (await listening(port)); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await listening(port)); i++)
+      await new Promise((r) => setTimeout(r, 50));
     clearTimeout(timer);
     group("SIGKILL");
   };
@@ -89,7 +103,10 @@ export async function startFirestoreEmulator(opts: { timeoutMs?: number } = {}):
     stop,
     restart: start,
     async clear(projectId) {
-      const res = await fetch(`http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`, { method: "DELETE" });
+      const res = await fetch(
+        `http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`,
+        { method: "DELETE" },
+      );
       if (!res.ok) throw new Error(`clearing the emulator failed: ${res.status}`);
     },
   };

@@ -19,16 +19,48 @@ import type { AddressInfo } from "node:net";
 
 /** ECB reference rates (1 EUR = x): what /v1 and /v2?providers=ECB serve. USD is 1.25 so USD↔EUR amounts are exact in both versions. */
 export const RATES_EUR: Readonly<Record<string, number>> = {
-  AUD: 1.6512, BRL: 6.3021, CAD: 1.4703, CHF: 0.9412, CNY: 7.8125, CZK: 25.123, DKK: 7.4589,
-  GBP: 0.8412, HKD: 8.4467, INR: 90.115, JPY: 162.45, KRW: 1502.3, MXN: 21.876, NOK: 11.645,
-  NZD: 1.8234, PLN: 4.2561, SEK: 11.289, SGD: 1.4521, USD: 1.25, ZAR: 19.734,
+  AUD: 1.6512,
+  BRL: 6.3021,
+  CAD: 1.4703,
+  CHF: 0.9412,
+  CNY: 7.8125,
+  CZK: 25.123,
+  DKK: 7.4589,
+  GBP: 0.8412,
+  HKD: 8.4467,
+  INR: 90.115,
+  JPY: 162.45,
+  KRW: 1502.3,
+  MXN: 21.876,
+  NOK: 11.645,
+  NZD: 1.8234,
+  PLN: 4.2561,
+  SEK: 11.289,
+  SGD: 1.4521,
+  USD: 1.25,
+  ZAR: 19.734,
 };
 export const NAMES: Readonly<Record<string, string>> = {
-  AUD: "Australian Dollar", BRL: "Brazilian Real", CAD: "Canadian Dollar", CHF: "Swiss Franc",
-  CNY: "Chinese Renminbi Yuan", CZK: "Czech Koruna", DKK: "Danish Krone", EUR: "Euro",
-  GBP: "British Pound", HKD: "Hong Kong Dollar", INR: "Indian Rupee", JPY: "Japanese Yen",
-  KRW: "South Korean Won", MXN: "Mexican Peso", NOK: "Norwegian Krone", NZD: "New Zealand Dollar",
-  PLN: "Polish Złoty", SEK: "Swedish Krona", SGD: "Singapore Dollar", USD: "United States Dollar",
+  AUD: "Australian Dollar",
+  BRL: "Brazilian Real",
+  CAD: "Canadian Dollar",
+  CHF: "Swiss Franc",
+  CNY: "Chinese Renminbi Yuan",
+  CZK: "Czech Koruna",
+  DKK: "Danish Krone",
+  EUR: "Euro",
+  GBP: "British Pound",
+  HKD: "Hong Kong Dollar",
+  INR: "Indian Rupee",
+  JPY: "Japanese Yen",
+  KRW: "South Korean Won",
+  MXN: "Mexican Peso",
+  NOK: "Norwegian Krone",
+  NZD: "New Zealand Dollar",
+  PLN: "Polish Złoty",
+  SEK: "Swedish Krona",
+  SGD: "Singapore Dollar",
+  USD: "United States Dollar",
   ZAR: "South African Rand",
 };
 
@@ -45,39 +77,231 @@ interface V2Currency {
  * USD stays equal), plus currencies only other central banks publish, some with later coverage.
  */
 export const V2_CURRENCIES: Readonly<Record<string, V2Currency>> = {
-  AED: { iso_numeric: "784", name: "United Arab Emirates Dirham", symbol: "د.إ", start_date: "1999-01-04", rate: 4.590625 },
-  ARS: { iso_numeric: "032", name: "Argentine Peso", symbol: "$", start_date: "2002-01-02", rate: 1312.5 },
-  AUD: { iso_numeric: "036", name: "Australian Dollar", symbol: "$", start_date: "1999-01-04", rate: 1.6531 },
-  BRL: { iso_numeric: "986", name: "Brazilian Real", symbol: "R$", start_date: "1999-01-04", rate: 6.3102 },
-  CAD: { iso_numeric: "124", name: "Canadian Dollar", symbol: "$", start_date: "1999-01-04", rate: 1.4711 },
-  CHF: { iso_numeric: "756", name: "Swiss Franc", symbol: "CHF", start_date: "1999-01-04", rate: 0.9405 },
-  CLP: { iso_numeric: "152", name: "Chilean Peso", symbol: "$", start_date: "1999-01-04", rate: 1187.5 },
-  CNY: { iso_numeric: "156", name: "Chinese Renminbi Yuan", symbol: "¥", start_date: "1999-01-04", rate: 7.8201 },
-  COP: { iso_numeric: "170", name: "Colombian Peso", symbol: "$", start_date: "1999-01-04", rate: 5062.5 },
-  CZK: { iso_numeric: "203", name: "Czech Koruna", symbol: "Kč", start_date: "1999-01-04", rate: 25.141 },
-  DKK: { iso_numeric: "208", name: "Danish Krone", symbol: "kr.", start_date: "1999-01-04", rate: 7.4592 },
-  EGP: { iso_numeric: "818", name: "Egyptian Pound", symbol: "ج.م", start_date: "1999-01-04", rate: 61.25 },
+  AED: {
+    iso_numeric: "784",
+    name: "United Arab Emirates Dirham",
+    symbol: "د.إ",
+    start_date: "1999-01-04",
+    rate: 4.590625,
+  },
+  ARS: {
+    iso_numeric: "032",
+    name: "Argentine Peso",
+    symbol: "$",
+    start_date: "2002-01-02",
+    rate: 1312.5,
+  },
+  AUD: {
+    iso_numeric: "036",
+    name: "Australian Dollar",
+    symbol: "$",
+    start_date: "1999-01-04",
+    rate: 1.6531,
+  },
+  BRL: {
+    iso_numeric: "986",
+    name: "Brazilian Real",
+    symbol: "R$",
+    start_date: "1999-01-04",
+    rate: 6.3102,
+  },
+  CAD: {
+    iso_numeric: "124",
+    name: "Canadian Dollar",
+    symbol: "$",
+    start_date: "1999-01-04",
+    rate: 1.4711,
+  },
+  CHF: {
+    iso_numeric: "756",
+    name: "Swiss Franc",
+    symbol: "CHF",
+    start_date: "1999-01-04",
+    rate: 0.9405,
+  },
+  CLP: {
+    iso_numeric: "152",
+    name: "Chilean Peso",
+    symbol: "$",
+    start_date: "1999-01-04",
+    rate: 1187.5,
+  },
+  CNY: {
+    iso_numeric: "156",
+    name: "Chinese Renminbi Yuan",
+    symbol: "¥",
+    start_date: "1999-01-04",
+    rate: 7.8201,
+  },
+  COP: {
+    iso_numeric: "170",
+    name: "Colombian Peso",
+    symbol: "$",
+    start_date: "1999-01-04",
+    rate: 5062.5,
+  },
+  CZK: {
+    iso_numeric: "203",
+    name: "Czech Koruna",
+    symbol: "Kč",
+    start_date: "1999-01-04",
+    rate: 25.141,
+  },
+  DKK: {
+    iso_numeric: "208",
+    name: "Danish Krone",
+    symbol: "kr.",
+    start_date: "1999-01-04",
+    rate: 7.4592,
+  },
+  EGP: {
+    iso_numeric: "818",
+    name: "Egyptian Pound",
+    symbol: "ج.م",
+    start_date: "1999-01-04",
+    rate: 61.25,
+  },
   EUR: { iso_numeric: "978", name: "Euro", symbol: "€", start_date: "1999-01-04", rate: 1 },
-  GBP: { iso_numeric: "826", name: "British Pound", symbol: "£", start_date: "1999-01-04", rate: 0.8425 },
-  HKD: { iso_numeric: "344", name: "Hong Kong Dollar", symbol: "$", start_date: "1999-01-04", rate: 9.7375 },
-  INR: { iso_numeric: "356", name: "Indian Rupee", symbol: "₹", start_date: "1999-01-04", rate: 90.204 },
-  JPY: { iso_numeric: "392", name: "Japanese Yen", symbol: "¥", start_date: "1999-01-04", rate: 162.71 },
-  KES: { iso_numeric: "404", name: "Kenyan Shilling", symbol: "KSh", start_date: "1999-01-04", rate: 161.5 },
-  KRW: { iso_numeric: "410", name: "South Korean Won", symbol: "₩", start_date: "1999-01-04", rate: 1503.9 },
-  KWD: { iso_numeric: "414", name: "Kuwaiti Dinar", symbol: "د.ك", start_date: "1999-01-04", rate: 0.38375 },
-  MXN: { iso_numeric: "484", name: "Mexican Peso", symbol: "$", start_date: "1999-01-04", rate: 21.901 },
-  NGN: { iso_numeric: "566", name: "Nigerian Naira", symbol: "₦", start_date: "2005-01-03", rate: 2000 },
-  NOK: { iso_numeric: "578", name: "Norwegian Krone", symbol: "kr", start_date: "1999-01-04", rate: 11.652 },
-  NZD: { iso_numeric: "554", name: "New Zealand Dollar", symbol: "$", start_date: "1999-01-04", rate: 1.8255 },
-  PHP: { iso_numeric: "608", name: "Philippine Peso", symbol: "₱", start_date: "1999-01-04", rate: 71.875 },
-  PLN: { iso_numeric: "985", name: "Polish Złoty", symbol: "zł", start_date: "1999-01-04", rate: 4.2577 },
-  SAR: { iso_numeric: "682", name: "Saudi Riyal", symbol: "ر.س", start_date: "1999-01-04", rate: 4.6875 },
-  SEK: { iso_numeric: "752", name: "Swedish Krona", symbol: "kr", start_date: "1999-01-04", rate: 11.301 },
-  SGD: { iso_numeric: "702", name: "Singapore Dollar", symbol: "$", start_date: "1999-01-04", rate: 1.4533 },
-  TRY: { iso_numeric: "949", name: "Turkish Lira", symbol: "₺", start_date: "2005-01-03", rate: 52.5 },
-  USD: { iso_numeric: "840", name: "United States Dollar", symbol: "$", start_date: "1999-01-04", rate: 1.25 },
-  VES: { iso_numeric: "928", name: "Venezuelan Bolívar Soberano", symbol: "Bs.", start_date: "2018-08-20", rate: 450 },
-  ZAR: { iso_numeric: "710", name: "South African Rand", symbol: "R", start_date: "1999-01-04", rate: 19.771 },
+  GBP: {
+    iso_numeric: "826",
+    name: "British Pound",
+    symbol: "£",
+    start_date: "1999-01-04",
+    rate: 0.8425,
+  },
+  HKD: {
+    iso_numeric: "344",
+    name: "Hong Kong Dollar",
+    symbol: "$",
+    start_date: "1999-01-04",
+    rate: 9.7375,
+  },
+  INR: {
+    iso_numeric: "356",
+    name: "Indian Rupee",
+    symbol: "₹",
+    start_date: "1999-01-04",
+    rate: 90.204,
+  },
+  JPY: {
+    iso_numeric: "392",
+    name: "Japanese Yen",
+    symbol: "¥",
+    start_date: "1999-01-04",
+    rate: 162.71,
+  },
+  KES: {
+    iso_numeric: "404",
+    name: "Kenyan Shilling",
+    symbol: "KSh",
+    start_date: "1999-01-04",
+    rate: 161.5,
+  },
+  KRW: {
+    iso_numeric: "410",
+    name: "South Korean Won",
+    symbol: "₩",
+    start_date: "1999-01-04",
+    rate: 1503.9,
+  },
+  KWD: {
+    iso_numeric: "414",
+    name: "Kuwaiti Dinar",
+    symbol: "د.ك",
+    start_date: "1999-01-04",
+    rate: 0.38375,
+  },
+  MXN: {
+    iso_numeric: "484",
+    name: "Mexican Peso",
+    symbol: "$",
+    start_date: "1999-01-04",
+    rate: 21.901,
+  },
+  NGN: {
+    iso_numeric: "566",
+    name: "Nigerian Naira",
+    symbol: "₦",
+    start_date: "2005-01-03",
+    rate: 2000,
+  },
+  NOK: {
+    iso_numeric: "578",
+    name: "Norwegian Krone",
+    symbol: "kr",
+    start_date: "1999-01-04",
+    rate: 11.652,
+  },
+  NZD: {
+    iso_numeric: "554",
+    name: "New Zealand Dollar",
+    symbol: "$",
+    start_date: "1999-01-04",
+    rate: 1.8255,
+  },
+  PHP: {
+    iso_numeric: "608",
+    name: "Philippine Peso",
+    symbol: "₱",
+    start_date: "1999-01-04",
+    rate: 71.875,
+  },
+  PLN: {
+    iso_numeric: "985",
+    name: "Polish Złoty",
+    symbol: "zł",
+    start_date: "1999-01-04",
+    rate: 4.2577,
+  },
+  SAR: {
+    iso_numeric: "682",
+    name: "Saudi Riyal",
+    symbol: "ر.س",
+    start_date: "1999-01-04",
+    rate: 4.6875,
+  },
+  SEK: {
+    iso_numeric: "752",
+    name: "Swedish Krona",
+    symbol: "kr",
+    start_date: "1999-01-04",
+    rate: 11.301,
+  },
+  SGD: {
+    iso_numeric: "702",
+    name: "Singapore Dollar",
+    symbol: "$",
+    start_date: "1999-01-04",
+    rate: 1.4533,
+  },
+  TRY: {
+    iso_numeric: "949",
+    name: "Turkish Lira",
+    symbol: "₺",
+    start_date: "2005-01-03",
+    rate: 52.5,
+  },
+  USD: {
+    iso_numeric: "840",
+    name: "United States Dollar",
+    symbol: "$",
+    start_date: "1999-01-04",
+    rate: 1.25,
+  },
+  VES: {
+    iso_numeric: "928",
+    name: "Venezuelan Bolívar Soberano",
+    symbol: "Bs.",
+    start_date: "2018-08-20",
+    rate: 450,
+  },
+  ZAR: {
+    iso_numeric: "710",
+    name: "South African Rand",
+    symbol: "R",
+    start_date: "1999-01-04",
+    rate: 19.771,
+  },
 };
 /** Real ISO 4217 codes no provider publishes: v2 accepts them (no 422) and finds nothing (404). */
 export const ISO_WITHOUT_RATES: readonly string[] = ["KPW", "CUC", "ZWL"];
@@ -101,7 +325,8 @@ const addDays = (date: string, n: number): string => {
   d.setUTCDate(d.getUTCDate() + n);
   return d.toISOString().slice(0, 10);
 };
-const isWorkingDay = (date: string): boolean => ![0, 6].includes(new Date(`${date}T00:00:00Z`).getUTCDay());
+const isWorkingDay = (date: string): boolean =>
+  ![0, 6].includes(new Date(`${date}T00:00:00Z`).getUTCDay());
 
 export type Mode = "ok" | "down" | "slow" | "5xx" | "flaky5xx" | "404" | "422" | "huge";
 
@@ -154,7 +379,11 @@ export interface ExpectOptions {
 }
 
 /** The v2 unit rate between two currencies on a working day, as the stand-in serves it. */
-export function expectedRate(from: string, to: string, opts: Omit<ExpectOptions, "api"> = {}): number {
+export function expectedRate(
+  from: string,
+  to: string,
+  opts: Omit<ExpectOptions, "api"> = {},
+): number {
   const table = v2Table(opts.providers ? opts.providers.toUpperCase().split(",") : undefined);
   const f = table[from];
   const t = table[to];
@@ -167,7 +396,12 @@ export function expectedRate(from: string, to: string, opts: Omit<ExpectOptions,
  * upstream (5 significant digits); over v2 the server multiplies the rate and rounds to the target
  * currency's minor unit, keeping at least 3 significant digits.
  */
-export function expectedConversion(from: string, to: string, amount: number, opts: ExpectOptions = {}): number {
+export function expectedConversion(
+  from: string,
+  to: string,
+  amount: number,
+  opts: ExpectOptions = {},
+): number {
   if (opts.api === "v1") {
     const f = rateOf(from);
     const t = rateOf(to);
@@ -176,7 +410,9 @@ export function expectedConversion(from: string, to: string, amount: number, opt
     return round(((amount * t) / f) * factor);
   }
   const value = amount * expectedRate(from, to, opts);
-  const minor = new Intl.NumberFormat("en", { style: "currency", currency: to }).resolvedOptions().maximumFractionDigits ?? 2;
+  const minor =
+    new Intl.NumberFormat("en", { style: "currency", currency: to }).resolvedOptions()
+      .maximumFractionDigits ?? 2;
   const significant = value === 0 ? 0 : Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value))));
   return Number(value.toFixed(Math.min(Math.max(minor, significant), 12)));
 }
@@ -188,17 +424,28 @@ function businessDay(date: string): string {
   return s > LATEST_DATE ? LATEST_DATE : s;
 }
 
-function quote(base: string, symbols: string[], amount: number, date: string): Record<string, number> {
+function quote(
+  base: string,
+  symbols: string[],
+  amount: number,
+  date: string,
+): Record<string, number> {
   const out: Record<string, number> = {};
   const b = rateOf(base)!;
-  for (const s of symbols) if (s !== base) out[s] = round(((amount * rateOf(s)!) / b) * (s === "EUR" || base === "EUR" ? dayFactor(date) : 1));
+  for (const s of symbols)
+    if (s !== base)
+      out[s] = round(
+        ((amount * rateOf(s)!) / b) * (s === "EUR" || base === "EUR" ? dayFactor(date) : 1),
+      );
   return out;
 }
 
 export function handle(path: string, query: URLSearchParams): { status: number; body: unknown } {
   if (path.startsWith("/v2")) return handleV2(path.slice(3), query);
   const notFound = { status: 404, body: { message: "not found" } };
-  const m = /^\/v1\/(latest|currencies|\d{4}-\d{2}-\d{2}(?:\.\.(?:\d{4}-\d{2}-\d{2})?)?)$/.exec(path);
+  const m = /^\/v1\/(latest|currencies|\d{4}-\d{2}-\d{2}(?:\.\.(?:\d{4}-\d{2}-\d{2})?)?)$/.exec(
+    path,
+  );
   if (!m) return notFound;
   const what = m[1]!;
   if (what === "currencies") return { status: 200, body: NAMES };
@@ -208,27 +455,40 @@ export function handle(path: string, query: URLSearchParams): { status: number; 
   const symbols = symbolsParam ? symbolsParam.toUpperCase().split(",") : Object.keys(NAMES);
   const amountParam = query.get("amount");
   const amount = amountParam === null ? 1 : Number(amountParam);
-  if (!Number.isFinite(amount) || amount <= 0) return { status: 422, body: { message: "invalid amount" } };
+  if (!Number.isFinite(amount) || amount <= 0)
+    return { status: 422, body: { message: "invalid amount" } };
   if (rateOf(base) === undefined || symbols.some((s) => rateOf(s) === undefined)) return notFound;
 
-  if (what === "latest") return { status: 200, body: { amount, base, date: LATEST_DATE, rates: quote(base, symbols, amount, LATEST_DATE) } };
+  if (what === "latest")
+    return {
+      status: 200,
+      body: { amount, base, date: LATEST_DATE, rates: quote(base, symbols, amount, LATEST_DATE) },
+    };
 
   const [start, end] = what.split("..");
-  if (!start || Number.isNaN(Date.parse(`${start}T00:00:00Z`)) || start < "1999-01-04") return notFound;
+  if (!start || Number.isNaN(Date.parse(`${start}T00:00:00Z`)) || start < "1999-01-04")
+    return notFound;
   if (end === undefined) {
     const date = businessDay(start);
     return { status: 200, body: { amount, base, date, rates: quote(base, symbols, amount, date) } };
   }
   const last = end === "" || end > LATEST_DATE ? LATEST_DATE : end;
   const rates: Record<string, Record<string, number>> = {};
-  for (let d = new Date(`${start}T00:00:00Z`); d.toISOString().slice(0, 10) <= last; d.setUTCDate(d.getUTCDate() + 1)) {
+  for (
+    let d = new Date(`${start}T00:00:00Z`);
+    d.toISOString().slice(0, 10) <= last;
+    d.setUTCDate(d.getUTCDate() + 1)
+  ) {
     if (d.getUTCDay() === 0 || d.getUTCDay() === 6) continue;
     const date = d.toISOString().slice(0, 10);
     rates[date] = quote(base, symbols, amount, date);
   }
   const dates = Object.keys(rates);
   if (dates.length === 0) return notFound;
-  return { status: 200, body: { amount, base, start_date: dates[0], end_date: dates[dates.length - 1], rates } };
+  return {
+    status: 200,
+    body: { amount, base, start_date: dates[0], end_date: dates[dates.length - 1], rates },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------- v2
@@ -236,7 +496,10 @@ export function handle(path: string, query: URLSearchParams): { status: number; 
 const V2_PARAMS = ["base", "quotes", "providers", "date", "from", "to", "group", "expand"];
 const LOOKBACK_DAYS = 14;
 const V2_NOT_FOUND = { status: 404, body: { status: 404, message: "not found" } };
-const invalid = (message: string): { status: number; body: unknown } => ({ status: 422, body: { status: 422, message } });
+const invalid = (message: string): { status: number; body: unknown } => ({
+  status: 422,
+  body: { status: 422, message },
+});
 
 /** 1 EUR = x for every currency the named providers publish (all of them when none are named). */
 function v2Table(providers: string[] | undefined): Record<string, number> {
@@ -261,14 +524,24 @@ function observed(date: string): string | undefined {
 
 type Row = { date: string; base: string; quote: string; rate: number };
 
-function snapshot(table: Record<string, number>, base: string, quotes: string[] | undefined, date: string): Row[] {
+function snapshot(
+  table: Record<string, number>,
+  base: string,
+  quotes: string[] | undefined,
+  date: string,
+): Row[] {
   const b = table[base];
   if (b === undefined || date < V2_CURRENCIES[base]!.start_date) return [];
   const rows: Row[] = [];
   for (const [code, t] of Object.entries(table)) {
     if (date < V2_CURRENCIES[code]!.start_date) continue;
     if (quotes && !quotes.includes(code)) continue;
-    rows.push({ date, base, quote: code, rate: code === base ? 1 : roundRate((t / b) * dayFactor(date)) });
+    rows.push({
+      date,
+      base,
+      quote: code,
+      rate: code === base ? 1 : roundRate((t / b) * dayFactor(date)),
+    });
   }
   return rows.sort((x, y) => x.quote.localeCompare(y.quote));
 }
@@ -281,22 +554,37 @@ function bucket(date: string, group: string): string {
 
 function isDate(s: string): boolean {
   const d = new Date(`${s}T00:00:00Z`);
-  return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+  return (
+    /^\d{4}-\d{2}-\d{2}$/.test(s) &&
+    !Number.isNaN(d.getTime()) &&
+    d.toISOString().slice(0, 10) === s
+  );
 }
 
-function rateQuery(query: URLSearchParams): { status: number; body: unknown } | { rows: Row[]; range: boolean } {
+function rateQuery(
+  query: URLSearchParams,
+): { status: number; body: unknown } | { rows: Row[]; range: boolean } {
   const unknown = [...new Set(query.keys())].filter((k) => !V2_PARAMS.includes(k));
   if (unknown.length) return invalid(`unknown parameter: ${unknown.join(", ")}`);
-  for (const k of ["date", "from", "to"]) if (query.has(k) && !isDate(query.get(k)!)) return invalid("invalid date");
-  if (query.has("date") && (query.has("from") || query.has("to"))) return invalid("conflicting params");
+  for (const k of ["date", "from", "to"])
+    if (query.has(k) && !isDate(query.get(k)!)) return invalid("invalid date");
+  if (query.has("date") && (query.has("from") || query.has("to")))
+    return invalid("conflicting params");
   const group = query.get("group")?.toLowerCase();
   if (group !== undefined && !["week", "month"].includes(group)) return invalid("invalid group");
-  const expand = query.get("expand")?.toLowerCase().split(",").filter((e) => e !== "providers");
+  const expand = query
+    .get("expand")
+    ?.toLowerCase()
+    .split(",")
+    .filter((e) => e !== "providers");
   if (expand?.length) return invalid(`invalid expand: ${expand.join(",")}`);
   const base = (query.get("base") ?? "EUR").toUpperCase();
   const quotes = query.get("quotes")?.toUpperCase().split(",");
   const known = (c: string): boolean => c in V2_CURRENCIES || ISO_WITHOUT_RATES.includes(c);
-  const bad = [...(query.has("base") && !known(base) ? [base] : []), ...(quotes ?? []).filter((q) => !known(q))];
+  const bad = [
+    ...(query.has("base") && !known(base) ? [base] : []),
+    ...(quotes ?? []).filter((q) => !known(q)),
+  ];
   if (bad.length) return invalid(`invalid currency: ${bad.join(",")}`);
   const table = v2Table(query.get("providers")?.toUpperCase().split(","));
 
@@ -324,16 +612,35 @@ function rateQuery(query: URLSearchParams): { status: number; body: unknown } | 
     sums.set(key, s);
   }
   const rows = [...sums.values()].map((s) => ({ ...s.row, rate: roundRate(s.sum / s.n) }));
-  return { rows: rows.sort((a, b) => a.date.localeCompare(b.date) || a.quote.localeCompare(b.quote)), range: true };
+  return {
+    rows: rows.sort((a, b) => a.date.localeCompare(b.date) || a.quote.localeCompare(b.quote)),
+    range: true,
+  };
 }
 
 function currencyRecord(code: string): Record<string, string> {
   const c = V2_CURRENCIES[code]!;
-  return { iso_code: code, iso_numeric: c.iso_numeric, name: c.name, symbol: c.symbol, start_date: c.start_date, end_date: LATEST_DATE };
+  return {
+    iso_code: code,
+    iso_numeric: c.iso_numeric,
+    name: c.name,
+    symbol: c.symbol,
+    start_date: c.start_date,
+    end_date: LATEST_DATE,
+  };
 }
 
 function handleV2(path: string, query: URLSearchParams): { status: number; body: unknown } {
-  if (path === "" || path === "/") return { status: 200, body: { version: "v2", status: "current", openapi: "/v2/openapi.json", docs: "https://frankfurter.dev" } };
+  if (path === "" || path === "/")
+    return {
+      status: 200,
+      body: {
+        version: "v2",
+        status: "current",
+        openapi: "/v2/openapi.json",
+        docs: "https://frankfurter.dev",
+      },
+    };
   if (path === "/rates") {
     const r = rateQuery(query);
     return "rows" in r ? { status: 200, body: r.rows } : r;
@@ -356,7 +663,10 @@ function handleV2(path: string, query: URLSearchParams): { status: number; body:
   if (one) {
     const code = decodeURIComponent(one[1]!).toUpperCase();
     if (!(code in V2_CURRENCIES)) return V2_NOT_FOUND;
-    const providers = Object.entries(PROVIDERS).filter(([, cs]) => cs.includes(code)).map(([p]) => p).sort();
+    const providers = Object.entries(PROVIDERS)
+      .filter(([, cs]) => cs.includes(code))
+      .map(([p]) => p)
+      .sort();
     return { status: 200, body: { ...currencyRecord(code), providers } };
   }
   return V2_NOT_FOUND;
@@ -364,7 +674,9 @@ function handleV2(path: string, query: URLSearchParams): { status: number; body:
 
 // ------------------------------------------------------------------------------------------ server
 
-export async function startFrankfurter(opts: { port?: number; host?: string } = {}): Promise<FakeFrankfurter> {
+export async function startFrankfurter(
+  opts: { port?: number; host?: string } = {},
+): Promise<FakeFrankfurter> {
   let mode: Mode = "ok";
   let delayMs = 0;
   let flakyCount = 0;
@@ -417,7 +729,9 @@ export async function startFrankfurter(opts: { port?: number; host?: string } = 
     if (delayMs > 0) setTimeout(answer, delayMs).unref();
     else answer();
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve),
+  );
   const { port } = server.address() as AddressInfo;
   const host = opts.host && opts.host !== "0.0.0.0" ? opts.host : "127.0.0.1";
   return {
@@ -452,7 +766,10 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
     const i = process.argv.indexOf(name);
     return i > 0 ? process.argv[i + 1] : undefined;
   };
-  const fake = await startFrankfurter({ port: Number(arg("--port") ?? 0), host: arg("--host") ?? "127.0.0.1" });
+  const fake = await startFrankfurter({
+    port: Number(arg("--port") ?? 0),
+    host: arg("--host") ?? "127.0.0.1",
+  });
   console.log(JSON.stringify({ url: fake.url, v1: fake.v1Url }));
   const stop = (): void => void fake.close().then(() => process.exit(0));
   process.on("SIGTERM", stop);

@@ -26,7 +26,13 @@ import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 type Json = Record<string, unknown>;
-type GPart = Json & { text?: string; thought?: boolean; thoughtSignature?: string; functionCall?: { id?: string; name: string; args?: Json }; functionResponse?: { id?: string; name: string; response?: Json } };
+type GPart = Json & {
+  text?: string;
+  thought?: boolean;
+  thoughtSignature?: string;
+  functionCall?: { id?: string; name: string; args?: Json };
+  functionResponse?: { id?: string; name: string; response?: Json };
+};
 type GContent = { role?: string; parts: GPart[] };
 
 export interface RecordedRequest {
@@ -35,7 +41,13 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   body: {
     contents: GContent[];
-    tools?: Array<{ functionDeclarations?: Array<{ name: string; parametersJsonSchema?: unknown; parameters?: unknown }> }>;
+    tools?: Array<{
+      functionDeclarations?: Array<{
+        name: string;
+        parametersJsonSchema?: unknown;
+        parameters?: unknown;
+      }>;
+    }>;
     systemInstruction?: unknown;
     generationConfig?: Json & { thinkingConfig?: Json };
   };
@@ -46,7 +58,13 @@ export interface RecordedRequest {
  * with an optional finish reason; an HTTP error; or either after a delay.
  */
 export type Scripted =
-  | { parts: GPart[]; finishReason?: string; sign?: boolean; delayMs?: number; blockReason?: string }
+  | {
+      parts: GPart[];
+      finishReason?: string;
+      sign?: boolean;
+      delayMs?: number;
+      blockReason?: string;
+    }
   | { status: number; message?: string; statusText?: string; details?: Json[]; delayMs?: number };
 
 /** The models this stand-in serves; anything else is retired or unknown and answers 404. */
@@ -72,13 +90,33 @@ export interface FakeGemini {
 
 /** A 429 as the API sends it: a per-minute limit with a retry delay, or a per-day quota. */
 export function rateLimited(retryDelaySeconds: number, opts: { daily?: boolean } = {}): Scripted {
-  const quotaId = opts.daily ? "GenerateRequestsPerDayPerProjectPerModel" : "GenerateRequestsPerMinutePerProjectPerModel";
+  const quotaId = opts.daily
+    ? "GenerateRequestsPerDayPerProjectPerModel"
+    : "GenerateRequestsPerMinutePerProjectPerModel";
   return {
     status: 429,
     message: `You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\nPlease retry in ${retryDelaySeconds}s.`,
     details: [
-      { "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations: [{ quotaMetric: "generativelanguage.googleapis.com/generate_content_requests", quotaId, quotaDimensions: { location: "global", model: "gemini-3.8-flash" }, quotaValue: "10" }] },
-      { "@type": "type.googleapis.com/google.rpc.Help", links: [{ description: "Learn more about Gemini API quotas", url: "https://ai.google.dev/gemini-api/docs/rate-limits" }] },
+      {
+        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+        violations: [
+          {
+            quotaMetric: "generativelanguage.googleapis.com/generate_content_requests",
+            quotaId,
+            quotaDimensions: { location: "global", model: "gemini-3.8-flash" },
+            quotaValue: "10",
+          },
+        ],
+      },
+      {
+        "@type": "type.googleapis.com/google.rpc.Help",
+        links: [
+          {
+            description: "Learn more about Gemini API quotas",
+            url: "https://ai.google.dev/gemini-api/docs/rate-limits",
+          },
+        ],
+      },
       { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: `${retryDelaySeconds}s` },
     ],
   };
@@ -86,12 +124,18 @@ export function rateLimited(retryDelaySeconds: number, opts: { daily?: boolean }
 
 export function defaultAnswer(body: RecordedRequest["body"]): GPart[] {
   const last = body.contents[body.contents.length - 1];
-  const responses = (last?.parts ?? []).flatMap((p) => (p.functionResponse ? [p.functionResponse] : []));
+  const responses = (last?.parts ?? []).flatMap((p) =>
+    p.functionResponse ? [p.functionResponse] : [],
+  );
   if (responses.length) {
     // Our agent sends {output: structuredContent}; ADK sends the MCP CallToolResult itself.
     type Rates = { amount?: number; base?: string; date?: string; rates?: Record<string, number> };
     const sentences = responses.map((fr) => {
-      const r = (fr.response ?? {}) as { output?: Rates; structuredContent?: Rates; error?: unknown };
+      const r = (fr.response ?? {}) as {
+        output?: Rates;
+        structuredContent?: Rates;
+        error?: unknown;
+      };
       if (r.error) return `The tool failed: ${String(r.error)}`;
       const out = r.output ?? r.structuredContent;
       const [to, value] = Object.entries(out?.rates ?? {})[0] ?? [];
@@ -100,26 +144,42 @@ export function defaultAnswer(body: RecordedRequest["body"]): GPart[] {
     return [{ text: sentences.join(" ") }];
   }
   const text = (last?.parts.map((p) => String(p.text ?? "")).join(" ") ?? "").toUpperCase();
-  const declared = body.tools?.flatMap((t) => t.functionDeclarations ?? []).some((d) => d.name === "get_exchange_rate");
+  const declared = body.tools
+    ?.flatMap((t) => t.functionDeclarations ?? [])
+    .some((d) => d.name === "get_exchange_rate");
   const codes = (text.match(/\b[A-Z]{3}\b/g) ?? []).filter((c) => ISO.has(c));
   if (!declared || codes.length < 2) return [{ text: "I can help with exchange rates." }];
   const amount = Number(/\d+(\.\d+)?/.exec(text)?.[0] ?? 1);
   // "100 USD in EUR and GBP": one call per target, side by side, as Gemini does.
-  return codes.slice(1).map((to) => ({ functionCall: { name: "get_exchange_rate", args: { currency_from: codes[0], currency_to: to, amount } } }));
+  return codes.slice(1).map((to) => ({
+    functionCall: {
+      name: "get_exchange_rate",
+      args: { currency_from: codes[0], currency_to: to, amount },
+    },
+  }));
 }
 
 // Enough ISO codes for a "brain" that reads currencies the way a model would, not English words.
 const ISO = new Set(
-  "AED ARS AUD BGN BRL CAD CHF CNY CZK DKK EUR GBP HKD HUF IDR ILS INR ISK JPY KRW MXN MYR NGN NOK NZD PHP PLN RON SEK SGD THB TRY USD ZAR".split(" "),
+  "AED ARS AUD BGN BRL CAD CHF CNY CZK DKK EUR GBP HKD HUF IDR ILS INR ISK JPY KRW MXN MYR NGN NOK NZD PHP PLN RON SEK SGD THB TRY USD ZAR".split(
+    " ",
+  ),
 );
 
 const SECRET = randomBytes(16).toString("hex");
 /** What a signature vouches for: the part it was issued on, so one moved elsewhere fails. */
 function digest(part: GPart): string {
-  const what = part.functionCall ? { fc: part.functionCall.name, args: part.functionCall.args ?? {}, id: part.functionCall.id } : { text: part.text ?? "" };
-  return createHash("sha256").update(SECRET).update(JSON.stringify(what)).digest("base64url").slice(0, 32);
+  const what = part.functionCall
+    ? { fc: part.functionCall.name, args: part.functionCall.args ?? {}, id: part.functionCall.id }
+    : { text: part.text ?? "" };
+  return createHash("sha256")
+    .update(SECRET)
+    .update(JSON.stringify(what))
+    .digest("base64url")
+    .slice(0, 32);
 }
-const sign = (part: GPart): string => Buffer.from(`sig1.${digest(part)}.${randomBytes(12).toString("base64url")}`).toString("base64");
+const sign = (part: GPart): string =>
+  Buffer.from(`sig1.${digest(part)}.${randomBytes(12).toString("base64url")}`).toString("base64");
 function verify(part: GPart): boolean {
   const raw = Buffer.from(String(part.thoughtSignature), "base64").toString();
   return raw.split(".")[1] === digest(part);
@@ -137,7 +197,8 @@ class Refusal extends Error {
 
 /** The checks Gemini 3 makes on a request before it answers. */
 function validate(model: string, vertex: boolean, body: RecordedRequest["body"]): void {
-  if (!Array.isArray(body.contents) || body.contents.length === 0) throw new Refusal(400, "* GenerateContentRequest.contents: contents is not specified");
+  if (!Array.isArray(body.contents) || body.contents.length === 0)
+    throw new Refusal(400, "* GenerateContentRequest.contents: contents is not specified");
   const gc = body.generationConfig ?? {};
   const thinking = gc.thinkingConfig ?? {};
   if (thinking.thinkingLevel !== undefined && thinking.thinkingBudget !== undefined) {
@@ -145,23 +206,43 @@ function validate(model: string, vertex: boolean, body: RecordedRequest["body"])
   }
   if (thinking.thinkingLevel !== undefined) {
     const level = String(thinking.thinkingLevel);
-    if (!["MINIMAL", "LOW", "MEDIUM", "HIGH"].includes(level)) throw new Refusal(400, `Invalid value at 'generation_config.thinking_config.thinking_level' (type.googleapis.com/google.ai.generativelanguage.v1beta.ThinkingConfig.ThinkingLevel), "${level}"`);
-    if (level === "MINIMAL" && NO_MINIMAL.has(model)) throw new Refusal(400, `Thinking level MINIMAL is not supported for model ${model}. Use LOW, MEDIUM or HIGH.`);
+    if (!["MINIMAL", "LOW", "MEDIUM", "HIGH"].includes(level))
+      throw new Refusal(
+        400,
+        `Invalid value at 'generation_config.thinking_config.thinking_level' (type.googleapis.com/google.ai.generativelanguage.v1beta.ThinkingConfig.ThinkingLevel), "${level}"`,
+      );
+    if (level === "MINIMAL" && NO_MINIMAL.has(model))
+      throw new Refusal(
+        400,
+        `Thinking level MINIMAL is not supported for model ${model}. Use LOW, MEDIUM or HIGH.`,
+      );
   }
   if (vertex && NO_SAMPLING.has(model)) {
     for (const k of ["temperature", "topP", "topK"]) {
-      if (gc[k] !== undefined) throw new Refusal(400, `${k} is not supported for model ${model}; leave it unset.`);
+      if (gc[k] !== undefined)
+        throw new Refusal(400, `${k} is not supported for model ${model}; leave it unset.`);
     }
   }
   // Every signature must be one this service issued for exactly that part.
-  body.contents.forEach((c, i) =>
-    c.parts.forEach((p) => {
-      if (p.thoughtSignature !== undefined && !verify(p)) throw new Refusal(400, `Corrupted thought signature. Additional data, content position ${i}.`);
-    }),
-  );
+  for (const [i, c] of body.contents.entries()) {
+    for (const p of c.parts) {
+      if (p.thoughtSignature !== undefined && !verify(p))
+        throw new Refusal(
+          400,
+          `Corrupted thought signature. Additional data, content position ${i}.`,
+        );
+    }
+  }
   // The current turn: from the newest user content with text (function responses don't start one).
   let start = body.contents.length - 1;
-  while (start > 0 && !(body.contents[start]!.role === "user" && body.contents[start]!.parts.some((p) => typeof p.text === "string"))) start--;
+  while (
+    start > 0 &&
+    !(
+      body.contents[start]!.role === "user" &&
+      body.contents[start]!.parts.some((p) => typeof p.text === "string")
+    )
+  )
+    start--;
   for (let i = start + 1; i < body.contents.length; i++) {
     const c = body.contents[i]!;
     const calls = c.parts.filter((p) => p.functionCall);
@@ -176,19 +257,35 @@ function validate(model: string, vertex: boolean, body: RecordedRequest["body"])
     if (!next) continue;
     const responses = next.parts.filter((p) => p.functionResponse);
     if (responses.length !== calls.length) {
-      throw new Refusal(400, "Please ensure that the number of function response parts is equal to the number of function call parts of the function call turn.");
+      throw new Refusal(
+        400,
+        "Please ensure that the number of function response parts is equal to the number of function call parts of the function call turn.",
+      );
     }
-    const ids = calls.map((p) => p.functionCall!.id).filter(Boolean).sort();
-    const answered = responses.map((p) => p.functionResponse!.id).filter(Boolean).sort();
+    const ids = calls
+      .map((p) => p.functionCall!.id)
+      .filter(Boolean)
+      .sort();
+    const answered = responses
+      .map((p) => p.functionResponse!.id)
+      .filter(Boolean)
+      .sort();
     if (ids.length && JSON.stringify(ids) !== JSON.stringify(answered)) {
-      throw new Refusal(400, `Function response ids [${answered.join(", ")}] do not match the function call ids [${ids.join(", ")}] of the previous turn.`);
+      throw new Refusal(
+        400,
+        `Function response ids [${answered.join(", ")}] do not match the function call ids [${ids.join(", ")}] of the previous turn.`,
+      );
     }
   }
 }
 
 /** Issues ids and signatures the way the API does. */
 function finishParts(parts: GPart[], signParts: boolean): GPart[] {
-  const out = parts.map((p) => (p.functionCall && !p.functionCall.id ? { ...p, functionCall: { ...p.functionCall, id: randomBytes(4).toString("hex") } } : { ...p }));
+  const out = parts.map((p) =>
+    p.functionCall && !p.functionCall.id
+      ? { ...p, functionCall: { ...p.functionCall, id: randomBytes(4).toString("hex") } }
+      : { ...p },
+  );
   if (!signParts) return out;
   const firstCall = out.find((p) => p.functionCall);
   const target = firstCall ?? out[out.length - 1];
@@ -196,7 +293,9 @@ function finishParts(parts: GPart[], signParts: boolean): GPart[] {
   return out;
 }
 
-export async function startGemini(opts: { port?: number; host?: string } = {}): Promise<FakeGemini> {
+export async function startGemini(
+  opts: { port?: number; host?: string } = {},
+): Promise<FakeGemini> {
   const requests: RecordedRequest[] = [];
   const queue: Scripted[] = [];
   const server = createServer((req, res) => {
@@ -206,28 +305,61 @@ export async function startGemini(opts: { port?: number; host?: string } = {}): 
       const url = new URL(req.url ?? "/", "http://localhost");
       const path = url.pathname;
       const send = (status: number, body: unknown): void => {
-        res.writeHead(status, { "content-type": "application/json; charset=UTF-8" }).end(JSON.stringify(body));
+        res
+          .writeHead(status, { "content-type": "application/json; charset=UTF-8" })
+          .end(JSON.stringify(body));
       };
       const error = (code: number, message: string, status: string, details?: Json[]): void =>
         send(code, { error: { code, message, status, ...(details ? { details } : {}) } });
-      const m = /^\/(v1beta|v1|v1beta1)\/(projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/)?models\/([^/:]+)(?::(generateContent|streamGenerateContent))?$/.exec(path);
-      if (!m || (req.method === "GET") !== (m[6] === undefined) || (req.method !== "GET" && req.method !== "POST")) {
+      const m =
+        /^\/(v1beta|v1|v1beta1)\/(projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/)?models\/([^/:]+)(?::(generateContent|streamGenerateContent))?$/.exec(
+          path,
+        );
+      if (
+        !m ||
+        (req.method === "GET") !== (m[6] === undefined) ||
+        (req.method !== "GET" && req.method !== "POST")
+      ) {
         return error(404, `no route ${req.method} ${path}`, "NOT_FOUND");
       }
       const vertex = Boolean(m[2]);
       const model = m[5]!;
-      const authorised = vertex ? /^Bearer \S+/.test(String(req.headers.authorization ?? "")) : Boolean(req.headers["x-goog-api-key"]);
-      if (!authorised) return error(401, "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.", "UNAUTHENTICATED");
+      const authorised = vertex
+        ? /^Bearer \S+/.test(String(req.headers.authorization ?? ""))
+        : Boolean(req.headers["x-goog-api-key"]);
+      if (!authorised)
+        return error(
+          401,
+          "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+          "UNAUTHENTICATED",
+        );
       if (!CURRENT_MODELS.includes(model)) {
         return vertex
-          ? error(404, `Publisher Model \`projects/${m[3]}/locations/${m[4]}/publishers/google/models/${model}\` was not found or your project does not have access to it. Please ensure you are using a valid model version. For more information, see: https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions`, "NOT_FOUND")
-          : error(404, `models/${model} is not found for API version ${m[1]}, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`, "NOT_FOUND");
+          ? error(
+              404,
+              `Publisher Model \`projects/${m[3]}/locations/${m[4]}/publishers/google/models/${model}\` was not found or your project does not have access to it. Please ensure you are using a valid model version. For more information, see: https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions`,
+              "NOT_FOUND",
+            )
+          : error(
+              404,
+              `models/${model} is not found for API version ${m[1]}, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`,
+              "NOT_FOUND",
+            );
       }
       if (req.method === "GET") {
-        return send(200, { name: vertex ? `publishers/google/models/${model}` : `models/${model}`, displayName: model, supportedGenerationMethods: ["generateContent", "countTokens"] });
+        return send(200, {
+          name: vertex ? `publishers/google/models/${model}` : `models/${model}`,
+          displayName: model,
+          supportedGenerationMethods: ["generateContent", "countTokens"],
+        });
       }
       const stream = m[6] === "streamGenerateContent";
-      if (stream && url.searchParams.get("alt") !== "sse") return error(400, "This stand-in streams only with alt=sse, as @google/genai asks.", "INVALID_ARGUMENT");
+      if (stream && url.searchParams.get("alt") !== "sse")
+        return error(
+          400,
+          "This stand-in streams only with alt=sse, as @google/genai asks.",
+          "INVALID_ARGUMENT",
+        );
       let body: RecordedRequest["body"];
       try {
         body = JSON.parse(raw) as RecordedRequest["body"];
@@ -244,16 +376,39 @@ export async function startGemini(opts: { port?: number; host?: string } = {}): 
       const next = queue.shift();
       const answer = (): void => {
         if (next && "status" in next) {
-          const status = next.statusText ?? (next.status === 429 ? "RESOURCE_EXHAUSTED" : next.status === 404 ? "NOT_FOUND" : next.status >= 500 ? "UNAVAILABLE" : "INVALID_ARGUMENT");
+          const status =
+            next.statusText ??
+            (next.status === 429
+              ? "RESOURCE_EXHAUSTED"
+              : next.status === 404
+                ? "NOT_FOUND"
+                : next.status >= 500
+                  ? "UNAVAILABLE"
+                  : "INVALID_ARGUMENT");
           return error(next.status, next.message ?? "scripted error", status, next.details);
         }
         const parts = finishParts(next?.parts ?? defaultAnswer(body), next?.sign ?? true);
         const finishReason = next?.finishReason ?? "STOP";
-        const usageMetadata = { promptTokenCount: 120, candidatesTokenCount: 12, thoughtsTokenCount: 40, totalTokenCount: 172 };
-        const blocked = next?.blockReason ? { promptFeedback: { blockReason: next.blockReason } } : {};
+        const usageMetadata = {
+          promptTokenCount: 120,
+          candidatesTokenCount: 12,
+          thoughtsTokenCount: 40,
+          totalTokenCount: 172,
+        };
+        const blocked = next?.blockReason
+          ? { promptFeedback: { blockReason: next.blockReason } }
+          : {};
         if (!stream) {
-          const candidates = next?.blockReason ? [] : [{ content: { role: "model", parts }, finishReason, index: 0 }];
-          return send(200, { candidates, usageMetadata, modelVersion: model, responseId: randomBytes(8).toString("hex"), ...blocked });
+          const candidates = next?.blockReason
+            ? []
+            : [{ content: { role: "model", parts }, finishReason, index: 0 }];
+          return send(200, {
+            candidates,
+            usageMetadata,
+            modelVersion: model,
+            responseId: randomBytes(8).toString("hex"),
+            ...blocked,
+          });
         }
         writeStream(res, model, parts, finishReason, usageMetadata, blocked);
       };
@@ -281,7 +436,14 @@ export async function startGemini(opts: { port?: number; host?: string } = {}): 
  * answer's signature in a final chunk whose part has empty text; the last chunk has finishReason
  * and the usage totals.
  */
-function writeStream(res: ServerResponse, model: string, parts: GPart[], finishReason: string, usage: Json, extra: Json): void {
+function writeStream(
+  res: ServerResponse,
+  model: string,
+  parts: GPart[],
+  finishReason: string,
+  usage: Json,
+  extra: Json,
+): void {
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   const chunks: GPart[][] = [];
   for (const p of parts) {
@@ -297,8 +459,17 @@ function writeStream(res: ServerResponse, model: string, parts: GPart[], finishR
   if (chunks.length === 0) chunks.push([]);
   chunks.forEach((c, i) => {
     const last = i === chunks.length - 1;
-    const candidate = { content: { role: "model", parts: c }, index: 0, ...(last ? { finishReason } : {}) };
-    const body = { candidates: [candidate], usageMetadata: last ? usage : { promptTokenCount: usage.promptTokenCount }, modelVersion: model, ...(last ? extra : {}) };
+    const candidate = {
+      content: { role: "model", parts: c },
+      index: 0,
+      ...(last ? { finishReason } : {}),
+    };
+    const body = {
+      candidates: [candidate],
+      usageMetadata: last ? usage : { promptTokenCount: usage.promptTokenCount },
+      modelVersion: model,
+      ...(last ? extra : {}),
+    };
     res.write(`data: ${JSON.stringify(body)}\r\n\r\n`);
   });
   res.end();
@@ -310,7 +481,10 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
     const i = process.argv.indexOf(name);
     return i > 0 ? process.argv[i + 1] : undefined;
   };
-  const g = await startGemini({ port: Number(arg("--port") ?? 0), host: arg("--host") ?? "127.0.0.1" });
+  const g = await startGemini({
+    port: Number(arg("--port") ?? 0),
+    host: arg("--host") ?? "127.0.0.1",
+  });
   console.log(JSON.stringify({ url: g.url }));
   const stop = (): void => void g.close().then(() => process.exit(0));
   process.on("SIGTERM", stop);

@@ -10,7 +10,9 @@ export interface Listening {
 }
 
 /** Serves a fetch handler (a Hono app's `fetch`) with the same Node adapter as the services' main.ts. */
-export async function listen(fetchHandler: (req: Request) => Response | Promise<Response>): Promise<Listening> {
+export async function listen(
+  fetchHandler: (req: Request) => Response | Promise<Response>,
+): Promise<Listening> {
   const server = serve({ fetch: fetchHandler, port: 0, hostname: "127.0.0.1" });
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const { port } = server.address() as AddressInfo;
@@ -59,11 +61,22 @@ export async function oversizeThenReuse(
       if (what === "big") connection.push(r.headers.get("connection"));
       await r.arrayBuffer();
     } catch (err) {
-      failures.push(`${what}: ${(err as Error).message} (${String((err as { cause?: Error }).cause?.message ?? "")})`);
+      failures.push(
+        `${what}: ${(err as Error).message} (${String((err as { cause?: Error }).cause?.message ?? "")})`,
+      );
     }
   };
   for (let i = 0; i < rounds; i++) {
-    await attempt("big", () => fetch(url, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: big }));
+    await attempt("big", () =>
+      fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+        },
+        body: big,
+      }),
+    );
     // The adapter drains an unread body for at most 500 ms before it destroys the socket.
     await new Promise((r) => setTimeout(r, i % 2 === 0 ? 0 : 100));
     await attempt("small", small);

@@ -9,7 +9,10 @@ export interface IdTokenSigner {
   /** The private key as a JWK, so other processes (containers) can sign with the same key. */
   privateJwk: JWK;
   jwks: { keys: JWK[] };
-  sign(claims: Record<string, unknown>, opts?: { expiresInSeconds?: number; kid?: string; issuedAt?: number }): Promise<string>;
+  sign(
+    claims: Record<string, unknown>,
+    opts?: { expiresInSeconds?: number; kid?: string; issuedAt?: number },
+  ): Promise<string>;
 }
 
 export async function createIdTokenSigner(from?: JWK): Promise<IdTokenSigner> {
@@ -18,7 +21,11 @@ export async function createIdTokenSigner(from?: JWK): Promise<IdTokenSigner> {
     privateJwk = from;
   } else {
     const pair = await generateKeyPair("RS256", { extractable: true });
-    privateJwk = { ...(await exportJWK(pair.privateKey)), kid: `test-${Math.random().toString(36).slice(2, 10)}`, alg: "RS256" };
+    privateJwk = {
+      ...(await exportJWK(pair.privateKey)),
+      kid: `test-${Math.random().toString(36).slice(2, 10)}`,
+      alg: "RS256",
+    };
   }
   const kid = privateJwk.kid ?? "test";
   const privateKey = await importJWK(privateJwk, "RS256");
@@ -39,12 +46,18 @@ export async function createIdTokenSigner(from?: JWK): Promise<IdTokenSigner> {
   };
 }
 
-export async function startCertsServer(signer: IdTokenSigner, opts: { port?: number; host?: string } = {}): Promise<{ url: string; hits: () => number; close(): Promise<void> }> {
+export async function startCertsServer(
+  signer: IdTokenSigner,
+  opts: { port?: number; host?: string } = {},
+): Promise<{ url: string; hits: () => number; close(): Promise<void> }> {
   let hits = 0;
   const server = createServer((req, res) => {
     if (req.url?.startsWith("/oauth2/v3/certs")) {
       hits++;
-      res.writeHead(200, { "content-type": "application/json", "cache-control": "public, max-age=3600" });
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "cache-control": "public, max-age=3600",
+      });
       res.end(JSON.stringify(signer.jwks));
       return;
     }
@@ -55,7 +68,11 @@ export async function startCertsServer(signer: IdTokenSigner, opts: { port?: num
   return {
     url: `http://127.0.0.1:${port}/oauth2/v3/certs`,
     hits: () => hits,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -66,7 +83,13 @@ export async function startCertsServer(signer: IdTokenSigner, opts: { port?: num
  * resource (`/projects/NUMBER/locations/REGION/services/NAME` for IAP on a Cloud Run service), `sub`
  * `accounts.google.com:ID`, `email`, `iat` in the past, `exp` in the future (IAP's last ten minutes).
  */
-export async function createIapSigner(): Promise<{ jwks: { keys: JWK[] }; sign(claims: Record<string, unknown>, opts?: { alg?: "ES256"; issuedAt?: number; expiresInSeconds?: number; kid?: string }): Promise<string> }> {
+export async function createIapSigner(): Promise<{
+  jwks: { keys: JWK[] };
+  sign(
+    claims: Record<string, unknown>,
+    opts?: { alg?: "ES256"; issuedAt?: number; expiresInSeconds?: number; kid?: string },
+  ): Promise<string>;
+}> {
   const pair = await generateKeyPair("ES256", { extractable: true });
   const kid = `iap-${Math.random().toString(36).slice(2, 8)}`;
   const jwk = { ...(await exportJWK(pair.publicKey)), kid, alg: "ES256", use: "sig" };
@@ -84,15 +107,26 @@ export async function createIapSigner(): Promise<{ jwks: { keys: JWK[] }; sign(c
 }
 
 /** Serves a JSON body (a JWKS, or something that is not one) at any path, like gstatic does. */
-export async function startJsonServer(body: () => { status: number; json: string }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startJsonServer(
+  body: () => { status: number; json: string },
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((_req, res) => {
     const { status, json } = body();
-    res.writeHead(status, { "content-type": "application/json", "cache-control": "public, max-age=3600" }).end(json);
+    res
+      .writeHead(status, {
+        "content-type": "application/json",
+        "cache-control": "public, max-age=3600",
+      })
+      .end(json);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/iap/verify/public_key-jwk`,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -26,39 +26,74 @@ function build(onHang: (release: () => void) => void): McpServer {
     "get_exchange_rate",
     {
       description: "Fixed-rate conversion",
-      inputSchema: { currency_from: z.string().default("USD"), currency_to: z.string().default("EUR"), amount: z.number().default(1) },
-      outputSchema: { amount: z.number(), base: z.string(), rates: z.record(z.string(), z.number()) },
+      inputSchema: {
+        currency_from: z.string().default("USD"),
+        currency_to: z.string().default("EUR"),
+        amount: z.number().default(1),
+      },
+      outputSchema: {
+        amount: z.number(),
+        base: z.string(),
+        rates: z.record(z.string(), z.number()),
+      },
     },
     async ({ currency_from, currency_to, amount }) => {
       const structured = { amount, base: currency_from, rates: { [currency_to]: amount * 0.5 } };
-      return { content: [{ type: "text", text: `${amount} ${currency_from} = ${amount * 0.5} ${currency_to}` }], structuredContent: structured };
+      return {
+        content: [
+          { type: "text", text: `${amount} ${currency_from} = ${amount * 0.5} ${currency_to}` },
+        ],
+        structuredContent: structured,
+      };
     },
   );
   // Declares one shape in tools/list and answers another, as a buggy server does (the v1 McpServer would
   // catch its own mismatch, so the declaration is added to the listing only).
-  server.registerTool("bad_output", { description: "Breaks its declared output schema" }, async () => ({
-    content: [{ type: "text", text: "oops" }],
-    structuredContent: { total: "many" },
-  }));
-  const handlers = (server.server as unknown as { _requestHandlers: Map<string, (req: unknown, extra: unknown) => Promise<{ tools: Array<Record<string, unknown>> }>> })._requestHandlers;
+  server.registerTool(
+    "bad_output",
+    { description: "Breaks its declared output schema" },
+    async () => ({
+      content: [{ type: "text", text: "oops" }],
+      structuredContent: { total: "many" },
+    }),
+  );
+  const handlers = (
+    server.server as unknown as {
+      _requestHandlers: Map<
+        string,
+        (req: unknown, extra: unknown) => Promise<{ tools: Array<Record<string, unknown>> }>
+      >;
+    }
+  )._requestHandlers;
   const list = handlers.get("tools/list")!;
   handlers.set("tools/list", async (req, extra) => {
     const result = await list(req, extra);
     for (const t of result.tools) {
-      if (t.name === "bad_output") t.outputSchema = { type: "object", properties: { total: { type: "number" } }, required: ["total"], additionalProperties: false };
+      if (t.name === "bad_output")
+        t.outputSchema = {
+          type: "object",
+          properties: { total: { type: "number" } },
+          required: ["total"],
+          additionalProperties: false,
+        };
     }
     return result;
   });
   // A JSON-RPC error answer (v1's McpServer turns tool exceptions into isError results instead).
   const call = handlers.get("tools/call")!;
   handlers.set("tools/call", async (req, extra) => {
-    if ((req as { params: { name: string } }).params.name === "rpc_error") throw new McpError(ErrorCode.InternalError, "Database on fire");
+    if ((req as { params: { name: string } }).params.name === "rpc_error")
+      throw new McpError(ErrorCode.InternalError, "Database on fire");
     return call(req, extra);
   });
-  server.registerTool("hang", { description: "Answers only when the test releases it" }, async () => {
-    await new Promise<void>((resolve) => onHang(resolve));
-    return { content: [{ type: "text", text: "released" }] };
-  });
+  server.registerTool(
+    "hang",
+    { description: "Answers only when the test releases it" },
+    async () => {
+      await new Promise<void>((resolve) => onHang(resolve));
+      return { content: [{ type: "text", text: "released" }] };
+    },
+  );
   return server;
 }
 

@@ -26,7 +26,9 @@ export interface MetadataServer {
   close(): Promise<void>;
 }
 
-export async function startMetadataServer(opts: MetadataServerOptions = {}): Promise<MetadataServer> {
+export async function startMetadataServer(
+  opts: MetadataServerOptions = {},
+): Promise<MetadataServer> {
   const signer = opts.signer ?? (await createIdTokenSigner());
   const email = opts.email ?? "agent@my-project.iam.gserviceaccount.com";
   const project = opts.project ?? "my-project";
@@ -42,7 +44,8 @@ export async function startMetadataServer(opts: MetadataServerOptions = {}): Pro
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(signer.jwks));
       return;
     }
-    if (req.headers["metadata-flavor"] !== "Google") return send(403, "Missing Metadata-Flavor:Google header.");
+    if (req.headers["metadata-flavor"] !== "Google")
+      return send(403, "Missing Metadata-Flavor:Google header.");
     const path = url.pathname.replace(/\/+$/, "");
     switch (path) {
       case "":
@@ -57,14 +60,28 @@ export async function startMetadataServer(opts: MetadataServerOptions = {}): Pro
         return send(200, email);
       case "/computeMetadata/v1/instance/service-accounts/default/token":
         accessTokens++;
-        return send(200, JSON.stringify({ access_token: `ya29.test-${accessTokens}`, expires_in: 3599, token_type: "Bearer" }), "application/json");
+        return send(
+          200,
+          JSON.stringify({
+            access_token: `ya29.test-${accessTokens}`,
+            expires_in: 3599,
+            token_type: "Bearer",
+          }),
+          "application/json",
+        );
       case "/computeMetadata/v1/instance/service-accounts/default/identity": {
         const audience = url.searchParams.get("audience");
         if (!audience) return send(400, "non-empty audience parameter required");
         identityRequests.push(audience);
         void signer
           .sign(
-            { aud: opts.audienceOverride ?? audience, azp: "1234567890", email, email_verified: true, sub: "1234567890" },
+            {
+              aud: opts.audienceOverride ?? audience,
+              azp: "1234567890",
+              email,
+              email_verified: true,
+              sub: "1234567890",
+            },
             { expiresInSeconds: opts.tokenLifetimeSeconds ?? 3600 },
           )
           .then((token) => send(200, token));
@@ -83,7 +100,11 @@ export async function startMetadataServer(opts: MetadataServerOptions = {}): Pro
     signer,
     identityRequests,
     accessTokenRequests: () => accessTokens,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -100,7 +121,9 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
     ...(arg("--email") ? { email: arg("--email")! } : {}),
     ...(lifetime ? { tokenLifetimeSeconds: Number(lifetime) } : {}),
     ...(arg("--audience") ? { audienceOverride: arg("--audience")! } : {}),
-    ...(arg("--key") ? { signer: await createIdTokenSigner(JSON.parse(readFileSync(arg("--key")!, "utf8"))) } : {}),
+    ...(arg("--key")
+      ? { signer: await createIdTokenSigner(JSON.parse(readFileSync(arg("--key")!, "utf8"))) }
+      : {}),
   });
   console.log(JSON.stringify({ url: `http://${md.host}`, host: md.host, certs_url: md.certsUrl }));
   const stop = (): void => void md.close().then(() => process.exit(0));

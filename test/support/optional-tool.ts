@@ -11,9 +11,11 @@ import path from "node:path";
  * Throws where CI=true: a missing tool there is a broken CI image, not a reason to pass.
  */
 export function optionalTool(command: string, install: string): false | string {
-  const found = spawnSync("sh", ["-c", 'command -v "$1"', "sh", command], { encoding: "utf8" }).status === 0;
+  const found =
+    spawnSync("sh", ["-c", 'command -v "$1"', "sh", command], { encoding: "utf8" }).status === 0;
   if (found) return false;
-  if (process.env.CI === "true") throw new Error(`${command} not found, and CI=true requires it. Install: ${install}`);
+  if (process.env.CI === "true")
+    throw new Error(`${command} not found, and CI=true requires it. Install: ${install}`);
   return `${command} not installed. Install: ${install}`;
 }
 
@@ -31,7 +33,8 @@ export function pathWithout(hidden: string[]): string {
     for (const name of names) {
       if (hidden.includes(name)) continue;
       try {
-        if (statSync(path.join(d, name)).isFile()) symlinkSync(path.join(d, name), path.join(dir, name));
+        if (statSync(path.join(d, name)).isFile())
+          symlinkSync(path.join(d, name), path.join(dir, name));
       } catch {
         // an earlier PATH entry already provided it, or it is unreadable
       }
@@ -39,4 +42,3 @@ export function pathWithout(hidden: string[]): string {
   }
   return dir;
 }
-

@@ -40,7 +40,9 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(opts: { port?: number; host?: string } = {}): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(
+  opts: { port?: number; host?: string } = {},
+): Promise<OtlpReceiver> {
   let mode: ReceiverMode = "ok";
   const spans: ReceivedSpan[] = [];
   const contentTypes: string[] = [];
@@ -53,30 +55,57 @@ export async function startOtlpReceiver(opts: { port?: number; host?: string } =
       requests++;
       const path = new URL(req.url ?? "/", "http://x").pathname;
       // Not OTLP: how a test reads what a receiver in a container got (the container suite).
-      if (path === "/test/spans" && req.method === "GET") return send(res, 200, "application/json", JSON.stringify(spans));
+      if (path === "/test/spans" && req.method === "GET")
+        return send(res, 200, "application/json", JSON.stringify(spans));
       if (path !== "/v1/traces") return send(res, 404, "text/plain", "404 page not found\n");
-      if (req.method !== "POST") return send(res, 405, "text/plain", "405 method not allowed, supported: [POST]\n");
+      if (req.method !== "POST")
+        return send(res, 405, "text/plain", "405 method not allowed, supported: [POST]\n");
       const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
       if (type !== "application/x-protobuf" && type !== "application/json") {
-        return send(res, 415, "text/plain", `415 unsupported media type, supported: [application/json, application/x-protobuf]\n`);
+        return send(
+          res,
+          415,
+          "text/plain",
+          `415 unsupported media type, supported: [application/json, application/x-protobuf]\n`,
+        );
       }
       if (mode === "hang") return void hanging.push(res);
-      if (mode === "refuse") return send(res, 503, "application/json", JSON.stringify({ code: 14, message: "Service Unavailable" }));
+      if (mode === "refuse")
+        return send(
+          res,
+          503,
+          "application/json",
+          JSON.stringify({ code: 14, message: "Service Unavailable" }),
+        );
       let body = Buffer.concat(chunks);
       try {
-        if ((req.headers["content-encoding"] ?? "").toLowerCase() === "gzip") body = gunzipSync(body);
-        const decoded = type === "application/json" ? fromJson(JSON.parse(body.toString("utf8"))) : fromProtobuf(body);
+        if ((req.headers["content-encoding"] ?? "").toLowerCase() === "gzip")
+          body = gunzipSync(body);
+        const decoded =
+          type === "application/json"
+            ? fromJson(JSON.parse(body.toString("utf8")))
+            : fromProtobuf(body);
         spans.push(...decoded);
         contentTypes.push(type);
       } catch (err) {
-        return send(res, 400, "application/json", JSON.stringify({ code: 3, message: `unable to decode request: ${(err as Error).message}` }));
+        return send(
+          res,
+          400,
+          "application/json",
+          JSON.stringify({
+            code: 3,
+            message: `unable to decode request: ${(err as Error).message}`,
+          }),
+        );
       }
       // An empty ExportTraceServiceResponse: no partial_success.
       if (type === "application/json") send(res, 200, "application/json", "{}");
       else send(res, 200, "application/x-protobuf", Buffer.alloc(0));
     });
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve),
+  );
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${opts.host && opts.host !== "0.0.0.0" ? opts.host : "127.0.0.1"}:${port}`,
@@ -91,7 +120,10 @@ export async function startOtlpReceiver(opts: { port?: number; host?: string } =
     async waitFor(pred, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
       while (!pred(spans)) {
-        if (Date.now() > until) throw new Error(`spans did not arrive in time; got: ${spans.map((s) => `${s.service}:${s.name}`).join(", ")}`);
+        if (Date.now() > until)
+          throw new Error(
+            `spans did not arrive in time; got: ${spans.map((s) => `${s.service}:${s.name}`).join(", ")}`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
       return spans;
@@ -118,7 +150,9 @@ function fromJson(req: Json): ReceivedSpan[] {
     const service = jsonAttrs(rs.resource?.attributes)["service.name"] as string | undefined;
     for (const ss of rs.scopeSpans ?? []) {
       for (const s of ss.spans ?? []) {
-        for (const id of [s.traceId, s.spanId]) if (typeof id !== "string" || !/^[0-9a-f]+$/.test(id)) throw new Error(`ids must be hex strings, got ${JSON.stringify(id)}`);
+        for (const id of [s.traceId, s.spanId])
+          if (typeof id !== "string" || !/^[0-9a-f]+$/.test(id))
+            throw new Error(`ids must be hex strings, got ${JSON.stringify(id)}`);
         out.push({
           service,
           traceId: s.traceId,
@@ -127,7 +161,10 @@ function fromJson(req: Json): ReceivedSpan[] {
           name: s.name,
           kind: Number(s.kind ?? 0),
           attributes: jsonAttrs(s.attributes),
-          status: { code: Number(s.status?.code ?? 0), ...(s.status?.message ? { message: s.status.message } : {}) },
+          status: {
+            code: Number(s.status?.code ?? 0),
+            ...(s.status?.message ? { message: s.status.message } : {}),
+          },
         });
       }
     }
@@ -194,16 +231,26 @@ function fromProtobuf(buf: Buffer): ReceivedSpan[] {
     const scopeSpans: Buffer[] = [];
     for (const f of fields(bytes(rs))) {
       if (f.no === 1) {
-        for (const r of fields(bytes(f))) if (r.no === 1) {
-          const [k, v] = pbKeyValue(bytes(r));
-          if (k === "service.name") service = v as string;
-        }
+        for (const r of fields(bytes(f)))
+          if (r.no === 1) {
+            const [k, v] = pbKeyValue(bytes(r));
+            if (k === "service.name") service = v as string;
+          }
       } else if (f.no === 2) scopeSpans.push(bytes(f));
     }
     for (const ss of scopeSpans) {
       for (const f of fields(ss)) {
         if (f.no !== 2) continue; // spans
-        const span: ReceivedSpan = { service, traceId: "", spanId: "", parentSpanId: "", name: "", kind: 0, attributes: {}, status: { code: 0 } };
+        const span: ReceivedSpan = {
+          service,
+          traceId: "",
+          spanId: "",
+          parentSpanId: "",
+          name: "",
+          kind: 0,
+          attributes: {},
+          status: { code: 0 },
+        };
         for (const s of fields(bytes(f))) {
           if (s.no === 1) span.traceId = bytes(s).toString("hex");
           else if (s.no === 2) span.spanId = bytes(s).toString("hex");
@@ -220,7 +267,8 @@ function fromProtobuf(buf: Buffer): ReceivedSpan[] {
             }
           }
         }
-        if (span.traceId.length !== 32 || span.spanId.length !== 16) throw new Error("span without valid trace_id/span_id");
+        if (span.traceId.length !== 32 || span.spanId.length !== 16)
+          throw new Error("span without valid trace_id/span_id");
         out.push(span);
       }
     }
@@ -242,7 +290,8 @@ function pbAnyValue(buf: Buffer): unknown {
     if (f.no === 2) return f.value === 1n;
     if (f.no === 3) return Number(BigInt.asIntN(64, f.value as bigint));
     if (f.no === 4) return bytes(f).readDoubleLE(0);
-    if (f.no === 5) return [...fields(bytes(f))].filter((v) => v.no === 1).map((v) => pbAnyValue(bytes(v)));
+    if (f.no === 5)
+      return [...fields(bytes(f))].filter((v) => v.no === 1).map((v) => pbAnyValue(bytes(v)));
   }
   return undefined;
 }
@@ -253,7 +302,10 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
     const i = process.argv.indexOf(name);
     return i > 0 ? process.argv[i + 1] : undefined;
   };
-  const receiver = await startOtlpReceiver({ port: Number(arg("--port") ?? 0), host: arg("--host") ?? "127.0.0.1" });
+  const receiver = await startOtlpReceiver({
+    port: Number(arg("--port") ?? 0),
+    host: arg("--host") ?? "127.0.0.1",
+  });
   console.log(JSON.stringify({ url: receiver.url }));
   const stop = (): void => void receiver.close().then(() => process.exit(0));
   process.on("SIGTERM", stop);

@@ -5,7 +5,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const bundlePath = (service: "agent" | "mcp-server"): string => path.join(ROOT, service, "dist", `${service}.mjs`);
+export const bundlePath = (service: "agent" | "mcp-server"): string =>
+  path.join(ROOT, service, "dist", `${service}.mjs`);
 
 export interface RunningService {
   url: string;
@@ -28,9 +29,14 @@ export async function startService(
   });
   let out = "";
   const lines: Array<Record<string, unknown>> = [];
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once("exit", (code) => resolve(code)),
+  );
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${service} did not start in time:\n${out}`)), opts.timeoutMs ?? 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${service} did not start in time:\n${out}`)),
+      opts.timeoutMs ?? 15_000,
+    );
     let pending = "";
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();

@@ -1,6 +1,23 @@
-import { ApiError, GoogleGenAI, type GenerateContentConfig, type GenerateContentResponse, type Part as GenAIPart } from "@google/genai";
+import {
+  ApiError,
+  GoogleGenAI,
+  type GenerateContentConfig,
+  type GenerateContentResponse,
+  type Part as GenAIPart,
+} from "@google/genai";
 import { currentSpan } from "../../../common/trace.js";
-import { ModelError, type Content, type FunctionCall, type Model, type ModelReply, type ModelRequest, type ModelStatus, type Part, type Usage } from "./types.js";
+import { AppError } from "../errors.js";
+import {
+  modelError,
+  type Content,
+  type FunctionCall,
+  type Model,
+  type ModelReply,
+  type ModelRequest,
+  type ModelStatus,
+  type Part,
+  type Usage,
+} from "./types.js";
 
 export type ThinkingLevel = "MINIMAL" | "LOW" | "MEDIUM" | "HIGH";
 
@@ -12,7 +29,9 @@ export interface GeminiOptions {
   /** Sent only when set: Gemini 3 picks its own depth otherwise. */
   thinkingLevel?: ThinkingLevel | undefined;
   /** Google advises leaving these unset for Gemini 3 (defaults to 1.0; lower values can loop). */
-  sampling?: { temperature?: number | undefined; topP?: number | undefined; topK?: number | undefined } | undefined;
+  sampling?:
+    | { temperature?: number | undefined; topP?: number | undefined; topK?: number | undefined }
+    | undefined;
   /** Attempts for 5xx, network errors and 429s whose retry delay fits the budget. */
   attempts?: number;
   backoffMs?: number;
@@ -23,7 +42,16 @@ export interface GeminiOptions {
 }
 
 const RETRYABLE = new Set([408, 500, 502, 503, 504]);
-const BLOCKED = new Set(["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "MODEL_ARMOR", "LANGUAGE", "IMAGE_SAFETY"]);
+const BLOCKED = new Set([
+  "SAFETY",
+  "RECITATION",
+  "BLOCKLIST",
+  "PROHIBITED_CONTENT",
+  "SPII",
+  "MODEL_ARMOR",
+  "LANGUAGE",
+  "IMAGE_SAFETY",
+]);
 /** Reasons a model answer fails that remember the model is unusable until the next check. */
 const STICKY = new Set(["model_not_found", "model_permission_denied", "model_quota_exhausted"]);
 
@@ -51,34 +79,57 @@ export class GeminiModel implements Model {
     this.#checkTtlMs = opts.checkTtlMs ?? 5 * 60_000;
     const httpOptions = opts.baseUrl ? { baseUrl: opts.baseUrl } : undefined;
     this.#ai = opts.vertexai
-      ? new GoogleGenAI({ enterprise: true, project: opts.vertexai.project, location: opts.vertexai.location, httpOptions })
+      ? new GoogleGenAI({
+          enterprise: true,
+          project: opts.vertexai.project,
+          location: opts.vertexai.location,
+          httpOptions,
+        })
       : new GoogleGenAI({ apiKey: opts.apiKey, httpOptions });
   }
 
   async generate(req: ModelRequest): Promise<ModelReply> {
-    const params = { model: this.opts.model, contents: req.contents as never, config: this.#config(req) };
+    const params = {
+      model: this.opts.model,
+      contents: req.contents as never,
+      config: this.#config(req),
+    };
     const started = Date.now();
     // The chat loop's model call span is current: what only this model knows goes on it.
     const span = currentSpan();
-    span?.setAttributes({ "gen_ai.provider.name": this.opts.vertexai ? "gcp.vertex_ai" : "gcp.gemini" });
+    span?.setAttributes({
+      "gen_ai.provider.name": this.opts.vertexai ? "gcp.vertex_ai" : "gcp.gemini",
+    });
     let malformed = 0;
     let emitted = false;
-    const onText = req.onText && ((delta: string): void => ((emitted = true), req.onText!(delta)));
+    const onText =
+      req.onText &&
+      ((delta: string): void => {
+        emitted = true;
+        req.onText?.(delta);
+      });
     for (let attempt = 1; ; attempt++) {
       let got: Collected;
       try {
-        got = onText ? await this.#stream(params, onText) : collect(await this.#ai.models.generateContent(params));
+        got = onText
+          ? await this.#stream(params, onText)
+          : collect(await this.#ai.models.generateContent(params));
       } catch (err) {
-        if (err instanceof ModelError || req.signal?.aborted) throw err;
+        if (err instanceof AppError || req.signal?.aborted) throw err;
         // Words already sent can't be taken back: a retry would repeat them.
-        if (emitted) throw this.#toModelError(err instanceof ApiError ? err.status : undefined, err);
+        if (emitted)
+          throw this.#toModelError(err instanceof ApiError ? err.status : undefined, err);
         const wait = this.#retryWait(err, attempt, started);
         await sleep(wait, req.signal);
         continue;
       }
       const reason = got.finishReason ?? "STOP";
       span?.setAttributes({ "gen_ai.response.finish_reasons": [reason.toLowerCase()] });
-      if ((reason === "MALFORMED_FUNCTION_CALL" || reason === "UNEXPECTED_TOOL_CALL") && malformed++ === 0) continue;
+      if (
+        (reason === "MALFORMED_FUNCTION_CALL" || reason === "UNEXPECTED_TOOL_CALL") &&
+        malformed++ === 0
+      )
+        continue;
       const reply = this.#reply(got, reason);
       this.#status = { value: { ok: true }, at: Date.now() };
       if (reply.notice) req.onText?.(reply.notice);
@@ -91,14 +142,17 @@ export class GeminiModel implements Model {
     if (this.#status && Date.now() - this.#status.at < this.#checkTtlMs) return this.#status.value;
     let value: ModelStatus;
     try {
-      await this.#ai.models.get({ model: this.opts.model, config: { abortSignal: signal, httpOptions: { timeout: 5_000 } } });
+      await this.#ai.models.get({
+        model: this.opts.model,
+        config: { abortSignal: signal, httpOptions: { timeout: 5_000 } },
+      });
       value = { ok: true };
     } catch (err) {
       if (signal?.aborted) throw err;
       const e = this.#toModelError(err instanceof ApiError ? err.status : undefined, err);
       // A model that did not answer in time may be fine: say so, but don't remember it.
-      if (!STICKY.has(e.code)) return { ok: false, code: e.code, message: e.message };
-      value = { ok: false, code: e.code, message: e.message };
+      if (!STICKY.has(e.code)) return { ok: false, code: e.code, message: e.publicMessage };
+      value = { ok: false, code: e.code, message: e.publicMessage };
     }
     this.#status = { value, at: Date.now() };
     return value;
@@ -106,21 +160,34 @@ export class GeminiModel implements Model {
 
   #config(req: ModelRequest): GenerateContentConfig {
     const tools = req.tools.length
-      ? [{ functionDeclarations: req.tools.map((t) => ({ name: t.name, description: t.description, parametersJsonSchema: t.inputSchema })) }]
+      ? [
+          {
+            functionDeclarations: req.tools.map((t) => ({
+              name: t.name,
+              description: t.description,
+              parametersJsonSchema: t.inputSchema,
+            })),
+          },
+        ]
       : undefined;
     const { temperature, topP, topK } = this.opts.sampling ?? {};
     return {
       systemInstruction: req.system,
       tools,
       abortSignal: req.signal,
-      ...(this.opts.thinkingLevel ? { thinkingConfig: { thinkingLevel: this.opts.thinkingLevel as never } } : {}),
+      ...(this.opts.thinkingLevel
+        ? { thinkingConfig: { thinkingLevel: this.opts.thinkingLevel as never } }
+        : {}),
       ...(temperature !== undefined ? { temperature } : {}),
       ...(topP !== undefined ? { topP } : {}),
       ...(topK !== undefined ? { topK } : {}),
     };
   }
 
-  async #stream(params: Parameters<GoogleGenAI["models"]["generateContentStream"]>[0], onText: (delta: string) => void): Promise<Collected> {
+  async #stream(
+    params: Parameters<GoogleGenAI["models"]["generateContentStream"]>[0],
+    onText: (delta: string) => void,
+  ): Promise<Collected> {
     const got: Collected = { parts: [] };
     for await (const chunk of await this.#ai.models.generateContentStream(params)) {
       const c = collect(chunk);
@@ -137,38 +204,17 @@ export class GeminiModel implements Model {
   }
 
   #reply(got: Collected, reason: string): { reply: ModelReply; notice?: string } {
-    const model = this.opts.model;
     const functionCalls = got.parts.flatMap((p) => ("functionCall" in p ? [p.functionCall] : []));
     const text = got.parts.map((p) => ("text" in p && !p.thought ? p.text : "")).join("");
+    const refused = refusal(this.opts.model, reason, got.blockReason, text, functionCalls.length);
+    if (refused) throw refused;
+    if (reason === "MAX_TOKENS") {
+      const notice = "\n\n(The answer was cut short: the model reached its output limit.)";
+      const content: Content = { role: "model", parts: [...got.parts, { text: notice }] };
+      return { reply: { text: text + notice, content, usage: got.usage }, notice };
+    }
     const content: Content = { role: "model", parts: got.parts };
-    const detail = `finishReason ${reason}`;
-    if (got.blockReason) {
-      throw new ModelError(502, `The model declined to read this message (${got.blockReason}); rephrase it`, `blockReason ${got.blockReason}`, "model_blocked");
-    }
-    switch (reason) {
-      case "STOP":
-      case "FINISH_REASON_UNSPECIFIED":
-        if (!functionCalls.length && !text) throw new ModelError(502, `The model ${model} returned an empty answer; try again or rephrase`, detail, "model_empty");
-        return { reply: { functionCalls, text, content, usage: got.usage } };
-      case "MAX_TOKENS": {
-        // Calls from a cut answer may be cut too: never run them.
-        if (!text || functionCalls.length) {
-          throw new ModelError(502, `The model ${model} reached its output limit before finishing; ask a narrower question`, detail, "model_output_truncated");
-        }
-        const notice = "\n\n(The answer was cut short: the model reached its output limit.)";
-        return { reply: { text: text + notice, content: { role: "model", parts: [...got.parts, { text: notice }] }, usage: got.usage }, notice };
-      }
-      case "MALFORMED_FUNCTION_CALL":
-      case "UNEXPECTED_TOOL_CALL":
-        throw new ModelError(502, `The model ${model} produced an invalid tool call twice; try rephrasing the question`, detail, "model_tool_call_invalid");
-      case "TOO_MANY_TOOL_CALLS":
-        throw new ModelError(502, `The model ${model} tried to make too many tool calls at once; ask about fewer currencies or dates per message`, detail, "model_tool_call_limit");
-      default:
-        if (BLOCKED.has(reason)) {
-          throw new ModelError(502, `The model ${model} stopped its answer for content reasons (${reason}); rephrase the question`, detail, "model_blocked");
-        }
-        throw new ModelError(502, `The model ${model} stopped without a usable answer (${reason}); try again`, detail, "model_unavailable");
-    }
+    return { reply: { functionCalls, text, content, usage: got.usage } };
   }
 
   /** How long to wait before the next attempt, or the error to give up with. */
@@ -180,35 +226,124 @@ export class GeminiModel implements Model {
       const info = apiErrorInfo(err);
       const detail = info.message.slice(0, 500);
       if (info.daily) {
-        throw new ModelError(503, `The daily quota for ${this.opts.model} is used up; it resets at midnight Pacific time (raise the quota or use another project)`, detail, "model_quota_exhausted");
+        throw modelError(
+          503,
+          `The daily quota for ${this.opts.model} is used up; it resets at midnight Pacific time (raise the quota or use another project)`,
+          detail,
+          "model_quota_exhausted",
+        );
       }
       const wait = info.retryDelayMs ?? backoff;
       if (attempt < this.#attempts && wait <= left) return wait;
       const seconds = Math.max(1, Math.ceil((info.retryDelayMs ?? 30_000) / 1000));
-      throw new ModelError(503, `The model's rate limit was reached; try again in ${seconds} s`, detail, "model_rate_limited", seconds);
+      throw modelError(
+        503,
+        `The model's rate limit was reached; try again in ${seconds} s`,
+        detail,
+        "model_rate_limited",
+        seconds,
+      );
     }
-    if ((status === undefined || RETRYABLE.has(status)) && attempt < this.#attempts && backoff <= left) return backoff;
+    if (
+      (status === undefined || RETRYABLE.has(status)) &&
+      attempt < this.#attempts &&
+      backoff <= left
+    )
+      return backoff;
     throw this.#toModelError(status, err);
   }
 
-  #toModelError(status: number | undefined, err: unknown): ModelError {
+  #toModelError(status: number | undefined, err: unknown): AppError {
     const model = this.opts.model;
     const info = apiErrorInfo(err);
     const detail = info.message.slice(0, 500);
-    let e: ModelError;
+    let e: AppError;
     if (status === 404) {
-      e = new ModelError(502, `The model "${model}" was not found or has been retired: set GOOGLE_MODEL to a current model such as gemini-3.8-flash${this.opts.vertexai ? " (and check GOOGLE_CLOUD_LOCATION, e.g. global)" : ""}`, detail, "model_not_found");
+      e = modelError(
+        502,
+        `The model "${model}" was not found or has been retired: set GOOGLE_MODEL to a current model such as gemini-3.8-flash${this.opts.vertexai ? " (and check GOOGLE_CLOUD_LOCATION, e.g. global)" : ""}`,
+        detail,
+        "model_not_found",
+      );
     } else if (status === 401 || status === 403) {
-      e = new ModelError(502, `The model ${model} refused the agent's credentials: check GOOGLE_API_KEY, or that the service account has roles/aiplatform.user`, detail, "model_permission_denied");
+      e = modelError(
+        502,
+        `The model ${model} refused the agent's credentials: check GOOGLE_API_KEY, or that the service account has roles/aiplatform.user`,
+        detail,
+        "model_permission_denied",
+      );
     } else if (status === 429) {
-      e = new ModelError(503, `The model ${model} is over its quota right now; try again later`, detail, "model_rate_limited");
+      e = modelError(
+        503,
+        `The model ${model} is over its quota right now; try again later`,
+        detail,
+        "model_rate_limited",
+      );
     } else if (status !== undefined && status < 500) {
-      e = new ModelError(502, `The model ${model} rejected the request (check GOOGLE_THINKING_LEVEL and the sampling settings): ${info.apiMessage.slice(0, 200)}`, detail, "model_rejected");
+      e = modelError(
+        502,
+        `The model ${model} rejected the request (check GOOGLE_THINKING_LEVEL and the sampling settings): ${info.apiMessage.slice(0, 200)}`,
+        detail,
+        "model_rejected",
+      );
     } else {
-      e = new ModelError(503, "The model is unavailable right now; try again shortly", detail);
+      e = modelError(503, "The model is unavailable right now; try again shortly", detail);
     }
-    if (STICKY.has(e.code)) this.#status = { value: { ok: false, code: e.code, message: e.message }, at: Date.now() };
+    if (STICKY.has(e.code))
+      this.#status = {
+        value: { ok: false, code: e.code, message: e.publicMessage },
+        at: Date.now(),
+      };
     return e;
+  }
+}
+
+/** Why a finished answer cannot be used (by its finish or block reason), or undefined when it can. */
+function refusal(
+  model: string,
+  reason: string,
+  blockReason: string | undefined,
+  text: string,
+  calls: number,
+): AppError | undefined {
+  if (blockReason) {
+    const message = `The model declined to read this message (${blockReason}); rephrase it`;
+    return modelError(502, message, `blockReason ${blockReason}`, "model_blocked");
+  }
+  const fail = (message: string, code: string): AppError =>
+    modelError(502, `The model ${model} ${message}`, `finishReason ${reason}`, code);
+  switch (reason) {
+    case "STOP":
+    case "FINISH_REASON_UNSPECIFIED":
+      return calls || text
+        ? undefined
+        : fail("returned an empty answer; try again or rephrase", "model_empty");
+    case "MAX_TOKENS":
+      // Calls from a cut answer may be cut too: never run them.
+      return text && !calls
+        ? undefined
+        : fail(
+            "reached its output limit before finishing; ask a narrower question",
+            "model_output_truncated",
+          );
+    case "MALFORMED_FUNCTION_CALL":
+    case "UNEXPECTED_TOOL_CALL":
+      return fail(
+        "produced an invalid tool call twice; try rephrasing the question",
+        "model_tool_call_invalid",
+      );
+    case "TOO_MANY_TOOL_CALLS":
+      return fail(
+        "tried to make too many tool calls at once; ask about fewer currencies or dates per message",
+        "model_tool_call_limit",
+      );
+    default:
+      return BLOCKED.has(reason)
+        ? fail(
+            `stopped its answer for content reasons (${reason}); rephrase the question`,
+            "model_blocked",
+          )
+        : fail(`stopped without a usable answer (${reason}); try again`, "model_unavailable");
   }
 }
 
@@ -222,9 +357,19 @@ function collect(res: GenerateContentResponse): Collected {
   }
   const u = res.usageMetadata;
   const usage = u
-    ? { prompt: u.promptTokenCount ?? 0, output: u.candidatesTokenCount ?? 0, thoughts: u.thoughtsTokenCount ?? 0, total: u.totalTokenCount ?? 0 }
+    ? {
+        prompt: u.promptTokenCount ?? 0,
+        output: u.candidatesTokenCount ?? 0,
+        thoughts: u.thoughtsTokenCount ?? 0,
+        total: u.totalTokenCount ?? 0,
+      }
     : undefined;
-  return { parts, finishReason: cand?.finishReason, blockReason: res.promptFeedback?.blockReason, usage };
+  return {
+    parts,
+    finishReason: cand?.finishReason,
+    blockReason: res.promptFeedback?.blockReason,
+    usage,
+  };
 }
 
 function toPart(p: GenAIPart): Part | undefined {
@@ -234,7 +379,11 @@ function toPart(p: GenAIPart): Part | undefined {
   };
   if (p.functionCall) {
     const fc = p.functionCall;
-    const call: FunctionCall = { ...(fc.id ? { id: fc.id } : {}), name: fc.name ?? "", args: fc.args ?? {} };
+    const call: FunctionCall = {
+      ...(fc.id ? { id: fc.id } : {}),
+      name: fc.name ?? "",
+      args: fc.args ?? {},
+    };
     return { functionCall: call, ...signed };
   }
   if (typeof p.text === "string") return { text: p.text, ...signed };
@@ -246,13 +395,19 @@ function toPart(p: GenAIPart): Part | undefined {
 /** Streamed text arrives in pieces: join plain ones, but a signed or thought part keeps its place. */
 function appendPart(parts: Part[], part: Part): void {
   const last = parts[parts.length - 1];
-  const plain = (p: Part | undefined): p is { text: string } => !!p && "text" in p && !p.thought && p.thoughtSignature === undefined;
+  const plain = (p: Part | undefined): p is { text: string } =>
+    !!p && "text" in p && !p.thought && p.thoughtSignature === undefined;
   if (plain(last) && plain(part)) parts[parts.length - 1] = { text: last.text + part.text };
   else parts.push(part);
 }
 
 /** Reads google.rpc details out of an ApiError (its message is the JSON error body). */
-function apiErrorInfo(err: unknown): { message: string; apiMessage: string; retryDelayMs?: number; daily: boolean } {
+function apiErrorInfo(err: unknown): {
+  message: string;
+  apiMessage: string;
+  retryDelayMs?: number;
+  daily: boolean;
+} {
   const message = err instanceof Error ? err.message : String(err);
   type Detail = { "@type"?: string; retryDelay?: string; violations?: Array<{ quotaId?: string }> };
   let body: { error?: { message?: string; details?: Detail[] } } | undefined;
@@ -264,7 +419,11 @@ function apiErrorInfo(err: unknown): { message: string; apiMessage: string; retr
   const details = body?.error?.details ?? [];
   const delay = details.find((d) => d["@type"]?.endsWith("google.rpc.RetryInfo"))?.retryDelay;
   const seconds = delay ? /^(\d+(?:\.\d+)?)s$/.exec(delay)?.[1] : undefined;
-  const daily = details.some((d) => d["@type"]?.endsWith("google.rpc.QuotaFailure") && d.violations?.some((v) => /PerDay/i.test(v.quotaId ?? "")));
+  const daily = details.some(
+    (d) =>
+      d["@type"]?.endsWith("google.rpc.QuotaFailure") &&
+      d.violations?.some((v) => /PerDay/i.test(v.quotaId ?? "")),
+  );
   return {
     message,
     apiMessage: body?.error?.message ?? message,
@@ -276,6 +435,10 @@ function apiErrorInfo(err: unknown): { message: string; apiMessage: string; retr
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    const stop = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
+    signal?.addEventListener("abort", stop, { once: true });
   });
 }

@@ -1,171 +1,397 @@
-import { HELP, HISTORY_TOOL, isNotFoundError, LIST_TOOL, RATE_TOOL, UNAVAILABLE, wordCatalog, wordIntent, wordResults, type Answered } from "./offline-answer.js";
-import { readCatalog, type Catalog } from "./offline-catalog.js";
-import { parseMessage, type Question } from "./offline-parser.js";
-import type { Content, FunctionCall, FunctionResponse, Model, ModelReply, ModelRequest, ToolSpec } from "./types.js";
+// The model used without Gemini credentials: a deterministic reader of currency conversions behind
+// the same Model interface. It plans get_exchange_rate (and, to learn names, list_currencies) calls
+// from the user's words and the conversation, then words the answer from the tools' declared outputs
+// (mcp-server/src/tools/*.ts). It never converts a currency the user did not name: an unknown word is
+// named back, an ambiguous one asked about. Anything else gets one short answer about what it can do.
 
-export interface OfflineModelOptions {
-  /** How long the currency list is trusted before it is fetched again (default 1 hour). */
-  catalogTtlMs?: number;
-  /** Clock for the cache (ms since epoch); tests pass a fake one. */
-  now?: () => number;
+import type { Content, FunctionCall, Model, ModelReply, ModelRequest, ToolSpec } from "./types.js";
+
+const RATE_TOOL = "get_exchange_rate";
+const LIST_TOOL = "list_currencies";
+
+const GEMINI = "set GOOGLE_API_KEY, or GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT";
+export const HELP =
+  "I'm running without a language model (offline mode), so I only convert currencies, e.g. " +
+  '"What is 100 USD in EUR?", "€30 in dollars and pounds on 15 January 2024", then "and in JPY?", or ' +
+  `"Which currencies do you know?". To chat about anything else, switch to Gemini: ${GEMINI}.`;
+
+/** Codes read without the list. None is an English word, so lower case ("usd") counts too. */
+const COMMON = new Set("USD EUR GBP JPY CHF CAD AUD NZD CNY HKD SGD SEK NOK DKK".split(" "));
+/** Words (singular) and symbols that mean one currency whatever the list says. */
+const WORDS = new Map(Object.entries({ dollar: "USD", euro: "EUR", pound: "GBP", yen: "JPY" }));
+const SYMBOLS = new Map(Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "¥": "JPY" }));
+/** Words that are never currencies, even where one is expected ("100 to", "in the"). */
+const STOP = new Set("a an the it this that me and or is to in into from of on at for".split(" "));
+const MONTHS =
+  "january february march april may june july august september october november december";
+const LONG_DATE = new RegExp(`\\b(\\d{1,2}) (${MONTHS.replaceAll(" ", "|")}) (\\d{4})\\b`, "i");
+/** Numbers keep their sign and exponent, so that the tool's checks see "-5" or "1e308" as typed. */
+const TOKEN =
+  /([€$£¥])|(-?(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?))|(\p{L}+)|([?!.,;:])/giu;
+const LIST_QUESTION =
+  /\b(?:which|what|list|show|all)\b.{0,30}\bcurrencies\b|\bcurrencies\b.{0,30}\b(?:do you|know|support|available)\b/i;
+/** One answer converts into at most this many currencies (the chat loop runs them in parallel). */
+const MAX_TARGETS = 10;
+/** Bounds on what is kept of one currency list, so a huge answer cannot grow the cache. */
+const MAX_CODES = 500;
+const MAX_NAME = 60;
+/** Messages are read up to this length; earlier user messages read for follow-ups, at most this many. */
+const MAX_CHARS = 8000;
+const FOLLOW_UP_DEPTH = 8;
+/** Names are matched up to this many words; longer ones by their last word ("… Mark"). */
+const MAX_NAME_WORDS = 5;
+
+/** What one message, or a conversation so far, asks. */
+interface Question {
+  from?: string | undefined;
+  to: string[];
+  amount?: number | undefined;
+  /** YYYY-MM-DD, when named. */
+  date?: string | undefined;
+  /** A word in a currency's place that names none. */
+  unknown?: string | undefined;
+  /** A name several listed currencies share ("peso"). */
+  ambiguous?: { word: string; codes: string[] } | undefined;
+  /** A code read without the list that the common ones lack: the list would say whether it exists. */
+  uncertain?: boolean | undefined;
+  /** The only currency, with no amount and not after "from": a follow-up's new target ("what about JPY?"). */
+  lone?: string | undefined;
 }
 
-/** Earlier user messages read for follow-ups: enough for a conversation, bounded in work. */
-const FOLLOW_UP_DEPTH = 8;
+interface Catalog {
+  codes: ReadonlyMap<string, string>;
+  /** Name phrase (see key()) → the codes it names; several means ambiguous. */
+  names: ReadonlyMap<string, string[]>;
+  /** Last words of names ("won", "real", "peso") → their codes: currencies only where one goes. */
+  heads: ReadonlyMap<string, string[]>;
+}
+/** Without the list, only the fixed words are names. */
+const NO_LIST = {
+  names: new Map([...WORDS].map(([word, code]) => [word, [code]])),
+  heads: new Map<string, string[]>(),
+};
+
+type Answered = { call: FunctionCall; response: Record<string, unknown> };
+
+interface Token {
+  kind: "num" | "sym" | "word" | "punct";
+  text: string;
+  key: string;
+}
+
+/** Lower case, no accents, singular: "Złotys" and "zloty" are one key. */
+function key(word: string): string {
+  const w = word.normalize("NFD").replace(/\p{M}/gu, "").replace(/ł/gi, "l").toLowerCase();
+  return w.length > 3 && w.endsWith("s") && !w.endsWith("ss") ? w.slice(0, -1) : w;
+}
+
+/** list_currencies' declared output, {currencies: {CODE: name}}, else its text ("CODE Name" lines). */
+function readCatalog(output: unknown): Catalog | undefined {
+  const codes = new Map<string, string>();
+  const add = (code: string, name: unknown): void => {
+    if (codes.size < MAX_CODES && /^[A-Z]{3}$/.test(code) && typeof name === "string")
+      codes.set(code, name.trim().slice(0, MAX_NAME));
+  };
+  if (isRecord(output) && isRecord(output.currencies)) {
+    for (const [c, n] of Object.entries(output.currencies)) add(c, n);
+  } else if (typeof output === "string") {
+    for (const m of output.matchAll(/^([A-Z]{3}) ([^(\n]+)/gm)) add(m[1]!, m[2]);
+  }
+  if (!codes.size) return undefined;
+  const names = new Map<string, string[]>();
+  const heads = new Map<string, string[]>();
+  for (const [code, name] of codes) {
+    const words = (name.replace(/\(.*/, "").match(/\p{L}+/gu) ?? []).map(key);
+    if (!words.length) continue;
+    names.set(words.join(" "), [code]);
+    heads.set(words.at(-1)!, [...(heads.get(words.at(-1)!) ?? []), code]);
+  }
+  // The fixed words mean what they mean whatever other currencies share them ("pound").
+  for (const [word, codes] of NO_LIST.names) names.set(word, codes);
+  return { codes, names, heads };
+}
+
+/** The date a message names, as YYYY-MM-DD, and the message without it. */
+function takeDate(text: string): { date?: string; rest: string } {
+  const iso = /\b\d{4}-\d{2}-\d{2}\b/.exec(text);
+  if (iso) return { date: iso[0], rest: text.replace(iso[0], " ") };
+  const long = LONG_DATE.exec(text);
+  if (!long) return { rest: text };
+  const month = String(MONTHS.split(" ").indexOf(long[2]!.toLowerCase()) + 1).padStart(2, "0");
+  const day = long[1]!.padStart(2, "0");
+  return { date: `${long[3]}-${month}-${day}`, rest: text.replace(long[0], " ") };
+}
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  for (const m of text.matchAll(TOKEN)) {
+    const kind = m[1] ? "sym" : m[2] ? "num" : m[3] ? "word" : "punct";
+    tokens.push({ kind, text: m[0], key: kind === "word" ? key(m[0]) : m[0] });
+  }
+  return tokens;
+}
+
+/** The word before token i is one of `words`. */
+const after = (tokens: Token[], i: number, words: string[]): boolean =>
+  words.includes(tokens[i - 1]?.key ?? "");
 
 /**
- * The model used when no Gemini credentials are set: a deterministic planner behind the same
- * interface. It reads the user's message (and the conversation, for follow-ups), plans the tool calls,
- * then words the answer from their results.
- *
- * The currencies the rate source publishes come from the list_currencies tool. The model plans that
- * call itself, like any other, and keeps the list for catalogTtlMs in the instance (bounded in entries
- * and name length by readCatalog). It asks for the list only when a message needs it: a code or name
- * outside the common ones, a word in a currency's place ("1 bitcoin in EUR"), an ambiguous name
- * ("peso"), a list question, or a rate lookup that found nothing (to tell "not published" from "no
- * rate that day"). "100 USD in EUR" goes straight to the rate lookup, so the usual turn costs one call;
- * once the list is cached, every currency is checked against it before any lookup.
+ * Where a currency goes: after a number, or after "in"/"to" at the end of a phrase ("… to doubloons?");
+ * for a word that looks like a currency (a code, a name's bare last word), also before "to"/"in"
+ * ("XYZ to EUR", "francs to euros"), which any verb can be ("want to"). Codes the list or the common
+ * set has, and full names, count anywhere.
  */
+function inPlace(tokens: Token[], i: number, looksLikeOne = false): boolean {
+  const next = tokens[i + 1];
+  if (
+    tokens[i - 1]?.kind === "num" ||
+    (looksLikeOne && ["to", "in", "into"].includes(next?.key ?? ""))
+  )
+    return true;
+  const end = !next || next.kind === "punct" || ["and", "or", "on"].includes(next.key);
+  return end && after(tokens, i, ["in", "into", "to", "from"]);
+}
+
+/** The currencies a message names, in order; words in a currency's place that name none are strays. */
+function findMentions(tokens: Token[], catalog: Catalog | undefined) {
+  const mentions: Array<{ at: number; code: string }> = [];
+  const strays: number[] = [];
+  let ambiguous: Question["ambiguous"];
+  let uncertain = false;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === "sym") mentions.push({ at: i, code: SYMBOLS.get(t.text)! });
+    if (t.kind !== "word") continue;
+    const name = findName(tokens, i, catalog);
+    if (name && (!name.head || inPlace(tokens, i, true))) {
+      if (name.codes.length > 1) ambiguous ??= { word: name.phrase, codes: name.codes };
+      else mentions.push({ at: i, code: name.codes[0]! });
+      i = name.last;
+      continue;
+    }
+    const upper = t.text.toUpperCase();
+    const code =
+      t.text.length === 3 && (t.text === upper || COMMON.has(upper) || inPlace(tokens, i, true));
+    if (code && (catalog ? catalog.codes.has(upper) : COMMON.has(upper)))
+      mentions.push({ at: i, code: upper });
+    else if (code && !catalog && inPlace(tokens, i, true)) {
+      // Without the list, an unfamiliar code is taken as written; the list, once fetched, decides.
+      uncertain = true;
+      mentions.push({ at: i, code: upper });
+    } else if (inPlace(tokens, i, code) && !STOP.has(t.key) && !name) strays.push(i);
+  }
+  return { mentions, strays, uncertain, ambiguous };
+}
+
+/** Reads one message against the list when there is one (else against the common codes and words). */
+function parse(message: string, catalog: Catalog | undefined): Question {
+  const { date, rest } = takeDate(message.slice(0, MAX_CHARS));
+  const tokens = tokenize(rest);
+  const { mentions, strays, uncertain, ambiguous } = findMentions(tokens, catalog);
+  // The amount: the first number next to a currency ("5 kids and 100 USD" is 100), else the first.
+  const num = tokens.findIndex(
+    (t, i) => t.kind === "num" && mentions.some((m) => Math.abs(m.at - i) === 1),
+  );
+  const at = num >= 0 ? num : tokens.findIndex((t) => t.kind === "num");
+  const amount = at >= 0 ? Number(tokens[at]!.text.replace(/,/g, "")) : undefined;
+  // The source: the currency next to the amount ("100 USD", "€30", not "to EUR 50"), else the one
+  // after "from", else the first that no "to"/"in" marks as a target.
+  const targeted = (m: { at: number }): boolean => after(tokens, m.at, ["to", "in", "into"]);
+  const source =
+    mentions.find((m) => m.at === at + 1 && at >= 0) ??
+    mentions.find((m) => m.at === at - 1 && !targeted(m)) ??
+    mentions.find((m) => after(tokens, m.at, ["from"])) ??
+    mentions.find((m) => !targeted(m));
+  const from = source?.code;
+  const to = [...new Set(mentions.filter((m) => m.code !== from).map((m) => m.code))];
+  const lone =
+    mentions.length === 1 && at < 0 && !after(tokens, mentions[0]!.at, ["from"])
+      ? (from ?? to[0])
+      : undefined;
+  // A stray counts only in a message about currencies ("weather in Paris?" is not), and after a
+  // number only if that number is the amount.
+  const stray = strays.find((i) => tokens[i - 1]?.kind !== "num" || i === at + 1);
+  const unknown =
+    (mentions.length || at >= 0) && stray !== undefined ? tokens[stray]!.text : undefined;
+  return { from, to, amount, date, ambiguous, uncertain, lone, unknown };
+}
+
+/** The longest listed name or fixed word starting at token i ("swiss francs", "japanese yen", "euros"). */
+function findName(tokens: Token[], i: number, catalog: Catalog | undefined) {
+  const { names } = catalog ?? NO_LIST;
+  let found: { codes: string[]; phrase: string; last: number; head?: boolean } | undefined;
+  for (let j = i, phrase = ""; j < Math.min(tokens.length, i + MAX_NAME_WORDS); j++) {
+    if (tokens[j]!.kind !== "word") break;
+    phrase = phrase ? `${phrase} ${tokens[j]!.key}` : tokens[j]!.key;
+    const codes = names.get(phrase);
+    if (codes) found = { codes, phrase, last: j };
+  }
+  const head = (catalog ?? NO_LIST).heads.get(tokens[i]!.key);
+  return found ?? (head && { codes: head, phrase: tokens[i]!.key, last: i, head: true });
+}
+
+/** A follow-up ("and in GBP?", "what about 250?", "MXN") takes what it leaves out from the question before. */
+function merge(q: Question, prev: Question | undefined): Question {
+  if (!prev || (q.from && q.to.length) || q.unknown) return q;
+  let { from, to } = q;
+  // A lone currency is the source the question before lacked ("which peso?" → "MXN"), else a new target.
+  if (q.lone) [from, to] = prev.from ? [undefined, [q.lone]] : [q.lone, []];
+  // An ambiguous source stays unknown: the next message names it.
+  if (!q.ambiguous) from ??= prev.from;
+  return {
+    ...q,
+    from,
+    to: (to.length ? to : prev.to).filter((c) => c !== from),
+    amount: q.amount ?? prev.amount,
+    date: q.date ?? prev.date,
+  };
+}
+
+const says = (q: Question): boolean =>
+  !!(q.from || q.to.length || q.amount !== undefined || q.date || q.unknown || q.ambiguous);
+
 export class OfflineModel implements Model {
   readonly name = "offline";
   #catalog: { catalog: Catalog; at: number } | undefined;
   readonly #ttlMs: number;
   readonly #now: () => number;
 
-  constructor(
-    private readonly today: () => string = () => new Date().toISOString().slice(0, 10),
-    options: OfflineModelOptions = {},
-  ) {
+  /** The currency list is kept for catalogTtlMs (default an hour); `now` is the cache's clock. */
+  constructor(options: { catalogTtlMs?: number; now?: () => number } = {}) {
     this.#ttlMs = options.catalogTtlMs ?? 3_600_000;
     this.#now = options.now ?? Date.now;
   }
 
-  async generate(req: ModelRequest): Promise<ModelReply> {
-    const contents = req.contents;
-    const turnStart = lastUserText(contents, contents.length - 1);
-    if (turnStart < 0) return { text: HELP };
-    const message = textOf(contents[turnStart]!);
-    const answered = pairCalls(contents.slice(turnStart + 1));
-    const available = new Set(req.tools.map((t) => t.name));
+  async generate({ contents, tools }: ModelRequest): Promise<ModelReply> {
+    const rateArgs = ["currency_from", "currency_to", "currency_date", "amount"];
+    if (!tools.some((t) => t.name === RATE_TOOL && accepts(t, rateArgs)))
+      return say(otherServer(tools));
+    const start = contents.findLastIndex(typed);
+    if (start < 0) return say(HELP);
+    // The calls made since the user's message: responses follow the calls in order (chat.ts).
+    const parts = contents.slice(start + 1).flatMap((c) => c.parts);
+    const calls = parts.flatMap((p) => ("functionCall" in p ? [p.functionCall] : []));
+    const responses = parts.flatMap((p) =>
+      "functionResponse" in p ? [p.functionResponse.response] : [],
+    );
+    const conversions = calls.flatMap((call, i) =>
+      call.name === RATE_TOOL && responses[i] ? [{ call, response: responses[i] }] : [],
+    );
+    if (conversions.length) return say(conversions.map(wordConversion).join(" "));
 
-    const listed = answered.filter((a) => a.call.name === LIST_TOOL);
-    for (const a of listed) {
-      const catalog = a.response.response.error === undefined ? readCatalog(a.response.response.output) : undefined;
-      if (catalog) this.#catalog = { catalog, at: this.#now() };
+    const listed = responses[calls.findIndex((c) => c.name === LIST_TOOL)];
+    const read = listed && readCatalog(listed.output);
+    if (read) this.#catalog = { catalog: read, at: this.#now() };
+    if (this.#catalog && this.#now() - this.#catalog.at >= this.#ttlMs) this.#catalog = undefined;
+    const catalog = this.#catalog?.catalog;
+    // The list is asked for at most once a turn, and only while none is cached.
+    const canList = !listed && !catalog && tools.some((t) => t.name === LIST_TOOL);
+    const message = textOf(contents[start]!);
+    if (LIST_QUESTION.test(message)) {
+      if (catalog) return say(wordCatalog(catalog));
+      if (canList) return listCall;
+      if (listed)
+        return say(
+          `I couldn't get the list of currencies: ${sentence(listed.error ?? "it was empty")}`,
+        );
+      return say(
+        'This server offers no list of currencies; ask by ISO code, e.g. "100 USD in EUR".',
+      );
     }
-    const catalog = this.#fresh();
-    const canFetch = available.has(LIST_TOOL) && !listed.length;
-
-    const previous = this.#previousQuestion(contents, turnStart, catalog);
-    const lookups = answered.filter((a) => a.call.name !== LIST_TOOL);
-    if (lookups.length) {
-      // A lookup that found nothing: the list tells "not published" from "no rate that day".
-      if (!catalog && canFetch && lookups.some((a) => isNotFoundError(a.response))) return call(LIST_TOOL, {});
-      return { text: wordResults(lookups, catalog, req.tools, this.#note(message, catalog, previous)) };
-    }
-
-    const intent = parseMessage(message, { today: this.today(), catalog, canFetchCatalog: canFetch, previous });
-    switch (intent.kind) {
-      case "needs_catalog":
-        return call(LIST_TOOL, {});
-      case "list":
-        if (intent.asked.length && catalog) return { text: wordIntent(intent, catalog) };
-        if (listed.length) return { text: intent.asked.length ? wordIntent(intent, catalog) : wordCatalog(catalog) };
-        return available.has(LIST_TOOL) ? call(LIST_TOOL, {}) : { text: UNAVAILABLE };
-      case "convert":
-        if (!available.has(RATE_TOOL)) return { text: UNAVAILABLE };
-        return {
-          functionCalls: intent.to.map((to) => ({
-            name: RATE_TOOL,
-            args: { currency_from: intent.from, currency_to: to, currency_date: intent.date, amount: intent.amount },
-          })),
-        };
-      case "history": {
-        const tool = historyTool(req.tools);
-        if (!tool) return { text: UNAVAILABLE };
-        return {
-          functionCalls: intent.to.map((to) => ({
-            name: tool.name,
-            args: { currency_from: intent.from, currency_to: to, [tool.start]: intent.start, [tool.end]: intent.end },
-          })),
-        };
-      }
-      default:
-        return { text: wordIntent(intent, catalog) };
-    }
-  }
-
-  #fresh(): Catalog | undefined {
-    if (this.#catalog && this.#now() - this.#catalog.at < this.#ttlMs) return this.#catalog.catalog;
-    this.#catalog = undefined;
-    return undefined;
-  }
-
-  /** A sentence to put before the results, when the question was changed to fit (a clamped period). */
-  #note(message: string, catalog: Catalog | undefined, previous: Question | undefined): string | undefined {
-    const intent = parseMessage(message, { today: this.today(), catalog, previous });
-    if (intent.kind === "history" && intent.clamped) {
-      return `I can show at most a year of rates at a time, so here is the last year of that period.`;
-    }
-    return undefined;
-  }
-
-  /** The last question before this turn, each earlier message read in the light of the one before. */
-  #previousQuestion(contents: readonly Content[], turnStart: number, catalog: Catalog | undefined): Question | undefined {
-    const messages: string[] = [];
-    for (let i = lastUserText(contents, turnStart - 1); i >= 0 && messages.length < FOLLOW_UP_DEPTH; i = lastUserText(contents, i - 1)) {
-      messages.unshift(textOf(contents[i]!));
-    }
-    let previous: Question | undefined;
-    for (const m of messages) {
-      const intent = parseMessage(m, { today: this.today(), catalog, previous });
-      if ("question" in intent) previous = intent.question;
-    }
-    return previous;
+    const own = parse(message, catalog);
+    const q = says(own) ? merge(own, previous(contents.slice(0, start), catalog)) : own;
+    const incomplete = (q.from || q.to.length || q.ambiguous) && !(q.from && q.to.length);
+    if (canList && (q.unknown || q.uncertain || incomplete)) return listCall;
+    return plan(q, catalog);
   }
 }
 
-/**
- * The history tool: today's name, else one whose name says history (issue 17 may rename it), with
- * the date parameters its schema declares.
- */
-function historyTool(tools: readonly ToolSpec[]): { name: string; start: string; end: string } | undefined {
-  const spec = tools.find((t) => t.name === HISTORY_TOOL) ?? tools.find((t) => /histor|series/i.test(t.name));
-  if (!spec) return undefined;
-  const props = spec.inputSchema.properties;
-  const names = props && typeof props === "object" ? Object.keys(props) : [];
-  const pick = (candidates: string[]): string => candidates.find((c) => names.includes(c)) ?? candidates[0]!;
-  return { name: spec.name, start: pick(["start_date", "start", "date_from", "from_date"]), end: pick(["end_date", "end", "date_to", "to_date"]) };
-}
-
-function call(name: string, args: Record<string, unknown>): ModelReply {
-  return { functionCalls: [{ name, args }] };
-}
-
-function textOf(content: Content): string {
-  return content.parts.map((p) => ("text" in p && typeof p.text === "string" && !(p as { thought?: boolean }).thought ? p.text : "")).join(" ");
-}
-
-/** Index of the last user content at or before `from` that the user typed (not a tool result). */
-function lastUserText(contents: readonly Content[], from: number): number {
-  for (let i = from; i >= 0; i--) {
-    const c = contents[i]!;
-    if (c.role === "user" && c.parts.some((p) => "text" in p && typeof p.text === "string")) return i;
+/** The question the conversation had reached: each earlier user message merged into the one before. */
+function previous(history: readonly Content[], catalog?: Catalog): Question | undefined {
+  let prev: Question | undefined;
+  for (const message of history.filter(typed).slice(-FOLLOW_UP_DEPTH).map(textOf)) {
+    const q = parse(message, catalog);
+    if (says(q) && !LIST_QUESTION.test(message)) prev = merge(q, prev);
   }
-  return -1;
+  return prev;
 }
 
-/** Each function call of this turn with the response that answered it (by id, else by position). */
-function pairCalls(turn: readonly Content[]): Answered[] {
-  const out: Answered[] = [];
-  for (let i = 0; i + 1 < turn.length; i++) {
-    const calls = turn[i]!.parts.flatMap((p) => ("functionCall" in p ? [p.functionCall as FunctionCall] : []));
-    if (turn[i]!.role !== "model" || !calls.length) continue;
-    const responses = turn[i + 1]!.parts.flatMap((p) => ("functionResponse" in p ? [p.functionResponse as FunctionResponse] : []));
-    calls.forEach((c, k) => {
-      const response = (c.id !== undefined ? responses.find((r) => r.id === c.id) : undefined) ?? responses[k];
-      if (response) out.push({ call: c, response });
-    });
+/** The calls for a question, or the answer when it cannot be converted as asked. */
+function plan(q: Question, catalog: Catalog | undefined): ModelReply {
+  if (q.unknown) {
+    const word = q.unknown.slice(0, 40);
+    return say(
+      `I don't know the currency "${word}", so I haven't converted anything. Ask "which currencies do you know?" to see the ones I can convert.`,
+    );
   }
-  return out;
+  if (q.ambiguous) {
+    const options = q.ambiguous.codes
+      .slice(0, 12)
+      .map((c) => `${catalog?.codes.get(c) ?? c} (${c})`);
+    const which = `${options.slice(0, -1).join(", ")} or ${options.at(-1)}`;
+    return say(
+      `Which ${q.ambiguous.word} do you mean: ${which}? Tell me the code and I'll convert it.`,
+    );
+  }
+  if (!q.from || !q.to.length) return say(HELP);
+  if (q.to.length > MAX_TARGETS)
+    return say(
+      `I can convert into at most ${MAX_TARGETS} currencies at once; please ask for fewer.`,
+    );
+  const args = { currency_from: q.from, currency_date: q.date ?? "latest", amount: q.amount ?? 1 };
+  return {
+    functionCalls: q.to.map((to) => ({ name: RATE_TOOL, args: { ...args, currency_to: to } })),
+  };
 }
+
+/** The tool takes the arguments the model sends (a schema that declares no properties takes any). */
+function accepts(tool: ToolSpec, args: string[]): boolean {
+  const props = tool.inputSchema.properties;
+  return !isRecord(props) || args.every((a) => a in props);
+}
+
+function otherServer(tools: readonly ToolSpec[]): string {
+  const names = tools.slice(0, 20).map((t) => t.name.slice(0, 60));
+  return `This MCP server offers ${names.join(", ") || "no tools"}, not the currency conversion (${RATE_TOOL}) that I, the offline model, can run. Using its tools needs a language model: ${GEMINI}.`;
+}
+
+function wordCatalog(catalog: Catalog): string {
+  const codes = [...catalog.codes.keys()];
+  const example = `"100 ${codes[0]} in ${codes[1] ?? codes[0]}"`;
+  return `I know ${codes.length} currencies, e.g. ${codes.slice(0, 12).join(", ")}. Ask about any of them by code or name, e.g. ${example}.`;
+}
+
+/** One conversion in words from get_exchange_rate's declared output (else its text), or its error text. */
+function wordConversion({ call, response }: Answered): string {
+  const { currency_from: from, currency_to: to, currency_date: asked, amount } = call.args;
+  const { output, error } = response;
+  if (error !== undefined)
+    return `I couldn't convert ${String(from)} to ${String(to)}: ${sentence(error)}`;
+  if (typeof output === "string") return sentence(output);
+  const out = isRecord(output) ? output : {};
+  const quote = typeof out.quote === "string" ? out.quote : String(to);
+  const value = isRecord(out.rates) ? out.rates[quote] : undefined;
+  if (typeof value !== "number")
+    return `The rate service gave no ${String(from)} to ${quote} amount.`;
+  const day = String(out.date);
+  const before =
+    typeof asked === "string" && asked !== "latest" && asked !== day
+      ? `, the latest rate on or before ${asked}`
+      : "";
+  const source = typeof out.source === "string" ? ` (${out.source})` : "";
+  return `${String(out.amount ?? amount)} ${String(out.base ?? from)} = ${value} ${quote} on ${day}${before}${source}.`;
+}
+
+const listCall: ModelReply = { functionCalls: [{ name: LIST_TOOL, args: {} }] };
+const say = (text: string): ModelReply => ({ text });
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const sentence = (v: unknown): string =>
+  String(v)
+    .slice(0, 500)
+    .trim()
+    .replace(/([^.!?])$/, "$1.");
+/** A message the user typed (tool results come back as user content too, without text). */
+const typed = (c: Content): boolean => c.role === "user" && c.parts.some((p) => "text" in p);
+const textOf = (c: Content): string =>
+  c.parts.map((p) => ("text" in p && !p.thought ? p.text : "")).join(" ");

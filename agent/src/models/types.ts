@@ -1,3 +1,4 @@
+import { AppError, publicText } from "../errors.js";
 // The one interface every model implements; the chat loop drives it without knowing which it is.
 // Messages use Gemini's content shape, which any function-calling model can map to.
 
@@ -20,7 +21,12 @@ export interface Signed {
   thoughtSignature?: string | undefined;
   thought?: boolean | undefined;
 }
-export type Part = ({ text: string } | { functionCall: FunctionCall } | { functionResponse: FunctionResponse }) & Signed;
+export type Part = (
+  | { text: string }
+  | { functionCall: FunctionCall }
+  | { functionResponse: FunctionResponse }
+) &
+  Signed;
 export interface Content {
   role: "user" | "model";
   parts: Part[];
@@ -73,17 +79,14 @@ export interface Model {
 export type ModelStatus = { ok: true } | { ok: false; code: string; message: string };
 
 /** The model could not answer (after retries); status is what the HTTP caller gets. */
-export class ModelError extends Error {
-  constructor(
-    readonly status: 502 | 503,
-    message: string,
-    readonly detail?: string,
-    /** Machine-readable reason, e.g. model_not_found, model_blocked (default model_unavailable). */
-    readonly code: string = "model_unavailable",
-    /** When the caller may try again, from the API's RetryInfo. */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-    this.name = "ModelError";
-  }
+export function modelError(
+  status: 502 | 503,
+  message: string,
+  detail?: string,
+  /** Machine-readable reason, e.g. model_not_found, model_blocked. */
+  code = "model_unavailable",
+  /** When the caller may try again, from the API's RetryInfo. */
+  retryAfterSeconds?: number,
+): AppError {
+  return new AppError(status, code, publicText(message), { detail, retryAfterSeconds });
 }

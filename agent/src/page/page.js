@@ -23,7 +23,11 @@
   function load() {
     try {
       const s = JSON.parse(localStorage.getItem(KEY) || "null");
-      if (s && Array.isArray(s.turns)) return { session_id: typeof s.session_id === "string" ? s.session_id : null, turns: s.turns };
+      if (s && Array.isArray(s.turns))
+        return {
+          session_id: typeof s.session_id === "string" ? s.session_id : null,
+          turns: s.turns,
+        };
     } catch {
       // unreadable: start afresh
     }
@@ -34,7 +38,13 @@
   function save() {
     const turns = state.turns.slice(-MAX_TURNS).map((t) => ({
       ...t,
-      tools: t.tools.map((c) => ({ ...c, result: typeof c.result === "string" && c.result.length > MAX_RESULT_CHARS ? c.result.slice(0, MAX_RESULT_CHARS) + "…" : c.result })),
+      tools: t.tools.map((c) => ({
+        ...c,
+        result:
+          typeof c.result === "string" && c.result.length > MAX_RESULT_CHARS
+            ? `${c.result.slice(0, MAX_RESULT_CHARS)}…`
+            : c.result,
+      })),
     }));
     let json = JSON.stringify({ session_id: state.session_id, turns });
     while (json.length > MAX_CHARS && turns.length > 1) {
@@ -89,12 +99,24 @@
     summary.append(el("span", "name", call.name), el("span", "args", compact(call.args)), state);
     const result = el("pre", "result");
     const resultHead = el("h3", null, "Result");
-    d.append(summary, el("h3", null, "Arguments"), el("pre", null, pretty(call.args ?? {})), resultHead, result);
+    d.append(
+      summary,
+      el("h3", null, "Arguments"),
+      el("pre", null, pretty(call.args ?? {})),
+      resultHead,
+      result,
+    );
     const update = () => {
       const has = typeof call.result === "string";
       d.classList.toggle("ok", has && !call.is_error);
       d.classList.toggle("failed", has && !!call.is_error);
-      state.textContent = has ? (call.is_error ? "error" : "done") : call.pending ? "running…" : "no result";
+      state.textContent = has
+        ? call.is_error
+          ? "error"
+          : "done"
+        : call.pending
+          ? "running…"
+          : "no result";
       resultHead.hidden = result.hidden = !has;
       result.textContent = has ? pretty(call.result) : "";
     };
@@ -147,11 +169,13 @@
     let message = "";
     try {
       const body = await res.json();
-      message = body && body.error && typeof body.error.message === "string" ? body.error.message : "";
+      message = body?.error && typeof body.error.message === "string" ? body.error.message : "";
     } catch {
       // not the API's JSON: a proxy or a crash in between
     }
-    return new PageError(`Error ${res.status}: ${message || res.statusText || "the agent did not answer"}`);
+    return new PageError(
+      `Error ${res.status}: ${message || res.statusText || "the agent did not answer"}`,
+    );
   }
 
   // Server-sent events from a fetch body: blocks separated by a blank line, `event:` and `data:` fields.
@@ -164,7 +188,7 @@
       if (done) return;
       buf += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
       let i;
-      while ((i = buf.indexOf("\n\n")) >= 0) {
+      for (i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
         const block = buf.slice(0, i);
         buf = buf.slice(i + 2);
         let event = "message";
@@ -210,6 +234,65 @@
     );
   }
 
+  /** Sends the message; a network failure is worded for the person, an abort passes through. */
+  async function post(text, sent, signal) {
+    let res;
+    try {
+      res = await fetch("/chat/stream", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify(sent ? { message: text, session_id: sent } : { message: text }),
+        signal,
+      });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new PageError("Could not reach the agent. Check that it is running, then send again.");
+    }
+    if (!res.ok || !/^text\/event-stream/.test(res.headers.get("content-type") || ""))
+      throw await httpError(res);
+    return res;
+  }
+
+  /** Applies one event of the turn to its record and its view; true once the turn is over. */
+  function apply(turn, view, sent, event, data) {
+    if ((event === "session" || event === "done") && typeof data.session_id === "string") {
+      if (event === "session" && sent && data.session_id && data.session_id !== sent) {
+        turn.note = "The agent did not know the earlier conversation and started a new one.";
+        view.root.prepend(el("p", "note", turn.note));
+      }
+      if (data.session_id) state.session_id = data.session_id;
+    }
+    if (event === "tool_call") {
+      const call = { name: String(data.name ?? "tool"), args: data.arguments ?? {}, pending: true };
+      if (data.id !== undefined) call.id = data.id;
+      turn.tools.push(call);
+      addCall(view, call);
+      announce(`Calling ${call.name}.`);
+    } else if (event === "tool_result") {
+      const match = matchCall(view, data);
+      if (match) {
+        match.call.pending = false;
+        match.call.result =
+          typeof data.result === "string" ? data.result : JSON.stringify(data.result);
+        match.call.is_error = !!data.is_error;
+        match.v.update();
+      }
+    } else if (event === "text") {
+      turn.answer += typeof data.text === "string" ? data.text : "";
+      view.answer.textContent = turn.answer;
+    } else if (event === "done") {
+      if (typeof data.response === "string") turn.answer = data.response;
+      view.answer.textContent = turn.answer;
+      announce(`Agent: ${turn.answer}`);
+      return true;
+    } else if (event === "error") {
+      const code = typeof data.status === "number" ? `Error ${data.status}` : "Error";
+      const message = typeof data.message === "string" ? data.message : "the turn failed";
+      throw new PageError(`${code}: ${message}`);
+    }
+    return false;
+  }
+
   async function runTurn(text) {
     const turn = { user: text, tools: [], answer: "" };
     state.turns.push(turn);
@@ -223,67 +306,26 @@
     announce("Sent. Waiting for the agent.");
     const sent = state.session_id;
     const started = performance.now();
-    let finished = false;
     try {
-      let res;
-      try {
-        res = await fetch("/chat/stream", {
-          method: "POST",
-          headers: { "content-type": "application/json", accept: "text/event-stream" },
-          body: JSON.stringify(sent ? { message: text, session_id: sent } : { message: text }),
-          signal: ctrl.signal,
-        });
-      } catch (err) {
-        if (ctrl.signal.aborted) throw err;
-        throw new PageError("Could not reach the agent. Check that it is running, then send again.");
-      }
-      if (!res.ok || !/^text\/event-stream/.test(res.headers.get("content-type") || "")) throw await httpError(res);
+      const res = await post(text, sent, ctrl.signal);
+      let finished = false;
       for await (const { event, data } of events(res.body)) {
-        if (event === "session" || event === "done") {
-          if (typeof data.session_id === "string" && data.session_id) {
-            if (event === "session" && sent && data.session_id !== sent) {
-              turn.note = "The agent did not know the earlier conversation and started a new one.";
-              view.root.prepend(el("p", "note", turn.note));
-            }
-            state.session_id = data.session_id;
-          }
-        }
-        if (event === "tool_call") {
-          const call = { name: String(data.name ?? "tool"), args: data.arguments ?? {}, pending: true };
-          if (data.id !== undefined) call.id = data.id;
-          turn.tools.push(call);
-          addCall(view, call);
-          announce(`Calling ${call.name}.`);
-        } else if (event === "tool_result") {
-          const match = matchCall(view, data);
-          if (match) {
-            match.call.pending = false;
-            match.call.result = typeof data.result === "string" ? data.result : JSON.stringify(data.result);
-            match.call.is_error = !!data.is_error;
-            match.v.update();
-          }
-        } else if (event === "text") {
-          turn.answer += typeof data.text === "string" ? data.text : "";
-          view.answer.textContent = turn.answer;
-        } else if (event === "done") {
-          if (typeof data.response === "string") turn.answer = data.response;
-          view.answer.textContent = turn.answer;
-          finished = true;
-          announce(`Agent: ${turn.answer}`);
-        } else if (event === "error") {
-          finished = true;
-          const code = typeof data.status === "number" ? `Error ${data.status}` : "Error";
-          throw new PageError(`${code}: ${typeof data.message === "string" ? data.message : "the turn failed"}`);
-        }
+        finished = apply(turn, view, sent, event, data) || finished;
         scrollDown();
       }
-      if (!finished) throw new PageError("The connection closed before the answer was complete. Send the message again.");
+      if (!finished)
+        throw new PageError(
+          "The connection closed before the answer was complete. Send the message again.",
+        );
     } catch (err) {
       if (ctrl.signal.aborted) {
         turn.stopped = true;
         announce("Stopped.");
       } else {
-        turn.error = err instanceof PageError ? err.message : `Something went wrong in this page: ${err && err.message ? err.message : err}`;
+        turn.error =
+          err instanceof PageError
+            ? err.message
+            : `Something went wrong in this page: ${err?.message ? err.message : err}`;
         announce(turn.error);
       }
     } finally {
@@ -316,7 +358,7 @@
       form.requestSubmit();
     }
   });
-  stop.addEventListener("click", () => running && running.abort());
+  stop.addEventListener("click", () => running?.abort());
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && running) running.abort();
   });

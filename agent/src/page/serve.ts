@@ -48,7 +48,8 @@ export function prefersHtml(accept: string | undefined): boolean {
     if (!Number.isFinite(q)) continue;
     const type = range.trim();
     if (type === "text/html" || type === "text/*") html = Math.max(html, q);
-    if (type === "application/json" || type === "application/*" || type === "*/*") json = Math.max(json, q);
+    if (type === "application/json" || type === "application/*" || type === "*/*")
+      json = Math.max(json, q);
   }
   return html > 0 && html > json;
 }
@@ -68,14 +69,23 @@ export function createPage(assets: PageAssets): Page {
       ...SECURITY_HEADERS,
       "content-type": type,
       // A URL that names the current version never changes; any other is revalidated.
-      "cache-control": current && c.req.query("v") === current ? "public, max-age=31536000, immutable" : "no-cache",
+      "cache-control":
+        current && c.req.query("v") === current
+          ? "public, max-age=31536000, immutable"
+          : "no-cache",
     });
   const routes = new Hono()
     .get("/page.js", asset(assets.js, "text/javascript; charset=utf-8", v.js))
     .get("/page.css", asset(assets.css, "text/css; charset=utf-8", v.css))
     .get("/favicon.svg", asset(assets.favicon, "image/svg+xml"));
   return {
-    respond: (c) => c.body(html, 200, { ...SECURITY_HEADERS, "content-type": "text/html; charset=utf-8", "cache-control": "no-cache", vary: "Accept" }),
+    respond: (c) =>
+      c.body(html, 200, {
+        ...SECURITY_HEADERS,
+        "content-type": "text/html; charset=utf-8",
+        "cache-control": "no-cache",
+        vary: "Accept",
+      }),
     routes,
   };
 }

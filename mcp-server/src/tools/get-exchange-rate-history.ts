@@ -1,15 +1,17 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { checkDateInRange, currencyCode, daysBetween, isoDate } from "../validation.js";
-import { UpstreamError, type HistoryGroup } from "../frankfurter.js";
+import { checkDateInRange, currencyCode, daysBetween, isoDate, todayUtc } from "../validation.js";
+import type { FrankfurterClient, HistoryGroup } from "../frankfurter/client.js";
+import { UpstreamError } from "../frankfurter/errors.js";
 import { explainUpstream, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
 import { withCachedJsonSchema } from "./schema.js";
 
 export const name = "get_exchange_rate_history";
 
 /**
- * At most 366 points per call keeps answers small enough for a model's context: a year of days; over
- * v2 longer ranges come grouped by week (up to 7 years) or month (up to 30 years). v1 cannot group.
+ * At most 366 points per call keeps answers small enough for a model's context: a year of days;
+ * over v2 longer ranges come grouped by week (up to 7 years) or month (up to 30 years). v1 cannot
+ * group.
  */
 export const MAX_DAYS = 366;
 export const MAX_WEEKS_DAYS = 366 * 7;
@@ -27,25 +29,65 @@ export const inputSchema = withCachedJsonSchema(
 
 export const outputSchema = withCachedJsonSchema(
   z.object({
-  amount: z.number(),
-  base: z.string(),
-  start_date: z.string(),
-  end_date: z.string(),
-  rates: z.record(z.string(), z.record(z.string(), z.number())).describe("Rates keyed by date, then by currency"),
-  group: z.enum(["day", "week", "month"]).describe("One point per day, or per week or month (averaged) for long ranges"),
-  source: z.string().describe("Where the rates come from: ECB reference rates, Frankfurter's blend of central banks, or the named providers"),
-}),
+    amount: z.number(),
+    base: z.string(),
+    start_date: z.string(),
+    end_date: z.string(),
+    rates: z
+      .record(z.string(), z.record(z.string(), z.number()))
+      .describe("Rates keyed by date, then by currency"),
+    group: z
+      .enum(["day", "week", "month"])
+      .describe("One point per day, or per week or month (averaged) for long ranges"),
+    source: z
+      .string()
+      .describe(
+        "Where the rates come from: ECB reference rates, " +
+          "Frankfurter's blend of central banks, or the named providers",
+      ),
+  }),
 );
 
 export const config = {
   title: "Get exchange rate history",
   description:
-    `Rates between two currencies over a date range: daily up to a year; longer ranges are grouped by week ` +
-    `(up to 7 years) or month (up to 30 years) where the rates API allows it, else split them into calls of ${MAX_DAYS} days.`,
+    "Rates between two currencies over a date range: daily up to a year; " +
+    "longer ranges are grouped by week (up to 7 years) or month (up to 30 years) " +
+    `where the rates API allows it, else split them into calls of ${MAX_DAYS} days.`,
   inputSchema,
   outputSchema,
-  annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
+  annotations: {
+    readOnlyHint: true,
+    openWorldHint: true,
+    idempotentHint: true,
+    destructiveHint: false,
+  },
 };
+
+/** The last day and the grouping for a range, or a ToolInputError saying what to change. */
+function checkRange(
+  start: string,
+  end: string | undefined,
+  fx: FrankfurterClient,
+  now: number,
+): { last: string; group: HistoryGroup } {
+  const problem =
+    checkDateInRange("start_date", start, now, fx.firstDate) ??
+    (end ? checkDateInRange("end_date", end, now, fx.firstDate) : undefined);
+  if (problem) throw new ToolInputError(problem);
+  const last = end ?? todayUtc(now);
+  if (last < start) throw new ToolInputError(`end_date ${last} is before start_date ${start}`);
+  const days = daysBetween(start, last);
+  if (days <= MAX_DAYS) return { last, group: "day" };
+  const range = `The range ${start}..${last} is longer than`;
+  if (fx.version === "v1") {
+    throw new ToolInputError(`${range} ${MAX_DAYS} days: split it into several calls`);
+  }
+  if (days > MAX_MONTHS_DAYS) {
+    throw new ToolInputError(`${range} 30 years: split it into several calls`);
+  }
+  return { last, group: days > MAX_WEEKS_DAYS ? "month" : "week" };
+}
 
 export function registerGetExchangeRateHistory(server: McpServer, deps: ToolDeps): void {
   server.registerTool(name, config, async (args, extra) =>
@@ -53,38 +95,48 @@ export function registerGetExchangeRateHistory(server: McpServer, deps: ToolDeps
       const { currency_from: from, currency_to: to, start_date: start, end_date: end } = args;
       const fx = deps.frankfurter;
       const now = deps.now();
-      const problem =
-        checkDateInRange("start_date", start, now, fx.firstDate) ?? (end ? checkDateInRange("end_date", end, now, fx.firstDate) : undefined);
-      if (problem) throw new ToolInputError(problem);
-      const last = end ?? new Date(now).toISOString().slice(0, 10);
-      if (last < start) throw new ToolInputError(`end_date ${last} is before start_date ${start}`);
-      const days = daysBetween(start, last);
-      let group: HistoryGroup = "day";
-      if (days > MAX_DAYS) {
-        if (fx.version === "v1") {
-          throw new ToolInputError(`The range ${start}..${last} is longer than ${MAX_DAYS} days: split it into several calls`);
-        }
-        if (days > MAX_MONTHS_DAYS) {
-          throw new ToolInputError(`The range ${start}..${last} is longer than 30 years: split it into several calls`);
-        }
-        group = days > MAX_WEEKS_DAYS ? "month" : "week";
-      }
-      if (from === to) throw new ToolInputError(`currency_from and currency_to are both ${from}: the rate is always 1`);
+      const { last, group } = checkRange(start, end, fx, now);
+      if (from === to)
+        throw new ToolInputError(
+          `currency_from and currency_to are both ${from}: the rate is always 1`,
+        );
       const { value, cacheHit } = await fx
         .history(from, to, start, end, group, trace)
         .catch((err) => explainUpstream(err, deps, { from, to, date: `${start}..${last}`, trace }));
       if (value.points.length === 0) {
         // v2 answers an empty list where v1 answered 404.
-        await explainUpstream(new UpstreamError("not_found", "not found", 404), deps, { from, to, date: `${start}..${last}`, trace });
+        await explainUpstream(new UpstreamError("not_found", "not found", 404), deps, {
+          from,
+          to,
+          date: `${start}..${last}`,
+          trace,
+        });
       }
       const first = value.points[0]![0];
       const final = value.points[value.points.length - 1]![0];
       const rates = Object.fromEntries(value.points.map(([d, r]) => [d, { [to]: r }]));
-      const unit = group === "day" ? (fx.version === "v1" ? "ECB working days" : "days") : `${group}s, averaged`;
+      const unit =
+        group === "day"
+          ? fx.version === "v1"
+            ? "ECB working days"
+            : "days"
+          : `${group}s, averaged`;
       const text =
         `${from} to ${to}, ${first}..${final} (${value.points.length} ${unit}; ${fx.source}):\n` +
         value.points.map(([d, r]) => `${d} ${formatNumber(r)}`).join("\n");
-      return { structured: { amount: 1, base: from, start_date: first, end_date: final, rates, group, source: fx.source }, text, cacheHit };
+      return {
+        structured: {
+          amount: 1,
+          base: from,
+          start_date: first,
+          end_date: final,
+          rates,
+          group,
+          source: fx.source,
+        },
+        text,
+        cacheHit,
+      };
     }),
   );
 }

@@ -9,35 +9,57 @@ export const name = "get_exchange_rate";
 // Built once as an object schema: a raw shape would be wrapped again for every per-request server.
 export const inputSchema = withCachedJsonSchema(
   z.object({
-    currency_from: currencyCode.default("USD").describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
-    currency_to: currencyCode.default("EUR").describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
+    currency_from: currencyCode
+      .default("USD")
+      .describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
+    currency_to: currencyCode
+      .default("EUR")
+      .describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
     currency_date: rateDate
       .default("latest")
-      .describe('"latest" or a date as YYYY-MM-DD (from 1999-01-04); weekends and holidays use the previous working day'),
+      .describe(
+        '"latest" or a date as YYYY-MM-DD (from 1999-01-04); ' +
+          "weekends and holidays use the previous working day",
+      ),
     amount: amount.default(1).describe("Amount of currency_from to convert (> 0)"),
   }),
 );
 
 export const outputSchema = withCachedJsonSchema(
   z.object({
-  amount: z.number().describe("The amount converted"),
-  base: z.string().describe("The currency converted from"),
-  date: z.string().describe("The date of the rate used (weekends and holidays carry the last published rate)"),
-  rates: z.record(z.string(), z.number()).describe("The converted amount, keyed by target currency"),
-  quote: z.string().describe("The currency converted to"),
-  rate: z.number().describe("The rate used: 1 base = rate quote"),
-  source: z.string().describe("Where the rate comes from: ECB reference rate, Frankfurter's blend of central banks, or the named providers"),
-}),
+    amount: z.number().describe("The amount converted"),
+    base: z.string().describe("The currency converted from"),
+    date: z
+      .string()
+      .describe("The date of the rate used (weekends and holidays carry the last published rate)"),
+    rates: z
+      .record(z.string(), z.number())
+      .describe("The converted amount, keyed by target currency"),
+    quote: z.string().describe("The currency converted to"),
+    rate: z.number().describe("The rate used: 1 base = rate quote"),
+    source: z
+      .string()
+      .describe(
+        "Where the rate comes from: ECB reference rate, " +
+          "Frankfurter's blend of central banks, or the named providers",
+      ),
+  }),
 );
 
 export const config = {
   title: "Get exchange rate",
   description:
-    "Converts an amount between two currencies (200+ ISO 4217 codes, e.g. AED, ARS, NGN) with central-bank " +
-    "rates from the Frankfurter API, for the latest day or a past date; says which date and source the rate is from.",
+    "Converts an amount between two currencies (200+ ISO 4217 codes, e.g. AED, ARS, NGN) " +
+    "with central-bank rates from the Frankfurter API, for the latest day or a past date; " +
+    "says which date and source the rate is from.",
   inputSchema,
   outputSchema,
-  annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
+  annotations: {
+    readOnlyHint: true,
+    openWorldHint: true,
+    idempotentHint: true,
+    destructiveHint: false,
+  },
 };
 
 export function registerGetExchangeRate(server: McpServer, deps: ToolDeps): void {
@@ -51,10 +73,24 @@ export function registerGetExchangeRate(server: McpServer, deps: ToolDeps): void
       }
       if (from === to) {
         const day = date === "latest" ? todayUtc(deps.now()) : date;
-        const structured = { amount: amt, base: from, date: day, rates: { [to]: amt }, quote: to, rate: 1, source: "same currency" };
-        return { structured, text: `${formatNumber(amt)} ${from} = ${formatNumber(amt)} ${to} (same currency)`, cacheHit: true };
+        const structured = {
+          amount: amt,
+          base: from,
+          date: day,
+          rates: { [to]: amt },
+          quote: to,
+          rate: 1,
+          source: "same currency",
+        };
+        return {
+          structured,
+          text: `${formatNumber(amt)} ${from} = ${formatNumber(amt)} ${to} (same currency)`,
+          cacheHit: true,
+        };
       }
-      const { value, cacheHit } = await fx.convert(from, to, date, amt, trace).catch((err) => explainUpstream(err, deps, { from, to, date, trace }));
+      const { value, cacheHit } = await fx
+        .convert(from, to, date, amt, trace)
+        .catch((err) => explainUpstream(err, deps, { from, to, date, trace }));
       const structured = {
         amount: value.amount,
         base: value.base,
@@ -67,7 +103,8 @@ export function registerGetExchangeRate(server: McpServer, deps: ToolDeps): void
       return {
         structured,
         text:
-          `${formatNumber(value.amount)} ${value.base} = ${formatNumber(value.converted)} ${to} on ${value.date} ` +
+          `${formatNumber(value.amount)} ${value.base} = ` +
+          `${formatNumber(value.converted)} ${to} on ${value.date} ` +
           `(1 ${value.base} = ${formatNumber(value.rate)} ${to}; ${fx.source})`,
         cacheHit,
       };

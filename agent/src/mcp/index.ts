@@ -11,12 +11,13 @@ import {
   type CallToolResult,
   type FetchLike,
 } from "@modelcontextprotocol/client";
-import { inSpan, propagationFields } from "../../common/trace.js";
-import type { ToolHost, ToolOutcome } from "./chat.js";
-import type { Transport } from "./config.js";
-import type { Logger } from "./log.js";
-import type { ToolSpec } from "./models/types.js";
-import { redactText } from "./redact.js";
+import type { Logger } from "../../../common/log.js";
+import { inSpan, propagationFields } from "../../../common/trace.js";
+import type { Config, Transport } from "../config.js";
+import { AppError, mcpError, redactText } from "../errors.js";
+import type { ToolSpec } from "../models/types.js";
+import type { ToolHost, ToolOutcome } from "../turn/index.js";
+import { createIdTokenFetch } from "./id-token.js";
 
 export interface McpConnectionOptions {
   url: string;
@@ -28,6 +29,26 @@ export interface McpConnectionOptions {
   version: string;
   /** Wait before the one retry after a transport failure, so a restarting server has a moment. */
   retryDelayMs?: number;
+  /** Whether `fetch` adds a Google ID token (shown by GET /). */
+  authenticated?: boolean;
+}
+
+/** The connection MCP_SERVER_URL names, with a Google ID token on every request when MCP_AUTH asks. */
+export function createMcpConnection(
+  config: Config,
+  logger: Logger,
+  version: string,
+  baseFetch?: FetchLike,
+): McpConnection {
+  return new McpConnection({
+    url: config.MCP_SERVER_URL,
+    transport: config.transport,
+    fetch: config.useIdToken ? createIdTokenFetch(config.audience, { baseFetch }) : baseFetch,
+    authenticated: config.useIdToken,
+    timeoutMs: config.MCP_TOOL_TIMEOUT_MS,
+    logger,
+    version,
+  });
 }
 
 /** What `GET /` and `/ready` report about the connection. */
@@ -62,6 +83,10 @@ export class McpConnection implements ToolHost {
     this.#fetch = withTraceHeaders(perRequestSignals(opts.fetch ?? fetch));
   }
 
+  get authenticated(): boolean {
+    return this.opts.authenticated === true;
+  }
+
   get connected(): boolean {
     return this.#client !== undefined;
   }
@@ -74,24 +99,35 @@ export class McpConnection implements ToolHost {
     if (this.#tools) return this.#tools;
     return this.#retryOnce("tools/list", undefined, async (client) => {
       const { tools } = await client.listTools(undefined, { timeout: this.opts.timeoutMs });
-      this.#tools = tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as Record<string, unknown> }));
+      this.#tools = tools.map((t) => ({
+        name: t.name,
+        description: t.description,
+        inputSchema: t.inputSchema as Record<string, unknown>,
+      }));
       return this.#tools;
     });
   }
 
   /**
    * Readiness: asks the server now (never the cached list), within `timeoutMs`, without retrying.
-   * Throws McpUnavailableError when it does not answer.
+   * Throws an AppError (mcp_unavailable) when it does not answer.
    */
   async probe(timeoutMs: number): Promise<{ tools: string[] } & McpStatus> {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       const client = await raceAbort(this.#connect(), signal);
-      const { tools } = await client.listTools(undefined, { timeout: timeoutMs, signal, cacheMode: "refresh" });
+      const { tools } = await client.listTools(undefined, {
+        timeout: timeoutMs,
+        signal,
+        cacheMode: "refresh",
+      });
       return { tools: tools.map((t) => t.name), ...this.status };
     } catch (err) {
       if (isTransportFailure(err)) await this.#reset();
-      throw describe(signal.aborted ? new SdkError(SdkErrorCode.RequestTimeout, "probe timed out") : err, this.opts.url);
+      throw describe(
+        signal.aborted ? new SdkError(SdkErrorCode.RequestTimeout, "probe timed out") : err,
+        this.opts.url,
+      );
     }
   }
 
@@ -99,7 +135,11 @@ export class McpConnection implements ToolHost {
    * One MCP client span per call (OpenTelemetry MCP conventions), whose context goes to the server in
    * the request's `_meta` (MCP 2026-07-28, SEP-414) as well as in the HTTP `traceparent` header.
    */
-  callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolOutcome> {
+  callTool(
+    name: string,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<ToolOutcome> {
     const attributes = {
       "mcp.method.name": "tools/call",
       "gen_ai.tool.name": name,
@@ -115,14 +155,27 @@ export class McpConnection implements ToolHost {
     });
   }
 
-  async #callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolOutcome> {
+  async #callTool(
+    name: string,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<ToolOutcome> {
     return this.#retryOnce(`tools/call ${name}`, signal, async (client) => {
-      const result = (await client.callTool({ name, arguments: args, _meta: propagationFields() }, {
-        timeout: this.opts.timeoutMs,
-        ...(signal ? { signal } : {}),
-      })) as CallToolResult;
-      const text = result.content.map((c) => (c.type === "text" ? c.text : `[${c.type}]`)).join("\n");
-      return { isError: result.isError === true, text, structured: result.structuredContent as Record<string, unknown> | undefined };
+      const result = (await client.callTool(
+        { name, arguments: args, _meta: propagationFields() },
+        {
+          timeout: this.opts.timeoutMs,
+          ...(signal ? { signal } : {}),
+        },
+      )) as CallToolResult;
+      const text = result.content
+        .map((c) => (c.type === "text" ? c.text : `[${c.type}]`))
+        .join("\n");
+      return {
+        isError: result.isError === true,
+        text,
+        structured: result.structuredContent as Record<string, unknown> | undefined,
+      };
     });
   }
 
@@ -131,13 +184,20 @@ export class McpConnection implements ToolHost {
     await this.#reset();
   }
 
-  async #retryOnce<T>(what: string, signal: AbortSignal | undefined, op: (client: Client) => Promise<T>): Promise<T> {
+  async #retryOnce<T>(
+    what: string,
+    signal: AbortSignal | undefined,
+    op: (client: Client) => Promise<T>,
+  ): Promise<T> {
     try {
       return await op(await this.#connect());
     } catch (err) {
       // Only a failed transport is worth a new connection: an answer would be the same again.
-      if (signal?.aborted || this.#closed || !isTransportFailure(err)) throw describe(err, this.opts.url);
-      this.opts.logger.log("WARNING", `MCP ${what} failed; reconnecting and retrying once`, { error: redactText(String(err)) });
+      if (signal?.aborted || this.#closed || !isTransportFailure(err))
+        throw describe(err, this.opts.url);
+      this.opts.logger.log("WARNING", `MCP ${what} failed; reconnecting and retrying once`, {
+        error: redactText(String(err)),
+      });
       await this.#reset();
       // A server that just died is usually still down for a moment: an immediate retry would fail too.
       await delay(this.opts.retryDelayMs ?? RETRY_DELAY_MS, signal);
@@ -151,15 +211,23 @@ export class McpConnection implements ToolHost {
   }
 
   #connect(): Promise<Client> {
-    if (this.#closed) return Promise.reject(new McpUnavailableError("The MCP connection is closed (the agent is shutting down)", 503));
+    if (this.#closed)
+      return Promise.reject(
+        mcpError(503, "The MCP connection is closed (the agent is shutting down)"),
+      );
     if (this.#client) return Promise.resolve(this.#client);
     this.#connecting ??= (async () => {
       const url = new URL(this.opts.url);
       const sse = this.opts.transport === "sse";
-      const transport = sse ? new SSEClientTransport(url, { fetch: this.#fetch }) : new StreamableHTTPClientTransport(url, { fetch: this.#fetch });
+      const transport = sse
+        ? new SSEClientTransport(url, { fetch: this.#fetch })
+        : new StreamableHTTPClientTransport(url, { fetch: this.#fetch });
       // Over /mcp: 2026-07-28 when the server offers it on server/discover, else the 2025 handshake.
       // SSE is a 2025-era transport only.
-      const client = new Client({ name: "agent", version: this.opts.version }, sse ? {} : { versionNegotiation: { mode: "auto" } });
+      const client = new Client(
+        { name: "agent", version: this.opts.version },
+        sse ? {} : { versionNegotiation: { mode: "auto" } },
+      );
       client.onclose = () => {
         if (this.#client !== client) return;
         this.#client = undefined;
@@ -170,7 +238,11 @@ export class McpConnection implements ToolHost {
         // The SSE stream died (server gone, proxy cut it): the answers to pending calls can never
         // arrive on it. Closing the client fails them now instead of at the tool timeout.
         if (err instanceof SseError && this.#client === client) {
-          this.opts.logger.log("WARNING", "MCP SSE stream lost; failing pending calls and reconnecting on the next call", { error: redactText(err.message) });
+          this.opts.logger.log(
+            "WARNING",
+            "MCP SSE stream lost; failing pending calls and reconnecting on the next call",
+            { error: redactText(err.message) },
+          );
           void this.#reset();
           return;
         }
@@ -210,7 +282,7 @@ export class McpConnection implements ToolHost {
  * or a refusal of credentials would be the same on a new connection.
  */
 export function isTransportFailure(err: unknown): boolean {
-  if (err instanceof McpUnavailableError) return false;
+  if (err instanceof AppError) return false;
   if (err instanceof ProtocolError) return false;
   if (err instanceof SdkHttpError) {
     const status = httpStatus(err);
@@ -223,50 +295,43 @@ export function isTransportFailure(err: unknown): boolean {
       const cause = (err.data as { cause?: unknown } | undefined)?.cause ?? err.cause;
       return cause !== undefined && isTransportFailure(cause);
     }
-    return [SdkErrorCode.ConnectionClosed, SdkErrorCode.SendFailed, SdkErrorCode.RequestTimeout, SdkErrorCode.NotConnected, SdkErrorCode.ClientHttpFailedToOpenStream].includes(err.code);
+    return [
+      SdkErrorCode.ConnectionClosed,
+      SdkErrorCode.SendFailed,
+      SdkErrorCode.RequestTimeout,
+      SdkErrorCode.NotConnected,
+      SdkErrorCode.ClientHttpFailedToOpenStream,
+    ].includes(err.code);
   }
   // fetch's TypeError ("fetch failed", connection refused), SseError, and anything unknown.
   return true;
 }
 
-/** An error the caller can act on; the token, if any, is never part of it. */
-export class McpUnavailableError extends Error {
-  constructor(
-    message: string,
-    readonly status: 502 | 503,
-  ) {
-    super(message);
-    this.name = "McpUnavailableError";
-  }
-}
-
-/** The server answered, but not with a result: reported as what it said, not as "unreachable". */
-export class McpAnswerError extends McpUnavailableError {
-  constructor(
-    message: string,
-    readonly code: number | string,
-  ) {
-    super(message, 502);
-    this.name = "McpAnswerError";
-  }
-}
-
-function describe(err: unknown, url: string): Error {
-  if (err instanceof McpUnavailableError) return err;
+function describe(err: unknown, url: string): AppError {
+  if (err instanceof AppError) return err;
   const raw = err instanceof Error ? err.message : String(err);
   const origin = new URL(url).origin;
   const status = httpStatus(err) ?? Number(/\b(401|403)\b/.exec(raw)?.[1] ?? Number.NaN);
   if (status === 401) {
-    return new McpUnavailableError(`The MCP server at ${origin} refused the agent's credentials (HTTP 401): check MCP_AUTH and MCP_AUDIENCE`, 502);
+    return mcpError(
+      502,
+      `The MCP server at ${origin} refused the agent's credentials (HTTP 401): check MCP_AUTH and MCP_AUDIENCE`,
+    );
   }
   if (status === 403) {
-    return new McpUnavailableError(`The MCP server at ${origin} does not allow this agent (HTTP 403): grant its service account roles/run.invoker (make iam)`, 502);
+    return mcpError(
+      502,
+      `The MCP server at ${origin} does not allow this agent (HTTP 403): grant its service account roles/run.invoker (make iam)`,
+    );
   }
   if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) {
-    return new McpUnavailableError(`The MCP server at ${origin} did not answer in time`, 503);
+    return mcpError(503, `The MCP server at ${origin} did not answer in time`);
   }
   if (err instanceof SdkError && err.code === SdkErrorCode.InvalidResult) {
-    return new McpAnswerError(`The MCP server at ${origin} answered, but its answer did not match the tool's declared output schema (${raw.slice(0, 200)})`, err.code);
+    return mcpError(
+      502,
+      `The MCP server at ${origin} answered, but its answer did not match the tool's declared output schema (${raw.slice(0, 200)})`,
+    );
   }
   if (err instanceof ProtocolError) {
     const what = /output schema|structured content/i.test(raw)
@@ -276,10 +341,10 @@ function describe(err: unknown, url: string): Error {
         : err.code === ProtocolErrorCode.MethodNotFound
           ? "it does not support the method"
           : `it answered with error ${err.code}`;
-    return new McpAnswerError(`The MCP server at ${origin} answered, but ${what}: ${raw.slice(0, 240)}`, err.code);
+    return mcpError(502, `The MCP server at ${origin} answered, but ${what}: ${raw.slice(0, 240)}`);
   }
-  if (/ID token/.test(raw)) return new McpUnavailableError(raw, 502);
-  return new McpUnavailableError(`The MCP server at ${origin} cannot be reached (${raw.slice(0, 160)})`, 503);
+  if (/ID token/.test(raw)) return mcpError(502, raw);
+  return mcpError(503, `The MCP server at ${origin} cannot be reached (${raw.slice(0, 160)})`);
 }
 
 function httpStatus(err: unknown): number | undefined {
@@ -318,10 +383,14 @@ export function perRequestSignals(baseFetch: FetchLike): FetchLike {
       const controllers = new Set<AbortController>();
       set = controllers;
       pending.set(shared, controllers);
-      shared.addEventListener("abort", () => {
-        for (const c of controllers) c.abort(shared.reason);
-        controllers.clear();
-      }, { once: true });
+      shared.addEventListener(
+        "abort",
+        () => {
+          for (const c of controllers) c.abort(shared.reason);
+          controllers.clear();
+        },
+        { once: true },
+      );
     }
     const own = new AbortController();
     set.add(own);
@@ -338,9 +407,15 @@ export function perRequestSignals(baseFetch: FetchLike): FetchLike {
       done();
       return res;
     }
-    const body = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => void done() }));
+    const body = res.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({ flush: () => void done() }),
+    );
     own.signal.addEventListener("abort", done, { once: true });
-    const wrapped = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    const wrapped = new Response(body, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
     // The transports compare response.url with the request's (redirect checks): keep it.
     Object.defineProperty(wrapped, "url", { value: res.url });
     return wrapped;
@@ -350,7 +425,14 @@ export function perRequestSignals(baseFetch: FetchLike): FetchLike {
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -360,8 +442,14 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
     const onAbort = (): void => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     p.then(
-      (v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
-      (e) => { signal.removeEventListener("abort", onAbort); reject(e); },
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
     );
   });
 }

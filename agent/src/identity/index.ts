@@ -1,4 +1,5 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { AppError } from "../errors.js";
 
 /**
  * Who may read a conversation depends on who calls (AGENT_ACCESS):
@@ -22,18 +23,6 @@ export interface Caller {
   principal: string | undefined;
 }
 
-/** The request cannot be attributed to a caller: 401 (no or bad credentials) or 503 (keys unavailable). */
-export class IdentityError extends Error {
-  constructor(
-    readonly status: 401 | 503,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "IdentityError";
-  }
-}
-
 export type Identify = (headers: Headers) => Promise<Caller>;
 
 export interface IdentityOptions {
@@ -48,7 +37,8 @@ export interface IdentityOptions {
 
 export function createIdentify(opts: IdentityOptions): Identify {
   if (opts.access === "public") return async () => ({ principal: undefined });
-  if (opts.access === "private") return async (headers) => ({ principal: cloudRunPrincipal(headers) });
+  if (opts.access === "private")
+    return async (headers) => ({ principal: cloudRunPrincipal(headers) });
   return iapIdentify(opts);
 }
 
@@ -70,7 +60,7 @@ function cloudRunPrincipal(headers: Headers): string {
   const claims = token ? decodePayload(token) : undefined;
   const principal = claims && principalOf(claims);
   if (!principal) {
-    throw new IdentityError(
+    throw new AppError(
       401,
       "unauthenticated",
       "This agent is private: call it with Authorization: Bearer <Google ID token> (for example $(gcloud auth print-identity-token))",
@@ -81,23 +71,37 @@ function cloudRunPrincipal(headers: Headers): string {
 
 function iapIdentify(opts: IdentityOptions): Identify {
   if (!opts.iapAudience) throw new Error("AGENT_ACCESS=iap needs IAP_AUDIENCE");
-  const remote = opts.iapKeys ?? createRemoteJWKSet(new URL(opts.iapKeysUrl ?? IAP_KEYS_URL), { cacheMaxAge: 6 * 3_600_000, timeoutDuration: 5_000 });
+  const remote =
+    opts.iapKeys ??
+    createRemoteJWKSet(new URL(opts.iapKeysUrl ?? IAP_KEYS_URL), {
+      cacheMaxAge: 6 * 3_600_000,
+      timeoutDuration: 5_000,
+    });
   const keys: JWTVerifyGetKey = async (header, token) => {
     try {
       return await remote(header, token);
     } catch (err) {
-      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
-      throw new IdentityError(503, "identity_unavailable", "The sign-in check is unavailable right now; try again in a moment");
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
+        throw err;
+      throw new AppError(
+        503,
+        "identity_unavailable",
+        "The sign-in check is unavailable right now; try again in a moment",
+      );
     }
   };
   const audience = opts.iapAudience;
   return async (headers) => {
     const assertion = headers.get("x-goog-iap-jwt-assertion");
     if (!assertion) {
-      throw new IdentityError(401, "unauthenticated", "This agent is behind Identity-Aware Proxy: open it through its URL and sign in");
+      throw new AppError(
+        401,
+        "unauthenticated",
+        "This agent is behind Identity-Aware Proxy: open it through its URL and sign in",
+      );
     }
     const now = Math.floor((opts.now ? opts.now() : Date.now()) / 1000);
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(assertion, keys, {
         algorithms: ["ES256"],
@@ -108,14 +112,22 @@ function iapIdentify(opts: IdentityOptions): Identify {
         currentDate: new Date(now * 1000),
       }));
     } catch (err) {
-      if (err instanceof IdentityError) throw err;
-      throw new IdentityError(401, "unauthenticated", "The Identity-Aware Proxy assertion is not valid: sign in again");
+      if (err instanceof AppError) throw err;
+      throw new AppError(
+        401,
+        "unauthenticated",
+        "The Identity-Aware Proxy assertion is not valid: sign in again",
+      );
     }
     const iat = payload.iat!;
     const exp = payload.exp!;
     const principal = principalOf(payload);
     if (iat > now + CLOCK_SKEW_SECONDS || exp - iat > MAX_LIFETIME_SECONDS || !principal) {
-      throw new IdentityError(401, "unauthenticated", "The Identity-Aware Proxy assertion is not valid: sign in again");
+      throw new AppError(
+        401,
+        "unauthenticated",
+        "The Identity-Aware Proxy assertion is not valid: sign in again",
+      );
     }
     return { principal };
   };
@@ -123,7 +135,8 @@ function iapIdentify(opts: IdentityOptions): Identify {
 
 /** The email when there is one (people and service accounts have one), else the stable subject. */
 function principalOf(claims: Record<string, unknown>): string | undefined {
-  if (typeof claims.email === "string" && claims.email && claims.email_verified !== false) return claims.email.toLowerCase();
+  if (typeof claims.email === "string" && claims.email && claims.email_verified !== false)
+    return claims.email.toLowerCase();
   if (typeof claims.sub === "string" && claims.sub) return claims.sub;
   return undefined;
 }
@@ -133,7 +146,9 @@ function decodePayload(token: string): Record<string, unknown> | undefined {
   if (!part) return undefined;
   try {
     const json: unknown = JSON.parse(new TextDecoder().decode(base64UrlDecode(part)));
-    return typeof json === "object" && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
+    return typeof json === "object" && json !== null && !Array.isArray(json)
+      ? (json as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -163,7 +178,8 @@ export async function conversationIds(
   requested: { user_id?: string | undefined; session_id?: string | undefined },
   deps: { exists: (ids: ConversationIds) => Promise<boolean>; newSessionId: () => string },
 ): Promise<ConversationIds> {
-  if (caller.principal) return { userId: caller.principal, sessionId: requested.session_id ?? deps.newSessionId() };
+  if (caller.principal)
+    return { userId: caller.principal, sessionId: requested.session_id ?? deps.newSessionId() };
   const userId = requested.user_id ?? "anonymous";
   if (requested.session_id && (await deps.exists({ userId, sessionId: requested.session_id }))) {
     return { userId, sessionId: requested.session_id };

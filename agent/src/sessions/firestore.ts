@@ -4,9 +4,18 @@ import { createHash, randomUUID } from "node:crypto";
 import type { DocumentData, DocumentReference, Firestore } from "@google-cloud/firestore";
 import { GoogleAuth, OAuth2Client } from "google-auth-library";
 import { loadFirestore, type FirestoreLib } from "./firestore-lib.js";
-import type { Logger } from "./log.js";
-import type { Content } from "./models/types.js";
-import { fitHistory, KeyedMutex, keyOf, SessionStoreError, type Bounds, type SessionHandle, type SessionKey, type SessionStore } from "./sessions.js";
+import type { Logger } from "../../../common/log.js";
+import { AppError } from "../errors.js";
+import type { Content } from "../models/types.js";
+import {
+  fitHistory,
+  KeyedMutex,
+  keyOf,
+  type Bounds,
+  type SessionHandle,
+  type SessionKey,
+  type SessionStore,
+} from "./index.js";
 
 /** Firestore's document limit is 1 MiB; the history string stays under it with room for the other fields. */
 export const FIRESTORE_MAX_HISTORY_BYTES = 1_000_000;
@@ -15,10 +24,14 @@ const PREFER_REST_DEFAULT = true;
 
 /** A hash of the JSON triple: ids that would collide when joined ("a:b"+"c", "a"+"b:c") cannot. */
 export const documentId = (key: SessionKey): string =>
-  createHash("sha256").update(JSON.stringify([key.app, key.userId, key.sessionId])).digest("hex");
+  createHash("sha256")
+    .update(JSON.stringify([key.app, key.userId, key.sessionId]))
+    .digest("hex");
 
 /** Loads the client library (see firestore-lib.ts), then builds the store. */
-export async function createFirestoreStore(opts: FirestoreStoreOptions): Promise<FirestoreSessionStore> {
+export async function createFirestoreStore(
+  opts: FirestoreStoreOptions,
+): Promise<FirestoreSessionStore> {
   return new FirestoreSessionStore(await loadFirestore(), opts);
 }
 
@@ -75,15 +88,22 @@ export class FirestoreSessionStore implements SessionStore {
   readonly #emulator: boolean;
   #credentials: Promise<unknown> | undefined;
 
-  constructor(lib: FirestoreLib, private readonly opts: FirestoreStoreOptions) {
+  constructor(
+    lib: FirestoreLib,
+    private readonly opts: FirestoreStoreOptions,
+  ) {
     this.#lib = lib;
     this.#now = opts.now ?? Date.now;
-    this.#bounds = { maxMessages: opts.maxMessages, maxBytes: Math.min(opts.maxBytes, FIRESTORE_MAX_HISTORY_BYTES) };
+    this.#bounds = {
+      maxMessages: opts.maxMessages,
+      maxBytes: Math.min(opts.maxBytes, FIRESTORE_MAX_HISTORY_BYTES),
+    };
     this.#maxWait = opts.maxWaitMs ?? 300_000;
     this.#opTimeout = opts.opTimeoutMs ?? 10_000;
     // FIRESTORE_EMULATOR_HOST is read by the library itself, as in every Google client.
     const preferRest = opts.preferRest ?? PREFER_REST_DEFAULT;
-    const emulator = (this.#emulator = Boolean(process.env.FIRESTORE_EMULATOR_HOST));
+    const emulator = Boolean(process.env.FIRESTORE_EMULATOR_HOST);
+    this.#emulator = emulator;
     this.#db = new lib.Firestore({
       ...(opts.projectId ? { projectId: opts.projectId } : {}),
       databaseId: opts.databaseId,
@@ -100,7 +120,8 @@ export class FirestoreSessionStore implements SessionStore {
 
   #historyOf(d: DocumentData | undefined): Content[] {
     if (!d || typeof d.history !== "string") return [];
-    if (d.expire_at instanceof this.#lib.Timestamp && d.expire_at.toMillis() <= this.#now()) return []; // TTL deletion lags
+    if (d.expire_at instanceof this.#lib.Timestamp && d.expire_at.toMillis() <= this.#now())
+      return []; // TTL deletion lags
     return JSON.parse(d.history) as Content[];
   }
 
@@ -113,13 +134,20 @@ export class FirestoreSessionStore implements SessionStore {
     return this.withSession(key, (s) => s.save(history));
   }
 
-  withSession<T>(key: SessionKey, fn: (session: SessionHandle) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  withSession<T>(
+    key: SessionKey,
+    fn: (session: SessionHandle) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     // One waiter per session per instance; the lease orders instances.
     return this.#local.run(keyOf(key), async () => {
       const ref = this.#ref(key);
       const token = randomUUID();
       const history = await this.#acquire(ref, key, token, signal);
-      const renewal = setInterval(() => void this.#renew(ref, token), Math.max(50, Math.floor(this.opts.leaseMs / 3)));
+      const renewal = setInterval(
+        () => void this.#renew(ref, token),
+        Math.max(50, Math.floor(this.opts.leaseMs / 3)),
+      );
       renewal.unref();
       let released = false;
       try {
@@ -137,7 +165,12 @@ export class FirestoreSessionStore implements SessionStore {
     });
   }
 
-  async #acquire(ref: DocumentReference, key: SessionKey, token: string, signal?: AbortSignal): Promise<Content[]> {
+  async #acquire(
+    ref: DocumentReference,
+    key: SessionKey,
+    token: string,
+    signal?: AbortSignal,
+  ): Promise<Content[]> {
     const started = this.#now();
     let delay = 25;
     for (;;) {
@@ -148,7 +181,8 @@ export class FirestoreSessionStore implements SessionStore {
           const d = snap.data();
           const lease = d?.lease as Lease | undefined;
           const now = this.#now();
-          if (lease && lease.holder !== token && lease.until > now) return { busyUntil: lease.until, history: null };
+          if (lease && lease.holder !== token && lease.until > now)
+            return { busyUntil: lease.until, history: null };
           tx.set(
             ref,
             {
@@ -157,7 +191,9 @@ export class FirestoreSessionStore implements SessionStore {
               session_id: key.sessionId,
               lease: { holder: token, until: now + this.opts.leaseMs },
               // A session that is only ever opened (every turn failed) still expires.
-              ...(d?.expire_at instanceof this.#lib.Timestamp && d.expire_at.toMillis() > now ? {} : { expire_at: this.#lib.Timestamp.fromMillis(now + this.opts.ttlMs) }),
+              ...(d?.expire_at instanceof this.#lib.Timestamp && d.expire_at.toMillis() > now
+                ? {}
+                : { expire_at: this.#lib.Timestamp.fromMillis(now + this.opts.ttlMs) }),
             },
             { merge: true },
           );
@@ -166,7 +202,11 @@ export class FirestoreSessionStore implements SessionStore {
       );
       if (got.history) return got.history;
       if (this.#now() - started > this.#maxWait) {
-        throw new SessionStoreError(503, "session_busy", "Another turn on this conversation is still running; send the message again in a moment");
+        throw new AppError(
+          503,
+          "session_busy",
+          "Another turn on this conversation is still running; send the message again in a moment",
+        );
       }
       // Poll with backoff and jitter, never past the holder's expiry.
       const wait = Math.min(delay, Math.max(10, got.busyUntil - this.#now()));
@@ -175,7 +215,13 @@ export class FirestoreSessionStore implements SessionStore {
     }
   }
 
-  async #commit(ref: DocumentReference, key: SessionKey, token: string, loaded: number, history: readonly Content[]): Promise<void> {
+  async #commit(
+    ref: DocumentReference,
+    key: SessionKey,
+    token: string,
+    loaded: number,
+    history: readonly Content[],
+  ): Promise<void> {
     await this.#call("save a conversation", () =>
       this.#db.runTransaction(async (tx) => {
         const snap = await tx.get(ref);
@@ -200,7 +246,12 @@ export class FirestoreSessionStore implements SessionStore {
           },
           { merge: true },
         );
-        if (!ours) this.opts.logger.log("WARNING", "session lease was lost during a turn; appended the turn to the newer history", { document: ref.id });
+        if (!ours)
+          this.opts.logger.log(
+            "WARNING",
+            "session lease was lost during a turn; appended the turn to the newer history",
+            { document: ref.id },
+          );
       }),
     );
   }
@@ -211,11 +262,15 @@ export class FirestoreSessionStore implements SessionStore {
       await this.#call("release a conversation", () =>
         this.#db.runTransaction(async (tx) => {
           const snap = await tx.get(ref);
-          if ((snap.get("lease") as Lease | undefined)?.holder === token) tx.update(ref, { lease: this.#lib.FieldValue.delete() });
+          if ((snap.get("lease") as Lease | undefined)?.holder === token)
+            tx.update(ref, { lease: this.#lib.FieldValue.delete() });
         }),
       );
     } catch (err) {
-      this.opts.logger.log("WARNING", "could not release a session lease; it expires on its own", { document: ref.id, detail: (err as Error).message });
+      this.opts.logger.log("WARNING", "could not release a session lease; it expires on its own", {
+        document: ref.id,
+        detail: (err as Error).message,
+      });
     }
   }
 
@@ -224,16 +279,24 @@ export class FirestoreSessionStore implements SessionStore {
       await this.#call("renew a session lease", () =>
         this.#db.runTransaction(async (tx) => {
           const snap = await tx.get(ref);
-          if ((snap.get("lease") as Lease | undefined)?.holder === token) tx.update(ref, { "lease.until": this.#now() + this.opts.leaseMs });
+          if ((snap.get("lease") as Lease | undefined)?.holder === token)
+            tx.update(ref, { "lease.until": this.#now() + this.opts.leaseMs });
         }),
       );
     } catch (err) {
-      this.opts.logger.log("WARNING", "could not renew a session lease", { document: ref.id, detail: (err as Error).message });
+      this.opts.logger.log("WARNING", "could not renew a session lease", {
+        document: ref.id,
+        detail: (err as Error).message,
+      });
     }
   }
 
   async check(): Promise<void> {
-    await this.#call("read", () => this.#db.collection(this.opts.collection).doc("_ready").get(), Math.min(this.#opTimeout, 5_000));
+    await this.#call(
+      "read",
+      () => this.#db.collection(this.opts.collection).doc("_ready").get(),
+      Math.min(this.#opTimeout, 5_000),
+    );
   }
 
   async close(): Promise<void> {
@@ -244,49 +307,73 @@ export class FirestoreSessionStore implements SessionStore {
   async #call<T>(what: string, op: () => Promise<T>, timeoutMs = this.#opTimeout): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 4 })), timeoutMs);
+      timer = setTimeout(
+        () => reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 4 })),
+        timeoutMs,
+      );
     });
     try {
       // Missing credentials surface inside the library as a rejection nobody awaits, and the call
       // hangs: look them up first (once it works), so the answer is prompt and says what is missing.
       if (!this.#emulator) {
-        this.#credentials ??= new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/datastore"] }).getClient().catch((err: unknown) => {
-          this.#credentials = undefined;
-          throw err;
-        });
+        this.#credentials ??= new GoogleAuth({
+          scopes: ["https://www.googleapis.com/auth/datastore"],
+        })
+          .getClient()
+          .catch((err: unknown) => {
+            this.#credentials = undefined;
+            throw err;
+          });
         await Promise.race([this.#credentials, deadline]);
       }
       return await Promise.race([op(), deadline]);
     } catch (err) {
-      if (err instanceof SessionStoreError) throw err;
+      if (err instanceof AppError) throw err;
       throw this.#explain(what, err);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  #explain(what: string, err: unknown): SessionStoreError {
+  #explain(what: string, err: unknown): AppError {
     const e = err as { code?: number | string; message?: string };
     const db = `Firestore database "${this.opts.databaseId}"`;
     const project = this.opts.projectId ? ` in project ${this.opts.projectId}` : "";
     const detail = `${what}: ${e.message ?? String(err)}`;
-    const fail = (why: string): SessionStoreError => new SessionStoreError(503, "session_store_unavailable", `The session store (Firestore) is unavailable: ${why}`, detail);
-    if (/project id/i.test(e.message ?? "")) return fail("no Google Cloud project is known; set GOOGLE_CLOUD_PROJECT");
+    const fail = (why: string): AppError =>
+      new AppError(
+        503,
+        "session_store_unavailable",
+        `The session store (Firestore) is unavailable: ${why}`,
+        { detail },
+      );
+    if (/project id/i.test(e.message ?? ""))
+      return fail("no Google Cloud project is known; set GOOGLE_CLOUD_PROJECT");
     if (/default credentials/i.test(e.message ?? "")) {
-      return fail("the agent has no Google credentials; on Cloud Run check its service account, locally run gcloud auth application-default login");
+      return fail(
+        "the agent has no Google credentials; on Cloud Run check its service account, locally run gcloud auth application-default login",
+      );
     }
     switch (e.code) {
       case 7: // PERMISSION_DENIED
       case 16: // UNAUTHENTICATED
-        return fail(`${db}${project} refused the agent's credentials; check that its service account has roles/datastore.user and that the Firestore API is enabled`);
+        return fail(
+          `${db}${project} refused the agent's credentials; check that its service account has roles/datastore.user and that the Firestore API is enabled`,
+        );
       case 5: // NOT_FOUND
-        return fail(`${db} was not found${project}; create it in native mode or set FIRESTORE_DATABASE`);
+        return fail(
+          `${db} was not found${project}; create it in native mode or set FIRESTORE_DATABASE`,
+        );
       case 9: // FAILED_PRECONDITION: a Datastore-mode database
-        return fail(`${db}${project} cannot serve documents; it must be a Firestore database in native mode, not Datastore mode`);
+        return fail(
+          `${db}${project} cannot serve documents; it must be a Firestore database in native mode, not Datastore mode`,
+        );
       case 8: // RESOURCE_EXHAUSTED
         return fail(`${db}${project} is over its quota; try again shortly`);
       default:
-        return fail(`${db}${project} cannot be reached; check the network, that the Firestore API is enabled, and FIRESTORE_EMULATOR_HOST if you use the emulator`);
+        return fail(
+          `${db}${project} cannot be reached; check the network, that the Firestore API is enabled, and FIRESTORE_EMULATOR_HOST if you use the emulator`,
+        );
     }
   }
 }

@@ -16,7 +16,11 @@ export function createIdTokenFetch(
   return async (url, init) => {
     // The library is loaded on first use: nothing happens at import time, and the offline,
     // unauthenticated set-up never pays for it.
-    client ??= (opts.auth ? Promise.resolve(opts.auth()) : import("google-auth-library").then((m) => new m.GoogleAuth()))
+    client ??= (
+      opts.auth
+        ? Promise.resolve(opts.auth())
+        : import("google-auth-library").then((m) => new m.GoogleAuth())
+    )
       .then((auth) => auth.getIdTokenClient(audience))
       .catch((err: unknown) => {
         client = undefined;
@@ -34,7 +38,7 @@ export function createIdTokenFetch(
       );
     }
     const headers = new Headers(init?.headers);
-    auth.forEach((value, name) => headers.set(name, value));
+    for (const [name, value] of auth) headers.set(name, value);
     return baseFetch(url, { ...init, headers });
   };
 }

@@ -1,4 +1,7 @@
-import type { Content } from "./models/types.js";
+import type { Logger } from "../../../common/log.js";
+import type { Config } from "../config.js";
+import { AppError } from "../errors.js";
+import type { Content } from "../models/types.js";
 
 export interface SessionKey {
   app: string;
@@ -25,38 +28,27 @@ export interface SessionStore {
    * Runs one turn with the session held: turns on one session run one after another, across every
    * instance that shares the store, and each sees the history the previous one saved.
    */
-  withSession<T>(key: SessionKey, fn: (session: SessionHandle) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  withSession<T>(
+    key: SessionKey,
+    fn: (session: SessionHandle) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T>;
   /** Reads the history without holding the session (for tests and tools). */
   load(key: SessionKey): Promise<Content[]>;
   /** Saves a history while holding the session. */
   save(key: SessionKey, history: readonly Content[]): Promise<void>;
-  /** Throws a SessionStoreError when the store cannot serve (for /ready). */
+  /** Throws an AppError when the store cannot serve (for /ready). */
   check(): Promise<void>;
   close?(): Promise<void>;
 }
 
-/** A store failure the caller can act on; status and code are what the HTTP client gets. */
-export class SessionStoreError extends Error {
-  constructor(
-    readonly status: 413 | 503,
-    readonly code: string,
-    message: string,
-    readonly detail?: string,
-  ) {
-    super(message);
-    this.name = "SessionStoreError";
-  }
-}
-
 /** One exchange, on its own, is larger than a conversation may be: it is refused whole. */
-export class TurnTooLargeError extends SessionStoreError {
-  constructor(bytes: number, max: number) {
-    super(
-      413,
-      "turn_too_large",
-      `This turn (${bytes} bytes of messages and tool results) is larger than a conversation may hold (${max} bytes), so it was not saved; ask for less at once (for example a shorter date range) or start a new session`,
-    );
-  }
+export function turnTooLarge(bytes: number, max: number): AppError {
+  return new AppError(
+    413,
+    "turn_too_large",
+    `This turn (${bytes} bytes of messages and tool results) is larger than a conversation may hold (${max} bytes), so it was not saved; ask for less at once (for example a shorter date range) or start a new session`,
+  );
 }
 
 export interface Bounds {
@@ -69,31 +61,31 @@ export interface Bounds {
 /**
  * Fits a history to the bounds by dropping the oldest whole exchanges, so it still starts at a user's
  * own words and no tool answer loses its call. The last exchange (this turn) is never cut: if it alone
- * is over the byte bound, TurnTooLargeError, and nothing is saved.
+ * is over the byte bound, a 413 turn_too_large, and nothing is saved.
  * Returns the kept history and its JSON.
  */
-export function fitHistory(history: readonly Content[], bounds: Bounds): { history: Content[]; json: string } {
+export function fitHistory(
+  history: readonly Content[],
+  bounds: Bounds,
+): { history: Content[]; json: string } {
   // suffix[i]: JSON bytes of history.slice(i) ("[" + items joined by "," + "]").
   const suffix = new Array<number>(history.length + 1).fill(2);
   for (let i = history.length - 1; i >= 0; i--) {
-    suffix[i] = suffix[i + 1]! + Buffer.byteLength(JSON.stringify(history[i])) + (i < history.length - 1 ? 1 : 0);
+    suffix[i] =
+      suffix[i + 1]! +
+      Buffer.byteLength(JSON.stringify(history[i])) +
+      (i < history.length - 1 ? 1 : 0);
   }
   const starts = history.flatMap((c, i) => (isUserText(c) ? [i] : []));
   if (starts.length === 0) starts.push(0);
   const lastStart = starts.at(-1)!;
-  if (suffix[lastStart]! > bounds.maxBytes) throw new TurnTooLargeError(suffix[lastStart]!, bounds.maxBytes);
+  if (suffix[lastStart]! > bounds.maxBytes) throw turnTooLarge(suffix[lastStart]!, bounds.maxBytes);
   // The oldest exchange start that fits both bounds; one turn longer than maxMessages is kept whole.
-  const start = starts.find((s) => suffix[s]! <= bounds.maxBytes && history.length - s <= bounds.maxMessages) ?? lastStart;
+  const start =
+    starts.find((s) => suffix[s]! <= bounds.maxBytes && history.length - s <= bounds.maxMessages) ??
+    lastStart;
   const kept = history.slice(start);
   return { history: kept, json: JSON.stringify(kept) };
-}
-
-/** Keeps the newest messages, starting at a user's own words so no tool answer loses its call. */
-export function trimHistory(history: readonly Content[], max: number): Content[] {
-  if (history.length <= max) return [...history];
-  let start = history.length - max;
-  while (start < history.length && !isUserText(history[start]!)) start++;
-  return history.slice(start);
 }
 
 const isUserText = (c: Content): boolean => c.role === "user" && c.parts.some((p) => "text" in p);
@@ -101,7 +93,7 @@ const isUserText = (c: Content): boolean => c.role === "user" && c.parts.some((p
 export const keyOf = (k: SessionKey): string => JSON.stringify([k.app, k.userId, k.sessionId]);
 
 /** Bytes a string takes in V8's heap: one per character when all are Latin-1, else two. */
-const heapBytes = (s: string): number => (/[^\x00-\xff]/.test(s) ? 2 * s.length : s.length);
+const heapBytes = (s: string): number => (/[\u0100-\uffff]/.test(s) ? 2 * s.length : s.length);
 /** Map entry, key string and bookkeeping, measured roughly: a floor per session. */
 const ENTRY_OVERHEAD = 256;
 
@@ -116,7 +108,10 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
-export const MEMORY_DEFAULTS = { maxSessionBytes: 256 * 1024, maxTotalBytes: 128 * 1024 * 1024 } as const;
+export const MEMORY_DEFAULTS = {
+  maxSessionBytes: 256 * 1024,
+  maxTotalBytes: 128 * 1024 * 1024,
+} as const;
 
 /**
  * In-memory store for one instance: idle sessions expire, and the least recently used whole sessions
@@ -132,9 +127,16 @@ export class MemorySessionStore implements SessionStore {
   readonly #maxTotal: number;
   #bytes = 0;
 
+  readonly #sweeper: ReturnType<typeof setInterval>;
+
   constructor(private readonly opts: MemoryStoreOptions) {
     this.#now = opts.now ?? Date.now;
-    this.#bounds = { maxMessages: opts.maxMessages, maxBytes: opts.maxSessionBytes ?? MEMORY_DEFAULTS.maxSessionBytes };
+    this.#sweeper = setInterval(() => this.sweep(), 60_000);
+    (this.#sweeper as { unref?: () => void }).unref?.();
+    this.#bounds = {
+      maxMessages: opts.maxMessages,
+      maxBytes: opts.maxSessionBytes ?? MEMORY_DEFAULTS.maxSessionBytes,
+    };
     this.#maxTotal = opts.maxTotalBytes ?? MEMORY_DEFAULTS.maxTotalBytes;
   }
 
@@ -148,7 +150,9 @@ export class MemorySessionStore implements SessionStore {
   }
 
   withSession<T>(key: SessionKey, fn: (session: SessionHandle) => Promise<T>): Promise<T> {
-    return this.#locks.run(keyOf(key), () => fn({ load: () => this.load(key), save: (h) => this.#put(key, h) }));
+    return this.#locks.run(keyOf(key), () =>
+      fn({ load: () => this.load(key), save: (h) => this.#put(key, h) }),
+    );
   }
 
   async load(key: SessionKey): Promise<Content[]> {
@@ -168,6 +172,10 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async check(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+  }
 
   async #put(key: SessionKey, history: readonly Content[]): Promise<void> {
     const id = keyOf(key);
@@ -193,7 +201,10 @@ export class MemorySessionStore implements SessionStore {
       if (now - entry.touched <= this.opts.ttlMs) break;
       this.#drop(id);
     }
-    while (this.#sessions.size > this.opts.maxSessions || (this.#bytes > this.#maxTotal && this.#sessions.size > 1)) {
+    while (
+      this.#sessions.size > this.opts.maxSessions ||
+      (this.#bytes > this.#maxTotal && this.#sessions.size > 1)
+    ) {
       this.#drop(this.#sessions.keys().next().value as string);
     }
   }
@@ -214,4 +225,29 @@ export class KeyedMutex {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
     }
   }
+}
+
+/** The store SESSION_STORE names; the Firestore client is loaded only when it is chosen. */
+export async function createStore(config: Config, logger: Logger): Promise<SessionStore> {
+  if (config.SESSION_STORE === "memory") {
+    return new MemorySessionStore({
+      ttlMs: config.SESSION_TTL_SECONDS * 1000,
+      maxSessions: config.SESSION_MAX,
+      maxMessages: config.SESSION_MAX_MESSAGES,
+      maxSessionBytes: config.SESSION_MAX_BYTES,
+      maxTotalBytes: config.SESSION_MEMORY_MAX_BYTES,
+    });
+  }
+  const { createFirestoreStore } = await import("./firestore.js");
+  return createFirestoreStore({
+    projectId: config.GOOGLE_CLOUD_PROJECT,
+    databaseId: config.FIRESTORE_DATABASE,
+    collection: config.FIRESTORE_COLLECTION,
+    ttlMs: config.SESSION_TTL_SECONDS * 1000,
+    maxMessages: config.SESSION_MAX_MESSAGES,
+    maxBytes: config.SESSION_MAX_BYTES,
+    leaseMs: config.SESSION_LEASE_SECONDS * 1000,
+    preferRest: config.FIRESTORE_PREFER_REST,
+    logger,
+  });
 }

@@ -1,9 +1,11 @@
-import { McpServer, ProtocolErrorCode, type JSONRPCErrorResponse } from "@modelcontextprotocol/server";
+import {
+  McpServer,
+  ProtocolErrorCode,
+  type JSONRPCErrorResponse,
+} from "@modelcontextprotocol/server";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
-import { registerGetExchangeRate } from "./tools/get-exchange-rate.js";
-import { registerGetExchangeRateHistory } from "./tools/get-exchange-rate-history.js";
-import { registerListCurrencies } from "./tools/list-currencies.js";
 import type { ToolDeps } from "./tools/common.js";
+import { TOOLS } from "./tools/index.js";
 
 declare const __SERVICE_VERSION__: string;
 export const VERSION = typeof __SERVICE_VERSION__ === "string" ? __SERVICE_VERSION__ : "dev";
@@ -13,46 +15,50 @@ export const VERSION = typeof __SERVICE_VERSION__ === "string" ? __SERVICE_VERSI
 let validator: AjvJsonSchemaValidator | undefined;
 
 /** A fresh MCP server with every tool: one per Streamable HTTP request, one per SSE session. */
-export function createMcpServer(deps: ToolDeps): McpServer {
+export function buildToolServer(deps: ToolDeps): McpServer {
   validator ??= new AjvJsonSchemaValidator();
   const server = new McpServer(
     { name: "mcp-server", title: "Exchange rates (Frankfurter)", version: VERSION },
     {
-      // The source depends on FRANKFURTER_URL and FRANKFURTER_PROVIDERS: the v2 blend of central banks,
-      // named providers, or the ECB's reference rates (v1).
+      // The source depends on FRANKFURTER_URL and FRANKFURTER_PROVIDERS: the v2 blend of central
+      // banks, named providers, or the ECB's reference rates (v1).
       instructions:
-        `Currency conversion, rate histories and the list of currencies; rates: ${deps.frankfurter.source}. ` +
-        "Use ISO 4217 codes (USD, EUR, JPY, …); list_currencies says which currencies have rates.",
+        "Currency conversion, rate histories and the list of currencies; " +
+        `rates: ${deps.frankfurter.source}. Use ISO 4217 codes (USD, EUR, JPY, …); ` +
+        "list_currencies says which currencies have rates.",
       jsonSchemaValidator: validator,
       // The tool set never changes at run time, so the server never sends list_changed: say so
       // (McpServer would otherwise advertise listChanged: true).
       capabilities: { tools: { listChanged: false } },
     },
   );
-  registerGetExchangeRate(server, deps);
-  registerListCurrencies(server, deps);
-  registerGetExchangeRateHistory(server, deps);
+  for (const register of TOOLS) register(server, deps);
   return server;
 }
 
 /**
  * `tools/call` whose `arguments` is not an object (an array, a string, null): the SDK refuses it
  * with -32602 too, but with a raw schema dump; this answers the same code with a sentence a client
- * developer (or a model) can act on. Returns the error answer, or undefined when the message is fine.
+ * developer (or a model) can act on. Returns the error answer, or undefined when the message is
+ * fine.
  */
 export function invalidToolArguments(message: unknown): JSONRPCErrorResponse | undefined {
   if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;
   const { method, params, id } = message as { method?: unknown; params?: unknown; id?: unknown };
-  if (method !== "tools/call" || typeof params !== "object" || params === null || !("arguments" in params)) return undefined;
+  if (method !== "tools/call" || typeof params !== "object" || params === null) return undefined;
   const args = (params as { arguments?: unknown }).arguments;
-  if (args === undefined || (typeof args === "object" && args !== null && !Array.isArray(args))) return undefined;
+  if (args === undefined || (typeof args === "object" && args !== null && !Array.isArray(args))) {
+    return undefined;
+  }
   const got = args === null ? "null" : Array.isArray(args) ? "an array" : `a ${typeof args}`;
   return {
     jsonrpc: "2.0",
     id: typeof id === "string" || typeof id === "number" ? id : null,
     error: {
       code: ProtocolErrorCode.InvalidParams,
-      message: `Invalid params: tools/call "arguments" must be an object of named arguments, such as {"currency_from":"USD"}, not ${got}`,
+      message:
+        'Invalid params: tools/call "arguments" must be an object of named arguments, ' +
+        `such as {"currency_from":"USD"}, not ${got}`,
     },
   } as JSONRPCErrorResponse;
 }

@@ -1,6 +1,7 @@
 /**
- * A small LRU cache with per-entry expiry and single-flight loading: concurrent `get`s for the same key
- * share one load, failures are not cached, and both the entry count and the bytes held are bounded.
+ * A small LRU cache with per-entry expiry and single-flight loading: concurrent `get`s for the same
+ * key share one load, failures are not cached, and both the entry count and the bytes held are
+ * bounded.
  */
 export interface CacheResult<T> {
   value: T;
@@ -14,8 +15,9 @@ interface Entry<T> {
 }
 
 /**
- * What an entry costs, approximately: its key and value as JSON, two bytes a character (V8 may store
- * them in one, but the parsed objects cost more than their text), plus a fixed overhead for the Map slot.
+ * What an entry costs, approximately: its key and value as JSON, two bytes a character (V8 may
+ * store them in one, but the parsed objects cost more than their text), plus a fixed overhead for
+ * the Map slot.
  */
 export function approximateBytes(key: string, value: unknown): number {
   return 64 + 2 * (key.length + (JSON.stringify(value)?.length ?? 0));
@@ -41,7 +43,10 @@ export class TtlCache<T> {
     return this.#bytes;
   }
 
-  async get(key: string, load: () => Promise<{ value: T; expiresAt: number }>): Promise<CacheResult<T>> {
+  async get(
+    key: string,
+    load: () => Promise<{ value: T; expiresAt: number }>,
+  ): Promise<CacheResult<T>> {
     const entry = this.#entries.get(key);
     if (entry && entry.expiresAt > this.now()) {
       this.#entries.delete(key); // re-insert: Map order is the LRU order
@@ -67,7 +72,8 @@ export class TtlCache<T> {
 
   #set(key: string, value: T, expiresAt: number): void {
     const bytes = approximateBytes(key, value);
-    // An answer bigger than the whole budget would only flush everything else: serve it, don't keep it.
+    // An answer bigger than the whole budget would only flush everything else: serve it, don't keep
+    // it.
     if (bytes > this.maxBytes) return;
     const old = this.#entries.get(key);
     if (old) this.#delete(key, old);

@@ -1,0 +1,180 @@
+// createAgent builds the whole agent from its configuration: model, session store, MCP connection,
+// identity, tracing and the HTTP routes. It opens no port; main.ts serves it. Tests pass overrides.
+import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { FetchLike } from "@modelcontextprotocol/client";
+import type { Hono } from "hono";
+import { createStartupLogger, type Logger } from "../../common/log.js";
+import { configureTraceProject } from "../../common/trace.js";
+import { Inflight } from "../../common/serve.js";
+import { startTracing } from "../../common/tracing.js";
+import type { Config } from "./config.js";
+import { originOf, redactUrl } from "./errors.js";
+import { createRoutes, shuttingDown } from "./http/index.js";
+import { createIdentify, type Identify } from "./identity/index.js";
+import { createMcpConnection } from "./mcp/index.js";
+import { createModel, type Model } from "./models/index.js";
+import { loadPageAssets } from "./page/load.js";
+import type { PageAssets } from "./page/serve.js";
+import { createStore, type SessionStore } from "./sessions/index.js";
+import { DEFAULT_INSTRUCTION, type ToolHost } from "./turn/index.js";
+
+declare const __SERVICE_VERSION__: string;
+export const VERSION = typeof __SERVICE_VERSION__ === "string" ? __SERVICE_VERSION__ : "dev";
+
+export interface AgentOverrides {
+  logger?: Logger;
+  model?: Model;
+  /** Tools from somewhere else than the MCP server (a test's tool host). */
+  tools?: ToolHost;
+  /** The fetch the MCP transport uses (the ID-token header provider wraps it when MCP_AUTH asks). */
+  fetch?: FetchLike;
+  store?: SessionStore;
+  identify?: Identify;
+  newSessionId?: () => string;
+  /** The chat page's files; `null` serves JSON only at GET /. */
+  page?: PageAssets | null;
+}
+
+export interface Agent {
+  app: Hono;
+  /** What start-up says about this agent, for the "listening" log line. */
+  summary: Record<string, unknown>;
+  /** Turns in flight, for the "shutting down" line. */
+  status(): { turns_in_flight: number };
+  /**
+   * Lets turns in flight finish until `deadline` (ms since the epoch), then ends those still running
+   * with 503 shutting_down (streams get an `error` event) rather than dropping them silently.
+   */
+  drain(deadline: number): Promise<{ turns_answered_503: number; turns_abandoned: number }>;
+  /** Closes the MCP connection and the store, and flushes traces; bounded in time. */
+  close(): Promise<void>;
+}
+
+export async function createAgent(config: Config, overrides: AgentOverrides = {}): Promise<Agent> {
+  const logger = overrides.logger ?? createStartupLogger({ service: "agent" }, config.env, false);
+  configureTraceProject(config.env);
+  const tracing = await startTracing(config.env, logger, {
+    serviceName: "agent",
+    version: VERSION,
+    googleAuthHeaders: googleAuthHeaders(),
+  });
+  const model = overrides.model ?? (await createModel(config));
+  const store = overrides.store ?? (await createStore(config, logger));
+  const mcp = overrides.tools
+    ? undefined
+    : createMcpConnection(config, logger, VERSION, overrides.fetch);
+  const instruction =
+    config.AGENT_INSTRUCTION ??
+    (config.AGENT_INSTRUCTION_FILE
+      ? await readFile(config.AGENT_INSTRUCTION_FILE, "utf8")
+      : DEFAULT_INSTRUCTION);
+  const inflight = new Inflight();
+  const shutdown = new AbortController();
+  const app = createRoutes({
+    turn: {
+      model,
+      tools: overrides.tools ?? mcp!,
+      store,
+      logger,
+      app: config.APP_NAME,
+      instruction,
+    },
+    mcp,
+    identify:
+      overrides.identify ??
+      createIdentify({
+        access: config.AGENT_ACCESS,
+        iapAudience: config.IAP_AUDIENCE,
+        iapKeysUrl: config.IAP_KEYS_URL,
+      }),
+    logger,
+    info: {
+      name: "agent",
+      version: VERSION,
+      model: model.name,
+      mcp_server_url: originOf(config.MCP_SERVER_URL),
+      transport: config.transport,
+      mcp_auth: mcp?.authenticated ? "id-token" : "none",
+      session_store: store.kind,
+    },
+    newSessionId: overrides.newSessionId ?? (() => crypto.randomUUID()),
+    inflight,
+    shutdown: shutdown.signal,
+    page: overrides.page === null ? undefined : (overrides.page ?? (await loadPageAssets())),
+  });
+
+  return {
+    app,
+    summary: summary(config, model.name, mcp?.authenticated === true),
+    status: () => ({ turns_in_flight: inflight.count }),
+    async drain(deadline) {
+      await inflight.idle(deadline);
+      const unfinished = inflight.count;
+      if (unfinished > 0) {
+        shutdown.abort(shuttingDown());
+        // The 503 answers and error events are written now; give them a moment to leave.
+        await inflight.idle(Date.now() + 500);
+      }
+      return { turns_answered_503: unfinished, turns_abandoned: inflight.count };
+    },
+    async close() {
+      await within(Promise.all([mcp?.close(), store.close?.()]), 1_000);
+      // Spans of the last turns go out before the instance does (Cloud Run kills at 10 s).
+      await tracing.flush(500);
+    },
+  };
+}
+
+/** Waits for `work`, at most `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  const timeout = new AbortController();
+  await Promise.race([
+    work,
+    sleep(Math.max(0, ms), undefined, { signal: timeout.signal }).catch(() => {}),
+  ]);
+  timeout.abort();
+}
+
+/** What the "listening" line says: enough to tell which model, MCP server and store are in use. */
+function summary(config: Config, model: string, useIdToken: boolean): Record<string, unknown> {
+  return {
+    model,
+    model_provider: config.model,
+    ...(config.model === "offline"
+      ? { note: "no Gemini credentials: using the offline model (currency questions only)" }
+      : {}),
+    mcp_server_url: redactUrl(config.MCP_SERVER_URL),
+    mcp_transport: config.transport,
+    access: config.AGENT_ACCESS,
+    mcp_auth: useIdToken ? `id-token (audience ${config.audience})` : "none",
+    session_store: describeStore(config),
+  };
+}
+
+function describeStore(config: Config): string {
+  if (config.SESSION_STORE === "memory") return "memory";
+  const emulator = config.FIRESTORE_EMULATOR_HOST
+    ? `, emulator ${config.FIRESTORE_EMULATOR_HOST}`
+    : "";
+  return `firestore (database ${config.FIRESTORE_DATABASE}, collection ${config.FIRESTORE_COLLECTION}${emulator})`;
+}
+
+/**
+ * Headers for Google's Telemetry API: one google-auth-library client for the process (loaded on
+ * first export), which caches the access token and refreshes it before it expires.
+ */
+function googleAuthHeaders(): () => Promise<Record<string, string>> {
+  let client:
+    | Promise<{ getRequestHeaders(): Promise<Headers | Record<string, string>> }>
+    | undefined;
+  return async () => {
+    client ??= import("google-auth-library").then(({ GoogleAuth }) =>
+      new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/cloud-platform"] }).getClient(),
+    );
+    const headers = await (await client).getRequestHeaders();
+    return Object.fromEntries(
+      headers instanceof Headers ? headers.entries() : Object.entries(headers),
+    );
+  };
+}

@@ -1,0 +1,556 @@
+import { inSpan, propagationFields, type SpanContext } from "../../../common/trace.js";
+import { TtlCache, latestExpiry } from "./cache.js";
+import { describeNetworkError, UpstreamError } from "./errors.js";
+import { Limiter } from "./limiter.js";
+import type { Config } from "../config.js";
+import { todayUtc } from "../validation.js";
+
+/**
+ * Frankfurter client for both API versions. v2 (the default, https://api.frankfurter.dev/v2) blends
+ * rates from many central banks over 200+ currencies; a URL whose path ends in /v1 keeps the frozen
+ * v1 API (ECB reference rates, ~30 currencies). Either way the tools see the same small shapes
+ * below, and only those are cached (never a raw upstream body).
+ */
+export type ApiVersion = "v1" | "v2";
+
+/** One conversion: the unit rate, and the amount converted (v1 converts upstream, v2 here). */
+export interface Conversion {
+  date: string;
+  base: string;
+  quote: string;
+  rate: number;
+  amount: number;
+  converted: number;
+}
+export interface History {
+  base: string;
+  quote: string;
+  group: HistoryGroup;
+  /** [date, rate] in date order. */
+  points: Array<[string, number]>;
+}
+export type HistoryGroup = "day" | "week" | "month";
+export interface CurrencyInfo {
+  code: string;
+  name: string;
+  symbol?: string;
+  /** First and last day with rates (v2 only; v1 does not say). */
+  start_date?: string;
+  end_date?: string;
+}
+
+/** The settings the client reads, as the config schema parsed them (with their defaults). */
+export type FrankfurterSettings = Pick<
+  Config,
+  | "FRANKFURTER_URL"
+  | "FRANKFURTER_TIMEOUT_MS"
+  | "FRANKFURTER_PROVIDERS"
+  | "FRANKFURTER_MAX_BODY_BYTES"
+  | "FRANKFURTER_MAX_CONCURRENT"
+  | "FRANKFURTER_MAX_QUEUE"
+  | "CACHE_MAX_ENTRIES"
+  | "CACHE_MAX_BYTES"
+  | "CACHE_LATEST_TTL_SECONDS"
+  | "CACHE_DATED_TTL_SECONDS"
+>;
+
+/** What tests replace: the network, the clock, and the delay before the single retry. */
+export interface FrankfurterDeps {
+  fetch?: typeof fetch | undefined;
+  now?: (() => number) | undefined;
+  /** Jittered by default, so that many instances don't retry in step. */
+  retryDelayMs?: (() => number) | undefined;
+}
+
+export interface Fetched<T> {
+  value: T;
+  cacheHit: boolean;
+}
+
+/** The first day each version has rates for. */
+export const FIRST_DATE: Readonly<Record<ApiVersion, string>> = {
+  v1: "1999-01-04",
+  v2: "1948-01-01",
+};
+
+const DAY = 86_400_000;
+
+/**
+ * Frankfurter client: timeout, one retry, error mapping, a bounded cache, a bound on concurrent
+ * requests.
+ */
+export class FrankfurterClient {
+  readonly version: ApiVersion;
+  readonly providers: readonly string[];
+  readonly #base: URL;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  readonly #retryDelayMs: () => number;
+  readonly #latestTtlMs: number;
+  readonly #datedTtlMs: number;
+  readonly #maxBodyBytes: number;
+  readonly #cache: TtlCache<unknown>;
+  readonly #limiter: Limiter;
+
+  constructor(settings: FrankfurterSettings, deps: FrankfurterDeps = {}) {
+    const url = settings.FRANKFURTER_URL;
+    // A trailing slash makes relative resolution append to the configured path (…/v2/rate/…).
+    this.#base = new URL(url.endsWith("/") ? url : `${url}/`);
+    this.version = /\/v1\/$/.test(this.#base.pathname) ? "v1" : "v2";
+    this.providers = this.version === "v2" ? settings.FRANKFURTER_PROVIDERS : [];
+    this.#fetch = deps.fetch ?? fetch;
+    this.#timeoutMs = settings.FRANKFURTER_TIMEOUT_MS;
+    this.#now = deps.now ?? Date.now;
+    this.#retryDelayMs = deps.retryDelayMs ?? (() => 200 + Math.random() * 300);
+    this.#latestTtlMs = settings.CACHE_LATEST_TTL_SECONDS * 1000;
+    this.#datedTtlMs = settings.CACHE_DATED_TTL_SECONDS * 1000;
+    this.#maxBodyBytes = settings.FRANKFURTER_MAX_BODY_BYTES;
+    this.#cache = new TtlCache(settings.CACHE_MAX_ENTRIES, this.#now, settings.CACHE_MAX_BYTES);
+    this.#limiter = new Limiter(
+      settings.FRANKFURTER_MAX_CONCURRENT,
+      settings.FRANKFURTER_MAX_QUEUE,
+    );
+  }
+
+  /** Where the rates come from, in words for answers. */
+  get source(): string {
+    if (this.version === "v1") return "ECB reference rate";
+    if (this.providers.length) return `rate from ${this.providers.join(", ")} via Frankfurter`;
+    return "blended rate from central banks via Frankfurter";
+  }
+
+  get firstDate(): string {
+    return FIRST_DATE[this.version];
+  }
+
+  /** Cache figures, for tests and diagnostics. */
+  get cacheStats(): { entries: number; bytes: number } {
+    return { entries: this.#cache.size, bytes: this.#cache.bytes };
+  }
+
+  /**
+   * Builds the upstream URL. Callers pass validated values only; the path is checked again here.
+   */
+  url(path: string, params: Record<string, string | number | undefined> = {}): URL {
+    const allowed =
+      this.version === "v1"
+        ? /^(latest|currencies|\d{4}-\d{2}-\d{2}(\.\.(\d{4}-\d{2}-\d{2})?)?)$/
+        : /^(rates|currencies|rate\/[A-Z]{3}\/[A-Z]{3})$/;
+    if (!allowed.test(path))
+      throw new Error(`refusing to build an upstream URL for path ${JSON.stringify(path)}`);
+    const url = new URL(path, this.#base);
+    for (const [k, v] of Object.entries(params))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    return url;
+  }
+
+  // `trace` on each call below: the caller's span context (a tool call), parent of the upstream GET
+  // span.
+
+  /** Converts `amount` of `from` into `to` at the rate for `date` ("latest" or YYYY-MM-DD). */
+  async convert(
+    from: string,
+    to: string,
+    date: string,
+    amount: number,
+    trace?: SpanContext,
+  ): Promise<Fetched<Conversion>> {
+    if (this.version === "v1") {
+      // v1 converts upstream (5 significant digits): the amount is part of the cached URL.
+      const url = this.url(date, {
+        base: from,
+        symbols: to,
+        amount: amount === 1 ? undefined : amount,
+      });
+      const expiresAt =
+        date === "latest"
+          ? latestExpiry(this.#now(), this.#latestTtlMs)
+          : this.#now() + this.#datedTtlMs;
+      return this.#cached(
+        url,
+        expiresAt,
+        (json) => {
+          if (
+            !isObject(json) ||
+            typeof json.date !== "string" ||
+            typeof json.base !== "string" ||
+            !isObject(json.rates)
+          )
+            return undefined;
+          const converted = json.rates[to];
+          if (typeof converted !== "number") return undefined;
+          return {
+            date: json.date,
+            base: json.base,
+            quote: to,
+            amount,
+            converted,
+            rate: Number((converted / amount).toPrecision(6)),
+          };
+        },
+        trace,
+      );
+    }
+    // v2 has no amount parameter (it would answer 422): fetch the unit rate, cache it once for
+    // every amount.
+    const url = this.url(`rate/${from}/${to}`, {
+      date: date === "latest" ? undefined : date,
+      ...this.#providersParam(),
+    });
+    const r = await this.#cached(
+      url,
+      this.#expiry(date === "latest" ? undefined : date),
+      (json) => {
+        if (
+          !isObject(json) ||
+          typeof json.date !== "string" ||
+          typeof json.base !== "string" ||
+          typeof json.quote !== "string"
+        )
+          return undefined;
+        return typeof json.rate === "number" && Number.isFinite(json.rate)
+          ? { date: json.date, base: json.base, quote: json.quote, rate: json.rate }
+          : undefined;
+      },
+      trace,
+    );
+    const { rate } = r.value;
+    return {
+      value: { ...r.value, amount, converted: roundForCurrency(amount * rate, to) },
+      cacheHit: r.cacheHit,
+    };
+  }
+
+  /** Rates from `start` to `end` (default today), daily or, over v2, grouped by week or month. */
+  history(
+    from: string,
+    to: string,
+    start: string,
+    end: string | undefined,
+    group: HistoryGroup = "day",
+    trace?: SpanContext,
+  ): Promise<Fetched<History>> {
+    if (this.version === "v1") {
+      if (group !== "day") throw new Error("v1 has no grouped history");
+      const url = this.url(`${start}..${end ?? ""}`, { base: from, symbols: to });
+      return this.#cached(
+        url,
+        this.#expiry(end),
+        (json) => {
+          if (!isObject(json) || typeof json.base !== "string" || !isObject(json.rates))
+            return undefined;
+          const points: Array<[string, number]> = [];
+          for (const [d, r] of Object.entries(json.rates)) {
+            const v = isObject(r) ? r[to] : undefined;
+            if (typeof v !== "number") return undefined;
+            points.push([d, v]);
+          }
+          return { base: json.base, quote: to, group, points };
+        },
+        trace,
+      );
+    }
+    const url = this.url("rates", {
+      base: from,
+      quotes: to,
+      from: start,
+      to: end,
+      group: group === "day" ? undefined : group,
+      ...this.#providersParam(),
+    });
+    return this.#cached(
+      url,
+      this.#expiry(end),
+      (json) => {
+        if (!Array.isArray(json)) return undefined;
+        const points: Array<[string, number]> = [];
+        for (const row of json) {
+          if (!isObject(row) || typeof row.date !== "string" || typeof row.rate !== "number")
+            return undefined;
+          if (row.quote === to) points.push([row.date, row.rate]);
+        }
+        return { base: from, quote: to, group, points };
+      },
+      trace,
+    );
+  }
+
+  /** The currencies there are rates for: code and name, and over v2 symbol and date coverage. */
+  currencies(trace?: SpanContext): Promise<Fetched<CurrencyInfo[]>> {
+    const expiresAt = this.#now() + this.#datedTtlMs;
+    if (this.version === "v1") {
+      return this.#cached(
+        this.url("currencies"),
+        expiresAt,
+        (json) => {
+          if (!isObject(json) || !Object.values(json).every((n) => typeof n === "string"))
+            return undefined;
+          return Object.entries(json as Record<string, string>).map(([code, name]) => ({
+            code,
+            name,
+          }));
+        },
+        trace,
+      );
+    }
+    return this.#cached(
+      this.url("currencies", this.#providersParam()),
+      expiresAt,
+      (json) => {
+        if (!Array.isArray(json)) return undefined;
+        const out: CurrencyInfo[] = [];
+        for (const c of json) {
+          if (!isObject(c) || typeof c.iso_code !== "string") return undefined;
+          out.push({
+            code: c.iso_code,
+            name: typeof c.name === "string" ? c.name : c.iso_code,
+            ...(typeof c.symbol === "string" ? { symbol: c.symbol } : {}),
+            ...(typeof c.start_date === "string" && c.start_date
+              ? { start_date: c.start_date }
+              : {}),
+            ...(typeof c.end_date === "string" && c.end_date ? { end_date: c.end_date } : {}),
+          });
+        }
+        return out;
+      },
+      trace,
+    );
+  }
+
+  #providersParam(): { providers?: string } {
+    return this.providers.length ? { providers: this.providers.join(",") } : {};
+  }
+
+  /**
+   * Latest answers, and those for today or yesterday (providers may still publish), are kept
+   * briefly.
+   */
+  #expiry(date: string | undefined): number {
+    const now = this.#now();
+    const yesterday = todayUtc(now - DAY);
+    return date === undefined || date >= yesterday
+      ? now + this.#latestTtlMs
+      : now + this.#datedTtlMs;
+  }
+
+  async #cached<T>(
+    url: URL,
+    expiresAt: number,
+    pick: (json: unknown) => T | undefined,
+    trace: SpanContext | undefined,
+  ): Promise<Fetched<T>> {
+    const { value, hit } = await this.#cache.get(url.href, async () => ({
+      value: await this.#fetchJson(url, pick, trace),
+      expiresAt,
+    }));
+    return { value: value as T, cacheHit: hit };
+  }
+
+  async #fetchJson<T>(
+    url: URL,
+    pick: (json: unknown) => T | undefined,
+    trace: SpanContext | undefined,
+  ): Promise<T> {
+    try {
+      return await this.#limiter.run(() => this.#attempt(url, pick, trace), this.#timeoutMs);
+    } catch (err) {
+      if (!(err instanceof UpstreamError) || !["unavailable", "timeout"].includes(err.kind))
+        throw err;
+      await new Promise((r) => setTimeout(r, this.#retryDelayMs()));
+      return this.#limiter.run(() => this.#attempt(url, pick, trace), this.#timeoutMs);
+    }
+  }
+
+  /**
+   * One HTTP client span per attempt (OpenTelemetry HTTP conventions); its context goes upstream in
+   * `traceparent`.
+   */
+  #attempt<T>(
+    url: URL,
+    pick: (json: unknown) => T | undefined,
+    trace: SpanContext | undefined,
+  ): Promise<T> {
+    const attributes = {
+      "http.request.method": "GET",
+      "server.address": url.hostname,
+      "url.full": `${url.origin}${url.pathname}`,
+    };
+    return inSpan(
+      "GET",
+      { kind: "client", attributes, parent: trace, current: false },
+      async (span) => {
+        try {
+          return await this.#request(url, pick, span.context, (status) =>
+            span.setAttributes({ "http.response.status_code": status }),
+          );
+        } catch (err) {
+          if (err instanceof UpstreamError)
+            span.setError(
+              err.upstreamStatus ? String(err.upstreamStatus) : (err.reason ?? err.kind),
+            );
+          throw err;
+        }
+      },
+    );
+  }
+
+  async #request<T>(
+    url: URL,
+    pick: (json: unknown) => T | undefined,
+    trace: SpanContext,
+    onStatus: (status: number) => void,
+  ): Promise<T> {
+    const { res, body } = await this.#send(url, trace, onStatus);
+    if (!res.ok) throw statusError(res.status, url, body);
+    const where = `${url.host}${url.pathname}`;
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      const message = "The exchange-rate service sent a response that is not JSON";
+      throw new UpstreamError(
+        "bad_response",
+        message,
+        res.status,
+        "bad_json",
+        `${where}: body is not JSON`,
+      );
+    }
+    const value = pick(json);
+    if (value !== undefined) return value;
+    const message = "The exchange-rate service sent an unexpected response";
+    throw new UpstreamError(
+      "bad_response",
+      message,
+      res.status,
+      "bad_shape",
+      `${where}: unexpected JSON shape`,
+    );
+  }
+
+  /** One GET and its body, bounded in time and size; a failure to get them is an UpstreamError. */
+  async #send(
+    url: URL,
+    trace: SpanContext,
+    onStatus: (status: number) => void,
+  ): Promise<{ res: Response; body: string }> {
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    const headers = { accept: "application/json", ...propagationFields(trace) };
+    try {
+      const res = await this.#fetch(url, { headers, signal, redirect: "follow" });
+      onStatus(res.status);
+      // An error's body only lends its message: read a little of it, never fail on its size.
+      const body = res.ok
+        ? await readCapped(res, this.#maxBodyBytes)
+        : await readCapped(res, 16 * 1024, true);
+      return { res, body };
+    } catch (err) {
+      if (err instanceof UpstreamError) throw err;
+      const name = err instanceof Error ? err.name : "";
+      if (signal.aborted || name === "TimeoutError" || name === "AbortError") {
+        const message = `The exchange-rate service did not answer within ${this.#timeoutMs} ms`;
+        const detail = `no answer from ${url.host} within ${this.#timeoutMs} ms`;
+        throw new UpstreamError("timeout", message, undefined, "timeout", detail);
+      }
+      const { reason, detail } = describeNetworkError(err);
+      const message = "The exchange-rate service cannot be reached right now";
+      throw new UpstreamError("unavailable", message, undefined, reason, detail);
+    }
+  }
+}
+
+/**
+ * An upstream answer that is not 2xx, worded for the caller; the upstream's message for the log.
+ */
+function statusError(status: number, url: URL, body: string): UpstreamError {
+  const said = upstreamMessage(body);
+  const detail = `HTTP ${status} from ${url.host}${url.pathname}${said ? `: ${said}` : ""}`;
+  const fail = (kind: UpstreamError["kind"], message: string): UpstreamError =>
+    new UpstreamError(kind, message, status, "status", detail);
+  if (status === 404) return fail("not_found", said ?? "not found");
+  if (status === 422 || status === 400) return fail("invalid", said ?? "invalid request");
+  if (status >= 500 || status === 429) {
+    return fail("unavailable", `The exchange-rate service failed (HTTP ${status})`);
+  }
+  return fail("bad_response", `The exchange-rate service answered HTTP ${status}`);
+}
+
+/**
+ * Reads a body up to `max` bytes; a larger one is cancelled, not buffered (a 200 MB answer once
+ * took the server to 1.5 GB).
+ */
+async function readCapped(res: Response, max: number, truncate = false): Promise<string> {
+  const tooLarge = (): UpstreamError =>
+    new UpstreamError(
+      "bad_response",
+      "The exchange-rate service sent a response that is too large",
+      res.status,
+      "too_large",
+      `body over ${max} bytes`,
+    );
+  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (declared > max && !truncate) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      if (truncate)
+        return (
+          text + decoder.decode(value.subarray(0, Math.max(0, value.byteLength - (size - max))))
+        );
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+const digitsCache = new Map<string, number>();
+/** Decimal places people use for a currency (JPY 0, EUR 2, KWD 3), from the runtime's ICU data. */
+export function minorUnits(code: string): number {
+  let d = digitsCache.get(code);
+  if (d === undefined) {
+    try {
+      d =
+        new Intl.NumberFormat("en", { style: "currency", currency: code }).resolvedOptions()
+          .maximumFractionDigits ?? 2;
+    } catch {
+      d = 2;
+    }
+    if (digitsCache.size < 1000) digitsCache.set(code, d);
+  }
+  return d;
+}
+
+/**
+ * Rounds a converted amount as a person expects for the currency (to its minor unit), but keeps at
+ * least 3 significant digits so that small results (1 JPY in USD) don't round to 0.
+ */
+export function roundForCurrency(value: number, code: string): number {
+  if (!Number.isFinite(value) || value === 0) return value;
+  const significant = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value))));
+  return Number(value.toFixed(Math.min(Math.max(minorUnits(code), significant), 12)));
+}
+
+function upstreamMessage(body: string): string | undefined {
+  try {
+    const m = (JSON.parse(body) as { message?: unknown }).message;
+    return typeof m === "string" ? m.slice(0, 200) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
