@@ -71,12 +71,13 @@ const schema = z.object({
     .min(1024)
     .max(1_000_000)
     .default(256 * 1024),
-  // Memory store only: all conversations together, sized for a 512 MiB instance. Least recently used go first.
+  // Memory store only: all conversations together; least recently used go first. Unset: a quarter of
+  // the heap, at most 128 MiB (see MEMORY_DEFAULTS).
   SESSION_MEMORY_MAX_BYTES: z.coerce
     .number()
     .int()
     .min(1024 * 1024)
-    .default(128 * 1024 * 1024),
+    .optional(),
   // Firestore store only: an instance that dies mid-turn blocks its session at most this long.
   SESSION_LEASE_SECONDS: z.coerce.number().min(1).max(600).default(30),
   FIRESTORE_DATABASE: z
