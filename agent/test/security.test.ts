@@ -160,6 +160,25 @@ describe("private agent (Cloud Run IAM): the caller's principal owns its convers
     assert.match(a2.body.response, /alice's secret question \| alice again/);
   });
 
+  it("keys a principal without an email as sub:<sub>, so it cannot take an email's conversations", async () => {
+    const { app } = await setup({ identify });
+    const alice = { authorization: `Bearer ${await token("alice@example.com")}` };
+    const a = await chat(app, { message: "alice's secret question", session_id: "s" }, alice);
+    assert.equal(a.body.user_id, "alice@example.com");
+    // A principal with no email whose subject reads like Alice's address.
+    const bySub = await signer.sign({ aud: "https://agent.run.app", sub: "alice@example.com" });
+    const m = await chat(
+      app,
+      { message: "mallory", session_id: "s" },
+      {
+        authorization: `Bearer ${bySub}`,
+      },
+    );
+    assert.equal(m.status, 200);
+    assert.equal(m.body.user_id, "sub:alice@example.com");
+    assert.doesNotMatch(m.body.response, /alice/, "no access to alice's conversation");
+  });
+
   it("reads the token Cloud Run checked from X-Serverless-Authorization first", async () => {
     const { app } = await setup({ identify });
     const r = await chat(
