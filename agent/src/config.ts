@@ -9,8 +9,8 @@ const bool = z
 // fetch refuses a URL with user:password@, so such a setting would fail every request later; and
 // credentials in a URL end up wherever the URL is shown. Refused at start-up, by name, value unsaid.
 const noCredentials = (url: string): boolean => {
-  const u = new URL(url);
-  return u.username === "" && u.password === "";
+  const u = URL.parse(url); // zod runs this on a value its URL check refused too
+  return !u || (u.username === "" && u.password === "");
 };
 const CREDENTIALS =
   "must not carry credentials (user:password@); the agent authenticates otherwise";
