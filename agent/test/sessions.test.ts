@@ -12,7 +12,13 @@ import {
   type FirestoreStoreOptions,
 } from "../src/sessions/firestore.js";
 import { AppError } from "../src/errors.js";
-import { MemorySessionStore, type SessionKey, type SessionStore } from "../src/sessions/index.js";
+import { loadConfig } from "../src/config.js";
+import {
+  createStore,
+  MemorySessionStore,
+  type SessionKey,
+  type SessionStore,
+} from "../src/sessions/index.js";
 import {
   hasGcloud,
   startFirestoreEmulator,
@@ -287,6 +293,17 @@ describe("memory store: bounded by bytes", () => {
       [...exchange(1, pad), ...exchange(2, pad)],
       "the newest is whole",
     );
+  });
+
+  it("takes SESSION_MEMORY_MAX_BYTES when it is set, whatever the heap", async () => {
+    const store = (await createStore(
+      loadConfig({ SESSION_MEMORY_MAX_BYTES: String(1024 * 1024) }),
+      silentLogger,
+    )) as MemorySessionStore;
+    const pad = "m".repeat(8_000);
+    for (let s = 0; s < 200; s++) await store.save(key(`s${s}`), exchange(1, pad));
+    assert.ok(store.bytes <= 1024 * 1024, `${store.bytes} bytes held`);
+    await store.close();
   });
 
   it("counts non-Latin-1 text at two bytes a character, as V8 holds it", async () => {
