@@ -9,7 +9,7 @@ import { configureTraceProject } from "../../common/trace.js";
 import { Inflight } from "../../common/serve.js";
 import { startTracing } from "../../common/tracing.js";
 import type { Config } from "./config.js";
-import { originOf, redactUrl } from "./errors.js";
+import { originOf, redactText, redactUrl } from "./errors.js";
 import { createRoutes, shuttingDown } from "./http/index.js";
 import { createIdentify, type Identify } from "./identity/index.js";
 import { createMcpConnection } from "./mcp/index.js";
@@ -64,6 +64,13 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
   const mcp = overrides.tools
     ? undefined
     : createMcpConnection(config, logger, VERSION, overrides.fetch);
+  // Connects in the background, so GET / shows the negotiated protocol version before the first
+  // chat; a server not up yet neither delays nor fails start-up (the first turn tries again).
+  mcp?.listTools().catch((err: unknown) =>
+    logger.log("WARNING", "MCP server not reachable at start-up; the first turn tries again", {
+      detail: redactText(String(err)),
+    }),
+  );
   const instruction =
     config.AGENT_INSTRUCTION ??
     (config.AGENT_INSTRUCTION_FILE

@@ -6,6 +6,16 @@ const bool = z
   .optional()
   .transform((s) => ["1", "true", "yes"].includes((s ?? "").trim().toLowerCase()));
 
+// fetch refuses a URL with user:password@, so such a setting would fail every request later; and
+// credentials in a URL end up wherever the URL is shown. Refused at start-up, by name, value unsaid.
+const noCredentials = (url: string): boolean => {
+  const u = URL.parse(url); // zod runs this on a value its URL check refused too
+  return !u || (u.username === "" && u.password === "");
+};
+const CREDENTIALS =
+  "must not carry credentials (user:password@); the agent authenticates otherwise";
+const httpUrl = () => z.url({ protocol: /^https?$/ }).refine(noCredentials, CREDENTIALS);
+
 const schema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -16,7 +26,7 @@ const schema = z.object({
   // The system instruction, inline or from a file; the currency assistant's when neither is set.
   AGENT_INSTRUCTION: z.string().optional(),
   AGENT_INSTRUCTION_FILE: z.string().optional(),
-  MCP_SERVER_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8081/mcp"),
+  MCP_SERVER_URL: httpUrl().default("http://127.0.0.1:8081/mcp"),
   MCP_TRANSPORT: z.enum(["auto", "sse", "streamable-http"]).default("auto"),
   MCP_AUTH: z.enum(["auto", "id-token", "none"]).default("auto"),
   MCP_AUDIENCE: z.string().optional(),
@@ -43,8 +53,8 @@ const schema = z.object({
   GOOGLE_TEMPERATURE: z.coerce.number().min(0).max(2).optional(),
   GOOGLE_TOP_P: z.coerce.number().min(0).max(1).optional(),
   GOOGLE_TOP_K: z.coerce.number().int().positive().optional(),
-  GOOGLE_GEMINI_BASE_URL: z.url().optional(),
-  GOOGLE_VERTEX_BASE_URL: z.url().optional(),
+  GOOGLE_GEMINI_BASE_URL: httpUrl().optional(),
+  GOOGLE_VERTEX_BASE_URL: httpUrl().optional(),
   SESSION_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
   SESSION_MAX: z.coerce.number().int().positive().default(10_000),
   SESSION_MAX_MESSAGES: z.coerce.number().int().min(2).default(40),
@@ -52,9 +62,7 @@ const schema = z.object({
   // token; `make deploy` sets `private` (Cloud Run IAM) or `iap`.
   AGENT_ACCESS: z.enum(["private", "iap", "public"]).default("public"),
   IAP_AUDIENCE: z.string().optional(),
-  IAP_KEYS_URL: z
-    .url({ protocol: /^https?$/ })
-    .default("https://www.gstatic.com/iap/verify/public_key-jwk"),
+  IAP_KEYS_URL: httpUrl().default("https://www.gstatic.com/iap/verify/public_key-jwk"),
   SESSION_STORE: z.enum(["memory", "firestore"]).default("memory"),
   // JSON bytes per conversation; Firestore holds at most ~1 MB in one document.
   SESSION_MAX_BYTES: z.coerce
@@ -63,12 +71,13 @@ const schema = z.object({
     .min(1024)
     .max(1_000_000)
     .default(256 * 1024),
-  // Memory store only: all conversations together, sized for a 512 MiB instance. Least recently used go first.
+  // Memory store only: all conversations together; least recently used go first. Unset: a quarter of
+  // the heap, at most 128 MiB (see MEMORY_DEFAULTS).
   SESSION_MEMORY_MAX_BYTES: z.coerce
     .number()
     .int()
     .min(1024 * 1024)
-    .default(128 * 1024 * 1024),
+    .optional(),
   // Firestore store only: an instance that dies mid-turn blocks its session at most this long.
   SESSION_LEASE_SECONDS: z.coerce.number().min(1).max(600).default(30),
   FIRESTORE_DATABASE: z

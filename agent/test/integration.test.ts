@@ -103,6 +103,29 @@ describe("agent + mcp-server", () => {
     });
   }
 
+  it("shows the negotiated MCP protocol version at GET / before any chat, null while unknown", async () => {
+    const info = async (a: RunningService) =>
+      ((await (await fetch(`${a.url}/`)).json()) as { mcp_protocol_version: string | null })
+        .mcp_protocol_version;
+    const nowhere = await startService("agent", {
+      MCP_SERVER_URL: `http://127.0.0.1:${await freePort()}/mcp`,
+      MODEL_PROVIDER: "offline",
+    });
+    agents.push(nowhere);
+    assert.equal(await info(nowhere), null, "starts, and says null, with no MCP server");
+    const agent = await startService("agent", {
+      MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}/mcp`,
+      MODEL_PROVIDER: "offline",
+    });
+    agents.push(agent);
+    let version = await info(agent);
+    for (let i = 0; i < 50 && version === null; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      version = await info(agent);
+    }
+    assert.equal(version, "2026-07-28");
+  });
+
   it("reports an MCP server that is down as 503, then recovers", async () => {
     const agent = await startService("agent", {
       MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}/sse`,
@@ -114,6 +137,9 @@ describe("agent + mcp-server", () => {
     const down = await chat(agent, { message: "What is 100 USD in EUR?" });
     assert.equal(down.status, 503);
     assert.equal(down.body.error.code, "mcp_unavailable");
+    // The MCP server is what is down, not the exchange-rate source behind it.
+    assert.match(down.body.error.message, /MCP server/);
+    assert.doesNotMatch(down.body.error.message, /exchange-rate|Frankfurter|rate source/i);
     assert.equal((await fetch(`${agent.url}/ready`)).status, 503);
     mcp = await startService("mcp-server", {
       PORT: String(mcpPort),

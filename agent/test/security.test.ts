@@ -160,6 +160,25 @@ describe("private agent (Cloud Run IAM): the caller's principal owns its convers
     assert.match(a2.body.response, /alice's secret question \| alice again/);
   });
 
+  it("keys a principal without an email as sub:<sub>, so it cannot take an email's conversations", async () => {
+    const { app } = await setup({ identify });
+    const alice = { authorization: `Bearer ${await token("alice@example.com")}` };
+    const a = await chat(app, { message: "alice's secret question", session_id: "s" }, alice);
+    assert.equal(a.body.user_id, "alice@example.com");
+    // A principal with no email whose subject reads like Alice's address.
+    const bySub = await signer.sign({ aud: "https://agent.run.app", sub: "alice@example.com" });
+    const m = await chat(
+      app,
+      { message: "mallory", session_id: "s" },
+      {
+        authorization: `Bearer ${bySub}`,
+      },
+    );
+    assert.equal(m.status, 200);
+    assert.equal(m.body.user_id, "sub:alice@example.com");
+    assert.doesNotMatch(m.body.response, /alice/, "no access to alice's conversation");
+  });
+
   it("reads the token Cloud Run checked from X-Serverless-Authorization first", async () => {
     const { app } = await setup({ identify });
     const r = await chat(
@@ -331,12 +350,36 @@ describe("SIGTERM past the drain deadline", () => {
 
 describe("no internal address or credential in public output", () => {
   const secretUrl = "https://agent-sa:s3cret-pass@mcp.internal.example:8443/sse?key=QUERY-SECRET";
+  const queryUrl = "https://mcp.internal.example:8443/sse?key=QUERY-SECRET";
 
-  it("shows only the MCP server's origin at GET /", async () => {
-    const { app } = await setup({ mcpUrl: secretUrl });
+  it("refuses a URL with credentials at start-up, naming the variable and not the secret", () => {
+    for (const name of [
+      "MCP_SERVER_URL",
+      "GOOGLE_GEMINI_BASE_URL",
+      "GOOGLE_VERTEX_BASE_URL",
+      "IAP_KEYS_URL",
+    ]) {
+      assert.throws(
+        () => loadConfig({ [name]: secretUrl }),
+        (e: Error) =>
+          new RegExp(`${name}: must not carry credentials`).test(e.message) &&
+          !/s3cret|agent-sa|QUERY-SECRET/.test(e.message),
+        name,
+      );
+      assert.throws(() => loadConfig({ [name]: "https://only-user@x.example/mcp" }), name);
+    }
+  });
+
+  it("shows only the MCP server's origin at GET / and no query in the listening line", async () => {
+    const { app, agent } = await setup({ mcpUrl: queryUrl });
     const info = (await (await app.request("/")).json()) as Record<string, unknown>;
     assert.equal(info.mcp_server_url, "https://mcp.internal.example:8443");
-    assert.doesNotMatch(JSON.stringify(info), /s3cret|QUERY-SECRET|agent-sa/);
+    assert.doesNotMatch(JSON.stringify(info), /QUERY-SECRET/);
+    assert.equal(
+      agent.summary.mcp_server_url,
+      "https://mcp.internal.example:8443/sse (query removed)",
+    );
+    assert.doesNotMatch(JSON.stringify(agent.summary), /QUERY-SECRET/);
   });
 
   it("words a 503 without the server's address, says what to do, and logs no userinfo or query", async () => {

@@ -12,7 +12,13 @@ import {
   type FirestoreStoreOptions,
 } from "../src/sessions/firestore.js";
 import { AppError } from "../src/errors.js";
-import { MemorySessionStore, type SessionKey, type SessionStore } from "../src/sessions/index.js";
+import { loadConfig } from "../src/config.js";
+import {
+  createStore,
+  MemorySessionStore,
+  type SessionKey,
+  type SessionStore,
+} from "../src/sessions/index.js";
 import {
   hasGcloud,
   startFirestoreEmulator,
@@ -289,6 +295,17 @@ describe("memory store: bounded by bytes", () => {
     );
   });
 
+  it("takes SESSION_MEMORY_MAX_BYTES when it is set, whatever the heap", async () => {
+    const store = (await createStore(
+      loadConfig({ SESSION_MEMORY_MAX_BYTES: String(1024 * 1024) }),
+      silentLogger,
+    )) as MemorySessionStore;
+    const pad = "m".repeat(8_000);
+    for (let s = 0; s < 200; s++) await store.save(key(`s${s}`), exchange(1, pad));
+    assert.ok(store.bytes <= 1024 * 1024, `${store.bytes} bytes held`);
+    await store.close();
+  });
+
   it("counts non-Latin-1 text at two bytes a character, as V8 holds it", async () => {
     const a = new MemorySessionStore({ ttlMs: 60_000, maxSessions: 10, maxMessages: 40 });
     const b = new MemorySessionStore({ ttlMs: 60_000, maxSessions: 10, maxMessages: 40 });
@@ -355,7 +372,7 @@ describe("firestore store: leases and failures", { skip: skipFirestore }, () => 
     assert.deepEqual(await live.load(key("s")), [...exchange(1), ...exchange(2)]);
   });
 
-  it("a turn that outlived its lease appends its exchange instead of overwriting the newer one", async () => {
+  it("a turn that outlived its lease is not saved, and says so, leaving the newer history", async () => {
     const collection = `t-${randomUUID()}`;
     const slow = await firestore({ leaseMs: 60_000, ttlMs: 3_600_000 }, collection);
     const fast = await firestore(
@@ -363,12 +380,38 @@ describe("firestore store: leases and failures", { skip: skipFirestore }, () => 
       collection,
     ); // sees the lease as expired
     await slow.save(key("s"), exchange(1));
-    await slow.withSession(key("s"), async (s) => {
-      const h = await s.load();
-      await fast.withSession(key("s"), async (f) => f.save([...(await f.load()), ...exchange(2)]));
-      await s.save([...h, ...exchange(3)]);
-    });
-    assert.deepEqual(await slow.load(key("s")), [...exchange(1), ...exchange(2), ...exchange(3)]);
+    await assert.rejects(
+      slow.withSession(key("s"), async (s) => {
+        const h = await s.load();
+        await fast.withSession(key("s"), async (f) =>
+          f.save([...(await f.load()), ...exchange(2)]),
+        );
+        await s.save([...h, ...exchange(3)]);
+      }),
+      (e: unknown) => e instanceof AppError && e.status === 503 && /again/.test(e.publicMessage),
+    );
+    assert.deepEqual(await slow.load(key("s")), [...exchange(1), ...exchange(2)]);
+  });
+
+  it("never saves later a turn answered 503 while Firestore stalled, even once it answers", async () => {
+    const store = await firestore({ opTimeoutMs: 1_000, leaseMs: 60_000 });
+    await store.save(key("s"), exchange(1));
+    try {
+      await assert.rejects(
+        store.withSession(key("s"), async (s) => {
+          const h = await s.load();
+          emulator!.pause();
+          await s.save([...h, ...exchange(2)]);
+        }),
+        (e: unknown) => e instanceof AppError && e.status === 503,
+      );
+    } finally {
+      emulator!.resume();
+    }
+    // The client retries; the stalled save's requests are answered meanwhile, in any order.
+    await store.withSession(key("s"), async (s) => s.save([...(await s.load()), ...exchange(3)]));
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.deepEqual(await store.load(key("s")), [...exchange(1), ...exchange(3)]);
   });
 
   it("without Google credentials answers at once with a 503 that says so (no hanging call)", async () => {

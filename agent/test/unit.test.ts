@@ -179,6 +179,22 @@ describe("HTTP surface", async () => {
     const res = await app.request("/chat/stream", post("{"));
     assert.equal(res.status, 400);
   });
+
+  it("marks every answer X-Content-Type-Options: nosniff, errors and streams included", async () => {
+    const { app } = await setup();
+    const answers = {
+      "GET /": await app.request("/"),
+      "GET /health": await app.request("/health"),
+      "GET /nope (404)": await app.request("/nope"),
+      "POST /chat (200)": await app.request("/chat", post('{"message":"1 USD in EUR"}')),
+      "POST /chat (400)": await app.request("/chat", post("{")),
+      "POST /chat/stream": await app.request("/chat/stream", post('{"message":"1 USD in EUR"}')),
+    };
+    for (const [what, res] of Object.entries(answers)) {
+      await res.arrayBuffer();
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff", what);
+    }
+  });
 });
 
 describe("upstream failures", () => {

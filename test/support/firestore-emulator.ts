@@ -14,6 +14,10 @@ export interface FirestoreEmulator {
   restart(): Promise<void>;
   /** Deletes every document of a project. */
   clear(projectId: string): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open and requests hang, as in a stalled network. */
+  pause(): void;
+  /** Lets it go on (SIGCONT): the requests that waited are answered. */
+  resume(): void;
 }
 
 export const hasGcloud = (): boolean =>
@@ -102,6 +106,8 @@ export async function startFirestoreEmulator(
     port,
     stop,
     restart: start,
+    pause: () => process.kill(-proc!.pid!, "SIGSTOP"),
+    resume: () => process.kill(-proc!.pid!, "SIGCONT"),
     async clear(projectId) {
       const res = await fetch(
         `http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`,

@@ -116,6 +116,11 @@ export function createRoutes(deps: HttpDeps): Hono {
   // The caller's trace (Cloud Run hands every request a traceparent) is current for the whole
   // request: every log line carries it, and a turn's spans continue it.
   app.use("*", (c, next) => withRemoteContext(incomingContext(c.req.raw.headers), next));
+  // Every answer, errors included: no client may guess a type other than the declared one.
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("x-content-type-options", "nosniff");
+  });
 
   app.onError((err, c) => {
     const e = toAppError(err, c.req.raw.signal);

@@ -133,11 +133,14 @@ function iapIdentify(opts: IdentityOptions): Identify {
   };
 }
 
-/** The email when there is one (people and service accounts have one), else the stable subject. */
+/**
+ * The email when there is one (people and service accounts have one), else `sub:` and the stable
+ * subject: a subject is the issuer's free-form string, and must not be able to read as someone's email.
+ */
 function principalOf(claims: Record<string, unknown>): string | undefined {
   if (typeof claims.email === "string" && claims.email && claims.email_verified !== false)
     return claims.email.toLowerCase();
-  if (typeof claims.sub === "string" && claims.sub) return claims.sub;
+  if (typeof claims.sub === "string" && claims.sub) return `sub:${claims.sub}`;
   return undefined;
 }
 

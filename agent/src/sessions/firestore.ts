@@ -28,6 +28,13 @@ export const documentId = (key: SessionKey): string =>
     .update(JSON.stringify([key.app, key.userId, key.sessionId]))
     .digest("hex");
 
+const notSaved = (): AppError =>
+  new AppError(
+    503,
+    "turn_not_saved",
+    "This turn took too long and was not saved to the conversation; send the message again",
+  );
+
 /** Loads the client library (see firestore-lib.ts), then builds the store. */
 export async function createFirestoreStore(
   opts: FirestoreStoreOptions,
@@ -72,8 +79,10 @@ interface Lease {
  *
  * A turn takes the lease in a transaction (waiting while another live holder has it), renews it
  * every third of its length while it runs, and saves its history and drops the lease in one
- * transaction. If an instance stalled past its lease and another turn ran meanwhile, its save appends
- * its own exchange to what is there instead of overwriting it: nothing said is lost either way.
+ * transaction. A save is abandoned (503, nothing written) when the lease is no longer ours and live,
+ * or once the save's deadline or the turn's abort has passed: a turn the client was told failed is
+ * never stored later, so its retry is not stored twice. The check runs inside the transaction,
+ * which Firestore may run again: a stalled attempt that resumes sees it too.
  * Lease times use the instances' clocks, which Cloud Run keeps in sync far below the lease length.
  */
 export class FirestoreSessionStore implements SessionStore {
@@ -154,7 +163,7 @@ export class FirestoreSessionStore implements SessionStore {
         return await fn({
           load: async () => history,
           save: async (h) => {
-            await this.#commit(ref, key, token, history.length, h);
+            await this.#commit(ref, key, token, h, signal);
             released = true;
           },
         });
@@ -219,41 +228,53 @@ export class FirestoreSessionStore implements SessionStore {
     ref: DocumentReference,
     key: SessionKey,
     token: string,
-    loaded: number,
     history: readonly Content[],
+    signal: AbortSignal | undefined,
   ): Promise<void> {
-    await this.#call("save a conversation", () =>
-      this.#db.runTransaction(async (tx) => {
-        const snap = await tx.get(ref);
-        const d = snap.data();
-        const lease = d?.lease as Lease | undefined;
-        const ours = lease?.holder === token;
-        // Lease lost (this instance stalled past it and another turn saved meanwhile): append this turn.
-        const full = ours ? history : [...this.#historyOf(d), ...history.slice(loaded)];
-        const fitted = fitHistory(full, this.#bounds);
-        const now = this.#now();
-        tx.set(
-          ref,
-          {
-            app: key.app,
-            user_id: key.userId,
-            session_id: key.sessionId,
-            history: fitted.json,
-            messages: fitted.history.length,
-            updated_at: this.#lib.Timestamp.fromMillis(now),
-            expire_at: this.#lib.Timestamp.fromMillis(now + this.opts.ttlMs),
-            ...(ours || !lease ? { lease: this.#lib.FieldValue.delete() } : {}),
-          },
-          { merge: true },
-        );
-        if (!ours)
-          this.opts.logger.log(
-            "WARNING",
-            "session lease was lost during a turn; appended the turn to the newer history",
-            { document: ref.id },
+    const fitted = fitHistory(history, this.#bounds);
+    const gaveUp = new AbortController();
+    try {
+      await this.#call("save a conversation", () =>
+        this.#db.runTransaction(async (tx) => {
+          const lease = (await tx.get(ref)).get("lease") as Lease | undefined;
+          const now = this.#now();
+          if (
+            gaveUp.signal.aborted ||
+            signal?.aborted ||
+            lease?.holder !== token ||
+            lease.until <= now
+          )
+            throw notSaved();
+          tx.set(
+            ref,
+            {
+              app: key.app,
+              user_id: key.userId,
+              session_id: key.sessionId,
+              history: fitted.json,
+              messages: fitted.history.length,
+              updated_at: this.#lib.Timestamp.fromMillis(now),
+              expire_at: this.#lib.Timestamp.fromMillis(now + this.opts.ttlMs),
+              lease: this.#lib.FieldValue.delete(),
+            },
+            { merge: true },
           );
-      }),
-    );
+        }),
+      );
+    } catch (err) {
+      if (err instanceof AppError && err.code === "turn_not_saved")
+        this.opts.logger.log(
+          "WARNING",
+          "a turn was not saved: it was given up, or its session lease lapsed",
+          {
+            document: ref.id,
+          },
+        );
+      throw err;
+    } finally {
+      // The transaction may still be running (its deadline passed): no later attempt may write.
+      gaveUp.abort();
+    }
   }
 
   /** Best effort: a lease that is not released expires on its own. */

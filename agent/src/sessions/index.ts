@@ -1,3 +1,4 @@
+import { getHeapStatistics } from "node:v8";
 import type { Logger } from "../../../common/log.js";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
@@ -103,14 +104,19 @@ export interface MemoryStoreOptions {
   maxMessages: number;
   /** JSON bytes per conversation (default 256 KiB). */
   maxSessionBytes?: number;
-  /** Bytes all conversations may take together (default 128 MiB): past it the least recently used go. */
-  maxTotalBytes?: number;
+  /**
+   * Bytes all conversations may take together (default: a quarter of the heap, at most 128 MiB): past
+   * it the least recently used go.
+   */
+  maxTotalBytes?: number | undefined;
   now?: () => number;
 }
 
 export const MEMORY_DEFAULTS = {
   maxSessionBytes: 256 * 1024,
-  maxTotalBytes: 128 * 1024 * 1024,
+  // A quarter of the heap leaves the rest to turns in flight and to the collector, whatever heap the
+  // instance was given (--max-old-space-size, Cloud Run's memory); 128 MiB suits a 512 MiB instance.
+  maxTotalBytes: Math.min(128 * 1024 * 1024, Math.floor(getHeapStatistics().heap_size_limit / 4)),
 } as const;
 
 /**
