@@ -230,11 +230,42 @@ describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
     );
 
   it("sends the bare challenge, with no error attribute, when no credentials were sent", async () => {
-    for (const header of [undefined, "Basic dXNlcjpwYXNz"]) {
+    const r = await call(undefined);
+    assert.equal(r.status, 401);
+    assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="mcp-server"');
+  });
+  it('answers a malformed Authorization with 400 error="invalid_request", not "missing"', async () => {
+    const token = await signer.sign(good);
+    const malformed = [
+      `Bearer ${token} extra`,
+      `Bearer ${token}, Bearer ${token}`,
+      "Basic dXNlcjpwYXNz",
+      `Token ${token}`,
+      "Bearer",
+    ];
+    for (const header of malformed) {
       const r = await call(header);
-      assert.equal(r.status, 401);
-      assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="mcp-server"', String(header));
+      assert.equal(r.status, 400, header);
+      assert.match(
+        r.headers.get("www-authenticate") ?? "",
+        /^Bearer realm="mcp-server", error="invalid_request", error_description="[^"]+"$/,
+      );
     }
+    assert.equal((await call(`Bearer ${token}`)).status, 200);
+  });
+  it("answers two Authorization headers on one request (a real socket) with 400", async () => {
+    const server = await listen(app.fetch);
+    const token = await signer.sign(good);
+    const body = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
+    const raw =
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+      "Accept: application/json, text/event-stream\r\n" +
+      `Authorization: Bearer ${token}\r\nAuthorization: Bearer ${token}\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+    const answer = await rawRequest(server.port, raw);
+    await server.close();
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /error="invalid_request"/);
   });
   it('says error="invalid_token" for a token that fails the checks', async () => {
     const r = await call(
