@@ -51,6 +51,25 @@ describe("config", () => {
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "google-id-token" }), /MCP_AUTH_AUDIENCE/);
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "basic" }), /MCP_SERVER_AUTH/);
   });
+  it("refuses a URL with credentials or a query, naming the variable and never echoing them", () => {
+    for (const url of [
+      "http://u:pass@frankfurter.test/v2",
+      "http://frankfurter.test/v2?apikey=s3cret",
+      "http://frankfurter.test/v2#pass",
+    ]) {
+      assert.throws(
+        () => loadConfig({ FRANKFURTER_URL: url }),
+        (err: Error) =>
+          /FRANKFURTER_URL: must not carry credentials/.test(err.message) &&
+          !/u:pass|s3cret|apikey|#pass/.test(err.message),
+        url,
+      );
+    }
+    assert.throws(
+      () => loadConfig({ MCP_AUTH_CERTS_URL: "https://u:pass@keys.test/certs" }),
+      /MCP_AUTH_CERTS_URL: must not carry credentials/,
+    );
+  });
   it("reads its inbound auth from MCP_SERVER_AUTH only, never from the agent's MCP_AUTH", () => {
     // One .env for both services: the agent's MCP_AUTH (any value) must not change the server.
     for (const agentValue of ["auto", "id-token", "google-id-token"]) {
@@ -271,7 +290,6 @@ describe("ID token verifier", () => {
   it("refuses missing, malformed, expired, wrong audience, wrong issuer and bad signatures with 401", async () => {
     const cases: Array<[string | undefined, RegExp]> = [
       [undefined, /Missing/],
-      ["Basic abc", /Missing/],
       ["Bearer not.a.jwt", /malformed/],
       [
         `Bearer ${await signer.sign(good, { issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 3600 })}`,
