@@ -1,9 +1,11 @@
 import {
   createMcpHandler,
-  hostHeaderValidationResponse,
   isJsonContentType,
   isLegacyRequest,
+  localhostAllowedHostnames,
+  localhostAllowedOrigins,
   originValidationResponse,
+  validateHostHeader,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import { Hono, type Context } from "hono";
@@ -92,16 +94,9 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
           now,
         })
       : undefined;
-  const hosts = config.MCP_ALLOWED_HOSTS.map((h) => h.toLowerCase().replace(/:\d+$/, ""));
+  const guardHost = hostGuard(config);
   for (const path of ["/mcp", "/sse", "/messages"]) {
-    app.use(path, async (c, next) => {
-      const refused =
-        hosts.length > 0 &&
-        (hostHeaderValidationResponse(c.req.raw, hosts) ??
-          originValidationResponse(c.req.raw, hosts));
-      if (refused) return refused;
-      return next();
-    });
+    app.use(path, async (c, next) => guardHost(c.req.raw) ?? next());
     if (verify) app.use(path, authGuard(verify, logger));
   }
   // An early refusal leaves the body unread: `Connection: close` has the client open a fresh one
@@ -154,6 +149,28 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
       await mcp.close();
       await tracing.flush(2_000);
     },
+  };
+}
+
+/**
+ * DNS rebinding (the MCP spec: servers MUST validate Origin). A present Origin must be a loopback one
+ * or in MCP_ALLOWED_HOSTS, always. A server listening on loopback also checks Host (loopback names
+ * plus MCP_ALLOWED_HOSTS), as the SDK's app factories do; on Cloud Run (K_SERVICE) or any other
+ * address Host is the service's own name (…run.app), so only Origin is checked.
+ */
+function hostGuard(config: Config): (req: Request) => Response | undefined {
+  const configured = config.MCP_ALLOWED_HOSTS.map((h) => h.toLowerCase().replace(/:\d+$/, ""));
+  const origins = [...localhostAllowedOrigins(), ...configured];
+  const loopback = /^(localhost|127(\.\d+){3}|::1|\[::1\])$/i.test(config.HOST);
+  const hosts =
+    loopback && !config.env.K_SERVICE ? [...localhostAllowedHostnames(), ...configured] : [];
+  return (req) => {
+    if (hosts.length) {
+      // An in-process Request (tests, Deno's serve) may carry no Host header: its URL has it.
+      const host = validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts);
+      if (!host.ok) return errorResponse(rpcError(403, host.message));
+    }
+    return originValidationResponse(req, origins);
   };
 }
 

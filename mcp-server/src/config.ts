@@ -28,7 +28,8 @@ const serviceUrl = (fallback: string) =>
 
 const schema = z
   .object({
-    HOST: z.string().min(1).default("0.0.0.0"),
+    // Loopback unless told otherwise: the images set HOST=0.0.0.0 (Cloud Run, compose).
+    HOST: z.string().min(1).default("127.0.0.1"),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     // v2 blends central banks (200+ currencies); a URL ending in /v1 keeps the frozen ECB-only API.
     FRANKFURTER_URL: serviceUrl("https://api.frankfurter.dev/v2"),

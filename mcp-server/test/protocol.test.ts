@@ -19,7 +19,7 @@ import { FrankfurterClient } from "../src/frankfurter/client.js";
 import { createLogger } from "../../common/log.js";
 import { buildToolServer } from "../src/tool-server.js";
 
-const BASE = "http://mcp.test";
+const BASE = "http://127.0.0.1:8081";
 const MODERN = "2026-07-28";
 const META = {
   "io.modelcontextprotocol/protocolVersion": MODERN,
@@ -161,7 +161,7 @@ describe("/mcp, both protocol eras", () => {
     const deps = { frankfurter, logger: createLogger({}, () => {}), now: Date.now };
     const sdk = createMcpHandler(() => buildToolServer(deps));
     const res = await sdk.fetch(
-      new Request("http://mcp.test/mcp", {
+      new Request("http://127.0.0.1:8081/mcp", {
         method: "POST",
         headers: {
           "content-type": "application/json",

@@ -38,10 +38,10 @@ describe("validation", () => {
 });
 
 describe("config", () => {
-  it("has Cloud Run defaults", () => {
+  it("has Cloud Run defaults, on loopback unless HOST says otherwise (the images set 0.0.0.0)", () => {
     const c = loadConfig({});
     assert.equal(c.PORT, 8080);
-    assert.equal(c.HOST, "0.0.0.0");
+    assert.equal(c.HOST, "127.0.0.1");
     assert.equal(c.FRANKFURTER_URL, "https://api.frankfurter.dev/v2");
     assert.equal(c.MCP_SERVER_AUTH, "none");
     assert.ok(Object.isFrozen(c));
