@@ -67,7 +67,7 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     serviceName: "mcp-server",
     version: VERSION,
   });
-  const toolDeps = { frankfurter, logger, now };
+  const toolDeps = { frankfurter, logger, now, callTimeoutMs: config.TOOL_CALL_TIMEOUT_MS };
   const sessions = new SseSessions(config, logger, () => buildToolServer(toolDeps));
   const mcp = createMcpHandler(() => buildToolServer(toolDeps), {
     legacy: "reject",

@@ -34,6 +34,9 @@ const schema = z
     // v2 blends central banks (200+ currencies); a URL ending in /v1 keeps the frozen ECB-only API.
     FRANKFURTER_URL: serviceUrl("https://api.frankfurter.dev/v2"),
     FRANKFURTER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    // One deadline per tool call (queue wait and the retry included), below the agent's
+    // MCP_TOOL_TIMEOUT_MS (30 s) with room for the answer to travel back.
+    TOOL_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
     // v2 only: scope rates to named sources, e.g. ECB for ECB reference rates; empty =
     // Frankfurter's blend.
     FRANKFURTER_PROVIDERS: z

@@ -12,7 +12,7 @@ import { loadConfig } from "../src/config.js";
 import { expectedConversion } from "../../test/support/frankfurter.js";
 import { createIdTokenSigner } from "../../test/support/id-tokens.js";
 import { createLocalJWKSet } from "jose";
-import { buildService, upstreamFetch } from "./support/service.js";
+import { buildService, hangingFetch, upstreamFetch } from "./support/service.js";
 import * as getExchangeRate from "../src/tools/get-exchange-rate.js";
 import { createMcpHandler } from "@modelcontextprotocol/server";
 import { FrankfurterClient } from "../src/frankfurter/client.js";
@@ -158,7 +158,12 @@ describe("/mcp, both protocol eras", () => {
       loadConfig({ FRANKFURTER_URL: "http://frankfurter.test/v1" }),
       { fetch: upstreamFetch() },
     );
-    const deps = { frankfurter, logger: createLogger({}, () => {}), now: Date.now };
+    const deps = {
+      frankfurter,
+      logger: createLogger({}, () => {}),
+      now: Date.now,
+      callTimeoutMs: 25_000,
+    };
     const sdk = createMcpHandler(() => buildToolServer(deps));
     const res = await sdk.fetch(
       new Request("http://127.0.0.1:8081/mcp", {
@@ -533,5 +538,41 @@ describe("drain", () => {
     const started = Date.now();
     await drain(Date.now() + 100);
     assert.ok(Date.now() - started < 1_000);
+  });
+});
+
+describe("one deadline per tool call (TOOL_CALL_TIMEOUT_MS)", () => {
+  it("answers 40 concurrent calls to a hanging Frankfurter within the deadline, queue included", async () => {
+    const deadline = 400;
+    const { app } = await buildService(
+      {
+        TOOL_CALL_TIMEOUT_MS: String(deadline),
+        FRANKFURTER_TIMEOUT_MS: "300",
+        FRANKFURTER_MAX_CONCURRENT: "2",
+      },
+      { fetch: hangingFetch, retryDelayMs: () => 1 },
+    );
+    const started = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const call = {
+          jsonrpc: "2.0",
+          id: i,
+          method: "tools/call",
+          // Distinct dates: no two calls share one upstream request.
+          params: { name: "get_exchange_rate", arguments: { date: `2020-01-${10 + (i % 20)}` } },
+        };
+        const res = await post(app, call, { "mcp-protocol-version": "2025-11-25" });
+        const body = (await res.json()) as {
+          result: { isError?: boolean; content: [{ text: string }] };
+        };
+        return { ms: performance.now() - started, ...body.result };
+      }),
+    );
+    for (const a of answers) {
+      assert.equal(a.isError, true);
+      assert.match(a.content[0].text, new RegExp(`timed out after ${deadline} ms`));
+      assert.ok(a.ms < deadline + 250, `answered after ${Math.round(a.ms)} ms`);
+    }
   });
 });
