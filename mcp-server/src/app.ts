@@ -75,6 +75,9 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     onerror: (err) => logger.log("DEBUG", "MCP request refused", { error: err.message }),
   });
   const inflight = new Inflight();
+  // Resolved when a drain reaches its deadline with requests still in flight: they are answered.
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
   const app = new Hono<AppEnv>();
 
   app.onError((err, c) => onError(err, c, logger));
@@ -126,9 +129,10 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
       : invalidToolArguments(body);
     if (refused) return Response.json(refused);
     const options = { maxRequestBodySize: MAX_BODY_BYTES };
-    if (await isLegacyRequest(c.req.raw, body, options))
-      return legacyLane(c.req.raw, body, toolDeps);
-    return mcp.fetch(c.req.raw, { parsedBody: body });
+    const answer = (await isLegacyRequest(c.req.raw, body, options))
+      ? legacyLane(c.req.raw, body, toolDeps)
+      : mcp.fetch(c.req.raw, { parsedBody: body });
+    return Promise.race([answer, stopped.then(() => shuttingDown(body))]);
   });
 
   // Legacy HTTP+SSE (deprecated by the spec, kept for existing clients).
@@ -143,7 +147,13 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     async drain(deadline) {
       sessions.drain();
       await inflight.idle(deadline);
-      return { requests_unfinished: inflight.count };
+      const unfinished = inflight.count;
+      if (unfinished) {
+        stop();
+        // The answers are written before main.ts closes the remaining connections.
+        await inflight.idle(Date.now() + 100);
+      }
+      return { requests_unfinished: unfinished };
     },
     async close() {
       await mcp.close();
@@ -193,6 +203,20 @@ async function legacyLane(req: Request, parsedBody: unknown, deps: ToolDeps): Pr
     // JSON responses are complete here; closing frees the per-request server.
     void server.close();
   }
+}
+
+/**
+ * The answer to a request still running when the drain deadline passes: a JSON-RPC error (with the
+ * request's id, so the client's pending call fails with it) instead of a cut connection, as the
+ * agent answers 503 shutting_down.
+ */
+function shuttingDown(body: unknown): Response {
+  const id = (body as { id?: unknown } | null)?.id;
+  const error = { code: -32000, message: "the server is shutting down: send the request again" };
+  return Response.json(
+    { jsonrpc: "2.0", id: typeof id === "string" || typeof id === "number" ? id : null, error },
+    { status: 503, headers: { Connection: "close", "Retry-After": "1" } },
+  );
 }
 
 function onError(err: Error, c: Context, logger: Logger): Response {

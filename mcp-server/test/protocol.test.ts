@@ -12,7 +12,7 @@ import { loadConfig } from "../src/config.js";
 import { expectedConversion } from "../../test/support/frankfurter.js";
 import { createIdTokenSigner } from "../../test/support/id-tokens.js";
 import { createLocalJWKSet } from "jose";
-import { buildService, hangingFetch, upstreamFetch } from "./support/service.js";
+import { buildService, hangingFetch, readRpc, upstreamFetch } from "./support/service.js";
 import * as getExchangeRate from "../src/tools/get-exchange-rate.js";
 import { createMcpHandler } from "@modelcontextprotocol/server";
 import { FrankfurterClient } from "../src/frankfurter/client.js";
@@ -539,6 +539,41 @@ describe("drain", () => {
     await drain(Date.now() + 100);
     assert.ok(Date.now() - started < 1_000);
   });
+});
+
+describe("a call still running at the drain deadline", () => {
+  for (const era of ["2025-11-25", MODERN]) {
+    it(`gets a JSON-RPC error saying the server is shutting down, not a cut connection (${era})`, async () => {
+      const { app, drain } = await buildService({}, { fetch: hangingFetch });
+      const call = {
+        jsonrpc: "2.0",
+        id: 9,
+        method: "tools/call",
+        params: {
+          name: "list_currencies",
+          arguments: {},
+          ...(era === MODERN ? { _meta: META } : {}),
+        },
+      };
+      const headers =
+        era === MODERN
+          ? modernHeaders("tools/call", "list_currencies")
+          : { "mcp-protocol-version": era };
+      const answer = post(app, call, headers).then(readRpc);
+      await new Promise((r) => setTimeout(r, 20));
+      const drained = await drain(Date.now() + 100);
+      assert.equal(drained.requests_unfinished, 1);
+      const settled = await Promise.race([
+        answer,
+        new Promise((r) => setTimeout(() => r("no answer"), 500)),
+      ]);
+      assert.deepEqual(settled, {
+        jsonrpc: "2.0",
+        id: 9,
+        error: { code: -32000, message: "the server is shutting down: send the request again" },
+      });
+    });
+  }
 });
 
 describe("one deadline per tool call (TOOL_CALL_TIMEOUT_MS)", () => {
