@@ -1,5 +1,11 @@
 import {
   createMcpHandler,
+  DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResponse,
+  type JSONRPCErrorResponse,
+  ProtocolErrorCode,
   isJsonContentType,
   isLegacyRequest,
   localhostAllowedHostnames,
@@ -124,14 +130,14 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     const body: unknown = await c.req.json().catch(() => {
       throw new ServiceError(400, -32700, "Parse error: Invalid JSON");
     });
-    const refused = Array.isArray(body)
-      ? body.map(invalidToolArguments).find(Boolean)
-      : invalidToolArguments(body);
+    const refused = Array.isArray(body) ? undefined : invalidToolArguments(body);
     if (refused) return Response.json(refused);
     const options = { maxRequestBodySize: MAX_BODY_BYTES };
-    const answer = (await isLegacyRequest(c.req.raw, body, options))
-      ? legacyLane(c.req.raw, body, toolDeps)
-      : mcp.fetch(c.req.raw, { parsedBody: body });
+    const answer = Array.isArray(body)
+      ? batch(c.req.raw, body, toolDeps)
+      : (await isLegacyRequest(c.req.raw, body, options))
+        ? legacyLane(c.req.raw, body, toolDeps)
+        : mcp.fetch(c.req.raw, { parsedBody: body });
     return Promise.race([answer, stopped.then(() => shuttingDown(body))]);
   });
 
@@ -182,6 +188,44 @@ function hostGuard(config: Config): (req: Request) => Response | undefined {
     }
     return originValidationResponse(req, origins);
   };
+}
+
+/**
+ * A JSON-RPC batch. MCP 2025-03-26 allowed batches; 2025-06-18 removed them, and 2025-11-25 and
+ * 2026-07-28 have none. A request without MCP-Protocol-Version is 2025-03-26 (the spec's default).
+ * Where batches are allowed every element is answered (a malformed one with -32600 Invalid
+ * Request, arguments that are not an object with -32602) and the rest go through the 2025 lane;
+ * elsewhere the batch is refused whole, with one error saying why. Never a silent drop.
+ */
+async function batch(req: Request, body: unknown[], deps: ToolDeps): Promise<Response> {
+  const version = req.headers.get("mcp-protocol-version") ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
+  if (version >= "2025-06-18") {
+    const message =
+      `Invalid Request: MCP ${version} has no JSON-RPC batches (removed in 2025-06-18): ` +
+      "send each message in a request of its own";
+    return errorResponse(new ServiceError(400, ProtocolErrorCode.InvalidRequest, message));
+  }
+  const errors: JSONRPCErrorResponse[] = [];
+  const good = body.filter((m) => {
+    const refused = invalidToolArguments(m);
+    if (refused) errors.push(refused);
+    else if (!isJSONRPCRequest(m) && !isJSONRPCNotification(m) && !isJSONRPCResponse(m)) {
+      const id = (m as { id?: unknown } | null)?.id;
+      errors.push({
+        jsonrpc: "2.0",
+        id: typeof id === "string" || typeof id === "number" ? id : null,
+        error: { code: ProtocolErrorCode.InvalidRequest, message: "Invalid Request" },
+      } as JSONRPCErrorResponse);
+    } else return true;
+    return false;
+  });
+  if (errors.length === 0) return legacyLane(req, body, deps);
+  if (good.length === 0) return Response.json(errors);
+  const res = await legacyLane(req, good, deps);
+  if (res.status === 202) return Response.json(errors);
+  if (res.status !== 200) return res;
+  const answered = (await res.json()) as unknown;
+  return Response.json([...(Array.isArray(answered) ? answered : [answered]), ...errors]);
 }
 
 /**

@@ -541,6 +541,51 @@ describe("drain", () => {
   });
 });
 
+describe("JSON-RPC batches: every element answered, or the batch refused whole", () => {
+  const batch = [
+    { jsonrpc: "2.0", id: 1, method: "tools/list" },
+    { bogus: 1 },
+    {
+      jsonrpc: "2.0",
+      id: 3,
+      method: "tools/call",
+      params: { name: "get_exchange_rate", arguments: "USD" },
+    },
+  ];
+  it("answers each element where batches exist (2025-03-26, the version without a header)", async () => {
+    const { app } = await setup();
+    const eras: Array<Record<string, string>> = [{}, { "mcp-protocol-version": "2025-03-26" }];
+    for (const headers of eras) {
+      const res = await post(app, batch, headers);
+      assert.equal(res.status, 200);
+      const answers = (await res.json()) as Array<{
+        id: number | null;
+        result?: { tools: unknown[] };
+        error?: { code: number };
+      }>;
+      const byId = (id: number | null) => answers.find((a) => a.id === id);
+      assert.equal(answers.length, 3, JSON.stringify(headers));
+      assert.equal(byId(1)?.result?.tools.length, 3);
+      assert.equal(byId(null)?.error?.code, -32600);
+      assert.equal(byId(3)?.error?.code, -32602);
+    }
+  });
+  it("refuses a batch whole, with one error naming the version, where the protocol has none", async () => {
+    const { app } = await setup();
+    for (const headers of [
+      { "mcp-protocol-version": "2025-06-18" },
+      { "mcp-protocol-version": "2025-11-25" },
+      modernHeaders("tools/list"),
+    ]) {
+      const res = await post(app, [batch[0]], headers);
+      assert.equal(res.status, 400);
+      const body = (await res.json()) as { id: null; error: { code: number; message: string } };
+      assert.equal(body.error.code, -32600);
+      assert.match(body.error.message, /no JSON-RPC batches .*send each message/);
+    }
+  });
+});
+
 describe("a call still running at the drain deadline", () => {
   for (const era of ["2025-11-25", MODERN]) {
     it(`gets a JSON-RPC error saying the server is shutting down, not a cut connection (${era})`, async () => {
