@@ -228,6 +228,8 @@ export async function explainUpstream(
   throw err; // unreachable: fail() throws
 }
 
+/** Up to 6 decimals; a value below 0.001 keeps 3 significant digits instead (never "0"). */
 export function formatNumber(n: number): string {
-  return Number.isInteger(n) ? String(n) : String(Math.round(n * 1e6) / 1e6);
+  if (Number.isInteger(n)) return String(n);
+  return Math.abs(n) < 1e-3 ? String(Number(n.toPrecision(3))) : String(Math.round(n * 1e6) / 1e6);
 }
