@@ -90,6 +90,11 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   app.notFound((c) => {
     throw new ServiceError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`);
   });
+  // Every answer, errors and the SDK's included: browsers must not sniff JSON into something else.
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+  });
   app.use((_c, next) => inflight.run(next));
   app.get("/health", (c) => c.json({ status: "ok" }));
 

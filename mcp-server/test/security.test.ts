@@ -428,3 +428,31 @@ describe("DNS rebinding: Origin always, Host on loopback (the MCP spec: servers 
     }
   });
 });
+
+describe("X-Content-Type-Options: nosniff on every answer", () => {
+  it("is on JSON, errors, refusals, the SDK's answers and SSE", async () => {
+    const { app } = await buildService({});
+    const rpc = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    };
+    const body = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
+    const answers = {
+      health: await app.request("/health"),
+      notFound: await app.request("/nope"),
+      mcp: await app.request("/mcp", { method: "POST", headers: rpc, body }),
+      badJson: await app.request("/mcp", { method: "POST", headers: rpc, body: "{" }),
+      sdk405: await app.request("/mcp"),
+      origin: await app.request("/mcp", {
+        method: "POST",
+        headers: { ...rpc, origin: "http://evil.example" },
+        body,
+      }),
+      sse: await app.request("/sse"),
+    };
+    for (const [what, res] of Object.entries(answers)) {
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff", what);
+      await res.body?.cancel();
+    }
+  });
+});
