@@ -184,7 +184,7 @@ describe("/mcp, both protocol eras", () => {
   // hook the SDK calls; if the SDK stops calling it, the cache is dead weight and must go.
   it("takes each tool's JSON Schema from the one-time conversion, in both eras", async () => {
     type Convert = (options: unknown) => unknown;
-    const hooks = [getExchangeRate.inputSchema, getExchangeRate.outputSchema].map(
+    const hooks = [getExchangeRate.inputSchemas.v1, getExchangeRate.outputSchema].map(
       (schema) =>
         (schema["~standard"] as unknown as { jsonSchema: { input: Convert; output: Convert } })
           .jsonSchema,
@@ -539,6 +539,31 @@ describe("drain", () => {
     await drain(Date.now() + 100);
     assert.ok(Date.now() - started < 1_000);
   });
+});
+
+describe("tool schemas name the first day the configured API version has", () => {
+  for (const [version, first] of [
+    ["v1", "1999-01-04"],
+    ["v2", "1948-01-01"],
+  ] as const) {
+    it(`says "from ${first}" over Frankfurter ${version}`, async () => {
+      const { app } = await setup({ FRANKFURTER_URL: `http://frankfurter.test/${version}` });
+      const list = { jsonrpc: "2.0", id: 1, method: "tools/list" };
+      const res = await post(app, list, { "mcp-protocol-version": "2025-11-25" });
+      const { result } = (await res.json()) as {
+        result: {
+          tools: Array<{
+            name: string;
+            inputSchema: { properties: Record<string, { description?: string }> };
+          }>;
+        };
+      };
+      const prop = (tool: string, field: string): string =>
+        result.tools.find((t) => t.name === tool)?.inputSchema.properties[field]?.description ?? "";
+      assert.match(prop("get_exchange_rate", "currency_date"), new RegExp(`from ${first}\\)`));
+      assert.match(prop("get_exchange_rate_history", "start_date"), new RegExp(`from ${first}\\)`));
+    });
+  }
 });
 
 describe("JSON-RPC batches: every element answered, or the batch refused whole", () => {
