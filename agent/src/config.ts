@@ -17,7 +17,7 @@ const CREDENTIALS =
 const httpUrl = () => z.url({ protocol: /^https?$/ }).refine(noCredentials, CREDENTIALS);
 
 const schema = z.object({
-  HOST: z.string().min(1).default("0.0.0.0"),
+  HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   APP_NAME: z
     .string()

@@ -1,9 +1,17 @@
 import {
   createMcpHandler,
-  hostHeaderValidationResponse,
+  DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResponse,
+  type JSONRPCErrorResponse,
+  ProtocolErrorCode,
   isJsonContentType,
   isLegacyRequest,
+  localhostAllowedHostnames,
+  localhostAllowedOrigins,
   originValidationResponse,
+  validateHostHeader,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import { Hono, type Context } from "hono";
@@ -65,7 +73,7 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     serviceName: "mcp-server",
     version: VERSION,
   });
-  const toolDeps = { frankfurter, logger, now };
+  const toolDeps = { frankfurter, logger, now, callTimeoutMs: config.TOOL_CALL_TIMEOUT_MS };
   const sessions = new SseSessions(config, logger, () => buildToolServer(toolDeps));
   const mcp = createMcpHandler(() => buildToolServer(toolDeps), {
     legacy: "reject",
@@ -73,11 +81,19 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     onerror: (err) => logger.log("DEBUG", "MCP request refused", { error: err.message }),
   });
   const inflight = new Inflight();
+  // Resolved when a drain reaches its deadline with requests still in flight: they are answered.
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
   const app = new Hono<AppEnv>();
 
   app.onError((err, c) => onError(err, c, logger));
   app.notFound((c) => {
     throw new ServiceError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`);
+  });
+  // Every answer, errors and the SDK's included: browsers must not sniff JSON into something else.
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
   });
   app.use((_c, next) => inflight.run(next));
   app.get("/health", (c) => c.json({ status: "ok" }));
@@ -92,16 +108,9 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
           now,
         })
       : undefined;
-  const hosts = config.MCP_ALLOWED_HOSTS.map((h) => h.toLowerCase().replace(/:\d+$/, ""));
+  const guardHost = hostGuard(config);
   for (const path of ["/mcp", "/sse", "/messages"]) {
-    app.use(path, async (c, next) => {
-      const refused =
-        hosts.length > 0 &&
-        (hostHeaderValidationResponse(c.req.raw, hosts) ??
-          originValidationResponse(c.req.raw, hosts));
-      if (refused) return refused;
-      return next();
-    });
+    app.use(path, async (c, next) => guardHost(c.req.raw) ?? next());
     if (verify) app.use(path, authGuard(verify, logger));
   }
   // An early refusal leaves the body unread: `Connection: close` has the client open a fresh one
@@ -126,14 +135,15 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     const body: unknown = await c.req.json().catch(() => {
       throw new ServiceError(400, -32700, "Parse error: Invalid JSON");
     });
-    const refused = Array.isArray(body)
-      ? body.map(invalidToolArguments).find(Boolean)
-      : invalidToolArguments(body);
+    const refused = Array.isArray(body) ? undefined : invalidToolArguments(body);
     if (refused) return Response.json(refused);
     const options = { maxRequestBodySize: MAX_BODY_BYTES };
-    if (await isLegacyRequest(c.req.raw, body, options))
-      return legacyLane(c.req.raw, body, toolDeps);
-    return mcp.fetch(c.req.raw, { parsedBody: body });
+    const answer = Array.isArray(body)
+      ? batch(c.req.raw, body, toolDeps)
+      : (await isLegacyRequest(c.req.raw, body, options))
+        ? legacyLane(c.req.raw, body, toolDeps)
+        : mcp.fetch(c.req.raw, { parsedBody: body });
+    return Promise.race([answer, stopped.then(() => shuttingDown(body))]);
   });
 
   // Legacy HTTP+SSE (deprecated by the spec, kept for existing clients).
@@ -148,13 +158,79 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     async drain(deadline) {
       sessions.drain();
       await inflight.idle(deadline);
-      return { requests_unfinished: inflight.count };
+      const unfinished = inflight.count;
+      if (unfinished) {
+        stop();
+        // The answers are written before main.ts closes the remaining connections.
+        await inflight.idle(Date.now() + 100);
+      }
+      return { requests_unfinished: unfinished };
     },
     async close() {
       await mcp.close();
       await tracing.flush(2_000);
     },
   };
+}
+
+/**
+ * DNS rebinding (the MCP spec: servers MUST validate Origin). A present Origin must be a loopback one
+ * or in MCP_ALLOWED_HOSTS, always. A server listening on loopback also checks Host (loopback names
+ * plus MCP_ALLOWED_HOSTS), as the SDK's app factories do; on Cloud Run (K_SERVICE) or any other
+ * address Host is the service's own name (…run.app), so only Origin is checked.
+ */
+function hostGuard(config: Config): (req: Request) => Response | undefined {
+  const configured = config.MCP_ALLOWED_HOSTS.map((h) => h.toLowerCase().replace(/:\d+$/, ""));
+  const origins = [...localhostAllowedOrigins(), ...configured];
+  const loopback = /^(localhost|127(\.\d+){3}|::1|\[::1\])$/i.test(config.HOST);
+  const hosts =
+    loopback && !config.env.K_SERVICE ? [...localhostAllowedHostnames(), ...configured] : [];
+  return (req) => {
+    if (hosts.length) {
+      // An in-process Request (tests, Deno's serve) may carry no Host header: its URL has it.
+      const host = validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts);
+      if (!host.ok) return errorResponse(rpcError(403, host.message));
+    }
+    return originValidationResponse(req, origins);
+  };
+}
+
+/**
+ * A JSON-RPC batch. MCP 2025-03-26 allowed batches; 2025-06-18 removed them, and 2025-11-25 and
+ * 2026-07-28 have none. A request without MCP-Protocol-Version is 2025-03-26 (the spec's default).
+ * Where batches are allowed every element is answered (a malformed one with -32600 Invalid
+ * Request, arguments that are not an object with -32602) and the rest go through the 2025 lane;
+ * elsewhere the batch is refused whole, with one error saying why. Never a silent drop.
+ */
+async function batch(req: Request, body: unknown[], deps: ToolDeps): Promise<Response> {
+  const version = req.headers.get("mcp-protocol-version") ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
+  if (version >= "2025-06-18") {
+    const message =
+      `Invalid Request: MCP ${version} has no JSON-RPC batches (removed in 2025-06-18): ` +
+      "send each message in a request of its own";
+    return errorResponse(new ServiceError(400, ProtocolErrorCode.InvalidRequest, message));
+  }
+  const errors: JSONRPCErrorResponse[] = [];
+  const good = body.filter((m) => {
+    const refused = invalidToolArguments(m);
+    if (refused) errors.push(refused);
+    else if (!isJSONRPCRequest(m) && !isJSONRPCNotification(m) && !isJSONRPCResponse(m)) {
+      const id = (m as { id?: unknown } | null)?.id;
+      errors.push({
+        jsonrpc: "2.0",
+        id: typeof id === "string" || typeof id === "number" ? id : null,
+        error: { code: ProtocolErrorCode.InvalidRequest, message: "Invalid Request" },
+      } as JSONRPCErrorResponse);
+    } else return true;
+    return false;
+  });
+  if (errors.length === 0) return legacyLane(req, body, deps);
+  if (good.length === 0) return Response.json(errors);
+  const res = await legacyLane(req, good, deps);
+  if (res.status === 202) return Response.json(errors);
+  if (res.status !== 200) return res;
+  const answered = (await res.json()) as unknown;
+  return Response.json([...(Array.isArray(answered) ? answered : [answered]), ...errors]);
 }
 
 /**
@@ -176,6 +252,20 @@ async function legacyLane(req: Request, parsedBody: unknown, deps: ToolDeps): Pr
     // JSON responses are complete here; closing frees the per-request server.
     void server.close();
   }
+}
+
+/**
+ * The answer to a request still running when the drain deadline passes: a JSON-RPC error (with the
+ * request's id, so the client's pending call fails with it) instead of a cut connection, as the
+ * agent answers 503 shutting_down.
+ */
+function shuttingDown(body: unknown): Response {
+  const id = (body as { id?: unknown } | null)?.id;
+  const error = { code: -32000, message: "the server is shutting down: send the request again" };
+  return Response.json(
+    { jsonrpc: "2.0", id: typeof id === "string" || typeof id === "number" ? id : null, error },
+    { status: 503, headers: { Connection: "close", "Retry-After": "1" } },
+  );
 }
 
 function onError(err: Error, c: Context, logger: Logger): Response {

@@ -30,12 +30,18 @@ export type AuthResult =
   | { ok: true; email: string | undefined; subject: string | undefined }
   | {
       ok: false;
-      status: 401 | 403 | 503;
+      status: 400 | 401 | 403 | 503;
       /**
-       * `missing_token`: no Bearer credentials at all (RFC 6750 §3.1: the challenge then carries no
-       * error).
+       * `missing_token`: no Authorization at all (RFC 6750 §3.1: the challenge then carries no
+       * error); `invalid_request`: an Authorization that is not exactly `Bearer <token>` (another
+       * scheme, extra parts, two headers joined by a comma).
        */
-      error: "missing_token" | "invalid_token" | "forbidden" | "keys_unavailable";
+      error:
+        | "missing_token"
+        | "invalid_request"
+        | "invalid_token"
+        | "forbidden"
+        | "keys_unavailable";
       description: string;
     };
 
@@ -80,13 +86,21 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
   const allowed = new Set(opts.allowedInvokers.map((e) => e.toLowerCase()));
 
   return async (authorization) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
-    if (!match?.[1]) {
+    if (!authorization?.trim()) {
       return {
         ok: false,
         status: 401,
         error: "missing_token",
         description: "Missing Authorization: Bearer <Google ID token>",
+      };
+    }
+    const match = /^Bearer +([^\s,]+) *$/i.exec(authorization);
+    if (!match?.[1]) {
+      return {
+        ok: false,
+        status: 400,
+        error: "invalid_request",
+        description: "Malformed Authorization: send one header, Bearer <Google ID token>",
       };
     }
     const now = Math.floor((opts.now ? opts.now() : Date.now()) / 1000);
@@ -180,11 +194,11 @@ export function authGuard(
     // RFC 6750 §3.1: a request with no credentials gets the bare challenge, no error code. A 403
     // carries no challenge: more scopes cannot help a caller outside the allow-list (a
     // WWW-Authenticate with insufficient_scope sends MCP clients off to ask for them).
-    if (result.status === 401) {
+    if (result.status === 401 || result.status === 400) {
       headers["WWW-Authenticate"] =
         result.error === "missing_token"
           ? `Bearer realm="mcp-server"`
-          : `Bearer realm="mcp-server", error="invalid_token", ` +
+          : `Bearer realm="mcp-server", error="${result.error}", ` +
             `error_description="${result.description}"`;
     }
     throw new ServiceError(result.status, result.error, result.description, undefined, headers);

@@ -12,13 +12,31 @@ const csv = z
       .filter(Boolean),
   );
 
+/**
+ * An http(s) URL of a service this server calls. fetch refuses a URL with credentials and the
+ * client drops a query when it resolves paths against the base: such a URL can never work, and
+ * would put a password or an API key in the logs. Refused at start-up, without echoing it.
+ */
+const serviceUrl = (fallback: string) =>
+  z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => {
+      const url = new URL(u);
+      return !url.username && !url.password && !url.search && !url.hash;
+    }, "must not carry credentials (user:password@), a query (?…) or a fragment (#…)")
+    .default(fallback);
+
 const schema = z
   .object({
-    HOST: z.string().min(1).default("0.0.0.0"),
+    // Loopback unless told otherwise: the images set HOST=0.0.0.0 (Cloud Run, compose).
+    HOST: z.string().min(1).default("127.0.0.1"),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     // v2 blends central banks (200+ currencies); a URL ending in /v1 keeps the frozen ECB-only API.
-    FRANKFURTER_URL: z.url({ protocol: /^https?$/ }).default("https://api.frankfurter.dev/v2"),
+    FRANKFURTER_URL: serviceUrl("https://api.frankfurter.dev/v2"),
     FRANKFURTER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    // One deadline per tool call (queue wait and the retry included), below the agent's
+    // MCP_TOOL_TIMEOUT_MS (30 s) with room for the answer to travel back.
+    TOOL_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
     // v2 only: scope rates to named sources, e.g. ECB for ECB reference rates; empty =
     // Frankfurter's blend.
     FRANKFURTER_PROVIDERS: z
@@ -49,7 +67,7 @@ const schema = z
     MCP_SERVER_AUTH: z.enum(["none", "google-id-token"]).default("none"),
     MCP_AUTH_AUDIENCE: z.string().optional(),
     MCP_ALLOWED_INVOKERS: csv,
-    MCP_AUTH_CERTS_URL: z.url().default("https://www.googleapis.com/oauth2/v3/certs"),
+    MCP_AUTH_CERTS_URL: serviceUrl("https://www.googleapis.com/oauth2/v3/certs"),
     MCP_ALLOWED_HOSTS: csv,
     SSE_KEEPALIVE_MS: z.coerce.number().int().positive().default(15_000),
     // Each open SSE session holds a server and up to SSE_MAX_QUEUED_BYTES of unread replies:

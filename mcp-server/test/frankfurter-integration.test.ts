@@ -226,7 +226,8 @@ describe("Frankfurter v2 through the mcp-server", () => {
         headers: {
           "content-type": "application/json",
           accept: "application/json, text/event-stream",
-          "mcp-protocol-version": "2025-06-18",
+          // The one version with batches (2025-06-18 removed them).
+          "mcp-protocol-version": "2025-03-26",
         },
         body: JSON.stringify(batch),
       });

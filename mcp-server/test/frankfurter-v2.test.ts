@@ -211,6 +211,41 @@ describe("FrankfurterClient over v2", () => {
     );
     assert.equal(roundForCurrency(0.8, "EUR"), 0.8);
   });
+  it("keeps 3 significant digits of a converted amount however small (amount 1e-300)", async () => {
+    assert.equal(roundForCurrency(1.23456e-300, "EUR"), 1.23e-300);
+    assert.equal(roundForCurrency(1.23456e-13, "JPY"), 1.23e-13);
+    const { app } = await buildService({ FRANKFURTER_URL: "http://frankfurter.test/v2" });
+    const res = await app.request("/mcp", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2025-11-25",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: {
+          name: "get_exchange_rate",
+          arguments: { currency_from: "USD", currency_to: "EUR", amount: 1e-300 },
+        },
+      }),
+    });
+    const { result } = (await res.json()) as {
+      result: {
+        structuredContent: { rate: number; rates: { EUR: number } };
+        content: [{ text: string }];
+      };
+    };
+    const { rate, rates } = result.structuredContent;
+    assert.equal(rates.EUR, Number((1e-300 * rate).toPrecision(3)));
+    assert.ok(rates.EUR > 0);
+    assert.match(
+      result.content[0].text,
+      new RegExp(`${String(rates.EUR).replace(/[.+-]/g, "\\$&")} EUR`),
+    );
+  });
   it("lists currencies with names, symbols and date coverage", async () => {
     const { value } = await v2(standInFetch().fetch).currencies();
     const ngn = value.find((c) => c.code === "NGN");

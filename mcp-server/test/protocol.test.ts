@@ -12,14 +12,14 @@ import { loadConfig } from "../src/config.js";
 import { expectedConversion } from "../../test/support/frankfurter.js";
 import { createIdTokenSigner } from "../../test/support/id-tokens.js";
 import { createLocalJWKSet } from "jose";
-import { buildService, upstreamFetch } from "./support/service.js";
+import { buildService, hangingFetch, readRpc, upstreamFetch } from "./support/service.js";
 import * as getExchangeRate from "../src/tools/get-exchange-rate.js";
 import { createMcpHandler } from "@modelcontextprotocol/server";
 import { FrankfurterClient } from "../src/frankfurter/client.js";
 import { createLogger } from "../../common/log.js";
 import { buildToolServer } from "../src/tool-server.js";
 
-const BASE = "http://mcp.test";
+const BASE = "http://127.0.0.1:8081";
 const MODERN = "2026-07-28";
 const META = {
   "io.modelcontextprotocol/protocolVersion": MODERN,
@@ -158,10 +158,15 @@ describe("/mcp, both protocol eras", () => {
       loadConfig({ FRANKFURTER_URL: "http://frankfurter.test/v1" }),
       { fetch: upstreamFetch() },
     );
-    const deps = { frankfurter, logger: createLogger({}, () => {}), now: Date.now };
+    const deps = {
+      frankfurter,
+      logger: createLogger({}, () => {}),
+      now: Date.now,
+      callTimeoutMs: 25_000,
+    };
     const sdk = createMcpHandler(() => buildToolServer(deps));
     const res = await sdk.fetch(
-      new Request("http://mcp.test/mcp", {
+      new Request("http://127.0.0.1:8081/mcp", {
         method: "POST",
         headers: {
           "content-type": "application/json",
@@ -179,7 +184,7 @@ describe("/mcp, both protocol eras", () => {
   // hook the SDK calls; if the SDK stops calling it, the cache is dead weight and must go.
   it("takes each tool's JSON Schema from the one-time conversion, in both eras", async () => {
     type Convert = (options: unknown) => unknown;
-    const hooks = [getExchangeRate.inputSchema, getExchangeRate.outputSchema].map(
+    const hooks = [getExchangeRate.inputSchemas.v1, getExchangeRate.outputSchema].map(
       (schema) =>
         (schema["~standard"] as unknown as { jsonSchema: { input: Convert; output: Convert } })
           .jsonSchema,
@@ -533,5 +538,146 @@ describe("drain", () => {
     const started = Date.now();
     await drain(Date.now() + 100);
     assert.ok(Date.now() - started < 1_000);
+  });
+});
+
+describe("tool schemas name the first day the configured API version has", () => {
+  for (const [version, first] of [
+    ["v1", "1999-01-04"],
+    ["v2", "1948-01-01"],
+  ] as const) {
+    it(`says "from ${first}" over Frankfurter ${version}`, async () => {
+      const { app } = await setup({ FRANKFURTER_URL: `http://frankfurter.test/${version}` });
+      const list = { jsonrpc: "2.0", id: 1, method: "tools/list" };
+      const res = await post(app, list, { "mcp-protocol-version": "2025-11-25" });
+      const { result } = (await res.json()) as {
+        result: {
+          tools: Array<{
+            name: string;
+            inputSchema: { properties: Record<string, { description?: string }> };
+          }>;
+        };
+      };
+      const prop = (tool: string, field: string): string =>
+        result.tools.find((t) => t.name === tool)?.inputSchema.properties[field]?.description ?? "";
+      assert.match(prop("get_exchange_rate", "currency_date"), new RegExp(`from ${first}\\)`));
+      assert.match(prop("get_exchange_rate_history", "start_date"), new RegExp(`from ${first}\\)`));
+    });
+  }
+});
+
+describe("JSON-RPC batches: every element answered, or the batch refused whole", () => {
+  const batch = [
+    { jsonrpc: "2.0", id: 1, method: "tools/list" },
+    { bogus: 1 },
+    {
+      jsonrpc: "2.0",
+      id: 3,
+      method: "tools/call",
+      params: { name: "get_exchange_rate", arguments: "USD" },
+    },
+  ];
+  it("answers each element where batches exist (2025-03-26, the version without a header)", async () => {
+    const { app } = await setup();
+    const eras: Array<Record<string, string>> = [{}, { "mcp-protocol-version": "2025-03-26" }];
+    for (const headers of eras) {
+      const res = await post(app, batch, headers);
+      assert.equal(res.status, 200);
+      const answers = (await res.json()) as Array<{
+        id: number | null;
+        result?: { tools: unknown[] };
+        error?: { code: number };
+      }>;
+      const byId = (id: number | null) => answers.find((a) => a.id === id);
+      assert.equal(answers.length, 3, JSON.stringify(headers));
+      assert.equal(byId(1)?.result?.tools.length, 3);
+      assert.equal(byId(null)?.error?.code, -32600);
+      assert.equal(byId(3)?.error?.code, -32602);
+    }
+  });
+  it("refuses a batch whole, with one error naming the version, where the protocol has none", async () => {
+    const { app } = await setup();
+    for (const headers of [
+      { "mcp-protocol-version": "2025-06-18" },
+      { "mcp-protocol-version": "2025-11-25" },
+      modernHeaders("tools/list"),
+    ]) {
+      const res = await post(app, [batch[0]], headers);
+      assert.equal(res.status, 400);
+      const body = (await res.json()) as { id: null; error: { code: number; message: string } };
+      assert.equal(body.error.code, -32600);
+      assert.match(body.error.message, /no JSON-RPC batches .*send each message/);
+    }
+  });
+});
+
+describe("a call still running at the drain deadline", () => {
+  for (const era of ["2025-11-25", MODERN]) {
+    it(`gets a JSON-RPC error saying the server is shutting down, not a cut connection (${era})`, async () => {
+      const { app, drain } = await buildService({}, { fetch: hangingFetch });
+      const call = {
+        jsonrpc: "2.0",
+        id: 9,
+        method: "tools/call",
+        params: {
+          name: "list_currencies",
+          arguments: {},
+          ...(era === MODERN ? { _meta: META } : {}),
+        },
+      };
+      const headers =
+        era === MODERN
+          ? modernHeaders("tools/call", "list_currencies")
+          : { "mcp-protocol-version": era };
+      const answer = post(app, call, headers).then(readRpc);
+      await new Promise((r) => setTimeout(r, 20));
+      const drained = await drain(Date.now() + 100);
+      assert.equal(drained.requests_unfinished, 1);
+      const settled = await Promise.race([
+        answer,
+        new Promise((r) => setTimeout(() => r("no answer"), 500)),
+      ]);
+      assert.deepEqual(settled, {
+        jsonrpc: "2.0",
+        id: 9,
+        error: { code: -32000, message: "the server is shutting down: send the request again" },
+      });
+    });
+  }
+});
+
+describe("one deadline per tool call (TOOL_CALL_TIMEOUT_MS)", () => {
+  it("answers 40 concurrent calls to a hanging Frankfurter within the deadline, queue included", async () => {
+    const deadline = 400;
+    const { app } = await buildService(
+      {
+        TOOL_CALL_TIMEOUT_MS: String(deadline),
+        FRANKFURTER_TIMEOUT_MS: "300",
+        FRANKFURTER_MAX_CONCURRENT: "2",
+      },
+      { fetch: hangingFetch, retryDelayMs: () => 1 },
+    );
+    const started = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const call = {
+          jsonrpc: "2.0",
+          id: i,
+          method: "tools/call",
+          // Distinct dates: no two calls share one upstream request.
+          params: { name: "get_exchange_rate", arguments: { date: `2020-01-${10 + (i % 20)}` } },
+        };
+        const res = await post(app, call, { "mcp-protocol-version": "2025-11-25" });
+        const body = (await res.json()) as {
+          result: { isError?: boolean; content: [{ text: string }] };
+        };
+        return { ms: performance.now() - started, ...body.result };
+      }),
+    );
+    for (const a of answers) {
+      assert.equal(a.isError, true);
+      assert.match(a.content[0].text, new RegExp(`timed out after ${deadline} ms`));
+      assert.ok(a.ms < deadline + 250, `answered after ${Math.round(a.ms)} ms`);
+    }
   });
 });

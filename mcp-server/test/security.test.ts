@@ -10,7 +10,7 @@ import { createLocalJWKSet } from "jose";
 import { createLogger } from "../../common/log.js";
 import { createIdTokenSigner } from "../../test/support/id-tokens.js";
 import { listen, oversizeThenReuse, rawRequest } from "../../test/support/http-probe.js";
-import { buildService } from "./support/service.js";
+import { buildService, type TestService } from "./support/service.js";
 import { ANY_GOOGLE_ACCOUNT, createIdTokenVerifier } from "../src/auth.js";
 import { loadConfig } from "../src/config.js";
 
@@ -230,11 +230,42 @@ describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
     );
 
   it("sends the bare challenge, with no error attribute, when no credentials were sent", async () => {
-    for (const header of [undefined, "Basic dXNlcjpwYXNz"]) {
+    const r = await call(undefined);
+    assert.equal(r.status, 401);
+    assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="mcp-server"');
+  });
+  it('answers a malformed Authorization with 400 error="invalid_request", not "missing"', async () => {
+    const token = await signer.sign(good);
+    const malformed = [
+      `Bearer ${token} extra`,
+      `Bearer ${token}, Bearer ${token}`,
+      "Basic dXNlcjpwYXNz",
+      `Token ${token}`,
+      "Bearer",
+    ];
+    for (const header of malformed) {
       const r = await call(header);
-      assert.equal(r.status, 401);
-      assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="mcp-server"', String(header));
+      assert.equal(r.status, 400, header);
+      assert.match(
+        r.headers.get("www-authenticate") ?? "",
+        /^Bearer realm="mcp-server", error="invalid_request", error_description="[^"]+"$/,
+      );
     }
+    assert.equal((await call(`Bearer ${token}`)).status, 200);
+  });
+  it("answers two Authorization headers on one request (a real socket) with 400", async () => {
+    const server = await listen(app.fetch);
+    const token = await signer.sign(good);
+    const body = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
+    const raw =
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+      "Accept: application/json, text/event-stream\r\n" +
+      `Authorization: Bearer ${token}\r\nAuthorization: Bearer ${token}\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+    const answer = await rawRequest(server.port, raw);
+    await server.close();
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /error="invalid_request"/);
   });
   it('says error="invalid_token" for a token that fails the checks', async () => {
     const r = await call(
@@ -289,7 +320,7 @@ describe("over a real socket", () => {
       lines.length = 0;
       const reply = await rawRequest(
         server.port,
-        `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"mes\r\nZZZ\r\n`,
+        `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"mes\r\nZZZ\r\n`,
       );
       assert.match(reply, /^HTTP\/1\.1 400 /);
       await new Promise((r) => setTimeout(r, 50));
@@ -344,6 +375,84 @@ describe("what the Content-Length shortcut in common/body-limit.ts saves", () =>
       assert.deepEqual(seen, [{ read: true, built: true }]);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe("DNS rebinding: Origin always, Host on loopback (the MCP spec: servers MUST check Origin)", () => {
+  const init = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
+  const post = (
+    app: TestService["app"],
+    headers: Record<string, string>,
+    path = "/mcp",
+  ): Promise<Response> =>
+    Promise.resolve(
+      app.request(`http://127.0.0.1:8081${path}`, {
+        method: path === "/sse" ? "GET" : "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          ...headers,
+        },
+        ...(path === "/sse" ? {} : { body: init }),
+      }),
+    );
+  const evil = { origin: "http://evil.example" };
+
+  it("refuses a foreign Origin with 403 by default, on /mcp, /sse and /messages", async () => {
+    const { app } = await buildService({});
+    for (const path of ["/mcp", "/sse", "/messages"]) {
+      assert.equal((await post(app, evil, path)).status, 403, path);
+    }
+    assert.equal((await post(app, { origin: "http://localhost:6274" })).status, 200);
+    assert.equal((await post(app, {})).status, 200);
+  });
+  it("on loopback, refuses a foreign Host (a rebound DNS name) and allows configured ones", async () => {
+    const { app } = await buildService({ HOST: "127.0.0.1", MCP_ALLOWED_HOSTS: "mcp.internal" });
+    assert.equal((await post(app, { host: "evil.example:8081" })).status, 403);
+    assert.equal((await post(app, { host: "localhost:8081" })).status, 200);
+    assert.equal((await post(app, { host: "mcp.internal" })).status, 200);
+    assert.equal((await post(app, { origin: "https://mcp.internal" })).status, 200);
+  });
+  it("on Cloud Run (K_SERVICE, or HOST 0.0.0.0) checks Origin only: Host is the service's name", async () => {
+    const envs: Array<Record<string, string>> = [
+      { K_SERVICE: "mcp-server", HOST: "127.0.0.1" },
+      { HOST: "0.0.0.0" },
+    ];
+    for (const env of envs) {
+      const { app } = await buildService({ ...env, MCP_ALLOWED_HOSTS: "claude.ai" });
+      const host = { host: "mcp-server-abc-uc.a.run.app" };
+      assert.equal((await post(app, host)).status, 200, JSON.stringify(env));
+      assert.equal((await post(app, { ...host, origin: "https://claude.ai" })).status, 200);
+      assert.equal((await post(app, { ...host, ...evil })).status, 403);
+    }
+  });
+});
+
+describe("X-Content-Type-Options: nosniff on every answer", () => {
+  it("is on JSON, errors, refusals, the SDK's answers and SSE", async () => {
+    const { app } = await buildService({});
+    const rpc = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    };
+    const body = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
+    const answers = {
+      health: await app.request("/health"),
+      notFound: await app.request("/nope"),
+      mcp: await app.request("/mcp", { method: "POST", headers: rpc, body }),
+      badJson: await app.request("/mcp", { method: "POST", headers: rpc, body: "{" }),
+      sdk405: await app.request("/mcp"),
+      origin: await app.request("/mcp", {
+        method: "POST",
+        headers: { ...rpc, origin: "http://evil.example" },
+        body,
+      }),
+      sse: await app.request("/sse"),
+    };
+    for (const [what, res] of Object.entries(answers)) {
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff", what);
+      await res.body?.cancel();
     }
   });
 });

@@ -52,7 +52,7 @@ async function connect(appFetch: FetchLike, kind: "mcp" | "sse"): Promise<Client
     { name: "tracing-test", version: "1.0.0" },
     kind === "mcp" ? { versionNegotiation: { mode: "auto" } } : {},
   );
-  const url = new URL(`http://mcp.test/${kind}`);
+  const url = new URL(`http://127.0.0.1:8081/${kind}`);
   await client.connect(
     kind === "sse"
       ? new SSEClientTransport(url, { fetch: appFetch })

@@ -38,10 +38,10 @@ describe("validation", () => {
 });
 
 describe("config", () => {
-  it("has Cloud Run defaults", () => {
+  it("has Cloud Run defaults, on loopback unless HOST says otherwise (the images set 0.0.0.0)", () => {
     const c = loadConfig({});
     assert.equal(c.PORT, 8080);
-    assert.equal(c.HOST, "0.0.0.0");
+    assert.equal(c.HOST, "127.0.0.1");
     assert.equal(c.FRANKFURTER_URL, "https://api.frankfurter.dev/v2");
     assert.equal(c.MCP_SERVER_AUTH, "none");
     assert.ok(Object.isFrozen(c));
@@ -50,6 +50,25 @@ describe("config", () => {
     assert.throws(() => loadConfig({ PORT: "http" }), /PORT/);
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "google-id-token" }), /MCP_AUTH_AUDIENCE/);
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "basic" }), /MCP_SERVER_AUTH/);
+  });
+  it("refuses a URL with credentials or a query, naming the variable and never echoing them", () => {
+    for (const url of [
+      "http://u:pass@frankfurter.test/v2",
+      "http://frankfurter.test/v2?apikey=s3cret",
+      "http://frankfurter.test/v2#pass",
+    ]) {
+      assert.throws(
+        () => loadConfig({ FRANKFURTER_URL: url }),
+        (err: Error) =>
+          /FRANKFURTER_URL: must not carry credentials/.test(err.message) &&
+          !/u:pass|s3cret|apikey|#pass/.test(err.message),
+        url,
+      );
+    }
+    assert.throws(
+      () => loadConfig({ MCP_AUTH_CERTS_URL: "https://u:pass@keys.test/certs" }),
+      /MCP_AUTH_CERTS_URL: must not carry credentials/,
+    );
   });
   it("reads its inbound auth from MCP_SERVER_AUTH only, never from the agent's MCP_AUTH", () => {
     // One .env for both services: the agent's MCP_AUTH (any value) must not change the server.
@@ -271,7 +290,6 @@ describe("ID token verifier", () => {
   it("refuses missing, malformed, expired, wrong audience, wrong issuer and bad signatures with 401", async () => {
     const cases: Array<[string | undefined, RegExp]> = [
       [undefined, /Missing/],
-      ["Basic abc", /Missing/],
       ["Bearer not.a.jwt", /malformed/],
       [
         `Bearer ${await signer.sign(good, { issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 3600 })}`,

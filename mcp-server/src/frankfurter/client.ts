@@ -539,8 +539,11 @@ export function minorUnits(code: string): number {
  */
 export function roundForCurrency(value: number, code: string): number {
   if (!Number.isFinite(value) || value === 0) return value;
-  const significant = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value))));
-  return Number(value.toFixed(Math.min(Math.max(minorUnits(code), significant), 12)));
+  const minor = minorUnits(code);
+  // Decimals for 3 significant digits: past the minor unit, round by significance (toFixed would
+  // cap the decimals and turn 1e-300 into 0).
+  const significant = 2 - Math.floor(Math.log10(Math.abs(value)));
+  return significant > minor ? Number(value.toPrecision(3)) : Number(value.toFixed(minor));
 }
 
 function upstreamMessage(body: string): string | undefined {

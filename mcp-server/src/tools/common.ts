@@ -14,6 +14,8 @@ export interface ToolDeps {
   frankfurter: FrankfurterClient;
   logger: Logger;
   now: () => number;
+  /** TOOL_CALL_TIMEOUT_MS: one deadline per call, queue wait and retries included. */
+  callTimeoutMs: number;
 }
 
 /**
@@ -90,8 +92,19 @@ async function runToolBody(
   const started = performance.now();
   const log = deps.logger;
   const fields = { tool: name, arguments: args };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const message =
+        `The call timed out after ${deps.callTimeoutMs} ms: the exchange-rate service is slow ` +
+        "or busy right now; try again in a moment";
+      const detail = `no answer within TOOL_CALL_TIMEOUT_MS (${deps.callTimeoutMs} ms)`;
+      reject(new UpstreamError("timeout", message, undefined, "timeout", detail));
+    }, deps.callTimeoutMs);
+  });
   try {
-    const out = await body(trace);
+    // The upstream work left running past the deadline is bounded by FRANKFURTER_TIMEOUT_MS.
+    const out = await Promise.race([body(trace), deadline]);
     log.log(
       "INFO",
       `tool ${name}`,
@@ -124,6 +137,8 @@ async function runToolBody(
       trace,
     );
     return { isError: true, content: [{ type: "text", text: message }] };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -213,6 +228,8 @@ export async function explainUpstream(
   throw err; // unreachable: fail() throws
 }
 
+/** Up to 6 decimals; a value below 0.001 keeps 3 significant digits instead (never "0"). */
 export function formatNumber(n: number): string {
-  return Number.isInteger(n) ? String(n) : String(Math.round(n * 1e6) / 1e6);
+  if (Number.isInteger(n)) return String(n);
+  return Math.abs(n) < 1e-3 ? String(Number(n.toPrecision(3))) : String(Math.round(n * 1e6) / 1e6);
 }

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { checkDateInRange, currencyCode, daysBetween, isoDate, todayUtc } from "../validation.js";
-import type { FrankfurterClient, HistoryGroup } from "../frankfurter/client.js";
+import { FIRST_DATE, type FrankfurterClient, type HistoryGroup } from "../frankfurter/client.js";
 import { UpstreamError } from "../frankfurter/errors.js";
 import { explainUpstream, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
 import { withCachedJsonSchema } from "./schema.js";
@@ -17,16 +17,21 @@ export const MAX_DAYS = 366;
 export const MAX_WEEKS_DAYS = 366 * 7;
 export const MAX_MONTHS_DAYS = 30 * 366;
 
-// Built once as an object schema: a raw shape would be wrapped again for every per-request server.
-export const inputSchema = withCachedJsonSchema(
-  z.object({
-    currency_from: currencyCode.describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
-    currency_to: currencyCode.describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
-    start_date: isoDate.describe("First day, YYYY-MM-DD (from 1999-01-04)"),
-    end_date: isoDate.optional().describe("Last day, YYYY-MM-DD (default: today)"),
-  }),
-);
-
+// Built once per API version (its first day is in the text) as an object schema: a raw shape would
+// be wrapped again for every per-request server.
+const buildInputSchema = (first: string) =>
+  withCachedJsonSchema(
+    z.object({
+      currency_from: currencyCode.describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
+      currency_to: currencyCode.describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
+      start_date: isoDate.describe(`First day, YYYY-MM-DD (from ${first})`),
+      end_date: isoDate.optional().describe("Last day, YYYY-MM-DD (default: today)"),
+    }),
+  );
+export const inputSchemas = {
+  v1: buildInputSchema(FIRST_DATE.v1),
+  v2: buildInputSchema(FIRST_DATE.v2),
+} as const;
 export const outputSchema = withCachedJsonSchema(
   z.object({
     amount: z.number(),
@@ -54,7 +59,6 @@ export const config = {
     "Rates between two currencies over a date range: daily up to a year; " +
     "longer ranges are grouped by week (up to 7 years) or month (up to 30 years) " +
     `where the rates API allows it, else split them into calls of ${MAX_DAYS} days.`,
-  inputSchema,
   outputSchema,
   annotations: {
     readOnlyHint: true,
@@ -90,7 +94,8 @@ function checkRange(
 }
 
 export function registerGetExchangeRateHistory(server: McpServer, deps: ToolDeps): void {
-  server.registerTool(name, config, async (args, extra) =>
+  const inputSchema = inputSchemas[deps.frankfurter.version];
+  server.registerTool(name, { ...config, inputSchema }, async (args, extra) =>
     runTool(name, args, extra, deps, async (trace) => {
       const { currency_from: from, currency_to: to, start_date: start, end_date: end } = args;
       const fx = deps.frankfurter;

@@ -3,28 +3,34 @@ import { z } from "zod";
 import { amount, checkDateInRange, currencyCode, rateDate, todayUtc } from "../validation.js";
 import { explainUpstream, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
 import { withCachedJsonSchema } from "./schema.js";
+import { FIRST_DATE } from "../frankfurter/client.js";
 
 export const name = "get_exchange_rate";
 
-// Built once as an object schema: a raw shape would be wrapped again for every per-request server.
-export const inputSchema = withCachedJsonSchema(
-  z.object({
-    currency_from: currencyCode
-      .default("USD")
-      .describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
-    currency_to: currencyCode
-      .default("EUR")
-      .describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
-    currency_date: rateDate
-      .default("latest")
-      .describe(
-        '"latest" or a date as YYYY-MM-DD (from 1999-01-04); ' +
-          "weekends and holidays use the previous working day",
-      ),
-    amount: amount.default(1).describe("Amount of currency_from to convert (> 0)"),
-  }),
-);
-
+// Built once per API version (its first day is in the text) as an object schema: a raw shape would
+// be wrapped again for every per-request server.
+const buildInputSchema = (first: string) =>
+  withCachedJsonSchema(
+    z.object({
+      currency_from: currencyCode
+        .default("USD")
+        .describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
+      currency_to: currencyCode
+        .default("EUR")
+        .describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
+      currency_date: rateDate
+        .default("latest")
+        .describe(
+          `"latest" or a date as YYYY-MM-DD (from ${first}); ` +
+            "weekends and holidays use the previous working day",
+        ),
+      amount: amount.default(1).describe("Amount of currency_from to convert (> 0)"),
+    }),
+  );
+export const inputSchemas = {
+  v1: buildInputSchema(FIRST_DATE.v1),
+  v2: buildInputSchema(FIRST_DATE.v2),
+} as const;
 export const outputSchema = withCachedJsonSchema(
   z.object({
     amount: z.number().describe("The amount converted"),
@@ -52,7 +58,6 @@ export const config = {
     "Converts an amount between two currencies (200+ ISO 4217 codes, e.g. AED, ARS, NGN) " +
     "with central-bank rates from the Frankfurter API, for the latest day or a past date; " +
     "says which date and source the rate is from.",
-  inputSchema,
   outputSchema,
   annotations: {
     readOnlyHint: true,
@@ -63,7 +68,8 @@ export const config = {
 };
 
 export function registerGetExchangeRate(server: McpServer, deps: ToolDeps): void {
-  server.registerTool(name, config, async (args, extra) =>
+  const inputSchema = inputSchemas[deps.frankfurter.version];
+  server.registerTool(name, { ...config, inputSchema }, async (args, extra) =>
     runTool(name, args, extra, deps, async (trace) => {
       const { currency_from: from, currency_to: to, currency_date: date, amount: amt } = args;
       const fx = deps.frankfurter;

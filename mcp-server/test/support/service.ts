@@ -18,6 +18,12 @@ export function upstreamFetch(extra: Record<string, unknown> = {}): typeof fetch
   }) as typeof fetch;
 }
 
+/** A Frankfurter that accepts every request and never answers (until the caller aborts). */
+export const hangingFetch = (async (_input: unknown, init?: RequestInit) =>
+  new Promise<Response>((_, reject) => {
+    init?.signal?.addEventListener("abort", () => reject(init.signal?.reason));
+  })) as typeof fetch;
+
 export interface TestService extends McpService {
   /** The JSON log lines written so far. */
   lines: string[];
