@@ -4,10 +4,10 @@
 // Read from google/adk-python (src/google/adk/evaluation/, December 2026) and reimplemented:
 // - trajectory_evaluator.py: per invocation 1.0 when the actual tool calls match the expected ones,
 //   else 0.0, averaged over the case's invocations. EXACT: same length, same (name, args) pairwise;
-//   IN_ORDER: the expected calls are a subsequence of the actual ones; ANY_ORDER: each expected call
-//   takes a distinct actual one, order free. Calls compare by name and args (dict equality: deep, key
-//   order free); `ignore_args` compares names only. An empty expected list matches anything except
-//   under EXACT, where it requires no calls.
+//   IN_ORDER: the expected calls are a subsequence of the actual ones; ANY_ORDER: each expected
+//   call takes a distinct actual one, order free. Calls compare by name and args (dict equality:
+//   deep, key order free); `ignore_args` compares names only. An empty expected list matches
+//   anything except under EXACT, where it requires no calls.
 // - final_response_match_v1.py with rouge-score's RougeScorer(["rouge1"], use_stemmer=True): the
 //   ROUGE-1 F-measure of the answer against the reference, averaged over invocations; stemming only
 //   when both texts are mostly Latin script.
@@ -225,7 +225,8 @@ const STEP3 = pairs("icate:ic ative: alize:al iciti:ic ical:ic ful: ness:").sort
   (a, b) => b[0]!.length - a[0]!.length,
 );
 const STEP4 = pairs(
-  "al: ance: ence: er: ic: able: ible: ant: ement: ment: ent: ion: ou: ism: ate: iti: ous: ive: ize:",
+  "al: ance: ence: er: ic: able: ible: ant: ement: ment: ent: ion: ou: ism: ate: iti: ous: " +
+    "ive: ize:",
 ).sort((a, b) => b[0]!.length - a[0]!.length);
 
 export function stem(word: string): string {
@@ -590,7 +591,8 @@ export function progressLine(r: EvalCaseResult): string {
   const ms = r.eval_metric_result_per_invocation.reduce((a, p) => a + p.latency_ms.total, 0);
   const error = r.eval_metric_result_per_invocation.find((p) => p.error)?.error;
   const verdict = r.final_eval_status === EvalStatus.PASSED ? "PASS" : "FAIL";
-  return `${verdict}  ${r.eval_id.padEnd(28)} ${scores}  ${(ms / 1000).toFixed(1)}s${error ? `  (${error})` : ""}`;
+  const seconds = `${(ms / 1000).toFixed(1)}s`;
+  return `${verdict}  ${r.eval_id.padEnd(28)} ${scores}  ${seconds}${error ? `  (${error})` : ""}`;
 }
 const SHORT: Record<string, string> = {
   tool_trajectory_avg_score: "trajectory",

@@ -7,8 +7,9 @@
 //   EVAL_CONFIG  ADK test_config.json with `criteria` (default eval/test_config.json)
 //   EVAL_REPORT  folder for the <eval_set_result_id>.evalset_result.json files and summary.json
 //                (default .cache/eval)
-//   MODELS       comma-separated GOOGLE_MODEL values: each gets its own agent (agent/dist/agent.mjs)
-//                on a free port, pointed at MCP_SERVER_URL or at a local mcp-server started here
+//   MODELS       comma-separated GOOGLE_MODEL values: each gets its own agent
+//                (agent/dist/agent.mjs) on a free port, pointed at MCP_SERVER_URL or at a local
+//                mcp-server started here
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";

@@ -15,8 +15,10 @@ if [ -n "${MODELS:-}" ]; then
 elif [ -z "${ID_TOKEN+set}" ] && [[ "$AGENT_URL" == https://* ]]; then
   # Cloud Run takes the ID token of gcloud's account where it holds run.invoker
   # (https://cloud.google.com/run/docs/authenticating/developers).
-  if ! command -v gcloud >/dev/null 2>&1 || ! ID_TOKEN="$(gcloud auth print-identity-token 2>/dev/null)" || [ -z "$ID_TOKEN" ]; then
-    echo "eval: $AGENT_URL is https and ID_TOKEN is unset, but gcloud gave no ID token (run: gcloud auth login);" >&2
+  if ! command -v gcloud >/dev/null 2>&1 ||
+    ! ID_TOKEN="$(gcloud auth print-identity-token 2>/dev/null)" || [ -z "$ID_TOKEN" ]; then
+    echo "eval: $AGENT_URL is https and ID_TOKEN is unset, but gcloud gave no ID token" >&2
+    echo "  (run: gcloud auth login);" >&2
     echo "  or set ID_TOKEN= for a public agent" >&2
     exit 2
   fi

@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -91,7 +93,7 @@ describe("eval scoring, as adk-python's evaluators", () => {
     for (const [word, stemmed] of Object.entries(porter)) assert.equal(stem(word), stemmed, word);
   });
 
-  it("tool_numbers_in_response: each converted amount of a successful call is in the answer", () => {
+  it("tool_numbers_in_response: a successful call's converted amounts are in the answer", () => {
     const result = (text: string, isError = false) => ({
       name: "get_exchange_rate",
       is_error: isError,
@@ -209,7 +211,7 @@ describe("make eval against running stacks", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("runs the project's set against the Gemini stand-in: conversions pass, its toy brain fails the rest", async () => {
+  it("runs the project's set against the Gemini stand-in: conversions pass", async () => {
     const report = path.join(dir, "gemini");
     const r = await makeEval({ AGENT_URL: withGemini.url, EVAL_REPORT: report });
     assert.equal(r.code, 2, r.out); // make's status when the recipe exits 1: a case failed
@@ -253,7 +255,7 @@ describe("make eval against running stacks", () => {
     assert.match(r.out, /^offline +\d+\/31/m);
   });
 
-  it("passes (exit 0) a set that holds and fails a case that must fail, across two models", async () => {
+  it("passes a set that holds; fails a case that must fail, across two models", async () => {
     const set = path.join(dir, "two.evalset.json");
     const turn = (text: string, uses: ToolUse[], answer: string) => ({
       user_content: { parts: [{ text }] },
@@ -305,5 +307,59 @@ describe("make eval against running stacks", () => {
         ["gemini-3.7-flash", 1],
       ],
     );
+  });
+
+  it("sends ID_TOKEN to the agent, and stops (exit 2) on an https URL when gcloud has no token", async () => {
+    const seen: string[] = [];
+    const fake = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? "-"}`);
+      req.resume().on("end", () => {
+        if (req.url === "/") return void res.end(JSON.stringify({ model: "fake" }));
+        const done = { response: "ok", session_id: "s-1", tool_calls: [] };
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.end(
+          `event: session\ndata: {"session_id":"s-1"}\n\nevent: done\ndata: ${JSON.stringify(done)}\n\n`,
+        );
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
+    try {
+      const set = path.join(dir, "one.evalset.json");
+      const one = {
+        user_content: { parts: [{ text: "hi" }] },
+        final_response: { parts: [{ text: "ok" }] },
+      };
+      writeFileSync(
+        set,
+        JSON.stringify({
+          eval_set_id: "one",
+          eval_cases: [{ eval_id: "hi", conversation: [one] }],
+        }),
+      );
+      const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+      const r = await makeEval({
+        AGENT_URL: url,
+        ID_TOKEN: "tok-123",
+        EVALSET: set,
+        EVAL_REPORT: path.join(dir, "one"),
+      });
+      assert.equal(r.code, 0, r.out);
+      assert.deepEqual(seen, ["GET / Bearer tok-123", "POST /chat/stream Bearer tok-123"]);
+      assert.ok(!r.out.includes("tok-123"), "the token is never printed");
+    } finally {
+      fake.closeAllConnections();
+      await new Promise((r) => fake.close(r));
+    }
+    const state = path.join(dir, "gcloud-state");
+    writeFileSync(state, "");
+    const r = await makeEval({
+      AGENT_URL: "https://127.0.0.1:9",
+      PATH: `${path.join(ROOT, "test/support/bin")}:${process.env.PATH}`,
+      GCLOUD_LOG: path.join(dir, "gcloud.log"),
+      GCLOUD_STATE: state,
+      GCLOUD_LOGGED_OUT: "1",
+    });
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /https and ID_TOKEN is unset, but gcloud gave no ID token/);
   });
 });
