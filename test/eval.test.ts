@@ -309,7 +309,7 @@ describe("make eval against running stacks", () => {
     );
   });
 
-  it("sends ID_TOKEN to the agent, and stops (exit 2) on an https URL when gcloud has no token", async () => {
+  it("sends ID_TOKEN; on https without it, stops (exit 2) when gcloud has no token", async () => {
     const seen: string[] = [];
     const fake = createServer((req, res) => {
       seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? "-"}`);
@@ -317,9 +317,8 @@ describe("make eval against running stacks", () => {
         if (req.url === "/") return void res.end(JSON.stringify({ model: "fake" }));
         const done = { response: "ok", session_id: "s-1", tool_calls: [] };
         res.writeHead(200, { "content-type": "text/event-stream" });
-        res.end(
-          `event: session\ndata: {"session_id":"s-1"}\n\nevent: done\ndata: ${JSON.stringify(done)}\n\n`,
-        );
+        const session = 'event: session\ndata: {"session_id":"s-1"}\n\n';
+        res.end(`${session}event: done\ndata: ${JSON.stringify(done)}\n\n`);
       });
     });
     await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
