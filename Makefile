@@ -11,7 +11,7 @@ ENV := scripts/dotenv.sh
 NODE_DIR = $(eval NODE_DIR := $$(shell scripts/with-node.sh --dir))$(NODE_DIR)
 NODE_ENV = PATH="$(NODE_DIR):$$PATH" $(ENV)
 
-.PHONY: help up test build typecheck compose-up compose-down deploy iam status proxy clean smoke bench
+.PHONY: help up test build typecheck compose-up compose-down deploy iam status proxy clean smoke eval bench
 
 help: ## List the commands
 	@if [ -t 1 ] && [ -z "$${NO_COLOR:-}" ]; then on=$$'\033[36m' off=$$'\033[0m'; else on="" off=""; fi; \
@@ -34,6 +34,9 @@ up: node_modules/.package-lock.json ## Build and run both services locally (agen
 
 smoke: ## Check a running agent end to end (AGENT_URL, default http://127.0.0.1:8080; https: sends gcloud's ID token)
 	@$(ENV) scripts/smoke.sh
+
+eval: node_modules/.package-lock.json ## Score the agent on eval/*.evalset.json (ADK format; AGENT_URL, EVALSET, EVAL_CONFIG, EVAL_REPORT; MODELS=a,b side by side)
+	@$(NODE_ENV) scripts/eval.sh
 
 compose-up: ## Build both images and run them with docker compose (ports on 127.0.0.1)
 	@$(ENV) scripts/compose.sh up

@@ -76,7 +76,15 @@ type ChatRequest = z.infer<typeof ChatRequest>;
 type ChatEvent =
   | { type: "session"; session_id: string; user_id: string }
   | Exclude<TurnEvent, { type: "done" }>
-  | { type: "done"; response: string; session_id: string; user_id: string; tool_calls: unknown[] };
+  | {
+      type: "done";
+      response: string;
+      session_id: string;
+      user_id: string;
+      tool_calls: unknown[];
+      /** The turn's tokens, thoughts included: what `make eval` prices. */
+      usage: unknown;
+    };
 
 export function createRoutes(deps: HttpDeps): Hono {
   const app = new Hono();
@@ -98,7 +106,13 @@ export function createRoutes(deps: HttpDeps): Hono {
       for await (const e of runTurn(deps.turn, ids, req.message, { signal, streamText })) {
         emit(
           e.type === "done"
-            ? { type: "done", response: e.response, ...who, tool_calls: e.tool_calls }
+            ? {
+                type: "done",
+                response: e.response,
+                ...who,
+                tool_calls: e.tool_calls,
+                usage: e.usage,
+              }
             : e,
         );
       }
