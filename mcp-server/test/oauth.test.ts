@@ -4,7 +4,10 @@ import { after, before, describe, it } from "node:test";
 import {
   Client,
   StreamableHTTPClientTransport,
+  UnauthorizedError,
   type CallToolResult,
+  type FetchLike,
+  type OAuthClientProvider,
 } from "@modelcontextprotocol/client";
 import { createLocalJWKSet, decodeJwt } from "jose";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
@@ -167,6 +170,71 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
       .find((l) => l.message === "request authorized");
     assert.equal(authorized?.client_id, as.clientId);
     assert.equal(authorized?.sub, decodeJwt(token).sub);
+  });
+
+  it("lets the SDK client's own OAuth do authorization code + PKCE with registration", async () => {
+    const redirectUrl = "http://127.0.0.1:9/callback";
+    const saved: Record<string, unknown> = {};
+    let authorizationUrl: URL | undefined;
+    const provider: OAuthClientProvider = {
+      redirectUrl,
+      clientMetadata: {
+        client_name: "oauth-test",
+        redirect_uris: [redirectUrl],
+        grant_types: ["authorization_code"],
+        response_types: ["code"],
+        token_endpoint_auth_method: "none",
+      },
+      clientInformation: () => saved.client as never,
+      saveClientInformation: (c) => {
+        saved.client = c;
+      },
+      tokens: () => saved.tokens as never,
+      saveTokens: (t) => {
+        saved.tokens = t;
+      },
+      redirectToAuthorization: (u) => {
+        authorizationUrl = u;
+      },
+      saveCodeVerifier: (v) => {
+        saved.verifier = v;
+      },
+      codeVerifier: () => saved.verifier as string,
+      saveDiscoveryState: (d) => {
+        saved.discovery = d;
+      },
+      discoveryState: () => saved.discovery as never,
+    };
+    // The MCP server in process; the authorization server over the network.
+    const route: FetchLike = (url, init) =>
+      new URL(url).hostname === "localhost" ? service.appFetch(url, init) : fetch(url, init);
+    const transport = () =>
+      new StreamableHTTPClientTransport(new URL(RESOURCE), {
+        authProvider: provider,
+        fetch: route,
+      });
+    const first = transport();
+    await assert.rejects(
+      new Client({ name: "oauth-test", version: "1.0.0" }).connect(first),
+      UnauthorizedError,
+    );
+    assert.ok(authorizationUrl, "sent to the authorization server");
+    assert.equal(authorizationUrl.searchParams.get("resource"), RESOURCE);
+    assert.equal(authorizationUrl.searchParams.get("code_challenge_method"), "S256");
+    const back = await as.authorize(authorizationUrl, "alice");
+    assert.equal(back.get("iss"), as.issuer, "RFC 9207: the response names its issuer");
+    await first.finishAuth(back);
+    const client = new Client({ name: "oauth-test", version: "1.0.0" });
+    await client.connect(transport());
+    const result = (await client.callTool({
+      name: "list_currencies",
+      arguments: {},
+    })) as CallToolResult;
+    assert.equal(result.isError, undefined);
+    await client.close();
+    const token = decodeJwt((saved.tokens as { access_token: string }).access_token);
+    assert.equal(token.sub, "alice");
+    assert.equal(token.aud, RESOURCE);
   });
 
   it("accepts the agent's Google ID token beside OAuth, told apart by iss", async () => {

@@ -23,6 +23,11 @@ export interface OAuthServer {
   clientId: string;
   /** A client-credentials access token for `resource` (default: the first) with `scope`. */
   token(opts?: { scope?: string; resource?: string }): Promise<string>;
+  /**
+   * Signs `login` in at an authorization URL and consents, as a person in a browser would, through
+   * oidc-provider's development pages; returns the parameters of the redirect back to the client.
+   */
+  authorize(url: URL, login?: string): Promise<URLSearchParams>;
   /** JWKS fetches so far. */
   jwksHits(): number;
   /** Signs from now on with a new key (a new kid), still publishing the old one. */
@@ -61,9 +66,16 @@ export async function startOAuthServer(opts: OAuthServerOptions): Promise<OAuthS
       ],
       jwks: { keys },
       scopes: ["openid", SCOPE, OTHER_SCOPE],
-      ttl: { AccessToken: opts.ttlSeconds ?? 600, ClientCredentials: opts.ttlSeconds ?? 600 },
+      ttl: {
+        AccessToken: opts.ttlSeconds ?? 600,
+        ClientCredentials: opts.ttlSeconds ?? 600,
+        Interaction: 600,
+        Session: 600,
+        Grant: 600,
+      },
       features: {
-        devInteractions: { enabled: false },
+        // Its login page takes any name and password: the headless authorization below fills it.
+        devInteractions: { enabled: true },
         clientCredentials: { enabled: true },
         registration: { enabled: true },
         resourceIndicators: {
@@ -127,6 +139,43 @@ export async function startOAuthServer(opts: OAuthServerOptions): Promise<OAuthS
       if (!res.ok || !json.access_token)
         throw new Error(`token: ${res.status} ${JSON.stringify(json)}`);
       return json.access_token;
+    },
+    async authorize(url, login = "alice") {
+      const jar = new Map<string, string>();
+      let next = url;
+      let body: URLSearchParams | undefined;
+      for (let step = 0; step < 12; step++) {
+        if (next.origin !== issuer) return next.searchParams;
+        const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+        const res = await fetch(next, {
+          method: body ? "POST" : "GET",
+          body,
+          redirect: "manual",
+          headers: { cookie },
+        });
+        for (const c of res.headers.getSetCookie()) {
+          const pair = c.split(";")[0]!;
+          jar.set(pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
+        }
+        body = undefined;
+        const location = res.headers.get("location");
+        if (location) {
+          await res.body?.cancel();
+          next = new URL(location, next);
+          continue;
+        }
+        const html = await res.text();
+        const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+        if (!action)
+          throw new Error(`authorize: no form at ${next}: ${res.status} ${html.slice(0, 300)}`);
+        body = new URLSearchParams();
+        for (const m of html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g))
+          body.set(m[1]!, m[2]!);
+        if (/name="login"/.test(html)) body.set("login", login);
+        if (/name="password"/.test(html)) body.set("password", "any");
+        next = new URL(action, next);
+      }
+      throw new Error("authorize: too many steps");
     },
     async rotate() {
       keys = [await newKey(), ...keys];
