@@ -65,7 +65,7 @@ export function discoveryUrls(issuer: string): string[] {
 /**
  * Verifies JWT access tokens (RFC 9068, and plain JWTs as Auth0, Entra ID and Keycloak issue them)
  * against the issuer's JWKS: signature, `iss` exact, `aud` containing the resource, `exp`/`nbf`,
- * then the required scopes from `scope` (space-separated) or `scp` (array).
+ * then the required scopes from `scope` or `scp`.
  */
 export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
   const doFetch = opts.fetch ?? globalThis.fetch;
@@ -171,11 +171,14 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
         if (err instanceof OAuthUnavailable) throw err;
         throw invalid(describe(err));
       }
+      // `scope` (RFC 9068, Auth0, Okta, Keycloak) is a string; `scp` is an array (RFC 9068 §2.2.3
+      // allows it) or, from Entra ID, a space-separated string.
+      const granted = payload.scope ?? payload.scp;
       const scopes =
-        typeof payload.scope === "string"
-          ? payload.scope.split(" ").filter(Boolean)
-          : Array.isArray(payload.scp)
-            ? payload.scp.filter((s): s is string => typeof s === "string")
+        typeof granted === "string"
+          ? granted.split(" ").filter(Boolean)
+          : Array.isArray(granted)
+            ? granted.filter((s): s is string => typeof s === "string")
             : [];
       const clientId =
         typeof payload.client_id === "string"
