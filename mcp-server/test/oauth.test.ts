@@ -9,10 +9,10 @@ import {
   type FetchLike,
   type OAuthClientProvider,
 } from "@modelcontextprotocol/client";
-import { createLocalJWKSet, decodeJwt } from "jose";
+import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 import { loadConfig } from "../src/config.js";
-import { discoveryUrls } from "../src/oauth.js";
+import { createOAuthVerifier, discoveryUrls, OAuthUnavailable } from "../src/oauth.js";
 import { OTHER_SCOPE, type OAuthServer, SCOPE, startOAuthServer } from "./support/oauth-server.js";
 import { buildService, type TestService } from "./support/service.js";
 
@@ -96,6 +96,62 @@ describe("MCP_SERVER_AUTH and the OAuth settings", () => {
       "https://id.example.com/.well-known/oauth-authorization-server",
       "https://id.example.com/.well-known/openid-configuration",
     ]);
+  });
+});
+
+describe("the verifier with issuers oidc-provider does not imitate", () => {
+  // An issuer with a path that publishes RFC 8414 metadata; keys and metadata from a fake fetch.
+  const issuer = "https://id.example.com/tenant";
+  async function setUp(meta: Record<string, unknown>) {
+    const { privateKey, publicKey } = await generateKeyPair("RS256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" };
+    const asked: string[] = [];
+    const fetch = (async (input: string | URL | Request) => {
+      const url = String(input instanceof Request ? input.url : input);
+      asked.push(url);
+      if (url === "https://id.example.com/.well-known/oauth-authorization-server/tenant")
+        return Response.json(meta);
+      if (url === "https://id.example.com/keys") return Response.json({ keys: [jwk] });
+      return new Response("not found", { status: 404 });
+    }) as typeof globalThis.fetch;
+    const verifier = createOAuthVerifier({ issuer, resource: RESOURCE, scopes: [SCOPE], fetch });
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT({ iss: issuer, aud: RESOURCE, sub: "u1", ...claims })
+        .setProtectedHeader({ alg: "RS256", kid: "k1", typ: "JWT" })
+        .setIssuedAt()
+        .setExpirationTime("5m")
+        .sign(privateKey);
+    return { verifier, sign, asked };
+  }
+
+  it("finds RFC 8414 metadata at the path-inserted address, and reads Entra's scp string", async () => {
+    const { verifier, sign, asked } = await setUp({
+      issuer,
+      jwks_uri: "https://id.example.com/keys",
+    });
+    const info = await verifier.verifyAccessToken(await sign({ scp: `${SCOPE} other`, azp: "c1" }));
+    assert.deepEqual(info.scopes, [SCOPE, "other"]);
+    assert.equal(info.clientId, "c1");
+    assert.deepEqual(
+      await verifier.verifyAccessToken(await sign({ scp: [SCOPE] })).then((i) => i.scopes),
+      [SCOPE],
+    );
+    assert.equal(asked[0], "https://id.example.com/.well-known/oauth-authorization-server/tenant");
+    await assert.rejects(
+      verifier.verifyAccessToken(await sign({ scope: "other" })),
+      /lacks the scope mcp:tools/,
+    );
+  });
+
+  it("refuses metadata that names another issuer: 503, not a verdict on the token", async () => {
+    const { verifier, sign } = await setUp({
+      issuer: "https://evil.example.com",
+      jwks_uri: "https://id.example.com/keys",
+    });
+    await assert.rejects(
+      verifier.verifyAccessToken(await sign({ scope: SCOPE })),
+      OAuthUnavailable,
+    );
   });
 });
 
