@@ -1,6 +1,7 @@
 // A real authorization server for the OAuth suite: oidc-provider 9 (a certified OpenID provider) on
 // loopback, issuing RFC 9068 JWT access tokens for resource indicators (RFC 8707). Configuration
-// follows https://github.com/panva/node-oidc-provider/blob/v9.x/docs/README.md (read 2026-12-03).
+// follows the installed oidc-provider 9.13's lib/helpers/defaults.js (read 2026-12-03) and its
+// docs at https://github.com/panva/node-oidc-provider/blob/v9.x/docs/README.md (not read here).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
