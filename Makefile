@@ -44,13 +44,13 @@ compose-up: ## Build both images and run them with docker compose (ports on 127.
 compose-down: ## Stop the docker compose services
 	@$(ENV) scripts/compose.sh down
 
-deploy: ## Deploy both services to Cloud Run (PROJECT_ID, REGION; AGENT_ACCESS, SESSION_STORE, TRACING; DRY_RUN=1 prints the commands)
+deploy: ## Deploy both services to Cloud Run (PROJECT_ID, REGION; AGENT_ACCESS, MCP_ACCESS, SESSION_STORE, TRACING; DRY_RUN=1 prints the commands)
 	@$(ENV) scripts/deploy.sh
 
 iam: ## Grant the agent's service account run.invoker on mcp-server and aiplatform.user
 	@$(ENV) scripts/iam.sh
 
-status: ## Show what is deployed: URLs, accounts, who may call the agent, session store, IAM bindings
+status: ## Show what is deployed: URLs, accounts, who may call the agent and mcp-server, session store, IAM bindings
 	@$(ENV) scripts/status.sh
 
 proxy: ## Reach the private mcp-server from this machine through `gcloud run services proxy`

@@ -6,7 +6,9 @@
 # iap), SESSION_STORE=firestore|memory, FIRESTORE_LOCATION (REGION), TRACING=0|1, BUILD=cloudbuild|docker,
 # MCP_TRANSPORT=mcp|sse, MCP_TIMEOUT / AGENT_TIMEOUT (seconds), IMAGE_KEEP_COUNT=10, IMAGE_TAG (git),
 # NODE_IMAGE=node:22-slim, GOOGLE_MODEL=gemini-3.8-flash, GOOGLE_CLOUD_LOCATION=global (Vertex AI,
-# not REGION), MCP_MAX_INSTANCES, AGENT_MAX_INSTANCES, FRANKFURTER_URL, SESSION_TTL_SECONDS, DRY_RUN=1.
+# not REGION), MCP_MAX_INSTANCES, AGENT_MAX_INSTANCES, FRANKFURTER_URL, SESSION_TTL_SECONDS, DRY_RUN=1,
+# MCP_ACCESS=iam|oauth (oauth: people's assistants reach mcp-server with OAuth access tokens from
+# OAUTH_ISSUER, scopes OAUTH_SCOPES=mcp:tools; the agent keeps its Google ID token).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
@@ -15,6 +17,9 @@ SCRIPT_VERB=deploy
 
 require_vars PROJECT_ID REGION
 AGENT_ACCESS="${AGENT_ACCESS:-private}"
+MCP_ACCESS="${MCP_ACCESS:-iam}"
+OAUTH_ISSUER="${OAUTH_ISSUER:-}"
+OAUTH_SCOPES="${OAUTH_SCOPES:-mcp:tools}"
 IAP_MEMBERS="${IAP_MEMBERS:-}"
 SESSION_STORE="${SESSION_STORE:-firestore}"
 FIRESTORE_LOCATION="${FIRESTORE_LOCATION:-}"
@@ -45,6 +50,14 @@ one_of SESSION_STORE "$SESSION_STORE" firestore memory
 one_of TRACING "$TRACING" 0 1
 one_of BUILD "$BUILD" cloudbuild docker
 one_of MCP_TRANSPORT "$MCP_TRANSPORT" mcp sse
+one_of MCP_ACCESS "$MCP_ACCESS" iam oauth
+if [ "$MCP_ACCESS" = oauth ]; then
+  [ -n "$OAUTH_ISSUER" ] || die "MCP_ACCESS=oauth needs OAUTH_ISSUER, your authorization server's issuer, e.g. OAUTH_ISSUER=https://your-tenant.us.auth0.com/"
+  [[ "$OAUTH_ISSUER" == https://?* ]] || die "OAUTH_ISSUER must be an https URL (got \"$OAUTH_ISSUER\")"
+  if ! [[ "$OAUTH_SCOPES" =~ ^[!#-~]+( [!#-~]+)*$ ]] || [[ "$OAUTH_SCOPES" == *[,\;]* ]]; then
+    die "OAUTH_SCOPES must be scope names separated by single spaces (got \"$OAUTH_SCOPES\")"
+  fi
+fi
 # Memory sessions live in one instance: a conversation whose next turn reaches another instance starts
 # over. Session affinity is best effort, so one instance is the default; more only with a warning.
 if [ "$SESSION_STORE" = memory ]; then
@@ -258,11 +271,36 @@ if [ "$TRACING" = 1 ]; then
   for email in "$mcp_sa_email" "$sa_email"; do project_grant "$TRACES_ROLE" "serviceAccount:$email"; done
 fi
 
-log "== $MCP_SERVICE (private, transport $MCP_TRANSPORT, timeout ${MCP_TIMEOUT}s)"
+project_number() { # the project's number, which Cloud Run's deterministic URLs carry
+  if is_dry_run; then
+    run gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)'
+    printf '<project-number>'
+  else
+    query gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)'
+  fi
+}
+
+# Who may call mcp-server. iam: Cloud Run checks the caller's Google ID token and roles/run.invoker.
+# oauth: the invoker check is off (no allUsers binding), and mcp-server checks every request itself:
+# the agent's Google ID token (MCP_ALLOWED_INVOKERS) or an access token OAUTH_ISSUER issued for
+# MCP_RESOURCE_URL, the service's deterministic URL (known before the first deploy, unlike
+# status.url). MCP_SERVER_AUTH has a comma: ^;^ makes ; gcloud's list separator (gcloud topic
+# escaping).
+mcp_env="FRANKFURTER_URL=$FRANKFURTER_URL,GOOGLE_CLOUD_PROJECT=$PROJECT_ID$(otel_env "$MCP_SERVICE")"
+mcp_access=(--no-allow-unauthenticated --invoker-iam-check)
+mcp_mode=private
+if [ "$MCP_ACCESS" = oauth ]; then
+  mcp_public="https://$MCP_SERVICE-$(project_number).$REGION.run.app"
+  mcp_access=(--no-allow-unauthenticated --no-invoker-iam-check)
+  mcp_mode="oauth (OAuth access tokens from $OAUTH_ISSUER, and the agent's Google ID token)"
+  mcp_env="^;^${mcp_env//,/;};MCP_SERVER_AUTH=google-id-token,oauth;OAUTH_ISSUER=$OAUTH_ISSUER"
+  mcp_env+=";OAUTH_SCOPES=$OAUTH_SCOPES;MCP_RESOURCE_URL=$mcp_public/mcp"
+  mcp_env+=";MCP_AUTH_AUDIENCE=$mcp_public;MCP_ALLOWED_INVOKERS=$sa_email"
+fi
+log "== $MCP_SERVICE ($mcp_mode, transport $MCP_TRANSPORT, timeout ${MCP_TIMEOUT}s)"
 run gcloud run deploy "$MCP_SERVICE" --image="$mcp_image" "${where[@]}" \
-  --service-account="$mcp_sa_email" --no-allow-unauthenticated --timeout="$MCP_TIMEOUT" "${runtime_flags[@]}" \
-  --max-instances="$MCP_MAX_INSTANCES" "$mcp_affinity" \
-  --set-env-vars="FRANKFURTER_URL=$FRANKFURTER_URL,GOOGLE_CLOUD_PROJECT=$PROJECT_ID$(otel_env "$MCP_SERVICE")"
+  --service-account="$mcp_sa_email" "${mcp_access[@]}" --timeout="$MCP_TIMEOUT" "${runtime_flags[@]}" \
+  --max-instances="$MCP_MAX_INSTANCES" "$mcp_affinity" --set-env-vars="$mcp_env"
 
 if is_dry_run; then
   run gcloud run services describe "$MCP_SERVICE" "${where[@]}" --format='value(status.url)'
@@ -281,6 +319,8 @@ agent_env+=",SESSION_STORE=$SESSION_STORE"
 [ "$SESSION_STORE" = firestore ] && agent_env+=",FIRESTORE_DATABASE=$FIRESTORE_DATABASE,FIRESTORE_COLLECTION=$FIRESTORE_COLLECTION"
 [ -n "$SESSION_TTL_SECONDS" ] && agent_env+=",SESSION_TTL_SECONDS=$SESSION_TTL_SECONDS"
 agent_env+=",AGENT_ACCESS=$AGENT_ACCESS"
+# The audience mcp-server checks in-process: its deterministic URL, whatever status.url says.
+[ "$MCP_ACCESS" = oauth ] && agent_env+=",MCP_AUDIENCE=$mcp_public"
 
 # Who may call the agent. --no-allow-unauthenticated in every mode: an allUsers binding from an
 # older deploy is removed, never added. private: Cloud Run checks roles/run.invoker. public: the
@@ -362,7 +402,11 @@ if is_dry_run; then
   agent_url='<agent-url>'
 else
   agent_url="$(gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format='value(status.url)')"
-  log "Deployed: $MCP_SERVICE at $mcp_url (private), $AGENT_SERVICE at $agent_url ($AGENT_ACCESS)"
+  log "Deployed: $MCP_SERVICE at $mcp_url ($MCP_ACCESS), $AGENT_SERVICE at $agent_url ($AGENT_ACCESS)"
+fi
+if [ "$MCP_ACCESS" = oauth ]; then
+  log "Assistants connect to $mcp_public/mcp: at $OAUTH_ISSUER, tokens must be JWTs with audience"
+  log "  $mcp_public/mcp and scope $OAUTH_SCOPES (README: Connect the assistants people use)."
 fi
 log "Next: make iam PROJECT_ID=$PROJECT_ID REGION=$REGION   (the agent gets 403 from $MCP_SERVICE until then)"
 case "$AGENT_ACCESS" in

@@ -24,6 +24,7 @@ if is_dry_run; then
     run gcloud run services describe "$svc" "${where[@]}" --format="$svc_format"
   done
   run gcloud run services describe "$AGENT_SERVICE" "${where[@]}" --format="$agent_format"
+  run gcloud run services describe "$MCP_SERVICE" "${where[@]}" --format="$agent_format"
   run gcloud firestore databases describe --database="$FIRESTORE_DATABASE" --format='value(type,locationId)' --project="$PROJECT_ID"
   run gcloud firestore fields ttls list --collection-group="$FIRESTORE_COLLECTION" --database="$FIRESTORE_DATABASE" --format='value(name)' --project="$PROJECT_ID"
   run gcloud run services get-iam-policy "$MCP_SERVICE" "${where[@]}" "${POLICY_FORMAT[@]}"
@@ -34,6 +35,7 @@ fi
 
 printf 'project %s, region %s\n' "$PROJECT_ID" "$REGION"
 agent_deployed=0
+mcp_deployed=0
 for svc in "$MCP_SERVICE" "$AGENT_SERVICE"; do
   rc=0
   out="$(query gcloud run services describe "$svc" "${where[@]}" --format="$svc_format")" || rc=$?
@@ -42,7 +44,8 @@ for svc in "$MCP_SERVICE" "$AGENT_SERVICE"; do
       # Split on tabs by hand: `read` would merge adjacent tabs and shift an empty field.
       url="${out%%$'\t'*}"; rest="${out#*$'\t'}"; sa="${rest%%$'\t'*}"; revision="${rest#*$'\t'}"
       printf '%-11s %s  (runs as %s, revision %s)\n' "$svc" "${url:--}" "${sa:-default compute account}" "${revision:--}"
-      [ "$svc" = "$AGENT_SERVICE" ] && agent_deployed=1 ;;
+      [ "$svc" = "$AGENT_SERVICE" ] && agent_deployed=1
+      [ "$svc" = "$MCP_SERVICE" ] && mcp_deployed=1 ;;
     1) printf '%-11s not deployed\n' "$svc" ;;
     *) exit "$rc" ;;
   esac
@@ -58,6 +61,23 @@ env_of() {
   done
   return 0
 }
+
+# mcp-server's MCP_ACCESS, read back: the invoker check off and OAuth in MCP_SERVER_AUTH = oauth.
+if [ "$mcp_deployed" = 1 ]; then
+  out="$(query gcloud run services describe "$MCP_SERVICE" "${where[@]}" --format="$agent_format")"
+  annotations="${out%%$'\t'*}"; rest="${out#*$'\t'}"; names="${rest%%$'\t'*}"; values="${rest#*$'\t'}"
+  auth="$(env_of "$names" "$values" MCP_SERVER_AUTH)"
+  if [[ ";$annotations;" == *";run.googleapis.com/invoker-iam-disabled=true;"* ]]; then
+    if [[ ",$auth," == *",oauth,"* ]]; then
+      mcp_access="oauth (access tokens from $(env_of "$names" "$values" OAUTH_ISSUER) for $(env_of "$names" "$values" MCP_RESOURCE_URL); MCP_SERVER_AUTH=$auth)"
+    else
+      mcp_access="OPEN (invoker IAM check off and MCP_SERVER_AUTH=${auth:-none}: make deploy fixes it)"
+    fi
+  else
+    mcp_access="iam (only callers with roles/run.invoker on $MCP_SERVICE)"
+  fi
+  printf '%-11s %s\n' mcp-access "$mcp_access"
+fi
 
 store=""
 if [ "$agent_deployed" = 1 ]; then

@@ -75,9 +75,15 @@ const FIRESTORE_FIRST = [
 const RUNTIME =
   "--memory=512Mi --cpu=1 --concurrency=80 --cpu-boost --startup-probe=httpGet.path=/health,periodSeconds=1,timeoutSeconds=1,failureThreshold=15 --liveness-probe=httpGet.path=/health,periodSeconds=30,timeoutSeconds=5,failureThreshold=3";
 const mcpDeploy = (
-  o: { timeout?: number; instances?: number; affinity?: string; env?: string } = {},
+  o: {
+    timeout?: number;
+    instances?: number;
+    affinity?: string;
+    env?: string;
+    access?: string;
+  } = {},
 ): string =>
-  `gcloud run deploy mcp-server --image=${AR}/mcp-server:t1 ${W} --service-account=${MCP_SA} --no-allow-unauthenticated --timeout=${o.timeout ?? 300} ${RUNTIME} --max-instances=${o.instances ?? 10} ${o.affinity ?? "--no-session-affinity"} --set-env-vars=FRANKFURTER_URL=https://api.frankfurter.dev/v2,GOOGLE_CLOUD_PROJECT=my-project${o.env ?? ""}`;
+  `gcloud run deploy mcp-server --image=${AR}/mcp-server:t1 ${W} --service-account=${MCP_SA} ${o.access ?? "--no-allow-unauthenticated --invoker-iam-check"} --timeout=${o.timeout ?? 300} ${RUNTIME} --max-instances=${o.instances ?? 10} ${o.affinity ?? "--no-session-affinity"} --set-env-vars=FRANKFURTER_URL=https://api.frankfurter.dev/v2,GOOGLE_CLOUD_PROJECT=my-project${o.env ?? ""}`;
 const MCP_DEPLOY = mcpDeploy();
 const MCP_URL_READ = `gcloud run services describe mcp-server ${W} --format=value(status.url)`;
 const IAP_READ = `gcloud run services describe agent ${W} --format=value(metadata.annotations."run.googleapis.com/iap-enabled")`;
@@ -247,13 +253,14 @@ const deployOf = (calls: string[], svc: string): string => {
   assert.equal(found.length, 1, `one deploy of ${svc}:\n${calls.join("\n")}`);
   return found[0]!;
 };
-const envOf = (deployLine: string): Record<string, string> =>
-  Object.fromEntries(
-    /--set-env-vars=(\S+)/
-      .exec(deployLine)![1]!
-      .split(",")
-      .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+// gcloud's list syntax: items split on ",", or on D when the value starts with ^D^.
+const envOf = (deployLine: string): Record<string, string> => {
+  const value = /--set-env-vars=(\S+)/.exec(deployLine)![1]!;
+  const [, sep = ",", items = value] = /^\^([^^]+)\^(.*)$/.exec(value) ?? [];
+  return Object.fromEntries(
+    items.split(sep).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
   );
+};
 // The plan's commands, without the "# only if …" marks of conditional ones.
 const printed = (stderr: string): string[] =>
   stderr
@@ -426,6 +433,67 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const set = ok(c.run(["scripts/deploy.sh"], { MCP_TIMEOUT: "120", AGENT_TIMEOUT: "900" }));
     assert.equal(deployOf(set.calls, "mcp-server"), mcpDeploy({ timeout: 120 }));
     assert.equal(deployOf(set.calls, "agent"), agentDeploy({ timeout: 900 }));
+  });
+
+  test("MCP_ACCESS=oauth: mcp-server checks OAuth access tokens and the agent's ID token itself", (t) => {
+    const c = cloud(t);
+    const issuer = "https://tenant.example.auth0.com/";
+    const bad = c.run(["scripts/deploy.sh"], { MCP_ACCESS: "oauth" });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /MCP_ACCESS=oauth needs OAUTH_ISSUER/);
+    assert.deepEqual(bad.calls, [], "refused before any call");
+    const http = c.run(["scripts/deploy.sh"], { MCP_ACCESS: "oauth", OAUTH_ISSUER: "http://x/" });
+    assert.match(http.stderr, /OAUTH_ISSUER must be an https URL/);
+    assert.match(
+      c.run(["scripts/deploy.sh"], { MCP_ACCESS: "open" }).stderr,
+      /MCP_ACCESS must be one of: iam oauth/,
+    );
+
+    const r = ok(c.run(["scripts/deploy.sh"], { MCP_ACCESS: "oauth", OAUTH_ISSUER: issuer }));
+    const line = deployOf(r.calls, "mcp-server");
+    assert.match(line, / --no-allow-unauthenticated --no-invoker-iam-check /);
+    const base = "https://mcp-server-123456789012.us-central1.run.app";
+    assert.deepEqual(envOf(line), {
+      FRANKFURTER_URL: "https://api.frankfurter.dev/v2",
+      GOOGLE_CLOUD_PROJECT: "my-project",
+      MCP_SERVER_AUTH: "google-id-token,oauth",
+      OAUTH_ISSUER: issuer,
+      OAUTH_SCOPES: "mcp:tools",
+      MCP_RESOURCE_URL: `${base}/mcp`,
+      MCP_AUTH_AUDIENCE: base,
+      MCP_ALLOWED_INVOKERS: SA,
+    });
+    assert.equal(envOf(deployOf(r.calls, "agent")).MCP_AUDIENCE, base);
+    assert.ok(!c.state().some((l) => l.includes("allUsers")), "no allUsers binding");
+    assert.ok(
+      c.state().includes("service-ann mcp-server run.googleapis.com/invoker-iam-disabled=true"),
+    );
+    assert.match(
+      r.stderr,
+      /Assistants connect to https:\/\/mcp-server-123456789012\.us-central1\.run\.app\/mcp/,
+    );
+    assert.match(
+      ok(c.run(make("status"))).stdout,
+      /mcp-access +oauth \(access tokens from https:\/\/tenant\.example\.auth0\.com\/ for https:\/\/mcp-server-123456789012\.us-central1\.run\.app\/mcp/,
+    );
+    const dry = ok(
+      c.run(["scripts/deploy.sh"], { MCP_ACCESS: "oauth", OAUTH_ISSUER: issuer, DRY_RUN: "1" }),
+    );
+    assert.match(dry.stderr, /== mcp-server \(oauth \(OAuth access tokens from https:\/\/tenant/);
+    assert.match(
+      dry.stderr,
+      /MCP_RESOURCE_URL=https:\/\/mcp-server-<project-number>\.us-central1\.run\.app\/mcp/,
+    );
+    // Back to iam: Cloud Run checks the invoker again, and mcp-server's own auth is off.
+    const back = ok(c.run(["scripts/deploy.sh"]));
+    assert.equal(deployOf(back.calls, "mcp-server"), MCP_DEPLOY);
+    assert.ok(
+      !c.state().some((l) => l.includes("mcp-server run.googleapis.com/invoker-iam-disabled")),
+    );
+    assert.match(
+      ok(c.run(make("status"))).stdout,
+      /mcp-access +iam \(only callers with roles\/run\.invoker/,
+    );
   });
 
   test("AGENT_ACCESS=public: the invoker check is off and no allUsers binding exists, even one an older deploy made", (t) => {

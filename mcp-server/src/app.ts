@@ -23,6 +23,7 @@ import { authGuard, createIdTokenVerifier } from "./auth.js";
 import type { Config } from "./config.js";
 import { errorResponse, rpcError, ServiceError } from "./errors.js";
 import { FrankfurterClient } from "./frankfurter/client.js";
+import { createOAuthVerifier, protectedResourceMetadata } from "./oauth.js";
 import { Inflight } from "../../common/serve.js";
 import { createLogger, type Logger } from "../../common/log.js";
 import { SseSessions } from "./sse.js";
@@ -36,6 +37,8 @@ export interface Overrides {
   /** Google's signing keys (a local JWKS) for MCP_SERVER_AUTH=google-id-token. */
   keys?: JWTVerifyGetKey;
   logger?: Logger;
+  /** How often an unknown `kid` may refetch the OAuth issuer's JWKS (default a minute). */
+  jwksCooldownMs?: number;
   /** Delay before Frankfurter's single retry. */
   retryDelayMs?: () => number;
 }
@@ -98,20 +101,48 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   app.use((_c, next) => inflight.run(next));
   app.get("/health", (c) => c.json({ status: "ok" }));
 
-  const verify =
-    config.MCP_SERVER_AUTH === "google-id-token"
-      ? createIdTokenVerifier({
-          audience: config.MCP_AUTH_AUDIENCE ?? "",
-          allowedInvokers: config.MCP_ALLOWED_INVOKERS,
-          certsUrl: config.MCP_AUTH_CERTS_URL,
-          keys: over.keys,
+  const methods = config.MCP_SERVER_AUTH.split(",");
+  const google = methods.includes("google-id-token")
+    ? createIdTokenVerifier({
+        audience: config.MCP_AUTH_AUDIENCE ?? "",
+        allowedInvokers: config.MCP_ALLOWED_INVOKERS,
+        certsUrl: config.MCP_AUTH_CERTS_URL,
+        keys: over.keys,
+        now,
+      })
+    : undefined;
+  const oauth =
+    methods.includes("oauth") && config.OAUTH_ISSUER && config.MCP_RESOURCE_URL
+      ? createOAuthVerifier({
+          issuer: config.OAUTH_ISSUER,
+          resource: config.MCP_RESOURCE_URL,
+          scopes: config.OAUTH_SCOPES,
           now,
+          jwksCooldownMs: over.jwksCooldownMs,
         })
       : undefined;
+  if (oauth && config.MCP_RESOURCE_URL) {
+    // RFC 9728 §3: path-suffixed for the /mcp resource, and at the root for clients that probe
+    // there. Public and readable from any origin: it names no secret.
+    const document = protectedResourceMetadata(oauth, config.MCP_RESOURCE_URL);
+    const suffixed = new URL(oauth.resourceMetadataUrl).pathname;
+    for (const path of [suffixed, "/.well-known/oauth-protected-resource"]) {
+      app.on(["GET", "HEAD"], path, (c) =>
+        c.json(document, 200, { "Access-Control-Allow-Origin": "*" }),
+      );
+      app.options(path, (c) =>
+        c.body(null, 204, {
+          "Access-Control-Allow-Origin": "*",
+          "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+          "Access-Control-Allow-Headers": c.req.header("access-control-request-headers") ?? "",
+        }),
+      );
+    }
+  }
   const guardHost = hostGuard(config);
   for (const path of ["/mcp", "/sse", "/messages"]) {
     app.use(path, async (c, next) => guardHost(c.req.raw) ?? next());
-    if (verify) app.use(path, authGuard(verify, logger));
+    if (google || oauth) app.use(path, authGuard({ google, oauth }, logger));
   }
   // An early refusal leaves the body unread: `Connection: close` has the client open a fresh one
   // (the Node adapter drains an unread body for 500 ms, then destroys the socket).

@@ -1,8 +1,17 @@
 import type { MiddlewareHandler } from "hono";
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { OAuthError, OAuthErrorCode } from "@modelcontextprotocol/server";
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from "jose";
 import { incomingContext } from "../../common/trace.js";
 import { ServiceError } from "./errors.js";
 import type { Logger } from "../../common/log.js";
+import { OAuthUnavailable, type OAuthVerifier } from "./oauth.js";
 
 export const GOOGLE_ISSUERS = ["https://accounts.google.com", "accounts.google.com"];
 /** The explicit opt-out in MCP_ALLOWED_INVOKERS: accept a valid token from any Google identity. */
@@ -172,35 +181,115 @@ function describe(err: unknown): string {
   return "The ID token could not be checked";
 }
 
+/** The inbound methods MCP_SERVER_AUTH turned on; a request passes if one of them accepts it. */
+export interface AuthMethods {
+  google?: IdTokenVerifier | undefined;
+  oauth?: OAuthVerifier | undefined;
+}
+
+type Verdict =
+  | { ok: true; principal: string | undefined; fields: Record<string, string | undefined> }
+  | Extract<AuthResult, { ok: false }>
+  | { ok: false; status: 403; error: "insufficient_scope"; description: string };
+
 /**
- * Lets in only callers `verify` accepts, and records the token's subject as the principal (the
- * stable id of the account: an email can be reassigned).
+ * Which method a token is for, told by its `iss` (never by trying both): a Google ID token
+ * to the Google verifier, anything else to the OAuth one.
+ */
+async function check(authorization: string | undefined, m: AuthMethods): Promise<Verdict> {
+  const google = async (): Promise<Verdict> => {
+    const r = await m.google!(authorization);
+    if (!r.ok) return r;
+    // The stable id of the account: an email can be reassigned.
+    return { ok: true, principal: r.subject ?? r.email, fields: { email: r.email } };
+  };
+  if (!m.oauth) return google();
+  if (!authorization?.trim()) {
+    return { ok: false, status: 401, error: "missing_token", description: "Missing Authorization" };
+  }
+  const token = /^Bearer +([^\s,]+) *$/i.exec(authorization)?.[1];
+  if (!token) {
+    const description = "Malformed Authorization: send one header, Bearer <access token>";
+    return { ok: false, status: 400, error: "invalid_request", description };
+  }
+  if (m.google) {
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {}
+    if (typeof iss === "string" && GOOGLE_ISSUERS.includes(iss)) return google();
+  }
+  try {
+    const info = await m.oauth.verifyAccessToken(token);
+    const sub = typeof info.extra?.sub === "string" ? info.extra.sub : undefined;
+    // Scoped by issuer: another issuer's subject with the same string is someone else.
+    const principal = `${m.oauth.issuer}#${sub ?? info.clientId}`;
+    return { ok: true, principal, fields: { sub, client_id: info.clientId } };
+  } catch (err) {
+    if (err instanceof OAuthUnavailable) {
+      return { ok: false, status: 503, error: "keys_unavailable", description: err.message };
+    }
+    const code = err instanceof OAuthError ? err.code : "";
+    const description =
+      err instanceof Error ? err.message : "The access token could not be checked";
+    return code === OAuthErrorCode.InsufficientScope
+      ? { ok: false, status: 403, error: "insufficient_scope", description }
+      : { ok: false, status: 401, error: "invalid_token", description };
+  }
+}
+
+/**
+ * The WWW-Authenticate challenge of a refusal. RFC 6750 §3.1: a request with no credentials gets
+ * no error code. With OAuth on, every challenge names the metadata (RFC 9728 §5.1) and the scopes
+ * (the MCP spec's step-up). The SDK's bearerAuthChallengeResponse always adds an error, even to a
+ * request that sent no token, hence this one.
+ */
+function challenge(v: Extract<Verdict, { ok: false }>, oauth?: OAuthVerifier): string | undefined {
+  if (!oauth) {
+    // A 403 of the Google allow-list carries no challenge: more scopes cannot help a caller
+    // outside it (a WWW-Authenticate with insufficient_scope sends MCP clients off to ask).
+    if (v.status !== 401 && v.status !== 400) return undefined;
+    return v.error === "missing_token"
+      ? `Bearer realm="mcp-server"`
+      : `Bearer realm="mcp-server", error="${v.error}", error_description="${v.description}"`;
+  }
+  if (v.status === 503 || v.error === "forbidden") return undefined;
+  const params = [
+    `resource_metadata="${oauth.resourceMetadataUrl}"`,
+    `scope="${oauth.scopes.join(" ")}"`,
+  ];
+  if (v.error !== "missing_token") {
+    params.push(`error="${v.error}"`, `error_description="${v.description.replace(/"/g, "'")}"`);
+  }
+  return `Bearer ${params.join(", ")}`;
+}
+
+/**
+ * Lets in only callers one of `methods` accepts, and records who as the principal an SSE session
+ * is bound to. A token never reaches a log; the principal does.
  */
 export function authGuard(
-  verify: IdTokenVerifier,
+  methods: AuthMethods,
   logger: Logger,
 ): MiddlewareHandler<{ Variables: { principal?: string | undefined } }> {
   return async (c, next) => {
-    const result = await verify(c.req.header("authorization"));
+    const result = await check(c.req.header("authorization"), methods);
     if (result.ok) {
-      const principal = result.subject ?? result.email;
-      if (principal) c.set("principal", principal);
+      if (result.principal) c.set("principal", result.principal);
+      if (methods.oauth) {
+        const fields = { path: c.req.path, ...result.fields };
+        logger.log("DEBUG", "request authorized", fields, incomingContext(c.req.raw.headers));
+      }
       return next();
     }
     const fields = { path: c.req.path, status: result.status, reason: result.description };
     logger.log("WARNING", "request refused", fields, incomingContext(c.req.raw.headers));
     // The body was never read: close rather than leave unread bytes on a kept-alive connection.
     const headers: Record<string, string> = { Connection: "close" };
-    // RFC 6750 §3.1: a request with no credentials gets the bare challenge, no error code. A 403
-    // carries no challenge: more scopes cannot help a caller outside the allow-list (a
-    // WWW-Authenticate with insufficient_scope sends MCP clients off to ask for them).
-    if (result.status === 401 || result.status === 400) {
-      headers["WWW-Authenticate"] =
-        result.error === "missing_token"
-          ? `Bearer realm="mcp-server"`
-          : `Bearer realm="mcp-server", error="${result.error}", ` +
-            `error_description="${result.description}"`;
-    }
+    const value = challenge(result, methods.oauth);
+    if (value) headers["WWW-Authenticate"] = value;
+    // Our outage: the client may try again soon, with the same token.
+    if (result.status === 503) headers["Retry-After"] = "5";
     throw new ServiceError(result.status, result.error, result.description, undefined, headers);
   };
 }

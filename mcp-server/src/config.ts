@@ -64,11 +64,31 @@ const schema = z
     FRANKFURTER_MAX_QUEUE: z.coerce.number().int().nonnegative().default(256),
     // Inbound: how this server checks its callers. (The agent's MCP_AUTH is outbound: what it
     // sends.)
-    MCP_SERVER_AUTH: z.enum(["none", "google-id-token"]).default("none"),
+    // A list: a request passes if any method accepts it (the agent's Google ID token beside people's
+    // assistants' OAuth access tokens). Normalised to "none", "google-id-token", "oauth" or
+    // "google-id-token,oauth".
+    MCP_SERVER_AUTH: z
+      .string()
+      .default("none")
+      .transform((s) => [...new Set(s.split(",").map((x) => x.trim()))].sort().join(","))
+      .pipe(
+        z.enum(["none", "google-id-token", "oauth", "google-id-token,oauth"], {
+          error: "must be none, google-id-token, oauth or google-id-token,oauth",
+        }),
+      ),
     MCP_AUTH_AUDIENCE: z.string().optional(),
     MCP_ALLOWED_INVOKERS: csv,
     MCP_AUTH_CERTS_URL: serviceUrl("https://www.googleapis.com/oauth2/v3/certs"),
     MCP_ALLOWED_HOSTS: csv,
+    // OAuth resource server: the authorization server (its issuer identifier, exactly as in its
+    // tokens' iss), this server's canonical /mcp URL (the audience tokens must carry, RFC 8707) and
+    // the scopes every call needs.
+    OAUTH_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+    MCP_RESOURCE_URL: z.url({ protocol: /^https?$/ }).optional(),
+    OAUTH_SCOPES: z
+      .string()
+      .default("mcp:tools")
+      .transform((s) => s.split(/[\s,]+/).filter(Boolean)),
     SSE_KEEPALIVE_MS: z.coerce.number().int().positive().default(15_000),
     // Each open SSE session holds a server and up to SSE_MAX_QUEUED_BYTES of unread replies:
     // 200 × 256 KiB bounds the worst case at 50 MiB of a 512 MiB instance.
@@ -98,7 +118,40 @@ const schema = z
           "the v1 API has ECB rates only and no providers",
       });
     }
-    if (c.MCP_SERVER_AUTH === "google-id-token" && !c.MCP_AUTH_AUDIENCE) {
+    const google = c.MCP_SERVER_AUTH.includes("google-id-token");
+    if (c.MCP_SERVER_AUTH.includes("oauth")) {
+      for (const name of ["OAUTH_ISSUER", "MCP_RESOURCE_URL"] as const) {
+        const value = c[name];
+        if (!value) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message:
+              name === "OAUTH_ISSUER"
+                ? "is required when MCP_SERVER_AUTH has oauth (the authorization server's issuer)"
+                : "is required when MCP_SERVER_AUTH has oauth (this server's public …/mcp URL)",
+          });
+          continue;
+        }
+        const url = new URL(value);
+        // Tokens and metadata over plain http can be read and forged on the way: loopback only.
+        if (url.protocol !== "https:" && !isLoopback(url.hostname)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: "must be https (http only on loopback)",
+          });
+        }
+        if (url.search || url.hash || url.username || url.password) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: "must not carry credentials, a query (?…) or a fragment (#…)",
+          });
+        }
+      }
+    }
+    if (google && !c.MCP_AUTH_AUDIENCE) {
       ctx.addIssue({
         code: "custom",
         path: ["MCP_AUTH_AUDIENCE"],
@@ -109,7 +162,7 @@ const schema = z
     }
     // Anyone can mint a Google ID token for any audience from their own project: without a list the
     // check proves only "some Google account". That must be said out loud, never be the default.
-    if (c.MCP_SERVER_AUTH === "google-id-token" && c.MCP_ALLOWED_INVOKERS.length === 0) {
+    if (google && c.MCP_ALLOWED_INVOKERS.length === 0) {
       ctx.addIssue({
         code: "custom",
         path: ["MCP_ALLOWED_INVOKERS"],
@@ -129,6 +182,10 @@ const schema = z
       });
     }
   });
+
+export function isLoopback(hostname: string): boolean {
+  return /^(localhost|127(\.\d+){3}|\[::1\]|::1)$/i.test(hostname);
+}
 
 /**
  * The parsed settings, plus the environment they came from: the shared tracing and logging code

@@ -15,6 +15,9 @@ serveUntilSignal(service, {
   fields: {
     endpoints: ["/mcp", "/sse", "/health"],
     auth: config.MCP_SERVER_AUTH,
+    ...(config.MCP_SERVER_AUTH.includes("oauth")
+      ? { oauth_issuer: config.OAUTH_ISSUER, resource: config.MCP_RESOURCE_URL }
+      : {}),
     frankfurter_url: config.FRANKFURTER_URL,
   },
 });

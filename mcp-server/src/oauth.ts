@@ -1,0 +1,237 @@
+import {
+  type AuthInfo,
+  type AuthorizationServerMetadata,
+  getOAuthProtectedResourceMetadataUrl,
+  OAuthError,
+  OAuthErrorCode,
+  type OAuthProtectedResourceMetadata,
+  type OAuthTokenVerifier,
+} from "@modelcontextprotocol/server";
+import {
+  createRemoteJWKSet,
+  customFetch,
+  decodeJwt,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from "jose";
+
+/** Clock skew granted on `exp`, `nbf` and `iat` (RFC 9068 §4 leaves it to the resource server). */
+export const OAUTH_CLOCK_SKEW_SECONDS = 60;
+/** An unknown `kid` refetches the issuer's JWKS at most this often (a rotation is seen within it). */
+export const JWKS_COOLDOWN_MS = 60_000;
+const README_SECTION = "https://github.com/cloud-run-mcp-agent#connect-the-assistants-people-use";
+
+export interface OAuthVerifierOptions {
+  /** The authorization server's issuer identifier, exactly as in its tokens' `iss`. */
+  issuer: string;
+  /** This server's canonical `/mcp` URL: every token's `aud` must contain it (RFC 8707). */
+  resource: string;
+  /** Scopes every call needs. */
+  scopes: readonly string[];
+  now?: () => number;
+  jwksCooldownMs?: number;
+  /** For the discovery document and the JWKS; the global fetch otherwise. */
+  fetch?: typeof fetch;
+}
+
+/** The issuer's metadata or keys could not be had: our outage (503), never the caller's token. */
+export class OAuthUnavailable extends Error {}
+
+export interface OAuthVerifier extends OAuthTokenVerifier {
+  issuer: string;
+  /** Where the RFC 9728 document is: the `resource_metadata` of every challenge. */
+  resourceMetadataUrl: string;
+  scopes: readonly string[];
+  /** Throws OAuthError (invalid_token, insufficient_scope) or OAuthUnavailable. */
+  verifyAccessToken(token: string): Promise<AuthInfo>;
+}
+
+/**
+ * The two discovery documents an issuer may publish, in the order the MCP spec has clients try them:
+ * RFC 8414 (the well-known segment inserted before the issuer's path), then OpenID Discovery
+ * (appended to it).
+ */
+export function discoveryUrls(issuer: string): string[] {
+  const url = new URL(issuer);
+  const path = url.pathname.replace(/\/$/, "");
+  return [
+    new URL(`/.well-known/oauth-authorization-server${path}`, url).href,
+    new URL(`${path}/.well-known/openid-configuration`, url).href,
+  ];
+}
+
+/**
+ * Verifies JWT access tokens (RFC 9068, and plain JWTs as Auth0, Entra ID and Keycloak issue them)
+ * against the issuer's JWKS: signature, `iss` exact, `aud` containing the resource, `exp`/`nbf`,
+ * then the required scopes from `scope` or `scp`.
+ */
+export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
+  const doFetch = opts.fetch ?? globalThis.fetch;
+  let keys: Promise<JWTVerifyGetKey> | undefined;
+
+  const discover = async (): Promise<JWTVerifyGetKey> => {
+    let lastProblem = "no discovery document";
+    for (const url of discoveryUrls(opts.issuer)) {
+      let res: Response;
+      try {
+        res = await doFetch(url, {
+          headers: { accept: "application/json" },
+          signal: AbortSignal.timeout(5_000),
+        });
+      } catch {
+        throw new OAuthUnavailable("the authorization server's metadata could not be fetched");
+      }
+      if (res.status >= 500) {
+        await res.body?.cancel();
+        throw new OAuthUnavailable(`the authorization server's metadata answered ${res.status}`);
+      }
+      if (!res.ok) {
+        await res.body?.cancel();
+        lastProblem = `${url} answered ${res.status}`;
+        continue;
+      }
+      const meta = (await res.json().catch(() => ({}))) as Partial<AuthorizationServerMetadata>;
+      // RFC 8414 §3.3: the document must name the issuer it was fetched for, or it is not its own.
+      if (meta.issuer !== opts.issuer || typeof meta.jwks_uri !== "string") {
+        lastProblem = `${url} names issuer ${String(meta.issuer)}, jwks_uri ${String(meta.jwks_uri)}`;
+        continue;
+      }
+      const remote = createRemoteJWKSet(new URL(meta.jwks_uri), {
+        cooldownDuration: opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
+        cacheMaxAge: 6 * 3_600_000,
+        timeoutDuration: 5_000,
+        [customFetch]: doFetch,
+      });
+      // Only "no key for this kid" is about the token; any other failure is the key server's.
+      return async (header, token) => {
+        try {
+          return await remote(header, token);
+        } catch (err) {
+          if (
+            err instanceof errors.JWKSNoMatchingKey ||
+            err instanceof errors.JWKSMultipleMatchingKeys
+          )
+            throw err;
+          throw new OAuthUnavailable(
+            "the authorization server's signing keys could not be fetched",
+          );
+        }
+      };
+    }
+    throw new OAuthUnavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
+  };
+  // One discovery shared by concurrent requests; a failed one is tried again by the next request.
+  const getKeys = (): Promise<JWTVerifyGetKey> => {
+    keys ??= discover().catch((err: unknown) => {
+      keys = undefined;
+      throw err;
+    });
+    return keys;
+  };
+
+  const invalid = (description: string) => new OAuthError(OAuthErrorCode.InvalidToken, description);
+
+  return {
+    issuer: opts.issuer,
+    resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(new URL(opts.resource)),
+    scopes: opts.scopes,
+    async verifyAccessToken(token) {
+      // A foreign issuer's token is refused before any key lookup: it must not make us refetch.
+      let claims: JWTPayload;
+      try {
+        claims = decodeJwt(token);
+      } catch {
+        throw invalid("The access token is not a JWT");
+      }
+      if (claims.iss !== opts.issuer) throw invalid("The access token is from another issuer");
+      const now = (opts.now ? opts.now() : Date.now()) / 1000;
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, await getKeys(), {
+          issuer: opts.issuer,
+          audience: opts.resource,
+          requiredClaims: ["exp"],
+          clockTolerance: OAUTH_CLOCK_SKEW_SECONDS,
+          currentDate: new Date(now * 1000),
+          algorithms: [
+            "RS256",
+            "RS384",
+            "RS512",
+            "PS256",
+            "PS384",
+            "PS512",
+            "ES256",
+            "ES384",
+            "EdDSA",
+          ],
+        }));
+      } catch (err) {
+        if (err instanceof OAuthUnavailable) throw err;
+        throw invalid(describe(err));
+      }
+      // `scope` (RFC 9068, Auth0, Okta, Keycloak) is a string; `scp` is an array (RFC 9068 §2.2.3
+      // allows it) or, from Entra ID, a space-separated string.
+      const granted = payload.scope ?? payload.scp;
+      const scopes =
+        typeof granted === "string"
+          ? granted.split(" ").filter(Boolean)
+          : Array.isArray(granted)
+            ? granted.filter((s): s is string => typeof s === "string")
+            : [];
+      const clientId =
+        typeof payload.client_id === "string"
+          ? payload.client_id
+          : typeof payload.azp === "string"
+            ? payload.azp
+            : "";
+      const missing = opts.scopes.filter((s) => !scopes.includes(s));
+      if (missing.length) {
+        throw new OAuthError(
+          OAuthErrorCode.InsufficientScope,
+          `The access token lacks the scope ${missing.join(" ")}`,
+        );
+      }
+      return {
+        token,
+        clientId,
+        scopes,
+        expiresAt: payload.exp,
+        resource: new URL(opts.resource),
+        extra: { sub: payload.sub },
+      };
+    },
+  };
+}
+
+function describe(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return "The access token has expired";
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    return err.claim === "aud"
+      ? "The access token was not issued for this server (aud)"
+      : `The access token's ${err.claim} claim is not accepted`;
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return "The access token's signature is invalid";
+  if (err instanceof errors.JWKSNoMatchingKey)
+    return "The access token is not signed by a key of its issuer";
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return "The access token's algorithm is not accepted";
+  return "The access token is malformed";
+}
+
+/** RFC 9728 Protected Resource Metadata for the one resource this server is. */
+export function protectedResourceMetadata(
+  verifier: Pick<OAuthVerifier, "issuer" | "scopes">,
+  resource: string,
+): OAuthProtectedResourceMetadata {
+  return {
+    resource,
+    authorization_servers: [verifier.issuer],
+    scopes_supported: [...verifier.scopes],
+    bearer_methods_supported: ["header"],
+    resource_name: "Exchange rates (Frankfurter) MCP server",
+    resource_documentation: README_SECTION,
+  };
+}

@@ -1,0 +1,441 @@
+// The OAuth resource server against a real authorization server (oidc-provider on loopback).
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  Client,
+  StreamableHTTPClientTransport,
+  UnauthorizedError,
+  type CallToolResult,
+  type FetchLike,
+  type OAuthClientProvider,
+} from "@modelcontextprotocol/client";
+import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
+import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
+import { loadConfig } from "../src/config.js";
+import { createOAuthVerifier, discoveryUrls, OAuthUnavailable } from "../src/oauth.js";
+import { OTHER_SCOPE, type OAuthServer, SCOPE, startOAuthServer } from "./support/oauth-server.js";
+import { buildService, type TestService } from "./support/service.js";
+
+const RESOURCE = "http://localhost/mcp";
+const OTHER_RESOURCE = "http://localhost/elsewhere/mcp";
+const METADATA = "http://localhost/.well-known/oauth-protected-resource/mcp";
+const AUDIENCE = "https://mcp-server.example.run.app";
+const AGENT = "agent@p.iam.gserviceaccount.com";
+
+function env(issuer: string, auth = "google-id-token,oauth"): Record<string, string> {
+  return {
+    MCP_SERVER_AUTH: auth,
+    OAUTH_ISSUER: issuer,
+    MCP_RESOURCE_URL: RESOURCE,
+    MCP_AUTH_AUDIENCE: AUDIENCE,
+    MCP_ALLOWED_INVOKERS: AGENT,
+  };
+}
+
+const rpc = (id: number, method: string, params: Record<string, unknown> = {}) =>
+  JSON.stringify({ jsonrpc: "2.0", id, method, params });
+
+/** A 2025-era tools/list on /mcp with `authorization`, answered as JSON. */
+function listTools(service: TestService, authorization?: string): Promise<Response> {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    "mcp-protocol-version": "2025-11-25",
+  };
+  if (authorization !== undefined) headers.authorization = authorization;
+  return Promise.resolve(
+    service.app.request("/mcp", { method: "POST", headers, body: rpc(1, "tools/list") }),
+  );
+}
+
+function challengeOf(res: Response): Record<string, string> {
+  const value = res.headers.get("www-authenticate") ?? "";
+  assert.match(value, /^Bearer /);
+  return Object.fromEntries([...value.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+}
+
+describe("MCP_SERVER_AUTH and the OAuth settings", () => {
+  it("takes a list, and needs the issuer and resource URL named when oauth is in it", () => {
+    const base = { OAUTH_ISSUER: "https://id.example.com", MCP_RESOURCE_URL: RESOURCE };
+    assert.equal(loadConfig({ ...base, MCP_SERVER_AUTH: "oauth" }).MCP_SERVER_AUTH, "oauth");
+    const both = loadConfig({
+      ...env("https://id.example.com"),
+      MCP_SERVER_AUTH: "oauth, google-id-token",
+    });
+    assert.equal(both.MCP_SERVER_AUTH, "google-id-token,oauth");
+    assert.deepEqual(both.OAUTH_SCOPES, ["mcp:tools"]);
+    assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "oauth,none" }), /MCP_SERVER_AUTH/);
+    assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "oauth" }), /OAUTH_ISSUER.*MCP_RESOURCE_URL/);
+    assert.throws(
+      () =>
+        loadConfig({ ...base, MCP_SERVER_AUTH: "oauth", OAUTH_ISSUER: "http://id.example.com" }),
+      /OAUTH_ISSUER: must be https/,
+    );
+    assert.throws(
+      () =>
+        loadConfig({
+          ...base,
+          MCP_SERVER_AUTH: "oauth",
+          MCP_RESOURCE_URL: "http://mcp.example/mcp",
+        }),
+      /MCP_RESOURCE_URL: must be https/,
+    );
+    const loopback = { MCP_SERVER_AUTH: "oauth", OAUTH_ISSUER: "http://127.0.0.1:9/" };
+    assert.equal(
+      loadConfig({ ...loopback, MCP_RESOURCE_URL: RESOURCE }).OAUTH_ISSUER,
+      "http://127.0.0.1:9/",
+    );
+  });
+
+  it("looks for RFC 8414 metadata (path inserted) before OpenID discovery (path appended)", () => {
+    assert.deepEqual(discoveryUrls("https://id.example.com/tenant/1"), [
+      "https://id.example.com/.well-known/oauth-authorization-server/tenant/1",
+      "https://id.example.com/tenant/1/.well-known/openid-configuration",
+    ]);
+    assert.deepEqual(discoveryUrls("https://id.example.com/"), [
+      "https://id.example.com/.well-known/oauth-authorization-server",
+      "https://id.example.com/.well-known/openid-configuration",
+    ]);
+  });
+});
+
+describe("the verifier with issuers oidc-provider does not imitate", () => {
+  // An issuer with a path that publishes RFC 8414 metadata; keys and metadata from a fake fetch.
+  const issuer = "https://id.example.com/tenant";
+  async function setUp(meta: Record<string, unknown>) {
+    const { privateKey, publicKey } = await generateKeyPair("RS256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" };
+    const asked: string[] = [];
+    const fetch = (async (input: string | URL | Request) => {
+      const url = String(input instanceof Request ? input.url : input);
+      asked.push(url);
+      if (url === "https://id.example.com/.well-known/oauth-authorization-server/tenant")
+        return Response.json(meta);
+      if (url === "https://id.example.com/keys") return Response.json({ keys: [jwk] });
+      return new Response("not found", { status: 404 });
+    }) as typeof globalThis.fetch;
+    const verifier = createOAuthVerifier({ issuer, resource: RESOURCE, scopes: [SCOPE], fetch });
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT({ iss: issuer, aud: RESOURCE, sub: "u1", ...claims })
+        .setProtectedHeader({ alg: "RS256", kid: "k1", typ: "JWT" })
+        .setIssuedAt()
+        .setExpirationTime("5m")
+        .sign(privateKey);
+    return { verifier, sign, asked };
+  }
+
+  it("finds RFC 8414 metadata at the path-inserted address, and reads Entra's scp string", async () => {
+    const { verifier, sign, asked } = await setUp({
+      issuer,
+      jwks_uri: "https://id.example.com/keys",
+    });
+    const info = await verifier.verifyAccessToken(await sign({ scp: `${SCOPE} other`, azp: "c1" }));
+    assert.deepEqual(info.scopes, [SCOPE, "other"]);
+    assert.equal(info.clientId, "c1");
+    assert.deepEqual(
+      await verifier.verifyAccessToken(await sign({ scp: [SCOPE] })).then((i) => i.scopes),
+      [SCOPE],
+    );
+    assert.equal(asked[0], "https://id.example.com/.well-known/oauth-authorization-server/tenant");
+    await assert.rejects(
+      verifier.verifyAccessToken(await sign({ scope: "other" })),
+      /lacks the scope mcp:tools/,
+    );
+  });
+
+  it("refuses metadata that names another issuer: 503, not a verdict on the token", async () => {
+    const { verifier, sign } = await setUp({
+      issuer: "https://evil.example.com",
+      jwks_uri: "https://id.example.com/keys",
+    });
+    await assert.rejects(
+      verifier.verifyAccessToken(await sign({ scope: SCOPE })),
+      OAuthUnavailable,
+    );
+  });
+});
+
+describe("the OAuth resource server, with oidc-provider as authorization server", () => {
+  let as: OAuthServer;
+  let foreign: OAuthServer;
+  let signer: IdTokenSigner;
+  let service: TestService;
+  let offsetMs = 0;
+
+  before(async () => {
+    as = await startOAuthServer({ resources: [RESOURCE, OTHER_RESOURCE] });
+    foreign = await startOAuthServer({ resources: [RESOURCE] });
+    signer = await createIdTokenSigner();
+    service = await buildService(env(as.issuer), {
+      keys: createLocalJWKSet(signer.jwks),
+      now: () => Date.now() + offsetMs,
+    });
+  });
+  after(async () => {
+    await service.close();
+    await as.stop();
+    await foreign.stop();
+  });
+
+  it("publishes its Protected Resource Metadata at both well-known paths, CORS-readable", async () => {
+    for (const path of [
+      "/.well-known/oauth-protected-resource/mcp",
+      "/.well-known/oauth-protected-resource",
+    ]) {
+      const res = await service.app.request(path, { headers: { origin: "https://claude.ai" } });
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get("access-control-allow-origin"), "*");
+      const doc = (await res.json()) as Record<string, unknown>;
+      assert.equal(doc.resource, RESOURCE);
+      assert.deepEqual(doc.authorization_servers, [as.issuer]);
+      assert.deepEqual(doc.scopes_supported, [SCOPE]);
+      assert.deepEqual(doc.bearer_methods_supported, ["header"]);
+      assert.equal(typeof doc.resource_name, "string");
+      assert.match(String(doc.resource_documentation), /#connect-the-assistants-people-use$/);
+    }
+    const preflight = await service.app.request("/.well-known/oauth-protected-resource/mcp", {
+      method: "OPTIONS",
+      headers: { origin: "https://claude.ai", "access-control-request-method": "GET" },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
+  });
+
+  it("lets an SDK client with a client-credentials token list and call tools", async () => {
+    const token = await as.token();
+    const client = new Client({ name: "oauth-test", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(RESOURCE), {
+        fetch: service.appFetch,
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    const { tools } = await client.listTools();
+    assert.ok(tools.some((t) => t.name === "list_currencies"));
+    const result = (await client.callTool({
+      name: "list_currencies",
+      arguments: {},
+    })) as CallToolResult;
+    assert.equal(result.isError, undefined);
+    assert.ok(result.structuredContent);
+    await client.close();
+    const logged = service.lines.join("\n");
+    assert.ok(!logged.includes(token), "the token never reaches a log");
+    const authorized = service.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.message === "request authorized");
+    assert.equal(authorized?.client_id, as.clientId);
+    assert.equal(authorized?.sub, decodeJwt(token).sub);
+  });
+
+  it("lets the SDK client's own OAuth do authorization code + PKCE with registration", async () => {
+    const redirectUrl = "http://127.0.0.1:9/callback";
+    const saved: Record<string, unknown> = {};
+    let authorizationUrl: URL | undefined;
+    const provider: OAuthClientProvider = {
+      redirectUrl,
+      clientMetadata: {
+        client_name: "oauth-test",
+        redirect_uris: [redirectUrl],
+        grant_types: ["authorization_code"],
+        response_types: ["code"],
+        token_endpoint_auth_method: "none",
+      },
+      clientInformation: () => saved.client as never,
+      saveClientInformation: (c) => {
+        saved.client = c;
+      },
+      tokens: () => saved.tokens as never,
+      saveTokens: (t) => {
+        saved.tokens = t;
+      },
+      redirectToAuthorization: (u) => {
+        authorizationUrl = u;
+      },
+      saveCodeVerifier: (v) => {
+        saved.verifier = v;
+      },
+      codeVerifier: () => saved.verifier as string,
+      saveDiscoveryState: (d) => {
+        saved.discovery = d;
+      },
+      discoveryState: () => saved.discovery as never,
+    };
+    // The MCP server in process; the authorization server over the network.
+    const route: FetchLike = (url, init) =>
+      new URL(url).hostname === "localhost" ? service.appFetch(url, init) : fetch(url, init);
+    const transport = () =>
+      new StreamableHTTPClientTransport(new URL(RESOURCE), {
+        authProvider: provider,
+        fetch: route,
+      });
+    const first = transport();
+    await assert.rejects(
+      new Client({ name: "oauth-test", version: "1.0.0" }).connect(first),
+      UnauthorizedError,
+    );
+    assert.ok(authorizationUrl, "sent to the authorization server");
+    assert.equal(authorizationUrl.searchParams.get("resource"), RESOURCE);
+    assert.equal(authorizationUrl.searchParams.get("code_challenge_method"), "S256");
+    const back = await as.authorize(authorizationUrl, "alice");
+    assert.equal(back.get("iss"), as.issuer, "RFC 9207: the response names its issuer");
+    await first.finishAuth(back);
+    const client = new Client({ name: "oauth-test", version: "1.0.0" });
+    await client.connect(transport());
+    const result = (await client.callTool({
+      name: "list_currencies",
+      arguments: {},
+    })) as CallToolResult;
+    assert.equal(result.isError, undefined);
+    await client.close();
+    const token = decodeJwt((saved.tokens as { access_token: string }).access_token);
+    assert.equal(token.sub, "alice");
+    assert.equal(token.aud, RESOURCE);
+  });
+
+  it("accepts the agent's Google ID token beside OAuth, told apart by iss", async () => {
+    const idToken = await signer.sign({
+      aud: AUDIENCE,
+      email: AGENT,
+      email_verified: true,
+      sub: "7",
+    });
+    assert.equal((await listTools(service, `Bearer ${idToken}`)).status, 200);
+    assert.equal((await listTools(service, `Bearer ${await as.token()}`)).status, 200);
+    const stranger = await signer.sign({ aud: AUDIENCE, email: "x@y.com", email_verified: true });
+    assert.equal((await listTools(service, `Bearer ${stranger}`)).status, 403);
+  });
+
+  it("refuses each bad request with its status and challenge, on /mcp, /sse and /messages", async () => {
+    const good = await as.token();
+    const [head, body] = good.split(".");
+    const cases: Array<[string, string | undefined, number, string | undefined]> = [
+      ["missing", undefined, 401, undefined],
+      ["malformed (Basic)", "Basic dXNlcjpwYXNz", 400, "invalid_request"],
+      ["malformed (two tokens)", `Bearer ${good}, Bearer ${good}`, 400, "invalid_request"],
+      ["not a JWT", "Bearer not-a-jwt", 401, "invalid_token"],
+      ["bad signature", `Bearer ${head}.${body}.AAAA`, 401, "invalid_token"],
+      ["foreign issuer", `Bearer ${await foreign.token()}`, 401, "invalid_token"],
+      [
+        "wrong audience",
+        `Bearer ${await as.token({ resource: OTHER_RESOURCE })}`,
+        401,
+        "invalid_token",
+      ],
+      [
+        "missing scope",
+        `Bearer ${await as.token({ scope: OTHER_SCOPE })}`,
+        403,
+        "insufficient_scope",
+      ],
+    ];
+    for (const [name, authorization, status, error] of cases) {
+      const headers: Record<string, string> = authorization ? { authorization } : {};
+      for (const [path, method] of [
+        ["/mcp", "POST"],
+        ["/sse", "GET"],
+        ["/messages?sessionId=x", "POST"],
+      ] as const) {
+        const res = await service.app.request(path, {
+          method,
+          headers: { ...headers, "content-type": "application/json" },
+          ...(method === "POST" ? { body: rpc(1, "tools/list") } : {}),
+        });
+        assert.equal(res.status, status, `${name} on ${path}`);
+        const c = challengeOf(res);
+        assert.equal(c.resource_metadata, METADATA, `${name} on ${path}`);
+        assert.equal(c.scope, SCOPE, `${name} on ${path}`);
+        assert.equal(c.error, error, `${name} on ${path}`);
+      }
+    }
+    assert.ok(!service.lines.join("\n").includes(body!), "no refused token reaches a log");
+  });
+
+  it("grants 60 s of clock skew on exp, and no more", async () => {
+    const token = await as.token();
+    const exp = decodeJwt(token).exp! * 1000;
+    try {
+      offsetMs = exp + 30_000 - Date.now();
+      assert.equal((await listTools(service, `Bearer ${token}`)).status, 200);
+      offsetMs = exp + 90_000 - Date.now();
+      const res = await listTools(service, `Bearer ${token}`);
+      assert.equal(res.status, 401);
+      assert.equal(challengeOf(res).error, "invalid_token");
+      assert.match(res.headers.get("www-authenticate")!, /expired/);
+    } finally {
+      offsetMs = 0;
+    }
+  });
+
+  it("keeps an SSE session to the principal that opened it", async () => {
+    const mine = `Bearer ${await as.token()}`;
+    const res = await service.app.request("/sse", { headers: { authorization: mine } });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    const endpoint = /data: (\S+)/.exec(new TextDecoder().decode((await reader.read()).value))![1]!;
+    const post = (authorization: string) =>
+      service.app.request(endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization },
+        body: rpc(1, "ping"),
+      });
+    const idToken = await signer.sign({
+      aud: AUDIENCE,
+      email: AGENT,
+      email_verified: true,
+      sub: "7",
+    });
+    assert.equal((await post(`Bearer ${idToken}`)).status, 404, "another principal cannot post");
+    assert.equal((await post(mine)).status, 202);
+    await reader.cancel();
+  });
+});
+
+describe("the authorization server's keys", () => {
+  it("answers 503 with Retry-After, never 401, while the key server is down, and recovers", async () => {
+    const as = await startOAuthServer({ resources: [RESOURCE] });
+    const token = await as.token();
+    const service = await buildService(env(as.issuer, "oauth"));
+    try {
+      await as.stop();
+      const down = await listTools(service, `Bearer ${token}`);
+      assert.equal(down.status, 503);
+      assert.ok(Number(down.headers.get("retry-after")) > 0);
+      assert.equal(down.headers.get("www-authenticate"), null);
+      await as.start();
+      assert.equal((await listTools(service, `Bearer ${token}`)).status, 200);
+      // Keys cached: the authorization server down no longer matters to a known kid.
+      await as.stop();
+      assert.equal((await listTools(service, `Bearer ${token}`)).status, 200);
+    } finally {
+      await as.stop();
+      await service.close();
+    }
+  });
+
+  it("accepts a rotated key (new kid) after one refetch, at most once per cooldown", async () => {
+    const as = await startOAuthServer({ resources: [RESOURCE] });
+    const slow = await buildService(env(as.issuer, "oauth"));
+    const quick = await buildService(env(as.issuer, "oauth"), { jwksCooldownMs: 200 });
+    try {
+      const before = `Bearer ${await as.token()}`;
+      assert.equal((await listTools(slow, before)).status, 200);
+      assert.equal((await listTools(quick, before)).status, 200);
+      assert.equal(as.jwksHits(), 2);
+      await as.rotate();
+      const rotated = `Bearer ${await as.token()}`;
+      // Within the default minute of cooldown, an unknown kid does not make it refetch.
+      assert.equal((await listTools(slow, rotated)).status, 401);
+      assert.equal(as.jwksHits(), 2);
+      await new Promise((r) => setTimeout(r, 250));
+      assert.equal((await listTools(quick, rotated)).status, 200);
+      assert.equal((await listTools(quick, rotated)).status, 200);
+      assert.equal((await listTools(quick, before)).status, 200, "the old key is still published");
+      assert.equal(as.jwksHits(), 3, "one refetch for the new kid");
+    } finally {
+      await as.stop();
+      await slow.close();
+      await quick.close();
+    }
+  });
+});
