@@ -124,7 +124,11 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   if (oauth && config.MCP_RESOURCE_URL) {
     // RFC 9728 §3: path-suffixed for the /mcp resource, and at the root for clients that probe
     // there. Public and readable from any origin: it names no secret.
-    const document = protectedResourceMetadata(oauth, config.MCP_RESOURCE_URL);
+    const document = protectedResourceMetadata(
+      oauth,
+      config.MCP_RESOURCE_URL,
+      config.MCP_RESOURCE_DOCUMENTATION,
+    );
     const suffixed = new URL(oauth.resourceMetadataUrl).pathname;
     for (const path of [suffixed, "/.well-known/oauth-protected-resource"]) {
       app.on(["GET", "HEAD"], path, (c) =>

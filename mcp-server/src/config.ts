@@ -85,6 +85,8 @@ const schema = z
     // the scopes every call needs.
     OAUTH_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
     MCP_RESOURCE_URL: z.url({ protocol: /^https?$/ }).optional(),
+    // A page for people about this server and how to get access (RFC 9728 resource_documentation).
+    MCP_RESOURCE_DOCUMENTATION: z.url({ protocol: /^https?$/ }).optional(),
     OAUTH_SCOPES: z
       .string()
       .default("mcp:tools")

@@ -21,7 +21,6 @@ import {
 export const OAUTH_CLOCK_SKEW_SECONDS = 60;
 /** An unknown `kid` refetches the issuer's JWKS at most this often (a rotation is seen within it). */
 export const JWKS_COOLDOWN_MS = 60_000;
-const README_SECTION = "https://github.com/cloud-run-mcp-agent#connect-the-assistants-people-use";
 
 export interface OAuthVerifierOptions {
   /** The authorization server's issuer identifier, exactly as in its tokens' `iss`. */
@@ -225,6 +224,7 @@ function describe(err: unknown): string {
 export function protectedResourceMetadata(
   verifier: Pick<OAuthVerifier, "issuer" | "scopes">,
   resource: string,
+  documentation?: string,
 ): OAuthProtectedResourceMetadata {
   return {
     resource,
@@ -232,6 +232,6 @@ export function protectedResourceMetadata(
     scopes_supported: [...verifier.scopes],
     bearer_methods_supported: ["header"],
     resource_name: "Exchange rates (Frankfurter) MCP server",
-    resource_documentation: README_SECTION,
+    ...(documentation ? { resource_documentation: documentation } : {}),
   };
 }

@@ -177,6 +177,17 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
     await foreign.stop();
   });
 
+  it("names the documentation page in its metadata when MCP_RESOURCE_DOCUMENTATION is set", async () => {
+    const docs = "https://docs.example.com/mcp-access";
+    const documented = await buildService({ ...env(as.issuer), MCP_RESOURCE_DOCUMENTATION: docs });
+    try {
+      const res = await documented.app.request("/.well-known/oauth-protected-resource/mcp");
+      assert.equal(((await res.json()) as Record<string, unknown>).resource_documentation, docs);
+    } finally {
+      await documented.close();
+    }
+  });
+
   it("publishes its Protected Resource Metadata at both well-known paths, CORS-readable", async () => {
     for (const path of [
       "/.well-known/oauth-protected-resource/mcp",
@@ -191,7 +202,11 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
       assert.deepEqual(doc.scopes_supported, [SCOPE]);
       assert.deepEqual(doc.bearer_methods_supported, ["header"]);
       assert.equal(typeof doc.resource_name, "string");
-      assert.match(String(doc.resource_documentation), /#connect-the-assistants-people-use$/);
+      assert.equal(
+        doc.resource_documentation,
+        undefined,
+        "only when MCP_RESOURCE_DOCUMENTATION says",
+      );
     }
     const preflight = await service.app.request("/.well-known/oauth-protected-resource/mcp", {
       method: "OPTIONS",
