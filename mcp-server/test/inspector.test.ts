@@ -13,7 +13,8 @@ import {
   startFrankfurter,
   type FakeFrankfurter,
 } from "../../test/support/frankfurter.js";
-import { ROOT, startService, type RunningService } from "../../test/support/service.js";
+import { freePort, ROOT, startService, type RunningService } from "../../test/support/service.js";
+import { startOAuthServer, type OAuthServer } from "./support/oauth-server.js";
 
 const node22 = execFileSync(`${ROOT}/scripts/tools.sh`, ["node22"], { encoding: "utf8" }).trim();
 const inspectorBin = path.join(
@@ -40,10 +41,23 @@ describe("MCP Inspector CLI against the bundle", { timeout: 180_000 }, () => {
     url: string,
     era: "modern" | "legacy",
     args: string[],
+    headers: string[] = [],
   ): Promise<{ result: Record<string, any> }> {
+    const header = headers.flatMap((h) => ["--header", h]);
     const { stdout } = await promisify(execFile)(
       node22,
-      [inspectorBin, "--cli", url, "--protocol-era", era, "--format", "json", "-q", ...args],
+      [
+        inspectorBin,
+        "--cli",
+        url,
+        "--protocol-era",
+        era,
+        "--format",
+        "json",
+        "-q",
+        ...header,
+        ...args,
+      ],
       { env: { PATH: process.env.PATH, HOME: home }, timeout: 60_000 },
     );
     return JSON.parse(stdout) as { result: Record<string, any> };
@@ -91,4 +105,26 @@ describe("MCP Inspector CLI against the bundle", { timeout: 180_000 }, () => {
       else assert.equal(serverInfo, undefined);
     });
   }
+
+  it("lists tools with an OAuth access token in a bearer header, and is refused without one", async () => {
+    const port = await freePort();
+    const resource = `http://127.0.0.1:${port}/mcp`;
+    const as: OAuthServer = await startOAuthServer({ resources: [resource] });
+    const guarded = await startService("mcp-server", {
+      PORT: String(port),
+      FRANKFURTER_URL: upstream.url,
+      MCP_SERVER_AUTH: "oauth",
+      OAUTH_ISSUER: as.issuer,
+      MCP_RESOURCE_URL: resource,
+    });
+    try {
+      const bearer = `Authorization: Bearer ${await as.token()}`;
+      const list = await inspect(resource, "modern", ["--method", "tools/list"], [bearer]);
+      assert.ok((list.result.tools as unknown[]).length > 0);
+      await assert.rejects(inspect(resource, "modern", ["--method", "tools/list"]));
+    } finally {
+      await guarded.stop();
+      await as.stop();
+    }
+  });
 });
