@@ -1394,6 +1394,7 @@ describe("every command the scripts run parses in the real gcloud", {
     ok(c.run(make("deploy"), iap));
     ok(c.run(make("deploy")));
     ok(c.run(make("deploy"), iap));
+    ok(c.run(make("deploy"), { MCP_ACCESS: "oauth", OAUTH_ISSUER: "https://id.example.com/" }));
     ok(c.run(make("iam", "status", "proxy")));
     ok(
       c.run(make("clean"), {
