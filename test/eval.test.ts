@@ -2,7 +2,7 @@
 // writes ADK's EvalSetResult, and runs the project's eval set against a stack with the offline
 // model, against one with the Gemini stand-in, and across two models side by side.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -23,7 +23,7 @@ import {
 } from "../eval/harness.js";
 import { startFrankfurter, type FakeFrankfurter } from "./support/frankfurter.js";
 import { startGemini, type FakeGemini } from "./support/gemini.js";
-import { ROOT, startService, type RunningService } from "./support/service.js";
+import { ROOT, runCommand, startService, type RunningService } from "./support/service.js";
 
 const call = (name: string, args: Record<string, unknown> = {}): ToolUse => ({ name, args });
 const usdEur = call("get_exchange_rate", { currency_from: "USD", currency_to: "EUR", amount: 100 });
@@ -158,21 +158,7 @@ describe("eval scoring, as adk-python's evaluators", () => {
 
 /** Runs `make -s eval` without blocking this process (the stand-ins live here). */
 function makeEval(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn("make", ["-s", "eval"], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    p.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    p.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
-    p.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+  return runCommand("make", ["-s", "eval"], { env });
 }
 
 function readReports(dir: string): EvalSetResult[] {

@@ -12,22 +12,13 @@ import {
   bundlePath,
   freePort,
   ROOT,
+  runCommand,
   startService,
   type RunningService,
 } from "./support/service.js";
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    p.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    p.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
-    p.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+  return runCommand(cmd, args);
 }
 
 /** Collects a `make up`'s output; `ready` settles once it says "up: ready" (or it exits first). */

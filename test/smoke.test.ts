@@ -2,7 +2,7 @@
 // against a working one; an answer without the tool's amount, or a stream without a tool result, fails;
 // against an https (deployed, private) agent it sends an ID token from gcloud by itself.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import {
   createServer as createHttpServer,
@@ -21,27 +21,13 @@ import {
   type FakeFrankfurter,
 } from "./support/frankfurter.js";
 import { optionalTool } from "./support/optional-tool.js";
-import { ROOT, startService, type RunningService } from "./support/service.js";
+import { ROOT, runCommand, startService, type RunningService } from "./support/service.js";
 
 /** Runs `make -s smoke` without blocking this process: the stand-ins live here and must keep answering. */
 function smoke(
   env: Record<string, string | undefined>,
 ): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn("make", ["-s", "smoke"], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    p.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    p.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => p.kill("SIGKILL"), 120_000);
-    p.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+  return runCommand("make", ["-s", "smoke"], { env, timeoutMs: 120_000 });
 }
 
 async function listen(server: Server): Promise<string> {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { silentLogger, type Logger } from "../../common/log.js";
-import { buildAgent, memoryStore, turn, turnDeps } from "../../test/support/agent.js";
+import { buildAgent, memoryStore, RATE_TOOL, turn, turnDeps } from "../../test/support/agent.js";
 import { AppError } from "../src/errors.js";
 import { GeminiModel, type GeminiOptions } from "../src/models/gemini.js";
 import type { Model, ModelRequest } from "../src/models/types.js";
@@ -12,20 +12,7 @@ import type { ToolHost, TurnDeps, TurnEvent } from "../src/turn/index.js";
 import { rateLimited, startGemini, type FakeGemini } from "../../test/support/gemini.js";
 import { startMetadataServer, type MetadataServer } from "../../test/support/metadata-server.js";
 
-const TOOLS = [
-  {
-    name: "get_exchange_rate",
-    description: "Converts an amount",
-    inputSchema: {
-      type: "object",
-      properties: {
-        currency_from: { type: "string" },
-        currency_to: { type: "string" },
-        amount: { type: "number" },
-      },
-    },
-  },
-];
+const TOOLS = [RATE_TOOL];
 const RATES: Record<string, number> = { EUR: 0.92208, GBP: 0.7893, JPY: 157.12 };
 class Tools implements ToolHost {
   calls: Array<Record<string, unknown>> = [];

@@ -89,3 +89,29 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Runs a command from the repository root without blocking this process (stand-ins served from here
+ * keep answering): its exit code and its output, stdout and stderr together. Killed at `timeoutMs`.
+ */
+export function runCommand(
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1", ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    p.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+    p.stderr!.on("data", (c: Buffer) => (out += c.toString()));
+    const timer = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    p.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
