@@ -19,11 +19,11 @@ import type { JWTVerifyGetKey } from "jose";
 import { bodyLimit } from "../../common/body-limit.js";
 import { configureTraceProject, incomingContext, type SpanContext } from "../../common/trace.js";
 import { startTracing } from "../../common/tracing.js";
-import { authGuard, createIdTokenVerifier } from "./auth.js";
+import { authGuard, createIdTokenVerifier, type IdTokenVerifier } from "./auth.js";
 import type { Config } from "./config.js";
 import { errorResponse, rpcError, ServiceError } from "./errors.js";
 import { FrankfurterClient } from "./frankfurter/client.js";
-import { createOAuthVerifier, protectedResourceMetadata } from "./oauth.js";
+import { createOAuthVerifier, protectedResourceMetadata, type OAuthVerifier } from "./oauth.js";
 import { Inflight } from "../../common/serve.js";
 import { createLogger, type Logger } from "../../common/log.js";
 import { SseSessions } from "./sse.js";
@@ -101,47 +101,10 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   app.use((_c, next) => inflight.run(next));
   app.get("/health", (c) => c.json({ status: "ok" }));
 
-  const methods = config.MCP_SERVER_AUTH.split(",");
-  const google = methods.includes("google-id-token")
-    ? createIdTokenVerifier({
-        audience: config.MCP_AUTH_AUDIENCE ?? "",
-        allowedInvokers: config.MCP_ALLOWED_INVOKERS,
-        certsUrl: config.MCP_AUTH_CERTS_URL,
-        keys: over.keys,
-        now,
-      })
-    : undefined;
-  const oauth =
-    methods.includes("oauth") && config.OAUTH_ISSUER && config.MCP_RESOURCE_URL
-      ? createOAuthVerifier({
-          issuer: config.OAUTH_ISSUER,
-          resource: config.MCP_RESOURCE_URL,
-          scopes: config.OAUTH_SCOPES,
-          now,
-          jwksCooldownMs: over.jwksCooldownMs,
-        })
-      : undefined;
+  const { google, oauth } = createVerifiers(config, over, now);
   if (oauth && config.MCP_RESOURCE_URL) {
-    // RFC 9728 §3: path-suffixed for the /mcp resource, and at the root for clients that probe
-    // there. Public and readable from any origin: it names no secret.
-    const document = protectedResourceMetadata(
-      oauth,
-      config.MCP_RESOURCE_URL,
-      config.MCP_RESOURCE_DOCUMENTATION,
-    );
-    const suffixed = new URL(oauth.resourceMetadataUrl).pathname;
-    for (const path of [suffixed, "/.well-known/oauth-protected-resource"]) {
-      app.on(["GET", "HEAD"], path, (c) =>
-        c.json(document, 200, { "Access-Control-Allow-Origin": "*" }),
-      );
-      app.options(path, (c) =>
-        c.body(null, 204, {
-          "Access-Control-Allow-Origin": "*",
-          "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-          "Access-Control-Allow-Headers": c.req.header("access-control-request-headers") ?? "",
-        }),
-      );
-    }
+    const documentation = config.MCP_RESOURCE_DOCUMENTATION;
+    app.route("/", resourceMetadataRoutes(oauth, config.MCP_RESOURCE_URL, documentation));
   }
   const guardHost = hostGuard(config);
   for (const path of ["/mcp", "/sse", "/messages"]) {
@@ -318,6 +281,62 @@ function onError(err: Error, c: Context, logger: Logger): Response {
   }
   logger.log("ERROR", "unhandled error", { ...fields, status: 500 }, traceOf(c));
   return errorResponse(new ServiceError(500, -32603, "Internal server error"));
+}
+
+/** The token verifiers MCP_SERVER_AUTH names: a Google ID token, an OAuth access token, or both. */
+function createVerifiers(
+  config: Config,
+  over: Overrides,
+  now: () => number,
+): { google?: IdTokenVerifier | undefined; oauth?: OAuthVerifier | undefined } {
+  const methods = config.MCP_SERVER_AUTH.split(",");
+  const google = methods.includes("google-id-token")
+    ? createIdTokenVerifier({
+        audience: config.MCP_AUTH_AUDIENCE ?? "",
+        allowedInvokers: config.MCP_ALLOWED_INVOKERS,
+        certsUrl: config.MCP_AUTH_CERTS_URL,
+        keys: over.keys,
+        now,
+      })
+    : undefined;
+  const oauth =
+    methods.includes("oauth") && config.OAUTH_ISSUER && config.MCP_RESOURCE_URL
+      ? createOAuthVerifier({
+          issuer: config.OAUTH_ISSUER,
+          resource: config.MCP_RESOURCE_URL,
+          scopes: config.OAUTH_SCOPES,
+          now,
+          jwksCooldownMs: over.jwksCooldownMs,
+        })
+      : undefined;
+  return { google, oauth };
+}
+
+/**
+ * RFC 9728 §3 Protected Resource Metadata: path-suffixed for the /mcp resource, and at the root for
+ * clients that probe there. Public and readable from any origin: it names no secret.
+ */
+function resourceMetadataRoutes(
+  oauth: OAuthVerifier,
+  resource: string,
+  documentation: string | undefined,
+): Hono {
+  const routes = new Hono();
+  const document = protectedResourceMetadata(oauth, resource, documentation);
+  const suffixed = new URL(oauth.resourceMetadataUrl).pathname;
+  for (const path of [suffixed, "/.well-known/oauth-protected-resource"]) {
+    routes.on(["GET", "HEAD"], path, (c) =>
+      c.json(document, 200, { "Access-Control-Allow-Origin": "*" }),
+    );
+    routes.options(path, (c) =>
+      c.body(null, 204, {
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+        "Access-Control-Allow-Headers": c.req.header("access-control-request-headers") ?? "",
+      }),
+    );
+  }
+  return routes;
 }
 
 /** The caller's trace context, for a line about this request. */
