@@ -1,13 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { OAuthError, OAuthErrorCode } from "@modelcontextprotocol/server";
-import {
-  createRemoteJWKSet,
-  decodeJwt,
-  errors,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from "jose";
+import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { remoteKeys } from "../../common/jwks.js";
 import { incomingContext } from "../../common/trace.js";
 import { ServiceError } from "./errors.js";
 import type { Logger } from "../../common/log.js";
@@ -70,27 +64,15 @@ class KeysUnavailable extends Error {}
  * VMs).
  */
 export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVerifier {
-  const remote =
+  const unavailable = (err: unknown): KeysUnavailable =>
+    new KeysUnavailable(
+      err instanceof errors.JWKSTimeout
+        ? "Google's signing keys could not be fetched in time"
+        : "Google's signing keys could not be fetched",
+    );
+  const keys =
     opts.keys ??
-    createRemoteJWKSet(new URL(opts.certsUrl ?? "https://www.googleapis.com/oauth2/v3/certs"), {
-      cacheMaxAge: 6 * 3_600_000,
-      timeoutDuration: 5_000,
-    });
-  // Only "no key for this kid" (and its ambiguous twin) is about the token; any other failure to
-  // get a key (HTTP error, non-JSON, JSON that is not a key set, timeout) is the key source's.
-  const keys: JWTVerifyGetKey = async (header, token) => {
-    try {
-      return await remote(header, token);
-    } catch (err) {
-      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
-        throw err;
-      throw new KeysUnavailable(
-        err instanceof errors.JWKSTimeout
-          ? "Google's signing keys could not be fetched in time"
-          : "Google's signing keys could not be fetched",
-      );
-    }
-  };
+    remoteKeys(opts.certsUrl ?? "https://www.googleapis.com/oauth2/v3/certs", unavailable);
   const anyAccount = opts.allowedInvokers.includes(ANY_GOOGLE_ACCOUNT);
   const allowed = new Set(opts.allowedInvokers.map((e) => e.toLowerCase()));
 

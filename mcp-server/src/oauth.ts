@@ -8,7 +8,6 @@ import {
   type OAuthTokenVerifier,
 } from "@modelcontextprotocol/server";
 import {
-  createRemoteJWKSet,
   customFetch,
   decodeJwt,
   errors,
@@ -16,6 +15,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from "jose";
+import { remoteKeys } from "../../common/jwks.js";
 
 /** Clock skew granted on `exp`, `nbf` and `iat` (RFC 9068 §4 leaves it to the resource server). */
 export const OAUTH_CLOCK_SKEW_SECONDS = 60;
@@ -97,27 +97,12 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
         lastProblem = `${url} names issuer ${String(meta.issuer)}, jwks_uri ${String(meta.jwks_uri)}`;
         continue;
       }
-      const remote = createRemoteJWKSet(new URL(meta.jwks_uri), {
+      const unavailable = (): OAuthUnavailable =>
+        new OAuthUnavailable("the authorization server's signing keys could not be fetched");
+      return remoteKeys(meta.jwks_uri, unavailable, {
         cooldownDuration: opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
-        cacheMaxAge: 6 * 3_600_000,
-        timeoutDuration: 5_000,
         [customFetch]: doFetch,
       });
-      // Only "no key for this kid" is about the token; any other failure is the key server's.
-      return async (header, token) => {
-        try {
-          return await remote(header, token);
-        } catch (err) {
-          if (
-            err instanceof errors.JWKSNoMatchingKey ||
-            err instanceof errors.JWKSMultipleMatchingKeys
-          )
-            throw err;
-          throw new OAuthUnavailable(
-            "the authorization server's signing keys could not be fetched",
-          );
-        }
-      };
     }
     throw new OAuthUnavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
   };

@@ -1,4 +1,5 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { remoteKeys } from "../../../common/jwks.js";
 import { AppError } from "../errors.js";
 
 /**
@@ -71,25 +72,13 @@ function cloudRunPrincipal(headers: Headers): string {
 
 function iapIdentify(opts: IdentityOptions): Identify {
   if (!opts.iapAudience) throw new Error("AGENT_ACCESS=iap needs IAP_AUDIENCE");
-  const remote =
-    opts.iapKeys ??
-    createRemoteJWKSet(new URL(opts.iapKeysUrl ?? IAP_KEYS_URL), {
-      cacheMaxAge: 6 * 3_600_000,
-      timeoutDuration: 5_000,
-    });
-  const keys: JWTVerifyGetKey = async (header, token) => {
-    try {
-      return await remote(header, token);
-    } catch (err) {
-      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
-        throw err;
-      throw new AppError(
-        503,
-        "identity_unavailable",
-        "The sign-in check is unavailable right now; try again in a moment",
-      );
-    }
-  };
+  const unavailable = (): AppError =>
+    new AppError(
+      503,
+      "identity_unavailable",
+      "The sign-in check is unavailable right now; try again in a moment",
+    );
+  const keys = opts.iapKeys ?? remoteKeys(opts.iapKeysUrl ?? IAP_KEYS_URL, unavailable);
   const audience = opts.iapAudience;
   return async (headers) => {
     const assertion = headers.get("x-goog-iap-jwt-assertion");
