@@ -26,13 +26,15 @@ function watch(up: ChildProcess): {
   exited: Promise<number | null>;
   ready: Promise<void>;
   output: () => string;
+  /** Ctrl-C to its process group, then SIGKILL if it has not exited within 15 s. */
+  stop: () => Promise<void>;
 } {
   let out = "";
   up.stdout?.on("data", (c: Buffer) => (out += c.toString()));
   up.stderr?.on("data", (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => up.once("exit", (code) => r(code)));
   const ready = new Promise<void>((resolve, reject) => {
-    const stop = (): void => {
+    const clear = (): void => {
       clearInterval(poll);
       clearTimeout(timer);
     };
@@ -42,15 +44,27 @@ function watch(up: ChildProcess): {
     );
     const poll = setInterval(() => {
       if (!out.includes("up: ready")) return;
-      stop();
+      clear();
       resolve();
     }, 100);
     void exited.then(() => {
-      stop();
+      clear();
       reject(new Error(`make up exited:\n${out}`));
     });
   });
-  return { exited, ready, output: () => out };
+  const signal = (name: NodeJS.Signals): void => {
+    try {
+      process.kill(-up.pid!, name);
+    } catch {
+      // already gone
+    }
+  };
+  const stop = async (): Promise<void> => {
+    signal("SIGINT");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    signal("SIGKILL");
+  };
+  return { exited, ready, output: () => out, stop };
 }
 
 describe("make up", () => {
@@ -161,7 +175,7 @@ describe("make up on a terminal", {
         stdio: ["pipe", "pipe", "pipe"],
       },
     );
-    const { exited, ready, output } = watch(up);
+    const { exited, ready, output, stop } = watch(up);
     try {
       await ready;
       // A turn makes the services log; at INFO the per-request DEBUG lines stay out.
@@ -199,17 +213,7 @@ describe("make up on a terminal", {
         `no DEBUG lines:\n${output()}`,
       );
     } finally {
-      try {
-        process.kill(-up.pid!, "SIGINT");
-      } catch {
-        // already gone
-      }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-      try {
-        process.kill(-up.pid!, "SIGKILL");
-      } catch {
-        // already gone
-      }
+      await stop();
     }
   });
 });
@@ -230,7 +234,7 @@ describe("make up with MCP_SERVER_URL", () => {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
-    const { exited, ready, output } = watch(up);
+    const { exited, ready, output, stop } = watch(up);
     try {
       await ready;
       assert.ok(
@@ -254,17 +258,7 @@ describe("make up with MCP_SERVER_URL", () => {
       });
       assert.equal(chat.status, 200, "the agent reaches the MCP server it was pointed at");
     } finally {
-      try {
-        process.kill(-up.pid!, "SIGINT");
-      } catch {
-        // already gone
-      }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-      try {
-        process.kill(-up.pid!, "SIGKILL");
-      } catch {
-        // already gone
-      }
+      await stop();
       await elsewhere.stop();
       await upstream.close();
     }
