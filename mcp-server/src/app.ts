@@ -304,6 +304,7 @@ function createVerifiers(
       ? createOAuthVerifier({
           issuer: config.OAUTH_ISSUER,
           resource: config.MCP_RESOURCE_URL,
+          audience: config.OAUTH_AUDIENCE,
           scopes: config.OAUTH_SCOPES,
           now,
           jwksCooldownMs: over.jwksCooldownMs,

@@ -84,6 +84,12 @@ const fields = z.object({
   // the scopes every call needs.
   OAUTH_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   MCP_RESOURCE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  // The aud tokens carry instead of MCP_RESOURCE_URL, for an authorization server that cannot put
+  // the resource URL there (Entra ID: the API's application id).
+  OAUTH_AUDIENCE: z
+    .string()
+    .regex(/^\S+$/, { error: "must be one audience, no spaces" })
+    .optional(),
   // A page for people about this server and how to get access (RFC 9728 resource_documentation).
   MCP_RESOURCE_DOCUMENTATION: z.url({ protocol: /^https?$/ }).optional(),
   OAUTH_SCOPES: z

@@ -21,12 +21,34 @@ import { remoteKeys } from "../../common/jwks.js";
 export const OAUTH_CLOCK_SKEW_SECONDS = 60;
 /** An unknown `kid` refetches the issuer's JWKS at most this often (a rotation is seen within it). */
 export const JWKS_COOLDOWN_MS = 60_000;
+/**
+ * A failed discovery is not tried again for this long: requests meanwhile get the same 503 (whose
+ * Retry-After says as much) instead of each sending two more requests to an ailing server.
+ */
+export const DISCOVERY_RETRY_MS = 5_000;
+/** Asymmetric algorithms only: an `HS256` token would be signed with a secret we do not hold. */
+const ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "EdDSA",
+];
 
 export interface OAuthVerifierOptions {
   /** The authorization server's issuer identifier, exactly as in its tokens' `iss`. */
   issuer: string;
   /** This server's canonical `/mcp` URL: every token's `aud` must contain it (RFC 8707). */
   resource: string;
+  /**
+   * The `aud` tokens carry instead, for an authorization server that cannot put the resource URL
+   * there (Entra ID: the API's application id).
+   */
+  audience?: string | undefined;
   /** Scopes every call needs. */
   scopes: readonly string[];
   now?: () => number;
@@ -68,6 +90,7 @@ export function discoveryUrls(issuer: string): string[] {
  */
 export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
   const doFetch = opts.fetch ?? globalThis.fetch;
+  const clock = opts.now ?? Date.now;
   let keys: Promise<JWTVerifyGetKey> | undefined;
 
   const discover = async (): Promise<JWTVerifyGetKey> => {
@@ -106,12 +129,17 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
     }
     throw new OAuthUnavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
   };
-  // One discovery shared by concurrent requests; a failed one is tried again by the next request.
+  // One discovery shared by concurrent requests; a failed one stands for DISCOVERY_RETRY_MS, then the
+  // next request tries again.
+  let retryAt = 0;
   const getKeys = (): Promise<JWTVerifyGetKey> => {
-    keys ??= discover().catch((err: unknown) => {
-      keys = undefined;
-      throw err;
-    });
+    if (!keys || (retryAt && clock() >= retryAt)) {
+      retryAt = 0;
+      keys = discover().catch((err: unknown) => {
+        retryAt = clock() + DISCOVERY_RETRY_MS;
+        throw err;
+      });
+    }
     return keys;
   };
 
@@ -130,46 +158,22 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
         throw invalid("The access token is not a JWT");
       }
       if (claims.iss !== opts.issuer) throw invalid("The access token is from another issuer");
-      const now = (opts.now ? opts.now() : Date.now()) / 1000;
+      const now = clock() / 1000;
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, await getKeys(), {
           issuer: opts.issuer,
-          audience: opts.resource,
+          audience: opts.audience ?? opts.resource,
           requiredClaims: ["exp"],
           clockTolerance: OAUTH_CLOCK_SKEW_SECONDS,
           currentDate: new Date(now * 1000),
-          algorithms: [
-            "RS256",
-            "RS384",
-            "RS512",
-            "PS256",
-            "PS384",
-            "PS512",
-            "ES256",
-            "ES384",
-            "EdDSA",
-          ],
+          algorithms: ALGORITHMS,
         }));
       } catch (err) {
         if (err instanceof OAuthUnavailable) throw err;
         throw invalid(describe(err));
       }
-      // `scope` (RFC 9068, Auth0, Okta, Keycloak) is a string; `scp` is an array (RFC 9068 §2.2.3
-      // allows it) or, from Entra ID, a space-separated string.
-      const granted = payload.scope ?? payload.scp;
-      const scopes =
-        typeof granted === "string"
-          ? granted.split(" ").filter(Boolean)
-          : Array.isArray(granted)
-            ? granted.filter((s): s is string => typeof s === "string")
-            : [];
-      const clientId =
-        typeof payload.client_id === "string"
-          ? payload.client_id
-          : typeof payload.azp === "string"
-            ? payload.azp
-            : "";
+      const scopes = grantedScopes(payload);
       const missing = opts.scopes.filter((s) => !scopes.includes(s));
       if (missing.length) {
         throw new OAuthError(
@@ -177,6 +181,8 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
           `The access token lacks the scope ${missing.join(" ")}`,
         );
       }
+      const clientId =
+        [payload.client_id, payload.azp].find((v): v is string => typeof v === "string") ?? "";
       return {
         token,
         clientId,
@@ -187,6 +193,16 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
       };
     },
   };
+}
+
+/**
+ * `scope` (RFC 9068, Auth0, Okta, Keycloak) is a string; `scp` is an array (RFC 9068 §2.2.3 allows it)
+ * or, from Entra ID, a space-separated string.
+ */
+function grantedScopes(payload: JWTPayload): string[] {
+  const granted = payload.scope ?? payload.scp;
+  if (typeof granted === "string") return granted.split(" ").filter(Boolean);
+  return Array.isArray(granted) ? granted.filter((s): s is string => typeof s === "string") : [];
 }
 
 function describe(err: unknown): string {

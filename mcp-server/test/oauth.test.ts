@@ -12,7 +12,12 @@ import {
 import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 import { loadConfig } from "../src/config.js";
-import { createOAuthVerifier, discoveryUrls, OAuthUnavailable } from "../src/oauth.js";
+import {
+  createOAuthVerifier,
+  DISCOVERY_RETRY_MS,
+  discoveryUrls,
+  OAuthUnavailable,
+} from "../src/oauth.js";
 import { OTHER_SCOPE, type OAuthServer, SCOPE, startOAuthServer } from "./support/oauth-server.js";
 import { buildService, type TestService } from "./support/service.js";
 
@@ -102,7 +107,10 @@ describe("MCP_SERVER_AUTH and the OAuth settings", () => {
 describe("the verifier with issuers oidc-provider does not imitate", () => {
   // An issuer with a path that publishes RFC 8414 metadata; keys and metadata from a fake fetch.
   const issuer = "https://id.example.com/tenant";
-  async function setUp(meta: Record<string, unknown>) {
+  async function setUp(
+    meta: Record<string, unknown>,
+    options: { audience?: string; now?: () => number; status?: number } = {},
+  ) {
     const { privateKey, publicKey } = await generateKeyPair("RS256");
     const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" };
     const asked: string[] = [];
@@ -110,11 +118,18 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
       const url = String(input instanceof Request ? input.url : input);
       asked.push(url);
       if (url === "https://id.example.com/.well-known/oauth-authorization-server/tenant")
-        return Response.json(meta);
+        return Response.json(meta, { status: options.status ?? 200 });
       if (url === "https://id.example.com/keys") return Response.json({ keys: [jwk] });
       return new Response("not found", { status: 404 });
     }) as typeof globalThis.fetch;
-    const verifier = createOAuthVerifier({ issuer, resource: RESOURCE, scopes: [SCOPE], fetch });
+    const verifier = createOAuthVerifier({
+      issuer,
+      resource: RESOURCE,
+      scopes: [SCOPE],
+      fetch,
+      audience: options.audience,
+      now: options.now,
+    });
     const sign = (claims: Record<string, unknown>) =>
       new SignJWT({ iss: issuer, aud: RESOURCE, sub: "u1", ...claims })
         .setProtectedHeader({ alg: "RS256", kid: "k1", typ: "JWT" })
@@ -141,6 +156,32 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
       verifier.verifyAccessToken(await sign({ scope: "other" })),
       /lacks the scope mcp:tools/,
     );
+  });
+
+  it("takes OAUTH_AUDIENCE (Entra's application id) as the aud instead of the resource URL", async () => {
+    const appId = "api://6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e";
+    const { verifier, sign } = await setUp(
+      { issuer, jwks_uri: "https://id.example.com/keys" },
+      { audience: appId },
+    );
+    const info = await verifier.verifyAccessToken(await sign({ aud: appId, scp: SCOPE }));
+    assert.equal(info.resource?.href, RESOURCE);
+    await assert.rejects(verifier.verifyAccessToken(await sign({ scp: SCOPE })), /\(aud\)/);
+    assert.equal(loadConfig({ OAUTH_AUDIENCE: appId }).OAUTH_AUDIENCE, appId);
+    assert.throws(() => loadConfig({ OAUTH_AUDIENCE: "a b" }), /OAUTH_AUDIENCE: must be one/);
+  });
+
+  it("keeps a failed discovery for a few seconds instead of asking again on every request", async () => {
+    let now = Date.now();
+    const meta = { issuer, jwks_uri: "https://id.example.com/keys" };
+    const { verifier, sign, asked } = await setUp(meta, { now: () => now, status: 500 });
+    const token = await sign({ scope: SCOPE });
+    await assert.rejects(verifier.verifyAccessToken(token), OAuthUnavailable);
+    await assert.rejects(verifier.verifyAccessToken(token), OAuthUnavailable);
+    assert.equal(asked.length, 1, "the second request within the pause asked nobody");
+    now += DISCOVERY_RETRY_MS;
+    await assert.rejects(verifier.verifyAccessToken(token), OAuthUnavailable);
+    assert.equal(asked.length, 2);
   });
 
   it("refuses metadata that names another issuer: 503, not a verdict on the token", async () => {
@@ -410,7 +451,10 @@ describe("the authorization server's keys", () => {
   it("answers 503 with Retry-After, never 401, while the key server is down, and recovers", async () => {
     const as = await startOAuthServer({ resources: [RESOURCE] });
     const token = await as.token();
-    const service = await buildService(env(as.issuer, "oauth"));
+    let offsetMs = 0;
+    const service = await buildService(env(as.issuer, "oauth"), {
+      now: () => Date.now() + offsetMs,
+    });
     try {
       await as.stop();
       const down = await listTools(service, `Bearer ${token}`);
@@ -418,6 +462,9 @@ describe("the authorization server's keys", () => {
       assert.ok(Number(down.headers.get("retry-after")) > 0);
       assert.equal(down.headers.get("www-authenticate"), null);
       await as.start();
+      // The failed discovery stands for DISCOVERY_RETRY_MS, then the next request finds the server.
+      assert.equal((await listTools(service, `Bearer ${token}`)).status, 503);
+      offsetMs += DISCOVERY_RETRY_MS;
       assert.equal((await listTools(service, `Bearer ${token}`)).status, 200);
       // Keys cached: the authorization server down no longer matters to a known kid.
       await as.stop();
