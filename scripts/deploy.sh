@@ -8,7 +8,9 @@
 # NODE_IMAGE=node:22-slim, GOOGLE_MODEL=gemini-3.8-flash, GOOGLE_CLOUD_LOCATION=global (Vertex AI,
 # not REGION), MCP_MAX_INSTANCES, AGENT_MAX_INSTANCES, FRANKFURTER_URL, SESSION_TTL_SECONDS, DRY_RUN=1,
 # MCP_ACCESS=iam|oauth (oauth: people's assistants reach mcp-server with OAuth access tokens from
-# OAUTH_ISSUER, scopes OAUTH_SCOPES=mcp:tools; the agent keeps its Google ID token).
+# OAUTH_ISSUER, scopes OAUTH_SCOPES=mcp:tools, for MCP_RESOURCE_URL (the run.app URL + /mcp, or your
+# domain's) or OAUTH_AUDIENCE (an aud your authorization server uses instead); the agent keeps its
+# Google ID token).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
@@ -20,6 +22,8 @@ AGENT_ACCESS="${AGENT_ACCESS:-private}"
 MCP_ACCESS="${MCP_ACCESS:-iam}"
 OAUTH_ISSUER="${OAUTH_ISSUER:-}"
 OAUTH_SCOPES="${OAUTH_SCOPES:-mcp:tools}"
+MCP_RESOURCE_URL="${MCP_RESOURCE_URL:-}"
+OAUTH_AUDIENCE="${OAUTH_AUDIENCE:-}"
 IAP_MEMBERS="${IAP_MEMBERS:-}"
 SESSION_STORE="${SESSION_STORE:-firestore}"
 FIRESTORE_LOCATION="${FIRESTORE_LOCATION:-}"
@@ -57,6 +61,15 @@ if [ "$MCP_ACCESS" = oauth ]; then
   if ! [[ "$OAUTH_SCOPES" =~ ^[!#-~]+( [!#-~]+)*$ ]] || [[ "$OAUTH_SCOPES" == *[,\;]* ]]; then
     die "OAUTH_SCOPES must be scope names separated by single spaces (got \"$OAUTH_SCOPES\")"
   fi
+  # ; is the env-var list separator gcloud is given below; neither value may hold it or a space.
+  if [ -n "$MCP_RESOURCE_URL" ] && ! [[ "$MCP_RESOURCE_URL" =~ ^https://[^/?#@\;[:space:]]+/[^?#\;[:space:]]*$ ]]; then
+    die "MCP_RESOURCE_URL must be the https URL of mcp-server's /mcp, e.g. https://mcp.example.com/mcp (got \"$MCP_RESOURCE_URL\")"
+  fi
+  if [[ "$OAUTH_AUDIENCE" =~ [\;[:space:]] ]]; then
+    die "OAUTH_AUDIENCE must be one audience, without spaces or ; (got \"$OAUTH_AUDIENCE\")"
+  fi
+elif [ -n "$MCP_RESOURCE_URL$OAUTH_AUDIENCE" ]; then
+  log "note: MCP_RESOURCE_URL and OAUTH_AUDIENCE are used only with MCP_ACCESS=oauth; not deployed"
 fi
 # Memory sessions live in one instance: a conversation whose next turn reaches another instance starts
 # over. Session affinity is best effort, so one instance is the default; more only with a warning.
@@ -283,7 +296,7 @@ project_number() { # the project's number, which Cloud Run's deterministic URLs 
 # Who may call mcp-server. iam: Cloud Run checks the caller's Google ID token and roles/run.invoker.
 # oauth: the invoker check is off (no allUsers binding), and mcp-server checks every request itself:
 # the agent's Google ID token (MCP_ALLOWED_INVOKERS) or an access token OAUTH_ISSUER issued for
-# MCP_RESOURCE_URL, the service's deterministic URL (known before the first deploy, unlike
+# MCP_RESOURCE_URL, by default the service's deterministic URL (known before the first deploy, unlike
 # status.url). MCP_SERVER_AUTH has a comma: ^;^ makes ; gcloud's list separator (gcloud topic
 # escaping).
 mcp_env="FRANKFURTER_URL=$FRANKFURTER_URL,GOOGLE_CLOUD_PROJECT=$PROJECT_ID$(otel_env "$MCP_SERVICE")"
@@ -291,10 +304,12 @@ mcp_access=(--no-allow-unauthenticated --invoker-iam-check)
 mcp_mode=private
 if [ "$MCP_ACCESS" = oauth ]; then
   mcp_public="https://$MCP_SERVICE-$(project_number).$REGION.run.app"
+  MCP_RESOURCE_URL="${MCP_RESOURCE_URL:-$mcp_public/mcp}"
   mcp_access=(--no-allow-unauthenticated --no-invoker-iam-check)
   mcp_mode="oauth (OAuth access tokens from $OAUTH_ISSUER, and the agent's Google ID token)"
   mcp_env="^;^${mcp_env//,/;};MCP_SERVER_AUTH=google-id-token,oauth;OAUTH_ISSUER=$OAUTH_ISSUER"
-  mcp_env+=";OAUTH_SCOPES=$OAUTH_SCOPES;MCP_RESOURCE_URL=$mcp_public/mcp"
+  mcp_env+=";OAUTH_SCOPES=$OAUTH_SCOPES;MCP_RESOURCE_URL=$MCP_RESOURCE_URL"
+  [ -z "$OAUTH_AUDIENCE" ] || mcp_env+=";OAUTH_AUDIENCE=$OAUTH_AUDIENCE"
   mcp_env+=";MCP_AUTH_AUDIENCE=$mcp_public;MCP_ALLOWED_INVOKERS=$sa_email"
 fi
 log "== $MCP_SERVICE ($mcp_mode, transport $MCP_TRANSPORT, timeout ${MCP_TIMEOUT}s)"
@@ -405,8 +420,8 @@ else
   log "Deployed: $MCP_SERVICE at $mcp_url ($MCP_ACCESS), $AGENT_SERVICE at $agent_url ($AGENT_ACCESS)"
 fi
 if [ "$MCP_ACCESS" = oauth ]; then
-  log "Assistants connect to $mcp_public/mcp: at $OAUTH_ISSUER, tokens must be JWTs with audience"
-  log "  $mcp_public/mcp and scope $OAUTH_SCOPES (README: Connect the assistants people use)."
+  log "Assistants connect to $MCP_RESOURCE_URL: at $OAUTH_ISSUER, tokens must be JWTs with audience"
+  log "  ${OAUTH_AUDIENCE:-$MCP_RESOURCE_URL} and scope $OAUTH_SCOPES (README: Connect the assistants people use)."
 fi
 log "Next: make iam PROJECT_ID=$PROJECT_ID REGION=$REGION   (the agent gets 403 from $MCP_SERVICE until then)"
 case "$AGENT_ACCESS" in

@@ -484,6 +484,34 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       dry.stderr,
       /MCP_RESOURCE_URL=https:\/\/mcp-server-<project-number>\.us-central1\.run\.app\/mcp/,
     );
+    // A custom domain and an audience the authorization server uses instead (Entra's app id).
+    const domain = ok(
+      c.run(["scripts/deploy.sh"], {
+        MCP_ACCESS: "oauth",
+        OAUTH_ISSUER: issuer,
+        MCP_RESOURCE_URL: "https://mcp.example.com/mcp",
+        OAUTH_AUDIENCE: "api://6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e",
+      }),
+    );
+    const custom = envOf(deployOf(domain.calls, "mcp-server"));
+    assert.equal(custom.MCP_RESOURCE_URL, "https://mcp.example.com/mcp");
+    assert.equal(custom.OAUTH_AUDIENCE, "api://6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e");
+    assert.equal(custom.MCP_AUTH_AUDIENCE, base, "the agent's ID token keeps the run.app audience");
+    assert.match(domain.stderr, /Assistants connect to https:\/\/mcp\.example\.com\/mcp: /);
+    for (const [name, value] of [
+      ["MCP_RESOURCE_URL", "http://mcp.example.com/mcp"],
+      ["MCP_RESOURCE_URL", "https://mcp.example.com"],
+      ["MCP_RESOURCE_URL", "https://mcp.example.com/mcp;X=1"],
+      ["OAUTH_AUDIENCE", "a b"],
+    ]) {
+      const refused = c.run(["scripts/deploy.sh"], {
+        MCP_ACCESS: "oauth",
+        OAUTH_ISSUER: issuer,
+        [name]: value,
+      });
+      assert.match(refused.stderr, new RegExp(`${name} must be`), value);
+      assert.deepEqual(refused.calls, [], "refused before any call");
+    }
     // Back to iam: Cloud Run checks the invoker again, and mcp-server's own auth is off.
     const back = ok(c.run(["scripts/deploy.sh"]));
     assert.equal(deployOf(back.calls, "mcp-server"), MCP_DEPLOY);
@@ -1394,7 +1422,13 @@ describe("every command the scripts run parses in the real gcloud", {
     ok(c.run(make("deploy"), iap));
     ok(c.run(make("deploy")));
     ok(c.run(make("deploy"), iap));
-    ok(c.run(make("deploy"), { MCP_ACCESS: "oauth", OAUTH_ISSUER: "https://id.example.com/" }));
+    ok(
+      c.run(make("deploy"), {
+        MCP_ACCESS: "oauth",
+        OAUTH_ISSUER: "https://id.example.com/",
+        OAUTH_AUDIENCE: "api://6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e",
+      }),
+    );
     ok(c.run(make("iam", "status", "proxy")));
     ok(
       c.run(make("clean"), {
