@@ -490,12 +490,12 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
         MCP_ACCESS: "oauth",
         OAUTH_ISSUER: issuer,
         MCP_RESOURCE_URL: "https://mcp.example.com/mcp",
-        OAUTH_AUDIENCE: "api://6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e",
+        OAUTH_AUDIENCE: "6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e",
       }),
     );
     const custom = envOf(deployOf(domain.calls, "mcp-server"));
     assert.equal(custom.MCP_RESOURCE_URL, "https://mcp.example.com/mcp");
-    assert.equal(custom.OAUTH_AUDIENCE, "api://6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e");
+    assert.equal(custom.OAUTH_AUDIENCE, "6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e");
     assert.equal(custom.MCP_AUTH_AUDIENCE, base, "the agent's ID token keeps the run.app audience");
     assert.match(domain.stderr, /Assistants connect to https:\/\/mcp\.example\.com\/mcp: /);
     for (const [name, value] of [
@@ -1426,7 +1426,7 @@ describe("every command the scripts run parses in the real gcloud", {
       c.run(make("deploy"), {
         MCP_ACCESS: "oauth",
         OAUTH_ISSUER: "https://id.example.com/",
-        OAUTH_AUDIENCE: "api://6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e",
+        OAUTH_AUDIENCE: "6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e",
       }),
     );
     ok(c.run(make("iam", "status", "proxy")));

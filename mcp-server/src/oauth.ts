@@ -174,7 +174,7 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
         throw invalid(describe(err));
       }
       const scopes = grantedScopes(payload);
-      const missing = opts.scopes.filter((s) => !scopes.includes(s));
+      const missing = opts.scopes.filter((s) => !isGranted(s, scopes));
       if (missing.length) {
         throw new OAuthError(
           OAuthErrorCode.InsufficientScope,
@@ -203,6 +203,17 @@ function grantedScopes(payload: JWTPayload): string[] {
   const granted = payload.scope ?? payload.scp;
   if (typeof granted === "string") return granted.split(" ").filter(Boolean);
   return Array.isArray(granted) ? granted.filter((s): s is string => typeof s === "string") : [];
+}
+
+/**
+ * Entra ID names a scope by its API (`api://APP_ID/mcp:tools`, what clients must ask for, so what
+ * OAUTH_SCOPES advertises) but puts only the short name in `scp`: a required `URI/NAME` is met by
+ * NAME, the token's `aud` having already shown that the API is this one.
+ */
+function isGranted(required: string, scopes: readonly string[]): boolean {
+  if (scopes.includes(required)) return true;
+  const qualified = /^[a-z][\w+.-]*:\/\/.+\/([^/]+)$/i.exec(required);
+  return qualified !== null && scopes.includes(qualified[1]!);
 }
 
 function describe(err: unknown): string {

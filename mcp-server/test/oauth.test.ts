@@ -109,7 +109,7 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
   const issuer = "https://id.example.com/tenant";
   async function setUp(
     meta: Record<string, unknown>,
-    options: { audience?: string; now?: () => number; status?: number } = {},
+    options: { audience?: string; now?: () => number; status?: number; scopes?: string[] } = {},
   ) {
     const { privateKey, publicKey } = await generateKeyPair("RS256");
     const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" };
@@ -125,7 +125,7 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
     const verifier = createOAuthVerifier({
       issuer,
       resource: RESOURCE,
-      scopes: [SCOPE],
+      scopes: options.scopes ?? [SCOPE],
       fetch,
       audience: options.audience,
       now: options.now,
@@ -158,8 +158,9 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
     );
   });
 
-  it("takes OAUTH_AUDIENCE (Entra's application id) as the aud instead of the resource URL", async () => {
-    const appId = "api://6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e";
+  it("takes OAUTH_AUDIENCE (Entra's application id) as the aud, and Entra's scope names", async () => {
+    // An Entra v2 token's aud: the API's application id.
+    const appId = "6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e";
     const { verifier, sign } = await setUp(
       { issuer, jwks_uri: "https://id.example.com/keys" },
       { audience: appId },
@@ -168,6 +169,19 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
     assert.equal(info.resource?.href, RESOURCE);
     await assert.rejects(verifier.verifyAccessToken(await sign({ scp: SCOPE })), /\(aud\)/);
     assert.equal(loadConfig({ OAUTH_AUDIENCE: appId }).OAUTH_AUDIENCE, appId);
+    // Entra: clients ask for api://APP_ID/mcp:tools (what the metadata advertises); scp says mcp:tools.
+    const entra = await setUp(
+      { issuer, jwks_uri: "https://id.example.com/keys" },
+      { audience: appId, scopes: [`api://${appId}/${SCOPE}`] },
+    );
+    const granted = await entra.verifier.verifyAccessToken(
+      await entra.sign({ aud: appId, scp: SCOPE }),
+    );
+    assert.deepEqual(granted.scopes, [SCOPE]);
+    await assert.rejects(
+      entra.verifier.verifyAccessToken(await entra.sign({ aud: appId, scp: "tools" })),
+      /lacks the scope api:\/\/6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e\/mcp:tools/,
+    );
     assert.throws(() => loadConfig({ OAUTH_AUDIENCE: "a b" }), /OAUTH_AUDIENCE: must be one/);
   });
 
