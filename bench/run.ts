@@ -1,10 +1,11 @@
 // `make bench`: our cost measured against baselines taken in the same run (absolute times drift on
 // shared machines). Everything on loopback, with local Frankfurter- and Gemini-compatible servers
 // that answer at once, so only our own work is measured. QUICK=1: short run; BENCH_SMOKE=1: smallest.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, execFile, execFileSync, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import autocannon from "autocannon";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
@@ -413,6 +414,7 @@ async function main(): Promise<void> {
     });
   }
   await stop(floorProc);
+  await authCost();
 
   // 3. Agent turn overhead: model and tool answer at once; what is left is ours
   console.error("3. agent turn");
@@ -769,6 +771,43 @@ async function firestoreTurn(mcpUrl: string, memoryAgentUrl: string): Promise<vo
     await stop(agent.proc);
   } finally {
     await emulator.stop();
+  }
+}
+
+/**
+ * What checking a token on every call costs: the server's CPU per cached 2026-era tools/call in
+ * process (mcp-server/test/support/bench-app.ts: app.fetch, no sockets, keys cached after a warm-up),
+ * with a Google ID token and with an oidc-provider access token, beside no auth. CPU time in
+ * interleaved rounds: steadier than req/s on a shared machine.
+ */
+async function authCost(): Promise<void> {
+  const rounds = SMOKE ? 1 : QUICK ? 3 : 8;
+  const calls = SMOKE ? 200 : 3000;
+  const script = path.join(ROOT, "mcp-server/test/support/bench-app.ts");
+  const cpu: Record<"none" | "google-id-token" | "oauth", number[]> = {
+    none: [],
+    "google-id-token": [],
+    oauth: [],
+  };
+  for (let r = 0; r < rounds; r++) {
+    for (const auth of Object.keys(cpu) as Array<keyof typeof cpu>) {
+      const args = [...TSX, script, "2026", String(calls), "{}", auth];
+      const { stdout } = await promisify(execFile)(NODE, args, { cwd: ROOT, encoding: "utf8" });
+      const last = stdout.trim().split("\n").at(-1)!;
+      cpu[auth].push((JSON.parse(last) as { cpu_us_per_call: number }).cpu_us_per_call);
+    }
+  }
+  for (const auth of ["google-id-token", "oauth"] as const) {
+    record({
+      group: "mcp-server auth",
+      name: `CPU per cached tools/call, MCP_SERVER_AUTH=${auth}`,
+      ours: median(cpu[auth]),
+      baseline: median(cpu.none),
+      baselineName: "none",
+      unit: "µs",
+      lowerIsBetter: true,
+      note: `median of ${rounds} interleaved round(s) of ${calls} calls, in process`,
+    });
   }
 }
 

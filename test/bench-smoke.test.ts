@@ -34,7 +34,14 @@ it("make bench runs end to end and writes every figure", async () => {
     };
     assert.ok(results.machine.cores >= 1);
     const groups = new Set(results.figures.map((f) => f.group));
-    for (const g of ["cold start", "mcp-server /mcp", "mcp-server /sse", "memory", "size"])
+    for (const g of [
+      "cold start",
+      "mcp-server /mcp",
+      "mcp-server /sse",
+      "mcp-server auth",
+      "memory",
+      "size",
+    ])
       assert.ok(groups.has(g), `group ${g}`);
     assert.ok([...groups].some((g) => g.startsWith("agent /chat")));
     for (const era of ["2025-06-18", "2026-07-28"]) {
