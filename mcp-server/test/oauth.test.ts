@@ -15,6 +15,7 @@ import { loadConfig } from "../src/config.js";
 import {
   createOAuthVerifier,
   DISCOVERY_RETRY_MS,
+  OAUTH_CLOCK_SKEW_SECONDS,
   discoveryUrls,
   OAuthUnavailable,
 } from "../src/oauth.js";
@@ -24,6 +25,8 @@ import { buildService, type TestService } from "./support/service.js";
 const RESOURCE = "http://localhost/mcp";
 const OTHER_RESOURCE = "http://localhost/elsewhere/mcp";
 const METADATA = "http://localhost/.well-known/oauth-protected-resource/mcp";
+/** A client known by its Client ID Metadata Document (the 2026-07-28 spec's preferred registration). */
+const CLIENT_URL = "https://client.example/oauth-client.json";
 const AUDIENCE = "https://mcp-server.example.run.app";
 const AGENT = "agent@p.iam.gserviceaccount.com";
 
@@ -218,7 +221,19 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
   let offsetMs = 0;
 
   before(async () => {
-    as = await startOAuthServer({ resources: [RESOURCE, OTHER_RESOURCE] });
+    as = await startOAuthServer({
+      resources: [RESOURCE, OTHER_RESOURCE],
+      clientMetadataDocuments: {
+        [CLIENT_URL]: {
+          client_id: CLIENT_URL,
+          client_name: "oauth-test (CIMD)",
+          redirect_uris: ["http://127.0.0.1:9/callback"],
+          grant_types: ["authorization_code"],
+          response_types: ["code"],
+          token_endpoint_auth_method: "none",
+        },
+      },
+    });
     foreign = await startOAuthServer({ resources: [RESOURCE] });
     signer = await createIdTokenSigner();
     service = await buildService(env(as.issuer), {
@@ -298,16 +313,27 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
     assert.equal(authorized?.sub, decodeJwt(token).sub);
   });
 
-  it("lets the SDK client's own OAuth do authorization code + PKCE with registration", async () => {
+  /**
+   * The SDK client's own OAuth (as VS Code, Claude Code and Codex use it): 401 → metadata → discovery
+   * → registration (DCR, or a Client ID Metadata Document) → authorization code + PKCE with
+   * `resource`, signed in as alice → tools/call. Returns what the client saved and a way to call on.
+   */
+  async function signIn(registration: { clientMetadataUrl?: string; refresh?: boolean } = {}) {
     const redirectUrl = "http://127.0.0.1:9/callback";
     const saved: Record<string, unknown> = {};
     let authorizationUrl: URL | undefined;
+    let registered = 0;
     const provider: OAuthClientProvider = {
       redirectUrl,
+      ...(registration.clientMetadataUrl
+        ? { clientMetadataUrl: registration.clientMetadataUrl }
+        : {}),
       clientMetadata: {
         client_name: "oauth-test",
         redirect_uris: [redirectUrl],
-        grant_types: ["authorization_code"],
+        grant_types: registration.refresh
+          ? ["authorization_code", "refresh_token"]
+          : ["authorization_code"],
         response_types: ["code"],
         token_endpoint_auth_method: "none",
       },
@@ -332,8 +358,12 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
       discoveryState: () => saved.discovery as never,
     };
     // The MCP server in process; the authorization server over the network.
-    const route: FetchLike = (url, init) =>
-      new URL(url).hostname === "localhost" ? service.appFetch(url, init) : fetch(url, init);
+    const route: FetchLike = (url, init) => {
+      const to = new URL(url);
+      if (to.hostname === "localhost") return service.appFetch(url, init);
+      if (to.pathname === "/reg") registered++;
+      return fetch(url, init);
+    };
     const transport = () =>
       new StreamableHTTPClientTransport(new URL(RESOURCE), {
         authProvider: provider,
@@ -352,15 +382,58 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
     await first.finishAuth(back);
     const client = new Client({ name: "oauth-test", version: "1.0.0" });
     await client.connect(transport());
-    const result = (await client.callTool({
-      name: "list_currencies",
-      arguments: {},
-    })) as CallToolResult;
-    assert.equal(result.isError, undefined);
+    const call = async () => {
+      const result = (await client.callTool({
+        name: "list_currencies",
+        arguments: {},
+      })) as CallToolResult;
+      assert.equal(result.isError, undefined);
+    };
+    await call();
+    const accessToken = () => (saved.tokens as { access_token: string }).access_token;
+    return { client, call, accessToken, saved, registered: () => registered };
+  }
+
+  it("lets the SDK client's own OAuth do authorization code + PKCE after dynamic registration", async () => {
+    const { client, accessToken, registered } = await signIn();
     await client.close();
-    const token = decodeJwt((saved.tokens as { access_token: string }).access_token);
+    assert.equal(registered(), 1, "registered once (RFC 7591)");
+    const token = decodeJwt(accessToken());
     assert.equal(token.sub, "alice");
     assert.equal(token.aud, RESOURCE);
+  });
+
+  it("signs in a client known by its Client ID Metadata Document, without registering", async () => {
+    const { client, accessToken, registered } = await signIn({ clientMetadataUrl: CLIENT_URL });
+    await client.close();
+    assert.equal(registered(), 0, "no registration request: the URL is the client id");
+    const token = decodeJwt(accessToken());
+    assert.equal(token.client_id, CLIENT_URL);
+    const authorized = service.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.message === "request authorized")
+      .at(-1);
+    assert.equal(authorized?.client_id, CLIENT_URL);
+  });
+
+  it("refreshes an expired access token with its refresh token and carries on", async () => {
+    const { client, call, accessToken, saved } = await signIn({ refresh: true });
+    const first = accessToken();
+    assert.ok((saved.tokens as { refresh_token?: string }).refresh_token, "a refresh token");
+    // Two seconds on, a new token's exp is two seconds later than the first's: a resource-server
+    // clock set one second past the first's exp plus the skew refuses it and accepts the new one.
+    await new Promise((r) => setTimeout(r, 2000));
+    const exp = decodeJwt(first).exp!;
+    try {
+      offsetMs = (exp + OAUTH_CLOCK_SKEW_SECONDS + 1) * 1000 + 500 - Date.now();
+      assert.equal(challengeOf(await listTools(service, `Bearer ${first}`)).error, "invalid_token");
+      await call(); // 401 → refresh_token grant with `resource` → the call sent again
+      assert.notEqual(accessToken(), first, "a new access token");
+      assert.equal(decodeJwt(accessToken()).aud, RESOURCE);
+    } finally {
+      offsetMs = 0;
+    }
+    await client.close();
   });
 
   it("accepts the agent's Google ID token beside OAuth, told apart by iss", async () => {

@@ -16,6 +16,11 @@ export interface OAuthServerOptions {
   resources: string[];
   /** Access-token lifetime in seconds. */
   ttlSeconds?: number;
+  /**
+   * Client ID Metadata Documents by URL, served to the authorization server when a client names one
+   * as its client_id (oidc-provider's `fetch` hook: client URLs here resolve to no real host).
+   */
+  clientMetadataDocuments?: Record<string, Record<string, unknown>>;
 }
 
 export interface OAuthServer {
@@ -67,18 +72,30 @@ export async function startOAuthServer(opts: OAuthServerOptions): Promise<OAuthS
       ],
       jwks: { keys },
       scopes: ["openid", SCOPE, OTHER_SCOPE],
+      // Any client allowed the refresh_token grant gets one (the default asks for offline_access).
+      issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
+        client.grantTypeAllowed("refresh_token"),
+      fetch: async (url: string | URL, init?: RequestInit) => {
+        const document = opts.clientMetadataDocuments?.[String(url)];
+        return document ? Response.json(document) : fetch(url, init);
+      },
       ttl: {
         AccessToken: opts.ttlSeconds ?? 600,
         ClientCredentials: opts.ttlSeconds ?? 600,
         Interaction: 600,
         Session: 600,
         Grant: 600,
+        RefreshToken: 600,
       },
       features: {
         // Its login page takes any name and password: the headless authorization below fills it.
         devInteractions: { enabled: true },
         clientCredentials: { enabled: true },
         registration: { enabled: true },
+        clientIdMetadataDocument: {
+          enabled: Boolean(opts.clientMetadataDocuments),
+          ack: "draft-02",
+        },
         resourceIndicators: {
           enabled: true,
           defaultResource: () => opts.resources[0],
