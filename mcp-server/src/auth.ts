@@ -77,27 +77,12 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
   const allowed = new Set(opts.allowedInvokers.map((e) => e.toLowerCase()));
 
   return async (authorization) => {
-    if (!authorization?.trim()) {
-      return {
-        ok: false,
-        status: 401,
-        error: "missing_token",
-        description: "Missing Authorization: Bearer <Google ID token>",
-      };
-    }
-    const match = /^Bearer +([^\s,]+) *$/i.exec(authorization);
-    if (!match?.[1]) {
-      return {
-        ok: false,
-        status: 400,
-        error: "invalid_request",
-        description: "Malformed Authorization: send one header, Bearer <Google ID token>",
-      };
-    }
+    const token = bearerToken(authorization, "Google ID token");
+    if (typeof token !== "string") return token;
     const now = Math.floor((opts.now ? opts.now() : Date.now()) / 1000);
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(match[1], keys, {
+      ({ payload } = await jwtVerify(token, keys, {
         algorithms: ["RS256"],
         audience: opts.audience,
         issuer: GOOGLE_ISSUERS,
@@ -145,6 +130,24 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
   };
 }
 
+/**
+ * The token of `Authorization: Bearer <token>`, or the refusal: none at all is 401 with no error
+ * (RFC 6750 §3.1), anything else (another scheme, extra parts, two headers joined by a comma) 400.
+ */
+function bearerToken(
+  authorization: string | null | undefined,
+  what: string,
+): string | Extract<AuthResult, { ok: false }> {
+  if (!authorization?.trim()) {
+    const description = `Missing Authorization: Bearer <${what}>`;
+    return { ok: false, status: 401, error: "missing_token", description };
+  }
+  const token = /^Bearer +([^\s,]+) *$/i.exec(authorization)?.[1];
+  if (token) return token;
+  const description = `Malformed Authorization: send one header, Bearer <${what}>`;
+  return { ok: false, status: 400, error: "invalid_request", description };
+}
+
 function statusOf(err: unknown): 401 | 503 {
   // Anything that is not a JOSE verdict on the token is our failure, not the caller's.
   return err instanceof errors.JOSEError ? 401 : 503;
@@ -186,14 +189,8 @@ async function check(authorization: string | undefined, m: AuthMethods): Promise
     return { ok: true, principal: r.subject ?? r.email, fields: { email: r.email } };
   };
   if (!m.oauth) return google();
-  if (!authorization?.trim()) {
-    return { ok: false, status: 401, error: "missing_token", description: "Missing Authorization" };
-  }
-  const token = /^Bearer +([^\s,]+) *$/i.exec(authorization)?.[1];
-  if (!token) {
-    const description = "Malformed Authorization: send one header, Bearer <access token>";
-    return { ok: false, status: 400, error: "invalid_request", description };
-  }
+  const token = bearerToken(authorization, "access token");
+  if (typeof token !== "string") return token;
   if (m.google) {
     let iss: unknown;
     try {
