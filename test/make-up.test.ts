@@ -175,7 +175,7 @@ describe("make up on a terminal", {
         stdio: ["pipe", "pipe", "pipe"],
       },
     );
-    const { exited, ready, output, stop } = watch(up);
+    const { ready, output, stop } = watch(up);
     try {
       await ready;
       // A turn makes the services log; at INFO the per-request DEBUG lines stay out.
@@ -234,7 +234,7 @@ describe("make up with MCP_SERVER_URL", () => {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
-    const { exited, ready, output, stop } = watch(up);
+    const { ready, output, stop } = watch(up);
     try {
       await ready;
       assert.ok(
