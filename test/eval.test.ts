@@ -236,6 +236,8 @@ describe("make eval against running stacks", () => {
     const [result] = readReports(report);
     assert.equal(result!.model, "offline");
     assert.equal(statusOf(result!, "past_date_iso"), EvalStatus.PASSED);
+    // It leaves currency_date to the tool's default, as the reference calls do.
+    assert.equal(statusOf(result!, "convert_usd_eur"), EvalStatus.PASSED);
     assert.equal(statusOf(result!, "ambiguous_peso"), EvalStatus.PASSED);
     assert.equal(statusOf(result!, "off_topic_weather"), EvalStatus.FAILED);
     assert.match(r.out, /^offline +\d+\/31/m);

@@ -338,7 +338,12 @@ function plan(q: Question, catalog: Catalog | undefined): ModelReply {
     return say(
       `I can convert into at most ${MAX_TARGETS} currencies at once; please ask for fewer.`,
     );
-  const args = { currency_from: q.from, currency_date: q.date ?? "latest", amount: q.amount ?? 1 };
+  // The date only when asked for: the tool's own default is the latest rate.
+  const args = {
+    currency_from: q.from,
+    amount: q.amount ?? 1,
+    ...(q.date && { currency_date: q.date }),
+  };
   return {
     functionCalls: q.to.map((to) => ({ name: RATE_TOOL, args: { ...args, currency_to: to } })),
   };
