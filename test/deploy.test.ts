@@ -503,7 +503,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       ["MCP_RESOURCE_URL", "https://mcp.example.com"],
       ["MCP_RESOURCE_URL", "https://mcp.example.com/mcp;X=1"],
       ["OAUTH_AUDIENCE", "a b"],
-    ]) {
+    ] as const) {
       const refused = c.run(["scripts/deploy.sh"], {
         MCP_ACCESS: "oauth",
         OAUTH_ISSUER: issuer,
