@@ -69,7 +69,8 @@ if [ "$mcp_deployed" = 1 ]; then
   auth="$(env_of "$names" "$values" MCP_SERVER_AUTH)"
   if [[ ";$annotations;" == *";run.googleapis.com/invoker-iam-disabled=true;"* ]]; then
     if [[ ",$auth," == *",oauth,"* ]]; then
-      mcp_access="oauth (access tokens from $(env_of "$names" "$values" OAUTH_ISSUER) for $(env_of "$names" "$values" MCP_RESOURCE_URL); MCP_SERVER_AUTH=$auth)"
+      audience="$(env_of "$names" "$values" OAUTH_AUDIENCE)"
+      mcp_access="oauth (access tokens from $(env_of "$names" "$values" OAUTH_ISSUER) for $(env_of "$names" "$values" MCP_RESOURCE_URL)${audience:+ (aud $audience)}; MCP_SERVER_AUTH=$auth)"
     else
       mcp_access="OPEN (invoker IAM check off and MCP_SERVER_AUTH=${auth:-none}: make deploy fixes it)"
     fi

@@ -498,6 +498,10 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.equal(custom.OAUTH_AUDIENCE, "6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e");
     assert.equal(custom.MCP_AUTH_AUDIENCE, base, "the agent's ID token keeps the run.app audience");
     assert.match(domain.stderr, /Assistants connect to https:\/\/mcp\.example\.com\/mcp: /);
+    assert.match(
+      ok(c.run(make("status"))).stdout,
+      /mcp-access +oauth \(access tokens from \S+ for https:\/\/mcp\.example\.com\/mcp \(aud 6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e\);/,
+    );
     for (const [name, value] of [
       ["MCP_RESOURCE_URL", "http://mcp.example.com/mcp"],
       ["MCP_RESOURCE_URL", "https://mcp.example.com"],
