@@ -174,7 +174,7 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
         throw invalid(describe(err));
       }
       const scopes = grantedScopes(payload);
-      const missing = opts.scopes.filter((s) => !isGranted(s, scopes));
+      const missing = opts.scopes.filter((s) => !isGranted(s, scopes, opts.audience !== undefined));
       if (missing.length) {
         throw new OAuthError(
           OAuthErrorCode.InsufficientScope,
@@ -207,13 +207,14 @@ function grantedScopes(payload: JWTPayload): string[] {
 
 /**
  * Entra ID names a scope by its API (`api://APP_ID/mcp:tools`, what clients must ask for, so what
- * OAUTH_SCOPES advertises) but puts only the short name in `scp`: a required `URI/NAME` is met by
- * NAME, the token's `aud` having already shown that the API is this one.
+ * OAUTH_SCOPES advertises) but puts only the short name in `scp`. Where tokens carry such an
+ * OAUTH_AUDIENCE, a required `URI/NAME` is met by NAME, the `aud` having shown the API is this one;
+ * elsewhere scopes match exactly.
  */
-function isGranted(required: string, scopes: readonly string[]): boolean {
+function isGranted(required: string, scopes: readonly string[], shortNames: boolean): boolean {
   if (scopes.includes(required)) return true;
-  const qualified = /^[a-z][\w+.-]*:\/\/.+\/([^/]+)$/i.exec(required);
-  return qualified !== null && scopes.includes(qualified[1]!);
+  const qualified = shortNames ? /^[a-z][\w+.-]*:\/\/.+\/([^/]+)$/i.exec(required) : null;
+  return qualified != null && scopes.includes(qualified[1]!);
 }
 
 function describe(err: unknown): string {

@@ -185,6 +185,15 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
       entra.verifier.verifyAccessToken(await entra.sign({ aud: appId, scp: "tools" })),
       /lacks the scope api:\/\/6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e\/mcp:tools/,
     );
+    // Without OAUTH_AUDIENCE, scopes match exactly.
+    const exact = await setUp(
+      { issuer, jwks_uri: "https://id.example.com/keys" },
+      { scopes: [`https://id.example.com/scopes/${SCOPE}`] },
+    );
+    await assert.rejects(
+      exact.verifier.verifyAccessToken(await exact.sign({ scope: SCOPE })),
+      /lacks the scope https:\/\/id\.example\.com\/scopes\/mcp:tools/,
+    );
     assert.throws(() => loadConfig({ OAUTH_AUDIENCE: "a b" }), /OAUTH_AUDIENCE: must be one/);
   });
 
