@@ -16,7 +16,11 @@ serveUntilSignal(service, {
     endpoints: ["/mcp", "/sse", "/health"],
     auth: config.MCP_SERVER_AUTH,
     ...(config.MCP_SERVER_AUTH.includes("oauth")
-      ? { oauth_issuer: config.OAUTH_ISSUER, resource: config.MCP_RESOURCE_URL }
+      ? {
+          oauth_issuer: config.OAUTH_ISSUER,
+          resource: config.MCP_RESOURCE_URL,
+          audience: config.OAUTH_AUDIENCE ?? config.MCP_RESOURCE_URL,
+        }
       : {}),
     frankfurter_url: config.FRANKFURTER_URL,
   },

@@ -116,13 +116,14 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
       }
       const meta = (await res.json().catch(() => ({}))) as Partial<AuthorizationServerMetadata>;
       // RFC 8414 §3.3: the document must name the issuer it was fetched for, or it is not its own.
-      if (meta.issuer !== opts.issuer || typeof meta.jwks_uri !== "string") {
+      const jwks = meta.jwks_uri;
+      if (meta.issuer !== opts.issuer || typeof jwks !== "string" || !URL.canParse(jwks)) {
         lastProblem = `${url} names issuer ${String(meta.issuer)}, jwks_uri ${String(meta.jwks_uri)}`;
         continue;
       }
       const unavailable = (): OAuthUnavailable =>
         new OAuthUnavailable("the authorization server's signing keys could not be fetched");
-      return remoteKeys(meta.jwks_uri, unavailable, {
+      return remoteKeys(jwks, unavailable, {
         cooldownDuration: opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
         [customFetch]: doFetch,
       });

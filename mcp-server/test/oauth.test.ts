@@ -210,15 +210,19 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
     assert.equal(asked.length, 2);
   });
 
-  it("refuses metadata that names another issuer: 503, not a verdict on the token", async () => {
-    const { verifier, sign } = await setUp({
-      issuer: "https://evil.example.com",
-      jwks_uri: "https://id.example.com/keys",
-    });
-    await assert.rejects(
-      verifier.verifyAccessToken(await sign({ scope: SCOPE })),
-      OAuthUnavailable,
-    );
+  it("refuses metadata that names another issuer or no usable jwks_uri: 503, not a verdict on the token", async () => {
+    for (const meta of [
+      { issuer: "https://evil.example.com", jwks_uri: "https://id.example.com/keys" },
+      { issuer, jwks_uri: "not a url" },
+      { issuer },
+    ]) {
+      const { verifier, sign } = await setUp(meta);
+      await assert.rejects(
+        verifier.verifyAccessToken(await sign({ scope: SCOPE })),
+        OAuthUnavailable,
+        JSON.stringify(meta),
+      );
+    }
   });
 });
 
@@ -228,6 +232,8 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
   let signer: IdTokenSigner;
   let service: TestService;
   let offsetMs = 0;
+  /** When set, the resource server's clock stands still there. */
+  let frozenMs: number | undefined;
 
   before(async () => {
     as = await startOAuthServer({
@@ -247,7 +253,7 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
     signer = await createIdTokenSigner();
     service = await buildService(env(as.issuer), {
       keys: createLocalJWKSet(signer.jwks),
-      now: () => Date.now() + offsetMs,
+      now: () => frozenMs ?? Date.now() + offsetMs,
     });
   });
   after(async () => {
@@ -429,18 +435,18 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
     const { client, call, accessToken, saved } = await signIn({ refresh: true });
     const first = accessToken();
     assert.ok((saved.tokens as { refresh_token?: string }).refresh_token, "a refresh token");
-    // Two seconds on, a new token's exp is two seconds later than the first's: a resource-server
-    // clock set one second past the first's exp plus the skew refuses it and accepts the new one.
-    await new Promise((r) => setTimeout(r, 2000));
-    const exp = decodeJwt(first).exp!;
+    // Once a second has turned, a new token's exp is later than the first's: a resource-server
+    // clock standing at the first's exp plus the skew refuses the first and accepts the new one.
+    const { iat, exp } = decodeJwt(first);
+    while (Math.floor(Date.now() / 1000) <= iat!) await new Promise((r) => setTimeout(r, 100));
     try {
-      offsetMs = (exp + OAUTH_CLOCK_SKEW_SECONDS + 1) * 1000 + 500 - Date.now();
+      frozenMs = (exp! + OAUTH_CLOCK_SKEW_SECONDS) * 1000;
       assert.equal(challengeOf(await listTools(service, `Bearer ${first}`)).error, "invalid_token");
       await call(); // 401 → refresh_token grant with `resource` → the call sent again
       assert.notEqual(accessToken(), first, "a new access token");
       assert.equal(decodeJwt(accessToken()).aud, RESOURCE);
     } finally {
-      offsetMs = 0;
+      frozenMs = undefined;
     }
     await client.close();
   });
