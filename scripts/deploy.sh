@@ -57,13 +57,18 @@ one_of MCP_TRANSPORT "$MCP_TRANSPORT" mcp sse
 one_of MCP_ACCESS "$MCP_ACCESS" iam oauth
 if [ "$MCP_ACCESS" = oauth ]; then
   [ -n "$OAUTH_ISSUER" ] || die "MCP_ACCESS=oauth needs OAUTH_ISSUER, your authorization server's issuer, e.g. OAUTH_ISSUER=https://your-tenant.us.auth0.com/"
-  [[ "$OAUTH_ISSUER" == https://?* ]] || die "OAUTH_ISSUER must be an https URL (got \"$OAUTH_ISSUER\")"
+  # ; separates gcloud's env-var list below: no value may hold it, or a space.
+  [[ "$OAUTH_ISSUER" =~ ^https://[^\;[:space:]]+$ ]] || die "OAUTH_ISSUER must be an https URL (got \"$OAUTH_ISSUER\")"
   if ! [[ "$OAUTH_SCOPES" =~ ^[!#-~]+( [!#-~]+)*$ ]] || [[ "$OAUTH_SCOPES" == *[,\;]* ]]; then
     die "OAUTH_SCOPES must be scope names separated by single spaces (got \"$OAUTH_SCOPES\")"
   fi
-  # ; is the env-var list separator gcloud is given below; neither value may hold it or a space.
-  if [ -n "$MCP_RESOURCE_URL" ] && ! [[ "$MCP_RESOURCE_URL" =~ ^https://[^/?#@\;[:space:]]+/[^?#\;[:space:]]*$ ]]; then
-    die "MCP_RESOURCE_URL must be the https URL of mcp-server's /mcp, e.g. https://mcp.example.com/mcp (got \"$MCP_RESOURCE_URL\")"
+  if [ -n "$MCP_RESOURCE_URL" ]; then
+    if ! [[ "$MCP_RESOURCE_URL" =~ ^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~-]+)*/mcp$ ]]; then
+      die "MCP_RESOURCE_URL must be the https URL of mcp-server's /mcp, e.g. https://mcp.example.com/mcp (got \"$MCP_RESOURCE_URL\"; unset it for the run.app URL)"
+    fi
+    # .env is read by every make target: a value meant for a local server must not pass unseen.
+    log "note: MCP_RESOURCE_URL=$MCP_RESOURCE_URL (from the environment or .env), not the run.app URL:"
+    log "      assistants connect there and tokens must be issued for it"
   fi
   if [[ "$OAUTH_AUDIENCE" =~ [\;[:space:]] ]]; then
     die "OAUTH_AUDIENCE must be one audience, without spaces or ; (got \"$OAUTH_AUDIENCE\")"

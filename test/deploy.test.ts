@@ -499,6 +499,10 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.equal(custom.MCP_AUTH_AUDIENCE, base, "the agent's ID token keeps the run.app audience");
     assert.match(domain.stderr, /Assistants connect to https:\/\/mcp\.example\.com\/mcp: /);
     assert.match(
+      domain.stderr,
+      /note: MCP_RESOURCE_URL=https:\/\/mcp\.example\.com\/mcp \(from the environment or \.env\)/,
+    );
+    assert.match(
       ok(c.run(make("status"))).stdout,
       /mcp-access +oauth \(access tokens from \S+ for https:\/\/mcp\.example\.com\/mcp \(aud 6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e\);/,
     );
@@ -506,6 +510,9 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       ["MCP_RESOURCE_URL", "http://mcp.example.com/mcp"],
       ["MCP_RESOURCE_URL", "https://mcp.example.com"],
       ["MCP_RESOURCE_URL", "https://mcp.example.com/mcp;X=1"],
+      ["MCP_RESOURCE_URL", "https://mcp.example.com/"],
+      ["MCP_RESOURCE_URL", 'https://mcp.example.com/"x"/mcp'],
+      ["OAUTH_ISSUER", "https://id.example.com/;X=1"],
       ["OAUTH_AUDIENCE", "a b"],
     ] as const) {
       const refused = c.run(["scripts/deploy.sh"], {
