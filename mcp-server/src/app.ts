@@ -19,7 +19,7 @@ import type { JWTVerifyGetKey } from "jose";
 import { bodyLimit } from "../../common/body-limit.js";
 import { configureTraceProject, incomingContext, type SpanContext } from "../../common/trace.js";
 import { startTracing } from "../../common/tracing.js";
-import { authGuard, createIdTokenVerifier, type IdTokenVerifier } from "./auth.js";
+import { authGuard, type Caller, createIdTokenVerifier, type IdTokenVerifier } from "./auth.js";
 import type { Config } from "./config.js";
 import { errorResponse, rpcError, ServiceError } from "./errors.js";
 import { FrankfurterClient } from "./frankfurter/client.js";
@@ -59,8 +59,8 @@ export interface McpService {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** `principal`: who the auth guard let in (token subject); an SSE session belongs to its opener. */
-export type AppEnv = { Variables: { principal?: string | undefined } };
+/** `caller`: who the auth guard let in; an SSE session belongs to its opener. */
+export type AppEnv = { Variables: { caller?: Caller | undefined } };
 
 /** The whole service from its config: routes, Frankfurter client, auth, SSE sessions, tracing. */
 export async function createMcpServer(config: Config, over: Overrides = {}): Promise<McpService> {
@@ -127,8 +127,9 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   // body is parsed here once so that a tools/call with non-object arguments gets a readable -32602;
   // everything else (405, 415, protocol checks) is the SDK's.
   app.all("/mcp", limit, async (c) => {
+    const authInfo = c.get("caller");
     if (c.req.method !== "POST" || !isJsonContentType(c.req.header("content-type") ?? "")) {
-      return mcp.fetch(c.req.raw);
+      return mcp.fetch(c.req.raw, { authInfo });
     }
     const body: unknown = await c.req.json().catch(() => {
       throw new ServiceError(400, -32700, "Parse error: Invalid JSON");
@@ -137,16 +138,16 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     if (refused) return Response.json(refused);
     const options = { maxRequestBodySize: MAX_BODY_BYTES };
     const answer = Array.isArray(body)
-      ? batch(c.req.raw, body, toolDeps)
+      ? batch(c.req.raw, body, toolDeps, authInfo)
       : (await isLegacyRequest(c.req.raw, body, options))
-        ? legacyLane(c.req.raw, body, toolDeps)
-        : mcp.fetch(c.req.raw, { parsedBody: body });
+        ? legacyLane(c.req.raw, body, toolDeps, authInfo)
+        : mcp.fetch(c.req.raw, { parsedBody: body, authInfo });
     return Promise.race([answer, stopped.then(() => shuttingDown(body))]);
   });
 
   // Legacy HTTP+SSE (deprecated by the spec, kept for existing clients).
-  app.get("/sse", (c) => sessions.open(c.req.raw, c.get("principal"), traceOf(c)));
-  app.post("/messages", limit, (c) => sessions.post(c.req.raw, c.get("principal"), traceOf(c)));
+  app.get("/sse", (c) => sessions.open(c.req.raw, c.get("caller"), traceOf(c)));
+  app.post("/messages", limit, (c) => sessions.post(c.req.raw, c.get("caller"), traceOf(c)));
 
   return {
     app,
@@ -200,7 +201,12 @@ function hostGuard(config: Config): (req: Request) => Response | undefined {
  * Request, arguments that are not an object with -32602) and the rest go through the 2025 lane;
  * elsewhere the batch is refused whole, with one error saying why. Never a silent drop.
  */
-async function batch(req: Request, body: unknown[], deps: ToolDeps): Promise<Response> {
+async function batch(
+  req: Request,
+  body: unknown[],
+  deps: ToolDeps,
+  authInfo: Caller | undefined,
+): Promise<Response> {
   const version = req.headers.get("mcp-protocol-version") ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
   if (version >= "2025-06-18") {
     const message =
@@ -222,9 +228,9 @@ async function batch(req: Request, body: unknown[], deps: ToolDeps): Promise<Res
     } else return true;
     return false;
   });
-  if (errors.length === 0) return legacyLane(req, body, deps);
+  if (errors.length === 0) return legacyLane(req, body, deps, authInfo);
   if (good.length === 0) return Response.json(errors);
-  const res = await legacyLane(req, good, deps);
+  const res = await legacyLane(req, good, deps, authInfo);
   if (res.status === 202) return Response.json(errors);
   if (res.status !== 200) return res;
   const answered = (await res.json()) as unknown;
@@ -237,7 +243,12 @@ async function batch(req: Request, body: unknown[], deps: ToolDeps): Promise<Res
  * for nothing: no notification is ever sent (docs/decisions.md has the figure; a test in
  * protocol.test.ts fails when the SDK's lane stops streaming).
  */
-async function legacyLane(req: Request, parsedBody: unknown, deps: ToolDeps): Promise<Response> {
+async function legacyLane(
+  req: Request,
+  parsedBody: unknown,
+  deps: ToolDeps,
+  authInfo: Caller | undefined,
+): Promise<Response> {
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,
@@ -245,7 +256,7 @@ async function legacyLane(req: Request, parsedBody: unknown, deps: ToolDeps): Pr
   const server = buildToolServer(deps);
   await server.connect(transport);
   try {
-    return await transport.handleRequest(req, { parsedBody });
+    return await transport.handleRequest(req, { parsedBody, authInfo });
   } finally {
     // JSON responses are complete here; closing frees the per-request server.
     void server.close();

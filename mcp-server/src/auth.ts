@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { OAuthError, OAuthErrorCode } from "@modelcontextprotocol/server";
+import { type AuthInfo, OAuthError, OAuthErrorCode } from "@modelcontextprotocol/server";
 import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { remoteKeys } from "../../common/jwks.js";
 import { incomingContext } from "../../common/trace.js";
@@ -173,24 +173,31 @@ export interface AuthMethods {
 }
 
 type Verdict =
-  | { ok: true; principal: string | undefined; fields: Record<string, string | undefined> }
+  | { ok: true; caller: Caller }
   | Extract<AuthResult, { ok: false }>
   | { ok: false; status: 403; error: "insufficient_scope"; description: string };
+
+/**
+ * Who a request comes from, as the SDK hands it to tool handlers (`ctx.http.authInfo`):
+ * `extra.principal` is the stable id an SSE session is bound to and the tool-call log names.
+ */
+export type Caller = AuthInfo & { extra: { principal: string } };
 
 /**
  * Which method a token is for, told by its `iss` (never by trying both): a Google ID token
  * to the Google verifier, anything else to the OAuth one.
  */
 async function check(authorization: string | undefined, m: AuthMethods): Promise<Verdict> {
+  const token = bearerToken(authorization, m.oauth ? "access token" : "Google ID token");
+  if (typeof token !== "string") return token;
   const google = async (): Promise<Verdict> => {
     const r = await m.google!(authorization);
     if (!r.ok) return r;
     // The stable id of the account: an email can be reassigned.
-    return { ok: true, principal: r.subject ?? r.email, fields: { email: r.email } };
+    const principal = r.subject ?? r.email ?? "google";
+    return { ok: true, caller: { token, clientId: "", scopes: [], extra: { principal } } };
   };
   if (!m.oauth) return google();
-  const token = bearerToken(authorization, "access token");
-  if (typeof token !== "string") return token;
   if (m.google) {
     let iss: unknown;
     try {
@@ -203,7 +210,7 @@ async function check(authorization: string | undefined, m: AuthMethods): Promise
     const sub = typeof info.extra?.sub === "string" ? info.extra.sub : undefined;
     // Scoped by issuer: another issuer's subject with the same string is someone else.
     const principal = `${m.oauth.issuer}#${sub ?? info.clientId}`;
-    return { ok: true, principal, fields: { sub, client_id: info.clientId } };
+    return { ok: true, caller: { ...info, extra: { ...info.extra, principal } } };
   } catch (err) {
     if (err instanceof OAuthUnavailable) {
       return { ok: false, status: 503, error: "keys_unavailable", description: err.message };
@@ -244,21 +251,18 @@ function challenge(v: Extract<Verdict, { ok: false }>, oauth?: OAuthVerifier): s
 }
 
 /**
- * Lets in only callers one of `methods` accepts, and records who as the principal an SSE session
- * is bound to. A token never reaches a log; the principal does.
+ * Lets in only callers one of `methods` accepts, and records who (`caller`: the SSE session's
+ * owner, and the tool handlers' `ctx.http.authInfo`). A token never reaches a log; the principal
+ * does, on each tool call's line.
  */
 export function authGuard(
   methods: AuthMethods,
   logger: Logger,
-): MiddlewareHandler<{ Variables: { principal?: string | undefined } }> {
+): MiddlewareHandler<{ Variables: { caller?: Caller | undefined } }> {
   return async (c, next) => {
     const result = await check(c.req.header("authorization"), methods);
     if (result.ok) {
-      if (result.principal) c.set("principal", result.principal);
-      if (methods.oauth) {
-        const fields = { path: c.req.path, ...result.fields };
-        logger.log("DEBUG", "request authorized", fields, incomingContext(c.req.raw.headers));
-      }
+      c.set("caller", result.caller);
       return next();
     }
     const fields = { path: c.req.path, status: result.status, reason: result.description };

@@ -6,6 +6,7 @@ import {
   type MessageExtraInfo,
   type Transport,
 } from "@modelcontextprotocol/server";
+import type { Caller } from "./auth.js";
 import type { SpanContext } from "../../common/trace.js";
 import type { Config } from "./config.js";
 import { rpcError, ServiceError } from "./errors.js";
@@ -22,8 +23,8 @@ export interface WebSseOptions {
    * memory.
    */
   maxQueuedBytes: number;
-  /** The authenticated caller that opened the stream; only the same caller may post into it. */
-  principal?: string | undefined;
+  /** The authenticated caller that opened the stream; only the same principal may post into it. */
+  caller?: Caller | undefined;
 }
 
 /**
@@ -49,7 +50,7 @@ export class WebSseServerTransport implements Transport {
     opts: WebSseOptions,
   ) {
     this.#keepAliveMs = opts.keepAliveMs;
-    this.principal = opts.principal;
+    this.principal = opts.caller?.extra.principal;
     this.stream = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
@@ -89,7 +90,7 @@ export class WebSseServerTransport implements Transport {
   }
 
   /** Handles one `POST /messages` body: 202 once accepted, the answer goes down the stream. */
-  async handlePost(req: Request): Promise<Response> {
+  async handlePost(req: Request, authInfo?: Caller): Promise<Response> {
     if (this.#closed) throw rpcError(404, "Session closed: reconnect to /sse");
     // The media type itself, not a substring: `text/plain; x=application/json` is not JSON.
     if (!isJsonContentType(req.headers.get("content-type") ?? "")) {
@@ -107,7 +108,7 @@ export class WebSseServerTransport implements Transport {
     } catch {
       throw rpcError(400, "Invalid JSON-RPC message");
     }
-    this.onmessage?.(message, { request: req });
+    this.onmessage?.(message, { request: req, authInfo });
     return new Response("Accepted", { status: 202 });
   }
 
@@ -174,7 +175,7 @@ export class SseSessions {
   }
 
   /** `GET /sse`: a new session, or 503 past the cap or while the instance drains. */
-  async open(req: Request, principal: string | undefined, trace?: SpanContext): Promise<Response> {
+  async open(req: Request, caller: Caller | undefined, trace?: SpanContext): Promise<Response> {
     const retry = { "Retry-After": "5" };
     if (this.#draining) {
       const message = "This instance is shutting down: reconnect, and another one will answer";
@@ -192,7 +193,7 @@ export class SseSessions {
     const transport = new WebSseServerTransport("/messages", {
       keepAliveMs: this.config.SSE_KEEPALIVE_MS,
       maxQueuedBytes: this.config.SSE_MAX_QUEUED_BYTES,
-      principal,
+      caller,
     });
     const server = this.buildServer();
     this.#open.set(transport.sessionId, transport);
@@ -209,18 +210,18 @@ export class SseSessions {
   }
 
   /** `POST /messages?sessionId=…`: another caller's session answers as an unknown one. */
-  async post(req: Request, principal: string | undefined, trace?: SpanContext): Promise<Response> {
+  async post(req: Request, caller: Caller | undefined, trace?: SpanContext): Promise<Response> {
     const sessionId = new URL(req.url).searchParams.get("sessionId");
     if (!sessionId) throw rpcError(400, "Missing sessionId query parameter");
     const transport = this.#open.get(sessionId);
-    if (!transport || transport.principal !== principal) {
+    if (!transport || transport.principal !== caller?.extra.principal) {
       if (transport) {
         const message = "SSE post refused: session belongs to another caller";
         this.logger.log("WARNING", message, {}, trace);
       }
       throw rpcError(404, "Unknown or expired session: reconnect to /sse");
     }
-    return transport.handlePost(req);
+    return transport.handlePost(req, caller);
   }
 
   /** Refuses new sessions and ends the open ones, so that their clients reconnect elsewhere. */

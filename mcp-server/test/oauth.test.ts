@@ -235,6 +235,12 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
   /** When set, the resource server's clock stands still there. */
   let frozenMs: number | undefined;
 
+  /** The service's tool-call log lines so far, parsed. */
+  const toolLines = () =>
+    service.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => String(l.message).startsWith("tool "));
+
   before(async () => {
     as = await startOAuthServer({
       resources: [RESOURCE, OTHER_RESOURCE],
@@ -321,11 +327,14 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
     await client.close();
     const logged = service.lines.join("\n");
     assert.ok(!logged.includes(token), "the token never reaches a log");
-    const authorized = service.lines
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.message === "request authorized");
-    assert.equal(authorized?.client_id, as.clientId);
-    assert.equal(authorized?.sub, decodeJwt(token).sub);
+    // Who called is on the tool call's line: the issuer-scoped subject and the client.
+    const line = toolLines().at(-1);
+    assert.equal(line?.principal, `${as.issuer}#${decodeJwt(token).sub}`);
+    assert.equal(line?.client_id, as.clientId);
+    assert.ok(
+      !service.lines.some((l) => l.includes('"request authorized"')),
+      "no line per request",
+    );
   });
 
   /**
@@ -424,11 +433,9 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
     assert.equal(registered(), 0, "no registration request: the URL is the client id");
     const token = decodeJwt(accessToken());
     assert.equal(token.client_id, CLIENT_URL);
-    const authorized = service.lines
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => l.message === "request authorized")
-      .at(-1);
-    assert.equal(authorized?.client_id, CLIENT_URL);
+    const line = toolLines().at(-1);
+    assert.equal(line?.client_id, CLIENT_URL);
+    assert.equal(line?.principal, `${as.issuer}#alice`);
   });
 
   it("refreshes an expired access token with its refresh token and carries on", async () => {
@@ -531,11 +538,11 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
     const endpoint = /data: (\S+)/.exec(new TextDecoder().decode((await reader.read()).value))![1]!;
-    const post = (authorization: string) =>
+    const post = (authorization: string, body = rpc(1, "ping")) =>
       service.app.request(endpoint, {
         method: "POST",
         headers: { "content-type": "application/json", authorization },
-        body: rpc(1, "ping"),
+        body,
       });
     const idToken = await signer.sign({
       aud: AUDIENCE,
@@ -545,6 +552,13 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
     });
     assert.equal((await post(`Bearer ${idToken}`)).status, 404, "another principal cannot post");
     assert.equal((await post(mine)).status, 202);
+    const call = rpc(2, "tools/call", { name: "list_currencies", arguments: {} });
+    const before = toolLines().length;
+    assert.equal((await post(mine, call)).status, 202);
+    for (let i = 0; i < 500 && toolLines().length === before; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const sub = decodeJwt(mine.slice("Bearer ".length)).sub;
+    assert.equal(toolLines().at(-1)?.principal, `${as.issuer}#${sub}`, "over SSE too");
     await reader.cancel();
   });
 });

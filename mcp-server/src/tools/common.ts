@@ -40,7 +40,13 @@ export class ToolInputError extends ServiceError {
  * request.
  */
 interface Extra {
-  http?: { req?: Request | undefined } | undefined;
+  http?:
+    | {
+        req?: Request | undefined;
+        /** Who called (the auth guard's Caller), when MCP_SERVER_AUTH checks callers. */
+        authInfo?: { clientId: string; extra?: Record<string, unknown> | undefined } | undefined;
+      }
+    | undefined;
   sessionId?: string | undefined;
   mcpReq?: { id?: string | number; _meta?: Record<string, unknown> | undefined } | undefined;
 }
@@ -75,23 +81,30 @@ export async function runTool(
     `tools/call ${name}`,
     { kind: "server", parent, attributes, current: false },
     async (span) => {
-      const result = await runToolBody(name, args, deps, span.context, body);
+      const caller = extra.http?.authInfo;
+      const fields = {
+        tool: name,
+        arguments: args,
+        principal: caller?.extra?.principal,
+        client_id: caller?.clientId || undefined,
+      };
+      const result = await runToolBody(fields, deps, span.context, body);
       if (result.isError) span.setError("tool_error");
       return result;
     },
   );
 }
 
+/** `fields`: the tool, its arguments and who called, on the call's log line. */
 async function runToolBody(
-  name: string,
-  args: Record<string, unknown>,
+  fields: { tool: string; arguments: Record<string, unknown> } & Record<string, unknown>,
   deps: ToolDeps,
   trace: SpanContext,
   body: (trace: SpanContext) => Promise<ToolOutput>,
 ): Promise<CallToolResult> {
   const started = performance.now();
   const log = deps.logger;
-  const fields = { tool: name, arguments: args };
+  const name = fields.tool;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
