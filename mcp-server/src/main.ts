@@ -19,7 +19,7 @@ serveUntilSignal(service, {
       ? {
           oauth_issuer: config.OAUTH_ISSUER,
           resource: config.MCP_RESOURCE_URL,
-          audience: config.OAUTH_AUDIENCE ?? config.MCP_RESOURCE_URL,
+          audience: config.OAUTH_AUDIENCE,
         }
       : {}),
     frankfurter_url: config.FRANKFURTER_URL,
