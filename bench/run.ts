@@ -784,6 +784,7 @@ async function authCost(): Promise<void> {
   const rounds = SMOKE ? 1 : QUICK ? 3 : 8;
   const calls = SMOKE ? 200 : 3000;
   const script = path.join(ROOT, "mcp-server/test/support/bench-app.ts");
+  const run = promisify(execFile);
   const cpu: Record<"none" | "google-id-token" | "oauth", number[]> = {
     none: [],
     "google-id-token": [],
@@ -792,7 +793,7 @@ async function authCost(): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     for (const auth of Object.keys(cpu) as Array<keyof typeof cpu>) {
       const args = [...TSX, script, "2026", String(calls), "{}", auth];
-      const { stdout } = await promisify(execFile)(NODE, args, { cwd: ROOT, encoding: "utf8" });
+      const { stdout } = await run(NODE, args, { cwd: ROOT, encoding: "utf8" });
       const last = stdout.trim().split("\n").at(-1)!;
       cpu[auth].push((JSON.parse(last) as { cpu_us_per_call: number }).cpu_us_per_call);
     }
