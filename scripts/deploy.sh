@@ -426,7 +426,8 @@ else
 fi
 if [ "$MCP_ACCESS" = oauth ]; then
   log "Assistants connect to $MCP_RESOURCE_URL: at $OAUTH_ISSUER, tokens must be JWTs with audience"
-  log "  ${OAUTH_AUDIENCE:-$MCP_RESOURCE_URL} and scope $OAUTH_SCOPES (README: Connect the assistants people use)."
+  log "  ${OAUTH_AUDIENCE:-$MCP_RESOURCE_URL} and scope $OAUTH_SCOPES"
+  log "  (docs/mcp-clients.md: \"Connect the assistants people use\")."
 fi
 log "Next: make iam PROJECT_ID=$PROJECT_ID REGION=$REGION   (the agent gets 403 from $MCP_SERVICE until then)"
 case "$AGENT_ACCESS" in

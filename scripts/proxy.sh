@@ -16,5 +16,5 @@ PROXY_PORT="${PROXY_PORT:-8082}"  # 8081 is where `make up` runs the local mcp-s
 log "Serving $MCP_SERVICE on http://127.0.0.1:$PROXY_PORT (Ctrl-C stops). Point a local agent at it:"
 log "  MCP_SERVER_URL=http://127.0.0.1:$PROXY_PORT/mcp MCP_AUTH=none   (or /sse with MCP_TRANSPORT=sse deployments)"
 log "or your own MCP client (Claude Code, VS Code, Gemini CLI, MCP Inspector) at http://127.0.0.1:$PROXY_PORT/mcp"
-log "  (README: \"Use your own MCP client\")."
+log "  (docs/mcp-clients.md: \"Use your own MCP client\")."
 run gcloud run services proxy "$MCP_SERVICE" --project="$PROJECT_ID" --region="$REGION" --port="$PROXY_PORT"

@@ -1495,16 +1495,17 @@ describe("every command the scripts run parses in the real gcloud", {
   });
 });
 
-// The README's "Use your own MCP client" configurations: each JSON block parses, names the server at
-// /mcp (not /sse), and works: pointed at a local mcp-server, an MCP client lists its tools through it.
-describe("README: the MCP client configurations work", () => {
+// docs/mcp-clients.md's "Use your own MCP client" configurations: each JSON block parses, names the
+// server at /mcp (not /sse), and works: pointed at a local mcp-server, an MCP client lists its tools
+// through it.
+describe("docs: the MCP client configurations work", () => {
   test("each JSON configuration parses and lists the tools of a local mcp-server", {
     timeout: 180_000,
   }, async (t) => {
-    const readme = readFileSync(join(root, "README.md"), "utf8");
-    const start = readme.indexOf("### Use your own MCP client");
-    assert.ok(start > 0, "README has the section");
-    const section = readme.slice(start, readme.indexOf("\n### ", start + 10));
+    const doc = readFileSync(join(root, "docs/mcp-clients.md"), "utf8");
+    const start = doc.indexOf("\n## Use your own MCP client");
+    assert.ok(start > 0, "docs/mcp-clients.md has the section");
+    const section = doc.slice(start, doc.indexOf("\n## ", start + 10));
     const configs = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map(
       (m) => JSON.parse(m[1]!) as Record<string, any>,
     );

@@ -50,7 +50,7 @@ if (!gcloud && process.env.CI)
   );
 const skipFirestore = gcloud
   ? false
-  : "gcloud is not installed: no Firestore emulator (see README, Tests)";
+  : "gcloud is not installed: no Firestore emulator (see docs/development.md, Tests)";
 
 let emulator: FirestoreEmulator | undefined;
 const stores: SessionStore[] = [];

@@ -1,6 +1,7 @@
-// Tests that need a tool the README does not list (Chromium, the real gcloud, Java for the Firestore
-// emulator, …): skipped with the install command on a developer's machine, a failure where CI=true,
-// so CI always runs them. Use: it("…", { skip: optionalTool("chromium", "apt-get install chromium") }, …)
+// Tests that need a tool docs/development.md does not list (Chromium, the real gcloud, Java for the
+// Firestore emulator, …): skipped with the install command on a developer's machine, a failure where
+// CI=true, so CI always runs them.
+// Use: it("…", { skip: optionalTool("chromium", "apt-get install chromium") }, …)
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
