@@ -507,6 +507,40 @@ describe("offline model: currencies from the list", () => {
   });
 });
 
+describe("offline model: exact or asks", () => {
+  it("converts only the amount written: a number it cannot read is named back, with the reading it has", async () => {
+    const { ask } = setup();
+    const euro = await ask("Convert €1.234,56 to £");
+    assert.deepEqual(euro.calls, []);
+    assert.equal(
+      euro.text,
+      "I couldn't read \"1.234,56\", so I haven't converted anything: I read a dot as the decimal point, commas (or nothing) between thousands, and dates as 2024-01-15 or 15 January 2024. If you mean 1234.56, write 1234.56.",
+    );
+    assert.deepEqual((await ask("1.234,56 EUR in USD")).calls, []);
+    assert.match((await ask("12,5 EUR in USD")).text, /If you mean 12\.5, write 12\.5\.$/);
+    const dots = await ask("1,234.56.7 USD to EUR");
+    assert.deepEqual(dots.calls, []);
+    assert.match(dots.text, /^I couldn't read "1,234\.56\.7", .* 15 January 2024\.$/);
+    // Nor a number beside the amount: a date it cannot read is not dropped for the latest rate.
+    const date = await ask("100 USD in EUR on 15.01.2024");
+    assert.deepEqual(date.calls, []);
+    assert.match(date.text, /^I couldn't read "15\.01\.2024"/);
+    // The one reading it has: a dot before the decimals, commas (or nothing) between thousands.
+    assert.deepEqual((await ask("1,234.56 USD to EUR")).rates, [convert("USD", "EUR", 1234.56)]);
+    assert.deepEqual((await ask("1.234 USD to EUR")).rates, [convert("USD", "EUR", 1.234)]);
+    assert.deepEqual((await ask("1,000,000 JPY to USD")).rates, [convert("JPY", "USD", 1e6)]);
+  });
+
+  it("an amount it could not read stays unread in follow-ups until it is written again", async () => {
+    const { ask } = setup();
+    await ask("Convert €1.234,56 to £", "a");
+    const yen = await ask("and in yen?", "a");
+    assert.deepEqual(yen.calls, []);
+    assert.match(yen.text, /^I couldn't read "1\.234,56"/);
+    assert.deepEqual((await ask("1234.56", "a")).rates, [convert("EUR", "JPY", 1234.56)]);
+  });
+});
+
 describe("offline model: conversations", () => {
   it("answers follow-ups from the conversation's earlier questions", async () => {
     const { ask } = setup();

@@ -1,8 +1,9 @@
 // The model used without Gemini credentials: a deterministic reader of currency conversions behind
 // the same Model interface. It plans get_exchange_rate (and, to learn names, list_currencies) calls
 // from the user's words and the conversation, then words the answer from the tools' declared outputs
-// (mcp-server/src/tools/*.ts). It never converts a currency the user did not name: an unknown word is
-// named back, an ambiguous one asked about. Anything else gets one short answer about what it can do.
+// (mcp-server/src/tools/*.ts). It never converts a currency or an amount the user did not write: an
+// unknown word or a number it cannot read is named back, an ambiguous name asked about. Anything
+// else gets one short answer about what it can do.
 
 import type { Content, FunctionCall, Model, ModelReply, ModelRequest, ToolSpec } from "./types.js";
 
@@ -25,9 +26,15 @@ const STOP = new Set("a an the it this that me and or is to in into from of on a
 const MONTHS =
   "january february march april may june july august september october november december";
 const LONG_DATE = new RegExp(`\\b(\\d{1,2}) (${MONTHS.replaceAll(" ", "|")}) (\\d{4})\\b`, "i");
-/** Numbers keep their sign and exponent, so that the tool's checks see "-5" or "1e308" as typed. */
-const TOKEN =
-  /([€$£¥])|(-?(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?))|(\p{L}+)|([?!.,;:])/giu;
+/** A number is all its digits, dots and commas ("1.234,56" is one), read by AMOUNT or not at all. */
+const TOKEN = /([€$£¥])|(-?\d(?:[\d.,]*\d)?(?:e[+-]?\d+)?)|(\p{L}+)|([?!.,;:])/giu;
+/**
+ * Amounts are read one way, so each has one meaning: a dot before the decimals, commas (or nothing)
+ * between thousands. Sign and exponent stay, so that the tool's checks see "-5" or "1e308" as typed.
+ */
+const AMOUNT = /^-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?)$/i;
+/** The other way ("1.234,56", "12,5"), only to say how to write it. */
+const DECIMAL_COMMA = /^-?\d{1,3}(?:\.\d{3})*(?:,\d+)?$/;
 const LIST_QUESTION =
   /\b(?:which|what|list|show|all)\b.{0,30}\bcurrencies\b|\bcurrencies\b.{0,30}\b(?:do you|know|support|available)\b/i;
 /** One answer converts into at most this many currencies (the chat loop runs them in parallel). */
@@ -45,7 +52,8 @@ const MAX_NAME_WORDS = 5;
 interface Question {
   from?: string | undefined;
   to: string[];
-  amount?: number | undefined;
+  /** A number as written that AMOUNT does not read ("1.234,56", "15.01.2024"): never converted. */
+  amount?: number | string | undefined;
   /** YYYY-MM-DD, when named. */
   date?: string | undefined;
   /** A word in a currency's place that names none. */
@@ -161,7 +169,7 @@ function findMentions(tokens: Token[], catalog: Catalog | undefined) {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.kind === "sym") mentions.push({ at: i, code: SYMBOLS.get(t.text)! });
-    if (t.kind !== "word") continue;
+    if (t.kind !== "word" || STOP.has(t.key)) continue;
     const name = findName(tokens, i, catalog);
     if (name && (!name.head || inPlace(tokens, i, true))) {
       if (name.codes.length > 1) ambiguous ??= { word: name.phrase, codes: name.codes };
@@ -178,7 +186,7 @@ function findMentions(tokens: Token[], catalog: Catalog | undefined) {
       // Without the list, an unfamiliar code is taken as written; the list, once fetched, decides.
       uncertain = true;
       mentions.push({ at: i, code: upper });
-    } else if (inPlace(tokens, i, code) && !STOP.has(t.key) && !name) strays.push(i);
+    } else if (inPlace(tokens, i, code) && !name) strays.push(i);
   }
   return { mentions, strays, uncertain, ambiguous };
 }
@@ -193,7 +201,9 @@ function parse(message: string, catalog: Catalog | undefined): Question {
     (t, i) => t.kind === "num" && mentions.some((m) => Math.abs(m.at - i) === 1),
   );
   const at = num >= 0 ? num : tokens.findIndex((t) => t.kind === "num");
-  const amount = at >= 0 ? Number(tokens[at]!.text.replace(/,/g, "")) : undefined;
+  // A number it cannot read, anywhere, is named back: it may be the amount, or a date.
+  const unread = tokens.find((t) => t.kind === "num" && !AMOUNT.test(t.text))?.text;
+  const amount = unread ?? (at >= 0 ? Number(tokens[at]!.text.replace(/,/g, "")) : undefined);
   // The source: the currency next to the amount ("100 USD", "€30", not "to EUR 50"), else the one
   // after "from", else the first that no "to"/"in" marks as a target.
   const targeted = (m: { at: number }): boolean => after(tokens, m.at, ["to", "in", "into"]);
@@ -242,6 +252,7 @@ function merge(q: Question, prev: Question | undefined): Question {
     ...q,
     from,
     to: (to.length ? to : prev.to).filter((c) => c !== from),
+    // An amount it could not read stays so until one is written: a follow-up converts no other.
     amount: q.amount ?? prev.amount,
     date: q.date ?? prev.date,
   };
@@ -333,6 +344,8 @@ function plan(q: Question, catalog: Catalog | undefined): ModelReply {
       `Which ${q.ambiguous.word} do you mean: ${which}? Tell me the code and I'll convert it.`,
     );
   }
+  if (typeof q.amount === "string")
+    return say(q.from || q.to.length ? unreadNumber(q.amount) : HELP);
   if (!q.from || !q.to.length) return say(HELP);
   if (q.to.length > MAX_TARGETS)
     return say(
@@ -347,6 +360,13 @@ function plan(q: Question, catalog: Catalog | undefined): ModelReply {
   return {
     functionCalls: q.to.map((to) => ({ name: RATE_TOOL, args: { ...args, currency_to: to } })),
   };
+}
+
+function unreadNumber(written: string): string {
+  const text = written.slice(0, 40);
+  const meant = DECIMAL_COMMA.test(text) ? text.replaceAll(".", "").replace(",", ".") : undefined;
+  const example = meant ? ` If you mean ${meant}, write ${meant}.` : "";
+  return `I couldn't read "${text}", so I haven't converted anything: I read a dot as the decimal point, commas (or nothing) between thousands, and dates as 2024-01-15 or 15 January 2024.${example}`;
 }
 
 /** The tool takes the arguments the model sends (a schema that declares no properties takes any). */
