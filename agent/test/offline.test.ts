@@ -539,6 +539,46 @@ describe("offline model: exact or asks", () => {
     assert.match(yen.text, /^I couldn't read "1\.234,56"/);
     assert.deepEqual((await ask("1234.56", "a")).rates, [convert("EUR", "JPY", 1234.56)]);
   });
+
+  it("reads a listed name whole or by its qualifiers and their initials, never as another currency", async () => {
+    const { ask } = setup(new RateTools("v2"));
+    assert.deepEqual((await ask("2,400.25 US dollars in Swiss francs")).rates, [
+      convert("USD", "CHF", 2400.25),
+    ]);
+    assert.deepEqual((await ask("How many euros is 200 US dollars?")).rates, [
+      convert("USD", "EUR", 200),
+    ]);
+    assert.deepEqual((await ask("100 pounds sterling in euros")).rates, [
+      convert("GBP", "EUR", 100),
+    ]);
+    assert.deepEqual((await ask("100 sterling in USD")).rates, [convert("GBP", "USD", 100)]);
+    assert.deepEqual((await ask("500 United Arab Emirates dirhams in EUR")).rates, [
+      convert("AED", "EUR", 500),
+    ]);
+    assert.deepEqual((await ask("500 UAE dirhams in EUR")).rates, [convert("AED", "EUR", 500)]);
+    assert.deepEqual((await ask("1000 Korean won in Hong Kong dollars")).rates, [
+      convert("KRW", "HKD", 1000),
+    ]);
+    assert.deepEqual((await ask("100 Canadian dollars to NZ dollars")).rates, [
+      convert("CAD", "NZD", 100),
+    ]);
+    assert.deepEqual((await ask("100 EUR in Chinese yuan")).rates, [convert("EUR", "CNY", 100)]);
+    assert.deepEqual((await ask("15 Egyptian pounds in British pounds")).rates, [
+      convert("EGP", "GBP", 15),
+    ]);
+    // A qualifier that makes no listed name is named back, not dropped ("dollars" alone is USD).
+    assert.match(
+      (await ask("100 Swiss dollars in EUR")).text,
+      /^I don't know the currency "Swiss"/,
+    );
+  });
+
+  it("reads US dollars and pounds sterling without the list too", async () => {
+    const { ask } = setup(new RateTools("v1", [SPECS[0]!]));
+    assert.deepEqual((await ask("200 US dollars in pounds sterling")).rates, [
+      convert("USD", "GBP", 200),
+    ]);
+  });
 });
 
 describe("offline model: conversations", () => {

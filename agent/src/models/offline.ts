@@ -18,8 +18,17 @@ export const HELP =
 
 /** Codes read without the list. None is an English word, so lower case ("usd") counts too. */
 const COMMON = new Set("USD EUR GBP JPY CHF CAD AUD NZD CNY HKD SGD SEK NOK DKK".split(" "));
-/** Words (singular) and symbols that mean one currency whatever the list says. */
-const WORDS = new Map(Object.entries({ dollar: "USD", euro: "EUR", pound: "GBP", yen: "JPY" }));
+/** Words (singular, see key()) and symbols that mean one currency whatever the list says. */
+const WORDS = new Map(
+  Object.entries({
+    dollar: "USD",
+    "us dollar": "USD",
+    euro: "EUR",
+    pound: "GBP",
+    sterling: "GBP",
+    yen: "JPY",
+  }),
+);
 const SYMBOLS = new Map(Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "¥": "JPY" }));
 /** Words that are never currencies, even where one is expected ("100 to", "in the"). */
 const STOP = new Set("a an the it this that me and or is to in into from of on at for".split(" "));
@@ -72,11 +81,14 @@ interface Catalog {
   names: ReadonlyMap<string, string[]>;
   /** Last words of names ("won", "real", "peso") → their codes: currencies only where one goes. */
   heads: ReadonlyMap<string, string[]>;
+  /** Code → the words before its name's last word, and their initials ("united", "state", "us"). */
+  qualifiers: ReadonlyMap<string, ReadonlySet<string>>;
 }
 /** Without the list, only the fixed words are names. */
 const NO_LIST = {
   names: new Map([...WORDS].map(([word, code]) => [word, [code]])),
   heads: new Map<string, string[]>(),
+  qualifiers: new Map<string, Set<string>>(),
 };
 
 type Answered = { call: FunctionCall; response: Record<string, unknown> };
@@ -108,15 +120,19 @@ function readCatalog(output: unknown): Catalog | undefined {
   if (!codes.size) return undefined;
   const names = new Map<string, string[]>();
   const heads = new Map<string, string[]>();
+  const qualifiers = new Map<string, Set<string>>();
   for (const [code, name] of codes) {
     const words = (name.replace(/\(.*/, "").match(/\p{L}+/gu) ?? []).map(key);
     if (!words.length) continue;
-    names.set(words.join(" "), [code]);
-    heads.set(words.at(-1)!, [...(heads.get(words.at(-1)!) ?? []), code]);
+    const head = words.pop()!;
+    names.set([...words, head].join(" "), [code]);
+    heads.set(head, [...(heads.get(head) ?? []), code]);
+    const initials = words.length > 1 ? [words.map((w) => w[0]).join("")] : [];
+    qualifiers.set(code, new Set([...words, ...initials]));
   }
   // The fixed words mean what they mean whatever other currencies share them ("pound").
   for (const [word, codes] of NO_LIST.names) names.set(word, codes);
-  return { codes, names, heads };
+  return { codes, names, heads, qualifiers };
 }
 
 /** The date a message names, as YYYY-MM-DD, and the message without it. */
@@ -226,17 +242,25 @@ function parse(message: string, catalog: Catalog | undefined): Question {
   return { from, to, amount, date, ambiguous, uncertain, lone, unknown };
 }
 
-/** The longest listed name or fixed word starting at token i ("swiss francs", "japanese yen", "euros"). */
+/**
+ * The longest name starting at token i: a listed name or fixed word ("swiss francs", "euros"), or a
+ * name's last word after words of that name or their initials ("Korean won", "UAE dirhams"); else a
+ * name's bare last word ("pesos"), which is a currency only where one goes.
+ */
 function findName(tokens: Token[], i: number, catalog: Catalog | undefined) {
-  const { names } = catalog ?? NO_LIST;
+  const { names, heads, qualifiers } = catalog ?? NO_LIST;
   let found: { codes: string[]; phrase: string; last: number; head?: boolean } | undefined;
-  for (let j = i, phrase = ""; j < Math.min(tokens.length, i + MAX_NAME_WORDS); j++) {
+  const words: string[] = [];
+  for (let j = i; j < Math.min(tokens.length, i + MAX_NAME_WORDS); j++) {
     if (tokens[j]!.kind !== "word") break;
-    phrase = phrase ? `${phrase} ${tokens[j]!.key}` : tokens[j]!.key;
-    const codes = names.get(phrase);
-    if (codes) found = { codes, phrase, last: j };
+    words.push(tokens[j]!.key);
+    const qualified = heads
+      .get(tokens[j]!.key)
+      ?.filter((code) => j > i && words.slice(0, -1).every((w) => qualifiers.get(code)?.has(w)));
+    const codes = names.get(words.join(" ")) ?? (qualified?.length ? qualified : undefined);
+    if (codes) found = { codes, phrase: words.join(" "), last: j };
   }
-  const head = (catalog ?? NO_LIST).heads.get(tokens[i]!.key);
+  const head = heads.get(tokens[i]!.key);
   return found ?? (head && { codes: head, phrase: tokens[i]!.key, last: i, head: true });
 }
 
