@@ -579,6 +579,17 @@ describe("offline model: exact or asks", () => {
       convert("USD", "GBP", 200),
     ]);
   });
+
+  it('asks which peso "how many pesos is 20 dollars?" means, as it does for "20 dollars in pesos"', async () => {
+    const { ask } = setup(new RateTools("v2"));
+    const which =
+      /^Which peso do you mean: Argentine Peso \(ARS\), .* or Philippine Peso \(PHP\)\?/;
+    assert.match((await ask("20 dollars in pesos")).text, which);
+    const r = await ask("How many pesos is 20 dollars?", "p");
+    assert.deepEqual(r.rates, []);
+    assert.match(r.text, which);
+    assert.deepEqual((await ask("MXN", "p")).rates, [convert("USD", "MXN", 20)]);
+  });
 });
 
 describe("offline model: conversations", () => {

@@ -160,15 +160,16 @@ const after = (tokens: Token[], i: number, words: string[]): boolean =>
   words.includes(tokens[i - 1]?.key ?? "");
 
 /**
- * Where a currency goes: after a number, or after "in"/"to" at the end of a phrase ("… to doubloons?");
- * for a word that looks like a currency (a code, a name's bare last word), also before "to"/"in"
- * ("XYZ to EUR", "francs to euros"), which any verb can be ("want to"). Codes the list or the common
- * set has, and full names, count anywhere.
+ * Where a currency goes: after a number or "how many", or after "in"/"to" at the end of a phrase
+ * ("… to doubloons?"); for a word that looks like a currency (a code, a name's bare last word), also
+ * before "to"/"in" ("XYZ to EUR", "francs to euros"), which any verb can be ("want to"). Codes the
+ * list or the common set has, and full names, count anywhere.
  */
 function inPlace(tokens: Token[], i: number, looksLikeOne = false): boolean {
   const next = tokens[i + 1];
   if (
     tokens[i - 1]?.kind === "num" ||
+    after(tokens, i, ["many"]) ||
     (looksLikeOne && ["to", "in", "into"].includes(next?.key ?? ""))
   )
     return true;
