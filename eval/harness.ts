@@ -325,24 +325,28 @@ export function quotableNumbers(results: ToolResult[]): number[] {
 }
 
 /**
- * tool_numbers_in_response for one turn: the share of `quotableNumbers` found in the answer, 1 when
- * there are none. A number is found when one of the answer's numbers (thousands separators removed)
- * equals it, or equals it rounded to that number's decimals with at least two (models round to the
- * cent: 92.208 is quoted as 92.21, not as 92).
+ * The `quotableNumbers` the answer lacks. A number is found when one of the answer's numbers
+ * (thousands separators removed) equals it, or equals it rounded to that number's decimals with at
+ * least two (models round to the cent: 92.208 is quoted as 92.21, not as 92).
  */
-export function numbersScore(results: ToolResult[], answer: string): number {
-  const wanted = quotableNumbers(results);
-  if (!wanted.length) return 1;
+export function missingNumbers(results: ToolResult[], answer: string): number[] {
   const said = [...answer.matchAll(/\d[\d,]*(?:\.\d+)?/g)].map((m) => ({
     value: plain(m[0]),
     decimals: m[0].split(".")[1]?.length ?? 0,
   }));
-  const found = wanted.filter((n) =>
-    said.some(
-      (s) => s.value === n || (s.decimals >= 2 && Math.abs(n - s.value) <= 0.5 * 10 ** -s.decimals),
-    ),
+  return quotableNumbers(results).filter(
+    (n) =>
+      !said.some(
+        (s) =>
+          s.value === n || (s.decimals >= 2 && Math.abs(n - s.value) <= 0.5 * 10 ** -s.decimals),
+      ),
   );
-  return found.length / wanted.length;
+}
+
+/** tool_numbers_in_response for one turn: the share of `quotableNumbers` quoted, 1 if none. */
+export function numbersScore(results: ToolResult[], answer: string): number {
+  const wanted = quotableNumbers(results).length;
+  return wanted ? (wanted - missingNumbers(results, answer).length) / wanted : 1;
 }
 
 /** What one turn of the agent did, read from /chat/stream. */
@@ -460,6 +464,8 @@ export interface EvalCaseResult {
     /** Not in ADK's shape: what a turn cost, from /chat/stream. */
     latency_ms: { first_text: number | null; total: number };
     usage: Turn["usage"] | null;
+    /** Not in ADK's shape: the converted amounts the answer did not quote. */
+    missing_numbers: number[];
     error?: string;
   }>;
 }
@@ -527,6 +533,7 @@ export async function runCase(
         total: Math.round(turn?.total_ms ?? 0),
       },
       usage: turn?.usage ?? null,
+      missing_numbers: turn && !turn.error ? missingNumbers(turn.tool_results, turn.response) : [],
       ...(turn?.error ? { error: turn.error } : turn ? {} : { error: "not run" }),
     };
   });
@@ -594,6 +601,78 @@ export function progressLine(r: EvalCaseResult): string {
   const seconds = `${(ms / 1000).toFixed(1)}s`;
   return `${verdict}  ${r.eval_id.padEnd(28)} ${scores}  ${seconds}${error ? `  (${error})` : ""}`;
 }
+/**
+ * The lines under a FAIL: for each turn below a threshold the case failed, what differed. The
+ * expected and actual tool calls with the arguments that differ, the ROUGE-1 score against its
+ * threshold with both texts, the converted amounts the answer lacks.
+ */
+export function failureLines(r: EvalCaseResult, criteria: Criteria): string[] {
+  const failed = r.overall_eval_metric_results.filter((m) => m.eval_status !== EvalStatus.PASSED);
+  const lines = r.eval_metric_result_per_invocation.flatMap((p, i) => {
+    const below = p.eval_metric_results.filter(
+      (m) =>
+        m.eval_status !== EvalStatus.PASSED && failed.some((f) => f.metric_name === m.metric_name),
+    );
+    if (!below.length && !p.error) return [];
+    const turn = `turn ${i + 1}: ${clip(textOf(p.expected_invocation.user_content))}`;
+    if (p.error) return [turn, `  error: ${p.error}`];
+    return [turn, ...below.flatMap((m) => reasons(m, p, criteria[m.metric_name]!))];
+  });
+  return lines.map((l) => `      ${l}`);
+}
+
+type InvocationResult = EvalCaseResult["eval_metric_result_per_invocation"][number];
+function reasons(m: MetricResult, p: InvocationResult, criterion: Criterion): string[] {
+  // Three significant digits, so that a score just under its threshold does not read as equal.
+  const score = `${short(m.metric_name)} ${Number(m.score.toPrecision(3))} < ${m.threshold}`;
+  if (m.metric_name === "tool_trajectory_avg_score") {
+    const expected = p.expected_invocation.intermediate_data?.tool_uses ?? [];
+    const actual = p.actual_invocation.intermediate_data?.tool_uses ?? [];
+    return [
+      `  ${score} (${criterion.match_type}${criterion.ignore_args ? ", names only" : ""})`,
+      `    expected: ${calls(expected)}`,
+      `    actual:   ${calls(actual)}`,
+      ...(criterion.ignore_args ? [] : argDiffs(expected, actual).map((d) => `    ${d}`)),
+    ];
+  }
+  if (m.metric_name === "response_match_score")
+    return [
+      `  ${score}`,
+      `    expected: ${clip(textOf(p.expected_invocation.final_response))}`,
+      `    actual:   ${clip(textOf(p.actual_invocation.final_response))}`,
+    ];
+  const lacks = p.missing_numbers.join(", ");
+  return [`  ${score}: the answer lacks ${lacks} (converted by get_exchange_rate)`];
+}
+
+const MAX_CALLS = 4;
+const clip = (text: string, max = 110): string =>
+  JSON.stringify(text.length > max ? `${text.slice(0, max - 1)}…` : text);
+const call = (u: ToolUse): string =>
+  `${u.name}(${Object.entries(u.args)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(", ")})`;
+function calls(uses: ToolUse[]): string {
+  if (!uses.length) return "no tool call";
+  const more = uses.length > MAX_CALLS ? `, … ${uses.length - MAX_CALLS} more` : "";
+  return uses.slice(0, MAX_CALLS).map(call).join(", ") + more;
+}
+/** The arguments that differ between the n-th expected and the n-th actual call of each tool. */
+function argDiffs(expected: ToolUse[], actual: ToolUse[]): string[] {
+  const nth = (uses: ToolUse[], u: ToolUse, i: number): number =>
+    uses.slice(0, i).filter((x) => x.name === u.name).length;
+  return expected.flatMap((e, i) => {
+    const a = actual.filter((x) => x.name === e.name)[nth(expected, e, i)];
+    if (!a || sameJson(a.args, e.args)) return [];
+    const keys = [...new Set([...Object.keys(e.args), ...Object.keys(a.args)])];
+    const shown = (v: unknown): string => (v === undefined ? "absent" : JSON.stringify(v));
+    const diffs = keys
+      .filter((k) => !sameJson(e.args[k], a.args[k]))
+      .map((k) => `${k} expected ${shown(e.args[k])}, actual ${shown(a.args[k])}`);
+    return [`${e.name} differs: ${diffs.join("; ")}`];
+  });
+}
+
 const SHORT: Record<string, string> = {
   tool_trajectory_avg_score: "trajectory",
   response_match_score: "rouge1",

@@ -1,6 +1,6 @@
 // `make eval`: runs the eval sets against a running agent (AGENT_URL), or with MODELS=a,b against a
-// local agent started once per model, and prints one table. Exits 1 when any case fails, 2 when it
-// could not run. Settings (environment):
+// local agent started once per model, and prints a line per case (a FAIL with the lines that say why)
+// and one table. Exits 1 when any case fails, 2 when it could not run. Settings (environment):
 //   AGENT_URL    the agent (default http://127.0.0.1:8080); ID_TOKEN: bearer token (scripts/eval.sh
 //                takes one from gcloud for an https URL)
 //   EVALSET      an *.evalset.json file or a folder of them (default eval/)
@@ -16,6 +16,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  failureLines,
   loadEvalSets,
   parseCriteria,
   progressLine,
@@ -110,7 +111,9 @@ async function main(): Promise<number> {
     const results: EvalSetResult[] = [];
     for (const set of sets)
       results.push(
-        await runEvalSet(target, set, criteria, model, (r) => console.log(progressLine(r))),
+        await runEvalSet(target, set, criteria, model, (r) =>
+          console.log([progressLine(r), ...failureLines(r, criteria)].join("\n")),
+        ),
       );
     all.push(...results);
     rows.push(summarise(results, model, prices));

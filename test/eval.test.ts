@@ -11,10 +11,12 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   EvalStatus,
+  failureLines,
   numbersScore,
   parseCriteria,
   parseEvalSet,
   rouge1,
+  runEvalSet,
   stem,
   tokenize,
   trajectoryScore,
@@ -29,6 +31,41 @@ const call = (name: string, args: Record<string, unknown> = {}): ToolUse => ({ n
 const usdEur = call("get_exchange_rate", { currency_from: "USD", currency_to: "EUR", amount: 100 });
 const usdGbp = call("get_exchange_rate", { currency_from: "USD", currency_to: "GBP", amount: 100 });
 const list = call("list_currencies");
+/** One turn of an eval case, as ADK writes it. */
+const evalTurn = (text: string, uses: ToolUse[], answer: string) => ({
+  user_content: { parts: [{ text }] },
+  final_response: { parts: [{ text: answer }] },
+  intermediate_data: { tool_uses: uses },
+});
+
+/**
+ * An agent that answers each /chat/stream message with the events `reply` gives, or with that HTTP
+ * status; GET / names the model "fake". It records each request's method, path and Authorization.
+ */
+async function startFakeAgent(reply: (message: string) => Array<[string, unknown]> | number) {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? "-"}`);
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      if (req.url === "/") return void res.end(JSON.stringify({ model: "fake" }));
+      const events = reply(String((JSON.parse(body) as { message: unknown }).message));
+      if (typeof events === "number") return void res.writeHead(events).end("agent failed");
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(events.map(([e, data]) => `event: ${e}\ndata: ${JSON.stringify(data)}\n\n`).join(""));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: async (): Promise<void> => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
 
 describe("eval scoring, as adk-python's evaluators", () => {
   it("tool trajectory: EXACT, IN_ORDER and ANY_ORDER, names and args by deep equality", () => {
@@ -154,6 +191,75 @@ describe("eval scoring, as adk-python's evaluators", () => {
     );
     assert.throws(() => parseCriteria({ criteria: { safety_v1: 1 } }), /unknown criterion/);
   });
+
+  it("under a failed case, says why: the calls and the arguments that differ, ROUGE-1 against its threshold, the missing number, an error", async () => {
+    const done = (response: string): Array<[string, unknown]> => [
+      ["session", { session_id: "s" }],
+      ["done", { response, session_id: "s" }],
+    ];
+    const agent = await startFakeAgent((message) => {
+      if (message === "boom") return 500;
+      if (message === "hi") return done("100 USD is 80 EUR");
+      return [
+        [
+          "tool_call",
+          { name: "get_exchange_rate", arguments: { ...usdEur.args, currency_date: "latest" } },
+        ],
+        [
+          "tool_result",
+          { name: "get_exchange_rate", is_error: false, result: "100 USD = 80 EUR on 2026-01-09" },
+        ],
+        ...done("That is about eighty euros."),
+      ];
+    });
+    try {
+      const criteria = parseCriteria({
+        criteria: {
+          tool_trajectory_avg_score: 1,
+          response_match_score: 0.3,
+          tool_numbers_in_response: 1,
+        },
+      });
+      const hi = evalTurn("hi", [], "100 USD is 80 EUR");
+      const cases = [
+        { eval_id: "holds", conversation: [hi] },
+        {
+          eval_id: "wrong",
+          conversation: [evalTurn("100 USD in EUR", [usdEur], "100 USD is 80 EUR")],
+        },
+        // Its first turn holds, and so does its ROUGE-1 mean: only turn 2's calls and number
+        {
+          eval_id: "later",
+          conversation: [hi, evalTurn("100 USD in EUR", [usdEur], "That is about eighty euros.")],
+        },
+        { eval_id: "broken", conversation: [evalTurn("boom", [], "Sorry.")] },
+      ];
+      const set = parseEvalSet({ eval_set_id: "why", eval_cases: cases }, "why");
+      const results = (await runEvalSet({ url: agent.url }, set, criteria, "fake"))
+        .eval_case_results;
+      const [holds, wrong, later, broken] = results.map((r) => failureLines(r, criteria));
+      assert.deepEqual(holds, []);
+      const calls = [
+        "        trajectory 0 < 1 (EXACT)",
+        '          expected: get_exchange_rate(currency_from="USD", currency_to="EUR", amount=100)',
+        '          actual:   get_exchange_rate(currency_from="USD", currency_to="EUR", amount=100, currency_date="latest")',
+        '          get_exchange_rate differs: currency_date expected absent, actual "latest"',
+      ];
+      const number = "        numbers 0 < 1: the answer lacks 80 (converted by get_exchange_rate)";
+      assert.deepEqual(wrong, [
+        '      turn 1: "100 USD in EUR"',
+        ...calls,
+        "        rouge1 0.2 < 0.3",
+        '          expected: "100 USD is 80 EUR"',
+        '          actual:   "That is about eighty euros."',
+        number,
+      ]);
+      assert.deepEqual(later, ['      turn 2: "100 USD in EUR"', ...calls, number]);
+      assert.deepEqual(broken, ['      turn 1: "boom"', "        error: HTTP 500: agent failed"]);
+    } finally {
+      await agent.close();
+    }
+  });
 });
 
 /** Runs `make -s eval` without blocking this process (the stand-ins live here). */
@@ -240,22 +346,35 @@ describe("make eval against running stacks", () => {
     assert.equal(statusOf(result!, "convert_usd_eur"), EvalStatus.PASSED);
     assert.equal(statusOf(result!, "ambiguous_peso"), EvalStatus.PASSED);
     assert.equal(statusOf(result!, "off_topic_weather"), EvalStatus.FAILED);
+    // "200 US dollars": the list's name with its qualifier
+    assert.equal(statusOf(result!, "convert_currency_names"), EvalStatus.PASSED);
     assert.match(r.out, /^offline +\d+\/31/m);
+    assert.match(
+      r.out,
+      new RegExp(
+        [
+          "^FAIL +off_topic_weather .*",
+          ' +turn 1: "What\'s the weather in Paris today\\?"',
+          " +rouge1 0\\.\\d+ < 0\\.3",
+          ' +expected: "Sorry, I only help with exchange rates and currency conversions\\."',
+          " +actual: +\"I'm running without a language model",
+        ].join("\n"),
+        "m",
+      ),
+    );
   });
 
   it("passes a set that holds; fails a case that must fail, across two models", async () => {
     const set = path.join(dir, "two.evalset.json");
-    const turn = (text: string, uses: ToolUse[], answer: string) => ({
-      user_content: { parts: [{ text }] },
-      final_response: { parts: [{ text: answer }] },
-      intermediate_data: { tool_uses: uses },
-    });
     const cases = [
-      { eval_id: "holds", conversation: [turn("100 USD in EUR", [usdEur], "100 USD is 80 EUR")] },
+      {
+        eval_id: "holds",
+        conversation: [evalTurn("100 USD in EUR", [usdEur], "100 USD is 80 EUR")],
+      },
       {
         // the right call, but the reference expects another target: must fail on both metrics
         eval_id: "must_fail",
-        conversation: [turn("100 USD in EUR", [usdGbp], "Quite another answer entirely")],
+        conversation: [evalTurn("100 USD in EUR", [usdGbp], "Quite another answer entirely")],
       },
     ];
     writeFileSync(set, JSON.stringify({ eval_set_id: "two", eval_cases: cases.slice(0, 1) }));
@@ -278,6 +397,20 @@ describe("make eval against running stacks", () => {
     });
     assert.equal(r.code, 2, r.out);
     assert.match(r.out, /^FAIL +must_fail +trajectory=0\.00 rouge1=0\.00 numbers=1\.00/m);
+    // and the lines under it say why
+    const why = [
+      'turn 1: "100 USD in EUR"',
+      "  trajectory 0 < 1 \\(IN_ORDER\\)",
+      '    expected: get_exchange_rate\\(currency_from="USD", currency_to="GBP", amount=100\\)',
+      '    actual: +get_exchange_rate\\(currency_from="USD", currency_to="EUR", amount=100\\)',
+      '    get_exchange_rate differs: currency_to expected "GBP", actual "EUR"',
+      "  rouge1 0 < 0\\.3",
+      '    expected: "Quite another answer entirely"',
+    ];
+    assert.match(
+      r.out,
+      new RegExp(`^FAIL +must_fail .*\n${why.map((l) => ` {6}${l}\n`).join("")}`, "m"),
+    );
     // one table, one row per model, tokens and a price from eval/prices.json
     assert.match(r.out, /^gemini-3\.8-flash +1\/2 \(50%\) +0\.50 +\S+ +1\.00 .* \d+ +0\.\d{3}$/m);
     assert.match(r.out, /^gemini-3\.7-flash +1\/2 \(50%\)/m);
@@ -298,18 +431,10 @@ describe("make eval against running stacks", () => {
   });
 
   it("sends ID_TOKEN; on https without it, stops (exit 2) when gcloud has no token", async () => {
-    const seen: string[] = [];
-    const fake = createServer((req, res) => {
-      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? "-"}`);
-      req.resume().on("end", () => {
-        if (req.url === "/") return void res.end(JSON.stringify({ model: "fake" }));
-        const done = { response: "ok", session_id: "s-1", tool_calls: [] };
-        res.writeHead(200, { "content-type": "text/event-stream" });
-        const session = 'event: session\ndata: {"session_id":"s-1"}\n\n';
-        res.end(`${session}event: done\ndata: ${JSON.stringify(done)}\n\n`);
-      });
-    });
-    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
+    const fake = await startFakeAgent(() => [
+      ["session", { session_id: "s-1" }],
+      ["done", { response: "ok", session_id: "s-1", tool_calls: [] }],
+    ]);
     try {
       const set = path.join(dir, "one.evalset.json");
       const one = {
@@ -323,19 +448,17 @@ describe("make eval against running stacks", () => {
           eval_cases: [{ eval_id: "hi", conversation: [one] }],
         }),
       );
-      const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
       const r = await makeEval({
-        AGENT_URL: url,
+        AGENT_URL: fake.url,
         ID_TOKEN: "tok-123",
         EVALSET: set,
         EVAL_REPORT: path.join(dir, "one"),
       });
       assert.equal(r.code, 0, r.out);
-      assert.deepEqual(seen, ["GET / Bearer tok-123", "POST /chat/stream Bearer tok-123"]);
+      assert.deepEqual(fake.seen, ["GET / Bearer tok-123", "POST /chat/stream Bearer tok-123"]);
       assert.ok(!r.out.includes("tok-123"), "the token is never printed");
     } finally {
-      fake.closeAllConnections();
-      await new Promise((r) => fake.close(r));
+      await fake.close();
     }
     const state = path.join(dir, "gcloud-state");
     writeFileSync(state, "");

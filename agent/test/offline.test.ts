@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { turn, turnDeps } from "../../test/support/agent.js";
+import { NAMES, V2_CURRENCIES } from "../../test/support/frankfurter.js";
 import { OfflineModel } from "../src/models/offline.js";
 import type { ToolSpec } from "../src/models/types.js";
 import type { ToolHost, ToolOutcome } from "../src/turn/index.js";
@@ -12,45 +13,10 @@ const TODAY = "2025-03-12";
 const LATEST = "2025-03-11";
 const FIRST_RATE_DATE = "1999-01-04";
 
-const ECB: Record<string, string> = {
-  AUD: "Australian Dollar",
-  BGN: "Bulgarian Lev",
-  BRL: "Brazilian Real",
-  CAD: "Canadian Dollar",
-  CHF: "Swiss Franc",
-  CNY: "Chinese Renminbi Yuan",
-  CZK: "Czech Koruna",
-  DKK: "Danish Krone",
-  EUR: "Euro",
-  GBP: "British Pound",
-  HKD: "Hong Kong Dollar",
-  HUF: "Hungarian Forint",
-  IDR: "Indonesian Rupiah",
-  ILS: "Israeli New Sheqel",
-  INR: "Indian Rupee",
-  ISK: "Icelandic Króna",
-  JPY: "Japanese Yen",
-  KRW: "South Korean Won",
-  MXN: "Mexican Peso",
-  MYR: "Malaysian Ringgit",
-  NOK: "Norwegian Krone",
-  NZD: "New Zealand Dollar",
-  PHP: "Philippine Peso",
-  PLN: "Polish Złoty",
-  RON: "Romanian Leu",
-  SEK: "Swedish Krona",
-  SGD: "Singapore Dollar",
-  THB: "Thai Baht",
-  TRY: "Turkish Lira",
-  USD: "United States Dollar",
-  ZAR: "South African Rand",
-};
-const V2_EXTRA: Record<string, string> = {
-  AED: "UAE Dirham",
-  NGN: "Nigerian Naira",
-  ARS: "Argentine Peso",
-  EGP: "Egyptian Pound",
-};
+/** The v2 names the Frankfurter stand-in lists (the real ones); NAMES is its v1 (ECB) set. */
+const V2_NAMES: Record<string, string> = Object.fromEntries(
+  Object.entries(V2_CURRENCIES).map(([code, c]) => [code, c.name]),
+);
 /** 1 EUR = x; currencies without a rate here get 2. */
 const RATES: Record<string, number> = {
   EUR: 1,
@@ -101,8 +67,8 @@ class RateTools implements ToolHost {
     private readonly specs: ToolSpec[] = SPECS,
   ) {}
 
-  get currencies(): Record<string, string> {
-    return this.version === "v1" ? ECB : { ...ECB, ...V2_EXTRA };
+  get currencies(): Readonly<Record<string, string>> {
+    return this.version === "v1" ? NAMES : V2_NAMES;
   }
   get source(): string {
     return this.version === "v1"
@@ -254,9 +220,11 @@ describe("offline model: reading a conversion", () => {
     assert.deepEqual(yen.names, ["get_exchange_rate"]);
     assert.deepEqual(yen.rates, [convert("JPY", "PLN", 1000)]);
     assert.deepEqual((await ask("3 Mexican pesos in euros")).rates, [convert("MXN", "EUR", 3)]);
-    assert.deepEqual((await ask("7 THB in TRY")).rates, [convert("THB", "TRY", 7)]);
-    assert.deepEqual((await ask("100 usd to try")).rates, [convert("USD", "TRY", 100)]);
+    assert.deepEqual((await ask("7 CZK in INR")).rates, [convert("CZK", "INR", 7)]);
     assert.match((await ask("XYZ to EUR")).text, /^I don't know the currency "XYZ"/);
+    // A listed code that is an English word, in lower case: a code where one goes.
+    const v2 = setup(new RateTools("v2"));
+    assert.deepEqual((await v2.ask("100 usd to try")).rates, [convert("USD", "TRY", 100)]);
   });
 
   it("reads a word as a currency only where one goes", async () => {
@@ -396,7 +364,10 @@ describe("offline model: reading a conversion", () => {
       role: "user" as const,
       parts: [
         {
-          functionResponse: { name: "list_currencies", response: { output: { currencies: ECB } } },
+          functionResponse: {
+            name: "list_currencies",
+            response: { output: { currencies: NAMES } },
+          },
         },
       ],
     };
@@ -445,9 +416,9 @@ describe("offline model: currencies from the list", () => {
     const { ask } = setup();
     const r = await ask("Which currencies do you know?");
     assert.deepEqual(r.names, ["list_currencies"]);
-    assert.match(r.text, /^I know 31 currencies, e\.g\. AUD, BGN, BRL, CAD,/);
+    assert.match(r.text, /^I know 21 currencies, e\.g\. AUD, BRL, CAD, CHF,/);
     const v2 = setup(new RateTools("v2"));
-    assert.match((await v2.ask("list currencies")).text, /^I know 35 currencies/);
+    assert.match((await v2.ask("list currencies")).text, /^I know 33 currencies/);
   });
 
   it("names an unknown currency and converts nothing else", async () => {
@@ -495,19 +466,17 @@ describe("offline model: currencies from the list", () => {
   });
 
   it("asks which currency an ambiguous name means, and completes the question with the answer", async () => {
-    const { ask } = setup();
+    const { ask } = setup(new RateTools("v2"));
     const peso = await ask("100 pesos to EUR", "peso");
     assert.deepEqual(peso.names, ["list_currencies"]);
     assert.equal(
       peso.text,
-      "Which peso do you mean: Mexican Peso (MXN) or Philippine Peso (PHP)? Tell me the code and I'll convert it.",
+      "Which peso do you mean: Argentine Peso (ARS), Chilean Peso (CLP), Colombian Peso (COP), Mexican Peso (MXN) or Philippine Peso (PHP)? Tell me the code and I'll convert it.",
     );
     assert.deepEqual((await ask("PHP", "peso")).rates, [convert("PHP", "EUR", 100)]);
-    const v2 = setup(new RateTools("v2"));
-    assert.match(
-      (await v2.ask("100 EUR in pesos")).text,
-      /^Which peso do you mean: Mexican Peso \(MXN\), Philippine Peso \(PHP\) or Argentine Peso \(ARS\)\?/,
-    );
+    assert.match((await ask("100 EUR in pesos")).text, /^Which peso do you mean: Argentine/);
+    // The v1 (ECB) list has one peso: the name is not ambiguous there.
+    assert.deepEqual((await setup().ask("100 pesos to EUR")).rates, [convert("MXN", "EUR", 100)]);
   });
 
   it("fetches the list again only after an hour (here, the test's 60 s)", async () => {
@@ -535,6 +504,91 @@ describe("offline model: currencies from the list", () => {
       structured: { currencies: huge, details: [], source: "x" },
     });
     assert.match((await setup(tools).ask("list currencies")).text, /^I know 500 currencies/);
+  });
+});
+
+describe("offline model: exact or asks", () => {
+  it("converts only the amount written: a number it cannot read is named back, with the reading it has", async () => {
+    const { ask } = setup();
+    const euro = await ask("Convert €1.234,56 to £");
+    assert.deepEqual(euro.calls, []);
+    assert.equal(
+      euro.text,
+      "I couldn't read \"1.234,56\", so I haven't converted anything: I read a dot as the decimal point, commas (or nothing) between thousands, and dates as 2024-01-15 or 15 January 2024. If you mean 1234.56, write 1234.56.",
+    );
+    assert.deepEqual((await ask("1.234,56 EUR in USD")).calls, []);
+    assert.match((await ask("12,5 EUR in USD")).text, /If you mean 12\.5, write 12\.5\.$/);
+    const dots = await ask("1,234.56.7 USD to EUR");
+    assert.deepEqual(dots.calls, []);
+    assert.match(dots.text, /^I couldn't read "1,234\.56\.7", .* 15 January 2024\.$/);
+    // Nor a number beside the amount: a date it cannot read is not dropped for the latest rate.
+    const date = await ask("100 USD in EUR on 15.01.2024");
+    assert.deepEqual(date.calls, []);
+    assert.match(date.text, /^I couldn't read "15\.01\.2024"/);
+    // The one reading it has: a dot before the decimals, commas (or nothing) between thousands.
+    assert.deepEqual((await ask("1,234.56 USD to EUR")).rates, [convert("USD", "EUR", 1234.56)]);
+    assert.deepEqual((await ask("1.234 USD to EUR")).rates, [convert("USD", "EUR", 1.234)]);
+    assert.deepEqual((await ask("1,000,000 JPY to USD")).rates, [convert("JPY", "USD", 1e6)]);
+  });
+
+  it("an amount it could not read stays unread in follow-ups until it is written again", async () => {
+    const { ask } = setup();
+    await ask("Convert €1.234,56 to £", "a");
+    const yen = await ask("and in yen?", "a");
+    assert.deepEqual(yen.calls, []);
+    assert.match(yen.text, /^I couldn't read "1\.234,56"/);
+    assert.deepEqual((await ask("1234.56", "a")).rates, [convert("EUR", "JPY", 1234.56)]);
+  });
+
+  it("reads a listed name whole or by its qualifiers and their initials, never as another currency", async () => {
+    const { ask } = setup(new RateTools("v2"));
+    assert.deepEqual((await ask("2,400.25 US dollars in Swiss francs")).rates, [
+      convert("USD", "CHF", 2400.25),
+    ]);
+    assert.deepEqual((await ask("How many euros is 200 US dollars?")).rates, [
+      convert("USD", "EUR", 200),
+    ]);
+    assert.deepEqual((await ask("100 pounds sterling in euros")).rates, [
+      convert("GBP", "EUR", 100),
+    ]);
+    assert.deepEqual((await ask("100 sterling in USD")).rates, [convert("GBP", "USD", 100)]);
+    assert.deepEqual((await ask("500 United Arab Emirates dirhams in EUR")).rates, [
+      convert("AED", "EUR", 500),
+    ]);
+    assert.deepEqual((await ask("500 UAE dirhams in EUR")).rates, [convert("AED", "EUR", 500)]);
+    assert.deepEqual((await ask("1000 Korean won in Hong Kong dollars")).rates, [
+      convert("KRW", "HKD", 1000),
+    ]);
+    assert.deepEqual((await ask("100 Canadian dollars to NZ dollars")).rates, [
+      convert("CAD", "NZD", 100),
+    ]);
+    assert.deepEqual((await ask("100 EUR in Chinese yuan")).rates, [convert("EUR", "CNY", 100)]);
+    assert.deepEqual((await ask("15 Egyptian pounds in British pounds")).rates, [
+      convert("EGP", "GBP", 15),
+    ]);
+    // A qualifier that makes no listed name is named back, not dropped ("dollars" alone is USD).
+    assert.match(
+      (await ask("100 Swiss dollars in EUR")).text,
+      /^I don't know the currency "Swiss"/,
+    );
+  });
+
+  it("reads US dollars and pounds sterling without the list too", async () => {
+    const { ask } = setup(new RateTools("v1", [SPECS[0]!]));
+    assert.deepEqual((await ask("200 US dollars in pounds sterling")).rates, [
+      convert("USD", "GBP", 200),
+    ]);
+  });
+
+  it('asks which peso "how many pesos is 20 dollars?" means, as it does for "20 dollars in pesos"', async () => {
+    const { ask } = setup(new RateTools("v2"));
+    const which =
+      /^Which peso do you mean: Argentine Peso \(ARS\), .* or Philippine Peso \(PHP\)\?/;
+    assert.match((await ask("20 dollars in pesos")).text, which);
+    const r = await ask("How many pesos is 20 dollars?", "p");
+    assert.deepEqual(r.rates, []);
+    assert.match(r.text, which);
+    assert.deepEqual((await ask("MXN", "p")).rates, [convert("USD", "MXN", 20)]);
   });
 });
 
@@ -636,9 +690,11 @@ describe("offline model: what it cannot do", () => {
       "100 USD = 92.208 EUR on 2025-03-11 (1 USD = 0.92208 EUR; ECB reference rate).",
     );
     // The list's text form is read too.
+    const v2 = new RateTools("v2");
+    v2.textOnly = true;
     assert.match(
-      (await ask("100 pesos to EUR")).text,
-      /^Which peso do you mean: Mexican Peso \(MXN\) or Philippine Peso \(PHP\)/,
+      (await setup(v2).ask("100 pesos to EUR")).text,
+      /^Which peso do you mean: Argentine Peso \(ARS\), Chilean Peso \(CLP\)/,
     );
   });
 

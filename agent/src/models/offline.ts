@@ -1,8 +1,9 @@
 // The model used without Gemini credentials: a deterministic reader of currency conversions behind
 // the same Model interface. It plans get_exchange_rate (and, to learn names, list_currencies) calls
 // from the user's words and the conversation, then words the answer from the tools' declared outputs
-// (mcp-server/src/tools/*.ts). It never converts a currency the user did not name: an unknown word is
-// named back, an ambiguous one asked about. Anything else gets one short answer about what it can do.
+// (mcp-server/src/tools/*.ts). It never converts a currency or an amount the user did not write: an
+// unknown word or a number it cannot read is named back, an ambiguous name asked about. Anything
+// else gets one short answer about what it can do.
 
 import type { Content, FunctionCall, Model, ModelReply, ModelRequest, ToolSpec } from "./types.js";
 
@@ -17,17 +18,32 @@ export const HELP =
 
 /** Codes read without the list. None is an English word, so lower case ("usd") counts too. */
 const COMMON = new Set("USD EUR GBP JPY CHF CAD AUD NZD CNY HKD SGD SEK NOK DKK".split(" "));
-/** Words (singular) and symbols that mean one currency whatever the list says. */
-const WORDS = new Map(Object.entries({ dollar: "USD", euro: "EUR", pound: "GBP", yen: "JPY" }));
+/** Words (singular, see key()) and symbols that mean one currency whatever the list says. */
+const WORDS = new Map(
+  Object.entries({
+    dollar: "USD",
+    "us dollar": "USD",
+    euro: "EUR",
+    pound: "GBP",
+    sterling: "GBP",
+    yen: "JPY",
+  }),
+);
 const SYMBOLS = new Map(Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "¥": "JPY" }));
 /** Words that are never currencies, even where one is expected ("100 to", "in the"). */
 const STOP = new Set("a an the it this that me and or is to in into from of on at for".split(" "));
 const MONTHS =
   "january february march april may june july august september october november december";
 const LONG_DATE = new RegExp(`\\b(\\d{1,2}) (${MONTHS.replaceAll(" ", "|")}) (\\d{4})\\b`, "i");
-/** Numbers keep their sign and exponent, so that the tool's checks see "-5" or "1e308" as typed. */
-const TOKEN =
-  /([€$£¥])|(-?(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?))|(\p{L}+)|([?!.,;:])/giu;
+/** A number is all its digits, dots and commas ("1.234,56" is one), read by AMOUNT or not at all. */
+const TOKEN = /([€$£¥])|(-?\d(?:[\d.,]*\d)?(?:e[+-]?\d+)?)|(\p{L}+)|([?!.,;:])/giu;
+/**
+ * Amounts are read one way, so each has one meaning: a dot before the decimals, commas (or nothing)
+ * between thousands. Sign and exponent stay, so that the tool's checks see "-5" or "1e308" as typed.
+ */
+const AMOUNT = /^-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?)$/i;
+/** The other way ("1.234,56", "12,5"), only to say how to write it. */
+const DECIMAL_COMMA = /^-?\d{1,3}(?:\.\d{3})*(?:,\d+)?$/;
 const LIST_QUESTION =
   /\b(?:which|what|list|show|all)\b.{0,30}\bcurrencies\b|\bcurrencies\b.{0,30}\b(?:do you|know|support|available)\b/i;
 /** One answer converts into at most this many currencies (the chat loop runs them in parallel). */
@@ -45,7 +61,8 @@ const MAX_NAME_WORDS = 5;
 interface Question {
   from?: string | undefined;
   to: string[];
-  amount?: number | undefined;
+  /** A number as written that AMOUNT does not read ("1.234,56", "15.01.2024"): never converted. */
+  amount?: number | string | undefined;
   /** YYYY-MM-DD, when named. */
   date?: string | undefined;
   /** A word in a currency's place that names none. */
@@ -64,11 +81,14 @@ interface Catalog {
   names: ReadonlyMap<string, string[]>;
   /** Last words of names ("won", "real", "peso") → their codes: currencies only where one goes. */
   heads: ReadonlyMap<string, string[]>;
+  /** Code → the words before its name's last word, and their initials ("united", "state", "us"). */
+  qualifiers: ReadonlyMap<string, ReadonlySet<string>>;
 }
 /** Without the list, only the fixed words are names. */
 const NO_LIST = {
   names: new Map([...WORDS].map(([word, code]) => [word, [code]])),
   heads: new Map<string, string[]>(),
+  qualifiers: new Map<string, Set<string>>(),
 };
 
 type Answered = { call: FunctionCall; response: Record<string, unknown> };
@@ -100,15 +120,19 @@ function readCatalog(output: unknown): Catalog | undefined {
   if (!codes.size) return undefined;
   const names = new Map<string, string[]>();
   const heads = new Map<string, string[]>();
+  const qualifiers = new Map<string, Set<string>>();
   for (const [code, name] of codes) {
     const words = (name.replace(/\(.*/, "").match(/\p{L}+/gu) ?? []).map(key);
     if (!words.length) continue;
-    names.set(words.join(" "), [code]);
-    heads.set(words.at(-1)!, [...(heads.get(words.at(-1)!) ?? []), code]);
+    const head = words.pop()!;
+    names.set([...words, head].join(" "), [code]);
+    heads.set(head, [...(heads.get(head) ?? []), code]);
+    const initials = words.length > 1 ? [words.map((w) => w[0]).join("")] : [];
+    qualifiers.set(code, new Set([...words, ...initials]));
   }
   // The fixed words mean what they mean whatever other currencies share them ("pound").
   for (const [word, codes] of NO_LIST.names) names.set(word, codes);
-  return { codes, names, heads };
+  return { codes, names, heads, qualifiers };
 }
 
 /** The date a message names, as YYYY-MM-DD, and the message without it. */
@@ -136,15 +160,16 @@ const after = (tokens: Token[], i: number, words: string[]): boolean =>
   words.includes(tokens[i - 1]?.key ?? "");
 
 /**
- * Where a currency goes: after a number, or after "in"/"to" at the end of a phrase ("… to doubloons?");
- * for a word that looks like a currency (a code, a name's bare last word), also before "to"/"in"
- * ("XYZ to EUR", "francs to euros"), which any verb can be ("want to"). Codes the list or the common
- * set has, and full names, count anywhere.
+ * Where a currency goes: after a number or "how many", or after "in"/"to" at the end of a phrase
+ * ("… to doubloons?"); for a word that looks like a currency (a code, a name's bare last word), also
+ * before "to"/"in" ("XYZ to EUR", "francs to euros"), which any verb can be ("want to"). Codes the
+ * list or the common set has, and full names, count anywhere.
  */
 function inPlace(tokens: Token[], i: number, looksLikeOne = false): boolean {
   const next = tokens[i + 1];
   if (
     tokens[i - 1]?.kind === "num" ||
+    after(tokens, i, ["many"]) ||
     (looksLikeOne && ["to", "in", "into"].includes(next?.key ?? ""))
   )
     return true;
@@ -161,7 +186,7 @@ function findMentions(tokens: Token[], catalog: Catalog | undefined) {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.kind === "sym") mentions.push({ at: i, code: SYMBOLS.get(t.text)! });
-    if (t.kind !== "word") continue;
+    if (t.kind !== "word" || STOP.has(t.key)) continue;
     const name = findName(tokens, i, catalog);
     if (name && (!name.head || inPlace(tokens, i, true))) {
       if (name.codes.length > 1) ambiguous ??= { word: name.phrase, codes: name.codes };
@@ -178,7 +203,7 @@ function findMentions(tokens: Token[], catalog: Catalog | undefined) {
       // Without the list, an unfamiliar code is taken as written; the list, once fetched, decides.
       uncertain = true;
       mentions.push({ at: i, code: upper });
-    } else if (inPlace(tokens, i, code) && !STOP.has(t.key) && !name) strays.push(i);
+    } else if (inPlace(tokens, i, code) && !name) strays.push(i);
   }
   return { mentions, strays, uncertain, ambiguous };
 }
@@ -193,7 +218,9 @@ function parse(message: string, catalog: Catalog | undefined): Question {
     (t, i) => t.kind === "num" && mentions.some((m) => Math.abs(m.at - i) === 1),
   );
   const at = num >= 0 ? num : tokens.findIndex((t) => t.kind === "num");
-  const amount = at >= 0 ? Number(tokens[at]!.text.replace(/,/g, "")) : undefined;
+  // A number it cannot read, anywhere, is named back: it may be the amount, or a date.
+  const unread = tokens.find((t) => t.kind === "num" && !AMOUNT.test(t.text))?.text;
+  const amount = unread ?? (at >= 0 ? Number(tokens[at]!.text.replace(/,/g, "")) : undefined);
   // The source: the currency next to the amount ("100 USD", "€30", not "to EUR 50"), else the one
   // after "from", else the first that no "to"/"in" marks as a target.
   const targeted = (m: { at: number }): boolean => after(tokens, m.at, ["to", "in", "into"]);
@@ -216,17 +243,25 @@ function parse(message: string, catalog: Catalog | undefined): Question {
   return { from, to, amount, date, ambiguous, uncertain, lone, unknown };
 }
 
-/** The longest listed name or fixed word starting at token i ("swiss francs", "japanese yen", "euros"). */
+/**
+ * The longest name starting at token i: a listed name or fixed word ("swiss francs", "euros"), or a
+ * name's last word after words of that name or their initials ("Korean won", "UAE dirhams"); else a
+ * name's bare last word ("pesos"), which is a currency only where one goes.
+ */
 function findName(tokens: Token[], i: number, catalog: Catalog | undefined) {
-  const { names } = catalog ?? NO_LIST;
+  const { names, heads, qualifiers } = catalog ?? NO_LIST;
   let found: { codes: string[]; phrase: string; last: number; head?: boolean } | undefined;
-  for (let j = i, phrase = ""; j < Math.min(tokens.length, i + MAX_NAME_WORDS); j++) {
+  const words: string[] = [];
+  for (let j = i; j < Math.min(tokens.length, i + MAX_NAME_WORDS); j++) {
     if (tokens[j]!.kind !== "word") break;
-    phrase = phrase ? `${phrase} ${tokens[j]!.key}` : tokens[j]!.key;
-    const codes = names.get(phrase);
-    if (codes) found = { codes, phrase, last: j };
+    words.push(tokens[j]!.key);
+    const qualified = heads
+      .get(tokens[j]!.key)
+      ?.filter((code) => j > i && words.slice(0, -1).every((w) => qualifiers.get(code)?.has(w)));
+    const codes = names.get(words.join(" ")) ?? (qualified?.length ? qualified : undefined);
+    if (codes) found = { codes, phrase: words.join(" "), last: j };
   }
-  const head = (catalog ?? NO_LIST).heads.get(tokens[i]!.key);
+  const head = heads.get(tokens[i]!.key);
   return found ?? (head && { codes: head, phrase: tokens[i]!.key, last: i, head: true });
 }
 
@@ -242,6 +277,7 @@ function merge(q: Question, prev: Question | undefined): Question {
     ...q,
     from,
     to: (to.length ? to : prev.to).filter((c) => c !== from),
+    // An amount it could not read stays so until one is written: a follow-up converts no other.
     amount: q.amount ?? prev.amount,
     date: q.date ?? prev.date,
   };
@@ -333,6 +369,8 @@ function plan(q: Question, catalog: Catalog | undefined): ModelReply {
       `Which ${q.ambiguous.word} do you mean: ${which}? Tell me the code and I'll convert it.`,
     );
   }
+  if (typeof q.amount === "string")
+    return say(q.from || q.to.length ? unreadNumber(q.amount) : HELP);
   if (!q.from || !q.to.length) return say(HELP);
   if (q.to.length > MAX_TARGETS)
     return say(
@@ -347,6 +385,13 @@ function plan(q: Question, catalog: Catalog | undefined): ModelReply {
   return {
     functionCalls: q.to.map((to) => ({ name: RATE_TOOL, args: { ...args, currency_to: to } })),
   };
+}
+
+function unreadNumber(written: string): string {
+  const text = written.slice(0, 40);
+  const meant = DECIMAL_COMMA.test(text) ? text.replaceAll(".", "").replace(",", ".") : undefined;
+  const example = meant ? ` If you mean ${meant}, write ${meant}.` : "";
+  return `I couldn't read "${text}", so I haven't converted anything: I read a dot as the decimal point, commas (or nothing) between thousands, and dates as 2024-01-15 or 15 January 2024.${example}`;
 }
 
 /** The tool takes the arguments the model sends (a schema that declares no properties takes any). */
