@@ -14,7 +14,8 @@ import {
   validateHostHeader,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
 import type { JWTVerifyGetKey } from "jose";
 import { bodyLimit } from "../../common/body-limit.js";
 import { configureTraceProject, incomingContext, type SpanContext } from "../../common/trace.js";
@@ -106,6 +107,9 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
     const documentation = config.MCP_RESOURCE_DOCUMENTATION;
     app.route("/", resourceMetadataRoutes(oauth, config.MCP_RESOURCE_URL, documentation));
   }
+  if (config.MCP_ALLOWED_ORIGINS.length) {
+    app.use("/mcp", browserCors(config.MCP_ALLOWED_ORIGINS));
+  }
   const guardHost = hostGuard(config);
   for (const path of ["/mcp", "/sse", "/messages"]) {
     app.use(path, async (c, next) => guardHost(c.req.raw) ?? next());
@@ -173,14 +177,45 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
 }
 
 /**
+ * CORS on /mcp for the browser origins of MCP_ALLOWED_ORIGINS, by Hono's middleware: their preflight
+ * is answered (204) before the Host, Origin and auth checks, and every answer to them, a 401 or 403
+ * included, lets the page read the challenge and the MCP headers. A request from any other origin
+ * passes by untouched, with no CORS header at all, to the Origin check that refuses it. No
+ * credentials mode: a browser client sends its token in Authorization, never in a cookie.
+ */
+function browserCors(origins: readonly string[]): MiddlewareHandler {
+  const allowed = new Set(origins);
+  const handler = cors({
+    origin: [...origins],
+    allowMethods: ["GET", "POST", "DELETE"],
+    allowHeaders: [
+      "Authorization",
+      "Content-Type",
+      "Accept",
+      "Mcp-Session-Id",
+      "Mcp-Protocol-Version",
+      "Mcp-Method",
+      "Mcp-Name",
+      "Last-Event-ID",
+      "traceparent",
+      "tracestate",
+    ],
+    exposeHeaders: ["WWW-Authenticate", "Mcp-Session-Id", "Mcp-Protocol-Version"],
+    maxAge: 600,
+  });
+  return (c, next) => (allowed.has(c.req.header("origin") ?? "") ? handler(c, next) : next());
+}
+
+/**
  * DNS rebinding (the MCP spec: servers MUST validate Origin). A present Origin must be a loopback one
- * or in MCP_ALLOWED_HOSTS, always. A server listening on loopback also checks Host (loopback names
- * plus MCP_ALLOWED_HOSTS), as the SDK's app factories do; on Cloud Run (K_SERVICE) or any other
- * address Host is the service's own name (…run.app), so only Origin is checked.
+ * (any port, as the SDK's localhostAllowedOrigins) or exactly one of MCP_ALLOWED_ORIGINS, always. A
+ * server listening on loopback also checks Host (loopback names plus MCP_ALLOWED_HOSTS), as the SDK's
+ * app factories do; on Cloud Run (K_SERVICE) or any other address Host is the service's own name
+ * (…run.app), so only Origin is checked.
  */
 function hostGuard(config: Config): (req: Request) => Response | undefined {
   const configured = config.MCP_ALLOWED_HOSTS.map((h) => h.toLowerCase().replace(/:\d+$/, ""));
-  const origins = [...localhostAllowedOrigins(), ...configured];
+  const origins = new Set(config.MCP_ALLOWED_ORIGINS);
   const loopback = /^(localhost|127(\.\d+){3}|::1|\[::1\])$/i.test(config.HOST);
   const hosts =
     loopback && !config.env.K_SERVICE ? [...localhostAllowedHostnames(), ...configured] : [];
@@ -190,7 +225,8 @@ function hostGuard(config: Config): (req: Request) => Response | undefined {
       const host = validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts);
       if (!host.ok) return errorResponse(rpcError(403, host.message));
     }
-    return originValidationResponse(req, origins);
+    if (origins.has(req.headers.get("origin") ?? "")) return undefined;
+    return originValidationResponse(req, localhostAllowedOrigins());
   };
 }
 
