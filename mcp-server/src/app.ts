@@ -102,10 +102,12 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   app.use((_c, next) => inflight.run(next));
   app.get("/health", (c) => c.json({ status: "ok" }));
 
-  const { google, oauth } = createVerifiers(config, over, now);
-  if (oauth && config.MCP_RESOURCE_URL) {
+  const { google, oauth, sseOAuth } = createVerifiers(config, over, now);
+  if (oauth && sseOAuth && config.MCP_RESOURCE_URL) {
+    const resource = config.MCP_RESOURCE_URL;
     const documentation = config.MCP_RESOURCE_DOCUMENTATION;
-    app.route("/", resourceMetadataRoutes(oauth, config.MCP_RESOURCE_URL, documentation));
+    app.route("/", resourceMetadataRoutes(oauth, resource, documentation, true));
+    app.route("/", resourceMetadataRoutes(sseOAuth, sseResource(resource), documentation, false));
   }
   if (config.MCP_ALLOWED_ORIGINS.length) {
     app.use("/mcp", browserCors(config.MCP_ALLOWED_ORIGINS));
@@ -113,7 +115,8 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   const guardHost = hostGuard(config);
   for (const path of ["/mcp", "/sse", "/messages"]) {
     app.use(path, async (c, next) => guardHost(c.req.raw) ?? next());
-    if (google || oauth) app.use(path, authGuard({ google, oauth }, logger));
+    const methods = { google, oauth: path === "/mcp" ? oauth : sseOAuth };
+    if (google || oauth) app.use(path, authGuard(methods, logger));
   }
   // An early refusal leaves the body unread: `Connection: close` has the client open a fresh one
   // (the Node adapter drains an unread body for 500 ms, then destroys the socket).
@@ -330,12 +333,21 @@ function onError(err: Error, c: Context, logger: Logger): Response {
   return errorResponse(new ServiceError(500, -32603, "Internal server error"));
 }
 
-/** The token verifiers MCP_SERVER_AUTH names: a Google ID token, an OAuth access token, or both. */
+/**
+ * The token verifiers MCP_SERVER_AUTH names: a Google ID token, an OAuth access token, or both.
+ * OAuth has two resources (RFC 8707: a token is for one): MCP_RESOURCE_URL for /mcp, and its sibling
+ * …/sse for the legacy /sse and /messages, since MCP clients ask for a token for the URL they were
+ * given and refuse metadata naming another resource (the SDK's checkResourceAllowed).
+ */
 function createVerifiers(
   config: Config,
   over: Overrides,
   now: () => number,
-): { google?: IdTokenVerifier | undefined; oauth?: OAuthVerifier | undefined } {
+): {
+  google?: IdTokenVerifier | undefined;
+  oauth?: OAuthVerifier | undefined;
+  sseOAuth?: OAuthVerifier | undefined;
+} {
   const methods = config.MCP_SERVER_AUTH.split(",");
   const google = methods.includes("google-id-token")
     ? createIdTokenVerifier({
@@ -346,33 +358,41 @@ function createVerifiers(
         now,
       })
     : undefined;
-  const oauth =
-    methods.includes("oauth") && config.OAUTH_ISSUER && config.MCP_RESOURCE_URL
-      ? createOAuthVerifier({
-          issuer: config.OAUTH_ISSUER,
-          resource: config.MCP_RESOURCE_URL,
-          audience: config.OAUTH_AUDIENCE,
-          scopes: config.OAUTH_SCOPES,
-          now,
-          jwksCooldownMs: over.jwksCooldownMs,
-        })
-      : undefined;
-  return { google, oauth };
+  const { OAUTH_ISSUER: issuer, MCP_RESOURCE_URL: resource } = config;
+  if (!methods.includes("oauth") || !issuer || !resource) return { google };
+  const oauthFor = (url: string): OAuthVerifier =>
+    createOAuthVerifier({
+      issuer,
+      resource: url,
+      audience: config.OAUTH_AUDIENCE,
+      scopes: config.OAUTH_SCOPES,
+      now,
+      jwksCooldownMs: over.jwksCooldownMs,
+    });
+  return { google, oauth: oauthFor(resource), sseOAuth: oauthFor(sseResource(resource)) };
+}
+
+/** The /sse resource: the /mcp resource's sibling, as the two endpoints are routed here. */
+function sseResource(mcpResource: string): string {
+  return new URL("sse", mcpResource).href;
 }
 
 /**
- * RFC 9728 §3 Protected Resource Metadata: path-suffixed for the /mcp resource, and at the root for
- * clients that probe there. Public and readable from any origin: it names no secret.
+ * RFC 9728 §3 Protected Resource Metadata of one resource at its path-suffixed address, and for the
+ * /mcp resource (`atRoot`) at the root too, for clients that probe there. Public and readable from
+ * any origin: it names no secret.
  */
 function resourceMetadataRoutes(
   oauth: OAuthVerifier,
   resource: string,
   documentation: string | undefined,
+  atRoot: boolean,
 ): Hono {
   const routes = new Hono();
   const document = protectedResourceMetadata(oauth, resource, documentation);
   const suffixed = new URL(oauth.resourceMetadataUrl).pathname;
-  for (const path of [suffixed, "/.well-known/oauth-protected-resource"]) {
+  const paths = atRoot ? [suffixed, "/.well-known/oauth-protected-resource"] : [suffixed];
+  for (const path of paths) {
     routes.on(["GET", "HEAD"], path, (c) =>
       c.json(document, 200, { "Access-Control-Allow-Origin": "*" }),
     );
