@@ -132,10 +132,17 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   // entry (a per-request server and a single-exchange transport); 2025-era ones, told apart by the
   // SDK's own isLegacyRequest, to a per-request server answering plain JSON (see legacyLane). The
   // body is parsed here once so that a tools/call with non-object arguments gets a readable -32602;
-  // everything else (405, 415, protocol checks) is the SDK's.
+  // everything else (415, protocol checks) is the SDK's. Another method is refused here, as the SDK
+  // would (405, Allow: POST), because the SDK reports it as a "Rejected 2025-era request": what a
+  // GET is, a client probing for a stream to listen on, is what the log should say.
   app.all("/mcp", limit, async (c) => {
     const authInfo = c.get("caller");
-    if (c.req.method !== "POST" || !isJsonContentType(c.req.header("content-type") ?? "")) {
+    if (c.req.method !== "POST") {
+      const reason = "a stateless server: no stream to listen on, no session to delete";
+      logger.log("DEBUG", `${c.req.method} /mcp refused (405): POST only`, { reason });
+      throw rpcError(405, "Method not allowed: POST only", { Allow: "POST" });
+    }
+    if (!isJsonContentType(c.req.header("content-type") ?? "")) {
       return mcp.fetch(c.req.raw, { authInfo });
     }
     const body: unknown = await c.req.json().catch(() => {

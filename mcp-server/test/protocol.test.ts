@@ -297,8 +297,15 @@ describe("/mcp, both protocol eras", () => {
   }
 
   it("answers GET with 405 and bad JSON with -32700", async () => {
-    const { app } = await setup();
-    assert.equal((await app.request("/mcp")).status, 405);
+    const { app, lines } = await setup();
+    const get = await app.request("/mcp", { headers: { accept: "text/event-stream" } });
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get("allow"), "POST");
+    assert.equal(((await get.json()) as { error: { code: number } }).error.code, -32000);
+    // A client probing for a stream to listen on: the log says so, not "a 2025-era request".
+    const logged = lines.join("\n");
+    assert.match(logged, /"GET \/mcp refused \(405\): POST only","reason":"a stateless server/);
+    assert.doesNotMatch(logged, /2025-era/);
     const bad = await app.request("/mcp", {
       method: "POST",
       headers: {

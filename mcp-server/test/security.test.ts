@@ -215,7 +215,7 @@ describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
     MCP_AUTH_AUDIENCE: audience,
     MCP_ALLOWED_INVOKERS: invoker,
   };
-  const { app } = await buildService(env, { keys: createLocalJWKSet(signer.jwks) });
+  const { app, lines } = await buildService(env, { keys: createLocalJWKSet(signer.jwks) });
   const call = (authorization?: string): Promise<Response> =>
     Promise.resolve(
       app.request("/mcp", {
@@ -233,6 +233,25 @@ describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
     const r = await call(undefined);
     assert.equal(r.status, 401);
     assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="mcp-server"');
+  });
+  it("logs no token at INFO (how every OAuth sign-in starts), a refused one at WARNING", async () => {
+    const refusals = () =>
+      lines
+        .map((l) => JSON.parse(l) as { severity: string; message: string; status?: number })
+        .filter((l) => l.message === "request refused");
+    const before = refusals().length;
+    await call(undefined);
+    await call(`Bearer ${await signer.sign({ ...good, aud: "https://elsewhere.example" })}`);
+    await call("Basic dXNlcjpwYXNz");
+    const logged = refusals().slice(before);
+    assert.deepEqual(
+      logged.map((l) => [l.status, l.severity]),
+      [
+        [401, "INFO"],
+        [401, "WARNING"],
+        [400, "WARNING"],
+      ],
+    );
   });
   it('answers a malformed Authorization with 400 error="invalid_request", not "missing"', async () => {
     const token = await signer.sign(good);
