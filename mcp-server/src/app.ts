@@ -254,6 +254,12 @@ async function batch(
   authInfo: Caller | undefined,
 ): Promise<Response> {
   const version = req.headers.get("mcp-protocol-version") ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
+  // JSON-RPC 2.0 §6: an empty array is not a batch but one Invalid Request, answered by one error.
+  // The SDK's transport would take it as a batch of nothing to answer (202, no body).
+  if (body.length === 0) {
+    const message = "Invalid Request: an empty JSON-RPC batch";
+    return errorResponse(new ServiceError(400, ProtocolErrorCode.InvalidRequest, message));
+  }
   if (version >= "2025-06-18") {
     const message =
       `Invalid Request: MCP ${version} has no JSON-RPC batches (removed in 2025-06-18): ` +

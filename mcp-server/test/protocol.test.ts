@@ -602,6 +602,17 @@ describe("JSON-RPC batches: every element answered, or the batch refused whole",
       assert.equal(byId(3)?.error?.code, -32602);
     }
   });
+  it("answers an empty batch with one Invalid Request error (JSON-RPC 2.0 §6), in every era", async () => {
+    const { app } = await setup();
+    for (const headers of [{}, { "mcp-protocol-version": "2025-11-25" }, modernHeaders("ping")]) {
+      const res = await post(app, [], headers);
+      assert.equal(res.status, 400, JSON.stringify(headers));
+      const body = (await res.json()) as Record<string, unknown>;
+      assert.equal(body.jsonrpc, "2.0");
+      assert.equal(body.id, null);
+      assert.equal((body.error as { code: number }).code, -32600);
+    }
+  });
   it("refuses a batch whole, with one error naming the version, where the protocol has none", async () => {
     const { app } = await setup();
     for (const headers of [
