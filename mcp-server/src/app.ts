@@ -10,8 +10,8 @@ import {
   isLegacyRequest,
   localhostAllowedHostnames,
   localhostAllowedOrigins,
-  originValidationResponse,
   validateHostHeader,
+  validateOriginHeader,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
@@ -235,8 +235,12 @@ function hostGuard(config: Config): (req: Request) => Response | undefined {
       const host = validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts);
       if (!host.ok) return errorResponse(rpcError(403, host.message));
     }
-    if (origins.has(req.headers.get("origin") ?? "")) return undefined;
-    return originValidationResponse(req, localhostAllowedOrigins());
+    const origin = req.headers.get("origin");
+    if (origin && origins.has(origin)) return undefined;
+    const checked = validateOriginHeader(origin, localhostAllowedOrigins());
+    if (checked.ok) return undefined;
+    const message = `${checked.message}: a page's origin must be loopback or in MCP_ALLOWED_ORIGINS`;
+    return errorResponse(rpcError(403, message));
   };
 }
 

@@ -449,6 +449,10 @@ describe("DNS rebinding: Origin always, Host on loopback (the MCP spec: servers 
     ]) {
       assert.equal((await post(app, { origin })).status, 403, origin);
     }
+    const refused = (await (await post(app, { origin: "https://evil.example" })).json()) as {
+      error: { message: string };
+    };
+    assert.match(refused.error.message, /evil\.example.*MCP_ALLOWED_ORIGINS/);
   });
   it("on Cloud Run (K_SERVICE, or HOST 0.0.0.0) checks Origin only: Host is the service's name", async () => {
     const envs: Array<Record<string, string>> = [
