@@ -10,11 +10,12 @@ import {
   isLegacyRequest,
   localhostAllowedHostnames,
   localhostAllowedOrigins,
-  originValidationResponse,
   validateHostHeader,
+  validateOriginHeader,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
 import type { JWTVerifyGetKey } from "jose";
 import { bodyLimit } from "../../common/body-limit.js";
 import { configureTraceProject, incomingContext, type SpanContext } from "../../common/trace.js";
@@ -101,15 +102,21 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   app.use((_c, next) => inflight.run(next));
   app.get("/health", (c) => c.json({ status: "ok" }));
 
-  const { google, oauth } = createVerifiers(config, over, now);
-  if (oauth && config.MCP_RESOURCE_URL) {
+  const { google, oauth, sseOAuth } = createVerifiers(config, over, now);
+  if (oauth && sseOAuth && config.MCP_RESOURCE_URL) {
+    const resource = config.MCP_RESOURCE_URL;
     const documentation = config.MCP_RESOURCE_DOCUMENTATION;
-    app.route("/", resourceMetadataRoutes(oauth, config.MCP_RESOURCE_URL, documentation));
+    app.route("/", resourceMetadataRoutes(oauth, resource, documentation, true));
+    app.route("/", resourceMetadataRoutes(sseOAuth, sseResource(resource), documentation, false));
+  }
+  if (config.MCP_ALLOWED_ORIGINS.length) {
+    app.use("/mcp", browserCors(config.MCP_ALLOWED_ORIGINS));
   }
   const guardHost = hostGuard(config);
   for (const path of ["/mcp", "/sse", "/messages"]) {
     app.use(path, async (c, next) => guardHost(c.req.raw) ?? next());
-    if (google || oauth) app.use(path, authGuard({ google, oauth }, logger));
+    const methods = { google, oauth: path === "/mcp" ? oauth : sseOAuth };
+    if (google || oauth) app.use(path, authGuard(methods, logger));
   }
   // An early refusal leaves the body unread: `Connection: close` has the client open a fresh one
   // (the Node adapter drains an unread body for 500 ms, then destroys the socket).
@@ -125,10 +132,17 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   // entry (a per-request server and a single-exchange transport); 2025-era ones, told apart by the
   // SDK's own isLegacyRequest, to a per-request server answering plain JSON (see legacyLane). The
   // body is parsed here once so that a tools/call with non-object arguments gets a readable -32602;
-  // everything else (405, 415, protocol checks) is the SDK's.
+  // everything else (415, protocol checks) is the SDK's. Another method is refused here, as the SDK
+  // would (405, Allow: POST), because the SDK reports it as a "Rejected 2025-era request": what a
+  // GET is, a client probing for a stream to listen on, is what the log should say.
   app.all("/mcp", limit, async (c) => {
     const authInfo = c.get("caller");
-    if (c.req.method !== "POST" || !isJsonContentType(c.req.header("content-type") ?? "")) {
+    if (c.req.method !== "POST") {
+      const reason = "a stateless server: no stream to listen on, no session to delete";
+      logger.log("DEBUG", `${c.req.method} /mcp refused (405): POST only`, { reason });
+      throw rpcError(405, "Method not allowed: POST only", { Allow: "POST" });
+    }
+    if (!isJsonContentType(c.req.header("content-type") ?? "")) {
       return mcp.fetch(c.req.raw, { authInfo });
     }
     const body: unknown = await c.req.json().catch(() => {
@@ -173,14 +187,45 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
 }
 
 /**
+ * CORS on /mcp for the browser origins of MCP_ALLOWED_ORIGINS, by Hono's middleware: their preflight
+ * is answered (204) before the Host, Origin and auth checks, and every answer to them, a 401 or 403
+ * included, lets the page read the challenge and the MCP headers. A request from any other origin
+ * passes by untouched, with no CORS header at all, to the Origin check that refuses it. No
+ * credentials mode: a browser client sends its token in Authorization, never in a cookie.
+ */
+function browserCors(origins: readonly string[]): MiddlewareHandler {
+  const allowed = new Set(origins);
+  const handler = cors({
+    origin: [...origins],
+    allowMethods: ["GET", "POST", "DELETE"],
+    allowHeaders: [
+      "Authorization",
+      "Content-Type",
+      "Accept",
+      "Mcp-Session-Id",
+      "Mcp-Protocol-Version",
+      "Mcp-Method",
+      "Mcp-Name",
+      "Last-Event-ID",
+      "traceparent",
+      "tracestate",
+    ],
+    exposeHeaders: ["WWW-Authenticate", "Mcp-Session-Id", "Mcp-Protocol-Version"],
+    maxAge: 600,
+  });
+  return (c, next) => (allowed.has(c.req.header("origin") ?? "") ? handler(c, next) : next());
+}
+
+/**
  * DNS rebinding (the MCP spec: servers MUST validate Origin). A present Origin must be a loopback one
- * or in MCP_ALLOWED_HOSTS, always. A server listening on loopback also checks Host (loopback names
- * plus MCP_ALLOWED_HOSTS), as the SDK's app factories do; on Cloud Run (K_SERVICE) or any other
- * address Host is the service's own name (…run.app), so only Origin is checked.
+ * (any port, as the SDK's localhostAllowedOrigins) or exactly one of MCP_ALLOWED_ORIGINS, always. A
+ * server listening on loopback also checks Host (loopback names plus MCP_ALLOWED_HOSTS), as the SDK's
+ * app factories do; on Cloud Run (K_SERVICE) or any other address Host is the service's own name
+ * (…run.app), so only Origin is checked.
  */
 function hostGuard(config: Config): (req: Request) => Response | undefined {
   const configured = config.MCP_ALLOWED_HOSTS.map((h) => h.toLowerCase().replace(/:\d+$/, ""));
-  const origins = [...localhostAllowedOrigins(), ...configured];
+  const origins = new Set(config.MCP_ALLOWED_ORIGINS);
   const loopback = /^(localhost|127(\.\d+){3}|::1|\[::1\])$/i.test(config.HOST);
   const hosts =
     loopback && !config.env.K_SERVICE ? [...localhostAllowedHostnames(), ...configured] : [];
@@ -190,7 +235,12 @@ function hostGuard(config: Config): (req: Request) => Response | undefined {
       const host = validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts);
       if (!host.ok) return errorResponse(rpcError(403, host.message));
     }
-    return originValidationResponse(req, origins);
+    const origin = req.headers.get("origin");
+    if (origin && origins.has(origin)) return undefined;
+    const checked = validateOriginHeader(origin, localhostAllowedOrigins());
+    if (checked.ok) return undefined;
+    const message = `${checked.message}: a page's origin must be loopback or in MCP_ALLOWED_ORIGINS`;
+    return errorResponse(rpcError(403, message));
   };
 }
 
@@ -208,6 +258,12 @@ async function batch(
   authInfo: Caller | undefined,
 ): Promise<Response> {
   const version = req.headers.get("mcp-protocol-version") ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
+  // JSON-RPC 2.0 §6: an empty array is not a batch but one Invalid Request, answered by one error.
+  // The SDK's transport would take it as a batch of nothing to answer (202, no body).
+  if (body.length === 0) {
+    const message = "Invalid Request: an empty JSON-RPC batch";
+    return errorResponse(new ServiceError(400, ProtocolErrorCode.InvalidRequest, message));
+  }
   if (version >= "2025-06-18") {
     const message =
       `Invalid Request: MCP ${version} has no JSON-RPC batches (removed in 2025-06-18): ` +
@@ -294,12 +350,21 @@ function onError(err: Error, c: Context, logger: Logger): Response {
   return errorResponse(new ServiceError(500, -32603, "Internal server error"));
 }
 
-/** The token verifiers MCP_SERVER_AUTH names: a Google ID token, an OAuth access token, or both. */
+/**
+ * The token verifiers MCP_SERVER_AUTH names: a Google ID token, an OAuth access token, or both.
+ * OAuth has two resources (RFC 8707: a token is for one): MCP_RESOURCE_URL for /mcp, and its sibling
+ * …/sse for the legacy /sse and /messages, since MCP clients ask for a token for the URL they were
+ * given and refuse metadata naming another resource (the SDK's checkResourceAllowed).
+ */
 function createVerifiers(
   config: Config,
   over: Overrides,
   now: () => number,
-): { google?: IdTokenVerifier | undefined; oauth?: OAuthVerifier | undefined } {
+): {
+  google?: IdTokenVerifier | undefined;
+  oauth?: OAuthVerifier | undefined;
+  sseOAuth?: OAuthVerifier | undefined;
+} {
   const methods = config.MCP_SERVER_AUTH.split(",");
   const google = methods.includes("google-id-token")
     ? createIdTokenVerifier({
@@ -310,33 +375,41 @@ function createVerifiers(
         now,
       })
     : undefined;
-  const oauth =
-    methods.includes("oauth") && config.OAUTH_ISSUER && config.MCP_RESOURCE_URL
-      ? createOAuthVerifier({
-          issuer: config.OAUTH_ISSUER,
-          resource: config.MCP_RESOURCE_URL,
-          audience: config.OAUTH_AUDIENCE,
-          scopes: config.OAUTH_SCOPES,
-          now,
-          jwksCooldownMs: over.jwksCooldownMs,
-        })
-      : undefined;
-  return { google, oauth };
+  const { OAUTH_ISSUER: issuer, MCP_RESOURCE_URL: resource } = config;
+  if (!methods.includes("oauth") || !issuer || !resource) return { google };
+  const oauthFor = (url: string): OAuthVerifier =>
+    createOAuthVerifier({
+      issuer,
+      resource: url,
+      audience: config.OAUTH_AUDIENCE,
+      scopes: config.OAUTH_SCOPES,
+      now,
+      jwksCooldownMs: over.jwksCooldownMs,
+    });
+  return { google, oauth: oauthFor(resource), sseOAuth: oauthFor(sseResource(resource)) };
+}
+
+/** The /sse resource: the /mcp resource's sibling, as the two endpoints are routed here. */
+function sseResource(mcpResource: string): string {
+  return new URL("sse", mcpResource).href;
 }
 
 /**
- * RFC 9728 §3 Protected Resource Metadata: path-suffixed for the /mcp resource, and at the root for
- * clients that probe there. Public and readable from any origin: it names no secret.
+ * RFC 9728 §3 Protected Resource Metadata of one resource at its path-suffixed address, and for the
+ * /mcp resource (`atRoot`) at the root too, for clients that probe there. Public and readable from
+ * any origin: it names no secret.
  */
 function resourceMetadataRoutes(
   oauth: OAuthVerifier,
   resource: string,
   documentation: string | undefined,
+  atRoot: boolean,
 ): Hono {
   const routes = new Hono();
   const document = protectedResourceMetadata(oauth, resource, documentation);
   const suffixed = new URL(oauth.resourceMetadataUrl).pathname;
-  for (const path of [suffixed, "/.well-known/oauth-protected-resource"]) {
+  const paths = atRoot ? [suffixed, "/.well-known/oauth-protected-resource"] : [suffixed];
+  for (const path of paths) {
     routes.on(["GET", "HEAD"], path, (c) =>
       c.json(document, 200, { "Access-Control-Allow-Origin": "*" }),
     );

@@ -266,7 +266,10 @@ export function authGuard(
       return next();
     }
     const fields = { path: c.req.path, status: result.status, reason: result.description };
-    logger.log("WARNING", "request refused", fields, incomingContext(c.req.raw.headers));
+    // No token at all is how every OAuth sign-in starts (the 401 sends the client to the metadata):
+    // routine, not a warning. A token that is refused stays one.
+    const severity = result.error === "missing_token" ? "INFO" : "WARNING";
+    logger.log(severity, "request refused", fields, incomingContext(c.req.raw.headers));
     // The body was never read: close rather than leave unread bytes on a kept-alive connection.
     const headers: Record<string, string> = { Connection: "close" };
     const value = challenge(result, methods.oauth);

@@ -26,6 +26,23 @@ const serviceUrl = (fallback: string) =>
     }, "must not carry credentials (user:password@), a query (?…) or a fragment (#…)")
     .default(fallback);
 
+/**
+ * A browser origin as the Origin header carries it: http(s), a host, maybe a port, nothing else.
+ * Kept in its serialised form (lowercase, default port dropped) so that it compares as browsers send.
+ */
+const origin = z.string().transform((value, ctx) => {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  const bare = url && !url.username && !url.password && !url.search && !url.hash;
+  if (!bare || !/^https?:$/.test(url.protocol) || !/^\/?$/.test(url.pathname)) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be origins, http(s)://host[:port] with no path, e.g. https://app.example.com",
+    });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
 const fields = z.object({
   // Loopback unless told otherwise: the images set HOST=0.0.0.0 (Cloud Run, compose).
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -79,6 +96,8 @@ const fields = z.object({
   MCP_ALLOWED_INVOKERS: csv,
   MCP_AUTH_CERTS_URL: serviceUrl("https://www.googleapis.com/oauth2/v3/certs"),
   MCP_ALLOWED_HOSTS: csv,
+  // Browser origins (scheme://host[:port]) that may call /mcp: CORS, and the Origin check.
+  MCP_ALLOWED_ORIGINS: csv.pipe(z.array(origin)),
   // OAuth resource server: the authorization server (its issuer identifier, exactly as in its
   // tokens' iss), this server's canonical /mcp URL (the audience tokens must carry, RFC 8707) and
   // the scopes every call needs.

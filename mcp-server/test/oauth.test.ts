@@ -9,6 +9,9 @@ import {
   type FetchLike,
   type OAuthClientProvider,
 } from "@modelcontextprotocol/client";
+import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport as V1SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { UnauthorizedError as V1UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 import { loadConfig } from "../src/config.js";
@@ -25,6 +28,9 @@ import { buildService, type TestService } from "./support/service.js";
 const RESOURCE = "http://localhost/mcp";
 const OTHER_RESOURCE = "http://localhost/elsewhere/mcp";
 const METADATA = "http://localhost/.well-known/oauth-protected-resource/mcp";
+/** The legacy SSE endpoint is a resource of its own, the /mcp resource's sibling. */
+const SSE_RESOURCE = "http://localhost/sse";
+const SSE_METADATA = "http://localhost/.well-known/oauth-protected-resource/sse";
 /** A client known by its Client ID Metadata Document (the 2026-07-28 spec's preferred registration). */
 const CLIENT_URL = "https://client.example/oauth-client.json";
 const AUDIENCE = "https://mcp-server.example.run.app";
@@ -242,7 +248,7 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
 
   before(async () => {
     as = await startOAuthServer({
-      resources: [RESOURCE, OTHER_RESOURCE],
+      resources: [RESOURCE, OTHER_RESOURCE, SSE_RESOURCE],
       clientMetadataDocuments: {
         [CLIENT_URL]: {
           client_id: CLIENT_URL,
@@ -340,8 +346,11 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
    * The SDK client's own OAuth (as VS Code, Claude Code and Codex use it): 401 → metadata → discovery
    * → registration (DCR, or a Client ID Metadata Document) → authorization code + PKCE with
    * `resource`, signed in as alice → tools/call. Returns what the client saved and a way to call on.
+   * `sse`: over the legacy /sse with SDK v1's client, whose auth() mcp-remote and the Inspector run.
    */
-  async function signIn(registration: { clientMetadataUrl?: string; refresh?: boolean } = {}) {
+  async function signIn(
+    registration: { clientMetadataUrl?: string; refresh?: boolean; sse?: boolean } = {},
+  ) {
     const redirectUrl = "http://127.0.0.1:9/callback";
     const saved: Record<string, unknown> = {};
     let authorizationUrl: URL | undefined;
@@ -387,24 +396,37 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
       if (to.pathname === "/reg") registered++;
       return fetch(url, init);
     };
-    const transport = () =>
-      new StreamableHTTPClientTransport(new URL(RESOURCE), {
-        authProvider: provider,
-        fetch: route,
-      });
-    const first = transport();
-    await assert.rejects(
-      new Client({ name: "oauth-test", version: "1.0.0" }).connect(first),
-      UnauthorizedError,
-    );
+    const info = { name: "oauth-test", version: "1.0.0" };
+    const resource = registration.sse ? SSE_RESOURCE : RESOURCE;
+    const lane = registration.sse
+      ? {
+          client: () => new V1Client(info),
+          transport: () =>
+            new V1SSEClientTransport(new URL(resource), { authProvider: provider, fetch: route }),
+          unauthorized: V1UnauthorizedError,
+        }
+      : {
+          client: () => new Client(info),
+          transport: () =>
+            new StreamableHTTPClientTransport(new URL(resource), {
+              authProvider: provider,
+              fetch: route,
+            }),
+          unauthorized: UnauthorizedError,
+        };
+    const first = lane.transport();
+    await assert.rejects(lane.client().connect(first), lane.unauthorized);
     assert.ok(authorizationUrl, "sent to the authorization server");
-    assert.equal(authorizationUrl.searchParams.get("resource"), RESOURCE);
+    assert.equal(authorizationUrl.searchParams.get("resource"), resource);
     assert.equal(authorizationUrl.searchParams.get("code_challenge_method"), "S256");
     const back = await as.authorize(authorizationUrl, "alice");
     assert.equal(back.get("iss"), as.issuer, "RFC 9207: the response names its issuer");
-    await first.finishAuth(back);
-    const client = new Client({ name: "oauth-test", version: "1.0.0" });
-    await client.connect(transport());
+    // v1 takes the code, v2 the whole redirect (it checks `iss` too).
+    await (first instanceof V1SSEClientTransport
+      ? first.finishAuth(back.get("code")!)
+      : first.finishAuth(back));
+    const client = lane.client();
+    await client.connect(lane.transport());
     const call = async () => {
       const result = (await client.callTool({
         name: "list_currencies",
@@ -435,6 +457,35 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
     const line = toolLines().at(-1);
     assert.equal(line?.client_id, CLIENT_URL);
     assert.equal(line?.principal, `${as.issuer}#alice`);
+  });
+
+  it("signs SDK v1's client (mcp-remote's) in on /sse: its own metadata, resource …/sse", async () => {
+    const { client, accessToken } = await signIn({ sse: true });
+    await client.close();
+    assert.equal(decodeJwt(accessToken()).aud, SSE_RESOURCE);
+    const res = await service.app.request("/.well-known/oauth-protected-resource/sse");
+    assert.equal(res.headers.get("access-control-allow-origin"), "*");
+    const doc = (await res.json()) as Record<string, unknown>;
+    assert.equal(doc.resource, SSE_RESOURCE);
+    assert.deepEqual(doc.authorization_servers, [as.issuer]);
+    const root = await service.app.request("/.well-known/oauth-protected-resource");
+    assert.equal(((await root.json()) as Record<string, unknown>).resource, RESOURCE);
+  });
+
+  it("takes a token for its own resource only (RFC 8707): /mcp's not on /sse, nor the reverse", async () => {
+    const forMcp = `Bearer ${await as.token()}`;
+    const forSse = `Bearer ${await as.token({ resource: SSE_RESOURCE })}`;
+    const sse = (authorization: string) =>
+      service.app.request("/sse", { headers: { authorization } });
+    const refused = [await sse(forMcp), await listTools(service, forSse)];
+    for (const res of refused) {
+      assert.equal(res.status, 401);
+      assert.match(challengeOf(res).error_description!, /not issued for this server/);
+    }
+    assert.equal((await listTools(service, forMcp)).status, 200);
+    const open = await sse(forSse);
+    assert.equal(open.status, 200);
+    await open.body?.cancel();
   });
 
   it("refreshes an expired access token with its refresh token and carries on", async () => {
@@ -473,7 +524,13 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
   it("refuses each bad request with its status and challenge, on /mcp, /sse and /messages", async () => {
     const good = await as.token();
     const [head, body] = good.split(".");
-    const cases: Array<[string, string | undefined, number, string | undefined]> = [
+    // A token without the scope, for the resource each path is (/mcp, or /sse for /sse and /messages).
+    const scopeless = {
+      "/mcp": `Bearer ${await as.token({ scope: OTHER_SCOPE })}`,
+      sse: `Bearer ${await as.token({ scope: OTHER_SCOPE, resource: SSE_RESOURCE })}`,
+    };
+    type Authorization = string | typeof scopeless | undefined;
+    const cases: Array<[string, Authorization, number, string | undefined]> = [
       ["missing", undefined, 401, undefined],
       ["malformed (Basic)", "Basic dXNlcjpwYXNz", 400, "invalid_request"],
       ["malformed (two tokens)", `Bearer ${good}, Bearer ${good}`, 400, "invalid_request"],
@@ -486,20 +543,17 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
         401,
         "invalid_token",
       ],
-      [
-        "missing scope",
-        `Bearer ${await as.token({ scope: OTHER_SCOPE })}`,
-        403,
-        "insufficient_scope",
-      ],
+      ["missing scope", scopeless, 403, "insufficient_scope"],
     ];
-    for (const [name, authorization, status, error] of cases) {
-      const headers: Record<string, string> = authorization ? { authorization } : {};
+    for (const [name, value, status, error] of cases) {
       for (const [path, method] of [
         ["/mcp", "POST"],
         ["/sse", "GET"],
         ["/messages?sessionId=x", "POST"],
       ] as const) {
+        const authorization =
+          typeof value === "object" ? value[path === "/mcp" ? "/mcp" : "sse"] : value;
+        const headers: Record<string, string> = authorization ? { authorization } : {};
         const res = await service.app.request(path, {
           method,
           headers: { ...headers, "content-type": "application/json" },
@@ -507,7 +561,8 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
         });
         assert.equal(res.status, status, `${name} on ${path}`);
         const c = challengeOf(res);
-        assert.equal(c.resource_metadata, METADATA, `${name} on ${path}`);
+        const metadata = path === "/mcp" ? METADATA : SSE_METADATA;
+        assert.equal(c.resource_metadata, metadata, `${name} on ${path}`);
         assert.equal(c.scope, SCOPE, `${name} on ${path}`);
         assert.equal(c.error, error, `${name} on ${path}`);
       }
@@ -532,7 +587,7 @@ describe("the OAuth resource server, with oidc-provider as authorization server"
   });
 
   it("keeps an SSE session to the principal that opened it", async () => {
-    const mine = `Bearer ${await as.token()}`;
+    const mine = `Bearer ${await as.token({ resource: SSE_RESOURCE })}`;
     const res = await service.app.request("/sse", { headers: { authorization: mine } });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();

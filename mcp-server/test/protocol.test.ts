@@ -297,8 +297,15 @@ describe("/mcp, both protocol eras", () => {
   }
 
   it("answers GET with 405 and bad JSON with -32700", async () => {
-    const { app } = await setup();
-    assert.equal((await app.request("/mcp")).status, 405);
+    const { app, lines } = await setup();
+    const get = await app.request("/mcp", { headers: { accept: "text/event-stream" } });
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get("allow"), "POST");
+    assert.equal(((await get.json()) as { error: { code: number } }).error.code, -32000);
+    // A client probing for a stream to listen on: the log says so, not "a 2025-era request".
+    const logged = lines.join("\n");
+    assert.match(logged, /"GET \/mcp refused \(405\): POST only","reason":"a stateless server/);
+    assert.doesNotMatch(logged, /2025-era/);
     const bad = await app.request("/mcp", {
       method: "POST",
       headers: {
@@ -593,6 +600,17 @@ describe("JSON-RPC batches: every element answered, or the batch refused whole",
       assert.equal(byId(1)?.result?.tools.length, 3);
       assert.equal(byId(null)?.error?.code, -32600);
       assert.equal(byId(3)?.error?.code, -32602);
+    }
+  });
+  it("answers an empty batch with one Invalid Request error (JSON-RPC 2.0 §6), in every era", async () => {
+    const { app } = await setup();
+    for (const headers of [{}, { "mcp-protocol-version": "2025-11-25" }, modernHeaders("ping")]) {
+      const res = await post(app, [], headers);
+      assert.equal(res.status, 400, JSON.stringify(headers));
+      const body = (await res.json()) as Record<string, unknown>;
+      assert.equal(body.jsonrpc, "2.0");
+      assert.equal(body.id, null);
+      assert.equal((body.error as { code: number }).code, -32600);
     }
   });
   it("refuses a batch whole, with one error naming the version, where the protocol has none", async () => {

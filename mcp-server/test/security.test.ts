@@ -215,7 +215,7 @@ describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
     MCP_AUTH_AUDIENCE: audience,
     MCP_ALLOWED_INVOKERS: invoker,
   };
-  const { app } = await buildService(env, { keys: createLocalJWKSet(signer.jwks) });
+  const { app, lines } = await buildService(env, { keys: createLocalJWKSet(signer.jwks) });
   const call = (authorization?: string): Promise<Response> =>
     Promise.resolve(
       app.request("/mcp", {
@@ -233,6 +233,25 @@ describe("401 and 403 as RFC 6750 and MCP clients expect", async () => {
     const r = await call(undefined);
     assert.equal(r.status, 401);
     assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="mcp-server"');
+  });
+  it("logs no token at INFO (how every OAuth sign-in starts), a refused one at WARNING", async () => {
+    const refusals = () =>
+      lines
+        .map((l) => JSON.parse(l) as { severity: string; message: string; status?: number })
+        .filter((l) => l.message === "request refused");
+    const before = refusals().length;
+    await call(undefined);
+    await call(`Bearer ${await signer.sign({ ...good, aud: "https://elsewhere.example" })}`);
+    await call("Basic dXNlcjpwYXNz");
+    const logged = refusals().slice(before);
+    assert.deepEqual(
+      logged.map((l) => [l.status, l.severity]),
+      [
+        [401, "INFO"],
+        [401, "WARNING"],
+        [400, "WARNING"],
+      ],
+    );
   });
   it('answers a malformed Authorization with 400 error="invalid_request", not "missing"', async () => {
     const token = await signer.sign(good);
@@ -412,7 +431,28 @@ describe("DNS rebinding: Origin always, Host on loopback (the MCP spec: servers 
     assert.equal((await post(app, { host: "evil.example:8081" })).status, 403);
     assert.equal((await post(app, { host: "localhost:8081" })).status, 200);
     assert.equal((await post(app, { host: "mcp.internal" })).status, 200);
-    assert.equal((await post(app, { origin: "https://mcp.internal" })).status, 200);
+    // A Host name is not a browser origin: pages are let in by MCP_ALLOWED_ORIGINS alone.
+    assert.equal((await post(app, { origin: "https://mcp.internal" })).status, 403);
+  });
+  it("lets in exactly the origins of MCP_ALLOWED_ORIGINS: scheme, host and port", async () => {
+    const { app } = await buildService({
+      MCP_ALLOWED_ORIGINS: "https://app.example.com,http://tools.example:8080",
+    });
+    for (const origin of ["https://app.example.com", "http://tools.example:8080"]) {
+      assert.equal((await post(app, { origin })).status, 200, origin);
+    }
+    for (const origin of [
+      "http://app.example.com",
+      "https://app.example.com:8443",
+      "http://tools.example",
+      "https://evil.example",
+    ]) {
+      assert.equal((await post(app, { origin })).status, 403, origin);
+    }
+    const refused = (await (await post(app, { origin: "https://evil.example" })).json()) as {
+      error: { message: string };
+    };
+    assert.match(refused.error.message, /evil\.example.*MCP_ALLOWED_ORIGINS/);
   });
   it("on Cloud Run (K_SERVICE, or HOST 0.0.0.0) checks Origin only: Host is the service's name", async () => {
     const envs: Array<Record<string, string>> = [
@@ -420,12 +460,118 @@ describe("DNS rebinding: Origin always, Host on loopback (the MCP spec: servers 
       { HOST: "0.0.0.0" },
     ];
     for (const env of envs) {
-      const { app } = await buildService({ ...env, MCP_ALLOWED_HOSTS: "claude.ai" });
+      const { app } = await buildService({ ...env, MCP_ALLOWED_ORIGINS: "https://claude.ai" });
       const host = { host: "mcp-server-abc-uc.a.run.app" };
       assert.equal((await post(app, host)).status, 200, JSON.stringify(env));
       assert.equal((await post(app, { ...host, origin: "https://claude.ai" })).status, 200);
       assert.equal((await post(app, { ...host, ...evil })).status, 403);
     }
+  });
+});
+
+describe("CORS on /mcp for the browser origins of MCP_ALLOWED_ORIGINS", async () => {
+  const signer = await createIdTokenSigner();
+  const page = "http://localhost:5173";
+  const env = {
+    MCP_SERVER_AUTH: "google-id-token",
+    MCP_AUTH_AUDIENCE: audience,
+    MCP_ALLOWED_INVOKERS: invoker,
+    MCP_ALLOWED_ORIGINS: `${page},https://app.example.com`,
+  };
+  const { app } = await buildService(env, { keys: createLocalJWKSet(signer.jwks) });
+  const preflight = (origin: string): Promise<Response> =>
+    Promise.resolve(
+      app.request("http://127.0.0.1:8081/mcp", {
+        method: "OPTIONS",
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization,content-type,mcp-protocol-version",
+        },
+      }),
+    );
+  const post = (origin: string, authorization?: string): Promise<Response> =>
+    Promise.resolve(
+      app.request("http://127.0.0.1:8081/mcp", {
+        method: "POST",
+        headers: {
+          origin,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-protocol-version": "2025-11-25",
+          ...(authorization ? { authorization } : {}),
+        },
+        body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+      }),
+    );
+  const corsHeaders = (res: Response): string[] =>
+    [...res.headers.keys()].filter((k) => k.startsWith("access-control-"));
+  const exposed = (res: Response): string[] =>
+    (res.headers.get("access-control-expose-headers") ?? "").toLowerCase().split(/\s*,\s*/);
+
+  it("answers a listed origin's preflight with 204 before auth, allowing what MCP clients send", async () => {
+    const res = await preflight(page);
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get("access-control-allow-origin"), page);
+    assert.equal(res.headers.get("access-control-allow-credentials"), null);
+    const methods = (res.headers.get("access-control-allow-methods") ?? "").split(",");
+    for (const m of ["POST", "GET", "DELETE"]) assert.ok(methods.includes(m), m);
+    const headers = (res.headers.get("access-control-allow-headers") ?? "").toLowerCase();
+    for (const h of [
+      "authorization",
+      "content-type",
+      "accept",
+      "mcp-session-id",
+      "mcp-protocol-version",
+      "last-event-id",
+    ]) {
+      assert.ok(headers.split(",").includes(h), h);
+    }
+    assert.match(res.headers.get("vary") ?? "", /Origin/);
+  });
+
+  it("lets a listed origin read every answer: 401 and 403 with their challenge, and 200", async () => {
+    const outsider = await signer.sign({ ...good, email: "x@other.iam.gserviceaccount.com" });
+    const answers = {
+      401: await post(page),
+      403: await post(page, `Bearer ${outsider}`),
+      200: await post("https://app.example.com", `Bearer ${await signer.sign(good)}`),
+    };
+    for (const [status, res] of Object.entries(answers)) {
+      assert.equal(res.status, Number(status));
+      const origin = status === "200" ? "https://app.example.com" : page;
+      assert.equal(res.headers.get("access-control-allow-origin"), origin, status);
+      for (const h of ["www-authenticate", "mcp-session-id", "mcp-protocol-version"]) {
+        assert.ok(exposed(res).includes(h), `${h} exposed on ${status}`);
+      }
+      await res.body?.cancel();
+    }
+    assert.ok(answers[401].headers.get("www-authenticate"));
+  });
+
+  it("gives any other origin no CORS header at all, and the Origin check refuses a foreign one", async () => {
+    for (const origin of [
+      "http://localhost:3000",
+      "http://127.0.0.1:5173",
+      "https://evil.example",
+    ]) {
+      const pre = await preflight(origin);
+      assert.notEqual(pre.status, 204, origin);
+      assert.deepEqual(corsHeaders(pre), [], origin);
+      const res = await post(origin);
+      assert.deepEqual(corsHeaders(res), [], origin);
+      if (origin === "https://evil.example") assert.equal(res.status, 403);
+    }
+  });
+
+  it("is off when MCP_ALLOWED_ORIGINS is empty (the default)", async () => {
+    const { app: plain } = await buildService({});
+    const res = await plain.request("/mcp", {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:5173", "access-control-request-method": "POST" },
+    });
+    assert.equal(res.status, 405);
+    assert.deepEqual(corsHeaders(res), []);
   });
 });
 

@@ -85,6 +85,32 @@ describe("config", () => {
       "google-id-token",
     );
   });
+  it("takes MCP_ALLOWED_ORIGINS as browser origins, as browsers write them, and nothing else", () => {
+    assert.deepEqual(loadConfig({}).MCP_ALLOWED_ORIGINS, []);
+    assert.deepEqual(
+      loadConfig({
+        MCP_ALLOWED_ORIGINS: "https://App.Example.com/, http://localhost:6274,https://x.test:443",
+      }).MCP_ALLOWED_ORIGINS,
+      ["https://app.example.com", "http://localhost:6274", "https://x.test"],
+    );
+    for (const bad of [
+      "*",
+      "null",
+      "app.example.com",
+      "https://app.example.com/mcp",
+      "https://app.example.com?x=1",
+      "chrome-extension://abcdef",
+      "https://u:secret@app.example.com",
+    ]) {
+      assert.throws(
+        () => loadConfig({ MCP_ALLOWED_ORIGINS: `https://ok.test,${bad}` }),
+        (err: Error) =>
+          /MCP_ALLOWED_ORIGINS\.1: must be origins/.test(err.message) &&
+          !/secret/.test(err.message),
+        bad,
+      );
+    }
+  });
   it("splits comma lists", () => {
     assert.deepEqual(
       loadConfig({ MCP_ALLOWED_INVOKERS: "a@x.com, b@x.com," }).MCP_ALLOWED_INVOKERS,
