@@ -115,6 +115,20 @@ describe("HTTP surface", async () => {
       /application\/json/,
     ],
     [
+      "JSON text sequences (application/json-seq)",
+      post('{"message":"hi"}', { "content-type": "application/json-seq" }),
+      415,
+      "unsupported_media_type",
+      /application\/json/,
+    ],
+    [
+      "a +json type",
+      post('{"message":"hi"}', { "content-type": "application/merge-patch+json" }),
+      415,
+      "unsupported_media_type",
+      /application\/json/,
+    ],
+    [
       "huge body",
       post(JSON.stringify({ message: "x".repeat(MAX_BODY_BYTES + 10) })),
       413,
@@ -132,6 +146,13 @@ describe("HTTP surface", async () => {
       assert.doesNotMatch(JSON.stringify(body), /at .*\.(ts|js|mjs):\d+/);
     });
   }
+
+  it("takes application/json with parameters, in any case", async () => {
+    for (const type of ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8"]) {
+      const res = await app.request("/chat", post('{"message":"hi"}', { "content-type": type }));
+      assert.equal(res.status, 200, type);
+    }
+  });
 
   it("answers 404 as JSON for unknown routes", async () => {
     const res = await app.request("/nope");

@@ -1,6 +1,7 @@
 // The agent's HTTP surface: the page, health and readiness, and one turn over /chat (JSON) or
 // /chat/stream (SSE). Both chat routes read the same event stream through one path that counts turns
 // in flight and ends them when the client goes away or the drain deadline passes.
+import { isJsonContentType } from "@modelcontextprotocol/client";
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
@@ -264,8 +265,9 @@ function tooLarge(): AppError {
 }
 
 async function readChatRequest(c: Context): Promise<ChatRequest> {
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+  // application/json (parameters such as charset allowed), nothing else: application/json-seq is
+  // a stream of records, and a …+json type names semantics this route does not implement.
+  if (!isJsonContentType(c.req.header("content-type") ?? "")) {
     throw new AppError(
       415,
       "unsupported_media_type",
