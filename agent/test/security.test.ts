@@ -179,6 +179,19 @@ describe("private agent (Cloud Run IAM): the caller's principal owns its convers
     assert.doesNotMatch(m.body.response, /alice/, "no access to alice's conversation");
   });
 
+  it("lowercases a principal's email in ASCII only, so a Kelvin sign cannot open kate's conversations", async () => {
+    const { app } = await setup({ identify });
+    const kate = { authorization: `Bearer ${await token("Kate@Example.com")}` };
+    const a = await chat(app, { message: "kate's secret question", session_id: "s" }, kate);
+    assert.equal(a.body.user_id, "kate@example.com");
+    // U+212A KELVIN SIGN, which String's toLowerCase turns into "k".
+    const kelvin = { authorization: `Bearer ${await token("\u212Aate@example.com")}` };
+    const m = await chat(app, { message: "mallory", session_id: "s" }, kelvin);
+    assert.equal(m.status, 200);
+    assert.equal(m.body.user_id, "\u212Aate@example.com");
+    assert.doesNotMatch(m.body.response, /kate's secret/, "no access to kate's conversation");
+  });
+
   it("reads the token Cloud Run checked from X-Serverless-Authorization first", async () => {
     const { app } = await setup({ identify });
     const r = await chat(

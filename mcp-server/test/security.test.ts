@@ -98,6 +98,19 @@ describe("invoker allow-list", async () => {
     })(`Bearer ${await signer.sign(stranger)}`);
     assert.deepEqual(r, { ok: true, email: stranger.email, subject: "123" });
   });
+  it("compares emails case-insensitively in ASCII only: a Kelvin sign is not a k", async () => {
+    const verify = createIdTokenVerifier({
+      audience,
+      allowedInvokers: ["Key@My-Project.iam.gserviceaccount.com"],
+      keys,
+    });
+    const as = async (email: string) => verify(`Bearer ${await signer.sign({ ...good, email })}`);
+    const allowed = await as("KEY@my-project.iam.gserviceaccount.com");
+    assert.equal(allowed.ok && allowed.email, "key@my-project.iam.gserviceaccount.com");
+    // U+212A KELVIN SIGN, which String's toLowerCase turns into "k".
+    const kelvin = await as("\u212Aey@my-project.iam.gserviceaccount.com");
+    assert.equal(!kelvin.ok && kelvin.status, 403);
+  });
   it("refuses to start with MCP_SERVER_AUTH=google-id-token and no MCP_ALLOWED_INVOKERS", () => {
     assert.throws(
       () => loadConfig({ MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience }),
