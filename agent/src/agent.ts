@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FetchLike } from "@modelcontextprotocol/client";
 import type { Hono } from "hono";
+import { createHostGuard } from "../../common/host-guard.js";
 import { createStartupLogger, type Logger } from "../../common/log.js";
 import { configureTraceProject } from "../../common/trace.js";
 import { Inflight } from "../../common/serve.js";
@@ -105,6 +106,11 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
     inflight,
     shutdown: shutdown.signal,
     page: overrides.page === null ? undefined : (overrides.page ?? (await loadPageAssets())),
+    guardHost: createHostGuard({
+      listen: config.HOST,
+      allowedHosts: config.AGENT_ALLOWED_HOSTS,
+      cloudRun: Boolean(config.env.K_SERVICE),
+    }),
   });
 
   return {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { z } from "zod";
-import { parseEnv } from "../../common/env.js";
+import { csv, parseEnv } from "../../common/env.js";
 import { DEFAULT_INSTRUCTION } from "./turn/index.js";
 
 const bool = z
@@ -23,6 +23,9 @@ const httpUrl = () => z.url({ protocol: /^https?$/ }).refine(noCredentials, CRED
 const schema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  // Names the agent is reached by besides loopback ones (a tunnel, a proxy, a domain off Cloud
+  // Run): Host is checked against them on loopback, and a browser's Origin everywhere.
+  AGENT_ALLOWED_HOSTS: csv,
   APP_NAME: z
     .string()
     .regex(/^[\w.-]{1,64}$/)

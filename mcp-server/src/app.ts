@@ -8,15 +8,12 @@ import {
   ProtocolErrorCode,
   isJsonContentType,
   isLegacyRequest,
-  localhostAllowedHostnames,
-  localhostAllowedOrigins,
-  originValidationResponse,
-  validateHostHeader,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import { Hono, type Context } from "hono";
 import type { JWTVerifyGetKey } from "jose";
 import { bodyLimit } from "../../common/body-limit.js";
+import { createHostGuard } from "../../common/host-guard.js";
 import { configureTraceProject, incomingContext, type SpanContext } from "../../common/trace.js";
 import { startTracing } from "../../common/tracing.js";
 import { authGuard, type Caller, createIdTokenVerifier, type IdTokenVerifier } from "./auth.js";
@@ -172,25 +169,16 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   };
 }
 
-/**
- * DNS rebinding (the MCP spec: servers MUST validate Origin). A present Origin must be a loopback one
- * or in MCP_ALLOWED_HOSTS, always. A server listening on loopback also checks Host (loopback names
- * plus MCP_ALLOWED_HOSTS), as the SDK's app factories do; on Cloud Run (K_SERVICE) or any other
- * address Host is the service's own name (…run.app), so only Origin is checked.
- */
+/** DNS rebinding and other sites' pages: the rule both services share (common/host-guard.ts). */
 function hostGuard(config: Config): (req: Request) => Response | undefined {
-  const configured = config.MCP_ALLOWED_HOSTS.map((h) => h.toLowerCase().replace(/:\d+$/, ""));
-  const origins = [...localhostAllowedOrigins(), ...configured];
-  const loopback = /^(localhost|127(\.\d+){3}|::1|\[::1\])$/i.test(config.HOST);
-  const hosts =
-    loopback && !config.env.K_SERVICE ? [...localhostAllowedHostnames(), ...configured] : [];
+  const refusal = createHostGuard({
+    listen: config.HOST,
+    allowedHosts: config.MCP_ALLOWED_HOSTS,
+    cloudRun: Boolean(config.env.K_SERVICE),
+  });
   return (req) => {
-    if (hosts.length) {
-      // An in-process Request (tests, Deno's serve) may carry no Host header: its URL has it.
-      const host = validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts);
-      if (!host.ok) return errorResponse(rpcError(403, host.message));
-    }
-    return originValidationResponse(req, origins);
+    const refused = refusal(req);
+    return refused === undefined ? undefined : errorResponse(rpcError(403, refused));
   };
 }
 

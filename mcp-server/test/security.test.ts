@@ -440,6 +440,14 @@ describe("DNS rebinding: Origin always, Host on loopback (the MCP spec: servers 
       assert.equal((await post(app, { ...host, ...evil })).status, 403);
     }
   });
+  it("takes an Origin equal to Host only on Cloud Run, whose front end routes by Host", async () => {
+    const own = { host: "mcp.example:8081", origin: "http://mcp.example:8081" };
+    const cloudRun = await buildService({ K_SERVICE: "mcp-server", HOST: "0.0.0.0" });
+    assert.equal((await post(cloudRun.app, own)).status, 200);
+    // Off Cloud Run a rebound name sends exactly this: its Host is only the caller's word.
+    const container = await buildService({ HOST: "0.0.0.0" });
+    assert.equal((await post(container.app, own)).status, 403);
+  });
 });
 
 describe("X-Content-Type-Options: nosniff on every answer", () => {

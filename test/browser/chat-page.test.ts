@@ -105,6 +105,7 @@ describe("the chat page in Chromium", () => {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        "--host-resolver-rules=MAP rebound.example 127.0.0.1",
       ],
       viewport: { width: 900, height: 700 },
     });
@@ -544,6 +545,25 @@ describe("the chat page in Chromium", () => {
       "long tool results are cut",
     );
     await page.getByRole("button", { name: "New conversation" }).click();
+  });
+
+  it("gives a rebound DNS name nothing: 403 for the page and for a chat from it", async () => {
+    // Chromium resolves rebound.example to the agent's loopback address, as DNS rebinding makes it:
+    // to the browser the attacker's page and the agent are then one origin.
+    const res = await page.goto(`http://rebound.example:${agent.port}/`);
+    assert.equal(res?.status(), 403);
+    const chat = await page.evaluate(async () => {
+      const r = await fetch("/chat", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "What is 100 USD in EUR?" }),
+      });
+      return { status: r.status, body: (await r.json()) as { error: { code: string } } };
+    });
+    assert.equal(chat.status, 403);
+    assert.equal(chat.body.error.code, "host_not_allowed");
+    await page.goto(agent.url);
+    await page.locator("html[data-ready=true]").waitFor();
   });
 
   it("ran without script errors or CSP violations", () => {
