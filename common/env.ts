@@ -1,5 +1,5 @@
 // Shared by both services: the environment parsed once by one schema, into a frozen object.
-import type { z } from "zod";
+import { z } from "zod";
 
 /** Unset and empty variables take the schema's defaults; a bad one stops start-up with its name. */
 export function parseEnv<S extends z.ZodType>(
@@ -16,3 +16,14 @@ export function parseEnv<S extends z.ZodType>(
   }
   return Object.freeze(parsed.data);
 }
+
+/** A comma-separated list; blanks dropped, unset is empty. */
+export const csv = z
+  .string()
+  .optional()
+  .transform((s) =>
+    (s ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );

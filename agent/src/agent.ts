@@ -1,14 +1,14 @@
 // createAgent builds the whole agent from its configuration: model, session store, MCP connection,
 // identity, tracing and the HTTP routes. It opens no port; main.ts serves it. Tests pass overrides.
-import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FetchLike } from "@modelcontextprotocol/client";
 import type { Hono } from "hono";
+import { createHostGuard } from "../../common/host-guard.js";
 import { createStartupLogger, type Logger } from "../../common/log.js";
 import { configureTraceProject } from "../../common/trace.js";
 import { Inflight } from "../../common/serve.js";
 import { startTracing } from "../../common/tracing.js";
-import type { Config } from "./config.js";
+import type { Config, Instruction } from "./config.js";
 import { originOf, redactText, redactUrl } from "./errors.js";
 import { createRoutes, shuttingDown } from "./http/index.js";
 import { createIdentify, type Identify } from "./identity/index.js";
@@ -17,7 +17,7 @@ import { createModel, type Model } from "./models/index.js";
 import { loadPageAssets } from "./page/load.js";
 import type { PageAssets } from "./page/serve.js";
 import { createStore, type SessionStore } from "./sessions/index.js";
-import { DEFAULT_INSTRUCTION, type ToolHost } from "./turn/index.js";
+import type { ToolHost } from "./turn/index.js";
 
 declare const __SERVICE_VERSION__: string;
 export const VERSION = typeof __SERVICE_VERSION__ === "string" ? __SERVICE_VERSION__ : "dev";
@@ -71,11 +71,6 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
       detail: redactText(String(err)),
     }),
   );
-  const instruction =
-    config.AGENT_INSTRUCTION ??
-    (config.AGENT_INSTRUCTION_FILE
-      ? await readFile(config.AGENT_INSTRUCTION_FILE, "utf8")
-      : DEFAULT_INSTRUCTION);
   const inflight = new Inflight();
   const shutdown = new AbortController();
   const app = createRoutes({
@@ -85,7 +80,7 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
       store,
       logger,
       app: config.APP_NAME,
-      instruction,
+      instruction: config.instruction.text,
     },
     mcp,
     identify:
@@ -99,6 +94,8 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
     info: {
       name: "agent",
       version: VERSION,
+      app_name: config.APP_NAME,
+      instruction: about(config.instruction),
       model: model.name,
       mcp_server_url: originOf(config.MCP_SERVER_URL),
       transport: config.transport,
@@ -109,6 +106,12 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
     inflight,
     shutdown: shutdown.signal,
     page: overrides.page === null ? undefined : (overrides.page ?? (await loadPageAssets())),
+    guardHost: createHostGuard({
+      listen: config.HOST,
+      allowedHosts: config.AGENT_ALLOWED_HOSTS,
+      cloudRun: Boolean(config.env.K_SERVICE),
+      originSetting: "AGENT_ALLOWED_HOSTS",
+    }),
   });
 
   return {
@@ -146,6 +149,8 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
 /** What the "listening" line says: enough to tell which model, MCP server and store are in use. */
 function summary(config: Config, model: string, useIdToken: boolean): Record<string, unknown> {
   return {
+    app_name: config.APP_NAME,
+    instruction: about(config.instruction),
     model,
     model_provider: config.model,
     ...(config.model === "offline"
@@ -157,6 +162,11 @@ function summary(config: Config, model: string, useIdToken: boolean): Record<str
     mcp_auth: useIdToken ? `id-token (audience ${config.audience})` : "none",
     session_store: describeStore(config),
   };
+}
+
+/** Which instruction runs, never its text: GET / is public, and an instruction is its owner's. */
+function about({ source, fingerprint, chars }: Instruction): Omit<Instruction, "text"> {
+  return { source, fingerprint, chars };
 }
 
 function describeStore(config: Config): string {

@@ -1,5 +1,9 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { z } from "zod";
-import { parseEnv } from "../../common/env.js";
+import { csv, parseEnv } from "../../common/env.js";
+import { DEFAULT_INSTRUCTION } from "./turn/index.js";
 
 const bool = z
   .string()
@@ -19,6 +23,9 @@ const httpUrl = () => z.url({ protocol: /^https?$/ }).refine(noCredentials, CRED
 const schema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  // Names the agent is reached by besides loopback ones (a tunnel, a proxy, a domain off Cloud
+  // Run): Host is checked against them on loopback, and a browser's Origin everywhere.
+  AGENT_ALLOWED_HOSTS: csv,
   APP_NAME: z
     .string()
     .regex(/^[\w.-]{1,64}$/)
@@ -102,8 +109,21 @@ const schema = z.object({
 
 type Parsed = z.infer<typeof schema>;
 export type Transport = "sse" | "streamable-http";
+
+/** The system instruction, and what GET / and the start-up line say about it instead of its text. */
+export interface Instruction {
+  text: string;
+  /** `default`, `AGENT_INSTRUCTION`, or the file name of AGENT_INSTRUCTION_FILE (not its path). */
+  source: string;
+  /** The first 8 hex digits of the text's SHA-256: `sha256sum FILE | cut -c1-8` gives the same. */
+  fingerprint: string;
+  /** Characters (code points), as `wc -m` counts them. */
+  chars: number;
+}
+
 export type Config = Readonly<
   Parsed & {
+    instruction: Instruction;
     transport: Transport;
     useIdToken: boolean;
     audience: string;
@@ -141,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   return Object.freeze({
     ...c,
+    instruction: Object.freeze(loadInstruction(c)),
     env: Object.freeze({ ...env }),
     transport,
     vertex,
@@ -151,4 +172,40 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         ? "offline"
         : "gemini",
   });
+}
+
+/**
+ * The instruction from AGENT_INSTRUCTION or AGENT_INSTRUCTION_FILE (read once, here, so that a file
+ * that cannot be read stops start-up with one line naming the setting), or the default. Both set is
+ * refused rather than one silently winning; a blank one would leave the model with no instruction.
+ */
+function loadInstruction(c: Parsed): Instruction {
+  const file = c.AGENT_INSTRUCTION_FILE;
+  if (c.AGENT_INSTRUCTION !== undefined && file !== undefined) {
+    throw new Error(
+      "Invalid configuration: AGENT_INSTRUCTION_FILE: cannot be combined with AGENT_INSTRUCTION; set one of them",
+    );
+  }
+  let text = c.AGENT_INSTRUCTION ?? DEFAULT_INSTRUCTION;
+  let source = c.AGENT_INSTRUCTION === undefined ? "default" : "AGENT_INSTRUCTION";
+  if (file !== undefined) {
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      // Node's message is one line with the code and the path: "ENOENT: no such file …, open 'x'".
+      throw new Error(
+        `Invalid configuration: AGENT_INSTRUCTION_FILE: cannot be read (${(err as Error).message})`,
+      );
+    }
+    source = basename(file);
+  }
+  if (text.trim() === "") {
+    const setting = file === undefined ? "AGENT_INSTRUCTION" : "AGENT_INSTRUCTION_FILE";
+    const what = file === undefined ? "is blank" : `${file} is empty`;
+    throw new Error(
+      `Invalid configuration: ${setting}: ${what}; write the instruction there, or unset it for the default`,
+    );
+  }
+  const fingerprint = createHash("sha256").update(text).digest("hex").slice(0, 8);
+  return { text, source, fingerprint, chars: [...text].length };
 }

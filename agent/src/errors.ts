@@ -2,7 +2,7 @@
 // address, logs carry no URL credentials or query.
 import { HTTPException } from "hono/http-exception";
 
-export type ErrorStatus = 400 | 401 | 413 | 415 | 500 | 502 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 413 | 415 | 500 | 502 | 503;
 
 /**
  * A failure the client can act on: `status` and `code` are what it gets, `publicMessage` says what

@@ -1,5 +1,8 @@
 // Both bundles as real processes, the Frankfurter stand-in upstream, over both MCP transports.
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   expectedConversion,
@@ -8,7 +11,13 @@ import {
 } from "../../test/support/frankfurter.js";
 import { startGemini, type FakeGemini } from "../../test/support/gemini.js";
 import { startMetadataServer, type MetadataServer } from "../../test/support/metadata-server.js";
-import { freePort, startService, type RunningService } from "../../test/support/service.js";
+import {
+  bundlePath,
+  freePort,
+  runCommand,
+  startService,
+  type RunningService,
+} from "../../test/support/service.js";
 
 async function chat(
   agent: RunningService,
@@ -368,6 +377,66 @@ describe("the agent over Frankfurter v2: currencies beyond the ECB's", () => {
         0,
         "no guess",
       );
+    });
+  }
+});
+
+describe("make it yours, as a process: which instruction runs, and one that cannot", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "instruction-"));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it("names the instruction's source, fingerprint and length on the listening line", async () => {
+    const file = path.join(dir, "trains.md");
+    await writeFile(file, "You answer questions about trains 🚆.\n");
+    const agent = await startService("agent", {
+      AGENT_INSTRUCTION_FILE: file,
+      APP_NAME: "train-agent",
+      MCP_SERVER_URL: `http://127.0.0.1:${await freePort()}/mcp`,
+      MODEL_PROVIDER: "offline",
+    });
+    try {
+      const listening = agent.logs().find((l) => /listening/.test(String(l.message)))!;
+      assert.equal(listening.app_name, "train-agent");
+      // sha256sum trains.md | cut -c1-8; wc -m < trains.md
+      assert.deepEqual(listening.instruction, {
+        source: "trains.md",
+        fingerprint: "97a14939",
+        chars: 37,
+      });
+      assert.doesNotMatch(agent.output(), /questions about trains/, "never the text");
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  for (const [what, env] of [
+    ["a missing file", { AGENT_INSTRUCTION_FILE: "/nonexistent/instruction.md" }],
+    ["both settings", { AGENT_INSTRUCTION: "Hi.", AGENT_INSTRUCTION_FILE: "/etc/hostname" }],
+  ] as const) {
+    it(`stops on ${what} with exit 1 and one line naming AGENT_INSTRUCTION_FILE, no stack`, async () => {
+      const r = await runCommand(process.execPath, [bundlePath("agent")], {
+        env: {
+          HOST: "127.0.0.1",
+          PORT: "0",
+          MODEL_PROVIDER: "offline",
+          LOG_FORMAT: "json",
+          ...env,
+        },
+        timeoutMs: 15_000,
+      });
+      assert.equal(r.code, 1, r.out);
+      const lines = r.out
+        .trim()
+        .split("\n")
+        .filter((l) => !/"severity":"(INFO|DEBUG)"/.test(l));
+      assert.equal(lines.length, 1, r.out);
+      const line = JSON.parse(lines[0]!) as { severity: string; message: string };
+      assert.equal(line.severity, "ERROR");
+      assert.match(line.message, /^Invalid configuration: AGENT_INSTRUCTION_FILE: /);
+      assert.doesNotMatch(r.out, /\n\s+at /, "no stack trace");
     });
   }
 });

@@ -52,6 +52,7 @@ async function setup(
     tools?: ToolHost;
     logger?: Logger;
     mcpUrl?: string;
+    env?: Record<string, string>;
   } = {},
 ) {
   const model = opts.model ?? new MemoryProbe();
@@ -65,7 +66,7 @@ async function setup(
       newSessionId: () => crypto.randomUUID(),
       ...(opts.identify ? { identify: opts.identify } : {}),
     },
-    opts.mcpUrl ? { MCP_SERVER_URL: opts.mcpUrl } : {},
+    { ...opts.env, ...(opts.mcpUrl ? { MCP_SERVER_URL: opts.mcpUrl } : {}) },
   );
   return { app: agent.app, agent, model, store };
 }
@@ -177,6 +178,19 @@ describe("private agent (Cloud Run IAM): the caller's principal owns its convers
     assert.equal(m.status, 200);
     assert.equal(m.body.user_id, "sub:alice@example.com");
     assert.doesNotMatch(m.body.response, /alice/, "no access to alice's conversation");
+  });
+
+  it("lowercases a principal's email in ASCII only, so a Kelvin sign cannot open kate's conversations", async () => {
+    const { app } = await setup({ identify });
+    const kate = { authorization: `Bearer ${await token("Kate@Example.com")}` };
+    const a = await chat(app, { message: "kate's secret question", session_id: "s" }, kate);
+    assert.equal(a.body.user_id, "kate@example.com");
+    // U+212A KELVIN SIGN, which String's toLowerCase turns into "k".
+    const kelvin = { authorization: `Bearer ${await token("\u212Aate@example.com")}` };
+    const m = await chat(app, { message: "mallory", session_id: "s" }, kelvin);
+    assert.equal(m.status, 200);
+    assert.equal(m.body.user_id, "\u212Aate@example.com");
+    assert.doesNotMatch(m.body.response, /kate's secret/, "no access to kate's conversation");
   });
 
   it("reads the token Cloud Run checked from X-Serverless-Authorization first", async () => {
@@ -348,6 +362,84 @@ describe("SIGTERM past the drain deadline", () => {
   });
 });
 
+describe("DNS rebinding and other sites' pages: Host on loopback, Origin always (as the mcp-server)", () => {
+  const ask = (
+    app: { request(url: string, init?: RequestInit): Response | Promise<Response> },
+    headers: Record<string, string>,
+    path = "/chat",
+  ): Promise<Response> =>
+    Promise.resolve(
+      app.request(`http://127.0.0.1:8080${path}`, {
+        ...(path === "/chat"
+          ? { method: "POST", body: JSON.stringify({ message: "What is 100 USD in EUR?" }) }
+          : {}),
+        headers: { "content-type": "application/json", ...headers },
+      }),
+    );
+  const evil = { origin: "http://evil.example:8080" };
+
+  it("on loopback, refuses a rebound DNS name (foreign Host) and a foreign Origin with 403 JSON", async () => {
+    const model = new MemoryProbe();
+    const { app } = await setup({ model });
+    for (const [headers, refused] of [
+      [{ host: "evil.example:8080" }, "Invalid Host: evil.example"],
+      // What a page on a rebound name sends: its own name twice, same-origin to the browser.
+      [{ host: "evil.example:8080", ...evil }, "Invalid Host: evil.example"],
+      [{ host: "127.0.0.1:8080", ...evil }, "Invalid Origin: evil.example"],
+      [{ origin: "null" }, "Invalid Origin header: null"],
+    ] as const) {
+      for (const path of ["/chat", "/"]) {
+        const res = await ask(app, headers, path);
+        assert.equal(res.status, 403, `${path} ${JSON.stringify(headers)}`);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        assert.equal(body.error.code, "host_not_allowed");
+        assert.ok(body.error.message.startsWith(`${refused}: `), body.error.message);
+        assert.match(body.error.message, /AGENT_ALLOWED_HOSTS/);
+        assert.equal(res.headers.get("connection"), "close", "the unread body is not reused");
+      }
+    }
+    assert.equal(model.seen.length, 0, "no model call for a refused request");
+  });
+
+  it("on loopback, answers loopback names (the page is same-origin) and AGENT_ALLOWED_HOSTS", async () => {
+    const { app } = await setup({ env: { AGENT_ALLOWED_HOSTS: "agent.tunnel.example:443" } });
+    const same: Array<Record<string, string>> = [
+      {},
+      { host: "localhost:8080", origin: "http://localhost:8080" },
+      { host: "127.0.0.1:8080", origin: "http://127.0.0.1:8080" },
+      { host: "[::1]:8080", origin: "http://[::1]:8080" },
+      { host: "agent.tunnel.example", origin: "https://agent.tunnel.example" },
+    ];
+    for (const headers of same) {
+      assert.equal((await ask(app, headers)).status, 200, JSON.stringify(headers));
+    }
+  });
+
+  it("on Cloud Run, Host is the front end's: its own URL's page passes, other Origins do not", async () => {
+    const { app } = await setup({ env: { K_SERVICE: "agent", HOST: "0.0.0.0" } });
+    const own = { host: "agent-abc-uc.a.run.app" };
+    assert.equal((await ask(app, own)).status, 200);
+    assert.equal(
+      (await ask(app, { ...own, origin: "https://agent-abc-uc.a.run.app" })).status,
+      200,
+    );
+    assert.equal((await ask(app, { ...own, ...evil })).status, 403);
+  });
+
+  it("elsewhere off loopback (a container, a VM), Host is the caller's word: only listed Origins", async () => {
+    const { app } = await setup({ env: { HOST: "0.0.0.0" } });
+    const lan = { host: "192.168.1.5:8080" };
+    assert.equal((await ask(app, lan)).status, 200, "curl and scripts send no Origin");
+    assert.equal((await ask(app, { ...lan, origin: "http://localhost:8080" })).status, 200);
+    assert.equal((await ask(app, { ...lan, origin: "http://192.168.1.5:8080" })).status, 403);
+    const listed = await setup({ env: { HOST: "0.0.0.0", AGENT_ALLOWED_HOSTS: "192.168.1.5" } });
+    assert.equal(
+      (await ask(listed.app, { ...lan, origin: "http://192.168.1.5:8080" })).status,
+      200,
+    );
+  });
+});
+
 describe("no internal address or credential in public output", () => {
   const secretUrl = "https://agent-sa:s3cret-pass@mcp.internal.example:8443/sse?key=QUERY-SECRET";
   const queryUrl = "https://mcp.internal.example:8443/sse?key=QUERY-SECRET";
@@ -437,7 +529,7 @@ describe("over a real socket", () => {
     lines.length = 0;
     const reply = await rawRequest(
       server.port,
-      `POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"mes\r\nZZZ\r\n`,
+      `POST /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"mes\r\nZZZ\r\n`,
     );
     assert.match(reply, /^HTTP\/1\.1 400 /);
     await new Promise((r) => setTimeout(r, 50));

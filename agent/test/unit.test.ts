@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -115,6 +116,20 @@ describe("HTTP surface", async () => {
       /application\/json/,
     ],
     [
+      "JSON text sequences (application/json-seq)",
+      post('{"message":"hi"}', { "content-type": "application/json-seq" }),
+      415,
+      "unsupported_media_type",
+      /application\/json/,
+    ],
+    [
+      "a +json type",
+      post('{"message":"hi"}', { "content-type": "application/merge-patch+json" }),
+      415,
+      "unsupported_media_type",
+      /application\/json/,
+    ],
+    [
       "huge body",
       post(JSON.stringify({ message: "x".repeat(MAX_BODY_BYTES + 10) })),
       413,
@@ -132,6 +147,13 @@ describe("HTTP surface", async () => {
       assert.doesNotMatch(JSON.stringify(body), /at .*\.(ts|js|mjs):\d+/);
     });
   }
+
+  it("takes application/json with parameters, in any case", async () => {
+    for (const type of ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8"]) {
+      const res = await app.request("/chat", post('{"message":"hi"}', { "content-type": type }));
+      assert.equal(res.status, 200, type);
+    }
+  });
 
   it("answers 404 as JSON for unknown routes", async () => {
     const res = await app.request("/nope");
@@ -422,6 +444,81 @@ describe("make it yours", () => {
       const { app } = await buildAgent({ model, tools: new FakeTools() }, env);
       assert.equal((await chat(app, { message: "hi" })).status, 200);
       assert.equal(model.requests[0]!.system, expected);
+    }
+  });
+
+  it("shows APP_NAME and which instruction runs at GET / (source, fingerprint, length), never its text", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "instruction-"));
+    const file = path.join(dir, "trains.md");
+    const trains = "You answer questions about trains 🚆.\n";
+    await writeFile(file, trains);
+    const defaults = {
+      source: "default",
+      fingerprint: createHash("sha256").update(DEFAULT_INSTRUCTION).digest("hex").slice(0, 8),
+      chars: DEFAULT_INSTRUCTION.length,
+    };
+    // The figures `sha256sum trains.md | cut -c1-8` and `wc -m < trains.md` give (the emoji is one
+    // character, two UTF-16 units), and `printf %s "$AGENT_INSTRUCTION" | sha256sum` for the inline one.
+    for (const [env, expected, text] of [
+      [{}, defaults, DEFAULT_INSTRUCTION],
+      [
+        { AGENT_INSTRUCTION: "Weather only." },
+        { source: "AGENT_INSTRUCTION", fingerprint: "851e6127", chars: 13 },
+        "Weather only.",
+      ],
+      [
+        { AGENT_INSTRUCTION_FILE: file, APP_NAME: "train-agent" },
+        { source: "trains.md", fingerprint: "97a14939", chars: 37 },
+        trains,
+      ],
+    ] as const) {
+      const { app, summary } = await buildAgent(
+        { model: new ScriptedModel(), tools: new FakeTools() },
+        env,
+      );
+      const info = (await (await app.request("/")).json()) as Record<string, unknown>;
+      assert.deepEqual(info.instruction, expected);
+      assert.deepEqual(summary.instruction, expected, "the listening line says the same");
+      assert.equal(info.app_name, "APP_NAME" in env ? env.APP_NAME : "currency-agent");
+      assert.equal(summary.app_name, info.app_name);
+      const shown = JSON.stringify([info, summary]);
+      assert.ok(!shown.includes(text.slice(0, 12)), "no text at GET / or in the listening line");
+      assert.ok(!shown.includes(dir), "the file's name, not its path");
+    }
+  });
+
+  it("refuses an instruction that cannot be used with one line naming the setting", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "instruction-"));
+    const empty = path.join(dir, "empty.md");
+    await writeFile(empty, " \n");
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [
+        { AGENT_INSTRUCTION_FILE: path.join(dir, "missing.md") },
+        /^Invalid configuration: AGENT_INSTRUCTION_FILE: cannot be read \(ENOENT: .*missing\.md'\)$/,
+      ],
+      [
+        { AGENT_INSTRUCTION_FILE: dir },
+        /^Invalid configuration: AGENT_INSTRUCTION_FILE: cannot be read \(EISDIR/,
+      ],
+      [
+        { AGENT_INSTRUCTION_FILE: empty },
+        /^Invalid configuration: AGENT_INSTRUCTION_FILE: .*empty\.md is empty; /,
+      ],
+      [{ AGENT_INSTRUCTION: "  " }, /^Invalid configuration: AGENT_INSTRUCTION: is blank; /],
+      [
+        { AGENT_INSTRUCTION: "Weather only.", AGENT_INSTRUCTION_FILE: empty },
+        /^Invalid configuration: AGENT_INSTRUCTION_FILE: cannot be combined with AGENT_INSTRUCTION; set one of them$/,
+      ],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(
+        () => loadConfig(env),
+        (err: Error) => {
+          assert.match(err.message, message);
+          assert.doesNotMatch(err.message, /\n/, "one line");
+          return true;
+        },
+      );
     }
   });
 });

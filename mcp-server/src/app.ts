@@ -8,16 +8,13 @@ import {
   ProtocolErrorCode,
   isJsonContentType,
   isLegacyRequest,
-  localhostAllowedHostnames,
-  localhostAllowedOrigins,
-  validateHostHeader,
-  validateOriginHeader,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { JWTVerifyGetKey } from "jose";
 import { bodyLimit } from "../../common/body-limit.js";
+import { createHostGuard } from "../../common/host-guard.js";
 import { configureTraceProject, incomingContext, type SpanContext } from "../../common/trace.js";
 import { startTracing } from "../../common/tracing.js";
 import { authGuard, type Caller, createIdTokenVerifier, type IdTokenVerifier } from "./auth.js";
@@ -224,23 +221,16 @@ function browserCors(origins: readonly string[]): MiddlewareHandler {
  * (…run.app), so only Origin is checked.
  */
 function hostGuard(config: Config): (req: Request) => Response | undefined {
-  const configured = config.MCP_ALLOWED_HOSTS.map((h) => h.toLowerCase().replace(/:\d+$/, ""));
-  const origins = new Set(config.MCP_ALLOWED_ORIGINS);
-  const loopback = /^(localhost|127(\.\d+){3}|::1|\[::1\])$/i.test(config.HOST);
-  const hosts =
-    loopback && !config.env.K_SERVICE ? [...localhostAllowedHostnames(), ...configured] : [];
+  const refusal = createHostGuard({
+    listen: config.HOST,
+    allowedHosts: config.MCP_ALLOWED_HOSTS,
+    allowedOrigins: config.MCP_ALLOWED_ORIGINS,
+    cloudRun: Boolean(config.env.K_SERVICE),
+    originSetting: "MCP_ALLOWED_ORIGINS",
+  });
   return (req) => {
-    if (hosts.length) {
-      // An in-process Request (tests, Deno's serve) may carry no Host header: its URL has it.
-      const host = validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts);
-      if (!host.ok) return errorResponse(rpcError(403, host.message));
-    }
-    const origin = req.headers.get("origin");
-    if (origin && origins.has(origin)) return undefined;
-    const checked = validateOriginHeader(origin, localhostAllowedOrigins());
-    if (checked.ok) return undefined;
-    const message = `${checked.message}: a page's origin must be loopback or in MCP_ALLOWED_ORIGINS`;
-    return errorResponse(rpcError(403, message));
+    const refused = refusal(req);
+    return refused === undefined ? undefined : errorResponse(rpcError(403, refused));
   };
 }
 

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { type AuthInfo, OAuthError, OAuthErrorCode } from "@modelcontextprotocol/server";
 import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { emailKey } from "../../common/email.js";
 import { remoteKeys } from "../../common/jwks.js";
 import { incomingContext } from "../../common/trace.js";
 import { ServiceError } from "./errors.js";
@@ -74,7 +75,7 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
     opts.keys ??
     remoteKeys(opts.certsUrl ?? "https://www.googleapis.com/oauth2/v3/certs", unavailable);
   const anyAccount = opts.allowedInvokers.includes(ANY_GOOGLE_ACCOUNT);
-  const allowed = new Set(opts.allowedInvokers.map((e) => e.toLowerCase()));
+  const allowed = new Set(opts.allowedInvokers.map(emailKey));
 
   return async (authorization) => {
     const token = bearerToken(authorization, "Google ID token");
@@ -117,7 +118,7 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
       return refuse("The ID token's email_verified claim is not accepted");
     if (payload.email !== undefined && typeof payload.email !== "string")
       return refuse("The ID token's email claim is not accepted");
-    const email = typeof payload.email === "string" ? payload.email.toLowerCase() : undefined;
+    const email = typeof payload.email === "string" ? emailKey(payload.email) : undefined;
     if (!anyAccount && (!email || !allowed.has(email))) {
       return {
         ok: false,

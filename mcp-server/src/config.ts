@@ -1,16 +1,7 @@
 import { z } from "zod";
-import { parseEnv } from "../../common/env.js";
+import { csv, parseEnv } from "../../common/env.js";
+import { isLoopback } from "../../common/host-guard.js";
 import { ANY_GOOGLE_ACCOUNT } from "./auth.js";
-
-const csv = z
-  .string()
-  .optional()
-  .transform((s) =>
-    (s ?? "")
-      .split(",")
-      .map((x) => x.trim())
-      .filter(Boolean),
-  );
 
 /**
  * An http(s) URL of a service this server calls. fetch refuses a URL with credentials and the
@@ -216,10 +207,6 @@ function checkGoogleSettings(c: Fields, ctx: z.RefinementCtx): void {
         "it accepts every Google account",
     });
   }
-}
-
-export function isLoopback(hostname: string): boolean {
-  return /^(localhost|127(\.\d+){3}|\[::1\]|::1)$/i.test(hostname);
 }
 
 /**

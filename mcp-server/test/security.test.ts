@@ -98,6 +98,19 @@ describe("invoker allow-list", async () => {
     })(`Bearer ${await signer.sign(stranger)}`);
     assert.deepEqual(r, { ok: true, email: stranger.email, subject: "123" });
   });
+  it("compares emails case-insensitively in ASCII only: a Kelvin sign is not a k", async () => {
+    const verify = createIdTokenVerifier({
+      audience,
+      allowedInvokers: ["Key@My-Project.iam.gserviceaccount.com"],
+      keys,
+    });
+    const as = async (email: string) => verify(`Bearer ${await signer.sign({ ...good, email })}`);
+    const allowed = await as("KEY@my-project.iam.gserviceaccount.com");
+    assert.equal(allowed.ok && allowed.email, "key@my-project.iam.gserviceaccount.com");
+    // U+212A KELVIN SIGN, which String's toLowerCase turns into "k".
+    const kelvin = await as("\u212Aey@my-project.iam.gserviceaccount.com");
+    assert.equal(!kelvin.ok && kelvin.status, 403);
+  });
   it("refuses to start with MCP_SERVER_AUTH=google-id-token and no MCP_ALLOWED_INVOKERS", () => {
     assert.throws(
       () => loadConfig({ MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: audience }),
@@ -466,6 +479,14 @@ describe("DNS rebinding: Origin always, Host on loopback (the MCP spec: servers 
       assert.equal((await post(app, { ...host, origin: "https://claude.ai" })).status, 200);
       assert.equal((await post(app, { ...host, ...evil })).status, 403);
     }
+  });
+  it("takes an Origin equal to Host only on Cloud Run, whose front end routes by Host", async () => {
+    const own = { host: "mcp.example:8081", origin: "http://mcp.example:8081" };
+    const cloudRun = await buildService({ K_SERVICE: "mcp-server", HOST: "0.0.0.0" });
+    assert.equal((await post(cloudRun.app, own)).status, 200);
+    // Off Cloud Run a rebound name sends exactly this: its Host is only the caller's word.
+    const container = await buildService({ HOST: "0.0.0.0" });
+    assert.equal((await post(container.app, own)).status, 403);
   });
 });
 

@@ -50,6 +50,7 @@ describe("the chat page in Chromium", () => {
   let context: BrowserContext;
   let page: Page;
   let userDataDir: string;
+  let instructionDir: string;
   const dialogs: string[] = [];
   const pageErrors: string[] = [];
   const cspViolations: string[] = [];
@@ -81,10 +82,15 @@ describe("the chat page in Chromium", () => {
     upstream = await startFrankfurter();
     mcpPort = await freePort();
     mcp = await startMcp();
+    instructionDir = await mkdtemp(path.join(tmpdir(), "chat-page-instruction-"));
+    const instruction = path.join(instructionDir, "instruction.md");
+    await writeFile(instruction, "You are a currency assistant. Use the tools for every rate.\n");
     agent = await startService("agent", {
       MCP_SERVER_URL: `http://127.0.0.1:${mcpPort}/sse`,
       MODEL_PROVIDER: "offline",
       MCP_TOOL_TIMEOUT_MS: "10000",
+      APP_NAME: "chat-page-test",
+      AGENT_INSTRUCTION_FILE: instruction,
     });
     userDataDir = await mkdtemp(path.join(tmpdir(), "chat-page-chromium-"));
     context = await chromium.launchPersistentContext(userDataDir, {
@@ -99,6 +105,7 @@ describe("the chat page in Chromium", () => {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        "--host-resolver-rules=MAP rebound.example 127.0.0.1",
       ],
       viewport: { width: 900, height: 700 },
     });
@@ -116,6 +123,7 @@ describe("the chat page in Chromium", () => {
   after(async () => {
     await context?.close();
     if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+    if (instructionDir) await rm(instructionDir, { recursive: true, force: true });
     await agent?.stop();
     await mcp?.stop();
     await upstream?.close();
@@ -159,7 +167,7 @@ describe("the chat page in Chromium", () => {
     assert.equal(js.headers.get("x-content-type-options"), "nosniff");
   });
 
-  it("loads, shows the model and MCP server, and is usable", async (t) => {
+  it("loads, shows the app's name, the model, the MCP server and the instruction, and is usable", async (t) => {
     await page.goto(agent.url);
     await page.locator("html[data-ready=true]").waitFor();
     const timing = await page.evaluate(() => {
@@ -172,11 +180,24 @@ describe("the chat page in Chromium", () => {
     });
     t.diagnostic(`request to usable page: ${timing.request_to_usable_ms} ms`);
     await writeFile(path.join(ARTIFACTS, "timing.json"), `${JSON.stringify(timing)}\n`);
-    const info = (await (await fetch(`${agent.url}/`)).json()) as { model: string };
+    const info = (await (await fetch(`${agent.url}/`)).json()) as {
+      model: string;
+      app_name: string;
+      instruction: { source: string; fingerprint: string; chars: number };
+    };
     await page.locator("#model", { hasText: info.model }).waitFor();
     assert.match(
       (await page.locator("#mcp").textContent()) ?? "",
       new RegExp(`^127\\.0\\.0\\.1:${mcpPort} \\(sse\\)$`),
+    );
+    assert.equal(info.app_name, "chat-page-test");
+    assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "chat-page-test");
+    assert.equal(await page.title(), "chat-page-test");
+    const { source, fingerprint, chars } = info.instruction;
+    assert.equal(source, "instruction.md");
+    assert.equal(
+      await page.locator("#instruction").textContent(),
+      `instruction.md · sha256\u00a0${fingerprint} · ${chars}\u00a0chars`,
     );
     assert.equal(await page.getByLabel("Message").isEnabled(), true);
     assert.equal(await page.getByRole("button", { name: "Send" }).isEnabled(), true);
@@ -524,6 +545,25 @@ describe("the chat page in Chromium", () => {
       "long tool results are cut",
     );
     await page.getByRole("button", { name: "New conversation" }).click();
+  });
+
+  it("gives a rebound DNS name nothing: 403 for the page and for a chat from it", async () => {
+    // Chromium resolves rebound.example to the agent's loopback address, as DNS rebinding makes it:
+    // to the browser the attacker's page and the agent are then one origin.
+    const res = await page.goto(`http://rebound.example:${agent.port}/`);
+    assert.equal(res?.status(), 403);
+    const chat = await page.evaluate(async () => {
+      const r = await fetch("/chat", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "What is 100 USD in EUR?" }),
+      });
+      return { status: r.status, body: (await r.json()) as { error: { code: string } } };
+    });
+    assert.equal(chat.status, 403);
+    assert.equal(chat.body.error.code, "host_not_allowed");
+    await page.goto(agent.url);
+    await page.locator("html[data-ready=true]").waitFor();
   });
 
   it("ran without script errors or CSP violations", () => {

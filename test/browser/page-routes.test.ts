@@ -2,10 +2,12 @@
 // headers each file is sent with. The page files are read from disk here (Node cannot import them
 // `with { type: "text" }`; the bundle inlines them), and passed to createAgent.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { prefersHtml, type PageAssets } from "../../agent/src/page/serve.js";
+import { DEFAULT_INSTRUCTION } from "../../agent/src/turn/index.js";
 import { buildAgent } from "../support/agent.js";
 import { ROOT } from "../support/service.js";
 
@@ -84,6 +86,12 @@ describe("GET / and the page's files", () => {
       assert.deepEqual(await res.json(), {
         name: "agent",
         version: "dev",
+        app_name: "currency-agent",
+        instruction: {
+          source: "default",
+          fingerprint: createHash("sha256").update(DEFAULT_INSTRUCTION).digest("hex").slice(0, 8),
+          chars: DEFAULT_INSTRUCTION.length,
+        },
         model: "offline",
         mcp_server_url: "http://127.0.0.1:8081",
         mcp_protocol_version: null,

@@ -1,6 +1,7 @@
 // The agent's HTTP surface: the page, health and readiness, and one turn over /chat (JSON) or
 // /chat/stream (SSE). Both chat routes read the same event stream through one path that counts turns
 // in flight and ends them when the client goes away or the drain deadline passes.
+import { isJsonContentType } from "@modelcontextprotocol/client";
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
@@ -44,6 +45,8 @@ export interface HttpDeps {
   shutdown: AbortSignal;
   /** The chat page's files; without them GET / answers JSON only. */
   page?: PageAssets | undefined;
+  /** Why a request's Host or Origin is refused, if it is (common/host-guard.ts). */
+  guardHost: (req: Request) => string | undefined;
 }
 
 export function shuttingDown(): AppError {
@@ -136,13 +139,24 @@ export function createRoutes(deps: HttpDeps): Hono {
     c.header("x-content-type-options", "nosniff");
   });
 
+  // Before any route: a rebound DNS name or another site's page gets nothing, not even GET /.
+  app.use("*", async (c, next) => {
+    const refused = deps.guardHost(c.req.raw);
+    if (refused === undefined) return next();
+    throw new AppError(
+      403,
+      "host_not_allowed",
+      `${refused}: the agent answers loopback names, its own Cloud Run URL and AGENT_ALLOWED_HOSTS`,
+    );
+  });
+
   app.onError((err, c) => {
     const e = toAppError(err, c.req.raw.signal);
     logFailure(e, "request failed", c.req.path);
     if (e.retryAfterSeconds) c.header("Retry-After", String(e.retryAfterSeconds));
     // Answered before the body was read (or while it broke): the Node adapter drops such a socket
     // after a short drain, so tell the client not to reuse it.
-    if ([400, 401, 413, 415].includes(e.status)) c.header("Connection", "close");
+    if ([400, 401, 403, 413, 415].includes(e.status)) c.header("Connection", "close");
     return c.json({ error: { code: e.code, message: e.publicMessage } }, e.status);
   });
   app.notFound((c) =>
@@ -264,8 +278,9 @@ function tooLarge(): AppError {
 }
 
 async function readChatRequest(c: Context): Promise<ChatRequest> {
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+  // application/json (parameters such as charset allowed), nothing else: application/json-seq is
+  // a stream of records, and a …+json type names semantics this route does not implement.
+  if (!isJsonContentType(c.req.header("content-type") ?? "")) {
     throw new AppError(
       415,
       "unsupported_media_type",

@@ -1,4 +1,5 @@
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { emailKey } from "../../../common/email.js";
 import { remoteKeys } from "../../../common/jwks.js";
 import { AppError } from "../errors.js";
 
@@ -128,7 +129,7 @@ function iapIdentify(opts: IdentityOptions): Identify {
  */
 function principalOf(claims: Record<string, unknown>): string | undefined {
   if (typeof claims.email === "string" && claims.email && claims.email_verified !== false)
-    return claims.email.toLowerCase();
+    return emailKey(claims.email);
   if (typeof claims.sub === "string" && claims.sub) return `sub:${claims.sub}`;
   return undefined;
 }

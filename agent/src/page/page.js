@@ -384,8 +384,15 @@
         // not a URL: show it as it is
       }
       $("mcp").textContent = info.transport ? `${where} (${info.transport})` : where;
+      if (info.app_name) $("app").textContent = document.title = info.app_name;
+      // Which instruction runs, as GET / and the listening line say it: source, fingerprint, length
+      // (no-break spaces keep each figure with its label when the line wraps).
+      const i = info.instruction;
+      $("instruction").textContent = i
+        ? `${i.source} · sha256\u00a0${i.fingerprint} · ${i.chars}\u00a0chars`
+        : "unknown";
     } catch {
-      $("model").textContent = $("mcp").textContent = "unavailable";
+      $("model").textContent = $("mcp").textContent = $("instruction").textContent = "unavailable";
     }
   }
 
