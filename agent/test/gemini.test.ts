@@ -379,6 +379,31 @@ describe("Gemini 3 through @google/genai", () => {
     );
   });
 
+  it("thinking levels are per model: XHIGH is 4 Hydrogen's, MINIMAL is not", async () => {
+    const send = (model: string, thinkingLevel: string) =>
+      fetch(`${gemini.url}/v1beta/models/${model}:generateContent`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-goog-api-key": "k" },
+        body: JSON.stringify({
+          contents: [{ role: "user", parts: [{ text: "hi" }] }],
+          generationConfig: { thinkingConfig: { thinkingLevel } },
+        }),
+      });
+    assert.equal((await send("gemini-4-hydrogen", "XHIGH")).status, 200);
+    const flash = await send("gemini-3.8-flash", "XHIGH");
+    assert.equal(flash.status, 400);
+    assert.match(
+      ((await flash.json()) as { error: { message: string } }).error.message,
+      /XHIGH is not supported for model gemini-3\.8-flash\. Use LOW, MEDIUM or HIGH\./,
+    );
+    const minimal = await send("gemini-4-hydrogen", "MINIMAL");
+    assert.equal(minimal.status, 400);
+    assert.match(
+      ((await minimal.json()) as { error: { message: string } }).error.message,
+      /Use LOW, MEDIUM, HIGH or XHIGH\./,
+    );
+  });
+
   describe("a retired or unknown model says so", () => {
     it("in the chat error, naming the model and the setting", async () => {
       const m = model({ model: "gemini-2.5-flash" });
