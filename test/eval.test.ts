@@ -16,9 +16,11 @@ import {
   parseEvalSet,
   rouge1,
   stem,
+  summarise,
   tokenize,
   trajectoryScore,
   type EvalSetResult,
+  type Prices,
   type ToolUse,
 } from "../eval/harness.js";
 import { startFrankfurter, type FakeFrankfurter } from "./support/frankfurter.js";
@@ -169,6 +171,44 @@ function readReports(dir: string): EvalSetResult[] {
 const statusOf = (r: EvalSetResult, id: string): number | undefined =>
   r.eval_case_results.find((c) => c.eval_id === id)?.final_eval_status;
 
+describe("eval prices", () => {
+  const prices = JSON.parse(readFileSync(path.join(ROOT, "eval", "prices.json"), "utf8")) as Prices;
+  // One turn of 1,000 prompt and 1,000 output tokens (thoughts bill as output): $/1k turns is
+  // then the input price plus the output price.
+  const runAt = (iso: string): EvalSetResult[] => [
+    {
+      creation_timestamp: Date.parse(iso) / 1000,
+      eval_case_results: [
+        {
+          overall_eval_metric_results: [],
+          eval_metric_result_per_invocation: [
+            {
+              latency_ms: { first_text: null, total: 1 },
+              usage: { prompt: 1000, output: 100, thoughts: 900, total: 2000 },
+            },
+          ],
+        },
+      ],
+    } as unknown as EvalSetResult,
+  ];
+  const cost = (model: string, iso: string) => summarise(runAt(iso), model, prices);
+
+  it("prices a run by its UTC day: 3.8 Flash doubles on 2027-01-01", () => {
+    const before = cost("gemini-3.8-flash", "2026-12-31T23:59:59Z");
+    const after = cost("gemini-3.8-flash", "2027-01-01T00:00:00Z");
+    assert.equal(before.usd_per_1000_turns, 4.5);
+    assert.equal(after.usd_per_1000_turns, 9);
+    // Google's page gives the first price; the second is reported, and marked so.
+    assert.deepEqual([before.price_estimate, after.price_estimate], [false, true]);
+  });
+
+  it("4 Hydrogen's reported price is marked, not passed off as Google's", () => {
+    const row = cost("gemini-4-hydrogen", "2027-01-01T00:00:00Z");
+    assert.equal(row.usd_per_1000_turns, 9);
+    assert.equal(row.price_estimate, true);
+  });
+});
+
 describe("make eval against running stacks", () => {
   let upstream: FakeFrankfurter;
   let gemini: FakeGemini;
@@ -279,7 +319,11 @@ describe("make eval against running stacks", () => {
     assert.equal(r.code, 2, r.out);
     assert.match(r.out, /^FAIL +must_fail +trajectory=0\.00 rouge1=0\.00 numbers=1\.00/m);
     // one table, one row per model, tokens and a price from eval/prices.json
-    assert.match(r.out, /^gemini-3\.8-flash +1\/2 \(50%\) +0\.50 +\S+ +1\.00 .* \d+ +0\.\d{3}$/m);
+    // (the price in force on the day the suite runs: 2027's is marked as reported)
+    assert.match(
+      r.out,
+      /^gemini-3\.8-flash +1\/2 \(50%\) +0\.50 +\S+ +1\.00 .* \d+ +\d+\.\d{3}( \(est\.\))?$/m,
+    );
     assert.match(r.out, /^gemini-3\.7-flash +1\/2 \(50%\)/m);
     const results = readReports(report);
     assert.deepEqual(results.map((x) => x.model).sort(), ["gemini-3.7-flash", "gemini-3.8-flash"]);
