@@ -680,8 +680,24 @@ const SHORT: Record<string, string> = {
 };
 const short = (name: string): string => SHORT[name] ?? name;
 
+/** USD per million tokens; `estimate`: not read on Google's own page. */
+interface Rate {
+  input: number;
+  output: number;
+  estimate?: boolean;
+}
+/** A model's price, and its later prices, each from its UTC day (YYYY-MM-DD) on. */
+export interface Price extends Rate {
+  changes?: Array<Rate & { from: string }>;
+}
 export interface Prices {
-  models: Record<string, { input: number; output: number; estimate?: boolean }>;
+  models: Record<string, Price>;
+}
+
+/** The price in force on a UTC day: the latest change from that day or before, else the base. */
+function priceOn(price: Price, day: string): Rate {
+  const due = (price.changes ?? []).filter((c) => c.from <= day);
+  return due.sort((a, b) => a.from.localeCompare(b.from)).at(-1) ?? price;
 }
 
 function percentile(xs: number[], p: number): number | undefined {
@@ -719,7 +735,10 @@ export function summarise(results: EvalSetResult[], model: string, prices?: Pric
   );
   const totals = turns.map((t) => t.latency_ms.total);
   const usages = turns.flatMap((t) => (t.usage ? [t.usage] : []));
-  const price = prices?.models[model];
+  const listed = prices?.models[model];
+  // Priced on the day the run was made, as Google bills it.
+  const day = new Date((results[0]?.creation_timestamp ?? 0) * 1000).toISOString().slice(0, 10);
+  const price = listed && priceOn(listed, day);
   const perTurn = (f: (u: NonNullable<Turn["usage"]>) => number): number => mean(usages.map(f));
   return {
     model,

@@ -18,9 +18,11 @@ import {
   rouge1,
   runEvalSet,
   stem,
+  summarise,
   tokenize,
   trajectoryScore,
   type EvalSetResult,
+  type Prices,
   type ToolUse,
 } from "../eval/harness.js";
 import { startFrankfurter, type FakeFrankfurter } from "./support/frankfurter.js";
@@ -275,6 +277,44 @@ function readReports(dir: string): EvalSetResult[] {
 const statusOf = (r: EvalSetResult, id: string): number | undefined =>
   r.eval_case_results.find((c) => c.eval_id === id)?.final_eval_status;
 
+describe("eval prices", () => {
+  const prices = JSON.parse(readFileSync(path.join(ROOT, "eval", "prices.json"), "utf8")) as Prices;
+  // One turn of 1,000 prompt and 1,000 output tokens (thoughts bill as output): $/1k turns is
+  // then the input price plus the output price.
+  const runAt = (iso: string): EvalSetResult[] => [
+    {
+      creation_timestamp: Date.parse(iso) / 1000,
+      eval_case_results: [
+        {
+          overall_eval_metric_results: [],
+          eval_metric_result_per_invocation: [
+            {
+              latency_ms: { first_text: null, total: 1 },
+              usage: { prompt: 1000, output: 100, thoughts: 900, total: 2000 },
+            },
+          ],
+        },
+      ],
+    } as unknown as EvalSetResult,
+  ];
+  const cost = (model: string, iso: string) => summarise(runAt(iso), model, prices);
+
+  it("prices a run by its UTC day: 3.8 Flash doubles on 2027-01-01", () => {
+    const before = cost("gemini-3.8-flash", "2026-12-31T23:59:59Z");
+    const after = cost("gemini-3.8-flash", "2027-01-01T00:00:00Z");
+    assert.equal(before.usd_per_1000_turns, 4.5);
+    assert.equal(after.usd_per_1000_turns, 9);
+    // Google's page gives the first price; the second is reported, and marked so.
+    assert.deepEqual([before.price_estimate, after.price_estimate], [false, true]);
+  });
+
+  it("4 Hydrogen's reported price is marked, not passed off as Google's", () => {
+    const row = cost("gemini-4-hydrogen", "2027-01-01T00:00:00Z");
+    assert.equal(row.usd_per_1000_turns, 9);
+    assert.equal(row.price_estimate, true);
+  });
+});
+
 describe("make eval against running stacks", () => {
   let upstream: FakeFrankfurter;
   let gemini: FakeGemini;
@@ -309,12 +349,12 @@ describe("make eval against running stacks", () => {
     assert.equal(r.code, 2, r.out); // make's status when the recipe exits 1: a case failed
     assert.match(r.out, /^PASS +convert_usd_eur +trajectory=1\.00 rouge1=0\.\d\d numbers=1\.00/m);
     assert.match(r.out, /^FAIL +ambiguous_peso +trajectory=1\.00 rouge1=0\.00/m);
-    assert.match(r.out, /^gemini-3\.8-flash +\d+\/31 \(\d+%\)/m);
+    assert.match(r.out, /^gemini-4-hydrogen +\d+\/31 \(\d+%\)/m);
     assert.match(r.out, /eval: \d+ case\(s\) failed/);
     const [result] = readReports(report);
     // ADK's EvalSetResult, read back
     assert.equal(result!.eval_set_id, "currency_agent");
-    assert.match(result!.eval_set_result_id, /^currency_agent_gemini-3\.8-flash_\d+$/);
+    assert.match(result!.eval_set_result_id, /^currency_agent_gemini-4-hydrogen_\d+$/);
     assert.equal(result!.eval_case_results.length, 31);
     assert.equal(statusOf(result!, "several_targets"), EvalStatus.PASSED);
     assert.equal(statusOf(result!, "history_range"), EvalStatus.FAILED);
@@ -412,7 +452,11 @@ describe("make eval against running stacks", () => {
       new RegExp(`^FAIL +must_fail .*\n${why.map((l) => ` {6}${l}\n`).join("")}`, "m"),
     );
     // one table, one row per model, tokens and a price from eval/prices.json
-    assert.match(r.out, /^gemini-3\.8-flash +1\/2 \(50%\) +0\.50 +\S+ +1\.00 .* \d+ +0\.\d{3}$/m);
+    // (the price in force on the day the suite runs: 2027's is marked as reported)
+    assert.match(
+      r.out,
+      /^gemini-3\.8-flash +1\/2 \(50%\) +0\.50 +\S+ +1\.00 .* \d+ +\d+\.\d{3}( \(est\.\))?$/m,
+    );
     assert.match(r.out, /^gemini-3\.7-flash +1\/2 \(50%\)/m);
     const results = readReports(report);
     assert.deepEqual(results.map((x) => x.model).sort(), ["gemini-3.7-flash", "gemini-3.8-flash"]);

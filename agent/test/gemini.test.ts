@@ -4,12 +4,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { silentLogger, type Logger } from "../../common/log.js";
 import { buildAgent, memoryStore, RATE_TOOL, turn, turnDeps } from "../../test/support/agent.js";
+import { loadConfig } from "../src/config.js";
 import { AppError } from "../src/errors.js";
 import { GeminiModel, type GeminiOptions } from "../src/models/gemini.js";
+import { createModel } from "../src/models/index.js";
 import type { Model, ModelRequest } from "../src/models/types.js";
 import type { SessionStore } from "../src/sessions/index.js";
 import type { ToolHost, TurnDeps, TurnEvent } from "../src/turn/index.js";
-import { rateLimited, startGemini, type FakeGemini } from "../../test/support/gemini.js";
+import { rateLimited, startGemini, THOUGHTS, type FakeGemini } from "../../test/support/gemini.js";
 import { startMetadataServer, type MetadataServer } from "../../test/support/metadata-server.js";
 
 const TOOLS = [RATE_TOOL];
@@ -54,7 +56,7 @@ describe("Gemini 3 through @google/genai", () => {
   const saved = { ...process.env };
   const model = (opts: Partial<GeminiOptions> = {}): GeminiModel =>
     new GeminiModel({
-      model: "gemini-3.8-flash",
+      model: "gemini-4-hydrogen",
       apiKey: "k",
       baseUrl: gemini.url,
       backoffMs: 5,
@@ -91,7 +93,7 @@ describe("Gemini 3 through @google/genai", () => {
       // The same request with the signature dropped, as the agent did before.
       const stripped = structuredClone(second!.body);
       delete stripped.contents[1]!.parts[0]!.thoughtSignature;
-      const res = await fetch(`${gemini.url}/v1beta/models/gemini-3.8-flash:generateContent`, {
+      const res = await fetch(`${gemini.url}/v1beta/models/gemini-4-hydrogen:generateContent`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-goog-api-key": "k" },
         body: JSON.stringify(stripped),
@@ -133,7 +135,7 @@ describe("Gemini 3 through @google/genai", () => {
       );
       const second = structuredClone(since(n)[1]!.body);
       const send = (body: unknown) =>
-        fetch(`${gemini.url}/v1beta/models/gemini-3.8-flash:generateContent`, {
+        fetch(`${gemini.url}/v1beta/models/gemini-4-hydrogen:generateContent`, {
           method: "POST",
           headers: { "content-type": "application/json", "x-goog-api-key": "k" },
           body: JSON.stringify(body),
@@ -162,7 +164,7 @@ describe("Gemini 3 through @google/genai", () => {
     );
     assert.equal(r.response, "100 USD is 92.208 EUR (rate of 2025-01-10).");
     const [first, second] = since(n);
-    assert.match(first!.path, /^\/v1(beta)?\/models\/gemini-3\.8-flash:generateContent$/);
+    assert.match(first!.path, /^\/v1(beta)?\/models\/gemini-4-hydrogen:generateContent$/);
     assert.equal(first!.headers["x-goog-api-key"], "k");
     const decl = first!.body.tools?.[0]?.functionDeclarations?.[0];
     assert.equal(decl?.name, "get_exchange_rate");
@@ -345,13 +347,13 @@ describe("Gemini 3 through @google/genai", () => {
     const req = gemini.requests[n]!;
     assert.match(
       req.path,
-      /\/projects\/my-project\/locations\/global\/publishers\/google\/models\/gemini-3\.8-flash:generateContent$/,
+      /\/projects\/my-project\/locations\/global\/publishers\/google\/models\/gemini-4-hydrogen:generateContent$/,
     );
     assert.match(String(req.headers.authorization), /^Bearer ya29\.test-/);
     assert.ok(metadata.accessTokenRequests() >= 1);
   });
 
-  it("a sampling setting is sent only when set, and Vertex refuses it for 3.8 with a clear error", async () => {
+  it("a sampling setting is sent only when set, and Vertex refuses it for 4 Hydrogen with a clear error", async () => {
     const n = gemini.requests.length;
     await model({ sampling: { temperature: 0.2 } }).generate(user("hi"));
     assert.equal(gemini.requests[n]!.body.generationConfig?.temperature, 0.2);
@@ -376,6 +378,46 @@ describe("Gemini 3 through @google/genai", () => {
         e instanceof AppError &&
         /GOOGLE_THINKING_LEVEL/.test(e.publicMessage) &&
         /MINIMAL is not supported/.test(e.publicMessage),
+    );
+  });
+
+  it("the default model thinks at HIGH unless told; the agent's default tells it LOW", async () => {
+    const env = { GOOGLE_API_KEY: "k", GOOGLE_GEMINI_BASE_URL: gemini.url };
+    const n = gemini.requests.length;
+    const ours = await (await createModel(loadConfig(env))).generate(user("hi"));
+    const own = await (
+      await createModel(loadConfig({ ...env, GOOGLE_THINKING_LEVEL: "default" }))
+    ).generate(user("hi"));
+    const [low, unset] = since(n);
+    assert.match(low!.path, /\/models\/gemini-4-hydrogen:generateContent$/);
+    assert.deepEqual(low!.body.generationConfig?.thinkingConfig, { thinkingLevel: "LOW" });
+    assert.equal(unset!.body.generationConfig?.thinkingConfig, undefined);
+    assert.equal(ours.usage?.thoughts, THOUGHTS.LOW);
+    assert.equal(own.usage?.thoughts, THOUGHTS.HIGH);
+  });
+
+  it("thinking levels are per model: XHIGH is 4 Hydrogen's, MINIMAL is not", async () => {
+    const send = (model: string, thinkingLevel: string) =>
+      fetch(`${gemini.url}/v1beta/models/${model}:generateContent`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-goog-api-key": "k" },
+        body: JSON.stringify({
+          contents: [{ role: "user", parts: [{ text: "hi" }] }],
+          generationConfig: { thinkingConfig: { thinkingLevel } },
+        }),
+      });
+    assert.equal((await send("gemini-4-hydrogen", "XHIGH")).status, 200);
+    const flash = await send("gemini-3.8-flash", "XHIGH");
+    assert.equal(flash.status, 400);
+    assert.match(
+      ((await flash.json()) as { error: { message: string } }).error.message,
+      /XHIGH is not supported for model gemini-3\.8-flash\. Use LOW, MEDIUM or HIGH\./,
+    );
+    const minimal = await send("gemini-4-hydrogen", "MINIMAL");
+    assert.equal(minimal.status, 400);
+    assert.match(
+      ((await minimal.json()) as { error: { message: string } }).error.message,
+      /Use LOW, MEDIUM, HIGH or XHIGH\./,
     );
   });
 
@@ -564,7 +606,7 @@ describe("Gemini 3 through @google/genai", () => {
     );
     const line = lines.find((l) => l.message === "turn answered")!;
     assert.equal(line.severity, "INFO");
-    assert.equal(line.model, "gemini-3.8-flash");
+    assert.equal(line.model, "gemini-4-hydrogen");
     assert.equal(line.rounds, 2);
     assert.deepEqual(
       (line.tools as Array<{ name: string }>).map((t) => t.name),

@@ -15,6 +15,10 @@
 // - https://ai.google.dev/gemini-api/docs/gemini-3 and the Agent Platform "Gemini 3.8 Flash" guide:
 //   thinking levels LOW/MEDIUM/HIGH on 3.8 Flash (MINIMAL refused by 3.7 and 3.8 Flash), level and
 //   budget never together; temperature/topP/topK deprecated from 3.6 Flash and refused on Vertex AI.
+// - The Agent Platform "Gemini 4 Hydrogen" guide (docs.cloud.google.com/gemini-enterprise-agent-
+//   platform/models/guides/gemini-4-hydrogen, read 2026-12-08): LOW, MEDIUM, HIGH (the default) and
+//   XHIGH; a short-term GA release. Its sampling rules are not quoted there; it is refused sampling
+//   settings on Vertex AI like the 3.6+ Flash models it replaces.
 // - https://ai.google.dev/gemini-api/docs/rate-limits and troubleshooting: 429 RESOURCE_EXHAUSTED
 //   with google.rpc.QuotaFailure and google.rpc.RetryInfo {retryDelay: "46s"} details.
 // - Streaming: POST …:streamGenerateContent?alt=sse answers `data: <GenerateContentResponse>` events;
@@ -67,18 +71,39 @@ export type Scripted =
     }
   | { status: number; message?: string; statusText?: string; details?: Json[]; delayMs?: number };
 
-/** The models this stand-in serves; anything else is retired or unknown and answers 404. */
-export const CURRENT_MODELS = [
-  "gemini-3.8-flash",
-  "gemini-3.7-flash",
+/**
+ * The models this stand-in serves, with the thinking levels each accepts and the one it uses when a
+ * request names none; anything else is retired or unknown and answers 404. Defaults from the
+ * Agent Platform model guides (3.8 Flash, 3.5 Flash, 4 Hydrogen).
+ */
+const MODELS: Record<string, { levels: string[]; byDefault: string }> = {
+  "gemini-4-hydrogen": { levels: ["LOW", "MEDIUM", "HIGH", "XHIGH"], byDefault: "HIGH" },
+  "gemini-3.8-flash": { levels: ["LOW", "MEDIUM", "HIGH"], byDefault: "MEDIUM" },
+  "gemini-3.7-flash": { levels: ["LOW", "MEDIUM", "HIGH"], byDefault: "MEDIUM" },
+  "gemini-3.6-flash": { levels: ["MINIMAL", "LOW", "MEDIUM", "HIGH"], byDefault: "MEDIUM" },
+  "gemini-3.5-flash": { levels: ["MINIMAL", "LOW", "MEDIUM", "HIGH"], byDefault: "MEDIUM" },
+  "gemini-3.5-flash-lite": { levels: ["MINIMAL", "LOW", "MEDIUM", "HIGH"], byDefault: "MINIMAL" },
+  "gemini-3.1-flash-lite": { levels: ["MINIMAL", "LOW", "MEDIUM", "HIGH"], byDefault: "MINIMAL" },
+  "gemini-3.1-pro-preview": { levels: ["LOW", "MEDIUM", "HIGH"], byDefault: "HIGH" },
+};
+export const CURRENT_MODELS = Object.keys(MODELS);
+const NO_SAMPLING = new Set([
   "gemini-3.6-flash",
-  "gemini-3.5-flash",
-  "gemini-3.5-flash-lite",
-  "gemini-3.1-flash-lite",
-  "gemini-3.1-pro-preview",
-];
-const NO_MINIMAL = new Set(["gemini-3.7-flash", "gemini-3.8-flash"]);
-const NO_SAMPLING = new Set(["gemini-3.6-flash", "gemini-3.7-flash", "gemini-3.8-flash"]);
+  "gemini-3.7-flash",
+  "gemini-3.8-flash",
+  "gemini-4-hydrogen",
+]);
+/**
+ * Thought tokens reported per step at each level. The figures are this stand-in's, not Google's:
+ * they only make visible which level ran (LOW's is the one the suites were written against).
+ */
+export const THOUGHTS: Record<string, number> = {
+  MINIMAL: 0,
+  LOW: 40,
+  MEDIUM: 120,
+  HIGH: 360,
+  XHIGH: 1080,
+};
 
 export interface FakeGemini {
   url: string;
@@ -103,7 +128,7 @@ export function rateLimited(retryDelaySeconds: number, opts: { daily?: boolean }
           {
             quotaMetric: "generativelanguage.googleapis.com/generate_content_requests",
             quotaId,
-            quotaDimensions: { location: "global", model: "gemini-3.8-flash" },
+            quotaDimensions: { location: "global", model: "gemini-4-hydrogen" },
             quotaValue: "10",
           },
         ],
@@ -206,15 +231,16 @@ function validate(model: string, vertex: boolean, body: RecordedRequest["body"])
   }
   if (thinking.thinkingLevel !== undefined) {
     const level = String(thinking.thinkingLevel);
-    if (!["MINIMAL", "LOW", "MEDIUM", "HIGH"].includes(level))
+    if (!Object.hasOwn(THOUGHTS, level))
       throw new Refusal(
         400,
         `Invalid value at 'generation_config.thinking_config.thinking_level' (type.googleapis.com/google.ai.generativelanguage.v1beta.ThinkingConfig.ThinkingLevel), "${level}"`,
       );
-    if (level === "MINIMAL" && NO_MINIMAL.has(model))
+    const { levels } = MODELS[model]!;
+    if (!levels.includes(level))
       throw new Refusal(
         400,
-        `Thinking level MINIMAL is not supported for model ${model}. Use LOW, MEDIUM or HIGH.`,
+        `Thinking level ${level} is not supported for model ${model}. Use ${levels.slice(0, -1).join(", ")} or ${levels.at(-1)}.`,
       );
   }
   if (vertex && NO_SAMPLING.has(model)) {
@@ -389,11 +415,14 @@ export async function startGemini(
         }
         const parts = finishParts(next?.parts ?? defaultAnswer(body), next?.sign ?? true);
         const finishReason = next?.finishReason ?? "STOP";
+        // The model thinks at the level asked for, or at its own default when none is.
+        const level = String(body.generationConfig?.thinkingConfig?.thinkingLevel ?? "");
+        const thoughts = THOUGHTS[level] ?? THOUGHTS[MODELS[model]!.byDefault]!;
         const usageMetadata = {
           promptTokenCount: 120,
           candidatesTokenCount: 12,
-          thoughtsTokenCount: 40,
-          totalTokenCount: 172,
+          thoughtsTokenCount: thoughts,
+          totalTokenCount: 132 + thoughts,
         };
         const blocked = next?.blockReason
           ? { promptFeedback: { blockReason: next.blockReason } }
