@@ -427,7 +427,7 @@ async function main(): Promise<void> {
     MCP_SERVER_URL: `${mcpUrl}/mcp`,
     MODEL_PROVIDER: "offline",
   });
-  const modelCall = await load(`${gemini.url}/v1beta/models/gemini-4-hydrogen:generateContent`, 1, {
+  const modelCall = await load(`${gemini.url}/v1beta/models/gemini-3.8-flash:generateContent`, 1, {
     method: "POST",
     headers: { "content-type": "application/json", "x-goog-api-key": "bench" },
     body: JSON.stringify({

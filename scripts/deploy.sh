@@ -5,7 +5,7 @@
 # Required: PROJECT_ID, REGION. Options (defaults): AGENT_ACCESS=private|public|iap (IAP_MEMBERS for
 # iap), SESSION_STORE=firestore|memory, FIRESTORE_LOCATION (REGION), TRACING=0|1, BUILD=cloudbuild|docker,
 # MCP_TRANSPORT=mcp|sse, MCP_TIMEOUT / AGENT_TIMEOUT (seconds), IMAGE_KEEP_COUNT=10, IMAGE_TAG (git),
-# NODE_IMAGE=node:22-slim, GOOGLE_MODEL=gemini-4-hydrogen, GOOGLE_CLOUD_LOCATION=global (Vertex AI,
+# NODE_IMAGE=node:22-slim, GOOGLE_MODEL=gemini-3.8-flash, GOOGLE_CLOUD_LOCATION=global (Vertex AI,
 # not REGION), MCP_MAX_INSTANCES, AGENT_MAX_INSTANCES, FRANKFURTER_URL, SESSION_TTL_SECONDS, DRY_RUN=1,
 # MCP_ACCESS=iam|oauth (oauth: people's assistants reach mcp-server with OAuth access tokens from
 # OAUTH_ISSUER, scopes OAUTH_SCOPES=mcp:tools, for MCP_RESOURCE_URL (the run.app URL + /mcp, or your
@@ -31,8 +31,8 @@ TRACING="${TRACING:-0}"
 BUILD="${BUILD:-cloudbuild}"
 MCP_TRANSPORT="${MCP_TRANSPORT:-mcp}"
 NODE_IMAGE="${NODE_IMAGE:-node:22-slim}"
-# The agent's own default (agent/src/config.ts), written out so the deployed value is visible.
-GOOGLE_MODEL="${GOOGLE_MODEL:-gemini-4-hydrogen}"
+# A GA Flash model with no announced shutdown (Gemini API deprecations page, read 2026-11-25).
+GOOGLE_MODEL="${GOOGLE_MODEL:-gemini-3.8-flash}"
 # Vertex AI serves Gemini 3.x from `global`; it has nothing to do with where Cloud Run runs.
 GOOGLE_CLOUD_LOCATION="${GOOGLE_CLOUD_LOCATION:-global}"
 FRANKFURTER_URL="${FRANKFURTER_URL:-https://api.frankfurter.dev/v2}"

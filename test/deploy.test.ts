@@ -88,7 +88,7 @@ const MCP_DEPLOY = mcpDeploy();
 const MCP_URL_READ = `gcloud run services describe mcp-server ${W} --format=value(status.url)`;
 const IAP_READ = `gcloud run services describe agent ${W} --format=value(metadata.annotations."run.googleapis.com/iap-enabled")`;
 const AGENT_ENV_BASE =
-  "MCP_AUTH=id-token,MODEL_PROVIDER=gemini,GOOGLE_GENAI_USE_VERTEXAI=true,GOOGLE_CLOUD_PROJECT=my-project,GOOGLE_CLOUD_LOCATION=global,GOOGLE_MODEL=gemini-4-hydrogen";
+  "MCP_AUTH=id-token,MODEL_PROVIDER=gemini,GOOGLE_GENAI_USE_VERTEXAI=true,GOOGLE_CLOUD_PROJECT=my-project,GOOGLE_CLOUD_LOCATION=global,GOOGLE_MODEL=gemini-3.8-flash";
 const FS_ENV =
   "SESSION_STORE=firestore,FIRESTORE_DATABASE=(default),FIRESTORE_COLLECTION=agent-sessions";
 const agentDeploy = (
@@ -310,7 +310,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       assert.equal(envOf(line).GOOGLE_CLOUD_PROJECT, "my-project");
     }
     const env = envOf(deployOf(r.calls, "agent"));
-    assert.equal(env.GOOGLE_MODEL, "gemini-4-hydrogen");
+    assert.equal(env.GOOGLE_MODEL, "gemini-3.8-flash");
     assert.equal(
       env.GOOGLE_CLOUD_LOCATION,
       "global",

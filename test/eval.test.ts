@@ -349,12 +349,12 @@ describe("make eval against running stacks", () => {
     assert.equal(r.code, 2, r.out); // make's status when the recipe exits 1: a case failed
     assert.match(r.out, /^PASS +convert_usd_eur +trajectory=1\.00 rouge1=0\.\d\d numbers=1\.00/m);
     assert.match(r.out, /^FAIL +ambiguous_peso +trajectory=1\.00 rouge1=0\.00/m);
-    assert.match(r.out, /^gemini-4-hydrogen +\d+\/31 \(\d+%\)/m);
+    assert.match(r.out, /^gemini-3\.8-flash +\d+\/31 \(\d+%\)/m);
     assert.match(r.out, /eval: \d+ case\(s\) failed/);
     const [result] = readReports(report);
     // ADK's EvalSetResult, read back
     assert.equal(result!.eval_set_id, "currency_agent");
-    assert.match(result!.eval_set_result_id, /^currency_agent_gemini-4-hydrogen_\d+$/);
+    assert.match(result!.eval_set_result_id, /^currency_agent_gemini-3\.8-flash_\d+$/);
     assert.equal(result!.eval_case_results.length, 31);
     assert.equal(statusOf(result!, "several_targets"), EvalStatus.PASSED);
     assert.equal(statusOf(result!, "history_range"), EvalStatus.FAILED);

@@ -47,11 +47,11 @@ const schema = z.object({
   // Gemini 3 models are served from the global endpoint; a Cloud Run region is a different setting.
   GOOGLE_CLOUD_LOCATION: z.string().min(1).default("global"),
   GOOGLE_API_KEY: z.string().optional(),
-  // 3.8 Flash's named successor, at 3.8 Flash's price from 2027-01-01 (docs/decisions.md). A
-  // short-term GA: Google promises 45 days' notice before a shutdown.
-  GOOGLE_MODEL: z.string().min(1).default("gemini-4-hydrogen"),
+  // A stable Flash model with no announced shutdown, kept over 4 Hydrogen (a short-term GA) for
+  // 2027: docs/decisions.md, "The default model for 2027".
+  GOOGLE_MODEL: z.string().min(1).default("gemini-3.8-flash"),
   // LOW: a tool agent's steps are short, and Google suggests low levels for latency-sensitive work.
-  // "default" sends none and lets the model choose (HIGH on 4 Hydrogen, MEDIUM on 3.8 Flash).
+  // "default" sends none and lets the model choose (MEDIUM on 3.8 Flash).
   GOOGLE_THINKING_LEVEL: z
     .enum(["minimal", "low", "medium", "high", "default"], {
       error: "must be one of minimal, low, medium, high, default",

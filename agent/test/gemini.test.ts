@@ -56,7 +56,7 @@ describe("Gemini 3 through @google/genai", () => {
   const saved = { ...process.env };
   const model = (opts: Partial<GeminiOptions> = {}): GeminiModel =>
     new GeminiModel({
-      model: "gemini-4-hydrogen",
+      model: "gemini-3.8-flash",
       apiKey: "k",
       baseUrl: gemini.url,
       backoffMs: 5,
@@ -93,7 +93,7 @@ describe("Gemini 3 through @google/genai", () => {
       // The same request with the signature dropped, as the agent did before.
       const stripped = structuredClone(second!.body);
       delete stripped.contents[1]!.parts[0]!.thoughtSignature;
-      const res = await fetch(`${gemini.url}/v1beta/models/gemini-4-hydrogen:generateContent`, {
+      const res = await fetch(`${gemini.url}/v1beta/models/gemini-3.8-flash:generateContent`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-goog-api-key": "k" },
         body: JSON.stringify(stripped),
@@ -135,7 +135,7 @@ describe("Gemini 3 through @google/genai", () => {
       );
       const second = structuredClone(since(n)[1]!.body);
       const send = (body: unknown) =>
-        fetch(`${gemini.url}/v1beta/models/gemini-4-hydrogen:generateContent`, {
+        fetch(`${gemini.url}/v1beta/models/gemini-3.8-flash:generateContent`, {
           method: "POST",
           headers: { "content-type": "application/json", "x-goog-api-key": "k" },
           body: JSON.stringify(body),
@@ -164,7 +164,7 @@ describe("Gemini 3 through @google/genai", () => {
     );
     assert.equal(r.response, "100 USD is 92.208 EUR (rate of 2025-01-10).");
     const [first, second] = since(n);
-    assert.match(first!.path, /^\/v1(beta)?\/models\/gemini-4-hydrogen:generateContent$/);
+    assert.match(first!.path, /^\/v1(beta)?\/models\/gemini-3\.8-flash:generateContent$/);
     assert.equal(first!.headers["x-goog-api-key"], "k");
     const decl = first!.body.tools?.[0]?.functionDeclarations?.[0];
     assert.equal(decl?.name, "get_exchange_rate");
@@ -347,13 +347,13 @@ describe("Gemini 3 through @google/genai", () => {
     const req = gemini.requests[n]!;
     assert.match(
       req.path,
-      /\/projects\/my-project\/locations\/global\/publishers\/google\/models\/gemini-4-hydrogen:generateContent$/,
+      /\/projects\/my-project\/locations\/global\/publishers\/google\/models\/gemini-3\.8-flash:generateContent$/,
     );
     assert.match(String(req.headers.authorization), /^Bearer ya29\.test-/);
     assert.ok(metadata.accessTokenRequests() >= 1);
   });
 
-  it("a sampling setting is sent only when set, and Vertex refuses it for 4 Hydrogen with a clear error", async () => {
+  it("a sampling setting is sent only when set, and Vertex refuses it for 3.8 with a clear error", async () => {
     const n = gemini.requests.length;
     await model({ sampling: { temperature: 0.2 } }).generate(user("hi"));
     assert.equal(gemini.requests[n]!.body.generationConfig?.temperature, 0.2);
@@ -381,7 +381,7 @@ describe("Gemini 3 through @google/genai", () => {
     );
   });
 
-  it("the default model thinks at HIGH unless told; the agent's default tells it LOW", async () => {
+  it("the default model (3.8 Flash) thinks at MEDIUM unless told; the agent's default tells it LOW", async () => {
     const env = { GOOGLE_API_KEY: "k", GOOGLE_GEMINI_BASE_URL: gemini.url };
     const n = gemini.requests.length;
     const ours = await (await createModel(loadConfig(env))).generate(user("hi"));
@@ -389,11 +389,11 @@ describe("Gemini 3 through @google/genai", () => {
       await createModel(loadConfig({ ...env, GOOGLE_THINKING_LEVEL: "default" }))
     ).generate(user("hi"));
     const [low, unset] = since(n);
-    assert.match(low!.path, /\/models\/gemini-4-hydrogen:generateContent$/);
+    assert.match(low!.path, /\/models\/gemini-3\.8-flash:generateContent$/);
     assert.deepEqual(low!.body.generationConfig?.thinkingConfig, { thinkingLevel: "LOW" });
     assert.equal(unset!.body.generationConfig?.thinkingConfig, undefined);
     assert.equal(ours.usage?.thoughts, THOUGHTS.LOW);
-    assert.equal(own.usage?.thoughts, THOUGHTS.HIGH);
+    assert.equal(own.usage?.thoughts, THOUGHTS.MEDIUM);
   });
 
   it("thinking levels are per model: XHIGH is 4 Hydrogen's, MINIMAL is not", async () => {
@@ -606,7 +606,7 @@ describe("Gemini 3 through @google/genai", () => {
     );
     const line = lines.find((l) => l.message === "turn answered")!;
     assert.equal(line.severity, "INFO");
-    assert.equal(line.model, "gemini-4-hydrogen");
+    assert.equal(line.model, "gemini-3.8-flash");
     assert.equal(line.rounds, 2);
     assert.deepEqual(
       (line.tools as Array<{ name: string }>).map((t) => t.name),

@@ -198,7 +198,7 @@ describe("agent + mcp-server", () => {
     it("names the model at / and runs the tool the model asks for", async () => {
       assert.equal(
         ((await (await fetch(agent.url)).json()) as { model: string }).model,
-        "gemini-4-hydrogen",
+        "gemini-3.8-flash",
       );
       const r = await chat(agent, { message: "100 USD EUR" });
       assert.equal(r.status, 200);

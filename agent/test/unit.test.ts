@@ -531,7 +531,7 @@ describe("config", () => {
     assert.equal(c.transport, "streamable-http");
     assert.equal(c.useIdToken, false);
     assert.equal(c.model, "offline");
-    assert.equal(c.GOOGLE_MODEL, "gemini-4-hydrogen");
+    assert.equal(c.GOOGLE_MODEL, "gemini-3.8-flash");
     assert.equal(c.GOOGLE_CLOUD_LOCATION, "global");
     assert.equal(c.GOOGLE_THINKING_LEVEL, "low");
     assert.equal(c.GOOGLE_TEMPERATURE, undefined);

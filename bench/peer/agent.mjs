@@ -8,7 +8,7 @@ const toolset = new MCPToolset({ type: "StreamableHTTPConnectionParams", url: pr
 const tools = await toolset.getTools();
 const agent = new LlmAgent({
   name: "currency_agent",
-  model: process.env.GOOGLE_MODEL ?? "gemini-4-hydrogen",
+  model: process.env.GOOGLE_MODEL ?? "gemini-3.8-flash",
   instruction: "You are a currency assistant. Use the tools for every exchange rate.",
   tools: [toolset],
 });

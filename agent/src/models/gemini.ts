@@ -261,7 +261,7 @@ export class GeminiModel implements Model {
     if (status === 404) {
       e = modelError(
         502,
-        `The model "${model}" was not found or has been retired: set GOOGLE_MODEL to a current model such as gemini-4-hydrogen${this.opts.vertexai ? " (and check GOOGLE_CLOUD_LOCATION, e.g. global)" : ""}`,
+        `The model "${model}" was not found or has been retired: set GOOGLE_MODEL to a current model such as gemini-3.8-flash${this.opts.vertexai ? " (and check GOOGLE_CLOUD_LOCATION, e.g. global)" : ""}`,
         detail,
         "model_not_found",
       );

@@ -69,7 +69,7 @@ export interface ModelReply {
 }
 
 export interface Model {
-  /** e.g. "gemini-4-hydrogen" or "offline"; shown by GET /. */
+  /** e.g. "gemini-3.8-flash" or "offline"; shown by GET /. */
   readonly name: string;
   generate(req: ModelRequest): Promise<ModelReply>;
   /** Whether the model can be used at all (exists, credentials, quota): cheap, no tokens spent. */
