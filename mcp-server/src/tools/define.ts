@@ -191,12 +191,9 @@ async function runToolBody(
   try {
     // The upstream work left running past the deadline is bounded by FRANKFURTER_TIMEOUT_MS.
     const out = await Promise.race([body(trace), deadline]);
-    log.log(
-      "INFO",
-      `tool ${name}`,
-      { ...fields, duration_ms: elapsed(started), cache: out.cacheHit ? "hit" : "miss" },
-      trace,
-    );
+    // A tool that uses no cache says nothing about it, and its line has no `cache` field.
+    const cache = out.cacheHit === undefined ? undefined : out.cacheHit ? "hit" : "miss";
+    log.log("INFO", `tool ${name}`, { ...fields, duration_ms: elapsed(started), cache }, trace);
     return { content: [{ type: "text", text: out.text }], structuredContent: out.structured };
   } catch (err) {
     const expected = err instanceof ServiceError;
