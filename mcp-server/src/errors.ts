@@ -3,7 +3,7 @@
  * logs.
  * `code` is a JSON-RPC error code on the MCP routes (the body is a JSON-RPC error) or a word
  * elsewhere (the body is `{"error":{"code","message"}}`). Tool failures are not thrown this far:
- * they become tool results with `isError` (tools/common.ts).
+ * they become tool results with `isError` (tools/define.ts).
  */
 export class ServiceError extends Error {
   constructor(

@@ -32,7 +32,7 @@ export function buildToolServer(deps: ToolDeps): McpServer {
       capabilities: { tools: { listChanged: false } },
     },
   );
-  for (const register of TOOLS) register(server, deps);
+  for (const tool of TOOLS) tool.register(server, deps);
   return server;
 }
 

@@ -15,6 +15,7 @@ import {
 } from "../../test/support/frankfurter.js";
 import { freePort, ROOT, startService, type RunningService } from "../../test/support/service.js";
 import { startOAuthServer, type OAuthServer } from "./support/oauth-server.js";
+import { TOOLS } from "../src/tools/index.js";
 
 const node22 = execFileSync(`${ROOT}/scripts/tools.sh`, ["node22"], { encoding: "utf8" }).trim();
 const inspectorBin = path.join(
@@ -75,11 +76,10 @@ describe("MCP Inspector CLI against the bundle", { timeout: 180_000 }, () => {
         name: string;
         inputSchema: { properties: Record<string, { default?: unknown }> };
       }>;
-      assert.deepEqual(tools.map((t) => t.name).sort(), [
-        "get_exchange_rate",
-        "get_exchange_rate_history",
-        "list_currencies",
-      ]);
+      assert.deepEqual(
+        tools.map((t) => t.name),
+        TOOLS.map((t) => t.name),
+      );
       assert.equal(
         tools.find((t) => t.name === "get_exchange_rate")!.inputSchema.properties.currency_from
           ?.default,

@@ -14,6 +14,7 @@ import {
 } from "../../test/support/frankfurter.js";
 import { createIdTokenSigner, startCertsServer } from "../../test/support/id-tokens.js";
 import { startService, type RunningService } from "../../test/support/service.js";
+import { TOOLS } from "../src/tools/index.js";
 
 async function connect(
   base: string,
@@ -71,8 +72,12 @@ describe("mcp-server bundle", () => {
       });
       after(async () => client?.close());
 
-      it("lists every tool with schemas and read-only annotations, the public ones among them", async () => {
+      it("lists every tool in the registry with schemas and annotations, the public ones among them", async () => {
         const { tools } = await client.listTools();
+        assert.deepEqual(
+          tools.map((t) => t.name),
+          TOOLS.map((t) => t.name),
+        );
         for (const name of ["get_exchange_rate", "get_exchange_rate_history", "list_currencies"]) {
           assert.ok(
             tools.some((t) => t.name === name),
@@ -82,7 +87,7 @@ describe("mcp-server bundle", () => {
         for (const t of tools) {
           assert.equal(t.inputSchema.type, "object", t.name);
           assert.equal(t.outputSchema?.type, "object", t.name);
-          assert.equal(t.annotations?.readOnlyHint, true, t.name);
+          assert.equal(typeof t.annotations?.readOnlyHint, "boolean", t.name);
         }
         const rate = tools.find((t) => t.name === "get_exchange_rate")!;
         assert.equal(rate.annotations?.readOnlyHint, true);

@@ -13,9 +13,10 @@ import { expectedConversion } from "../../test/support/frankfurter.js";
 import { createIdTokenSigner } from "../../test/support/id-tokens.js";
 import { createLocalJWKSet } from "jose";
 import { buildService, hangingFetch, readRpc, upstreamFetch } from "./support/service.js";
-import * as getExchangeRate from "../src/tools/get-exchange-rate.js";
+import { getExchangeRate } from "../src/tools/get-exchange-rate.js";
+import { TOOLS } from "../src/tools/index.js";
 import { createMcpHandler } from "@modelcontextprotocol/server";
-import { FrankfurterClient } from "../src/frankfurter/client.js";
+import { FIRST_DATE, FrankfurterClient } from "../src/frankfurter/client.js";
 import { createLogger } from "../../common/log.js";
 import { buildToolServer } from "../src/tool-server.js";
 
@@ -184,7 +185,8 @@ describe("/mcp, both protocol eras", () => {
   // hook the SDK calls; if the SDK stops calling it, the cache is dead weight and must go.
   it("takes each tool's JSON Schema from the one-time conversion, in both eras", async () => {
     type Convert = (options: unknown) => unknown;
-    const hooks = [getExchangeRate.inputSchemas.v1, getExchangeRate.outputSchema].map(
+    const input = getExchangeRate.inputSchema(FIRST_DATE.v1);
+    const hooks = [input, getExchangeRate.outputSchema].map(
       (schema) =>
         (schema["~standard"] as unknown as { jsonSchema: { input: Convert; output: Convert } })
           .jsonSchema,
@@ -597,7 +599,7 @@ describe("JSON-RPC batches: every element answered, or the batch refused whole",
       }>;
       const byId = (id: number | null) => answers.find((a) => a.id === id);
       assert.equal(answers.length, 3, JSON.stringify(headers));
-      assert.equal(byId(1)?.result?.tools.length, 3);
+      assert.equal(byId(1)?.result?.tools.length, TOOLS.length);
       assert.equal(byId(null)?.error?.code, -32600);
       assert.equal(byId(3)?.error?.code, -32602);
     }

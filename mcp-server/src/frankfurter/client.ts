@@ -3,7 +3,7 @@ import { TtlCache, latestExpiry } from "./cache.js";
 import { describeNetworkError, UpstreamError } from "./errors.js";
 import { Limiter } from "./limiter.js";
 import type { Config } from "../config.js";
-import { todayUtc } from "../validation.js";
+import { isCalendarDate, todayUtc } from "../validation.js";
 
 /**
  * Frankfurter client for both API versions. v2 (the default, https://api.frankfurter.dev/v2) blends
@@ -171,18 +171,12 @@ export class FrankfurterClient {
         url,
         expiresAt,
         (json) => {
-          if (
-            !isObject(json) ||
-            typeof json.date !== "string" ||
-            typeof json.base !== "string" ||
-            !isObject(json.rates)
-          )
-            return undefined;
-          const converted = json.rates[to];
-          if (typeof converted !== "number") return undefined;
+          if (!isObject(json) || !isObject(json.rates)) return undefined;
+          check.same(json.base, from, "base");
+          const converted = check.rate(json.rates[to]);
           return {
-            date: json.date,
-            base: json.base,
+            date: check.date(json.date),
+            base: from,
             quote: to,
             amount,
             converted,
@@ -202,16 +196,10 @@ export class FrankfurterClient {
       url,
       this.#expiry(date === "latest" ? undefined : date),
       (json) => {
-        if (
-          !isObject(json) ||
-          typeof json.date !== "string" ||
-          typeof json.base !== "string" ||
-          typeof json.quote !== "string"
-        )
-          return undefined;
-        return typeof json.rate === "number" && Number.isFinite(json.rate)
-          ? { date: json.date, base: json.base, quote: json.quote, rate: json.rate }
-          : undefined;
+        if (!isObject(json)) return undefined;
+        check.same(json.base, from, "base");
+        check.same(json.quote, to, "quote");
+        return { date: check.date(json.date), base: from, quote: to, rate: check.rate(json.rate) };
       },
       trace,
     );
@@ -238,15 +226,13 @@ export class FrankfurterClient {
         url,
         this.#expiry(end),
         (json) => {
-          if (!isObject(json) || typeof json.base !== "string" || !isObject(json.rates))
-            return undefined;
+          if (!isObject(json) || !isObject(json.rates)) return undefined;
+          check.same(json.base, from, "base");
           const points: Array<[string, number]> = [];
           for (const [d, r] of Object.entries(json.rates)) {
-            const v = isObject(r) ? r[to] : undefined;
-            if (typeof v !== "number") return undefined;
-            points.push([d, v]);
+            points.push([check.date(d), check.rate(isObject(r) ? r[to] : undefined)]);
           }
-          return { base: json.base, quote: to, group, points };
+          return { base: from, quote: to, group, points };
         },
         trace,
       );
@@ -266,9 +252,10 @@ export class FrankfurterClient {
         if (!Array.isArray(json)) return undefined;
         const points: Array<[string, number]> = [];
         for (const row of json) {
-          if (!isObject(row) || typeof row.date !== "string" || typeof row.rate !== "number")
-            return undefined;
-          if (row.quote === to) points.push([row.date, row.rate]);
+          if (!isObject(row)) return undefined;
+          if (row.quote !== to) continue;
+          check.same(row.base, from, "base");
+          points.push([check.date(row.date), check.rate(row.rate)]);
         }
         return { base: from, quote: to, group, points };
       },
@@ -284,11 +271,10 @@ export class FrankfurterClient {
         this.url("currencies"),
         expiresAt,
         (json) => {
-          if (!isObject(json) || !Object.values(json).every((n) => typeof n === "string"))
-            return undefined;
-          return Object.entries(json as Record<string, string>).map(([code, name]) => ({
-            code,
-            name,
+          if (!isObject(json)) return undefined;
+          return Object.entries(json).map(([code, name]) => ({
+            code: check.code(code),
+            name: check.text(name, "name", MAX_NAME),
           }));
         },
         trace,
@@ -301,15 +287,17 @@ export class FrankfurterClient {
         if (!Array.isArray(json)) return undefined;
         const out: CurrencyInfo[] = [];
         for (const c of json) {
-          if (!isObject(c) || typeof c.iso_code !== "string") return undefined;
+          if (!isObject(c)) return undefined;
+          const code = check.code(c.iso_code);
+          const symbol = optional(c.symbol, (v) => check.text(v, "symbol", MAX_SYMBOL));
+          const start = optional(c.start_date, check.date);
+          const end = optional(c.end_date, check.date);
           out.push({
-            code: c.iso_code,
-            name: typeof c.name === "string" ? c.name : c.iso_code,
-            ...(typeof c.symbol === "string" ? { symbol: c.symbol } : {}),
-            ...(typeof c.start_date === "string" && c.start_date
-              ? { start_date: c.start_date }
-              : {}),
-            ...(typeof c.end_date === "string" && c.end_date ? { end_date: c.end_date } : {}),
+            code,
+            name: optional(c.name, (v) => check.text(v, "name", MAX_NAME)) ?? code,
+            ...(symbol && { symbol }),
+            ...(start && { start_date: start }),
+            ...(end && { end_date: end }),
           });
         }
         return out;
@@ -417,7 +405,14 @@ export class FrankfurterClient {
         `${where}: body is not JSON`,
       );
     }
-    const value = pick(json);
+    let value: T | undefined;
+    let problem = "unexpected JSON shape";
+    try {
+      value = pick(json);
+    } catch (err) {
+      if (!(err instanceof BadAnswer)) throw err;
+      problem = err.message;
+    }
     if (value !== undefined) return value;
     const message = "The exchange-rate service sent an unexpected response";
     throw new UpstreamError(
@@ -425,7 +420,7 @@ export class FrankfurterClient {
       message,
       res.status,
       "bad_shape",
-      `${where}: unexpected JSON shape`,
+      `${where}: ${problem}`,
     );
   }
 
@@ -468,8 +463,10 @@ function statusError(status: number, url: URL, body: string): UpstreamError {
   const detail = `HTTP ${status} from ${url.host}${url.pathname}${said ? `: ${said}` : ""}`;
   const fail = (kind: UpstreamError["kind"], message: string): UpstreamError =>
     new UpstreamError(kind, message, status, "status", detail);
-  if (status === 404) return fail("not_found", said ?? "not found");
-  if (status === 422 || status === 400) return fail("invalid", said ?? "invalid request");
+  // The upstream's own words reach the caller (and a model) only in a form the API is known to use.
+  const known = said !== undefined && KNOWN_MESSAGE.test(said) ? said : undefined;
+  if (status === 404) return fail("not_found", known ?? "not found");
+  if (status === 422 || status === 400) return fail("invalid", known ?? "invalid request");
   if (status >= 500 || status === 429) {
     return fail("unavailable", `The exchange-rate service failed (HTTP ${status})`);
   }
@@ -545,6 +542,60 @@ export function roundForCurrency(value: number, code: string): number {
   const significant = 2 - Math.floor(Math.log10(Math.abs(value)));
   return significant > minor ? Number(value.toPrecision(3)) : Number(value.toFixed(minor));
 }
+
+/**
+ * The `message` forms of Frankfurter's 4xx answers (v1, and v2's lib/versions/v2.rb and
+ * rate_query.rb), bounded: "invalid currency: XYZ" names the codes at fault.
+ */
+const KNOWN_MESSAGE =
+  /^(?:not found|invalid (?:date|group|amount)|conflicting params|invalid currency: [A-Z]{3}(?:,[A-Z]{3}){0,3}|unknown parameter: [a-z_]{1,20}(?:, [a-z_]{1,20}){0,3})$/;
+
+/** What is kept of a name or symbol the rates API gives. */
+const MAX_NAME = 100;
+const MAX_SYMBOL = 16;
+
+/** An answer that breaks one of the checks below; its message goes to the log. */
+class BadAnswer extends Error {}
+
+/**
+ * Every value the rates API sends is checked before it is cached or reaches a tool result (and a
+ * model): codes and dates in their ISO forms, the codes asked for, rates positive and finite (a
+ * zero or negative rate would become an answer), and names as plain one-line text of bounded
+ * length, since free text from outside is a carrier for instructions to a model.
+ */
+const check = {
+  code(v: unknown): string {
+    if (typeof v === "string" && /^[A-Z]{3}$/.test(v)) return v;
+    throw new BadAnswer(`currency code ${preview(v)} is not 3 capital letters`);
+  },
+  date(v: unknown): string {
+    if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v) && isCalendarDate(v)) return v;
+    throw new BadAnswer(`date ${preview(v)} is not a calendar date as YYYY-MM-DD`);
+  },
+  rate(v: unknown): number {
+    if (typeof v === "number" && Number.isFinite(v) && v > 0) return v;
+    throw new BadAnswer(`rate ${preview(v)} is not a positive number`);
+  },
+  same(v: unknown, asked: string, field: string): void {
+    if (v !== asked) throw new BadAnswer(`${field} ${preview(v)} is not ${asked}, as asked`);
+  },
+  /** No control, format (bidi, zero-width), surrogate or line-separator characters. */
+  text(v: unknown, field: string, max: number): string {
+    if (typeof v === "string" && v.length <= max && !/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u.test(v))
+      return v;
+    throw new BadAnswer(`${field} ${preview(v)} is not plain text of at most ${max} characters`);
+  },
+};
+
+/** Absent, null or "" where the API has nothing to say; anything else is checked. */
+const optional = <T>(v: unknown, checked: (v: unknown) => T): T | undefined =>
+  v === undefined || v === null || v === "" ? undefined : checked(v);
+
+/** A bounded rendering of a bad value for the log line, invisible characters escaped. */
+const preview = (v: unknown): string =>
+  (JSON.stringify(v) ?? String(v))
+    .replace(/[\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+    .slice(0, 40);
 
 function upstreamMessage(body: string): string | undefined {
   try {

@@ -1,12 +1,6 @@
-import type { CallToolResult } from "@modelcontextprotocol/server";
 import type { FrankfurterClient } from "../frankfurter/client.js";
 import { UpstreamError } from "../frankfurter/errors.js";
-import {
-  contextFromMeta,
-  inSpan,
-  incomingContext,
-  type SpanContext,
-} from "../../../common/trace.js";
+import type { SpanContext } from "../../../common/trace.js";
 import { ServiceError } from "../errors.js";
 import type { Logger } from "../../../common/log.js";
 
@@ -19,13 +13,12 @@ export interface ToolDeps {
 }
 
 /**
- * What a tool body returns: the structured result, its text rendering, and whether the cache
- * answered.
+ * What a tool's `run` gets beside its arguments: the service's dependencies and the tool call's
+ * trace context, to pass to the Frankfurter client (the call's span is not made current: see
+ * SpanOptions.current).
  */
-export interface ToolOutput {
-  structured: Record<string, unknown>;
-  text: string;
-  cacheHit: boolean;
+export interface ToolContext extends ToolDeps {
+  trace: SpanContext;
 }
 
 /** A failure in the caller's input, reported as a tool error without touching the upstream. */
@@ -35,136 +28,12 @@ export class ToolInputError extends ServiceError {
   }
 }
 
-/**
- * The part of the SDK's handler context a tool reads: the trace context in `_meta` or the HTTP
- * request.
- */
-interface Extra {
-  http?:
-    | {
-        req?: Request | undefined;
-        /** Who called (the auth guard's Caller), when MCP_SERVER_AUTH checks callers. */
-        authInfo?: { clientId: string; extra?: Record<string, unknown> | undefined } | undefined;
-      }
-    | undefined;
-  sessionId?: string | undefined;
-  mcpReq?: { id?: string | number; _meta?: Record<string, unknown> | undefined } | undefined;
-}
-
-/**
- * Runs a tool body with the shared policy: expected failures (bad input, upstream errors) become a
- * result with `isError` the model can read; every call logs one line with its duration and cache
- * use. The body gets the tool call's trace context to pass to the Frankfurter client: the span is
- * not made current (see SpanOptions.current), so the context travels as an argument.
- */
-export async function runTool(
-  name: string,
-  args: Record<string, unknown>,
-  extra: Extra,
-  deps: ToolDeps,
-  body: (trace: SpanContext) => Promise<ToolOutput>,
-): Promise<CallToolResult> {
-  // The server side of the MCP call (OpenTelemetry MCP conventions): the caller's context from the
-  // request's `_meta` (MCP 2026-07-28, SEP-414), else its HTTP headers. Over SSE the tool runs
-  // after the POST that carried it has been answered, so `_meta` is what ties it to the caller.
-  const parent =
-    contextFromMeta(extra.mcpReq?._meta) ??
-    (extra.http?.req ? incomingContext(extra.http.req.headers) : undefined);
-  const attributes = {
-    "mcp.method.name": "tools/call",
-    "gen_ai.tool.name": name,
-    "gen_ai.operation.name": "execute_tool",
-    "jsonrpc.request.id": extra.mcpReq?.id === undefined ? undefined : String(extra.mcpReq.id),
-    "mcp.session.id": extra.sessionId,
-  };
-  return inSpan(
-    `tools/call ${name}`,
-    { kind: "server", parent, attributes, current: false },
-    async (span) => {
-      const caller = extra.http?.authInfo;
-      const fields = {
-        tool: name,
-        arguments: args,
-        principal: caller?.extra?.principal,
-        client_id: caller?.clientId || undefined,
-      };
-      const result = await runToolBody(fields, deps, span.context, body);
-      if (result.isError) span.setError("tool_error");
-      return result;
-    },
-  );
-}
-
-/** `fields`: the tool, its arguments and who called, on the call's log line. */
-async function runToolBody(
-  fields: { tool: string; arguments: Record<string, unknown> } & Record<string, unknown>,
-  deps: ToolDeps,
-  trace: SpanContext,
-  body: (trace: SpanContext) => Promise<ToolOutput>,
-): Promise<CallToolResult> {
-  const started = performance.now();
-  const log = deps.logger;
-  const name = fields.tool;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const message =
-        `The call timed out after ${deps.callTimeoutMs} ms: the exchange-rate service is slow ` +
-        "or busy right now; try again in a moment";
-      const detail = `no answer within TOOL_CALL_TIMEOUT_MS (${deps.callTimeoutMs} ms)`;
-      reject(new UpstreamError("timeout", message, undefined, "timeout", detail));
-    }, deps.callTimeoutMs);
-  });
-  try {
-    // The upstream work left running past the deadline is bounded by FRANKFURTER_TIMEOUT_MS.
-    const out = await Promise.race([body(trace), deadline]);
-    log.log(
-      "INFO",
-      `tool ${name}`,
-      { ...fields, duration_ms: elapsed(started), cache: out.cacheHit ? "hit" : "miss" },
-      trace,
-    );
-    return { content: [{ type: "text", text: out.text }], structuredContent: out.structured };
-  } catch (err) {
-    const expected = err instanceof ServiceError;
-    const message = expected
-      ? err.publicMessage
-      : "Internal error while calling the exchange-rate service";
-    log.log(
-      expected ? "WARNING" : "ERROR",
-      `tool ${name} failed`,
-      {
-        ...fields,
-        duration_ms: elapsed(started),
-        error: message,
-        ...(err instanceof UpstreamError
-          ? {
-              upstream_status: err.upstreamStatus,
-              kind: err.kind,
-              upstream_reason: err.reason,
-              upstream_detail: err.detail,
-            }
-          : {}),
-        ...(!expected ? { detail: String(err) } : {}),
-      },
-      trace,
-    );
-    return { isError: true, content: [{ type: "text", text: message }] };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const elapsed = (started: number): number => Math.round((performance.now() - started) * 100) / 100;
-
 /** What a failed upstream call was about, to name the currency, pair or date at fault. */
 export interface UpstreamContext {
   from: string;
   to: string;
   /** "latest", a date, or a range "start..end". */
   date: string;
-  /** The tool call's trace context, for the currency-list lookup that explains a 404. */
-  trace?: SpanContext | undefined;
 }
 
 /**
@@ -173,11 +42,11 @@ export interface UpstreamContext {
  */
 export async function explainUpstream(
   err: unknown,
-  deps: ToolDeps,
-  ctx: UpstreamContext,
+  ctx: ToolContext,
+  about: UpstreamContext,
 ): Promise<never> {
   if (!(err instanceof UpstreamError)) throw err;
-  const { from, to, date } = ctx;
+  const { from, to, date } = about;
   const on =
     date === "latest"
       ? "(latest)"
@@ -209,7 +78,7 @@ export async function explainUpstream(
     );
   }
   if (err.kind !== "not_found") throw err;
-  const fx = deps.frankfurter;
+  const fx = ctx.frankfurter;
   if (fx.version === "v1") {
     fail("not_found", `${none} ${on}: unknown currency code, or no ECB rates for that date`);
   }

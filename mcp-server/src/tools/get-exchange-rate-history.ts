@@ -1,12 +1,9 @@
-import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { checkDateInRange, currencyCode, daysBetween, isoDate, todayUtc } from "../validation.js";
-import { FIRST_DATE, type FrankfurterClient, type HistoryGroup } from "../frankfurter/client.js";
+import type { FrankfurterClient, HistoryGroup } from "../frankfurter/client.js";
 import { UpstreamError } from "../frankfurter/errors.js";
-import { explainUpstream, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
-import { withCachedJsonSchema } from "./schema.js";
-
-export const name = "get_exchange_rate_history";
+import { explainUpstream, formatNumber, ToolInputError } from "./common.js";
+import { defineTool } from "./define.js";
 
 /**
  * At most 366 points per call keeps answers small enough for a model's context: a year of days;
@@ -16,57 +13,6 @@ export const name = "get_exchange_rate_history";
 export const MAX_DAYS = 366;
 export const MAX_WEEKS_DAYS = 366 * 7;
 export const MAX_MONTHS_DAYS = 30 * 366;
-
-// Built once per API version (its first day is in the text) as an object schema: a raw shape would
-// be wrapped again for every per-request server.
-const buildInputSchema = (first: string) =>
-  withCachedJsonSchema(
-    z.object({
-      currency_from: currencyCode.describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
-      currency_to: currencyCode.describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
-      start_date: isoDate.describe(`First day, YYYY-MM-DD (from ${first})`),
-      end_date: isoDate.optional().describe("Last day, YYYY-MM-DD (default: today)"),
-    }),
-  );
-export const inputSchemas = {
-  v1: buildInputSchema(FIRST_DATE.v1),
-  v2: buildInputSchema(FIRST_DATE.v2),
-} as const;
-export const outputSchema = withCachedJsonSchema(
-  z.object({
-    amount: z.number(),
-    base: z.string(),
-    start_date: z.string(),
-    end_date: z.string(),
-    rates: z
-      .record(z.string(), z.record(z.string(), z.number()))
-      .describe("Rates keyed by date, then by currency"),
-    group: z
-      .enum(["day", "week", "month"])
-      .describe("One point per day, or per week or month (averaged) for long ranges"),
-    source: z
-      .string()
-      .describe(
-        "Where the rates come from: ECB reference rates, " +
-          "Frankfurter's blend of central banks, or the named providers",
-      ),
-  }),
-);
-
-export const config = {
-  title: "Get exchange rate history",
-  description:
-    "Rates between two currencies over a date range: daily up to a year; " +
-    "longer ranges are grouped by week (up to 7 years) or month (up to 30 years) " +
-    `where the rates API allows it, else split them into calls of ${MAX_DAYS} days.`,
-  outputSchema,
-  annotations: {
-    readOnlyHint: true,
-    openWorldHint: true,
-    idempotentHint: true,
-    destructiveHint: false,
-  },
-};
 
 /** The last day and the grouping for a range, or a ToolInputError saying what to change. */
 function checkRange(
@@ -93,55 +39,79 @@ function checkRange(
   return { last, group: days > MAX_WEEKS_DAYS ? "month" : "week" };
 }
 
-export function registerGetExchangeRateHistory(server: McpServer, deps: ToolDeps): void {
-  const inputSchema = inputSchemas[deps.frankfurter.version];
-  server.registerTool(name, { ...config, inputSchema }, async (args, extra) =>
-    runTool(name, args, extra, deps, async (trace) => {
-      const { currency_from: from, currency_to: to, start_date: start, end_date: end } = args;
-      const fx = deps.frankfurter;
-      const now = deps.now();
-      const { last, group } = checkRange(start, end, fx, now);
-      if (from === to)
-        throw new ToolInputError(
-          `currency_from and currency_to are both ${from}: the rate is always 1`,
-        );
-      const { value, cacheHit } = await fx
-        .history(from, to, start, end, group, trace)
-        .catch((err) => explainUpstream(err, deps, { from, to, date: `${start}..${last}`, trace }));
-      if (value.points.length === 0) {
-        // v2 answers an empty list where v1 answered 404.
-        await explainUpstream(new UpstreamError("not_found", "not found", 404), deps, {
-          from,
-          to,
-          date: `${start}..${last}`,
-          trace,
-        });
-      }
-      const first = value.points[0]![0];
-      const final = value.points[value.points.length - 1]![0];
-      const rates = Object.fromEntries(value.points.map(([d, r]) => [d, { [to]: r }]));
-      const unit =
-        group === "day"
-          ? fx.version === "v1"
-            ? "ECB working days"
-            : "days"
-          : `${group}s, averaged`;
-      const text =
-        `${from} to ${to}, ${first}..${final} (${value.points.length} ${unit}; ${fx.source}):\n` +
-        value.points.map(([d, r]) => `${d} ${formatNumber(r)}`).join("\n");
-      return {
-        structured: {
-          amount: 1,
-          base: from,
-          start_date: first,
-          end_date: final,
-          rates,
-          group,
-          source: fx.source,
-        },
-        text,
-        cacheHit,
-      };
+export const getExchangeRateHistory = defineTool({
+  name: "get_exchange_rate_history",
+  title: "Get exchange rate history",
+  description:
+    "Rates between two currencies over a date range: daily up to a year; " +
+    "longer ranges are grouped by week (up to 7 years) or month (up to 30 years) " +
+    `where the rates API allows it, else split them into calls of ${MAX_DAYS} days.`,
+  // The API version's first day is in the text.
+  input: (first: string) =>
+    z.object({
+      currency_from: currencyCode.describe("Currency to convert from (ISO 4217 code, e.g. USD)"),
+      currency_to: currencyCode.describe("Currency to convert to (ISO 4217 code, e.g. EUR)"),
+      start_date: isoDate.describe(`First day, YYYY-MM-DD (from ${first})`),
+      end_date: isoDate.optional().describe("Last day, YYYY-MM-DD (default: today)"),
     }),
-  );
-}
+  output: z.object({
+    amount: z.number(),
+    base: z.string(),
+    start_date: z.string(),
+    end_date: z.string(),
+    rates: z
+      .record(z.string(), z.record(z.string(), z.number()))
+      .describe("Rates keyed by date, then by currency"),
+    group: z
+      .enum(["day", "week", "month"])
+      .describe("One point per day, or per week or month (averaged) for long ranges"),
+    source: z
+      .string()
+      .describe(
+        "Where the rates come from: ECB reference rates, " +
+          "Frankfurter's blend of central banks, or the named providers",
+      ),
+  }),
+  async run(args, ctx) {
+    const { currency_from: from, currency_to: to, start_date: start, end_date: end } = args;
+    const fx = ctx.frankfurter;
+    const now = ctx.now();
+    const { last, group } = checkRange(start, end, fx, now);
+    if (from === to)
+      throw new ToolInputError(
+        `currency_from and currency_to are both ${from}: the rate is always 1`,
+      );
+    const { value, cacheHit } = await fx
+      .history(from, to, start, end, group, ctx.trace)
+      .catch((err) => explainUpstream(err, ctx, { from, to, date: `${start}..${last}` }));
+    if (value.points.length === 0) {
+      // v2 answers an empty list where v1 answered 404.
+      await explainUpstream(new UpstreamError("not_found", "not found", 404), ctx, {
+        from,
+        to,
+        date: `${start}..${last}`,
+      });
+    }
+    const first = value.points[0]![0];
+    const final = value.points[value.points.length - 1]![0];
+    const rates = Object.fromEntries(value.points.map(([d, r]) => [d, { [to]: r }]));
+    const unit =
+      group === "day" ? (fx.version === "v1" ? "ECB working days" : "days") : `${group}s, averaged`;
+    const text =
+      `${from} to ${to}, ${first}..${final} (${value.points.length} ${unit}; ${fx.source}):\n` +
+      value.points.map(([d, r]) => `${d} ${formatNumber(r)}`).join("\n");
+    return {
+      structured: {
+        amount: 1,
+        base: from,
+        start_date: first,
+        end_date: final,
+        rates,
+        group,
+        source: fx.source,
+      },
+      text,
+      cacheHit,
+    };
+  },
+});

@@ -1,16 +1,17 @@
-import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { amount, checkDateInRange, currencyCode, rateDate, todayUtc } from "../validation.js";
-import { explainUpstream, formatNumber, runTool, ToolInputError, type ToolDeps } from "./common.js";
-import { withCachedJsonSchema } from "./schema.js";
-import { FIRST_DATE } from "../frankfurter/client.js";
+import { explainUpstream, formatNumber, ToolInputError } from "./common.js";
+import { defineTool } from "./define.js";
 
-export const name = "get_exchange_rate";
-
-// Built once per API version (its first day is in the text) as an object schema: a raw shape would
-// be wrapped again for every per-request server.
-const buildInputSchema = (first: string) =>
-  withCachedJsonSchema(
+export const getExchangeRate = defineTool({
+  name: "get_exchange_rate",
+  title: "Get exchange rate",
+  description:
+    "Converts an amount between two currencies (200+ ISO 4217 codes, e.g. AED, ARS, NGN) " +
+    "with central-bank rates from the Frankfurter API, for the latest day or a past date; " +
+    "says which date and source the rate is from.",
+  // The API version's first day is in the text.
+  input: (first: string) =>
     z.object({
       currency_from: currencyCode
         .default("USD")
@@ -26,13 +27,7 @@ const buildInputSchema = (first: string) =>
         ),
       amount: amount.default(1).describe("Amount of currency_from to convert (> 0)"),
     }),
-  );
-export const inputSchemas = {
-  v1: buildInputSchema(FIRST_DATE.v1),
-  v2: buildInputSchema(FIRST_DATE.v2),
-} as const;
-export const outputSchema = withCachedJsonSchema(
-  z.object({
+  output: z.object({
     amount: z.number().describe("The amount converted"),
     base: z.string().describe("The currency converted from"),
     date: z
@@ -50,70 +45,49 @@ export const outputSchema = withCachedJsonSchema(
           "Frankfurter's blend of central banks, or the named providers",
       ),
   }),
-);
-
-export const config = {
-  title: "Get exchange rate",
-  description:
-    "Converts an amount between two currencies (200+ ISO 4217 codes, e.g. AED, ARS, NGN) " +
-    "with central-bank rates from the Frankfurter API, for the latest day or a past date; " +
-    "says which date and source the rate is from.",
-  outputSchema,
-  annotations: {
-    readOnlyHint: true,
-    openWorldHint: true,
-    idempotentHint: true,
-    destructiveHint: false,
-  },
-};
-
-export function registerGetExchangeRate(server: McpServer, deps: ToolDeps): void {
-  const inputSchema = inputSchemas[deps.frankfurter.version];
-  server.registerTool(name, { ...config, inputSchema }, async (args, extra) =>
-    runTool(name, args, extra, deps, async (trace) => {
-      const { currency_from: from, currency_to: to, currency_date: date, amount: amt } = args;
-      const fx = deps.frankfurter;
-      if (date !== "latest") {
-        const problem = checkDateInRange("currency_date", date, deps.now(), fx.firstDate);
-        if (problem) throw new ToolInputError(problem);
-      }
-      if (from === to) {
-        const day = date === "latest" ? todayUtc(deps.now()) : date;
-        const structured = {
-          amount: amt,
-          base: from,
-          date: day,
-          rates: { [to]: amt },
-          quote: to,
-          rate: 1,
-          source: "same currency",
-        };
-        return {
-          structured,
-          text: `${formatNumber(amt)} ${from} = ${formatNumber(amt)} ${to} (same currency)`,
-          cacheHit: true,
-        };
-      }
-      const { value, cacheHit } = await fx
-        .convert(from, to, date, amt, trace)
-        .catch((err) => explainUpstream(err, deps, { from, to, date, trace }));
+  async run(args, ctx) {
+    const { currency_from: from, currency_to: to, currency_date: date, amount: amt } = args;
+    const fx = ctx.frankfurter;
+    if (date !== "latest") {
+      const problem = checkDateInRange("currency_date", date, ctx.now(), fx.firstDate);
+      if (problem) throw new ToolInputError(problem);
+    }
+    if (from === to) {
+      const day = date === "latest" ? todayUtc(ctx.now()) : date;
       const structured = {
-        amount: value.amount,
-        base: value.base,
-        date: value.date,
-        rates: { [to]: value.converted },
+        amount: amt,
+        base: from,
+        date: day,
+        rates: { [to]: amt },
         quote: to,
-        rate: value.rate,
-        source: fx.source,
+        rate: 1,
+        source: "same currency",
       };
       return {
         structured,
-        text:
-          `${formatNumber(value.amount)} ${value.base} = ` +
-          `${formatNumber(value.converted)} ${to} on ${value.date} ` +
-          `(1 ${value.base} = ${formatNumber(value.rate)} ${to}; ${fx.source})`,
-        cacheHit,
+        text: `${formatNumber(amt)} ${from} = ${formatNumber(amt)} ${to} (same currency)`,
+        cacheHit: true,
       };
-    }),
-  );
-}
+    }
+    const { value, cacheHit } = await fx
+      .convert(from, to, date, amt, ctx.trace)
+      .catch((err) => explainUpstream(err, ctx, { from, to, date }));
+    const structured = {
+      amount: value.amount,
+      base: value.base,
+      date: value.date,
+      rates: { [to]: value.converted },
+      quote: to,
+      rate: value.rate,
+      source: fx.source,
+    };
+    return {
+      structured,
+      text:
+        `${formatNumber(value.amount)} ${value.base} = ` +
+        `${formatNumber(value.converted)} ${to} on ${value.date} ` +
+        `(1 ${value.base} = ${formatNumber(value.rate)} ${to}; ${fx.source})`,
+      cacheHit,
+    };
+  },
+});
