@@ -3,7 +3,8 @@
 # DRY_RUN=1 prints the commands and asks nothing).
 # Order: IAM bindings (agent: aiplatform.user, datastore.user, telemetry.tracesWriter; mcp-server:
 # telemetry.tracesWriter; build account: its three roles; run.invoker on mcp-server), the agent's IAP
-# access list, both services, the three service accounts (KEEP_IAM=1 keeps bindings and accounts; the
+# access list, both services, the three service accounts, each only if its description carries
+# deploy's mark (SA_MARK; others are named and left) (KEEP_IAM=1 keeps bindings and accounts; the
 # run.invoker bindings still go with the services), both images and the repository's cleanup policies
 # (KEEP_IMAGES=1 keeps them). The Firestore database and its sessions stay unless DELETE_FIRESTORE=1,
 # which asks its own question. APIs are never disabled: other things in the project may use them.
@@ -41,7 +42,7 @@ log "  - Cloud Run services $AGENT_SERVICE and $MCP_SERVICE (with the agent's IA
 [ "$KEEP_IMAGES" = 1 ] || log "  - images $(image_path mcp-server) and $(image_path agent) (all tags) and the repository's cleanup policies"
 if [ "$KEEP_IAM" != 1 ]; then
   log "  - the roles make deploy and make iam granted to $sa_email, $mcp_sa_email and $build_sa_email"
-  log "  - those three service accounts"
+  log "  - those three service accounts, each only if make deploy created it (its description says so)"
 fi
 if [ "$DELETE_FIRESTORE" = 1 ]; then
   log "  - the Firestore database $FIRESTORE_DATABASE and every document in it (asked separately)"
@@ -112,11 +113,25 @@ if [ "$KEEP_IAM" != 1 ]; then
   log "== Service accounts"
   # After the bindings (no "deleted:serviceAccount:" member lingers in a policy) and after the
   # services (none is left running as a deleted identity).
+  # Only accounts whose description carries deploy's mark: one made by hand, or by another tool, under
+  # the same name is left alone (and named).
   for email in "$sa_email" "$mcp_sa_email" "$build_sa_email"; do
-    if probe_present gcloud iam service-accounts describe "$email" "${project[@]}"; then
-      run_if "the describe above finds it" gcloud iam service-accounts delete "$email" --quiet "${project[@]}"
-    else
+    describe=(gcloud iam service-accounts describe "$email" --format='value(description)' "${project[@]}")
+    if is_dry_run; then
+      run "${describe[@]}"
+      run_if "the describe above finds it, with the mark in its description" gcloud iam service-accounts delete "$email" --quiet "${project[@]}"
+      continue
+    fi
+    rc=0
+    description="$(query "${describe[@]}")" || rc=$?
+    if [ "$rc" = 1 ]; then
       log "already gone: service account $email"
+    elif [ "$rc" != 0 ]; then
+      exit "$rc"
+    elif [[ "$description" == *"$SA_MARK"* ]]; then
+      run gcloud iam service-accounts delete "$email" --quiet "${project[@]}"
+    else
+      log "left alone: service account $email (make deploy did not create it: its description lacks \"$SA_MARK\")"
     fi
   done
 fi

@@ -6,7 +6,8 @@
 # iap), SESSION_STORE=firestore|memory, FIRESTORE_LOCATION (REGION), TRACING=0|1, BUILD=cloudbuild|docker,
 # MCP_TRANSPORT=mcp|sse, MCP_TIMEOUT / AGENT_TIMEOUT (seconds), IMAGE_KEEP_COUNT=10, IMAGE_TAG (git),
 # NODE_IMAGE=node:22-slim, GOOGLE_MODEL=gemini-3.8-flash, GOOGLE_CLOUD_LOCATION=global (Vertex AI,
-# not REGION), MCP_MAX_INSTANCES, AGENT_MAX_INSTANCES, FRANKFURTER_URL, SESSION_TTL_SECONDS, DRY_RUN=1,
+# not REGION), MCP_MAX_INSTANCES, AGENT_MAX_INSTANCES, DRY_RUN=1 (the plan, with each service's
+# environment: every setting of scripts/deploy-env.sh's lists that is set in .env or the shell),
 # MCP_ACCESS=iam|oauth (oauth: people's assistants reach mcp-server with OAuth access tokens from
 # OAUTH_ISSUER, scopes OAUTH_SCOPES=mcp:tools, for MCP_RESOURCE_URL (the run.app URL + /mcp, or your
 # domain's) or OAUTH_AUDIENCE (an aud your authorization server uses instead); the agent keeps its
@@ -15,6 +16,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
+# shellcheck source=scripts/deploy-env.sh
+source scripts/deploy-env.sh
 SCRIPT_VERB=deploy
 
 require_vars PROJECT_ID REGION
@@ -35,14 +38,32 @@ NODE_IMAGE="${NODE_IMAGE:-node:22-slim}"
 GOOGLE_MODEL="${GOOGLE_MODEL:-gemini-3.8-flash}"
 # Vertex AI serves Gemini 3.x from `global`; it has nothing to do with where Cloud Run runs.
 GOOGLE_CLOUD_LOCATION="${GOOGLE_CLOUD_LOCATION:-global}"
-FRANKFURTER_URL="${FRANKFURTER_URL:-https://api.frankfurter.dev/v2}"
+# Deployed with Gemini on Vertex AI (MODEL_PROVIDER=offline deploys the offline model).
+MODEL_PROVIDER="${MODEL_PROVIDER:-gemini}"
 AGENT_TIMEOUT="${AGENT_TIMEOUT:-300}"
 IMAGE_KEEP_COUNT="${IMAGE_KEEP_COUNT:-10}"
-SESSION_TTL_SECONDS="${SESSION_TTL_SECONDS:-}"
 if [ -z "${IMAGE_TAG:-}" ]; then
   # "-dirty" when the tree has uncommitted changes, so the tag never claims a commit it isn't.
   IMAGE_TAG="$(git describe --always --dirty 2>/dev/null || echo latest)"
 fi
+
+# Names that go into gcloud flags and lists, image paths, URLs and the cleanup-policy JSON: only the
+# characters the services allow, so no value adds a flag, a list item or a JSON field.
+check_name() { # NAME REGEX WHAT
+  [[ "${!1}" =~ $2 ]] || die "$1 must be $3 (got \"${!1}\", from $(origin_of "$1"))"
+}
+check_name PROJECT_ID '^([a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$' "a project id (6 to 30 lowercase letters, digits, hyphens)"
+check_name REGION '^[a-z]+-[a-z]+[0-9]+$' "a Cloud Run region, e.g. us-central1"
+for n in MCP_SERVICE AGENT_SERVICE; do
+  check_name "$n" '^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$' "a Cloud Run service name (lowercase letters, digits, hyphens; at most 49)"
+done
+check_name AR_REPO '^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$' "an Artifact Registry repository id (lowercase letters, digits, hyphens)"
+for n in AGENT_SA_NAME MCP_SA_NAME BUILD_SA_NAME; do
+  check_name "$n" '^[a-z][a-z0-9-]{4,28}[a-z0-9]$' "a service account id (6 to 30 lowercase letters, digits, hyphens)"
+done
+check_name IMAGE_TAG '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$' "an image tag (letters, digits, _ . -)"
+check_name NODE_IMAGE '^[A-Za-z0-9][A-Za-z0-9._/:@-]*$' "an image reference, e.g. node:22-slim"
+check_name FIRESTORE_DATABASE '^(\(default\)|[a-z][a-z0-9-]{2,62})$' "(default) or a database id"
 
 one_of() { # NAME VALUE CHOICES...
   local name="$1" value="$2" choice; shift 2
@@ -57,7 +78,6 @@ one_of MCP_TRANSPORT "$MCP_TRANSPORT" mcp sse
 one_of MCP_ACCESS "$MCP_ACCESS" iam oauth
 if [ "$MCP_ACCESS" = oauth ]; then
   [ -n "$OAUTH_ISSUER" ] || die "MCP_ACCESS=oauth needs OAUTH_ISSUER, your authorization server's issuer, e.g. OAUTH_ISSUER=https://your-tenant.us.auth0.com/"
-  # ; separates gcloud's env-var list below: no value may hold it, or a space.
   [[ "$OAUTH_ISSUER" =~ ^https://[^\;[:space:]]+$ ]] || die "OAUTH_ISSUER must be an https URL (got \"$OAUTH_ISSUER\")"
   if ! [[ "$OAUTH_SCOPES" =~ ^[!#-~]+( [!#-~]+)*$ ]] || [[ "$OAUTH_SCOPES" == *[,\;]* ]]; then
     die "OAUTH_SCOPES must be scope names separated by single spaces (got \"$OAUTH_SCOPES\")"
@@ -67,14 +87,17 @@ if [ "$MCP_ACCESS" = oauth ]; then
       die "MCP_RESOURCE_URL must be the https URL of mcp-server's /mcp, e.g. https://mcp.example.com/mcp (got \"$MCP_RESOURCE_URL\"; unset it for the run.app URL)"
     fi
     # .env is read by every make target: a value meant for a local server must not pass unseen.
-    log "note: MCP_RESOURCE_URL=$MCP_RESOURCE_URL (from the environment or .env), not the run.app URL:"
+    log "note: MCP_RESOURCE_URL=$MCP_RESOURCE_URL (from $(origin_of MCP_RESOURCE_URL)), not the run.app URL:"
     log "      assistants connect there and tokens must be issued for it"
   fi
-  if [[ "$OAUTH_AUDIENCE" =~ [\;[:space:]] ]]; then
-    die "OAUTH_AUDIENCE must be one audience, without spaces or ; (got \"$OAUTH_AUDIENCE\")"
+  if [[ "$OAUTH_AUDIENCE" =~ [[:space:]] ]]; then
+    die "OAUTH_AUDIENCE must be one audience, without spaces (got \"$OAUTH_AUDIENCE\")"
   fi
-elif [ -n "$MCP_RESOURCE_URL$OAUTH_AUDIENCE" ]; then
-  log "note: MCP_RESOURCE_URL and OAUTH_AUDIENCE are used only with MCP_ACCESS=oauth; not deployed"
+else
+  for n in "${MCP_OAUTH_SETTINGS[@]}"; do
+    [ "$n" = OAUTH_SCOPES ] && [ "$OAUTH_SCOPES" = mcp:tools ] && continue # deploy's default
+    if user_set "$n"; then log "note: $n (from $(origin_of "$n")) is used only with MCP_ACCESS=oauth; not deployed"; fi
+  done
 fi
 # Memory sessions live in one instance: a conversation whose next turn reaches another instance starts
 # over. Session affinity is best effort, so one instance is the default; more only with a warning.
@@ -113,6 +136,61 @@ fi
 for n in MCP_TIMEOUT AGENT_TIMEOUT; do
   [ -z "${!n:-}" ] || [[ ! "${!n}" =~ ^[0-9]+$ ]] || [ "${!n}" -le 3600 ] || die "$n is at most 3600 seconds on Cloud Run (got ${!n})"
 done
+# Each service's environment (scripts/deploy-env.sh has the lists, and why each setting is there).
+# Everything a user set is checked now, before any gcloud call.
+if user_set AGENT_INSTRUCTION_FILE; then
+  user_set AGENT_INSTRUCTION &&
+    die "AGENT_INSTRUCTION (from $(origin_of AGENT_INSTRUCTION)) and AGENT_INSTRUCTION_FILE (from $(origin_of AGENT_INSTRUCTION_FILE)) are both set: keep one"
+  # Relative to the repository, where make runs. $(…) drops trailing newlines: the x keeps them.
+  if ! { [ -f "$AGENT_INSTRUCTION_FILE" ] && AGENT_INSTRUCTION="$(cat -- "$AGENT_INSTRUCTION_FILE" 2>/dev/null && printf x)"; }; then
+    die "AGENT_INSTRUCTION_FILE: cannot read $AGENT_INSTRUCTION_FILE (from $(origin_of AGENT_INSTRUCTION_FILE))"
+  fi
+  AGENT_INSTRUCTION="${AGENT_INSTRUCTION%x}"
+  [ -n "$AGENT_INSTRUCTION" ] || die "AGENT_INSTRUCTION_FILE: $AGENT_INSTRUCTION_FILE is empty (from $(origin_of AGENT_INSTRUCTION_FILE))"
+  size="$(LC_ALL=C; printf '%s' "${#AGENT_INSTRUCTION}")"
+  [ "$size" -le "$ENV_VALUE_MAX_BYTES" ] ||
+    die "AGENT_INSTRUCTION_FILE: $AGENT_INSTRUCTION_FILE is $size bytes; Cloud Run takes at most $ENV_VALUE_MAX_BYTES bytes in one environment variable"
+fi
+checked=("${COMMON_SETTINGS[@]}" "${AGENT_SETTINGS[@]}" "${MCP_SETTINGS[@]}" "${AGENT_DECIDED[@]}" "${MCP_DECIDED[@]}")
+[ "$MCP_ACCESS" = oauth ] && checked+=("${MCP_OAUTH_SETTINGS[@]}")
+for n in "${checked[@]}"; do
+  if user_set "$n"; then check_value "$n" "${!n}"; fi
+done
+# decided NAME [VALUE] WHY: deploy sets NAME (to VALUE, or leaves it unset); a value set in .env or
+# the shell is refused unless it is that same VALUE.
+decided() {
+  local value="" why
+  [ "$#" = 3 ] && value="$2"
+  why="${!#}"
+  user_set "$1" || return 0
+  [ -n "$value" ] && [ "${!1}" = "$value" ] && return 0
+  die "$1 (from $(origin_of "$1")) cannot be deployed: $why. Unset it for deploy"
+}
+decided MCP_SERVER_URL "deploy points the agent at the mcp-server it deploys"
+decided MCP_AUDIENCE "deploy sets the audience of the agent's ID token for that mcp-server"
+decided MCP_AUTH id-token "the agent sends its ID token to the private mcp-server (MCP_AUTH=id-token)"
+decided GOOGLE_GENAI_USE_VERTEXAI true "the deployed agent uses Vertex AI (GOOGLE_GENAI_USE_VERTEXAI=true)"
+decided IAP_AUDIENCE "deploy sets it from the project number with AGENT_ACCESS=iap"
+decided GOOGLE_CLOUD_PROJECT "$PROJECT_ID" "both services run in PROJECT_ID=$PROJECT_ID"
+if [ "$MCP_ACCESS" = oauth ]; then
+  decided MCP_SERVER_AUTH google-id-token,oauth "MCP_ACCESS=oauth sets MCP_SERVER_AUTH=google-id-token,oauth"
+else
+  decided MCP_SERVER_AUTH none "with MCP_ACCESS=iam Cloud Run checks callers and mcp-server does not (MCP_SERVER_AUTH=none)"
+fi
+decided MCP_AUTH_AUDIENCE "deploy sets it to mcp-server's run.app URL with MCP_ACCESS=oauth"
+decided MCP_ALLOWED_INVOKERS "deploy sets it to the agent's service account with MCP_ACCESS=oauth"
+if [ "$TRACING" = 1 ]; then
+  for n in "${TRACING_DECIDED[@]}"; do
+    decided "$n" "TRACING=1 sets the OTEL_* settings for Cloud Trace (or set them yourself with TRACING=0)"
+  done
+fi
+for n in "${LOCAL_ONLY[@]}"; do
+  if user_set "$n"; then log "note: $n (from $(origin_of "$n")) is not deployed: $(local_only_reason "$n")"; fi
+done
+for n in OTEL_EXPORTER_OTLP_HEADERS OTEL_EXPORTER_OTLP_TRACES_HEADERS; do
+  if user_set "$n"; then log "note: $n (from $(origin_of "$n")) is deployed as a plain environment variable, which project viewers can read"; fi
+done
+
 require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
 [ "$BUILD" = docker ] && require_cmd docker "Install Docker, or use BUILD=cloudbuild."
 # Which gcloud commands this deploy uses, decided once from `gcloud version` (GA IAP from 558 on), and
@@ -200,7 +278,8 @@ for account in "${accounts[@]}"; do
   if probe gcloud iam service-accounts describe "$(sa_email_of "$name")" "${project[@]}"; then
     log "exists"
   else
-    run_if "the describe above finds nothing" gcloud iam service-accounts create "$name" --display-name="${account#*:}" "${project[@]}"
+    run_if "the describe above finds nothing" gcloud iam service-accounts create "$name" --display-name="${account#*:}" \
+      --description="$SA_MARK" "${project[@]}"
   fi
 done
 
@@ -277,12 +356,53 @@ else
   done
 fi
 
-otel_env() { # SERVICE: the standard OpenTelemetry settings for OTLP to Google's Telemetry API
+# Each service's environment goes to gcloud as one YAML file (--env-vars-file), every value double-
+# quoted (yaml_quote), so commas, quotes, newlines, ; # : reach Cloud Run exactly; the file replaces
+# the service's whole environment. Mode 600, in a directory of this run's own under .cache/ (two
+# deploys never share one), removed when deploy ends; a dry run shows each file with secrets masked.
+env_dir="$(mktemp -d .cache/deploy.XXXXXX)"
+trap 'rm -rf "$env_dir"' EXIT
+env_svc=() env_name=() env_val=()
+put() { # SERVICE NAME VALUE: a line of SERVICE's file
+  env_svc+=("$1") env_name+=("$2") env_val+=("$3")
+}
+# carry SERVICE NAME...: each setting with a value (set in .env or the shell, or deploy's default)
+# that deploy has not put itself.
+carry() {
+  local svc="$1" n i
+  shift
+  for n in "$@"; do
+    [ -n "${!n:-}" ] || continue
+    for i in "${!env_name[@]}"; do
+      if [ "${env_svc[$i]}" = "$svc" ] && [ "${env_name[$i]}" = "$n" ]; then continue 2; fi
+    done
+    put "$svc" "$n" "${!n}"
+  done
+}
+env_file() { # SERVICE: writes SERVICE's file and prints its path
+  local file="$env_dir/$1.env.yaml" i
+  (
+    umask 077
+    for i in "${!env_name[@]}"; do
+      if [ "${env_svc[$i]}" = "$1" ]; then printf '%s: %s\n' "${env_name[$i]}" "$(yaml_quote "${env_val[$i]}")"; fi
+    done >"$file"
+  )
+  if is_dry_run; then
+    log "$file, the environment of $1 (secrets masked, long values abbreviated):"
+    for i in "${!env_name[@]}"; do
+      if [ "${env_svc[$i]}" = "$1" ]; then log "  ${env_name[$i]}: $(plan_value "${env_name[$i]}" "${env_val[$i]}")"; fi
+    done
+  fi
+  printf '%s' "$file"
+}
+tracing_env() { # SERVICE NAME: with TRACING=1, OTLP to Google's Telemetry API (standard OTEL_* settings)
   [ "$TRACING" = 1 ] || return 0
-  printf ',OTEL_TRACES_EXPORTER=otlp,OTEL_EXPORTER_OTLP_ENDPOINT=https://telemetry.googleapis.com'
-  printf ',OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf,OTEL_SERVICE_NAME=%s' "$1"
+  put "$1" OTEL_TRACES_EXPORTER otlp
+  put "$1" OTEL_EXPORTER_OTLP_ENDPOINT https://telemetry.googleapis.com
+  put "$1" OTEL_EXPORTER_OTLP_PROTOCOL http/protobuf
+  put "$1" OTEL_SERVICE_NAME "$2"
   # The Telemetry API refuses spans whose resource lacks gcp.project_id.
-  printf ',OTEL_RESOURCE_ATTRIBUTES=gcp.project_id=%s' "$PROJECT_ID"
+  put "$1" OTEL_RESOURCE_ATTRIBUTES "gcp.project_id=$PROJECT_ID"
 }
 if [ "$TRACING" = 1 ]; then
   log "== Tracing: spans over OTLP to telemetry.googleapis.com from both services"
@@ -302,9 +422,8 @@ project_number() { # the project's number, which Cloud Run's deterministic URLs 
 # oauth: the invoker check is off (no allUsers binding), and mcp-server checks every request itself:
 # the agent's Google ID token (MCP_ALLOWED_INVOKERS) or an access token OAUTH_ISSUER issued for
 # MCP_RESOURCE_URL, by default the service's deterministic URL (known before the first deploy, unlike
-# status.url). MCP_SERVER_AUTH has a comma: ^;^ makes ; gcloud's list separator (gcloud topic
-# escaping).
-mcp_env="FRANKFURTER_URL=$FRANKFURTER_URL,GOOGLE_CLOUD_PROJECT=$PROJECT_ID$(otel_env "$MCP_SERVICE")"
+# status.url).
+put mcp-server GOOGLE_CLOUD_PROJECT "$PROJECT_ID"
 mcp_access=(--no-allow-unauthenticated --invoker-iam-check)
 mcp_mode=private
 if [ "$MCP_ACCESS" = oauth ]; then
@@ -312,15 +431,21 @@ if [ "$MCP_ACCESS" = oauth ]; then
   MCP_RESOURCE_URL="${MCP_RESOURCE_URL:-$mcp_public/mcp}"
   mcp_access=(--no-allow-unauthenticated --no-invoker-iam-check)
   mcp_mode="oauth (OAuth access tokens from $OAUTH_ISSUER, and the agent's Google ID token)"
-  mcp_env="^;^${mcp_env//,/;};MCP_SERVER_AUTH=google-id-token,oauth;OAUTH_ISSUER=$OAUTH_ISSUER"
-  mcp_env+=";OAUTH_SCOPES=$OAUTH_SCOPES;MCP_RESOURCE_URL=$MCP_RESOURCE_URL"
-  [ -z "$OAUTH_AUDIENCE" ] || mcp_env+=";OAUTH_AUDIENCE=$OAUTH_AUDIENCE"
-  mcp_env+=";MCP_AUTH_AUDIENCE=$mcp_public;MCP_ALLOWED_INVOKERS=$sa_email"
+  put mcp-server MCP_SERVER_AUTH google-id-token,oauth
+  put mcp-server MCP_AUTH_AUDIENCE "$mcp_public"
+  put mcp-server MCP_ALLOWED_INVOKERS "$sa_email"
+  carry mcp-server "${MCP_OAUTH_SETTINGS[@]}"
 fi
+tracing_env mcp-server "$MCP_SERVICE"
+carry mcp-server "${MCP_SETTINGS[@]}" "${COMMON_SETTINGS[@]}"
 log "== $MCP_SERVICE ($mcp_mode, transport $MCP_TRANSPORT, timeout ${MCP_TIMEOUT}s)"
+if [ "$MCP_ACCESS" = oauth ]; then
+  log "note: MCP_ACCESS=oauth: $MCP_SERVICE is reachable from the internet, guarded only by the OAuth access tokens (and the agent's ID token) it checks itself"
+fi
+mcp_env_file="$(env_file mcp-server)"
 run gcloud run deploy "$MCP_SERVICE" --image="$mcp_image" "${where[@]}" \
   --service-account="$mcp_sa_email" "${mcp_access[@]}" --timeout="$MCP_TIMEOUT" "${runtime_flags[@]}" \
-  --max-instances="$MCP_MAX_INSTANCES" "$mcp_affinity" --set-env-vars="$mcp_env"
+  --max-instances="$MCP_MAX_INSTANCES" "$mcp_affinity" --env-vars-file="$mcp_env_file"
 
 if is_dry_run; then
   run gcloud run services describe "$MCP_SERVICE" "${where[@]}" --format='value(status.url)'
@@ -333,14 +458,12 @@ fi
 mcp_path=/mcp
 [ "$MCP_TRANSPORT" = sse ] && mcp_path=/sse
 
-agent_env="MCP_SERVER_URL=$mcp_url$mcp_path,MCP_AUTH=id-token,MODEL_PROVIDER=gemini,GOOGLE_GENAI_USE_VERTEXAI=true"
-agent_env+=",GOOGLE_CLOUD_PROJECT=$PROJECT_ID,GOOGLE_CLOUD_LOCATION=$GOOGLE_CLOUD_LOCATION,GOOGLE_MODEL=$GOOGLE_MODEL"
-agent_env+=",SESSION_STORE=$SESSION_STORE"
-[ "$SESSION_STORE" = firestore ] && agent_env+=",FIRESTORE_DATABASE=$FIRESTORE_DATABASE,FIRESTORE_COLLECTION=$FIRESTORE_COLLECTION"
-[ -n "$SESSION_TTL_SECONDS" ] && agent_env+=",SESSION_TTL_SECONDS=$SESSION_TTL_SECONDS"
-agent_env+=",AGENT_ACCESS=$AGENT_ACCESS"
+put agent MCP_SERVER_URL "$mcp_url$mcp_path"
+put agent MCP_AUTH id-token
+put agent GOOGLE_GENAI_USE_VERTEXAI true
+put agent GOOGLE_CLOUD_PROJECT "$PROJECT_ID"
 # The audience mcp-server checks in-process: its deterministic URL, whatever status.url says.
-[ "$MCP_ACCESS" = oauth ] && agent_env+=",MCP_AUDIENCE=$mcp_public"
+[ "$MCP_ACCESS" = oauth ] && put agent MCP_AUDIENCE "$mcp_public"
 
 # Who may call the agent. --no-allow-unauthenticated in every mode: an allUsers binding from an
 # older deploy is removed, never added. private: Cloud Run checks roles/run.invoker. public: the
@@ -365,7 +488,7 @@ case "$AGENT_ACCESS" in
     else
       project_number="$(query gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)')"
     fi
-    agent_env+=",IAP_AUDIENCE=/projects/$project_number/locations/$REGION/services/$AGENT_SERVICE"
+    put agent IAP_AUDIENCE "/projects/$project_number/locations/$REGION/services/$AGENT_SERVICE"
     # IAP's service agent must exist before it can be granted anything; this is a no-op when it does.
     run gcloud beta services identity create --service=iap.googleapis.com "${project[@]}" >/dev/null
     ;;
@@ -379,11 +502,14 @@ if [ "$AGENT_ACCESS" != iap ]; then
   fi
 fi
 
+tracing_env agent "$AGENT_SERVICE"
+# AGENT_INSTRUCTION last: free text may hold the ; that make status's reading of the values splits on.
+carry agent "${COMMON_SETTINGS[@]}" "${AGENT_SETTINGS[@]}"
 log "== $AGENT_SERVICE ($AGENT_ACCESS, sessions in $SESSION_STORE, runs as $sa_email, MCP at $mcp_url$mcp_path)"
+agent_env_file="$(env_file agent)"
 run "${deploy_cmd[@]}" "$AGENT_SERVICE" --image="$agent_image" "${where[@]}" \
   --service-account="$sa_email" "${access_flags[@]}" --timeout="$AGENT_TIMEOUT" "${runtime_flags[@]}" \
-  --max-instances="$AGENT_MAX_INSTANCES" "$agent_affinity" \
-  --set-env-vars="$agent_env$(otel_env "$AGENT_SERVICE")"
+  --max-instances="$AGENT_MAX_INSTANCES" "$agent_affinity" --env-vars-file="$agent_env_file"
 
 if [ "${iap_on:-}" = true ]; then
   # IAP's service agent held run.invoker on the agent for iap mode; nothing calls through it now.

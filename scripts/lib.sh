@@ -10,6 +10,10 @@ AGENT_SA_NAME="${AGENT_SA_NAME:-mcp-agent}"
 # mcp-server gets an identity with no roles at all: it calls no Google API, and the default compute
 # account it would otherwise run as often holds Editor on the project.
 MCP_SA_NAME="${MCP_SA_NAME:-mcp-server}"
+# deploy writes this into the description of each service account it creates; clean deletes only
+# accounts that carry it, so an account someone made by the same name is never deleted.
+# shellcheck disable=SC2034
+SA_MARK="Created by make deploy (cloud-run-mcp-agent)"
 # Builds run as their own account with only what a build needs (push to our repository, write logs,
 # read the uploaded source), not as the project's default (often the Editor-holding compute account).
 BUILD_SA_NAME="${BUILD_SA_NAME:-mcp-agent-build}"

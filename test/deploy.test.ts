@@ -29,6 +29,7 @@ const MCP_SA = "mcp-server@my-project.iam.gserviceaccount.com";
 const BUILD_SA = "mcp-agent-build@my-project.iam.gserviceaccount.com";
 const IAP_SA = "service-123456789012@gcp-sa-iap.iam.gserviceaccount.com";
 const MEMBER = `serviceAccount:${SA}`;
+const IAP_AUDIENCE = "/projects/123456789012/locations/us-central1/services/agent";
 const AR = "us-central1-docker.pkg.dev/my-project/mcp-agent";
 const MCP_URL = "https://mcp-server-123456789012.us-central1.run.app";
 const POLICY = "--flatten=bindings[].members --format=value(bindings.role,bindings.members)";
@@ -41,9 +42,12 @@ const REPO_DESCRIBE = `gcloud artifacts repositories describe mcp-agent ${L}`;
 const REPO_CREATE = `gcloud artifacts repositories create mcp-agent --repository-format=docker --location=us-central1 --description=Images for mcp-server and agent ${P}`;
 const CLEANUP_POLICY = `gcloud artifacts repositories set-cleanup-policies mcp-agent --policy=FILE --no-dry-run ${L}`;
 const saDescribe = (email: string): string => `gcloud iam service-accounts describe ${email} ${P}`;
-const SA_CREATE = `gcloud iam service-accounts create mcp-agent --display-name=MCP agent on Cloud Run ${P}`;
-const MCP_SA_CREATE = `gcloud iam service-accounts create mcp-server --display-name=MCP server on Cloud Run (no roles) ${P}`;
-const BUILD_SA_CREATE = `gcloud iam service-accounts create mcp-agent-build --display-name=Builds the mcp-server and agent images ${P}`;
+const MARK = "--description=Created by make deploy (cloud-run-mcp-agent)";
+const SA_CREATE = `gcloud iam service-accounts create mcp-agent --display-name=MCP agent on Cloud Run ${MARK} ${P}`;
+const MCP_SA_CREATE = `gcloud iam service-accounts create mcp-server --display-name=MCP server on Cloud Run (no roles) ${MARK} ${P}`;
+const BUILD_SA_CREATE = `gcloud iam service-accounts create mcp-agent-build --display-name=Builds the mcp-server and agent images ${MARK} ${P}`;
+const saMarkRead = (email: string): string =>
+  `gcloud iam service-accounts describe ${email} --format=value(description) ${P}`;
 const PROJECT_POLICY = `gcloud projects get-iam-policy my-project ${POLICY}`;
 const grantProject = (role: string, member: string): string =>
   `gcloud projects add-iam-policy-binding my-project --condition=None --member=${member} --role=${role}`;
@@ -75,36 +79,36 @@ const FIRESTORE_FIRST = [
 const RUNTIME =
   "--memory=512Mi --cpu=1 --concurrency=80 --cpu-boost --startup-probe=httpGet.path=/health,periodSeconds=1,timeoutSeconds=1,failureThreshold=15 --liveness-probe=httpGet.path=/health,periodSeconds=30,timeoutSeconds=5,failureThreshold=3";
 const mcpDeploy = (
-  o: {
-    timeout?: number;
-    instances?: number;
-    affinity?: string;
-    env?: string;
-    access?: string;
-  } = {},
+  o: { timeout?: number; instances?: number; affinity?: string; access?: string } = {},
 ): string =>
-  `gcloud run deploy mcp-server --image=${AR}/mcp-server:t1 ${W} --service-account=${MCP_SA} ${o.access ?? "--no-allow-unauthenticated --invoker-iam-check"} --timeout=${o.timeout ?? 300} ${RUNTIME} --max-instances=${o.instances ?? 10} ${o.affinity ?? "--no-session-affinity"} --set-env-vars=FRANKFURTER_URL=https://api.frankfurter.dev/v2,GOOGLE_CLOUD_PROJECT=my-project${o.env ?? ""}`;
+  `gcloud run deploy mcp-server --image=${AR}/mcp-server:t1 ${W} --service-account=${MCP_SA} ${o.access ?? "--no-allow-unauthenticated --invoker-iam-check"} --timeout=${o.timeout ?? 300} ${RUNTIME} --max-instances=${o.instances ?? 10} ${o.affinity ?? "--no-session-affinity"} --env-vars-file=FILE`;
 const MCP_DEPLOY = mcpDeploy();
 const MCP_URL_READ = `gcloud run services describe mcp-server ${W} --format=value(status.url)`;
 const IAP_READ = `gcloud run services describe agent ${W} --format=value(metadata.annotations."run.googleapis.com/iap-enabled")`;
-const AGENT_ENV_BASE =
-  "MCP_AUTH=id-token,MODEL_PROVIDER=gemini,GOOGLE_GENAI_USE_VERTEXAI=true,GOOGLE_CLOUD_PROJECT=my-project,GOOGLE_CLOUD_LOCATION=global,GOOGLE_MODEL=gemini-3.8-flash";
-const FS_ENV =
-  "SESSION_STORE=firestore,FIRESTORE_DATABASE=(default),FIRESTORE_COLLECTION=agent-sessions";
+// The agent's environment after a plain deploy (the stand-in keeps what gcloud's file said).
+const AGENT_ENV = {
+  MCP_SERVER_URL: `${MCP_URL}/mcp`,
+  MCP_AUTH: "id-token",
+  GOOGLE_GENAI_USE_VERTEXAI: "true",
+  GOOGLE_CLOUD_PROJECT: "my-project",
+  MODEL_PROVIDER: "gemini",
+  GOOGLE_CLOUD_LOCATION: "global",
+  GOOGLE_MODEL: "gemini-3.8-flash",
+  AGENT_ACCESS: "private",
+  SESSION_STORE: "firestore",
+  FIRESTORE_DATABASE: "(default)",
+  FIRESTORE_COLLECTION: "agent-sessions",
+};
 const agentDeploy = (
   o: {
-    url?: string;
     cmd?: string;
     access?: string;
-    mode?: string;
     affinity?: string;
-    store?: string;
     timeout?: number;
-    extra?: string;
     instances?: number;
   } = {},
 ): string =>
-  `${o.cmd ?? "gcloud run deploy"} agent --image=${AR}/agent:t1 ${W} --service-account=${SA} ${o.access ?? "--no-allow-unauthenticated --invoker-iam-check"} --timeout=${o.timeout ?? 300} ${RUNTIME} --max-instances=${o.instances ?? 10} ${o.affinity ?? "--no-session-affinity"} --set-env-vars=MCP_SERVER_URL=${o.url ?? `${MCP_URL}/mcp`},${AGENT_ENV_BASE},${o.store ?? FS_ENV},AGENT_ACCESS=${o.mode ?? "private"}${o.extra ?? ""}`;
+  `${o.cmd ?? "gcloud run deploy"} agent --image=${AR}/agent:t1 ${W} --service-account=${SA} ${o.access ?? "--no-allow-unauthenticated --invoker-iam-check"} --timeout=${o.timeout ?? 300} ${RUNTIME} --max-instances=${o.instances ?? 10} ${o.affinity ?? "--no-session-affinity"} --env-vars-file=FILE`;
 const AGENT_URL_READ = `gcloud run services describe agent ${W} --format=value(status.url)`;
 
 const RUN_POLICY = `gcloud run services get-iam-policy mcp-server ${W} ${POLICY}`;
@@ -156,7 +160,7 @@ const CLEAN_SERVICES = [
   svcDelete("mcp-server"),
 ];
 const CLEAN_ACCOUNTS = [SA, MCP_SA, BUILD_SA].flatMap((e) => [
-  saDescribe(e),
+  saMarkRead(e),
   `gcloud iam service-accounts delete ${e} --quiet ${P}`,
 ]);
 const CLEAN_IMAGES = [
@@ -192,7 +196,9 @@ function cloud(
   ) => Result;
   state: () => string[];
   seed: (line: string) => void;
+  env: (service: string) => Record<string, string>;
   policyFile: string;
+  stateFile: string;
 } {
   const dir = mkdtempSync(join(tmpdir(), "deploy-test-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -204,7 +210,14 @@ function cloud(
   return {
     state: () => lines(stateFile),
     seed: (line) => appendFileSync(stateFile, `${line}\n`),
+    // The environment Cloud Run has for a service now: what the stand-in read from gcloud's flags.
+    env(service) {
+      const line = lines(stateFile).find((l) => l.startsWith(`service-env ${service} `));
+      assert.ok(line, `${service} is deployed`);
+      return JSON.parse(line.slice(`service-env ${service} `.length)) as Record<string, string>;
+    },
     policyFile: `${stateFile}.policy.json`,
+    stateFile,
     run(cmd, env = {}, o = {}) {
       writeFileSync(log, "");
       writeFileSync(dockerLog, "");
@@ -227,7 +240,11 @@ function cloud(
           ...env,
         },
       });
-      const all = lines(log).map((l) => l.replace(/--policy=\S+/, "--policy=FILE"));
+      const all = lines(log).map((l) =>
+        l
+          .replace(/--policy=\S+/, "--policy=FILE")
+          .replace(/--env-vars-file=\S+/, "--env-vars-file=FILE"),
+      );
       const isVersion = (l: string): boolean => /^gcloud version\b/.test(l);
       return {
         code: r.status,
@@ -253,14 +270,6 @@ const deployOf = (calls: string[], svc: string): string => {
   assert.equal(found.length, 1, `one deploy of ${svc}:\n${calls.join("\n")}`);
   return found[0]!;
 };
-// gcloud's list syntax: items split on ",", or on D when the value starts with ^D^.
-const envOf = (deployLine: string): Record<string, string> => {
-  const value = /--set-env-vars=(\S+)/.exec(deployLine)![1]!;
-  const [, sep = ",", items = value] = /^\^([^^]+)\^(.*)$/.exec(value) ?? [];
-  return Object.fromEntries(
-    items.split(sep).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-  );
-};
 // The plan's commands, without the "# only if …" marks of conditional ones.
 const printed = (stderr: string): string[] =>
   stderr
@@ -271,8 +280,30 @@ const printed = (stderr: string): string[] =>
         .slice(2)
         .replace(/ {3}# only if .*$/, "")
         .replace(/'/g, "")
-        .replace(/--policy=\S+/, "--policy=FILE"),
+        .replace(/--policy=\S+/, "--policy=FILE")
+        .replace(/--env-vars-file=\S+/, "--env-vars-file=FILE"),
     );
+
+// The lists of scripts/deploy-env.sh, as bash reads them.
+const LISTS = [
+  "COMMON_SETTINGS",
+  "AGENT_SETTINGS",
+  "MCP_SETTINGS",
+  "MCP_OAUTH_SETTINGS",
+  "AGENT_DECIDED",
+  "MCP_DECIDED",
+  "TRACING_DECIDED",
+  "DEPLOY_READS",
+  "LOCAL_ONLY",
+  "URL_SETTINGS",
+] as const;
+const deployLists = (): Record<(typeof LISTS)[number], string[]> => {
+  const script = `source scripts/deploy-env.sh; ${LISTS.map((n) => `echo "\${${n}[*]}";`).join(" ")}`;
+  const out = execFileSync("bash", ["-c", script], { cwd: root, encoding: "utf8" }).split("\n");
+  return Object.fromEntries(
+    LISTS.map((n, i) => [n, out[i]!.split(/\s+/).filter(Boolean)]),
+  ) as Record<(typeof LISTS)[number], string[]>;
+};
 
 // Each test has its own fake cloud, so they can run side by side.
 describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, () => {
@@ -307,15 +338,11 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       assert.match(line, /--liveness-probe=httpGet\.path=\/health,/);
       assert.doesNotMatch(line, /\/ready/);
       assert.match(line, / --timeout=300 /);
-      assert.equal(envOf(line).GOOGLE_CLOUD_PROJECT, "my-project");
+      assert.equal(c.env(svc).GOOGLE_CLOUD_PROJECT, "my-project");
     }
-    const env = envOf(deployOf(r.calls, "agent"));
-    assert.equal(env.GOOGLE_MODEL, "gemini-3.8-flash");
-    assert.equal(
-      env.GOOGLE_CLOUD_LOCATION,
-      "global",
-      "Vertex location is not the Cloud Run region",
-    );
+    // GOOGLE_CLOUD_LOCATION is Vertex AI's location, not the Cloud Run region.
+    assert.deepEqual(c.env("agent"), AGENT_ENV);
+    assert.deepEqual(c.env("mcp-server"), { GOOGLE_CLOUD_PROJECT: "my-project" });
     assert.match(r.stderr, /Next: make iam PROJECT_ID=my-project REGION=us-central1/);
     assert.match(
       r.stderr,
@@ -422,7 +449,8 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       deployOf(r.calls, "mcp-server"),
       mcpDeploy({ timeout: 3600, instances: 1, affinity: "--session-affinity" }),
     );
-    assert.equal(deployOf(r.calls, "agent"), agentDeploy({ url: `${MCP_URL}/sse` }));
+    assert.equal(deployOf(r.calls, "agent"), agentDeploy());
+    assert.equal(c.env("agent").MCP_SERVER_URL, `${MCP_URL}/sse`);
     assert.doesNotMatch(r.stderr, /warning/);
     const many = ok(c.run(["scripts/deploy.sh"], { MCP_TRANSPORT: "sse", MCP_MAX_INSTANCES: "3" }));
     assert.equal(
@@ -453,8 +481,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const line = deployOf(r.calls, "mcp-server");
     assert.match(line, / --no-allow-unauthenticated --no-invoker-iam-check /);
     const base = "https://mcp-server-123456789012.us-central1.run.app";
-    assert.deepEqual(envOf(line), {
-      FRANKFURTER_URL: "https://api.frankfurter.dev/v2",
+    assert.deepEqual(c.env("mcp-server"), {
       GOOGLE_CLOUD_PROJECT: "my-project",
       MCP_SERVER_AUTH: "google-id-token,oauth",
       OAUTH_ISSUER: issuer,
@@ -463,7 +490,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       MCP_AUTH_AUDIENCE: base,
       MCP_ALLOWED_INVOKERS: SA,
     });
-    assert.equal(envOf(deployOf(r.calls, "agent")).MCP_AUDIENCE, base);
+    assert.equal(c.env("agent").MCP_AUDIENCE, base);
     assert.ok(!c.state().some((l) => l.includes("allUsers")), "no allUsers binding");
     assert.ok(
       c.state().includes("service-ann mcp-server run.googleapis.com/invoker-iam-disabled=true"),
@@ -482,7 +509,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.match(dry.stderr, /== mcp-server \(oauth \(OAuth access tokens from https:\/\/tenant/);
     assert.match(
       dry.stderr,
-      /MCP_RESOURCE_URL=https:\/\/mcp-server-<project-number>\.us-central1\.run\.app\/mcp/,
+      /MCP_RESOURCE_URL: "https:\/\/mcp-server-<project-number>\.us-central1\.run\.app\/mcp"/,
     );
     // A custom domain and an audience the authorization server uses instead (Entra's app id).
     const domain = ok(
@@ -493,14 +520,14 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
         OAUTH_AUDIENCE: "6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e",
       }),
     );
-    const custom = envOf(deployOf(domain.calls, "mcp-server"));
+    const custom = c.env("mcp-server");
     assert.equal(custom.MCP_RESOURCE_URL, "https://mcp.example.com/mcp");
     assert.equal(custom.OAUTH_AUDIENCE, "6f0c9a47-2b1e-4c55-9d0e-3f8a1b2c4d5e");
     assert.equal(custom.MCP_AUTH_AUDIENCE, base, "the agent's ID token keeps the run.app audience");
     assert.match(domain.stderr, /Assistants connect to https:\/\/mcp\.example\.com\/mcp: /);
     assert.match(
       domain.stderr,
-      /note: MCP_RESOURCE_URL=https:\/\/mcp\.example\.com\/mcp \(from the environment or \.env\)/,
+      /note: MCP_RESOURCE_URL=https:\/\/mcp\.example\.com\/mcp \(from the shell or make's command line\)/,
     );
     assert.match(
       ok(c.run(make("status"))).stdout,
@@ -554,8 +581,9 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const r = ok(c.run(["scripts/deploy.sh"], { AGENT_ACCESS: "public" }));
     assert.equal(
       deployOf(r.calls, "agent"),
-      agentDeploy({ access: "--no-allow-unauthenticated --no-invoker-iam-check", mode: "public" }),
+      agentDeploy({ access: "--no-allow-unauthenticated --no-invoker-iam-check" }),
     );
+    assert.equal(c.env("agent").AGENT_ACCESS, "public");
     assert.ok(!c.state().some((l) => l.includes("allUsers")), c.state().join("\n"));
     assert.ok(c.state().includes("service-ann agent run.googleapis.com/invoker-iam-disabled=true"));
     assert.match(ok(c.run(make("status"))).stdout, /access +public \(invoker IAM check off/);
@@ -589,8 +617,6 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       agentDeploy({
         cmd: "gcloud beta run deploy",
         access: "--no-allow-unauthenticated --invoker-iam-check --iap",
-        mode: "iap",
-        extra: ",IAP_AUDIENCE=/projects/123456789012/locations/us-central1/services/agent",
       }),
       `gcloud run services get-iam-policy agent ${W} ${POLICY}`,
       `gcloud run services add-iam-policy-binding agent ${W} --member=serviceAccount:${IAP_SA} --role=roles/run.invoker`,
@@ -601,6 +627,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       `gcloud beta iap web get-iam-policy ${iapResource} ${POLICY}`,
       AGENT_URL_READ,
     ]);
+    assert.deepEqual(c.env("agent"), { ...AGENT_ENV, AGENT_ACCESS: "iap", IAP_AUDIENCE });
     assert.ok(
       r.calls[0]!.includes(" iap.googleapis.com cloudresourcemanager.googleapis.com "),
       r.calls[0],
@@ -705,7 +732,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
         `gcloud firestore databases create --database=agent-sessions --location=us-central1 --type=firestore-native ${P}`,
       ),
     );
-    assert.equal(envOf(deployOf(other.calls, "agent")).FIRESTORE_DATABASE, "agent-sessions");
+    assert.equal(datastore.env("agent").FIRESTORE_DATABASE, "agent-sessions");
   });
 
   test("Firestore location: REGION when it is one, a clear stop when it is not, FIRESTORE_LOCATION overrides", (t) => {
@@ -735,8 +762,9 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.ok(!r.calls.some((l) => /firestore|datastore/.test(l)), r.calls.join("\n"));
     assert.equal(
       deployOf(r.calls, "agent"),
-      agentDeploy({ affinity: "--session-affinity", store: "SESSION_STORE=memory", instances: 1 }),
+      agentDeploy({ affinity: "--session-affinity", instances: 1 }),
     );
+    assert.equal(c.env("agent").SESSION_STORE, "memory");
     assert.doesNotMatch(r.stderr, /warning/);
     // More instances than one: a warning, as for SSE.
     const many = ok(
@@ -744,7 +772,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     );
     assert.equal(
       deployOf(many.calls, "agent"),
-      agentDeploy({ affinity: "--session-affinity", store: "SESSION_STORE=memory", instances: 4 }),
+      agentDeploy({ affinity: "--session-affinity", instances: 4 }),
     );
     assert.match(
       many.stderr,
@@ -764,7 +792,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       );
     }
     for (const svc of ["mcp-server", "agent"]) {
-      const env = envOf(deployOf(r.calls, svc));
+      const env = c.env(svc);
       assert.equal(env.OTEL_TRACES_EXPORTER, "otlp");
       assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, "https://telemetry.googleapis.com");
       assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, "http/protobuf");
@@ -772,9 +800,9 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       assert.equal(env.OTEL_RESOURCE_ATTRIBUTES, "gcp.project_id=my-project");
       assert.equal(env.GOOGLE_CLOUD_PROJECT, "my-project");
     }
-    const off = ok(c.run(["scripts/deploy.sh"]));
+    ok(c.run(["scripts/deploy.sh"]));
     assert.ok(
-      !deployOf(off.calls, "agent").includes("OTEL_"),
+      !Object.keys(c.env("agent")).some((k) => k.startsWith("OTEL_")),
       "turning tracing off removes the settings",
     );
     const clean = ok(c.run(make("clean"), { YES: "1" }));
@@ -1023,9 +1051,9 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       IAP_READ,
       svcDescribe("agent"),
       svcDescribe("mcp-server"),
-      saDescribe(SA),
-      saDescribe(MCP_SA),
-      saDescribe(BUILD_SA),
+      saMarkRead(SA),
+      saMarkRead(MCP_SA),
+      saMarkRead(BUILD_SA),
       pkgDescribe("mcp-server"),
       pkgDescribe("agent"),
       REPO_DESCRIBE,
@@ -1095,7 +1123,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.deepEqual(c.state(), []);
     assert.doesNotMatch(r.stderr, /Type "yes"/);
     const firstDeploy = FIRST_DEPLOY.slice(0, -1);
-    firstDeploy[firstDeploy.length - 1] = agentDeploy({ url: "<mcp-server-url>/mcp" });
+    firstDeploy[firstDeploy.length - 1] = agentDeploy();
     const expected = [
       ...firstDeploy,
       ...FIRST_IAM,
@@ -1189,6 +1217,23 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       /Key \[tcpSocket\.port\] not recognized for liveness probe/,
     );
     assert.match(gcloud(...base, "--set-env-vars=A=1,b").stderr, /Bad syntax for dict arg: \[b\]/);
+    const yaml = (text: string): string => {
+      const f = join(c.stateFile, "..", "env.yaml");
+      writeFileSync(f, text);
+      return `--env-vars-file=${f}`;
+    };
+    const number = gcloud(...base, yaml("A: 1\n"));
+    assert.equal(number.code, 2);
+    assert.match(number.stderr, /Environment variable values must be strings\. Found 1/);
+    assert.match(gcloud(...base, yaml('A: ["1"\n')).stderr, /Failed to parse YAML/);
+    assert.match(
+      gcloud(...base, yaml('PORT: "9000"\n')).stderr,
+      /The following reserved env names were provided: PORT/,
+    );
+    assert.match(
+      gcloud(...base, yaml('A: "1"\n'), "--set-env-vars=B=2").stderr,
+      /At most one of .*--env-vars-file \| --set-env-vars/,
+    );
     assert.match(
       gcloud(
         "projects",
@@ -1234,12 +1279,9 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.match(r.stderr, /gcloud 558\.0\.0: IAP commands on the GA track/);
     assert.equal(
       deployOf(r.calls, "agent"),
-      agentDeploy({
-        access: "--no-allow-unauthenticated --invoker-iam-check --iap",
-        mode: "iap",
-        extra: ",IAP_AUDIENCE=/projects/123456789012/locations/us-central1/services/agent",
-      }),
+      agentDeploy({ access: "--no-allow-unauthenticated --invoker-iam-check --iap" }),
     );
+    assert.equal(c.env("agent").IAP_AUDIENCE, IAP_AUDIENCE);
     const iapResource = `--resource-type=cloud-run --service=agent --region=us-central1 ${P}`;
     assert.ok(
       r.calls.includes(
@@ -1350,7 +1392,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       ) {
         assert.match(
           l,
-          / {3}# only if the (describe above finds (nothing|it)|policy above (lacks|has) it|list above has no expire_at)$/,
+          / {3}# only if the (describe above finds (nothing|it|it, with the mark in its description)|policy above (lacks|has) it|list above has no expire_at)$/,
           l,
         );
       }
@@ -1388,6 +1430,310 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     );
   });
 
+  test("every setting in .env reaches each service's env-vars file exactly: commas, quotes, ; # : and a newline", (t) => {
+    const c = cloud(t);
+    const lists = deployLists();
+    const tricky = (name: string): string =>
+      `${name},X=1;NODE_OPTIONS=--inspect "q" 'a' #no: comment\\`;
+    // Values the scripts check (choices, names, URLs) get valid ones that still hold a comma or ;.
+    const valid: Record<string, string> = {
+      AGENT_ACCESS: "public",
+      SESSION_STORE: "memory",
+      FIRESTORE_DATABASE: "sessions-db",
+      OAUTH_ISSUER: "https://id.example.com/",
+      MCP_RESOURCE_URL: "https://mcp.example.com/mcp",
+      OAUTH_SCOPES: "mcp:tools read:rates",
+      OAUTH_AUDIENCE: "api://rates,v2;x",
+    };
+    const urls = new Set(lists.URL_SETTINGS);
+    const value = (n: string): string =>
+      valid[n] ??
+      (urls.has(n)
+        ? `https://${n.toLowerCase().replaceAll("_", "-")}.example.com/a,b;c`
+        : tricky(n));
+    const carried = {
+      agent: [...lists.COMMON_SETTINGS, ...lists.AGENT_SETTINGS],
+      "mcp-server": [...lists.COMMON_SETTINGS, ...lists.MCP_SETTINGS, ...lists.MCP_OAUTH_SETTINGS],
+    };
+    const names = [...new Set(Object.values(carried).flat())];
+    const dotenv = join(c.stateFile, "..", ".env");
+    // .env holds one line per value: the newline comes from the shell.
+    writeFileSync(
+      dotenv,
+      names
+        .filter((n) => n !== "AGENT_INSTRUCTION")
+        .map((n) => `${n}="${value(n)}"\n`)
+        .join(""),
+    );
+    const instruction = `Say "hi"; then, #1: ask.\n\tAnd a second line\\n, with ünïcode`;
+    const env = { ENV_FILE: dotenv, MCP_ACCESS: "oauth", AGENT_INSTRUCTION: instruction };
+    const r = ok(c.run(make("deploy"), env));
+    for (const [svc, list] of Object.entries(carried)) {
+      const deployed = c.env(svc);
+      for (const n of list) {
+        assert.equal(
+          deployed[n],
+          n === "AGENT_INSTRUCTION" ? instruction : value(n),
+          `${svc} ${n}`,
+        );
+      }
+    }
+    assert.equal(
+      c.env("agent").MCP_SERVER_URL,
+      `${MCP_URL}/mcp`,
+      "deploy's own values beside them",
+    );
+    assert.equal(c.env("mcp-server").MCP_SERVER_AUTH, "google-id-token,oauth");
+    assert.equal(c.env("mcp-server").NODE_OPTIONS, undefined, "no variable smuggled in");
+    assert.match(
+      r.stderr,
+      /note: MCP_ACCESS=oauth: mcp-server is reachable from the internet, guarded only by the OAuth access tokens/,
+    );
+  });
+
+  test("every variable the services read is carried by deploy or listed as local-only, with its reason", async () => {
+    const lists = deployLists();
+    const { SETTING_NAMES: agentNames } = await import("../agent/src/config.js");
+    const { SETTING_NAMES: mcpNames } = await import("../mcp-server/src/config.js");
+    const agent = new Set([
+      ...lists.COMMON_SETTINGS,
+      ...lists.AGENT_SETTINGS,
+      ...lists.AGENT_DECIDED,
+      ...lists.DEPLOY_READS,
+      ...lists.LOCAL_ONLY,
+    ]);
+    const mcp = new Set([
+      ...lists.COMMON_SETTINGS,
+      ...lists.MCP_SETTINGS,
+      ...lists.MCP_OAUTH_SETTINGS,
+      ...lists.MCP_DECIDED,
+      ...lists.LOCAL_ONLY,
+    ]);
+    assert.deepEqual(
+      agentNames.filter((n) => !agent.has(n)),
+      [],
+      "agent settings deploy forgot",
+    );
+    assert.deepEqual(
+      mcpNames.filter((n) => !mcp.has(n)),
+      [],
+      "mcp-server settings deploy forgot",
+    );
+    // What the code reads outside the schemas (common/, K_SERVICE, the OTel and Firestore knobs).
+    const read = new Set<string>();
+    for (const dir of ["common", "agent/src", "mcp-server/src"]) {
+      const files = execFileSync("find", [join(root, dir), "-name", "*.ts"], { encoding: "utf8" });
+      for (const f of files.split("\n").filter(Boolean)) {
+        for (const m of readFileSync(f, "utf8").matchAll(/\benv\.([A-Z][A-Z0-9_]+)\b/g))
+          read.add(m[1]!);
+      }
+    }
+    assert.ok(read.has("LOG_LEVEL") && read.has("OTEL_TRACES_SAMPLER"), [...read].join(" "));
+    assert.deepEqual(
+      [...read].filter((n) => !agent.has(n) && !mcp.has(n)),
+      [],
+    );
+    for (const n of lists.LOCAL_ONLY) {
+      const reason = spawnSync(
+        "bash",
+        ["-c", 'source scripts/deploy-env.sh && local_only_reason "$1"', "-", n],
+        { cwd: root, encoding: "utf8" },
+      );
+      assert.equal(reason.status, 0, n);
+      assert.ok(reason.stdout.trim().length > 10, n);
+    }
+  });
+
+  test("AGENT_INSTRUCTION_FILE is read at deploy time and deployed as AGENT_INSTRUCTION", (t) => {
+    const c = cloud(t);
+    const dir = join(c.stateFile, "..");
+    const file = join(dir, "instruction.md");
+    const text = `You are "Penny"; answer in one line, #terse: no more.\n\nNever guess a rate.\n\n`;
+    writeFileSync(file, text);
+    const r = ok(c.run(["scripts/deploy.sh"], { AGENT_INSTRUCTION_FILE: file }));
+    assert.equal(c.env("agent").AGENT_INSTRUCTION, text, "exactly, trailing newlines too");
+    assert.equal(c.env("agent").AGENT_INSTRUCTION_FILE, undefined, "the file is not in the image");
+    assert.match(r.stderr, /== agent /);
+    // The plan shows the start of it, and its size.
+    const dry = ok(c.run(["scripts/deploy.sh"], { AGENT_INSTRUCTION_FILE: file, DRY_RUN: "1" }));
+    assert.match(
+      dry.stderr,
+      /\n {2}AGENT_INSTRUCTION: "You are \\"Penny\\"; answer in one line, #terse: no more\.\\n\\nNever"… \(\d+ bytes\)\n/,
+    );
+    const refusals: Array<[Record<string, string>, RegExp]> = [
+      [
+        { AGENT_INSTRUCTION_FILE: join(dir, "missing.md") },
+        /^error: AGENT_INSTRUCTION_FILE: cannot read \S+missing\.md \(from the shell or make's command line\)$/m,
+      ],
+      [{ AGENT_INSTRUCTION_FILE: dir }, /^error: AGENT_INSTRUCTION_FILE: cannot read /m],
+      [
+        { AGENT_INSTRUCTION_FILE: file, AGENT_INSTRUCTION: "Be brief." },
+        /^error: AGENT_INSTRUCTION \(from the shell or make's command line\) and AGENT_INSTRUCTION_FILE \(from the shell or make's command line\) are both set: keep one$/m,
+      ],
+    ];
+    const big = join(dir, "big.md");
+    writeFileSync(big, "x".repeat(32_769));
+    refusals.push([
+      { AGENT_INSTRUCTION_FILE: big },
+      /^error: AGENT_INSTRUCTION_FILE: \S+big\.md is 32769 bytes; Cloud Run takes at most 32768 bytes in one environment variable$/m,
+    ]);
+    refusals.push([
+      { AGENT_INSTRUCTION: "é".repeat(16_385) },
+      /^error: AGENT_INSTRUCTION is 32770 bytes \(from the shell or make's command line\); Cloud Run takes at most 32768/m,
+    ]);
+    for (const [env, message] of refusals) {
+      const refused = c.run(["scripts/deploy.sh"], env);
+      assert.equal(refused.code, 1, JSON.stringify(env).slice(0, 200));
+      assert.match(refused.stderr, message);
+      assert.equal(refused.stderr.trim().split("\n").length, 1, refused.stderr);
+      assert.deepEqual([refused.calls, refused.versionReads], [[], 0]);
+    }
+    writeFileSync(big, "x".repeat(32_768));
+    ok(c.run(["scripts/deploy.sh"], { AGENT_INSTRUCTION_FILE: big }));
+    assert.equal(c.env("agent").AGENT_INSTRUCTION!.length, 32_768, "the limit itself passes");
+  });
+
+  test("a URL that points at this machine stops deploy before any gcloud call, naming the setting and .env or the shell", (t) => {
+    const c = cloud(t);
+    const dotenv = join(c.stateFile, "..", ".env");
+    writeFileSync(dotenv, "FRANKFURTER_URL=http://127.0.0.1:19400/v2\n");
+    const fromFile = c.run(make("deploy"), { ENV_FILE: dotenv });
+    assert.equal(fromFile.code, 2, "make reports the recipe's failure");
+    assert.match(
+      fromFile.stderr,
+      /^error: FRANKFURTER_URL \(from \/\S+\/\.env\) points at 127\.0\.0\.1, this machine, which on Cloud Run is the container itself/m,
+    );
+    assert.deepEqual([fromFile.calls, fromFile.versionReads], [[], 0]);
+    for (const [name, url, host] of [
+      ["FRANKFURTER_URL", "http://localhost:8080/v2", "localhost"],
+      ["FRANKFURTER_URL", "http://LOCALHOST./v2", "localhost."],
+      ["FRANKFURTER_URL", "http://[::1]:9/v2", "[::1]"],
+      ["FRANKFURTER_URL", "http://0.0.0.0/v2", "0.0.0.0"],
+      ["FRANKFURTER_URL", "http://127.1/v2", "127.1"],
+      ["FRANKFURTER_URL", "http://2130706433/v2", "2130706433"],
+      ["FRANKFURTER_URL", "https://user:pw-secret@127.0.0.2/v2?key=k-secret", "127.0.0.2"],
+      ["MCP_SERVER_URL", "http://127.0.0.1:8081/mcp", "127.0.0.1"],
+      ["OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318", "127.0.0.1"],
+      ["GOOGLE_VERTEX_BASE_URL", "http://app.localhost:1", "app.localhost"],
+    ] as const) {
+      const r = c.run(["scripts/deploy.sh"], { [name]: url });
+      assert.equal(r.code, 1, `${name}=${url}`);
+      assert.equal(
+        r.stderr.trim(),
+        `error: ${name} (from the shell or make's command line) points at ${host}, this machine, which on Cloud Run is the container itself: unset it for deploy, or use an address Cloud Run can reach`,
+      );
+      assert.deepEqual([r.calls, r.versionReads], [[], 0]);
+    }
+    // Not loopback: a public address, and a private one (reachable through a VPC connector).
+    ok(c.run(["scripts/deploy.sh"], { FRANKFURTER_URL: "http://10.0.0.7:8080/v2", DRY_RUN: "1" }));
+    ok(
+      c.run(["scripts/deploy.sh"], {
+        FRANKFURTER_URL: "https://rates.example.com/v2",
+        DRY_RUN: "1",
+      }),
+    );
+    const notUrl = c.run(["scripts/deploy.sh"], { FRANKFURTER_URL: "ftp://x/" });
+    assert.match(notUrl.stderr, /^error: FRANKFURTER_URL must be an http\(s\) URL/m);
+  });
+
+  test("settings deploy decides, local-only ones and secrets: refused, noted or masked, never printed", (t) => {
+    const c = cloud(t);
+    const dotenv = join(c.stateFile, "..", ".env");
+    writeFileSync(dotenv, "MCP_AUTH=none\n");
+    const decided = c.run(make("deploy"), { ENV_FILE: dotenv });
+    assert.match(
+      decided.stderr,
+      /^error: MCP_AUTH \(from \/\S+\/\.env\) cannot be deployed: the agent sends its ID token to the private mcp-server \(MCP_AUTH=id-token\)\. Unset it for deploy$/m,
+    );
+    assert.deepEqual(decided.calls, []);
+    const tracing = c.run(["scripts/deploy.sh"], { TRACING: "1", OTEL_SERVICE_NAME: "mine" });
+    assert.match(
+      tracing.stderr,
+      /^error: OTEL_SERVICE_NAME \(from the shell or make's command line\) cannot be deployed: TRACING=1 sets/m,
+    );
+    // The same value deploy sets passes.
+    ok(
+      c.run(["scripts/deploy.sh"], {
+        MCP_AUTH: "id-token",
+        GOOGLE_CLOUD_PROJECT: "my-project",
+        DRY_RUN: "1",
+      }),
+    );
+    const key = "AIzaSy-not-a-real-key-0123456789";
+    const headers = "x-honeycomb-team=hc-secret-value";
+    const r = ok(
+      c.run(["scripts/deploy.sh"], {
+        GOOGLE_API_KEY: key,
+        PORT: "9999",
+        FIRESTORE_EMULATOR_HOST: "127.0.0.1:8686",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "https://otlp.example.com",
+        OTEL_EXPORTER_OTLP_HEADERS: headers,
+      }),
+    );
+    for (const n of ["GOOGLE_API_KEY", "PORT", "FIRESTORE_EMULATOR_HOST"]) {
+      assert.equal(c.env("agent")[n], undefined, n);
+      assert.match(
+        r.stderr,
+        new RegExp(`note: ${n} \\(from the shell or make's command line\\) is not deployed: `),
+      );
+    }
+    assert.equal(c.env("agent").OTEL_EXPORTER_OTLP_HEADERS, headers, "carried, as asked");
+    assert.match(
+      r.stderr,
+      /note: OTEL_EXPORTER_OTLP_HEADERS .* is deployed as a plain environment variable/,
+    );
+    const dry = ok(
+      c.run(["scripts/deploy.sh"], {
+        GOOGLE_API_KEY: key,
+        OTEL_EXPORTER_OTLP_HEADERS: headers,
+        DRY_RUN: "1",
+      }),
+    );
+    assert.match(dry.stderr, /\n {2}OTEL_EXPORTER_OTLP_HEADERS: <secret, 32 bytes, not shown>\n/);
+    for (const out of [r, dry]) {
+      assert.doesNotMatch(out.stdout + out.stderr, /AIzaSy|hc-secret/, "no secret in the output");
+    }
+  });
+
+  test("names that go into gcloud flags, lists, image paths and the policy JSON are checked: nothing can be injected", (t) => {
+    const c = cloud(t);
+    for (const [name, value] of [
+      ["AR_REPO", 'repo", "action": {"type": "Delete"}, "x": "'],
+      ["AR_REPO", "Repo"],
+      ["REGION", "us-central1 --impersonate-service-account=x"],
+      ["NODE_IMAGE", "node:22,_AGENT_IMAGE=evil"],
+      ["IMAGE_TAG", "t1,_MCP_IMAGE=evil"],
+      ["MCP_SERVICE", "mcp-server,agent"],
+      ["AGENT_SA_NAME", "a@b"],
+      ["PROJECT_ID", "my-project --quiet"],
+      ["FIRESTORE_DATABASE", "db,x"],
+    ] as const) {
+      const r = c.run(["scripts/deploy.sh"], { [name]: value });
+      assert.equal(r.code, 1, `${name}=${value}`);
+      assert.match(r.stderr, new RegExp(`^error: ${name} must be `, "m"));
+      assert.deepEqual([r.calls, r.versionReads], [[], 0]);
+    }
+    const control = c.run(["scripts/deploy.sh"], { APP_NAME: "a\rb" });
+    assert.match(control.stderr, /^error: APP_NAME holds a control character/m);
+  });
+
+  test("make clean deletes only the service accounts deploy made (marked in their description); others are named and left", (t) => {
+    const c = cloud(t);
+    // Someone's own account by the agent's name, made before the first deploy: deploy reuses it.
+    c.seed(`sa ${SA}`);
+    c.seed(`sa-desc ${SA} Runs our other agents`);
+    ok(c.run(make("deploy")));
+    assert.ok(c.state().includes(`sa-desc ${MCP_SA} Created by make deploy (cloud-run-mcp-agent)`));
+    const r = ok(c.run(make("clean"), { YES: "1" }));
+    assert.ok(!r.calls.includes(`gcloud iam service-accounts delete ${SA} --quiet ${P}`));
+    assert.ok(r.calls.includes(`gcloud iam service-accounts delete ${MCP_SA} --quiet ${P}`));
+    assert.match(
+      r.stderr,
+      /left alone: service account mcp-agent@my-project\.iam\.gserviceaccount\.com \(make deploy did not create it: its description lacks "Created by make deploy \(cloud-run-mcp-agent\)"\)/,
+    );
+    assert.ok(c.state().includes(`sa ${SA}`) && !c.state().includes(`sa ${MCP_SA}`));
+  });
+
   test("without gcloud on PATH the scripts say how to install it", (t) => {
     const dir = mkdtempSync(join(tmpdir(), "deploy-test-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -1418,6 +1764,8 @@ describe("every command the scripts run parses in the real gcloud", {
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const argvLog = join(dir, "argv.jsonl");
     const c = cloud(t, { argvLog });
+    // deploy removes its env-vars files when it ends; the stand-in kept a copy of each.
+    const envFile = (path: string): string => `${c.stateFile}.files/${path.replaceAll("/", "_")}`;
     const iap = {
       AGENT_ACCESS: "iap",
       IAP_MEMBERS: "user:alice@example.com,group:team@example.com",
@@ -1431,7 +1779,15 @@ describe("every command the scripts run parses in the real gcloud", {
       ),
     );
     ok(c.run(make("deploy"), iap));
-    ok(c.run(make("deploy")));
+    // Values gcloud's own YAML reader must take exactly as strings.
+    ok(
+      c.run(make("deploy"), {
+        AGENT_INSTRUCTION: `Say "hi"; then, #1: ask.\n\tA 'second' line \\n ünïcode: 1`,
+        FRANKFURTER_PROVIDERS: "ECB,BOC",
+        SESSION_TTL_SECONDS: "7200",
+        LOG_LEVEL: "yes",
+      }),
+    );
     ok(c.run(make("deploy"), iap));
     ok(
       c.run(make("deploy"), {
@@ -1454,7 +1810,9 @@ describe("every command the scripts run parses in the real gcloud", {
     const shapes = new Map<string, string[]>();
     for (const l of readFileSync(argvLog, "utf8").split("\n").filter(Boolean)) {
       const argv = (JSON.parse(l) as string[]).map((a) =>
-        a.startsWith("--policy=") ? `--policy=${policy}` : a,
+        a.startsWith("--policy=")
+          ? `--policy=${policy}`
+          : a.replace(/^--env-vars-file=(.*)$/, (_, f: string) => `--env-vars-file=${envFile(f)}`),
       );
       shapes.set(
         argv.map((a) => a.replace(/^(--(member|role|display-name)=).*/, "$1*")).join(" "),

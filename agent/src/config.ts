@@ -135,6 +135,9 @@ export type Config = Readonly<
   }
 >;
 
+/** Every variable the schema reads; make deploy carries or refuses each (scripts/deploy-env.sh). */
+export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
+
 /** Parses the environment once; a bad variable stops start-up with a message naming it. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const c = parseEnv(schema, env);

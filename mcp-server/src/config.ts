@@ -217,6 +217,9 @@ export type Config = Readonly<
   z.infer<typeof schema> & { env: Readonly<Record<string, string | undefined>> }
 >;
 
+/** Every variable the schema reads; make deploy carries or refuses each (scripts/deploy-env.sh). */
+export const SETTING_NAMES: readonly string[] = Object.keys(fields.shape);
+
 /** Parses the environment once; a bad variable stops start-up with a message naming it. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   return Object.freeze({ ...parseEnv(schema, env), env: Object.freeze({ ...env }) });
