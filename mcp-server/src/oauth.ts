@@ -7,15 +7,13 @@ import {
   type OAuthProtectedResourceMetadata,
   type OAuthTokenVerifier,
 } from "@modelcontextprotocol/server";
+import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { BodyTooLarge, readCapped } from "../../common/capped-body.js";
 import {
-  customFetch,
-  decodeJwt,
-  errors,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from "jose";
-import { remoteKeys } from "../../common/jwks.js";
+  AUTH_DOCUMENT_MAX_BYTES,
+  AUTH_DOCUMENT_TIMEOUT_MS,
+  remoteKeys,
+} from "../../common/jwks.js";
 
 /** Clock skew granted on `exp`, `nbf` and `iat` (RFC 9068 §4 leaves it to the resource server). */
 export const OAUTH_CLOCK_SKEW_SECONDS = 60;
@@ -97,24 +95,29 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
     let lastProblem = "no discovery document";
     for (const url of discoveryUrls(opts.issuer)) {
       let res: Response;
+      let body = "";
       try {
+        // The time bound covers the body too: the signal aborts its stream.
         res = await doFetch(url, {
           headers: { accept: "application/json" },
-          signal: AbortSignal.timeout(5_000),
+          signal: AbortSignal.timeout(AUTH_DOCUMENT_TIMEOUT_MS),
         });
-      } catch {
-        throw new OAuthUnavailable("the authorization server's metadata could not be fetched");
+        if (res.ok) body = await readCapped(res, AUTH_DOCUMENT_MAX_BYTES);
+        else await res.body?.cancel();
+      } catch (err) {
+        throw new OAuthUnavailable(
+          err instanceof BodyTooLarge
+            ? `the authorization server's metadata is over ${err.max} bytes`
+            : "the authorization server's metadata could not be fetched",
+        );
       }
-      if (res.status >= 500) {
-        await res.body?.cancel();
+      if (res.status >= 500)
         throw new OAuthUnavailable(`the authorization server's metadata answered ${res.status}`);
-      }
       if (!res.ok) {
-        await res.body?.cancel();
         lastProblem = `${url} answered ${res.status}`;
         continue;
       }
-      const meta = (await res.json().catch(() => ({}))) as Partial<AuthorizationServerMetadata>;
+      const meta = parseObject(body) as Partial<AuthorizationServerMetadata>;
       // RFC 8414 §3.3: the document must name the issuer it was fetched for, or it is not its own.
       const jwks = meta.jwks_uri;
       if (meta.issuer !== opts.issuer || typeof jwks !== "string" || !URL.canParse(jwks)) {
@@ -124,8 +127,8 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
       const unavailable = (): OAuthUnavailable =>
         new OAuthUnavailable("the authorization server's signing keys could not be fetched");
       return remoteKeys(jwks, unavailable, {
-        cooldownDuration: opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
-        [customFetch]: doFetch,
+        cooldownMs: opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
+        fetch: doFetch,
       });
     }
     throw new OAuthUnavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
@@ -194,6 +197,16 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
       };
     },
   };
+}
+
+/** A JSON object, or an empty one for anything else: the checks that follow name what is missing. */
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === "object" ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /**
