@@ -9,6 +9,7 @@ import {
 } from "@modelcontextprotocol/server";
 import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { BodyTooLarge, readCapped } from "../../common/capped-body.js";
+import { isLoopback } from "../../common/host-guard.js";
 import {
   AUTH_DOCUMENT_MAX_BYTES,
   AUTH_DOCUMENT_TIMEOUT_MS,
@@ -68,6 +69,17 @@ export interface OAuthVerifier extends OAuthTokenVerifier {
 }
 
 /**
+ * Where keys and metadata may come from: https (RFC 8414 §2 requires it of jwks_uri), or http on
+ * loopback (an authorization server under test). Anything else (http across a network, where keys
+ * can be swapped on the way; data:, whose keys are whatever the document says) is refused.
+ */
+function httpsOrLoopback(value: string): boolean {
+  const url = URL.parse(value);
+  if (!url || url.username || url.password) return false;
+  return url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname));
+}
+
+/**
  * The two discovery documents an issuer may publish, in the order the MCP spec has clients try them:
  * RFC 8414 (the well-known segment inserted before the issuer's path), then OpenID Discovery
  * (appended to it).
@@ -120,8 +132,12 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
       const meta = parseObject(body) as Partial<AuthorizationServerMetadata>;
       // RFC 8414 §3.3: the document must name the issuer it was fetched for, or it is not its own.
       const jwks = meta.jwks_uri;
-      if (meta.issuer !== opts.issuer || typeof jwks !== "string" || !URL.canParse(jwks)) {
-        lastProblem = `${url} names issuer ${String(meta.issuer)}, jwks_uri ${String(meta.jwks_uri)}`;
+      if (meta.issuer !== opts.issuer) {
+        lastProblem = `${url} names issuer ${String(meta.issuer).slice(0, 200)}`;
+        continue;
+      }
+      if (typeof jwks !== "string" || !httpsOrLoopback(jwks)) {
+        lastProblem = `${url} names no https jwks_uri`;
         continue;
       }
       const unavailable = (): OAuthUnavailable =>

@@ -118,9 +118,15 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
   const issuer = "https://id.example.com/tenant";
   async function setUp(
     meta: Record<string, unknown>,
-    options: { audience?: string; now?: () => number; status?: number; scopes?: string[] } = {},
+    options: {
+      audience?: string;
+      now?: () => number;
+      status?: number;
+      scopes?: string[];
+      pair?: Awaited<ReturnType<typeof generateKeyPair>>;
+    } = {},
   ) {
-    const { privateKey, publicKey } = await generateKeyPair("RS256");
+    const { privateKey, publicKey } = options.pair ?? (await generateKeyPair("RS256"));
     const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" };
     const asked: string[] = [];
     const fetch = (async (input: string | URL | Request) => {
@@ -128,7 +134,9 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
       asked.push(url);
       if (url === "https://id.example.com/.well-known/oauth-authorization-server/tenant")
         return Response.json(meta, { status: options.status ?? 200 });
-      if (url === "https://id.example.com/keys") return Response.json({ keys: [jwk] });
+      // The keys at any scheme and host: what is refused is refused by the verifier, not here.
+      if (url.startsWith("data:")) return globalThis.fetch(url);
+      if (new URL(url).pathname === "/keys") return Response.json({ keys: [jwk] });
       return new Response("not found", { status: 404 });
     }) as typeof globalThis.fetch;
     const verifier = createOAuthVerifier({
@@ -217,12 +225,19 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
   });
 
   it("refuses metadata that names another issuer or no usable jwks_uri: 503, not a verdict on the token", async () => {
+    const pair = await generateKeyPair("RS256");
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256" };
     for (const meta of [
       { issuer: "https://evil.example.com", jwks_uri: "https://id.example.com/keys" },
       { issuer, jwks_uri: "not a url" },
       { issuer },
+      // RFC 8414 §2: jwks_uri MUST use https (http is for a loopback server under test only).
+      { issuer, jwks_uri: "http://id.example.com/keys" },
+      { issuer, jwks_uri: "https://user:pass@id.example.com/keys" },
+      // Keys the document itself carries: anyone who can serve metadata picks the signing key.
+      { issuer, jwks_uri: `data:application/json,${JSON.stringify({ keys: [jwk] })}` },
     ]) {
-      const { verifier, sign } = await setUp(meta);
+      const { verifier, sign } = await setUp(meta, { pair });
       await assert.rejects(
         verifier.verifyAccessToken(await sign({ scope: SCOPE })),
         OAuthUnavailable,
