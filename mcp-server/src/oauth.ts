@@ -13,6 +13,7 @@ import { isLoopback } from "../../common/host-guard.js";
 import {
   AUTH_DOCUMENT_MAX_BYTES,
   AUTH_DOCUMENT_TIMEOUT_MS,
+  RETRY_PAUSE_MS,
   remoteKeys,
 } from "../../common/jwks.js";
 
@@ -20,11 +21,6 @@ import {
 export const OAUTH_CLOCK_SKEW_SECONDS = 60;
 /** An unknown `kid` refetches the issuer's JWKS at most this often (a rotation is seen within it). */
 export const JWKS_COOLDOWN_MS = 60_000;
-/**
- * A failed discovery is not tried again for this long: requests meanwhile get the same 503 (whose
- * Retry-After says as much) instead of each sending two more requests to an ailing server.
- */
-export const DISCOVERY_RETRY_MS = 5_000;
 /** Asymmetric algorithms only: an `HS256` token would be signed with a secret we do not hold. */
 const ALGORITHMS = [
   "RS256",
@@ -145,18 +141,19 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
       return remoteKeys(jwks, unavailable, {
         cooldownMs: opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
         fetch: doFetch,
+        now: clock,
       });
     }
     throw new OAuthUnavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
   };
-  // One discovery shared by concurrent requests; a failed one stands for DISCOVERY_RETRY_MS, then the
+  // One discovery shared by concurrent requests; a failed one stands for RETRY_PAUSE_MS, then the
   // next request tries again.
   let retryAt = 0;
   const getKeys = (): Promise<JWTVerifyGetKey> => {
     if (!keys || (retryAt && clock() >= retryAt)) {
       retryAt = 0;
       keys = discover().catch((err: unknown) => {
-        retryAt = clock() + DISCOVERY_RETRY_MS;
+        retryAt = clock() + RETRY_PAUSE_MS;
         throw err;
       });
     }

@@ -14,10 +14,10 @@ import { SSEClientTransport as V1SSEClientTransport } from "@modelcontextprotoco
 import { UnauthorizedError as V1UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
+import { RETRY_PAUSE_MS } from "../../common/jwks.js";
 import { loadConfig } from "../src/config.js";
 import {
   createOAuthVerifier,
-  DISCOVERY_RETRY_MS,
   OAUTH_CLOCK_SKEW_SECONDS,
   discoveryUrls,
   OAuthUnavailable,
@@ -124,6 +124,8 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
       status?: number;
       scopes?: string[];
       pair?: Awaited<ReturnType<typeof generateKeyPair>>;
+      keysStatus?: () => number;
+      jwksCooldownMs?: number;
     } = {},
   ) {
     const { privateKey, publicKey } = options.pair ?? (await generateKeyPair("RS256"));
@@ -136,7 +138,11 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
         return Response.json(meta, { status: options.status ?? 200 });
       // The keys at any scheme and host: what is refused is refused by the verifier, not here.
       if (url.startsWith("data:")) return globalThis.fetch(url);
-      if (new URL(url).pathname === "/keys") return Response.json({ keys: [jwk] });
+      if (new URL(url).pathname === "/keys") {
+        const status = options.keysStatus?.() ?? 200;
+        if (status !== 200) return Response.json({ error: "backend" }, { status });
+        return Response.json({ keys: [jwk] });
+      }
       return new Response("not found", { status: 404 });
     }) as typeof globalThis.fetch;
     const verifier = createOAuthVerifier({
@@ -146,10 +152,11 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
       fetch,
       audience: options.audience,
       now: options.now,
+      jwksCooldownMs: options.jwksCooldownMs,
     });
-    const sign = (claims: Record<string, unknown>) =>
+    const sign = (claims: Record<string, unknown>, kid = "k1") =>
       new SignJWT({ iss: issuer, aud: RESOURCE, sub: "u1", ...claims })
-        .setProtectedHeader({ alg: "RS256", kid: "k1", typ: "JWT" })
+        .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
         .setIssuedAt()
         .setExpirationTime("5m")
         .sign(privateKey);
@@ -219,9 +226,35 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
     await assert.rejects(verifier.verifyAccessToken(token), OAuthUnavailable);
     await assert.rejects(verifier.verifyAccessToken(token), OAuthUnavailable);
     assert.equal(asked.length, 1, "the second request within the pause asked nobody");
-    now += DISCOVERY_RETRY_MS;
+    now += RETRY_PAUSE_MS;
     await assert.rejects(verifier.verifyAccessToken(token), OAuthUnavailable);
     assert.equal(asked.length, 2);
+  });
+
+  it("pauses key fetches for a few seconds after a failure; keys it holds still verify", async () => {
+    let now = Date.now();
+    let down = true;
+    const { verifier, sign, asked } = await setUp(
+      { issuer, jwks_uri: "https://id.example.com/keys" },
+      { now: () => now, keysStatus: () => (down ? 500 : 200), jwksCooldownMs: 0 },
+    );
+    const token = await sign({ scope: SCOPE });
+    const keyFetches = () => asked.filter((u) => u === "https://id.example.com/keys").length;
+    for (let i = 0; i < 50; i++)
+      await assert.rejects(verifier.verifyAccessToken(token), OAuthUnavailable);
+    assert.equal(keyFetches(), 1, "50 requests while the key server fails: one fetch");
+    now += RETRY_PAUSE_MS;
+    down = false;
+    await verifier.verifyAccessToken(token);
+    assert.equal(keyFetches(), 2);
+    // Down again: an unknown kid makes jose refetch, which fails and pauses fetching; the key it
+    // holds goes on verifying, and the unknown kid gets the same 503 without another fetch.
+    down = true;
+    const rotated = await sign({ scope: SCOPE }, "k2");
+    await assert.rejects(verifier.verifyAccessToken(rotated), OAuthUnavailable);
+    await verifier.verifyAccessToken(token);
+    await assert.rejects(verifier.verifyAccessToken(rotated), OAuthUnavailable);
+    assert.equal(keyFetches(), 3);
   });
 
   it("refuses metadata that names another issuer or no usable jwks_uri: 503, not a verdict on the token", async () => {
@@ -647,9 +680,9 @@ describe("the authorization server's keys", () => {
       assert.ok(Number(down.headers.get("retry-after")) > 0);
       assert.equal(down.headers.get("www-authenticate"), null);
       await as.start();
-      // The failed discovery stands for DISCOVERY_RETRY_MS, then the next request finds the server.
+      // The failed discovery stands for RETRY_PAUSE_MS, then the next request finds the server.
       assert.equal((await listTools(service, `Bearer ${token}`)).status, 503);
-      offsetMs += DISCOVERY_RETRY_MS;
+      offsetMs += RETRY_PAUSE_MS;
       assert.equal((await listTools(service, `Bearer ${token}`)).status, 200);
       // Keys cached: the authorization server down no longer matters to a known kid.
       await as.stop();
