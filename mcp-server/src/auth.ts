@@ -209,11 +209,7 @@ async function check(authorization: string | undefined, m: AuthMethods): Promise
     if (typeof iss === "string" && GOOGLE_ISSUERS.includes(iss)) return google();
   }
   try {
-    const info = await m.oauth.verifyAccessToken(token);
-    const sub = typeof info.extra?.sub === "string" ? info.extra.sub : undefined;
-    // Scoped by issuer: another issuer's subject with the same string is someone else.
-    const principal = `${m.oauth.issuer}#${sub ?? info.clientId}`;
-    return { ok: true, caller: { ...info, extra: { ...info.extra, principal } } };
+    return { ok: true, caller: await m.oauth.verifyAccessToken(token) };
   } catch (err) {
     if (err instanceof OAuthUnavailable) {
       return { ok: false, status: 503, error: "keys_unavailable", description: err.message };

@@ -106,6 +106,9 @@ const fields = z.object({
     .string()
     .default("mcp:tools")
     .transform((s) => s.split(/[\s,]+/).filter(Boolean)),
+  // The oldest access token accepted (by its iat) and the longest lifetime (exp − iat): a day, as
+  // for Google ID tokens. Access tokens live minutes to hours.
+  OAUTH_MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().positive().default(86_400),
   SSE_KEEPALIVE_MS: z.coerce.number().int().positive().default(15_000),
   // Each open SSE session holds a server and up to SSE_MAX_QUEUED_BYTES of unread replies:
   // 200 × 256 KiB bounds the worst case at 50 MiB of a 512 MiB instance.

@@ -7,7 +7,14 @@ import {
   type OAuthProtectedResourceMetadata,
   type OAuthTokenVerifier,
 } from "@modelcontextprotocol/server";
-import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from "jose";
 import { BodyTooLarge, readCapped } from "../../common/capped-body.js";
 import { isLoopback } from "../../common/host-guard.js";
 import {
@@ -46,6 +53,8 @@ export interface OAuthVerifierOptions {
   audience?: string | undefined;
   /** Scopes every call needs. */
   scopes: readonly string[];
+  /** The oldest `iat` accepted, and the longest lifetime (`exp` − `iat`); a day by default. */
+  maxTokenAgeSeconds?: number;
   now?: () => number;
   jwksCooldownMs?: number;
   /** For the discovery document and the JWKS; the global fetch otherwise. */
@@ -61,8 +70,15 @@ export interface OAuthVerifier extends OAuthTokenVerifier {
   resourceMetadataUrl: string;
   scopes: readonly string[];
   /** Throws OAuthError (invalid_token, insufficient_scope) or OAuthUnavailable. */
-  verifyAccessToken(token: string): Promise<AuthInfo>;
+  verifyAccessToken(token: string): Promise<OAuthCaller>;
 }
+
+/**
+ * An accepted token's caller. `principal`, scoped by issuer, is whom SSE sessions belong to: the
+ * subject, or for a token with no `sub` its client, in a space of its own (`client:…`), so that a
+ * client cannot be named after a user and share that user's sessions.
+ */
+export type OAuthCaller = AuthInfo & { extra: { sub: string | undefined; principal: string } };
 
 /**
  * Where keys and metadata may come from: https (RFC 8414 §2 requires it of jwks_uri), or http on
@@ -97,6 +113,7 @@ export function discoveryUrls(issuer: string): string[] {
 export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
   const doFetch = opts.fetch ?? globalThis.fetch;
   const clock = opts.now ?? Date.now;
+  const maxAge = opts.maxTokenAgeSeconds ?? 86_400;
   let keys: Promise<JWTVerifyGetKey> | undefined;
 
   const discover = async (): Promise<JWTVerifyGetKey> => {
@@ -169,12 +186,16 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
     async verifyAccessToken(token) {
       // A foreign issuer's token is refused before any key lookup: it must not make us refetch.
       let claims: JWTPayload;
+      let typ: unknown;
       try {
         claims = decodeJwt(token);
+        typ = decodeProtectedHeader(token).typ;
       } catch {
         throw invalid("The access token is not a JWT");
       }
       if (claims.iss !== opts.issuer) throw invalid("The access token is from another issuer");
+      if (typ !== undefined && !isAccessTokenType(typ))
+        throw invalid("The access token's typ is not an access token's (at+jwt or JWT)");
       const now = clock() / 1000;
       let payload: JWTPayload;
       try {
@@ -182,6 +203,8 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
           issuer: opts.issuer,
           audience: opts.audience ?? opts.resource,
           requiredClaims: ["exp"],
+          // Requires iat, and refuses one older than maxAge or later than now (with the skew).
+          maxTokenAge: maxAge,
           clockTolerance: OAUTH_CLOCK_SKEW_SECONDS,
           currentDate: new Date(now * 1000),
           algorithms: ALGORITHMS,
@@ -190,6 +213,9 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
         if (err instanceof OAuthUnavailable) throw err;
         throw invalid(describe(err));
       }
+      // jose bounds iat only: a token issued now could otherwise claim to be good for centuries.
+      if (payload.exp! - payload.iat! > maxAge)
+        throw invalid(`The access token's lifetime is longer than ${maxAge} seconds`);
       const scopes = grantedScopes(payload);
       const missing = opts.scopes.filter((s) => !isGranted(s, scopes, opts.audience !== undefined));
       if (missing.length) {
@@ -200,16 +226,31 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
       }
       const clientId =
         [payload.client_id, payload.azp].find((v): v is string => typeof v === "string") ?? "";
+      const sub = typeof payload.sub === "string" && payload.sub ? payload.sub : undefined;
+      if (!sub && !clientId) throw invalid("The access token names no subject (sub) or client");
       return {
         token,
         clientId,
         scopes,
         expiresAt: payload.exp,
         resource: new URL(opts.resource),
-        extra: { sub: payload.sub },
+        extra: {
+          sub,
+          principal: sub ? `${opts.issuer}#${sub}` : `client:${opts.issuer}#${clientId}`,
+        },
       };
     },
   };
+}
+
+/**
+ * An access token's header `typ`, compared as RFC 7515 §4.1.9 says (case-insensitive, `application/`
+ * optional): RFC 9068's `at+jwt`, or the plain `JWT` Auth0, Entra ID and Keycloak write. Any other
+ * (`dpop+jwt`, `logout+jwt`, an ID token's) marks a JWT made for something else.
+ */
+function isAccessTokenType(typ: unknown): boolean {
+  if (typeof typ !== "string") return false;
+  return ["at+jwt", "jwt"].includes(typ.toLowerCase().replace(/^application\//, ""));
 }
 
 /** A JSON object, or an empty one for anything else: the checks that follow name what is missing. */

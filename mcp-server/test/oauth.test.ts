@@ -12,6 +12,7 @@ import {
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport as V1SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { UnauthorizedError as V1UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
+import { OAuthError, OAuthErrorCode } from "@modelcontextprotocol/server";
 import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 import { RETRY_PAUSE_MS } from "../../common/jwks.js";
@@ -121,6 +122,7 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
     options: {
       audience?: string;
       now?: () => number;
+      maxTokenAgeSeconds?: number;
       status?: number;
       scopes?: string[];
       pair?: Awaited<ReturnType<typeof generateKeyPair>>;
@@ -153,13 +155,15 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
       audience: options.audience,
       now: options.now,
       jwksCooldownMs: options.jwksCooldownMs,
+      maxTokenAgeSeconds: options.maxTokenAgeSeconds,
     });
-    const sign = (claims: Record<string, unknown>, kid = "k1") =>
-      new SignJWT({ iss: issuer, aud: RESOURCE, sub: "u1", ...claims })
-        .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
-        .setIssuedAt()
-        .setExpirationTime("5m")
+    // Issued now for five minutes unless `claims` say otherwise (an undefined claim is left out).
+    const sign = (claims: Record<string, unknown>, header: { kid?: string; typ?: string } = {}) => {
+      const iat = Math.floor(Date.now() / 1000);
+      return new SignJWT({ iss: issuer, aud: RESOURCE, sub: "u1", iat, exp: iat + 300, ...claims })
+        .setProtectedHeader({ alg: "RS256", kid: "k1", typ: "JWT", ...header })
         .sign(privateKey);
+    };
     return { verifier, sign, asked };
   }
 
@@ -231,6 +235,61 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
     assert.equal(asked.length, 2);
   });
 
+  it("refuses tokens issued ahead, too old or too long-lived, typed for something else, or naming nobody", async () => {
+    const meta = { issuer, jwks_uri: "https://id.example.com/keys" };
+    const { verifier, sign } = await setUp(meta);
+    const now = Math.floor(Date.now() / 1000);
+    const day = 86_400;
+    // Each with the scope it needs, so that only the one thing named is wrong.
+    const withScope = (claims: Record<string, unknown>, header?: { typ?: string }) =>
+      sign({ scope: SCOPE, ...claims }, header);
+    const refused: Array<[string, Promise<string>, RegExp]> = [
+      ["iat a day ahead", withScope({ iat: now + day, exp: now + day + 300 }), /iat claim/],
+      ["exp in the year 3000", withScope({ exp: Date.UTC(3000, 0, 1) / 1000 }), /lifetime/],
+      ["iat two days ago", withScope({ iat: now - 2 * day, exp: now + 300 }), /expired/],
+      ["no iat", withScope({ iat: undefined }), /iat claim/],
+      ["typ dpop+jwt", withScope({}, { typ: "dpop+jwt" }), /typ/],
+      ["typ logout+jwt", withScope({}, { typ: "logout+jwt" }), /typ/],
+      ["typ application/logout+jwt", withScope({}, { typ: "application/logout+jwt" }), /typ/],
+      ["no sub and no client", withScope({ sub: undefined }), /names no subject/],
+    ];
+    for (const [name, token, description] of refused) {
+      await assert.rejects(
+        verifier.verifyAccessToken(await token),
+        (e: unknown) =>
+          e instanceof OAuthError &&
+          e.code === OAuthErrorCode.InvalidToken &&
+          description.test(e.message),
+        name,
+      );
+    }
+    for (const typ of ["at+jwt", "application/at+jwt", "JWT", "AT+JWT", undefined])
+      await verifier.verifyAccessToken(await sign({ scope: SCOPE }, { typ }));
+    // OAUTH_MAX_TOKEN_AGE_SECONDS: a day unless set.
+    assert.equal(loadConfig({}).OAUTH_MAX_TOKEN_AGE_SECONDS, 86_400);
+    assert.throws(
+      () => loadConfig({ OAUTH_MAX_TOKEN_AGE_SECONDS: "0" }),
+      /OAUTH_MAX_TOKEN_AGE_SECONDS/,
+    );
+    const hourly = await setUp(meta, { maxTokenAgeSeconds: 3600 });
+    await hourly.verifier.verifyAccessToken(await hourly.sign({ scope: SCOPE, exp: now + 3600 }));
+    await assert.rejects(
+      hourly.verifier.verifyAccessToken(await hourly.sign({ scope: SCOPE, exp: now + 7200 })),
+      /lifetime is longer than 3600 seconds/,
+    );
+  });
+
+  it("names a caller by subject, or by client in a space of its own (no sharing a user's sessions)", async () => {
+    const { verifier, sign } = await setUp({ issuer, jwks_uri: "https://id.example.com/keys" });
+    const user = await verifier.verifyAccessToken(await sign({ scope: SCOPE, sub: "alice" }));
+    const client = await verifier.verifyAccessToken(
+      await sign({ scope: SCOPE, sub: undefined, client_id: "alice" }),
+    );
+    assert.equal(user.extra.principal, `${issuer}#alice`);
+    assert.equal(client.extra.principal, `client:${issuer}#alice`);
+    assert.equal(client.clientId, "alice");
+  });
+
   it("pauses key fetches for a few seconds after a failure; keys it holds still verify", async () => {
     let now = Date.now();
     let down = true;
@@ -250,7 +309,7 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
     // Down again: an unknown kid makes jose refetch, which fails and pauses fetching; the key it
     // holds goes on verifying, and the unknown kid gets the same 503 without another fetch.
     down = true;
-    const rotated = await sign({ scope: SCOPE }, "k2");
+    const rotated = await sign({ scope: SCOPE }, { kid: "k2" });
     await assert.rejects(verifier.verifyAccessToken(rotated), OAuthUnavailable);
     await verifier.verifyAccessToken(token);
     await assert.rejects(verifier.verifyAccessToken(rotated), OAuthUnavailable);
