@@ -42,8 +42,9 @@ function env(issuer: string, auth = "google-id-token,oauth"): Record<string, str
     MCP_SERVER_AUTH: auth,
     OAUTH_ISSUER: issuer,
     MCP_RESOURCE_URL: RESOURCE,
-    MCP_AUTH_AUDIENCE: AUDIENCE,
-    MCP_ALLOWED_INVOKERS: AGENT,
+    ...(auth.includes("google-id-token")
+      ? { MCP_AUTH_AUDIENCE: AUDIENCE, MCP_ALLOWED_INVOKERS: AGENT }
+      : {}),
   };
 }
 
@@ -196,7 +197,11 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
     const info = await verifier.verifyAccessToken(await sign({ aud: appId, scp: SCOPE }));
     assert.equal(info.resource?.href, RESOURCE);
     await assert.rejects(verifier.verifyAccessToken(await sign({ scp: SCOPE })), /\(aud\)/);
-    assert.equal(loadConfig({ OAUTH_AUDIENCE: appId }).OAUTH_AUDIENCE, appId);
+    assert.equal(
+      loadConfig({ ...env("https://id.example.com", "oauth"), OAUTH_AUDIENCE: appId })
+        .OAUTH_AUDIENCE,
+      appId,
+    );
     // Entra: clients ask for api://APP_ID/mcp:tools (what the metadata advertises); scp says mcp:tools.
     const entra = await setUp(
       { issuer, jwks_uri: "https://id.example.com/keys" },
