@@ -103,8 +103,15 @@ const fields = z.object({
     .string()
     .regex(/^\S+$/, { error: "must be one audience, no spaces" })
     .optional(),
-  // A page for people about this server and how to get access (RFC 9728 resource_documentation).
-  MCP_RESOURCE_DOCUMENTATION: z.url({ protocol: /^https?$/ }).optional(),
+  // A page for people about this server and how to get access (RFC 9728 resource_documentation),
+  // published to anyone who asks: nothing secret in it.
+  MCP_RESOURCE_DOCUMENTATION: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => {
+      const url = new URL(u);
+      return !url.username && !url.password && !url.search;
+    }, "must not carry credentials (user:password@) or a query (?…): the metadata is public")
+    .optional(),
   OAUTH_SCOPES: z
     .string()
     .default("mcp:tools")

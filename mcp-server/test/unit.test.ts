@@ -78,6 +78,27 @@ describe("config", () => {
       () => loadConfig({ MCP_AUTH_CERTS_URL: "https://u:pass@keys.test/certs" }),
       /MCP_AUTH_CERTS_URL: must not carry credentials/,
     );
+    // Published in the public metadata: neither credentials nor a query, and not echoed.
+    const oauth = {
+      MCP_SERVER_AUTH: "oauth",
+      OAUTH_ISSUER: "https://id.example.com",
+      MCP_RESOURCE_URL: "https://mcp.example.com/mcp",
+    };
+    for (const url of ["https://u:pass@docs.test/mcp", "https://docs.test/mcp?token=s3cret"]) {
+      assert.throws(
+        () => loadConfig({ ...oauth, MCP_RESOURCE_DOCUMENTATION: url }),
+        (err: Error) =>
+          /^Invalid configuration: MCP_RESOURCE_DOCUMENTATION: must not carry credentials/.test(
+            err.message,
+          ) && !/u:pass|s3cret/.test(err.message),
+        url,
+      );
+    }
+    const docs = "https://docs.test/mcp#access";
+    assert.equal(
+      loadConfig({ ...oauth, MCP_RESOURCE_DOCUMENTATION: docs }).MCP_RESOURCE_DOCUMENTATION,
+      docs,
+    );
   });
   it("reads its inbound auth from MCP_SERVER_AUTH only, never from the agent's MCP_AUTH", () => {
     // One .env for both services: the agent's MCP_AUTH must not change the server.
