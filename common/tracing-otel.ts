@@ -30,6 +30,7 @@ import {
   type SpanExporter,
 } from "@opentelemetry/sdk-trace";
 import type { Logger } from "./log.js";
+import { redactText, redactUrl } from "./redact.js";
 import type { Attributes, Span, SpanBackend, SpanContext, SpanKind as Kind } from "./trace.js";
 import type { Tracing, TracingOptions } from "./tracing.js";
 
@@ -42,7 +43,7 @@ const KINDS: Record<Kind, SpanKind> = {
   client: SpanKind.CLIENT,
 };
 
-/** The OTLP/HTTP exporter the OTEL_EXPORTER_OTLP_* settings ask for, and where it sends. */
+/** The OTLP/HTTP exporter the OTEL_EXPORTER_OTLP_* settings ask for, and where it sends (redacted). */
 function createExporter(
   env: Record<string, string | undefined>,
   opts: TracingOptions,
@@ -58,6 +59,9 @@ function createExporter(
     );
   }
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/$/, "");
+  const setting = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    : "OTEL_EXPORTER_OTLP_ENDPOINT";
   const endpoint =
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
     (base ? `${base}/v1/traces` : "http://localhost:4318/v1/traces");
@@ -65,7 +69,8 @@ function createExporter(
   try {
     host = new URL(endpoint).hostname;
   } catch {
-    throw new Error(`OTEL_EXPORTER_OTLP_ENDPOINT: not a URL: ${endpoint}`);
+    // Not echoed: a value that fails to parse can still hold a password.
+    throw new Error(`${setting}: not a URL`);
   }
   // Google's Telemetry API takes an OAuth access token; any other receiver gets what OTEL_EXPORTER_OTLP_HEADERS says.
   const google = /(^|\.)googleapis\.com$/.test(host);
@@ -84,7 +89,9 @@ function createExporter(
           ),
         )
       : new ProtobufExporter(config);
-  return { exporter, endpoint, protocol };
+  // The SDK sends to `endpoint` as set (userinfo as Basic auth); logs only ever see it redacted.
+  // OTEL_EXPORTER_OTLP_HEADERS (API keys) go to the exporter alone and are never logged.
+  return { exporter, endpoint: redactUrl(endpoint), protocol };
 }
 
 /** The OpenTelemetry context of a parent that came from elsewhere (a header, `_meta`). */
@@ -271,13 +278,11 @@ function reportingOnce(exporter: SpanExporter, logger: Logger, endpoint: string)
           failing = false;
         } else if (!failing) {
           failing = true;
+          const error = String(result.error?.message ?? result.error ?? "unknown");
           logger.log(
             "WARNING",
             "span export failed; spans are dropped until it works again (logged once)",
-            {
-              endpoint,
-              error: String(result.error?.message ?? result.error ?? "unknown").slice(0, 300),
-            },
+            { endpoint, error: redactText(error).slice(0, 300) },
           );
         }
         done(result);

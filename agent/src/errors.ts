@@ -1,6 +1,7 @@
 // The one error type of the agent, and what may leave the service: public answers name no internal
 // address, logs carry no URL credentials or query.
 import { HTTPException } from "hono/http-exception";
+import { redactText, URL_RE } from "../../common/redact.js";
 
 export type ErrorStatus = 400 | 401 | 403 | 413 | 415 | 500 | 502 | 503;
 
@@ -50,8 +51,6 @@ function isClientAbort(err: unknown, signal: AbortSignal | undefined): boolean {
   );
 }
 
-const URL_RE = /\b[a-z][a-z0-9+.-]*:\/\/[^\s)"'<>]+/gi;
-
 /** scheme://host[:port] only: no userinfo, path or query (they can hold credentials). */
 export function originOf(url: string): string {
   try {
@@ -59,21 +58,6 @@ export function originOf(url: string): string {
   } catch {
     return "(invalid URL)";
   }
-}
-
-/** The URL without userinfo and query, for logs: the host and path help operators, secrets don't. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.origin}${u.pathname}${u.search || u.hash ? " (query removed)" : ""}`;
-  } catch {
-    return "(invalid URL)";
-  }
-}
-
-/** Text for logs: every URL in it loses its userinfo and query. */
-export function redactText(text: string): string {
-  return text.replace(URL_RE, (u) => redactUrl(u));
 }
 
 /** Text for a public answer: no URL, no host:port, no IP address. */

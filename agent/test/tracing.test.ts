@@ -7,6 +7,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
 import {
+  OTLP_SECRETS,
+  secretOtlpSettings,
   startOtlpReceiver,
   type OtlpReceiver,
   type ReceivedSpan,
@@ -414,6 +416,27 @@ describe("tracing: one trace per turn", () => {
     assert.equal(failed(agent), 1, "logged once, not per batch");
     assert.equal(failed(mcp), 1, "logged once, not per batch");
     receiver.setMode("ok");
+  });
+
+  it("logs the OTLP endpoint without its credentials and query, and never the OTLP headers", async () => {
+    const agent = await startService("agent", {
+      ...OTEL,
+      MCP_SERVER_URL: `${mcp.url}/mcp`,
+      MODEL_PROVIDER: "offline",
+      ...secretOtlpSettings(receiver.url),
+    });
+    try {
+      assert.equal((await chat(agent, "What is 2 USD in EUR?")).status, 200);
+      const failed = () => agent.logs().find((l) => /span export failed/.test(String(l.message)));
+      for (let i = 0; i < 200 && !failed(); i++) await new Promise((r) => setTimeout(r, 50));
+      const on = agent.logs().find((l) => /^tracing on/.test(String(l.message)));
+      assert.equal(on?.endpoint, `${receiver.url}/ (query removed)`);
+      assert.equal(failed()?.endpoint, `${receiver.url}/ (query removed)`);
+    } finally {
+      await agent.stop();
+    }
+    for (const secret of [...OTLP_SECRETS, "otlp-user"])
+      assert.ok(!agent.output().includes(secret), `${secret} in the logs:\n${agent.output()}`);
   });
 
   it("loads the OpenTelemetry SDK only when asked to export", async () => {

@@ -373,6 +373,7 @@ function createVerifiers(
       resource: url,
       audience: config.OAUTH_AUDIENCE,
       scopes: config.OAUTH_SCOPES,
+      maxTokenAgeSeconds: config.OAUTH_MAX_TOKEN_AGE_SECONDS,
       now,
       jwksCooldownMs: over.jwksCooldownMs,
     });

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { type AuthInfo, OAuthError, OAuthErrorCode } from "@modelcontextprotocol/server";
 import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { emailKey } from "../../common/email.js";
-import { remoteKeys } from "../../common/jwks.js";
+import { remoteKeys, RETRY_PAUSE_MS } from "../../common/jwks.js";
 import { incomingContext } from "../../common/trace.js";
 import { ServiceError } from "./errors.js";
 import type { Logger } from "../../common/log.js";
@@ -73,7 +73,9 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
     );
   const keys =
     opts.keys ??
-    remoteKeys(opts.certsUrl ?? "https://www.googleapis.com/oauth2/v3/certs", unavailable);
+    remoteKeys(opts.certsUrl ?? "https://www.googleapis.com/oauth2/v3/certs", unavailable, {
+      now: opts.now,
+    });
   const anyAccount = opts.allowedInvokers.includes(ANY_GOOGLE_ACCOUNT);
   const allowed = new Set(opts.allowedInvokers.map(emailKey));
 
@@ -207,11 +209,7 @@ async function check(authorization: string | undefined, m: AuthMethods): Promise
     if (typeof iss === "string" && GOOGLE_ISSUERS.includes(iss)) return google();
   }
   try {
-    const info = await m.oauth.verifyAccessToken(token);
-    const sub = typeof info.extra?.sub === "string" ? info.extra.sub : undefined;
-    // Scoped by issuer: another issuer's subject with the same string is someone else.
-    const principal = `${m.oauth.issuer}#${sub ?? info.clientId}`;
-    return { ok: true, caller: { ...info, extra: { ...info.extra, principal } } };
+    return { ok: true, caller: await m.oauth.verifyAccessToken(token) };
   } catch (err) {
     if (err instanceof OAuthUnavailable) {
       return { ok: false, status: 503, error: "keys_unavailable", description: err.message };
@@ -276,7 +274,7 @@ export function authGuard(
     const value = challenge(result, methods.oauth);
     if (value) headers["WWW-Authenticate"] = value;
     // Our outage: the client may try again soon, with the same token.
-    if (result.status === 503) headers["Retry-After"] = "5";
+    if (result.status === 503) headers["Retry-After"] = String(RETRY_PAUSE_MS / 1000);
     throw new ServiceError(result.status, result.error, result.description, undefined, headers);
   };
 }

@@ -83,6 +83,9 @@ const fields = z.object({
         error: "must be none, google-id-token, oauth or google-id-token,oauth",
       }),
     ),
+  // The agent's outbound auth (auto | id-token | none), which one .env may hold for both services.
+  // It was this server's inbound setting too (none | google-id-token) before MCP_SERVER_AUTH.
+  MCP_AUTH: z.string().optional(),
   MCP_AUTH_AUDIENCE: z.string().optional(),
   MCP_ALLOWED_INVOKERS: csv,
   MCP_AUTH_CERTS_URL: serviceUrl("https://www.googleapis.com/oauth2/v3/certs"),
@@ -100,12 +103,22 @@ const fields = z.object({
     .string()
     .regex(/^\S+$/, { error: "must be one audience, no spaces" })
     .optional(),
-  // A page for people about this server and how to get access (RFC 9728 resource_documentation).
-  MCP_RESOURCE_DOCUMENTATION: z.url({ protocol: /^https?$/ }).optional(),
+  // A page for people about this server and how to get access (RFC 9728 resource_documentation),
+  // published to anyone who asks: nothing secret in it.
+  MCP_RESOURCE_DOCUMENTATION: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => {
+      const url = new URL(u);
+      return !url.username && !url.password && !url.search;
+    }, "must not carry credentials (user:password@) or a query (?…): the metadata is public")
+    .optional(),
   OAUTH_SCOPES: z
     .string()
     .default("mcp:tools")
     .transform((s) => s.split(/[\s,]+/).filter(Boolean)),
+  // The oldest access token accepted (by its iat) and the longest lifetime (exp − iat): a day, as
+  // for Google ID tokens. Access tokens live minutes to hours.
+  OAUTH_MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().positive().default(86_400),
   SSE_KEEPALIVE_MS: z.coerce.number().int().positive().default(15_000),
   // Each open SSE session holds a server and up to SSE_MAX_QUEUED_BYTES of unread replies:
   // 200 × 256 KiB bounds the worst case at 50 MiB of a 512 MiB instance.
@@ -139,7 +152,54 @@ const schema = fields.superRefine((c, ctx) => {
   }
   if (c.MCP_SERVER_AUTH.includes("oauth")) checkOAuthSettings(c, ctx);
   if (c.MCP_SERVER_AUTH.includes("google-id-token")) checkGoogleSettings(c, ctx);
+  refuseMisplaced(c, ctx);
 });
+
+/**
+ * Settings read under one inbound method only. Set (to anything but their default) without it,
+ * they would leave the server open while whoever set them believes it checks its callers.
+ */
+const ONLY_WITH = {
+  "google-id-token": ["MCP_AUTH_AUDIENCE", "MCP_ALLOWED_INVOKERS", "MCP_AUTH_CERTS_URL"],
+  oauth: [
+    "OAUTH_ISSUER",
+    "MCP_RESOURCE_URL",
+    "OAUTH_AUDIENCE",
+    "OAUTH_SCOPES",
+    "OAUTH_MAX_TOKEN_AGE_SECONDS",
+    "MCP_RESOURCE_DOCUMENTATION",
+  ],
+} as const satisfies Record<string, ReadonlyArray<keyof Fields>>;
+
+/** A setting of a method MCP_SERVER_AUTH does not name, and the removed MCP_AUTH, stop start-up. */
+function refuseMisplaced(c: Fields, ctx: z.RefinementCtx): void {
+  const methods = c.MCP_SERVER_AUTH.split(",");
+  for (const [method, names] of Object.entries(ONLY_WITH)) {
+    if (methods.includes(method)) continue;
+    for (const name of names) {
+      const unset = fields.shape[name].parse(undefined);
+      if (JSON.stringify(c[name]) === JSON.stringify(unset)) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message:
+          `is read only with ${method} in MCP_SERVER_AUTH (now ${c.MCP_SERVER_AUTH}): ` +
+          `add ${method} to MCP_SERVER_AUTH, or unset ${name}`,
+      });
+    }
+  }
+  // The agent's values (auto, id-token, none) are its own; these were this server's.
+  const old = c.MCP_AUTH?.trim();
+  if (old && /google-id-token|oauth/.test(old)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["MCP_AUTH"],
+      message:
+        "is the agent's outbound setting; the mcp-server reads MCP_SERVER_AUTH: " +
+        `set MCP_SERVER_AUTH=${old} instead, and unset MCP_AUTH`,
+    });
+  }
+}
 
 /** OAUTH_ISSUER and MCP_RESOURCE_URL: present, https (http only on loopback), nothing secret. */
 function checkOAuthSettings(c: Fields, ctx: z.RefinementCtx): void {

@@ -8,24 +8,26 @@ import {
   type OAuthTokenVerifier,
 } from "@modelcontextprotocol/server";
 import {
-  customFetch,
   decodeJwt,
+  decodeProtectedHeader,
   errors,
   jwtVerify,
   type JWTPayload,
   type JWTVerifyGetKey,
 } from "jose";
-import { remoteKeys } from "../../common/jwks.js";
+import { BodyTooLarge, readCapped } from "../../common/capped-body.js";
+import { isLoopback } from "../../common/host-guard.js";
+import {
+  AUTH_DOCUMENT_MAX_BYTES,
+  AUTH_DOCUMENT_TIMEOUT_MS,
+  RETRY_PAUSE_MS,
+  remoteKeys,
+} from "../../common/jwks.js";
 
 /** Clock skew granted on `exp`, `nbf` and `iat` (RFC 9068 §4 leaves it to the resource server). */
 export const OAUTH_CLOCK_SKEW_SECONDS = 60;
 /** An unknown `kid` refetches the issuer's JWKS at most this often (a rotation is seen within it). */
 export const JWKS_COOLDOWN_MS = 60_000;
-/**
- * A failed discovery is not tried again for this long: requests meanwhile get the same 503 (whose
- * Retry-After says as much) instead of each sending two more requests to an ailing server.
- */
-export const DISCOVERY_RETRY_MS = 5_000;
 /** Asymmetric algorithms only: an `HS256` token would be signed with a secret we do not hold. */
 const ALGORITHMS = [
   "RS256",
@@ -51,6 +53,8 @@ export interface OAuthVerifierOptions {
   audience?: string | undefined;
   /** Scopes every call needs. */
   scopes: readonly string[];
+  /** The oldest `iat` accepted, and the longest lifetime (`exp` − `iat`); a day by default. */
+  maxTokenAgeSeconds?: number;
   now?: () => number;
   jwksCooldownMs?: number;
   /** For the discovery document and the JWKS; the global fetch otherwise. */
@@ -66,7 +70,25 @@ export interface OAuthVerifier extends OAuthTokenVerifier {
   resourceMetadataUrl: string;
   scopes: readonly string[];
   /** Throws OAuthError (invalid_token, insufficient_scope) or OAuthUnavailable. */
-  verifyAccessToken(token: string): Promise<AuthInfo>;
+  verifyAccessToken(token: string): Promise<OAuthCaller>;
+}
+
+/**
+ * An accepted token's caller. `principal`, scoped by issuer, is whom SSE sessions belong to: the
+ * subject, or for a token with no `sub` its client, in a space of its own (`client:…`), so that a
+ * client cannot be named after a user and share that user's sessions.
+ */
+export type OAuthCaller = AuthInfo & { extra: { sub: string | undefined; principal: string } };
+
+/**
+ * Where keys and metadata may come from: https (RFC 8414 §2 requires it of jwks_uri), or http on
+ * loopback (an authorization server under test). Anything else (http across a network, where keys
+ * can be swapped on the way; data:, whose keys are whatever the document says) is refused.
+ */
+function httpsOrLoopback(value: string): boolean {
+  const url = URL.parse(value);
+  if (!url || url.username || url.password) return false;
+  return url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname));
 }
 
 /**
@@ -91,53 +113,64 @@ export function discoveryUrls(issuer: string): string[] {
 export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
   const doFetch = opts.fetch ?? globalThis.fetch;
   const clock = opts.now ?? Date.now;
+  const maxAge = opts.maxTokenAgeSeconds ?? 86_400;
   let keys: Promise<JWTVerifyGetKey> | undefined;
 
   const discover = async (): Promise<JWTVerifyGetKey> => {
     let lastProblem = "no discovery document";
     for (const url of discoveryUrls(opts.issuer)) {
       let res: Response;
+      let body = "";
       try {
+        // The time bound covers the body too: the signal aborts its stream.
         res = await doFetch(url, {
           headers: { accept: "application/json" },
-          signal: AbortSignal.timeout(5_000),
+          signal: AbortSignal.timeout(AUTH_DOCUMENT_TIMEOUT_MS),
         });
-      } catch {
-        throw new OAuthUnavailable("the authorization server's metadata could not be fetched");
+        if (res.ok) body = await readCapped(res, AUTH_DOCUMENT_MAX_BYTES);
+        else await res.body?.cancel();
+      } catch (err) {
+        throw new OAuthUnavailable(
+          err instanceof BodyTooLarge
+            ? `the authorization server's metadata is over ${err.max} bytes`
+            : "the authorization server's metadata could not be fetched",
+        );
       }
-      if (res.status >= 500) {
-        await res.body?.cancel();
+      if (res.status >= 500)
         throw new OAuthUnavailable(`the authorization server's metadata answered ${res.status}`);
-      }
       if (!res.ok) {
-        await res.body?.cancel();
         lastProblem = `${url} answered ${res.status}`;
         continue;
       }
-      const meta = (await res.json().catch(() => ({}))) as Partial<AuthorizationServerMetadata>;
+      const meta = parseObject(body) as Partial<AuthorizationServerMetadata>;
       // RFC 8414 §3.3: the document must name the issuer it was fetched for, or it is not its own.
       const jwks = meta.jwks_uri;
-      if (meta.issuer !== opts.issuer || typeof jwks !== "string" || !URL.canParse(jwks)) {
-        lastProblem = `${url} names issuer ${String(meta.issuer)}, jwks_uri ${String(meta.jwks_uri)}`;
+      if (meta.issuer !== opts.issuer) {
+        lastProblem = `${url} names issuer ${String(meta.issuer).slice(0, 200)}`;
+        continue;
+      }
+      if (typeof jwks !== "string" || !httpsOrLoopback(jwks)) {
+        lastProblem = `${url} names no https jwks_uri`;
         continue;
       }
       const unavailable = (): OAuthUnavailable =>
         new OAuthUnavailable("the authorization server's signing keys could not be fetched");
       return remoteKeys(jwks, unavailable, {
-        cooldownDuration: opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
-        [customFetch]: doFetch,
+        cooldownMs: opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
+        fetch: doFetch,
+        now: clock,
       });
     }
     throw new OAuthUnavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
   };
-  // One discovery shared by concurrent requests; a failed one stands for DISCOVERY_RETRY_MS, then the
+  // One discovery shared by concurrent requests; a failed one stands for RETRY_PAUSE_MS, then the
   // next request tries again.
   let retryAt = 0;
   const getKeys = (): Promise<JWTVerifyGetKey> => {
     if (!keys || (retryAt && clock() >= retryAt)) {
       retryAt = 0;
       keys = discover().catch((err: unknown) => {
-        retryAt = clock() + DISCOVERY_RETRY_MS;
+        retryAt = clock() + RETRY_PAUSE_MS;
         throw err;
       });
     }
@@ -153,12 +186,16 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
     async verifyAccessToken(token) {
       // A foreign issuer's token is refused before any key lookup: it must not make us refetch.
       let claims: JWTPayload;
+      let typ: unknown;
       try {
         claims = decodeJwt(token);
+        typ = decodeProtectedHeader(token).typ;
       } catch {
         throw invalid("The access token is not a JWT");
       }
       if (claims.iss !== opts.issuer) throw invalid("The access token is from another issuer");
+      if (typ !== undefined && !isAccessTokenType(typ))
+        throw invalid("The access token's typ is not an access token's (at+jwt or JWT)");
       const now = clock() / 1000;
       let payload: JWTPayload;
       try {
@@ -166,6 +203,8 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
           issuer: opts.issuer,
           audience: opts.audience ?? opts.resource,
           requiredClaims: ["exp"],
+          // Requires iat, and refuses one older than maxAge or later than now (with the skew).
+          maxTokenAge: maxAge,
           clockTolerance: OAUTH_CLOCK_SKEW_SECONDS,
           currentDate: new Date(now * 1000),
           algorithms: ALGORITHMS,
@@ -174,6 +213,9 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
         if (err instanceof OAuthUnavailable) throw err;
         throw invalid(describe(err));
       }
+      // jose bounds iat only: a token issued now could otherwise claim to be good for centuries.
+      if (payload.exp! - payload.iat! > maxAge)
+        throw invalid(`The access token's lifetime is longer than ${maxAge} seconds`);
       const scopes = grantedScopes(payload);
       const missing = opts.scopes.filter((s) => !isGranted(s, scopes, opts.audience !== undefined));
       if (missing.length) {
@@ -184,16 +226,41 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
       }
       const clientId =
         [payload.client_id, payload.azp].find((v): v is string => typeof v === "string") ?? "";
+      const sub = typeof payload.sub === "string" && payload.sub ? payload.sub : undefined;
+      if (!sub && !clientId) throw invalid("The access token names no subject (sub) or client");
       return {
         token,
         clientId,
         scopes,
         expiresAt: payload.exp,
         resource: new URL(opts.resource),
-        extra: { sub: payload.sub },
+        extra: {
+          sub,
+          principal: sub ? `${opts.issuer}#${sub}` : `client:${opts.issuer}#${clientId}`,
+        },
       };
     },
   };
+}
+
+/**
+ * An access token's header `typ`, compared as RFC 7515 §4.1.9 says (case-insensitive, `application/`
+ * optional): RFC 9068's `at+jwt`, or the plain `JWT` Auth0, Entra ID and Keycloak write. Any other
+ * (`dpop+jwt`, `logout+jwt`, an ID token's) marks a JWT made for something else.
+ */
+function isAccessTokenType(typ: unknown): boolean {
+  if (typeof typ !== "string") return false;
+  return ["at+jwt", "jwt"].includes(typ.toLowerCase().replace(/^application\//, ""));
+}
+
+/** A JSON object, or an empty one for anything else: the checks that follow name what is missing. */
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === "object" ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /**

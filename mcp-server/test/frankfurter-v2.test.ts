@@ -463,6 +463,14 @@ describe("why Frankfurter cannot be reached", () => {
       describeNetworkError(undici("UND_ERR_SOCKET", "other side closed")).reason,
       "reset",
     );
+    // A URL in the detail (Deno names the request's) loses its credentials and query.
+    const { detail } = describeNetworkError(
+      new TypeError("fetch failed", {
+        cause: new Error("error sending request for url (https://u:pw@mirror.test/v2?key=k1)"),
+      }),
+    );
+    assert.match(detail, /\(https:\/\/mirror\.test\/v2 \(query removed\)\)/);
+    assert.doesNotMatch(detail, /pw|k1/);
     // Deno 2's own wording (seen here): the cause's message carries the reason.
     const denoCause = (m: string): TypeError =>
       new TypeError("fetch failed", {

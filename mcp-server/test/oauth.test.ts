@@ -12,12 +12,13 @@ import {
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport as V1SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { UnauthorizedError as V1UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
+import { OAuthError, OAuthErrorCode } from "@modelcontextprotocol/server";
 import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
+import { RETRY_PAUSE_MS } from "../../common/jwks.js";
 import { loadConfig } from "../src/config.js";
 import {
   createOAuthVerifier,
-  DISCOVERY_RETRY_MS,
   OAUTH_CLOCK_SKEW_SECONDS,
   discoveryUrls,
   OAuthUnavailable,
@@ -41,8 +42,9 @@ function env(issuer: string, auth = "google-id-token,oauth"): Record<string, str
     MCP_SERVER_AUTH: auth,
     OAUTH_ISSUER: issuer,
     MCP_RESOURCE_URL: RESOURCE,
-    MCP_AUTH_AUDIENCE: AUDIENCE,
-    MCP_ALLOWED_INVOKERS: AGENT,
+    ...(auth.includes("google-id-token")
+      ? { MCP_AUTH_AUDIENCE: AUDIENCE, MCP_ALLOWED_INVOKERS: AGENT }
+      : {}),
   };
 }
 
@@ -118,9 +120,18 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
   const issuer = "https://id.example.com/tenant";
   async function setUp(
     meta: Record<string, unknown>,
-    options: { audience?: string; now?: () => number; status?: number; scopes?: string[] } = {},
+    options: {
+      audience?: string;
+      now?: () => number;
+      maxTokenAgeSeconds?: number;
+      status?: number;
+      scopes?: string[];
+      pair?: Awaited<ReturnType<typeof generateKeyPair>>;
+      keysStatus?: () => number;
+      jwksCooldownMs?: number;
+    } = {},
   ) {
-    const { privateKey, publicKey } = await generateKeyPair("RS256");
+    const { privateKey, publicKey } = options.pair ?? (await generateKeyPair("RS256"));
     const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" };
     const asked: string[] = [];
     const fetch = (async (input: string | URL | Request) => {
@@ -128,7 +139,13 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
       asked.push(url);
       if (url === "https://id.example.com/.well-known/oauth-authorization-server/tenant")
         return Response.json(meta, { status: options.status ?? 200 });
-      if (url === "https://id.example.com/keys") return Response.json({ keys: [jwk] });
+      // The keys at any scheme and host: what is refused is refused by the verifier, not here.
+      if (url.startsWith("data:")) return globalThis.fetch(url);
+      if (new URL(url).pathname === "/keys") {
+        const status = options.keysStatus?.() ?? 200;
+        if (status !== 200) return Response.json({ error: "backend" }, { status });
+        return Response.json({ keys: [jwk] });
+      }
       return new Response("not found", { status: 404 });
     }) as typeof globalThis.fetch;
     const verifier = createOAuthVerifier({
@@ -138,13 +155,16 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
       fetch,
       audience: options.audience,
       now: options.now,
+      jwksCooldownMs: options.jwksCooldownMs,
+      maxTokenAgeSeconds: options.maxTokenAgeSeconds,
     });
-    const sign = (claims: Record<string, unknown>) =>
-      new SignJWT({ iss: issuer, aud: RESOURCE, sub: "u1", ...claims })
-        .setProtectedHeader({ alg: "RS256", kid: "k1", typ: "JWT" })
-        .setIssuedAt()
-        .setExpirationTime("5m")
+    // Issued now for five minutes unless `claims` say otherwise (an undefined claim is left out).
+    const sign = (claims: Record<string, unknown>, header: { kid?: string; typ?: string } = {}) => {
+      const iat = Math.floor(Date.now() / 1000);
+      return new SignJWT({ iss: issuer, aud: RESOURCE, sub: "u1", iat, exp: iat + 300, ...claims })
+        .setProtectedHeader({ alg: "RS256", kid: "k1", typ: "JWT", ...header })
         .sign(privateKey);
+    };
     return { verifier, sign, asked };
   }
 
@@ -177,7 +197,11 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
     const info = await verifier.verifyAccessToken(await sign({ aud: appId, scp: SCOPE }));
     assert.equal(info.resource?.href, RESOURCE);
     await assert.rejects(verifier.verifyAccessToken(await sign({ scp: SCOPE })), /\(aud\)/);
-    assert.equal(loadConfig({ OAUTH_AUDIENCE: appId }).OAUTH_AUDIENCE, appId);
+    assert.equal(
+      loadConfig({ ...env("https://id.example.com", "oauth"), OAUTH_AUDIENCE: appId })
+        .OAUTH_AUDIENCE,
+      appId,
+    );
     // Entra: clients ask for api://APP_ID/mcp:tools (what the metadata advertises); scp says mcp:tools.
     const entra = await setUp(
       { issuer, jwks_uri: "https://id.example.com/keys" },
@@ -211,18 +235,106 @@ describe("the verifier with issuers oidc-provider does not imitate", () => {
     await assert.rejects(verifier.verifyAccessToken(token), OAuthUnavailable);
     await assert.rejects(verifier.verifyAccessToken(token), OAuthUnavailable);
     assert.equal(asked.length, 1, "the second request within the pause asked nobody");
-    now += DISCOVERY_RETRY_MS;
+    now += RETRY_PAUSE_MS;
     await assert.rejects(verifier.verifyAccessToken(token), OAuthUnavailable);
     assert.equal(asked.length, 2);
   });
 
+  it("refuses tokens issued ahead, too old or too long-lived, typed for something else, or naming nobody", async () => {
+    const meta = { issuer, jwks_uri: "https://id.example.com/keys" };
+    const { verifier, sign } = await setUp(meta);
+    const now = Math.floor(Date.now() / 1000);
+    const day = 86_400;
+    // Each with the scope it needs, so that only the one thing named is wrong.
+    const withScope = (claims: Record<string, unknown>, header?: { typ?: string }) =>
+      sign({ scope: SCOPE, ...claims }, header);
+    const refused: Array<[string, Promise<string>, RegExp]> = [
+      ["iat a day ahead", withScope({ iat: now + day, exp: now + day + 300 }), /iat claim/],
+      ["exp in the year 3000", withScope({ exp: Date.UTC(3000, 0, 1) / 1000 }), /lifetime/],
+      ["iat two days ago", withScope({ iat: now - 2 * day, exp: now + 300 }), /expired/],
+      ["no iat", withScope({ iat: undefined }), /iat claim/],
+      ["typ dpop+jwt", withScope({}, { typ: "dpop+jwt" }), /typ/],
+      ["typ logout+jwt", withScope({}, { typ: "logout+jwt" }), /typ/],
+      ["typ application/logout+jwt", withScope({}, { typ: "application/logout+jwt" }), /typ/],
+      ["no sub and no client", withScope({ sub: undefined }), /names no subject/],
+    ];
+    for (const [name, token, description] of refused) {
+      await assert.rejects(
+        verifier.verifyAccessToken(await token),
+        (e: unknown) =>
+          e instanceof OAuthError &&
+          e.code === OAuthErrorCode.InvalidToken &&
+          description.test(e.message),
+        name,
+      );
+    }
+    for (const typ of ["at+jwt", "application/at+jwt", "JWT", "AT+JWT", undefined])
+      await verifier.verifyAccessToken(await sign({ scope: SCOPE }, { typ }));
+    // OAUTH_MAX_TOKEN_AGE_SECONDS: a day unless set.
+    assert.equal(loadConfig({}).OAUTH_MAX_TOKEN_AGE_SECONDS, 86_400);
+    assert.throws(
+      () => loadConfig({ OAUTH_MAX_TOKEN_AGE_SECONDS: "0" }),
+      /OAUTH_MAX_TOKEN_AGE_SECONDS/,
+    );
+    const hourly = await setUp(meta, { maxTokenAgeSeconds: 3600 });
+    await hourly.verifier.verifyAccessToken(await hourly.sign({ scope: SCOPE, exp: now + 3600 }));
+    await assert.rejects(
+      hourly.verifier.verifyAccessToken(await hourly.sign({ scope: SCOPE, exp: now + 7200 })),
+      /lifetime is longer than 3600 seconds/,
+    );
+  });
+
+  it("names a caller by subject, or by client in a space of its own (no sharing a user's sessions)", async () => {
+    const { verifier, sign } = await setUp({ issuer, jwks_uri: "https://id.example.com/keys" });
+    const user = await verifier.verifyAccessToken(await sign({ scope: SCOPE, sub: "alice" }));
+    const client = await verifier.verifyAccessToken(
+      await sign({ scope: SCOPE, sub: undefined, client_id: "alice" }),
+    );
+    assert.equal(user.extra.principal, `${issuer}#alice`);
+    assert.equal(client.extra.principal, `client:${issuer}#alice`);
+    assert.equal(client.clientId, "alice");
+  });
+
+  it("pauses key fetches for a few seconds after a failure; keys it holds still verify", async () => {
+    let now = Date.now();
+    let down = true;
+    const { verifier, sign, asked } = await setUp(
+      { issuer, jwks_uri: "https://id.example.com/keys" },
+      { now: () => now, keysStatus: () => (down ? 500 : 200), jwksCooldownMs: 0 },
+    );
+    const token = await sign({ scope: SCOPE });
+    const keyFetches = () => asked.filter((u) => u === "https://id.example.com/keys").length;
+    for (let i = 0; i < 50; i++)
+      await assert.rejects(verifier.verifyAccessToken(token), OAuthUnavailable);
+    assert.equal(keyFetches(), 1, "50 requests while the key server fails: one fetch");
+    now += RETRY_PAUSE_MS;
+    down = false;
+    await verifier.verifyAccessToken(token);
+    assert.equal(keyFetches(), 2);
+    // Down again: an unknown kid makes jose refetch, which fails and pauses fetching; the key it
+    // holds goes on verifying, and the unknown kid gets the same 503 without another fetch.
+    down = true;
+    const rotated = await sign({ scope: SCOPE }, { kid: "k2" });
+    await assert.rejects(verifier.verifyAccessToken(rotated), OAuthUnavailable);
+    await verifier.verifyAccessToken(token);
+    await assert.rejects(verifier.verifyAccessToken(rotated), OAuthUnavailable);
+    assert.equal(keyFetches(), 3);
+  });
+
   it("refuses metadata that names another issuer or no usable jwks_uri: 503, not a verdict on the token", async () => {
+    const pair = await generateKeyPair("RS256");
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256" };
     for (const meta of [
       { issuer: "https://evil.example.com", jwks_uri: "https://id.example.com/keys" },
       { issuer, jwks_uri: "not a url" },
       { issuer },
+      // RFC 8414 §2: jwks_uri MUST use https (http is for a loopback server under test only).
+      { issuer, jwks_uri: "http://id.example.com/keys" },
+      { issuer, jwks_uri: "https://user:pass@id.example.com/keys" },
+      // Keys the document itself carries: anyone who can serve metadata picks the signing key.
+      { issuer, jwks_uri: `data:application/json,${JSON.stringify({ keys: [jwk] })}` },
     ]) {
-      const { verifier, sign } = await setUp(meta);
+      const { verifier, sign } = await setUp(meta, { pair });
       await assert.rejects(
         verifier.verifyAccessToken(await sign({ scope: SCOPE })),
         OAuthUnavailable,
@@ -632,9 +744,9 @@ describe("the authorization server's keys", () => {
       assert.ok(Number(down.headers.get("retry-after")) > 0);
       assert.equal(down.headers.get("www-authenticate"), null);
       await as.start();
-      // The failed discovery stands for DISCOVERY_RETRY_MS, then the next request finds the server.
+      // The failed discovery stands for RETRY_PAUSE_MS, then the next request finds the server.
       assert.equal((await listTools(service, `Bearer ${token}`)).status, 503);
-      offsetMs += DISCOVERY_RETRY_MS;
+      offsetMs += RETRY_PAUSE_MS;
       assert.equal((await listTools(service, `Bearer ${token}`)).status, 200);
       // Keys cached: the authorization server down no longer matters to a known kid.
       await as.stop();

@@ -1,7 +1,7 @@
 // Hardening checks (issues 10 and 19): token limits, allow-list, 401/403 shapes, early refusals on
 // kept-alive connections, client-side body errors logged as warnings.
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Hono } from "hono";
@@ -10,6 +10,7 @@ import { createLocalJWKSet } from "jose";
 import { createLogger } from "../../common/log.js";
 import { createIdTokenSigner } from "../../test/support/id-tokens.js";
 import { listen, oversizeThenReuse, rawRequest } from "../../test/support/http-probe.js";
+import { bundlePath, startService } from "../../test/support/service.js";
 import { buildService, type TestService } from "./support/service.js";
 import { ANY_GOOGLE_ACCOUNT, createIdTokenVerifier } from "../src/auth.js";
 import { loadConfig } from "../src/config.js";
@@ -622,4 +623,96 @@ describe("X-Content-Type-Options: nosniff on every answer", () => {
       await res.body?.cancel();
     }
   });
+});
+
+/** Resolves when `res` can take more, or when its reader hung up. */
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off("drain", done).off("close", done);
+      resolve();
+    };
+    res.on("drain", done).on("close", done);
+  });
+}
+
+describe("an issuer whose documents are huge (a hostile authorization server)", () => {
+  const HUGE = 300 * 1024 * 1024;
+  const sent = new Map<string, number>();
+  let base = "";
+  /**
+   * Issuer `${base}/huge-metadata` publishes 300 MB of metadata; issuer `${base}/huge-keys` sane
+   * metadata whose jwks_uri answers 300 MB. Chunked (no Content-Length to refuse by), written as
+   * fast as the reader takes it, until it hangs up.
+   */
+  const hostile = createServer(async (req, res) => {
+    const path = req.url ?? "";
+    if (path === "/.well-known/oauth-authorization-server/huge-keys") {
+      const issuer = `${base}/huge-keys`;
+      return void res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
+    }
+    if (
+      path !== "/.well-known/oauth-authorization-server/huge-metadata" &&
+      path !== "/huge-keys/jwks"
+    )
+      return void res.writeHead(404).end();
+    res.writeHead(200, { "content-type": "application/json" });
+    let closed = false;
+    res.on("close", () => (closed = true));
+    const chunk = Buffer.alloc(64 * 1024, "a");
+    res.write('{"keys":[],"issuer":"x","padding":"');
+    for (let n = 0; n < HUGE && !closed; n += chunk.length) {
+      sent.set(path, (sent.get(path) ?? 0) + chunk.length);
+      if (!res.write(chunk)) await drainOrClose(res);
+    }
+    if (!closed) res.end('"}');
+  });
+  before(async () => {
+    await new Promise<void>((r) => hostile.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+  });
+  after(
+    () =>
+      new Promise<void>((r) => {
+        hostile.closeAllConnections();
+        hostile.close(() => r());
+      }),
+  );
+
+  for (const [what, name, path] of [
+    ["metadata", "huge-metadata", "/.well-known/oauth-authorization-server/huge-metadata"],
+    ["key set", "huge-keys", "/huge-keys/jwks"],
+  ] as const) {
+    it(`answers 503 to a token of an issuer with 300 MB of ${what}, reading ~1 MB of it, and stays up with a 128 MB heap`, async () => {
+      const issuer = `${base}/${name}`;
+      const resource = "http://127.0.0.1/mcp";
+      const mcp = await startService(
+        "mcp-server",
+        { MCP_SERVER_AUTH: "oauth", OAUTH_ISSUER: issuer, MCP_RESOURCE_URL: resource },
+        { command: [process.execPath, "--max-old-space-size=128", bundlePath("mcp-server")] },
+      );
+      try {
+        const signer = await createIdTokenSigner();
+        const token = await signer.sign({ iss: issuer, aud: resource, scope: "mcp:tools" });
+        const res = await fetch(`${mcp.url}/mcp`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${token}`,
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+          },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+        });
+        assert.equal(res.status, 503, await res.text());
+        assert.ok(Number(res.headers.get("retry-after")) > 0);
+        assert.equal((await fetch(`${mcp.url}/health`)).status, 200, "still up");
+        assert.equal(mcp.proc.exitCode, null);
+        assert.ok((sent.get(path) ?? 0) < 32 * 1024 * 1024, `${sent.get(path)} bytes sent`);
+      } finally {
+        await mcp.stop();
+      }
+    });
+  }
 });

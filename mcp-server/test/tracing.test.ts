@@ -17,10 +17,16 @@ import {
   withRemoteContext,
 } from "../../common/trace.js";
 import { startMetadataServer } from "../../test/support/metadata-server.js";
-import { tracingRequested } from "../../common/tracing.js";
 import { buildService } from "./support/service.js";
 import { createLogger } from "../../common/log.js";
-import { handle } from "../../test/support/frankfurter.js";
+import { handle, startFrankfurter } from "../../test/support/frankfurter.js";
+import {
+  OTLP_SECRETS,
+  secretOtlpSettings,
+  startOtlpReceiver,
+} from "../../test/support/otlp-receiver.js";
+import { startService } from "../../test/support/service.js";
+import { startTracing, tracingRequested } from "../../common/tracing.js";
 
 const TRACE_A = "4bf92f3577b34da6a3ce929d0e0e4736";
 const TRACE_B = "0af7651916cd43dd8448eb211c80319c";
@@ -216,6 +222,47 @@ describe("on Cloud Run without GOOGLE_CLOUD_PROJECT", () => {
       assert.equal(metadata.accessTokenRequests(), 1);
     } finally {
       await metadata.close();
+    }
+  });
+});
+
+describe("the OTLP settings in the logs", () => {
+  it("shows the endpoint without its credentials and query, and never the OTLP headers", async () => {
+    const receiver = await startOtlpReceiver();
+    const upstream = await startFrankfurter();
+    const mcp = await startService("mcp-server", {
+      FRANKFURTER_URL: upstream.url,
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+      ...secretOtlpSettings(receiver.url),
+    });
+    try {
+      const client = new Client({ name: "tracing-test", version: "1.0.0" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${mcp.url}/mcp`)));
+      await client.callTool({ name: "get_exchange_rate", arguments: { currency_to: "GBP" } });
+      await client.close();
+      const failed = () => mcp.logs().find((l) => /span export failed/.test(String(l.message)));
+      for (let i = 0; i < 200 && !failed(); i++) await new Promise((r) => setTimeout(r, 50));
+      const on = mcp.logs().find((l) => /^tracing on/.test(String(l.message)));
+      assert.equal(on?.endpoint, `${receiver.url}/ (query removed)`);
+      assert.equal(failed()?.endpoint, `${receiver.url}/ (query removed)`);
+    } finally {
+      await mcp.stop();
+      await upstream.close();
+      await receiver.close();
+    }
+    for (const secret of [...OTLP_SECRETS, "otlp-user"])
+      assert.ok(!mcp.output().includes(secret), `${secret} in the logs:\n${mcp.output()}`);
+  });
+
+  it("refuses an endpoint that is not a URL without repeating it", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({}, (l) => lines.push(l));
+    for (const name of ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]) {
+      lines.length = 0;
+      const env = { [name]: "http://user:otlp-password-3141@[not-a-host" };
+      await startTracing(env, logger, { serviceName: "test", version: "0" });
+      assert.match(lines.join("\n"), new RegExp(`tracing stays off: ${name}: not a URL`));
+      assert.ok(!lines.join("\n").includes("otlp-password-3141"), lines.join("\n"));
     }
   });
 });

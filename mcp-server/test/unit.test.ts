@@ -4,6 +4,7 @@ import { createLocalJWKSet } from "jose";
 import { createIdTokenVerifier, type IdTokenVerifier } from "../src/auth.js";
 import { latestExpiry, TtlCache } from "../src/frankfurter/cache.js";
 import { loadConfig } from "../src/config.js";
+import { bundlePath, runCommand } from "../../test/support/service.js";
 import { FrankfurterClient } from "../src/frankfurter/client.js";
 import { UpstreamError } from "../src/frankfurter/errors.js";
 import { amount, checkDateInRange, currencyCode, rateDate } from "../src/validation.js";
@@ -77,10 +78,31 @@ describe("config", () => {
       () => loadConfig({ MCP_AUTH_CERTS_URL: "https://u:pass@keys.test/certs" }),
       /MCP_AUTH_CERTS_URL: must not carry credentials/,
     );
+    // Published in the public metadata: neither credentials nor a query, and not echoed.
+    const oauth = {
+      MCP_SERVER_AUTH: "oauth",
+      OAUTH_ISSUER: "https://id.example.com",
+      MCP_RESOURCE_URL: "https://mcp.example.com/mcp",
+    };
+    for (const url of ["https://u:pass@docs.test/mcp", "https://docs.test/mcp?token=s3cret"]) {
+      assert.throws(
+        () => loadConfig({ ...oauth, MCP_RESOURCE_DOCUMENTATION: url }),
+        (err: Error) =>
+          /^Invalid configuration: MCP_RESOURCE_DOCUMENTATION: must not carry credentials/.test(
+            err.message,
+          ) && !/u:pass|s3cret/.test(err.message),
+        url,
+      );
+    }
+    const docs = "https://docs.test/mcp#access";
+    assert.equal(
+      loadConfig({ ...oauth, MCP_RESOURCE_DOCUMENTATION: docs }).MCP_RESOURCE_DOCUMENTATION,
+      docs,
+    );
   });
   it("reads its inbound auth from MCP_SERVER_AUTH only, never from the agent's MCP_AUTH", () => {
-    // One .env for both services: the agent's MCP_AUTH (any value) must not change the server.
-    for (const agentValue of ["auto", "id-token", "google-id-token"]) {
+    // One .env for both services: the agent's MCP_AUTH must not change the server.
+    for (const agentValue of ["auto", "id-token", "none"]) {
       assert.equal(loadConfig({ MCP_AUTH: agentValue }).MCP_SERVER_AUTH, "none");
     }
     assert.equal(
@@ -120,10 +142,67 @@ describe("config", () => {
     }
   });
   it("splits comma lists", () => {
+    const google = { MCP_SERVER_AUTH: "google-id-token", MCP_AUTH_AUDIENCE: "https://x" };
     assert.deepEqual(
-      loadConfig({ MCP_ALLOWED_INVOKERS: "a@x.com, b@x.com," }).MCP_ALLOWED_INVOKERS,
+      loadConfig({ ...google, MCP_ALLOWED_INVOKERS: "a@x.com, b@x.com," }).MCP_ALLOWED_INVOKERS,
       ["a@x.com", "b@x.com"],
     );
+  });
+  it("refuses the removed MCP_AUTH=google-id-token and settings of a method it does not use", () => {
+    // Each of these started a server with auth none: open, while its owner thought it checked.
+    const refused: Array<[Record<string, string>, RegExp]> = [
+      [
+        { MCP_AUTH: "google-id-token" },
+        /MCP_AUTH: is the agent's outbound setting; .* set MCP_SERVER_AUTH=google-id-token instead/,
+      ],
+      [{ MCP_AUTH_AUDIENCE: "https://x" }, /MCP_AUTH_AUDIENCE: is read only with google-id-token/],
+      [
+        { MCP_ALLOWED_INVOKERS: "a@x.com" },
+        /MCP_ALLOWED_INVOKERS: .*add google-id-token to MCP_SERVER_AUTH/,
+      ],
+      [{ MCP_AUTH_CERTS_URL: "http://127.0.0.1:9/certs" }, /MCP_AUTH_CERTS_URL: is read only/],
+      [
+        { OAUTH_ISSUER: "https://id.example.com" },
+        /OAUTH_ISSUER: is read only with oauth .*\(now none\)/,
+      ],
+      [
+        { MCP_RESOURCE_URL: "https://mcp.example.com/mcp" },
+        /MCP_RESOURCE_URL: is read only with oauth/,
+      ],
+      [{ OAUTH_AUDIENCE: "api" }, /OAUTH_AUDIENCE: is read only with oauth/],
+      [{ OAUTH_SCOPES: "admin" }, /OAUTH_SCOPES: is read only with oauth/],
+      [{ OAUTH_MAX_TOKEN_AGE_SECONDS: "600" }, /OAUTH_MAX_TOKEN_AGE_SECONDS: is read only/],
+      [{ MCP_RESOURCE_DOCUMENTATION: "https://docs.example.com" }, /MCP_RESOURCE_DOCUMENTATION/],
+      [
+        {
+          MCP_SERVER_AUTH: "oauth",
+          OAUTH_ISSUER: "https://id.example.com",
+          MCP_RESOURCE_URL: "https://mcp.example.com/mcp",
+          MCP_ALLOWED_INVOKERS: "a@x.com",
+        },
+        /MCP_ALLOWED_INVOKERS: is read only with google-id-token in MCP_SERVER_AUTH \(now oauth\)/,
+      ],
+    ];
+    for (const [env, message] of refused)
+      assert.throws(() => loadConfig(env), message, JSON.stringify(env));
+    // Their defaults, written out (as .env.example has them), change nothing and pass.
+    const defaults = {
+      MCP_AUTH_CERTS_URL: "https://www.googleapis.com/oauth2/v3/certs",
+      OAUTH_SCOPES: "mcp:tools",
+      OAUTH_MAX_TOKEN_AGE_SECONDS: "86400",
+    };
+    assert.equal(loadConfig(defaults).MCP_SERVER_AUTH, "none");
+  });
+  it("stops start-up with one line naming what to set instead", async () => {
+    const { code, out } = await runCommand(process.execPath, [bundlePath("mcp-server")], {
+      env: { MCP_AUTH: "google-id-token", PORT: "0", LOG_FORMAT: "json" },
+      timeoutMs: 15_000,
+    });
+    assert.equal(code, 1, out);
+    const lines = out.trim().split("\n");
+    assert.equal(lines.length, 1, out);
+    assert.match(lines[0]!, /"severity":"ERROR"/);
+    assert.match(lines[0]!, /set MCP_SERVER_AUTH=google-id-token instead/);
   });
 });
 

@@ -311,3 +311,27 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
 }
+
+// ------------------------------------------------------------------------------- secrets in settings
+
+/** What secretOtlpSettings puts in the settings: none of it may reach a log. */
+export const OTLP_SECRETS = [
+  "otlp-password-3141",
+  "otlp-query-key-2718",
+  "otlp-header-key-1618",
+] as const;
+
+/**
+ * OTLP settings for `receiverUrl` carrying a password (user:password@), an API key in the query and
+ * one in OTEL_EXPORTER_OTLP_HEADERS, as collectors and SaaS backends are configured. The query runs
+ * to the end of the URL and swallows the /v1/traces the exporter appends, so the receiver answers
+ * 404 and the export failure is logged as well as the start-up line.
+ */
+export function secretOtlpSettings(receiverUrl: string): Record<string, string> {
+  const url = new URL(receiverUrl);
+  const [password, query, header] = OTLP_SECRETS;
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://otlp-user:${password}@${url.host}?api_key=${query}`,
+    OTEL_EXPORTER_OTLP_HEADERS: `x-api-key=${header}`,
+  };
+}

@@ -10,7 +10,8 @@ import { bodyLimit } from "../../../common/body-limit.js";
 import type { Logger } from "../../../common/log.js";
 import type { Inflight } from "../../../common/serve.js";
 import { incomingContext, withRemoteContext } from "../../../common/trace.js";
-import { AppError, mcpError, redactText, toAppError } from "../errors.js";
+import { redactText } from "../../../common/redact.js";
+import { AppError, mcpError, toAppError } from "../errors.js";
 import {
   conversationIds,
   type Caller,

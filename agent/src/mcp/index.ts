@@ -14,7 +14,8 @@ import {
 import type { Logger } from "../../../common/log.js";
 import { inSpan, propagationFields } from "../../../common/trace.js";
 import type { Config, Transport } from "../config.js";
-import { AppError, mcpError, redactText } from "../errors.js";
+import { redactText } from "../../../common/redact.js";
+import { AppError, mcpError } from "../errors.js";
 import type { ToolSpec } from "../models/types.js";
 import type { ToolHost, ToolOutcome } from "../turn/index.js";
 import { createIdTokenFetch } from "./id-token.js";

@@ -1,3 +1,4 @@
+import { BodyTooLarge, readCapped } from "../../../common/capped-body.js";
 import { inSpan, propagationFields, type SpanContext } from "../../../common/trace.js";
 import { TtlCache, latestExpiry } from "./cache.js";
 import { describeNetworkError, UpstreamError } from "./errors.js";
@@ -432,16 +433,21 @@ export class FrankfurterClient {
   ): Promise<{ res: Response; body: string }> {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     const headers = { accept: "application/json", ...propagationFields(trace) };
+    let status: number | undefined;
     try {
       const res = await this.#fetch(url, { headers, signal, redirect: "follow" });
-      onStatus(res.status);
+      status = res.status;
+      onStatus(status);
       // An error's body only lends its message: read a little of it, never fail on its size.
       const body = res.ok
         ? await readCapped(res, this.#maxBodyBytes)
         : await readCapped(res, 16 * 1024, true);
       return { res, body };
     } catch (err) {
-      if (err instanceof UpstreamError) throw err;
+      if (err instanceof BodyTooLarge) {
+        const message = "The exchange-rate service sent a response that is too large";
+        throw new UpstreamError("bad_response", message, status, "too_large", err.message);
+      }
       const name = err instanceof Error ? err.name : "";
       if (signal.aborted || name === "TimeoutError" || name === "AbortError") {
         const message = `The exchange-rate service did not answer within ${this.#timeoutMs} ms`;
@@ -471,46 +477,6 @@ function statusError(status: number, url: URL, body: string): UpstreamError {
     return fail("unavailable", `The exchange-rate service failed (HTTP ${status})`);
   }
   return fail("bad_response", `The exchange-rate service answered HTTP ${status}`);
-}
-
-/**
- * Reads a body up to `max` bytes; a larger one is cancelled, not buffered (a 200 MB answer once
- * took the server to 1.5 GB).
- */
-async function readCapped(res: Response, max: number, truncate = false): Promise<string> {
-  const tooLarge = (): UpstreamError =>
-    new UpstreamError(
-      "bad_response",
-      "The exchange-rate service sent a response that is too large",
-      res.status,
-      "too_large",
-      `body over ${max} bytes`,
-    );
-  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
-  if (declared > max && !truncate) {
-    await res.body?.cancel().catch(() => undefined);
-    throw tooLarge();
-  }
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let size = 0;
-  let text = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      if (truncate)
-        return (
-          text + decoder.decode(value.subarray(0, Math.max(0, value.byteLength - (size - max))))
-        );
-      throw tooLarge();
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-  return text + decoder.decode();
 }
 
 const digitsCache = new Map<string, number>();

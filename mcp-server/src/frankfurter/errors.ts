@@ -1,3 +1,4 @@
+import { redactText } from "../../../common/redact.js";
 import { ServiceError } from "../errors.js";
 
 /** Why an upstream call failed, for the logs (the caller gets a readable message, not this). */
@@ -49,18 +50,8 @@ export function describeNetworkError(err: unknown): { reason: UpstreamReason; de
       parts.push(String(e));
     }
   }
-  // Never log a URL's query or credentials: keep only its origin.
-  const detail = [code, ...parts]
-    .filter(Boolean)
-    .join(": ")
-    .replace(/\bhttps?:\/\/[^\s)"']+/g, (u) => {
-      try {
-        return new URL(u).origin;
-      } catch {
-        return "(url)";
-      }
-    })
-    .slice(0, 300);
+  // Never log a URL's query or credentials.
+  const detail = redactText([code, ...parts].filter(Boolean).join(": ")).slice(0, 300);
   const text = `${code} ${parts.join(" ")}`;
   const reason: UpstreamReason = /ECONNREFUSED|refused/i.test(text)
     ? "refused"
