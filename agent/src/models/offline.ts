@@ -19,16 +19,10 @@ export const HELP =
 /** Codes read without the list. None is an English word, so lower case ("usd") counts too. */
 const COMMON = new Set("USD EUR GBP JPY CHF CAD AUD NZD CNY HKD SGD SEK NOK DKK".split(" "));
 /** Words (singular, see key()) and symbols that mean one currency whatever the list says. */
-const WORDS = new Map(
-  Object.entries({
-    dollar: "USD",
-    "us dollar": "USD",
-    euro: "EUR",
-    pound: "GBP",
-    sterling: "GBP",
-    yen: "JPY",
-  }),
-);
+const WORDS = new Map([
+  ...Object.entries({ dollar: "USD", "us dollar": "USD", euro: "EUR", yen: "JPY" }),
+  ...Object.entries({ pound: "GBP", sterling: "GBP" }),
+]);
 const SYMBOLS = new Map(Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "¥": "JPY" }));
 /** Words that are never currencies, even where one is expected ("100 to", "in the"). */
 const STOP = new Set("a an the it this that me and or is to in into from of on at for".split(" "));
@@ -147,12 +141,10 @@ function takeDate(text: string): { date?: string; rest: string } {
 }
 
 function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  for (const m of text.matchAll(TOKEN)) {
+  return [...text.matchAll(TOKEN)].map((m): Token => {
     const kind = m[1] ? "sym" : m[2] ? "num" : m[3] ? "word" : "punct";
-    tokens.push({ kind, text: m[0], key: kind === "word" ? key(m[0]) : m[0] });
-  }
-  return tokens;
+    return { kind, text: m[0], key: kind === "word" ? key(m[0]) : m[0] };
+  });
 }
 
 /** The word before token i is one of `words`. */
@@ -167,12 +159,8 @@ const after = (tokens: Token[], i: number, words: string[]): boolean =>
  */
 function inPlace(tokens: Token[], i: number, looksLikeOne = false): boolean {
   const next = tokens[i + 1];
-  if (
-    tokens[i - 1]?.kind === "num" ||
-    after(tokens, i, ["many"]) ||
-    (looksLikeOne && ["to", "in", "into"].includes(next?.key ?? ""))
-  )
-    return true;
+  if (tokens[i - 1]?.kind === "num" || after(tokens, i, ["many"])) return true;
+  if (looksLikeOne && ["to", "in", "into"].includes(next?.key ?? "")) return true;
   const end = !next || next.kind === "punct" || ["and", "or", "on"].includes(next.key);
   return end && after(tokens, i, ["in", "into", "to", "from"]);
 }
@@ -213,11 +201,10 @@ function parse(message: string, catalog: Catalog | undefined): Question {
   const { date, rest } = takeDate(message.slice(0, MAX_CHARS));
   const tokens = tokenize(rest);
   const { mentions, strays, uncertain, ambiguous } = findMentions(tokens, catalog);
+  const beside = (i: number): boolean => mentions.some((m) => Math.abs(m.at - i) === 1);
+  const numbers = tokens.flatMap((t, i) => (t.kind === "num" ? [i] : []));
   // The amount: the first number next to a currency ("5 kids and 100 USD" is 100), else the first.
-  const num = tokens.findIndex(
-    (t, i) => t.kind === "num" && mentions.some((m) => Math.abs(m.at - i) === 1),
-  );
-  const at = num >= 0 ? num : tokens.findIndex((t) => t.kind === "num");
+  const at = numbers.find(beside) ?? numbers[0] ?? -1;
   // A number it cannot read, anywhere, is named back: it may be the amount, or a date.
   const unread = tokens.find((t) => t.kind === "num" && !AMOUNT.test(t.text))?.text;
   const amount = unread ?? (at >= 0 ? Number(tokens[at]!.text.replace(/,/g, "")) : undefined);
@@ -231,10 +218,8 @@ function parse(message: string, catalog: Catalog | undefined): Question {
     mentions.find((m) => !targeted(m));
   const from = source?.code;
   const to = [...new Set(mentions.filter((m) => m.code !== from).map((m) => m.code))];
-  const lone =
-    mentions.length === 1 && at < 0 && !after(tokens, mentions[0]!.at, ["from"])
-      ? (from ?? to[0])
-      : undefined;
+  const only = mentions.length === 1 && at < 0 ? mentions[0] : undefined;
+  const lone = only && !after(tokens, only.at, ["from"]) ? only.code : undefined;
   // A stray counts only in a message about currencies ("weather in Paris?" is not), and after a
   // number only if that number is the amount.
   const stray = strays.find((i) => tokens[i - 1]?.kind !== "num" || i === at + 1);
@@ -323,17 +308,7 @@ export class OfflineModel implements Model {
     // The list is asked for at most once a turn, and only while none is cached.
     const canList = !listed && !catalog && tools.some((t) => t.name === LIST_TOOL);
     const message = textOf(contents[start]!);
-    if (LIST_QUESTION.test(message)) {
-      if (catalog) return say(wordCatalog(catalog));
-      if (canList) return listCall;
-      if (listed)
-        return say(
-          `I couldn't get the list of currencies: ${sentence(listed.error ?? "it was empty")}`,
-        );
-      return say(
-        'This server offers no list of currencies; ask by ISO code, e.g. "100 USD in EUR".',
-      );
-    }
+    if (LIST_QUESTION.test(message)) return canList ? listCall : say(wordCatalog(catalog, listed));
     const own = parse(message, catalog);
     const q = says(own) ? merge(own, previous(contents.slice(0, start), catalog)) : own;
     const incomplete = (q.from || q.to.length || q.ambiguous) && !(q.from && q.to.length);
@@ -354,28 +329,9 @@ function previous(history: readonly Content[], catalog?: Catalog): Question | un
 
 /** The calls for a question, or the answer when it cannot be converted as asked. */
 function plan(q: Question, catalog: Catalog | undefined): ModelReply {
-  if (q.unknown) {
-    const word = q.unknown.slice(0, 40);
-    return say(
-      `I don't know the currency "${word}", so I haven't converted anything. Ask "which currencies do you know?" to see the ones I can convert.`,
-    );
-  }
-  if (q.ambiguous) {
-    const options = q.ambiguous.codes
-      .slice(0, 12)
-      .map((c) => `${catalog?.codes.get(c) ?? c} (${c})`);
-    const which = `${options.slice(0, -1).join(", ")} or ${options.at(-1)}`;
-    return say(
-      `Which ${q.ambiguous.word} do you mean: ${which}? Tell me the code and I'll convert it.`,
-    );
-  }
-  if (typeof q.amount === "string")
-    return say(q.from || q.to.length ? unreadNumber(q.amount) : HELP);
+  const refusal = whyNot(q, catalog);
+  if (refusal) return say(refusal);
   if (!q.from || !q.to.length) return say(HELP);
-  if (q.to.length > MAX_TARGETS)
-    return say(
-      `I can convert into at most ${MAX_TARGETS} currencies at once; please ask for fewer.`,
-    );
   // The date only when asked for: the tool's own default is the latest rate.
   const args = {
     currency_from: q.from,
@@ -385,6 +341,21 @@ function plan(q: Question, catalog: Catalog | undefined): ModelReply {
   return {
     functionCalls: q.to.map((to) => ({ name: RATE_TOOL, args: { ...args, currency_to: to } })),
   };
+}
+
+/** Why a question cannot be converted as asked, if it cannot. */
+function whyNot(q: Question, catalog: Catalog | undefined): string | undefined {
+  if (q.unknown)
+    return `I don't know the currency "${q.unknown.slice(0, 40)}", so I haven't converted anything. Ask "which currencies do you know?" to see the ones I can convert.`;
+  if (q.ambiguous) {
+    const { word, codes } = q.ambiguous;
+    const options = codes.slice(0, 12).map((c) => `${catalog?.codes.get(c) ?? c} (${c})`);
+    const which = `${options.slice(0, -1).join(", ")} or ${options.at(-1)}`;
+    return `Which ${word} do you mean: ${which}? Tell me the code and I'll convert it.`;
+  }
+  if (typeof q.amount === "string") return q.from || q.to.length ? unreadNumber(q.amount) : HELP;
+  if (q.to.length > MAX_TARGETS)
+    return `I can convert into at most ${MAX_TARGETS} currencies at once; please ask for fewer.`;
 }
 
 function unreadNumber(written: string): string {
@@ -405,7 +376,12 @@ function otherServer(tools: readonly ToolSpec[]): string {
   return `This MCP server offers ${names.join(", ") || "no tools"}, not the currency conversion (${RATE_TOOL}) that I, the offline model, can run. Using its tools needs a language model: ${GEMINI}.`;
 }
 
-function wordCatalog(catalog: Catalog): string {
+/** The answer to "which currencies?": the list, else why there is none. */
+function wordCatalog(catalog?: Catalog, listed?: Record<string, unknown>): string {
+  if (!catalog && listed)
+    return `I couldn't get the list of currencies: ${sentence(listed.error ?? "it was empty")}`;
+  if (!catalog)
+    return 'This server offers no list of currencies; ask by ISO code, e.g. "100 USD in EUR".';
   const codes = [...catalog.codes.keys()];
   const example = `"100 ${codes[0]} in ${codes[1] ?? codes[0]}"`;
   return `I know ${codes.length} currencies, e.g. ${codes.slice(0, 12).join(", ")}. Ask about any of them by code or name, e.g. ${example}.`;
@@ -424,10 +400,8 @@ function wordConversion({ call, response }: Answered): string {
   if (typeof value !== "number")
     return `The rate service gave no ${String(from)} to ${quote} amount.`;
   const day = String(out.date);
-  const before =
-    typeof asked === "string" && asked !== "latest" && asked !== day
-      ? `, the latest rate on or before ${asked}`
-      : "";
+  const earlier = typeof asked === "string" && asked !== "latest" && asked !== day;
+  const before = earlier ? `, the latest rate on or before ${asked}` : "";
   const source = typeof out.source === "string" ? ` (${out.source})` : "";
   return `${String(out.amount ?? amount)} ${String(out.base ?? from)} = ${value} ${quote} on ${day}${before}${source}.`;
 }
@@ -436,11 +410,10 @@ const listCall: ModelReply = { functionCalls: [{ name: LIST_TOOL, args: {} }] };
 const say = (text: string): ModelReply => ({ text });
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
-const sentence = (v: unknown): string =>
-  String(v)
-    .slice(0, 500)
-    .trim()
-    .replace(/([^.!?])$/, "$1.");
+const sentence = (v: unknown): string => {
+  const text = String(v).slice(0, 500).trim();
+  return text.replace(/([^.!?])$/, "$1.");
+};
 /** A message the user typed (tool results come back as user content too, without text). */
 const typed = (c: Content): boolean => c.role === "user" && c.parts.some((p) => "text" in p);
 const textOf = (c: Content): string =>
