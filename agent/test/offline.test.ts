@@ -590,6 +590,29 @@ describe("offline model: exact or asks", () => {
     assert.match(r.text, which);
     assert.deepEqual((await ask("MXN", "p")).rates, [convert("USD", "MXN", 20)]);
   });
+
+  it("never reads a number of a date as the amount: a range or a month gets the help answer", async () => {
+    const { ask } = setup();
+    for (const message of [
+      "Show the EUR to USD rate from 2024-01-01 to 2024-01-31",
+      "How did USD to JPY move in March 2023?",
+      "EUR to USD in March 2023",
+      "EUR to USD in 2023",
+      "100 USD in EUR between 1 January 2024 and 31 January 2024",
+      "USD to EUR on 15 January",
+      "100 USD in EUR on January 15, 2024",
+    ]) {
+      const r = await ask(message);
+      assert.deepEqual(r.calls, [], message);
+      assert.match(r.text, /^I'm running without a language model/, message);
+    }
+    // A follow-up is no one day's rate either, until it names one.
+    await ask("EUR to USD in March 2023", "m");
+    assert.deepEqual((await ask("and in GBP?", "m")).calls, []);
+    assert.deepEqual((await ask("on 2023-03-15", "m")).rates, [
+      convert("EUR", "GBP", 1, "2023-03-15"),
+    ]);
+  });
 });
 
 describe("offline model: conversations", () => {

@@ -28,7 +28,12 @@ const SYMBOLS = new Map(Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "�
 const STOP = new Set("a an the it this that me and or is to in into from of on at for".split(" "));
 const MONTHS =
   "january february march april may june july august september october november december";
-const LONG_DATE = new RegExp(`\\b(\\d{1,2}) (${MONTHS.replaceAll(" ", "|")}) (\\d{4})\\b`, "i");
+const MONTH = `(${MONTHS.replaceAll(" ", "|")})`;
+/** One day: 2024-01-15 or 15 January 2024. */
+const DAY = new RegExp(`\\b\\d{4}-\\d{2}-\\d{2}\\b|\\b(\\d{1,2}) ${MONTH} (\\d{4})\\b`, "gi");
+const YEAR = "(?:in|since|during) (?:19|20)\\d\\d";
+/** Dates that are no one day, once the days are out: "March 2023", "15 January", "in 2023". */
+const NOT_A_DAY = new RegExp(`\\b\\d+ ${MONTH}\\b|\\b${MONTH} \\d+\\b|\\b${YEAR}\\b`, "gi");
 /** A number is all its digits, dots and commas ("1.234,56" is one), read by AMOUNT or not at all. */
 const TOKEN = /([€$£¥])|(-?\d(?:[\d.,]*\d)?(?:e[+-]?\d+)?)|(\p{L}+)|([?!.,;:])/giu;
 /**
@@ -57,7 +62,7 @@ interface Question {
   to: string[];
   /** A number as written that AMOUNT does not read ("1.234,56", "15.01.2024"): never converted. */
   amount?: number | string | undefined;
-  /** YYYY-MM-DD, when named. */
+  /** YYYY-MM-DD, when one day is named; else what was written ("March 2023", two days): no rate. */
   date?: string | undefined;
   /** A word in a currency's place that names none. */
   unknown?: string | undefined;
@@ -129,15 +134,16 @@ function readCatalog(output: unknown): Catalog | undefined {
   return { codes, names, heads, qualifiers };
 }
 
-/** The date a message names, as YYYY-MM-DD, and the message without it. */
-function takeDate(text: string): { date?: string; rest: string } {
-  const iso = /\b\d{4}-\d{2}-\d{2}\b/.exec(text);
-  if (iso) return { date: iso[0], rest: text.replace(iso[0], " ") };
-  const long = LONG_DATE.exec(text);
-  if (!long) return { rest: text };
-  const month = String(MONTHS.split(" ").indexOf(long[2]!.toLowerCase()) + 1).padStart(2, "0");
-  const day = long[1]!.padStart(2, "0");
-  return { date: `${long[3]}-${month}-${day}`, rest: text.replace(long[0], " ") };
+/** The message without its dates, whose numbers are no amounts, and the date (see Question). */
+function takeDates(text: string): { date: string | undefined; rest: string } {
+  const days = [...text.matchAll(DAY)].map(([written, day, name, year]) => {
+    if (!name) return written;
+    const month = String(MONTHS.split(" ").indexOf(name.toLowerCase()) + 1).padStart(2, "0");
+    return `${year}-${month}-${day!.padStart(2, "0")}`;
+  });
+  const rest = text.replace(DAY, " ");
+  const found = [...days, ...(rest.match(NOT_A_DAY) ?? [])];
+  return { date: found.join(" and ") || undefined, rest: rest.replace(NOT_A_DAY, " ") };
 }
 
 function tokenize(text: string): Token[] {
@@ -198,7 +204,7 @@ function findMentions(tokens: Token[], catalog: Catalog | undefined) {
 
 /** Reads one message against the list when there is one (else against the common codes and words). */
 function parse(message: string, catalog: Catalog | undefined): Question {
-  const { date, rest } = takeDate(message.slice(0, MAX_CHARS));
+  const { date, rest } = takeDates(message.slice(0, MAX_CHARS));
   const tokens = tokenize(rest);
   const { mentions, strays, uncertain, ambiguous } = findMentions(tokens, catalog);
   const beside = (i: number): boolean => mentions.some((m) => Math.abs(m.at - i) === 1);
@@ -354,6 +360,8 @@ function whyNot(q: Question, catalog: Catalog | undefined): string | undefined {
     return `Which ${word} do you mean: ${which}? Tell me the code and I'll convert it.`;
   }
   if (typeof q.amount === "string") return q.from || q.to.length ? unreadNumber(q.amount) : HELP;
+  // A range or a month ("March 2023") is no one day's rate: the help says what it reads.
+  if (q.date && !/^\d{4}-\d{2}-\d{2}$/.test(q.date)) return HELP;
   if (q.to.length > MAX_TARGETS)
     return `I can convert into at most ${MAX_TARGETS} currencies at once; please ask for fewer.`;
 }
