@@ -613,6 +613,18 @@ describe("offline model: exact or asks", () => {
       convert("EUR", "GBP", 1, "2023-03-15"),
     ]);
   });
+
+  it("reads A$, C$, NZ$, HK$, S$ and US$ as those dollars, and names back a prefix it does not know", async () => {
+    const { ask } = setup();
+    assert.deepEqual((await ask("A$100 in EUR")).rates, [convert("AUD", "EUR", 100)]);
+    assert.deepEqual(
+      (await ask("100 EUR in C$, NZ$, hk$, S$ and US$")).rates.map((a) => a.currency_to),
+      ["CAD", "NZD", "HKD", "SGD", "USD"],
+    );
+    const real = await ask("R$50 in EUR");
+    assert.deepEqual(real.rates, []);
+    assert.match(real.text, /^I don't know the currency "R\$"/);
+  });
 });
 
 describe("offline model: conversations", () => {

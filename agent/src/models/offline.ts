@@ -23,7 +23,11 @@ const WORDS = new Map([
   ...Object.entries({ dollar: "USD", "us dollar": "USD", euro: "EUR", yen: "JPY" }),
   ...Object.entries({ pound: "GBP", sterling: "GBP" }),
 ]);
-const SYMBOLS = new Map(Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "¥": "JPY" }));
+/** Symbols, upper case; a dollar's letters ("A$") are part of its symbol, other letters unknown. */
+const SYMBOLS = new Map([
+  ...Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "¥": "JPY", US$: "USD" }),
+  ...Object.entries({ A$: "AUD", C$: "CAD", NZ$: "NZD", HK$: "HKD", S$: "SGD" }),
+]);
 /** Words that are never currencies, even where one is expected ("100 to", "in the"). */
 const STOP = new Set("a an the it this that me and or is to in into from of on at for".split(" "));
 const MONTHS =
@@ -35,7 +39,7 @@ const YEAR = "(?:in|since|during) (?:19|20)\\d\\d";
 /** Dates that are no one day, once the days are out: "March 2023", "15 January", "in 2023". */
 const NOT_A_DAY = new RegExp(`\\b\\d+ ${MONTH}\\b|\\b${MONTH} \\d+\\b|\\b${YEAR}\\b`, "gi");
 /** A number is all its digits, dots and commas ("1.234,56" is one), read by AMOUNT or not at all. */
-const TOKEN = /([€$£¥])|(-?\d(?:[\d.,]*\d)?(?:e[+-]?\d+)?)|(\p{L}+)|([?!.,;:])/giu;
+const TOKEN = /(\p{L}{0,3}[€$£¥])|(-?\d(?:[\d.,]*\d)?(?:e[+-]?\d+)?)|(\p{L}+)|([?!.,;:])/giu;
 /**
  * Amounts are read one way, so each has one meaning: a dot before the decimals, commas (or nothing)
  * between thousands. Sign and exponent stay, so that the tool's checks see "-5" or "1e308" as typed.
@@ -179,7 +183,9 @@ function findMentions(tokens: Token[], catalog: Catalog | undefined) {
   let uncertain = false;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t.kind === "sym") mentions.push({ at: i, code: SYMBOLS.get(t.text)! });
+    const symbol = t.kind === "sym" ? SYMBOLS.get(t.text.toUpperCase()) : undefined;
+    if (symbol) mentions.push({ at: i, code: symbol });
+    else if (t.kind === "sym") strays.push(i);
     if (t.kind !== "word" || STOP.has(t.key)) continue;
     const name = findName(tokens, i, catalog);
     if (name && (!name.head || inPlace(tokens, i, true))) {
