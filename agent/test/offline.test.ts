@@ -625,6 +625,27 @@ describe("offline model: exact or asks", () => {
     assert.deepEqual(real.rates, []);
     assert.match(real.text, /^I don't know the currency "R\$"/);
   });
+
+  it("names back a qualifier it does not know before dollars or pounds, wherever it stands", async () => {
+    const { ask } = setup();
+    for (const message of [
+      "convert 100 EUR to Aussie dollars",
+      "Aussie dollars to EUR",
+      "What is the aussie dollar worth in EUR?",
+      "100 EUR in pounds and Aussie dollars",
+    ]) {
+      const r = await ask(message);
+      assert.deepEqual(r.rates, [], message);
+      assert.match(r.text, /^I don't know the currency "Aussie"/i, message);
+    }
+    // Words that go before a currency are no qualifiers.
+    assert.deepEqual((await ask("I want to exchange my dollars into euros")).rates, [
+      convert("USD", "EUR"),
+    ]);
+    assert.deepEqual((await ask("How many dollars is this 100 EUR?")).rates, [
+      convert("EUR", "USD", 100),
+    ]);
+  });
 });
 
 describe("offline model: conversations", () => {

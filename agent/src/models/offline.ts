@@ -28,8 +28,11 @@ const SYMBOLS = new Map([
   ...Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "¥": "JPY", US$: "USD" }),
   ...Object.entries({ A$: "AUD", C$: "CAD", NZ$: "NZD", HK$: "HKD", S$: "SGD" }),
 ]);
-/** Words that are never currencies, even where one is expected ("100 to", "in the"). */
-const STOP = new Set("a an the it this that me and or is to in into from of on at for".split(" "));
+/** Words never currencies, even where one goes ("100 to", "in the"), nor qualifiers ("how many"). */
+const STOP = new Set(
+  `a an the it this that me and or is to in into from of on at for per how many much what which
+  my your our their some those these convert exchange change buy sell send spend`.split(/\s+/),
+);
 const MONTHS =
   "january february march april may june july august september october november december";
 const MONTH = `(${MONTHS.replaceAll(" ", "|")})`;
@@ -157,6 +160,7 @@ function tokenize(text: string): Token[] {
   });
 }
 
+const stop = (t: Token | undefined): boolean => STOP.has(t?.text.toLowerCase() ?? "");
 /** The word before token i is one of `words`. */
 const after = (tokens: Token[], i: number, words: string[]): boolean =>
   words.includes(tokens[i - 1]?.key ?? "");
@@ -186,9 +190,13 @@ function findMentions(tokens: Token[], catalog: Catalog | undefined) {
     const symbol = t.kind === "sym" ? SYMBOLS.get(t.text.toUpperCase()) : undefined;
     if (symbol) mentions.push({ at: i, code: symbol });
     else if (t.kind === "sym") strays.push(i);
-    if (t.kind !== "word" || STOP.has(t.key)) continue;
+    if (t.kind !== "word" || stop(t)) continue;
     const name = findName(tokens, i, catalog);
     if (name && (!name.head || inPlace(tokens, i, true))) {
+      // A word before a name, where a currency goes ("to Aussie dollars"), is a qualifier: named back.
+      const [place, before] = [tokens[i - 2], tokens[i - 1]];
+      const qualifier = before?.kind === "word" && !stop(before) && mentions.at(-1)?.at !== i - 1;
+      if (qualifier && (place?.kind !== "word" || stop(place))) strays.push(i - 1);
       if (name.codes.length > 1) ambiguous ??= { word: name.phrase, codes: name.codes };
       else mentions.push({ at: i, code: name.codes[0]! });
       i = name.last;
