@@ -646,6 +646,27 @@ describe("offline model: exact or asks", () => {
       convert("EUR", "USD", 100),
     ]);
   });
+
+  it("converts one amount at a time: two amounts are never paired with the wrong currencies", async () => {
+    const { ask } = setup();
+    for (const message of [
+      "5 USD in EUR and 6 in GBP",
+      "100 USD and 200 EUR in GBP",
+      "100 USD to EUR, 50 to GBP",
+    ]) {
+      const r = await ask(message);
+      assert.deepEqual(r.calls, [], message);
+      assert.equal(
+        r.text,
+        "I convert one amount at a time; please ask about each amount on its own.",
+        message,
+      );
+    }
+    // Nor does a follow-up pick one of them, until one amount is written.
+    await ask("5 USD in EUR and 6 in GBP", "two");
+    assert.deepEqual((await ask("and in JPY?", "two")).calls, []);
+    assert.deepEqual((await ask("6", "two")).rates, [convert("USD", "JPY", 6)]);
+  });
 });
 
 describe("offline model: conversations", () => {

@@ -1,9 +1,9 @@
 // The model used without Gemini credentials: a deterministic reader of currency conversions behind
 // the same Model interface. It plans get_exchange_rate (and, to learn names, list_currencies) calls
 // from the user's words and the conversation, then words the answer from the tools' declared outputs
-// (mcp-server/src/tools/*.ts). It never converts a currency or an amount the user did not write: an
-// unknown word or a number it cannot read is named back, an ambiguous name asked about. Anything
-// else gets one short answer about what it can do.
+// (mcp-server/src/tools/*.ts). It never converts a currency, amount or date the user did not write:
+// an unknown word or number is named back, an ambiguous name asked about, two amounts refused.
+// Anything else (a range of dates too) gets one short answer about what it can do.
 
 import type { Content, FunctionCall, Model, ModelReply, ModelRequest, ToolSpec } from "./types.js";
 
@@ -69,6 +69,8 @@ interface Question {
   to: string[];
   /** A number as written that AMOUNT does not read ("1.234,56", "15.01.2024"): never converted. */
   amount?: number | string | undefined;
+  /** More than one amount: one conversion each, which it does not pair up with their currencies. */
+  several?: boolean | undefined;
   /** YYYY-MM-DD, when one day is named; else what was written ("March 2023", two days): no rate. */
   date?: string | undefined;
   /** A word in a currency's place that names none. */
@@ -225,6 +227,9 @@ function parse(message: string, catalog: Catalog | undefined): Question {
   const numbers = tokens.flatMap((t, i) => (t.kind === "num" ? [i] : []));
   // The amount: the first number next to a currency ("5 kids and 100 USD" is 100), else the first.
   const at = numbers.find(beside) ?? numbers[0] ?? -1;
+  // Numbers that count no word ("5 kids") are amounts; several it does not pair with currencies.
+  const counted = (i: number): boolean => tokens[i + 1]?.kind === "word" && !stop(tokens[i + 1]);
+  const several = numbers.filter((i) => beside(i) || !counted(i)).length > 1;
   // A number it cannot read, anywhere, is named back: it may be the amount, or a date.
   const unread = tokens.find((t) => t.kind === "num" && !AMOUNT.test(t.text))?.text;
   const amount = unread ?? (at >= 0 ? Number(tokens[at]!.text.replace(/,/g, "")) : undefined);
@@ -245,7 +250,7 @@ function parse(message: string, catalog: Catalog | undefined): Question {
   const stray = strays.find((i) => tokens[i - 1]?.kind !== "num" || i === at + 1);
   const unknown =
     (mentions.length || at >= 0) && stray !== undefined ? tokens[stray]!.text : undefined;
-  return { from, to, amount, date, ambiguous, uncertain, lone, unknown };
+  return { from, to, amount, several, date, ambiguous, uncertain, lone, unknown };
 }
 
 /**
@@ -284,6 +289,7 @@ function merge(q: Question, prev: Question | undefined): Question {
     to: (to.length ? to : prev.to).filter((c) => c !== from),
     // An amount it could not read stays so until one is written: a follow-up converts no other.
     amount: q.amount ?? prev.amount,
+    several: q.amount === undefined ? prev.several : q.several,
     date: q.date ?? prev.date,
   };
 }
@@ -376,6 +382,7 @@ function whyNot(q: Question, catalog: Catalog | undefined): string | undefined {
   if (typeof q.amount === "string") return q.from || q.to.length ? unreadNumber(q.amount) : HELP;
   // A range or a month ("March 2023") is no one day's rate: the help says what it reads.
   if (q.date && !/^\d{4}-\d{2}-\d{2}$/.test(q.date)) return HELP;
+  if (q.several) return "I convert one amount at a time; please ask about each amount on its own.";
   if (q.to.length > MAX_TARGETS)
     return `I can convert into at most ${MAX_TARGETS} currencies at once; please ask for fewer.`;
 }
