@@ -590,6 +590,83 @@ describe("offline model: exact or asks", () => {
     assert.match(r.text, which);
     assert.deepEqual((await ask("MXN", "p")).rates, [convert("USD", "MXN", 20)]);
   });
+
+  it("never reads a number of a date as the amount: a range or a month gets the help answer", async () => {
+    const { ask } = setup();
+    for (const message of [
+      "Show the EUR to USD rate from 2024-01-01 to 2024-01-31",
+      "How did USD to JPY move in March 2023?",
+      "EUR to USD in March 2023",
+      "EUR to USD in 2023",
+      "100 USD in EUR between 1 January 2024 and 31 January 2024",
+      "USD to EUR on 15 January",
+      "100 USD in EUR on January 15, 2024",
+    ]) {
+      const r = await ask(message);
+      assert.deepEqual(r.calls, [], message);
+      assert.match(r.text, /^I'm running without a language model/, message);
+    }
+    // A follow-up is no one day's rate either, until it names one.
+    await ask("EUR to USD in March 2023", "m");
+    assert.deepEqual((await ask("and in GBP?", "m")).calls, []);
+    assert.deepEqual((await ask("on 2023-03-15", "m")).rates, [
+      convert("EUR", "GBP", 1, "2023-03-15"),
+    ]);
+  });
+
+  it("reads A$, C$, NZ$, HK$, S$ and US$ as those dollars, and names back a prefix it does not know", async () => {
+    const { ask } = setup();
+    assert.deepEqual((await ask("A$100 in EUR")).rates, [convert("AUD", "EUR", 100)]);
+    assert.deepEqual(
+      (await ask("100 EUR in C$, NZ$, hk$, S$ and US$")).rates.map((a) => a.currency_to),
+      ["CAD", "NZD", "HKD", "SGD", "USD"],
+    );
+    const real = await ask("R$50 in EUR");
+    assert.deepEqual(real.rates, []);
+    assert.match(real.text, /^I don't know the currency "R\$"/);
+  });
+
+  it("names back a qualifier it does not know before dollars or pounds, wherever it stands", async () => {
+    const { ask } = setup();
+    for (const message of [
+      "convert 100 EUR to Aussie dollars",
+      "Aussie dollars to EUR",
+      "What is the aussie dollar worth in EUR?",
+      "100 EUR in pounds and Aussie dollars",
+    ]) {
+      const r = await ask(message);
+      assert.deepEqual(r.rates, [], message);
+      assert.match(r.text, /^I don't know the currency "Aussie"/i, message);
+    }
+    // Words that go before a currency are no qualifiers.
+    assert.deepEqual((await ask("I want to exchange my dollars into euros")).rates, [
+      convert("USD", "EUR"),
+    ]);
+    assert.deepEqual((await ask("How many dollars is this 100 EUR?")).rates, [
+      convert("EUR", "USD", 100),
+    ]);
+  });
+
+  it("converts one amount at a time: two amounts are never paired with the wrong currencies", async () => {
+    const { ask } = setup();
+    for (const message of [
+      "5 USD in EUR and 6 in GBP",
+      "100 USD and 200 EUR in GBP",
+      "100 USD to EUR, 50 to GBP",
+    ]) {
+      const r = await ask(message);
+      assert.deepEqual(r.calls, [], message);
+      assert.equal(
+        r.text,
+        "I convert one amount at a time; please ask about each amount on its own.",
+        message,
+      );
+    }
+    // Nor does a follow-up pick one of them, until one amount is written.
+    await ask("5 USD in EUR and 6 in GBP", "two");
+    assert.deepEqual((await ask("and in JPY?", "two")).calls, []);
+    assert.deepEqual((await ask("6", "two")).rates, [convert("USD", "JPY", 6)]);
+  });
 });
 
 describe("offline model: conversations", () => {

@@ -1,9 +1,9 @@
 // The model used without Gemini credentials: a deterministic reader of currency conversions behind
 // the same Model interface. It plans get_exchange_rate (and, to learn names, list_currencies) calls
 // from the user's words and the conversation, then words the answer from the tools' declared outputs
-// (mcp-server/src/tools/*.ts). It never converts a currency or an amount the user did not write: an
-// unknown word or a number it cannot read is named back, an ambiguous name asked about. Anything
-// else gets one short answer about what it can do.
+// (mcp-server/src/tools/*.ts). It never converts a currency, amount or date the user did not write:
+// an unknown word or number is named back, an ambiguous name asked about, two amounts refused.
+// Anything else (a range of dates too) gets one short answer about what it can do.
 
 import type { Content, FunctionCall, Model, ModelReply, ModelRequest, ToolSpec } from "./types.js";
 
@@ -19,24 +19,30 @@ export const HELP =
 /** Codes read without the list. None is an English word, so lower case ("usd") counts too. */
 const COMMON = new Set("USD EUR GBP JPY CHF CAD AUD NZD CNY HKD SGD SEK NOK DKK".split(" "));
 /** Words (singular, see key()) and symbols that mean one currency whatever the list says. */
-const WORDS = new Map(
-  Object.entries({
-    dollar: "USD",
-    "us dollar": "USD",
-    euro: "EUR",
-    pound: "GBP",
-    sterling: "GBP",
-    yen: "JPY",
-  }),
+const WORDS = new Map([
+  ...Object.entries({ dollar: "USD", "us dollar": "USD", euro: "EUR", yen: "JPY" }),
+  ...Object.entries({ pound: "GBP", sterling: "GBP" }),
+]);
+/** Symbols, upper case; a dollar's letters ("A$") are part of its symbol, other letters unknown. */
+const SYMBOLS = new Map([
+  ...Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "¥": "JPY", US$: "USD" }),
+  ...Object.entries({ A$: "AUD", C$: "CAD", NZ$: "NZD", HK$: "HKD", S$: "SGD" }),
+]);
+/** Words never currencies, even where one goes ("100 to", "in the"), nor qualifiers ("how many"). */
+const STOP = new Set(
+  `a an the it this that me and or is to in into from of on at for per how many much what which
+  my your our their some those these convert exchange change buy sell send spend`.split(/\s+/),
 );
-const SYMBOLS = new Map(Object.entries({ "€": "EUR", $: "USD", "£": "GBP", "¥": "JPY" }));
-/** Words that are never currencies, even where one is expected ("100 to", "in the"). */
-const STOP = new Set("a an the it this that me and or is to in into from of on at for".split(" "));
 const MONTHS =
   "january february march april may june july august september october november december";
-const LONG_DATE = new RegExp(`\\b(\\d{1,2}) (${MONTHS.replaceAll(" ", "|")}) (\\d{4})\\b`, "i");
+const MONTH = `(${MONTHS.replaceAll(" ", "|")})`;
+/** One day: 2024-01-15 or 15 January 2024. */
+const DAY = new RegExp(`\\b\\d{4}-\\d{2}-\\d{2}\\b|\\b(\\d{1,2}) ${MONTH} (\\d{4})\\b`, "gi");
+const YEAR = "(?:in|since|during) (?:19|20)\\d\\d";
+/** Dates that are no one day, once the days are out: "March 2023", "15 January", "in 2023". */
+const NOT_A_DAY = new RegExp(`\\b\\d+ ${MONTH}\\b|\\b${MONTH} \\d+\\b|\\b${YEAR}\\b`, "gi");
 /** A number is all its digits, dots and commas ("1.234,56" is one), read by AMOUNT or not at all. */
-const TOKEN = /([€$£¥])|(-?\d(?:[\d.,]*\d)?(?:e[+-]?\d+)?)|(\p{L}+)|([?!.,;:])/giu;
+const TOKEN = /(\p{L}{0,3}[€$£¥])|(-?\d(?:[\d.,]*\d)?(?:e[+-]?\d+)?)|(\p{L}+)|([?!.,;:])/giu;
 /**
  * Amounts are read one way, so each has one meaning: a dot before the decimals, commas (or nothing)
  * between thousands. Sign and exponent stay, so that the tool's checks see "-5" or "1e308" as typed.
@@ -63,7 +69,9 @@ interface Question {
   to: string[];
   /** A number as written that AMOUNT does not read ("1.234,56", "15.01.2024"): never converted. */
   amount?: number | string | undefined;
-  /** YYYY-MM-DD, when named. */
+  /** More than one amount: one conversion each, which it does not pair up with their currencies. */
+  several?: boolean | undefined;
+  /** YYYY-MM-DD, when one day is named; else what was written ("March 2023", two days): no rate. */
   date?: string | undefined;
   /** A word in a currency's place that names none. */
   unknown?: string | undefined;
@@ -135,26 +143,26 @@ function readCatalog(output: unknown): Catalog | undefined {
   return { codes, names, heads, qualifiers };
 }
 
-/** The date a message names, as YYYY-MM-DD, and the message without it. */
-function takeDate(text: string): { date?: string; rest: string } {
-  const iso = /\b\d{4}-\d{2}-\d{2}\b/.exec(text);
-  if (iso) return { date: iso[0], rest: text.replace(iso[0], " ") };
-  const long = LONG_DATE.exec(text);
-  if (!long) return { rest: text };
-  const month = String(MONTHS.split(" ").indexOf(long[2]!.toLowerCase()) + 1).padStart(2, "0");
-  const day = long[1]!.padStart(2, "0");
-  return { date: `${long[3]}-${month}-${day}`, rest: text.replace(long[0], " ") };
+/** The message without its dates, whose numbers are no amounts, and the date (see Question). */
+function takeDates(text: string): { date: string | undefined; rest: string } {
+  const days = [...text.matchAll(DAY)].map(([written, day, name, year]) => {
+    if (!name) return written;
+    const month = String(MONTHS.split(" ").indexOf(name.toLowerCase()) + 1).padStart(2, "0");
+    return `${year}-${month}-${day!.padStart(2, "0")}`;
+  });
+  const rest = text.replace(DAY, " ");
+  const found = [...days, ...(rest.match(NOT_A_DAY) ?? [])];
+  return { date: found.join(" and ") || undefined, rest: rest.replace(NOT_A_DAY, " ") };
 }
 
 function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  for (const m of text.matchAll(TOKEN)) {
+  return [...text.matchAll(TOKEN)].map((m): Token => {
     const kind = m[1] ? "sym" : m[2] ? "num" : m[3] ? "word" : "punct";
-    tokens.push({ kind, text: m[0], key: kind === "word" ? key(m[0]) : m[0] });
-  }
-  return tokens;
+    return { kind, text: m[0], key: kind === "word" ? key(m[0]) : m[0] };
+  });
 }
 
+const stop = (t: Token | undefined): boolean => STOP.has(t?.text.toLowerCase() ?? "");
 /** The word before token i is one of `words`. */
 const after = (tokens: Token[], i: number, words: string[]): boolean =>
   words.includes(tokens[i - 1]?.key ?? "");
@@ -167,12 +175,8 @@ const after = (tokens: Token[], i: number, words: string[]): boolean =>
  */
 function inPlace(tokens: Token[], i: number, looksLikeOne = false): boolean {
   const next = tokens[i + 1];
-  if (
-    tokens[i - 1]?.kind === "num" ||
-    after(tokens, i, ["many"]) ||
-    (looksLikeOne && ["to", "in", "into"].includes(next?.key ?? ""))
-  )
-    return true;
+  if (tokens[i - 1]?.kind === "num" || after(tokens, i, ["many"])) return true;
+  if (looksLikeOne && ["to", "in", "into"].includes(next?.key ?? "")) return true;
   const end = !next || next.kind === "punct" || ["and", "or", "on"].includes(next.key);
   return end && after(tokens, i, ["in", "into", "to", "from"]);
 }
@@ -185,10 +189,16 @@ function findMentions(tokens: Token[], catalog: Catalog | undefined) {
   let uncertain = false;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t.kind === "sym") mentions.push({ at: i, code: SYMBOLS.get(t.text)! });
-    if (t.kind !== "word" || STOP.has(t.key)) continue;
+    const symbol = t.kind === "sym" ? SYMBOLS.get(t.text.toUpperCase()) : undefined;
+    if (symbol) mentions.push({ at: i, code: symbol });
+    else if (t.kind === "sym") strays.push(i);
+    if (t.kind !== "word" || stop(t)) continue;
     const name = findName(tokens, i, catalog);
     if (name && (!name.head || inPlace(tokens, i, true))) {
+      // A word before a name, where a currency goes ("to Aussie dollars"), is a qualifier: named back.
+      const [place, before] = [tokens[i - 2], tokens[i - 1]];
+      const qualifier = before?.kind === "word" && !stop(before) && mentions.at(-1)?.at !== i - 1;
+      if (qualifier && (place?.kind !== "word" || stop(place))) strays.push(i - 1);
       if (name.codes.length > 1) ambiguous ??= { word: name.phrase, codes: name.codes };
       else mentions.push({ at: i, code: name.codes[0]! });
       i = name.last;
@@ -210,14 +220,16 @@ function findMentions(tokens: Token[], catalog: Catalog | undefined) {
 
 /** Reads one message against the list when there is one (else against the common codes and words). */
 function parse(message: string, catalog: Catalog | undefined): Question {
-  const { date, rest } = takeDate(message.slice(0, MAX_CHARS));
+  const { date, rest } = takeDates(message.slice(0, MAX_CHARS));
   const tokens = tokenize(rest);
   const { mentions, strays, uncertain, ambiguous } = findMentions(tokens, catalog);
+  const beside = (i: number): boolean => mentions.some((m) => Math.abs(m.at - i) === 1);
+  const numbers = tokens.flatMap((t, i) => (t.kind === "num" ? [i] : []));
   // The amount: the first number next to a currency ("5 kids and 100 USD" is 100), else the first.
-  const num = tokens.findIndex(
-    (t, i) => t.kind === "num" && mentions.some((m) => Math.abs(m.at - i) === 1),
-  );
-  const at = num >= 0 ? num : tokens.findIndex((t) => t.kind === "num");
+  const at = numbers.find(beside) ?? numbers[0] ?? -1;
+  // Numbers that count no word ("5 kids") are amounts; several it does not pair with currencies.
+  const counted = (i: number): boolean => tokens[i + 1]?.kind === "word" && !stop(tokens[i + 1]);
+  const several = numbers.filter((i) => beside(i) || !counted(i)).length > 1;
   // A number it cannot read, anywhere, is named back: it may be the amount, or a date.
   const unread = tokens.find((t) => t.kind === "num" && !AMOUNT.test(t.text))?.text;
   const amount = unread ?? (at >= 0 ? Number(tokens[at]!.text.replace(/,/g, "")) : undefined);
@@ -231,16 +243,14 @@ function parse(message: string, catalog: Catalog | undefined): Question {
     mentions.find((m) => !targeted(m));
   const from = source?.code;
   const to = [...new Set(mentions.filter((m) => m.code !== from).map((m) => m.code))];
-  const lone =
-    mentions.length === 1 && at < 0 && !after(tokens, mentions[0]!.at, ["from"])
-      ? (from ?? to[0])
-      : undefined;
+  const only = mentions.length === 1 && at < 0 ? mentions[0] : undefined;
+  const lone = only && !after(tokens, only.at, ["from"]) ? only.code : undefined;
   // A stray counts only in a message about currencies ("weather in Paris?" is not), and after a
   // number only if that number is the amount.
   const stray = strays.find((i) => tokens[i - 1]?.kind !== "num" || i === at + 1);
   const unknown =
     (mentions.length || at >= 0) && stray !== undefined ? tokens[stray]!.text : undefined;
-  return { from, to, amount, date, ambiguous, uncertain, lone, unknown };
+  return { from, to, amount, several, date, ambiguous, uncertain, lone, unknown };
 }
 
 /**
@@ -279,6 +289,7 @@ function merge(q: Question, prev: Question | undefined): Question {
     to: (to.length ? to : prev.to).filter((c) => c !== from),
     // An amount it could not read stays so until one is written: a follow-up converts no other.
     amount: q.amount ?? prev.amount,
+    several: q.amount === undefined ? prev.several : q.several,
     date: q.date ?? prev.date,
   };
 }
@@ -323,17 +334,7 @@ export class OfflineModel implements Model {
     // The list is asked for at most once a turn, and only while none is cached.
     const canList = !listed && !catalog && tools.some((t) => t.name === LIST_TOOL);
     const message = textOf(contents[start]!);
-    if (LIST_QUESTION.test(message)) {
-      if (catalog) return say(wordCatalog(catalog));
-      if (canList) return listCall;
-      if (listed)
-        return say(
-          `I couldn't get the list of currencies: ${sentence(listed.error ?? "it was empty")}`,
-        );
-      return say(
-        'This server offers no list of currencies; ask by ISO code, e.g. "100 USD in EUR".',
-      );
-    }
+    if (LIST_QUESTION.test(message)) return canList ? listCall : say(wordCatalog(catalog, listed));
     const own = parse(message, catalog);
     const q = says(own) ? merge(own, previous(contents.slice(0, start), catalog)) : own;
     const incomplete = (q.from || q.to.length || q.ambiguous) && !(q.from && q.to.length);
@@ -354,28 +355,9 @@ function previous(history: readonly Content[], catalog?: Catalog): Question | un
 
 /** The calls for a question, or the answer when it cannot be converted as asked. */
 function plan(q: Question, catalog: Catalog | undefined): ModelReply {
-  if (q.unknown) {
-    const word = q.unknown.slice(0, 40);
-    return say(
-      `I don't know the currency "${word}", so I haven't converted anything. Ask "which currencies do you know?" to see the ones I can convert.`,
-    );
-  }
-  if (q.ambiguous) {
-    const options = q.ambiguous.codes
-      .slice(0, 12)
-      .map((c) => `${catalog?.codes.get(c) ?? c} (${c})`);
-    const which = `${options.slice(0, -1).join(", ")} or ${options.at(-1)}`;
-    return say(
-      `Which ${q.ambiguous.word} do you mean: ${which}? Tell me the code and I'll convert it.`,
-    );
-  }
-  if (typeof q.amount === "string")
-    return say(q.from || q.to.length ? unreadNumber(q.amount) : HELP);
+  const refusal = whyNot(q, catalog);
+  if (refusal) return say(refusal);
   if (!q.from || !q.to.length) return say(HELP);
-  if (q.to.length > MAX_TARGETS)
-    return say(
-      `I can convert into at most ${MAX_TARGETS} currencies at once; please ask for fewer.`,
-    );
   // The date only when asked for: the tool's own default is the latest rate.
   const args = {
     currency_from: q.from,
@@ -385,6 +367,24 @@ function plan(q: Question, catalog: Catalog | undefined): ModelReply {
   return {
     functionCalls: q.to.map((to) => ({ name: RATE_TOOL, args: { ...args, currency_to: to } })),
   };
+}
+
+/** Why a question cannot be converted as asked, if it cannot. */
+function whyNot(q: Question, catalog: Catalog | undefined): string | undefined {
+  if (q.unknown)
+    return `I don't know the currency "${q.unknown.slice(0, 40)}", so I haven't converted anything. Ask "which currencies do you know?" to see the ones I can convert.`;
+  if (q.ambiguous) {
+    const { word, codes } = q.ambiguous;
+    const options = codes.slice(0, 12).map((c) => `${catalog?.codes.get(c) ?? c} (${c})`);
+    const which = `${options.slice(0, -1).join(", ")} or ${options.at(-1)}`;
+    return `Which ${word} do you mean: ${which}? Tell me the code and I'll convert it.`;
+  }
+  if (typeof q.amount === "string") return q.from || q.to.length ? unreadNumber(q.amount) : HELP;
+  // A range or a month ("March 2023") is no one day's rate: the help says what it reads.
+  if (q.date && !/^\d{4}-\d{2}-\d{2}$/.test(q.date)) return HELP;
+  if (q.several) return "I convert one amount at a time; please ask about each amount on its own.";
+  if (q.to.length > MAX_TARGETS)
+    return `I can convert into at most ${MAX_TARGETS} currencies at once; please ask for fewer.`;
 }
 
 function unreadNumber(written: string): string {
@@ -405,7 +405,12 @@ function otherServer(tools: readonly ToolSpec[]): string {
   return `This MCP server offers ${names.join(", ") || "no tools"}, not the currency conversion (${RATE_TOOL}) that I, the offline model, can run. Using its tools needs a language model: ${GEMINI}.`;
 }
 
-function wordCatalog(catalog: Catalog): string {
+/** The answer to "which currencies?": the list, else why there is none. */
+function wordCatalog(catalog?: Catalog, listed?: Record<string, unknown>): string {
+  if (!catalog && listed)
+    return `I couldn't get the list of currencies: ${sentence(listed.error ?? "it was empty")}`;
+  if (!catalog)
+    return 'This server offers no list of currencies; ask by ISO code, e.g. "100 USD in EUR".';
   const codes = [...catalog.codes.keys()];
   const example = `"100 ${codes[0]} in ${codes[1] ?? codes[0]}"`;
   return `I know ${codes.length} currencies, e.g. ${codes.slice(0, 12).join(", ")}. Ask about any of them by code or name, e.g. ${example}.`;
@@ -424,10 +429,8 @@ function wordConversion({ call, response }: Answered): string {
   if (typeof value !== "number")
     return `The rate service gave no ${String(from)} to ${quote} amount.`;
   const day = String(out.date);
-  const before =
-    typeof asked === "string" && asked !== "latest" && asked !== day
-      ? `, the latest rate on or before ${asked}`
-      : "";
+  const earlier = typeof asked === "string" && asked !== "latest" && asked !== day;
+  const before = earlier ? `, the latest rate on or before ${asked}` : "";
   const source = typeof out.source === "string" ? ` (${out.source})` : "";
   return `${String(out.amount ?? amount)} ${String(out.base ?? from)} = ${value} ${quote} on ${day}${before}${source}.`;
 }
@@ -436,11 +439,10 @@ const listCall: ModelReply = { functionCalls: [{ name: LIST_TOOL, args: {} }] };
 const say = (text: string): ModelReply => ({ text });
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
-const sentence = (v: unknown): string =>
-  String(v)
-    .slice(0, 500)
-    .trim()
-    .replace(/([^.!?])$/, "$1.");
+const sentence = (v: unknown): string => {
+  const text = String(v).slice(0, 500).trim();
+  return text.replace(/([^.!?])$/, "$1.");
+};
 /** A message the user typed (tool results come back as user content too, without text). */
 const typed = (c: Content): boolean => c.role === "user" && c.parts.some((p) => "text" in p);
 const textOf = (c: Content): string =>
