@@ -59,6 +59,11 @@ TRACING_DECIDED=(OTEL_TRACES_EXPORTER OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_
 # shellcheck disable=SC2034
 DEPLOY_READS=(MCP_TRANSPORT AGENT_INSTRUCTION_FILE)
 
+# Read by the mcp-server only to refuse it: MCP_AUTH was its name for MCP_SERVER_AUTH until the last
+# release (the agent's MCP_AUTH, above, is decided by deploy). Never written to mcp-server.
+# shellcheck disable=SC2034
+MCP_REFUSED_NAMES=(MCP_AUTH)
+
 # Local only: never deployed; deploy names each one that is set, with this reason.
 LOCAL_ONLY=(HOST PORT K_SERVICE FIRESTORE_EMULATOR_HOST GCE_METADATA_HOST GOOGLE_API_KEY
   GOOGLE_GEMINI_BASE_URL MCP_AUTH_CERTS_URL IAP_KEYS_URL)

@@ -294,6 +294,7 @@ const LISTS = [
   "MCP_DECIDED",
   "TRACING_DECIDED",
   "DEPLOY_READS",
+  "MCP_REFUSED_NAMES",
   "LOCAL_ONLY",
   "URL_SETTINGS",
 ] as const;
@@ -1507,6 +1508,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
       ...lists.MCP_SETTINGS,
       ...lists.MCP_OAUTH_SETTINGS,
       ...lists.MCP_DECIDED,
+      ...lists.MCP_REFUSED_NAMES,
       ...lists.LOCAL_ONLY,
     ]);
     assert.deepEqual(

@@ -202,7 +202,7 @@ describe("the supported Node", () => {
     const first = recipes.filter((_l, i, all) => i === 0 || !all[i - 1]!.trimEnd().endsWith("\\"));
     const noisy = first.filter((l) => !l.startsWith("\t@"));
     assert.deepEqual(noisy, [], "every recipe starts with @");
-    const dry = spawnSync("make", ["deploy", "DRY_RUN=1", "PROJECT_ID=p", "REGION=europe-west1"], {
+    const dry = spawnSync("make", ["deploy", "DRY_RUN=1", "PROJECT_ID=my-project", "REGION=europe-west1"], {
       cwd: ROOT,
       encoding: "utf8",
       env: {
