@@ -202,16 +202,20 @@ describe("the supported Node", () => {
     const first = recipes.filter((_l, i, all) => i === 0 || !all[i - 1]!.trimEnd().endsWith("\\"));
     const noisy = first.filter((l) => !l.startsWith("\t@"));
     assert.deepEqual(noisy, [], "every recipe starts with @");
-    const dry = spawnSync("make", ["deploy", "DRY_RUN=1", "PROJECT_ID=my-project", "REGION=europe-west1"], {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: {
-        ...process.env,
-        PATH: `${ROOT}/test/support/bin:${process.env.PATH}`,
-        GCLOUD_LOG: "/dev/null",
-        GCLOUD_STATE: path.join(tmpdir(), `state-${process.pid}`),
+    const dry = spawnSync(
+      "make",
+      ["deploy", "DRY_RUN=1", "PROJECT_ID=my-project", "REGION=europe-west1"],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          PATH: `${ROOT}/test/support/bin:${process.env.PATH}`,
+          GCLOUD_LOG: "/dev/null",
+          GCLOUD_STATE: path.join(tmpdir(), `state-${process.pid}`),
+        },
       },
-    });
+    );
     assert.equal(dry.status, 0, dry.stderr);
     assert.doesNotMatch(dry.stdout + dry.stderr, /scripts\/dotenv\.sh/);
   });
