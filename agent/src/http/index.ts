@@ -14,9 +14,9 @@ import { redactText } from "../../../common/redact.js";
 import { AppError, mcpError, toAppError } from "../errors.js";
 import {
   conversationIds,
-  type Caller,
   type ConversationIds,
   type Identify,
+  type Identity,
 } from "../identity/index.js";
 import type { McpStatus } from "../mcp/index.js";
 import { createPage, prefersHtml, type PageAssets } from "../page/serve.js";
@@ -96,7 +96,7 @@ export function createRoutes(deps: HttpDeps): Hono {
 
   /** One turn for this caller, as events; ends early when `signal` (client or drain) aborts. */
   const chatEvents = (
-    caller: Caller,
+    caller: Identity,
     req: ChatRequest,
     client: AbortSignal,
     streamText: boolean,
