@@ -17,7 +17,7 @@ import { createMcpConnection } from "./mcp/index.js";
 import { createModel, type Model } from "./models/index.js";
 import { loadPageAssets } from "./page/load.js";
 import type { PageAssets } from "./page/serve.js";
-import { createStore, type SessionStore } from "./sessions/index.js";
+import { MemorySessionStore, type SessionStore } from "./sessions/index.js";
 import type { ToolHost } from "./turn/index.js";
 
 declare const __SERVICE_VERSION__: string;
@@ -135,6 +135,31 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
       await tracing.flush(500);
     },
   };
+}
+
+/** The store SESSION_STORE names; the Firestore client is loaded only when it is chosen. */
+export async function createStore(config: Config, logger: Logger): Promise<SessionStore> {
+  if (config.SESSION_STORE === "memory") {
+    return new MemorySessionStore({
+      ttlMs: config.SESSION_TTL_SECONDS * 1000,
+      maxSessions: config.SESSION_MAX,
+      maxMessages: config.SESSION_MAX_MESSAGES,
+      maxSessionBytes: config.SESSION_MAX_BYTES,
+      maxTotalBytes: config.SESSION_MEMORY_MAX_BYTES,
+    });
+  }
+  const { createFirestoreStore } = await import("./sessions/firestore.js");
+  return createFirestoreStore({
+    projectId: config.GOOGLE_CLOUD_PROJECT,
+    databaseId: config.FIRESTORE_DATABASE,
+    collection: config.FIRESTORE_COLLECTION,
+    ttlMs: config.SESSION_TTL_SECONDS * 1000,
+    maxMessages: config.SESSION_MAX_MESSAGES,
+    maxBytes: config.SESSION_MAX_BYTES,
+    leaseMs: config.SESSION_LEASE_SECONDS * 1000,
+    preferRest: config.FIRESTORE_PREFER_REST,
+    logger,
+  });
 }
 
 /** Waits for `work`, at most `ms`. */

@@ -1,6 +1,4 @@
 import { getHeapStatistics } from "node:v8";
-import type { Logger } from "../../../common/log.js";
-import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
 import type { Content } from "../models/types.js";
 
@@ -231,29 +229,4 @@ export class KeyedMutex {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
     }
   }
-}
-
-/** The store SESSION_STORE names; the Firestore client is loaded only when it is chosen. */
-export async function createStore(config: Config, logger: Logger): Promise<SessionStore> {
-  if (config.SESSION_STORE === "memory") {
-    return new MemorySessionStore({
-      ttlMs: config.SESSION_TTL_SECONDS * 1000,
-      maxSessions: config.SESSION_MAX,
-      maxMessages: config.SESSION_MAX_MESSAGES,
-      maxSessionBytes: config.SESSION_MAX_BYTES,
-      maxTotalBytes: config.SESSION_MEMORY_MAX_BYTES,
-    });
-  }
-  const { createFirestoreStore } = await import("./firestore.js");
-  return createFirestoreStore({
-    projectId: config.GOOGLE_CLOUD_PROJECT,
-    databaseId: config.FIRESTORE_DATABASE,
-    collection: config.FIRESTORE_COLLECTION,
-    ttlMs: config.SESSION_TTL_SECONDS * 1000,
-    maxMessages: config.SESSION_MAX_MESSAGES,
-    maxBytes: config.SESSION_MAX_BYTES,
-    leaseMs: config.SESSION_LEASE_SECONDS * 1000,
-    preferRest: config.FIRESTORE_PREFER_REST,
-    logger,
-  });
 }
