@@ -4,6 +4,7 @@
 import { isJsonContentType } from "@modelcontextprotocol/client";
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { bodyLimit } from "../../../common/body-limit.js";
@@ -19,7 +20,7 @@ import {
   type Identity,
 } from "../identity/index.js";
 import type { McpStatus } from "../mcp/index.js";
-import { createPage, prefersHtml, type PageAssets } from "../page/serve.js";
+import { createPage, CSP, prefersHtml, type PageAssets } from "../page/serve.js";
 import {
   eventStream,
   hasConversation,
@@ -134,11 +135,8 @@ export function createRoutes(deps: HttpDeps): Hono {
   // The caller's trace (Cloud Run hands every request a traceparent) is current for the whole
   // request: every log line carries it, and a turn's spans continue it.
   app.use("*", (c, next) => withRemoteContext(incomingContext(c.req.raw.headers), next));
-  // Every answer, errors included: no client may guess a type other than the declared one.
-  app.use("*", async (c, next) => {
-    await next();
-    c.header("x-content-type-options", "nosniff");
-  });
+  // Every answer, errors and streams included: nosniff, no referrer, the page's CSP.
+  app.use("*", secureHeaders({ contentSecurityPolicy: CSP }));
 
   // Before any route: a rebound DNS name or another site's page gets nothing, not even GET /.
   app.use("*", async (c, next) => {
