@@ -92,17 +92,7 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
         iapKeysUrl: config.IAP_KEYS_URL,
       }),
     logger,
-    info: {
-      name: "agent",
-      version: VERSION,
-      app_name: config.APP_NAME,
-      instruction: about(config.instruction),
-      model: model.name,
-      mcp_server_url: originOf(config.MCP_SERVER_URL),
-      transport: config.transport,
-      mcp_auth: mcp?.authenticated ? "id-token" : "none",
-      session_store: store.kind,
-    },
+    info: publicInfo(config, model, store, mcp),
     newSessionId: overrides.newSessionId ?? (() => crypto.randomUUID()),
     inflight,
     shutdown: shutdown.signal,
@@ -162,14 +152,29 @@ export async function createStore(config: Config, logger: Logger): Promise<Sessi
   });
 }
 
-/** Waits for `work`, at most `ms`. */
+/** Waits for `work`, at most `ms`; the timer does not hold the process open. */
 async function within(work: Promise<unknown>, ms: number): Promise<void> {
-  const timeout = new AbortController();
-  await Promise.race([
-    work,
-    sleep(Math.max(0, ms), undefined, { signal: timeout.signal }).catch(() => {}),
-  ]);
-  timeout.abort();
+  await Promise.race([work, sleep(Math.max(0, ms), undefined, { ref: false })]);
+}
+
+/** What GET / says: which instruction, model, MCP server and store, never a secret or a path. */
+function publicInfo(
+  config: Config,
+  model: Model,
+  store: SessionStore,
+  mcp: { authenticated: boolean } | undefined,
+): Record<string, unknown> {
+  return {
+    name: "agent",
+    version: VERSION,
+    app_name: config.APP_NAME,
+    instruction: about(config.instruction),
+    model: model.name,
+    mcp_server_url: originOf(config.MCP_SERVER_URL),
+    transport: config.transport,
+    mcp_auth: mcp?.authenticated ? "id-token" : "none",
+    session_store: store.kind,
+  };
 }
 
 /** What the "listening" line says: enough to tell which model, MCP server and store are in use. */
@@ -186,7 +191,7 @@ function summary(config: Config, model: string, useIdToken: boolean): Record<str
     mcp_transport: config.transport,
     access: config.AGENT_ACCESS,
     mcp_auth: useIdToken ? `id-token (audience ${config.audience})` : "none",
-    session_store: describeStore(config),
+    session_store: storeSummary(config),
   };
 }
 
@@ -195,7 +200,7 @@ function about({ source, fingerprint, chars }: Instruction): Omit<Instruction, "
   return { source, fingerprint, chars };
 }
 
-function describeStore(config: Config): string {
+function storeSummary(config: Config): string {
   if (config.SESSION_STORE === "memory") return "memory";
   const emulator = config.FIRESTORE_EMULATOR_HOST
     ? `, emulator ${config.FIRESTORE_EMULATOR_HOST}`
