@@ -1,16 +1,15 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   ApiError,
   GoogleGenAI,
   type GenerateContentConfig,
   type GenerateContentResponse,
-  type Part as GenAIPart,
 } from "@google/genai";
 import { currentSpan } from "../../../common/trace.js";
 import { AppError } from "../errors.js";
 import {
   modelError,
   type Content,
-  type FunctionCall,
   type Model,
   type ModelReply,
   type ModelRequest,
@@ -95,7 +94,7 @@ export class GeminiModel implements Model {
       config: this.#config(req),
     };
     const started = Date.now();
-    // The chat loop's model call span is current: what only this model knows goes on it.
+    // The turn's model call span is current: what only this model knows goes on it.
     const span = currentSpan();
     span?.setAttributes({
       "gen_ai.provider.name": this.opts.vertexai ? "gcp.vertex_ai" : "gcp.gemini",
@@ -119,8 +118,7 @@ export class GeminiModel implements Model {
         // Words already sent can't be taken back: a retry would repeat them.
         if (emitted)
           throw this.#toModelError(err instanceof ApiError ? err.status : undefined, err);
-        const wait = this.#retryWait(err, attempt, started);
-        await sleep(wait, req.signal);
+        await sleep(this.#retryWait(err, attempt, started), undefined, { signal: req.signal });
         continue;
       }
       const reason = got.finishReason ?? "STOP";
@@ -204,7 +202,9 @@ export class GeminiModel implements Model {
   }
 
   #reply(got: Collected, reason: string): { reply: ModelReply; notice?: string } {
-    const functionCalls = got.parts.flatMap((p) => ("functionCall" in p ? [p.functionCall] : []));
+    const functionCalls = got.parts.flatMap((p) =>
+      "functionCall" in p ? [{ ...p.functionCall, args: p.functionCall.args ?? {} }] : [],
+    );
     const text = got.parts.map((p) => ("text" in p && !p.thought ? p.text : "")).join("");
     const refused = refusal(this.opts.model, reason, got.blockReason, text, functionCalls.length);
     if (refused) throw refused;
@@ -347,14 +347,12 @@ function refusal(
   }
 }
 
-/** The parts of one response, as the API sent them (only the fields this agent uses exist here). */
+/**
+ * One response as this agent reads it. Its parts are kept as the API sent them, every field included:
+ * signatures must go back exactly where they came.
+ */
 function collect(res: GenerateContentResponse): Collected {
   const cand = res.candidates?.[0];
-  const parts: Part[] = [];
-  for (const p of cand?.content?.parts ?? []) {
-    const part = toPart(p);
-    if (part) parts.push(part);
-  }
   const u = res.usageMetadata;
   const usage = u
     ? {
@@ -365,31 +363,11 @@ function collect(res: GenerateContentResponse): Collected {
       }
     : undefined;
   return {
-    parts,
+    parts: (cand?.content?.parts ?? []) as Part[],
     finishReason: cand?.finishReason,
     blockReason: res.promptFeedback?.blockReason,
     usage,
   };
-}
-
-function toPart(p: GenAIPart): Part | undefined {
-  const signed = {
-    ...(p.thoughtSignature !== undefined ? { thoughtSignature: p.thoughtSignature } : {}),
-    ...(p.thought !== undefined ? { thought: p.thought } : {}),
-  };
-  if (p.functionCall) {
-    const fc = p.functionCall;
-    const call: FunctionCall = {
-      ...(fc.id ? { id: fc.id } : {}),
-      name: fc.name ?? "",
-      args: fc.args ?? {},
-    };
-    return { functionCall: call, ...signed };
-  }
-  if (typeof p.text === "string") return { text: p.text, ...signed };
-  // A signature alone (no text) still has to go back where it came.
-  if (p.thoughtSignature !== undefined) return { text: "", ...signed };
-  return undefined;
 }
 
 /** Streamed text arrives in pieces: join plain ones, but a signed or thought part keeps its place. */
@@ -430,15 +408,4 @@ function apiErrorInfo(err: unknown): {
     ...(seconds !== undefined ? { retryDelayMs: Math.ceil(Number(seconds) * 1000) } : {}),
     daily,
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    const stop = (): void => {
-      clearTimeout(t);
-      resolve();
-    };
-    signal?.addEventListener("abort", stop, { once: true });
-  });
 }
