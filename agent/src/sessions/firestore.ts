@@ -24,9 +24,14 @@ const PREFER_REST_DEFAULT = true;
 
 /** A hash of the JSON triple: ids that would collide when joined ("a:b"+"c", "a"+"b:c") cannot. */
 export const documentId = (key: SessionKey): string =>
-  createHash("sha256")
-    .update(JSON.stringify([key.app, key.userId, key.sessionId]))
-    .digest("hex");
+  createHash("sha256").update(keyOf(key)).digest("hex");
+
+/** The ids a document is stored under, readable in the console beside its hashed id. */
+const idFields = (key: SessionKey) => ({
+  app: key.app,
+  user_id: key.userId,
+  session_id: key.sessionId,
+});
 
 const notSaved = (): AppError =>
   new AppError(
@@ -188,9 +193,7 @@ export class FirestoreSessionStore implements SessionStore {
           tx.set(
             ref,
             {
-              app: key.app,
-              user_id: key.userId,
-              session_id: key.sessionId,
+              ...idFields(key),
               lease: { holder: token, until: now + this.opts.leaseMs },
               // A session that is only ever opened (every turn failed) still expires.
               ...(d?.expire_at instanceof this.#lib.Timestamp && d.expire_at.toMillis() > now
@@ -241,9 +244,7 @@ export class FirestoreSessionStore implements SessionStore {
           tx.set(
             ref,
             {
-              app: key.app,
-              user_id: key.userId,
-              session_id: key.sessionId,
+              ...idFields(key),
               history: fitted.json,
               messages: fitted.history.length,
               updated_at: this.#lib.Timestamp.fromMillis(now),
@@ -255,14 +256,10 @@ export class FirestoreSessionStore implements SessionStore {
         }),
       );
     } catch (err) {
-      if (err instanceof AppError && err.code === "turn_not_saved")
-        this.opts.logger.log(
-          "WARNING",
-          "a turn was not saved: it was given up, or its session lease lapsed",
-          {
-            document: ref.id,
-          },
-        );
+      if (err instanceof AppError && err.code === "turn_not_saved") {
+        const why = "a turn was not saved: it was given up, or its session lease lapsed";
+        this.opts.logger.log("WARNING", why, { document: ref.id });
+      }
       throw err;
     } finally {
       // The transaction may still be running (its deadline passed): no later attempt may write.
