@@ -168,17 +168,14 @@ export class GeminiModel implements Model {
           },
         ]
       : undefined;
-    const { temperature, topP, topK } = this.opts.sampling ?? {};
+    // Unset fields are not sent: the model's own defaults apply.
+    const level = this.opts.thinkingLevel;
     return {
       systemInstruction: req.system,
       tools,
       abortSignal: req.signal,
-      ...(this.opts.thinkingLevel
-        ? { thinkingConfig: { thinkingLevel: this.opts.thinkingLevel as never } }
-        : {}),
-      ...(temperature !== undefined ? { temperature } : {}),
-      ...(topP !== undefined ? { topP } : {}),
-      ...(topK !== undefined ? { topK } : {}),
+      thinkingConfig: level ? { thinkingLevel: level as never } : undefined,
+      ...this.opts.sampling,
     };
   }
 
