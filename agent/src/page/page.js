@@ -347,13 +347,8 @@ async function showInfo() {
     const res = await fetch("/", { headers: { accept: "application/json" } });
     const info = await res.json();
     $("model").textContent = info.model || "unknown";
-    let where = info.mcp_server_url || "unknown";
-    try {
-      const u = new URL(where);
-      where = u.host + (u.pathname === "/" ? "" : u.pathname);
-    } catch {
-      // not a URL: show it as it is
-    }
+    // GET / names the MCP server by its origin: the host is what a person recognises.
+    const where = URL.parse(info.mcp_server_url)?.host || "unknown";
     $("mcp").textContent = info.transport ? `${where} (${info.transport})` : where;
     if (info.app_name) $("app").textContent = document.title = info.app_name;
     // Which instruction runs, as GET / and the listening line say it: source, fingerprint, length
