@@ -66,30 +66,26 @@ const id = z
     "must be 1-128 characters: letters, digits and . _ : @ -",
   );
 
-const ChatRequest = z.object({
-  message: z
-    .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
-    .trim()
-    .min(1, "must not be empty")
-    .max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`),
-  session_id: id.optional(),
-  user_id: id.optional(),
-});
+const ChatRequest = z.object(
+  {
+    message: z
+      .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
+      .trim()
+      .min(1, "must not be empty")
+      .max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`),
+    session_id: id.optional(),
+    user_id: id.optional(),
+  },
+  { error: 'must be a JSON object like {"message": "What is 100 USD in EUR?"}' },
+);
 type ChatRequest = z.infer<typeof ChatRequest>;
 
-/** What a chat route sends: the session first, then the turn's events, `done` with the ids. */
+type Ids = { session_id: string; user_id: string };
+/** What a chat route sends: the session first, then the turn's events, `done` with the ids too. */
 type ChatEvent =
-  | { type: "session"; session_id: string; user_id: string }
+  | ({ type: "session" } & Ids)
   | Exclude<TurnEvent, { type: "done" }>
-  | {
-      type: "done";
-      response: string;
-      session_id: string;
-      user_id: string;
-      tool_calls: unknown[];
-      /** The turn's tokens, thoughts included: what `make eval` prices. */
-      usage: unknown;
-    };
+  | (Extract<TurnEvent, { type: "done" }> & Ids);
 
 export function createRoutes(deps: HttpDeps): Hono {
   const app = new Hono();
@@ -109,17 +105,7 @@ export function createRoutes(deps: HttpDeps): Hono {
       const who = { session_id: ids.sessionId, user_id: ids.userId };
       emit({ type: "session", ...who });
       for await (const e of runTurn(deps.turn, ids, req.message, { signal, streamText })) {
-        emit(
-          e.type === "done"
-            ? {
-                type: "done",
-                response: e.response,
-                ...who,
-                tool_calls: e.tool_calls,
-                usage: e.usage,
-              }
-            : e,
-        );
+        emit(e.type === "done" ? { ...e, ...who } : e);
       }
     }, signal);
   };
@@ -295,13 +281,6 @@ async function readChatRequest(c: Context): Promise<ChatRequest> {
     const e = toAppError(err, c.req.raw.signal);
     if (e.status === 400) throw e;
     throw new AppError(400, "invalid_json", "The request body is not valid JSON");
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new AppError(
-      400,
-      "invalid_request",
-      'The request body must be a JSON object like {"message": "What is 100 USD in EUR?"}',
-    );
   }
   const parsed = ChatRequest.safeParse(body);
   if (!parsed.success) {
