@@ -213,24 +213,19 @@ async function callAll(
   record: ToolCallRecord[],
   timings: Timing[],
 ): Promise<Part[]> {
-  const results: Part[] = new Array(calls.length);
-  const records: ToolCallRecord[] = new Array(calls.length);
+  const done: Array<{ part: Part; rec: ToolCallRecord }> = [];
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < calls.length) {
-      const i = next++;
-      const call = calls[i]!;
+    for (let i = next++; i < calls.length; i = next++) {
       const t0 = Date.now();
-      const { part, rec } = await callOne(tools, call, signal, emit);
-      timings.push({ name: call.name, ms: Date.now() - t0, is_error: rec.is_error });
-      results[i] = part;
-      records[i] = rec;
+      done[i] = await callOne(tools, calls[i]!, signal, emit);
+      timings.push({ name: calls[i]!.name, ms: Date.now() - t0, is_error: done[i]!.rec.is_error });
     }
   };
   const workers = Math.min(MAX_PARALLEL_TOOL_CALLS, calls.length);
   await Promise.all(Array.from({ length: workers }, worker));
-  record.push(...records);
-  return results;
+  record.push(...done.map((d) => d.rec));
+  return done.map((d) => d.part);
 }
 
 /** One tool call as a GenAI execute_tool span; a failed call goes back to the model as an error. */
