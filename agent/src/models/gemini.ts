@@ -40,6 +40,7 @@ export interface GeminiOptions {
   checkTtlMs?: number;
 }
 
+const DEFAULTS = { attempts: 3, backoffMs: 500, retryBudgetMs: 20_000, checkTtlMs: 5 * 60_000 };
 const RETRYABLE = new Set([408, 500, 502, 503, 504]);
 const BLOCKED = new Set([
   "SAFETY",
@@ -64,18 +65,12 @@ interface Collected {
 export class GeminiModel implements Model {
   readonly name: string;
   readonly #ai: GoogleGenAI;
-  readonly #attempts: number;
-  readonly #backoffMs: number;
-  readonly #budgetMs: number;
-  readonly #checkTtlMs: number;
+  readonly #opts: GeminiOptions & typeof DEFAULTS;
   #status: { value: ModelStatus; at: number } | undefined;
 
-  constructor(private readonly opts: GeminiOptions) {
+  constructor(opts: GeminiOptions) {
     this.name = opts.model;
-    this.#attempts = opts.attempts ?? 3;
-    this.#backoffMs = opts.backoffMs ?? 500;
-    this.#budgetMs = opts.retryBudgetMs ?? 20_000;
-    this.#checkTtlMs = opts.checkTtlMs ?? 5 * 60_000;
+    this.#opts = { ...DEFAULTS, ...opts };
     const httpOptions = opts.baseUrl ? { baseUrl: opts.baseUrl } : undefined;
     this.#ai = opts.vertexai
       ? new GoogleGenAI({
@@ -89,7 +84,7 @@ export class GeminiModel implements Model {
 
   async generate(req: ModelRequest): Promise<ModelReply> {
     const params = {
-      model: this.opts.model,
+      model: this.#opts.model,
       contents: req.contents as never,
       config: this.#config(req),
     };
@@ -97,7 +92,7 @@ export class GeminiModel implements Model {
     // The turn's model call span is current: what only this model knows goes on it.
     const span = currentSpan();
     span?.setAttributes({
-      "gen_ai.provider.name": this.opts.vertexai ? "gcp.vertex_ai" : "gcp.gemini",
+      "gen_ai.provider.name": this.#opts.vertexai ? "gcp.vertex_ai" : "gcp.gemini",
     });
     let malformed = 0;
     let emitted = false;
@@ -116,8 +111,7 @@ export class GeminiModel implements Model {
       } catch (err) {
         if (err instanceof AppError || req.signal?.aborted) throw err;
         // Words already sent can't be taken back: a retry would repeat them.
-        if (emitted)
-          throw this.#toModelError(err instanceof ApiError ? err.status : undefined, err);
+        if (emitted) throw this.#toModelError(err);
         await sleep(this.#retryWait(err, attempt, started), undefined, { signal: req.signal });
         continue;
       }
@@ -137,23 +131,21 @@ export class GeminiModel implements Model {
 
   /** Asks the API for the model itself: no tokens spent, and a retired id answers 404. */
   async check(signal?: AbortSignal): Promise<ModelStatus> {
-    if (this.#status && Date.now() - this.#status.at < this.#checkTtlMs) return this.#status.value;
-    let value: ModelStatus;
+    if (this.#status && Date.now() - this.#status.at < this.#opts.checkTtlMs)
+      return this.#status.value;
     try {
       await this.#ai.models.get({
-        model: this.opts.model,
+        model: this.#opts.model,
         config: { abortSignal: signal, httpOptions: { timeout: 5_000 } },
       });
-      value = { ok: true };
     } catch (err) {
       if (signal?.aborted) throw err;
-      const e = this.#toModelError(err instanceof ApiError ? err.status : undefined, err);
-      // A model that did not answer in time may be fine: say so, but don't remember it.
-      if (!STICKY.has(e.code)) return { ok: false, code: e.code, message: e.publicMessage };
-      value = { ok: false, code: e.code, message: e.publicMessage };
+      // Remembered only when STICKY (#toModelError): a model that did not answer in time may be fine.
+      const e = this.#toModelError(err);
+      return { ok: false, code: e.code, message: e.publicMessage };
     }
-    this.#status = { value, at: Date.now() };
-    return value;
+    this.#status = { value: { ok: true }, at: Date.now() };
+    return this.#status.value;
   }
 
   #config(req: ModelRequest): GenerateContentConfig {
@@ -169,13 +161,13 @@ export class GeminiModel implements Model {
         ]
       : undefined;
     // Unset fields are not sent: the model's own defaults apply.
-    const level = this.opts.thinkingLevel;
+    const level = this.#opts.thinkingLevel;
     return {
       systemInstruction: req.system,
       tools,
       abortSignal: req.signal,
       thinkingConfig: level ? { thinkingLevel: level as never } : undefined,
-      ...this.opts.sampling,
+      ...this.#opts.sampling,
     };
   }
 
@@ -203,7 +195,7 @@ export class GeminiModel implements Model {
       "functionCall" in p ? [{ ...p.functionCall, args: p.functionCall.args ?? {} }] : [],
     );
     const text = got.parts.map((p) => ("text" in p && !p.thought ? p.text : "")).join("");
-    const refused = refusal(this.opts.model, reason, got.blockReason, text, functionCalls.length);
+    const refused = refusal(this.#opts.model, reason, got.blockReason, text, functionCalls.length);
     if (refused) throw refused;
     if (reason === "MAX_TOKENS") {
       const notice = "\n\n(The answer was cut short: the model reached its output limit.)";
@@ -217,21 +209,21 @@ export class GeminiModel implements Model {
   /** How long to wait before the next attempt, or the error to give up with. */
   #retryWait(err: unknown, attempt: number, started: number): number {
     const status = err instanceof ApiError ? err.status : undefined;
-    const left = this.#budgetMs - (Date.now() - started);
-    const backoff = this.#backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+    const left = this.#opts.retryBudgetMs - (Date.now() - started);
+    const backoff = this.#opts.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
     if (status === 429) {
       const info = apiErrorInfo(err);
       const detail = info.message.slice(0, 500);
       if (info.daily) {
         throw modelError(
           503,
-          `The daily quota for ${this.opts.model} is used up; it resets at midnight Pacific time (raise the quota or use another project)`,
+          `The daily quota for ${this.#opts.model} is used up; it resets at midnight Pacific time (raise the quota or use another project)`,
           detail,
           "model_quota_exhausted",
         );
       }
       const wait = info.retryDelayMs ?? backoff;
-      if (attempt < this.#attempts && wait <= left) return wait;
+      if (attempt < this.#opts.attempts && wait <= left) return wait;
       const seconds = Math.max(1, Math.ceil((info.retryDelayMs ?? 30_000) / 1000));
       throw modelError(
         503,
@@ -243,22 +235,23 @@ export class GeminiModel implements Model {
     }
     if (
       (status === undefined || RETRYABLE.has(status)) &&
-      attempt < this.#attempts &&
+      attempt < this.#opts.attempts &&
       backoff <= left
     )
       return backoff;
-    throw this.#toModelError(status, err);
+    throw this.#toModelError(err);
   }
 
-  #toModelError(status: number | undefined, err: unknown): AppError {
-    const model = this.opts.model;
+  #toModelError(err: unknown): AppError {
+    const status = err instanceof ApiError ? err.status : undefined;
+    const model = this.#opts.model;
     const info = apiErrorInfo(err);
     const detail = info.message.slice(0, 500);
     let e: AppError;
     if (status === 404) {
       e = modelError(
         502,
-        `The model "${model}" was not found or has been retired: set GOOGLE_MODEL to a current model such as gemini-3.8-flash${this.opts.vertexai ? " (and check GOOGLE_CLOUD_LOCATION, e.g. global)" : ""}`,
+        `The model "${model}" was not found or has been retired: set GOOGLE_MODEL to a current model such as gemini-3.8-flash${this.#opts.vertexai ? " (and check GOOGLE_CLOUD_LOCATION, e.g. global)" : ""}`,
         detail,
         "model_not_found",
       );
