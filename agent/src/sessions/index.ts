@@ -32,7 +32,7 @@ export interface SessionStore {
     fn: (session: SessionHandle) => Promise<T>,
     signal?: AbortSignal,
   ): Promise<T>;
-  /** Reads the history without holding the session (for tests and tools). */
+  /** Reads the history without holding the session (does an anonymous caller's id exist?). */
   load(key: SessionKey): Promise<Content[]>;
   /** Saves a history while holding the session. */
   save(key: SessionKey, history: readonly Content[]): Promise<void>;
@@ -41,19 +41,9 @@ export interface SessionStore {
   close?(): Promise<void>;
 }
 
-/** One exchange, on its own, is larger than a conversation may be: it is refused whole. */
-export function turnTooLarge(bytes: number, max: number): AppError {
-  return new AppError(
-    413,
-    "turn_too_large",
-    `This turn (${bytes} bytes of messages and tool results) is larger than a conversation may hold (${max} bytes), so it was not saved; ask for less at once (for example a shorter date range) or start a new session`,
-  );
-}
-
+/** What one conversation keeps: messages, and JSON bytes (UTF-8). */
 export interface Bounds {
-  /** Messages kept per conversation. */
   maxMessages: number;
-  /** JSON bytes (UTF-8) kept per conversation. */
   maxBytes: number;
 }
 
@@ -78,7 +68,14 @@ export function fitHistory(
   const starts = history.flatMap((c, i) => (isUserText(c) ? [i] : []));
   if (starts.length === 0) starts.push(0);
   const lastStart = starts.at(-1)!;
-  if (suffix[lastStart]! > bounds.maxBytes) throw turnTooLarge(suffix[lastStart]!, bounds.maxBytes);
+  const bytes = suffix[lastStart]!;
+  if (bytes > bounds.maxBytes) {
+    throw new AppError(
+      413,
+      "turn_too_large",
+      `This turn (${bytes} bytes of messages and tool results) is larger than a conversation may hold (${bounds.maxBytes} bytes), so it was not saved; ask for less at once (for example a shorter date range) or start a new session`,
+    );
+  }
   // The oldest exchange start that fits both bounds; one turn longer than maxMessages is kept whole.
   const start =
     starts.find((s) => suffix[s]! <= bounds.maxBytes && history.length - s <= bounds.maxMessages) ??
