@@ -142,7 +142,7 @@ export function createRoutes(deps: HttpDeps): Hono {
     // Answered before the body was read (or while it broke): the Node adapter drops such a socket
     // after a short drain, so tell the client not to reuse it.
     if ([400, 401, 403, 413, 415].includes(e.status)) c.header("Connection", "close");
-    return c.json({ error: { code: e.code, message: e.publicMessage } }, e.status);
+    return c.json({ error: e.body }, e.status);
   });
   app.notFound((c) =>
     c.json(
@@ -202,7 +202,7 @@ export function createRoutes(deps: HttpDeps): Hono {
           if (client.signal.aborted && !deps.shutdown.aborted) return;
           const e = toAppError(err);
           logFailure(e, "stream failed", c.req.path);
-          const data = { code: e.code, message: e.publicMessage, status: e.status };
+          const data = { ...e.body, status: e.status };
           await stream.writeSSE({ event: "error", data: JSON.stringify(data) });
         }
       });
@@ -217,6 +217,10 @@ async function readiness(
   deps: HttpDeps,
   signal: AbortSignal,
 ): Promise<{ status: 200 | 503; body: object }> {
+  const unavailable = (error: { code: string; message: string }, model = {}) => ({
+    status: 503 as const,
+    body: { status: "unavailable", ...model, error },
+  });
   let mcp: object;
   try {
     // Ask the server now: a cached tool list would say ready while the server is down.
@@ -224,11 +228,7 @@ async function readiness(
       ? await deps.mcp.probe(READY_TIMEOUT_MS)
       : { tools: (await deps.turn.tools.listTools()).map((t) => t.name) };
   } catch (err) {
-    const e = err instanceof AppError ? err : mcpError(503, String(err));
-    return {
-      status: 503,
-      body: { status: "unavailable", error: { code: e.code, message: e.publicMessage } },
-    };
+    return unavailable((err instanceof AppError ? err : mcpError(503, String(err))).body);
   }
   const { model, store } = deps.turn;
   // The store and the model are asked side by side; the model caches its answer for minutes.
@@ -243,13 +243,9 @@ async function readiness(
       message: String(err),
     })),
   ]);
-  if (stored) {
-    const error = { code: stored.code, message: stored.publicMessage };
-    return { status: 503, body: { status: "unavailable", error } };
-  }
+  if (stored) return unavailable(stored.body);
   if (usable && !usable.ok) {
-    const error = { code: usable.code, message: usable.message };
-    return { status: 503, body: { status: "unavailable", model: model.name, error } };
+    return unavailable({ code: usable.code, message: usable.message }, { model: model.name });
   }
   return { status: 200, body: { status: "ready", ...mcp, model: model.name } };
 }

@@ -142,7 +142,7 @@ export class GeminiModel implements Model {
       if (signal?.aborted) throw err;
       // Remembered only when STICKY (#toModelError): a model that did not answer in time may be fine.
       const e = this.#toModelError(err);
-      return { ok: false, code: e.code, message: e.publicMessage };
+      return { ok: false, ...e.body };
     }
     this.#status = { value: { ok: true }, at: Date.now() };
     return this.#status.value;
@@ -281,7 +281,7 @@ export class GeminiModel implements Model {
     }
     if (STICKY.has(e.code))
       this.#status = {
-        value: { ok: false, code: e.code, message: e.publicMessage },
+        value: { ok: false, ...e.body },
         at: Date.now(),
       };
     return e;
