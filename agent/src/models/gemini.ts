@@ -40,7 +40,7 @@ export interface GeminiOptions {
   checkTtlMs?: number;
 }
 
-const DEFAULTS = { attempts: 3, backoffMs: 500, retryBudgetMs: 20_000, checkTtlMs: 5 * 60_000 };
+type Defaulted = "attempts" | "backoffMs" | "retryBudgetMs" | "checkTtlMs";
 const RETRYABLE = new Set([408, 500, 502, 503, 504]);
 const BLOCKED = new Set([
   "SAFETY",
@@ -65,12 +65,18 @@ interface Collected {
 export class GeminiModel implements Model {
   readonly name: string;
   readonly #ai: GoogleGenAI;
-  readonly #opts: GeminiOptions & typeof DEFAULTS;
+  readonly #opts: GeminiOptions & Required<Pick<GeminiOptions, Defaulted>>;
   #status: { value: ModelStatus; at: number } | undefined;
 
   constructor(opts: GeminiOptions) {
     this.name = opts.model;
-    this.#opts = { ...DEFAULTS, ...opts };
+    this.#opts = {
+      ...opts,
+      attempts: opts.attempts ?? 3,
+      backoffMs: opts.backoffMs ?? 500,
+      retryBudgetMs: opts.retryBudgetMs ?? 20_000,
+      checkTtlMs: opts.checkTtlMs ?? 5 * 60_000,
+    };
     const httpOptions = opts.baseUrl ? { baseUrl: opts.baseUrl } : undefined;
     this.#ai = opts.vertexai
       ? new GoogleGenAI({
