@@ -17,7 +17,7 @@ import { createMcpConnection } from "./mcp/index.js";
 import { createModel, type Model } from "./models/index.js";
 import { loadPageAssets } from "./page/load.js";
 import type { PageAssets } from "./page/serve.js";
-import { createStore, type SessionStore } from "./sessions/index.js";
+import { MemorySessionStore, type SessionStore } from "./sessions/index.js";
 import type { ToolHost } from "./turn/index.js";
 
 declare const __SERVICE_VERSION__: string;
@@ -92,17 +92,7 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
         iapKeysUrl: config.IAP_KEYS_URL,
       }),
     logger,
-    info: {
-      name: "agent",
-      version: VERSION,
-      app_name: config.APP_NAME,
-      instruction: about(config.instruction),
-      model: model.name,
-      mcp_server_url: originOf(config.MCP_SERVER_URL),
-      transport: config.transport,
-      mcp_auth: mcp?.authenticated ? "id-token" : "none",
-      session_store: store.kind,
-    },
+    info: publicInfo(config, model, store, mcp),
     newSessionId: overrides.newSessionId ?? (() => crypto.randomUUID()),
     inflight,
     shutdown: shutdown.signal,
@@ -137,14 +127,54 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
   };
 }
 
-/** Waits for `work`, at most `ms`. */
+/** The store SESSION_STORE names; the Firestore client is loaded only when it is chosen. */
+export async function createStore(config: Config, logger: Logger): Promise<SessionStore> {
+  if (config.SESSION_STORE === "memory") {
+    return new MemorySessionStore({
+      ttlMs: config.SESSION_TTL_SECONDS * 1000,
+      maxSessions: config.SESSION_MAX,
+      maxMessages: config.SESSION_MAX_MESSAGES,
+      maxSessionBytes: config.SESSION_MAX_BYTES,
+      maxTotalBytes: config.SESSION_MEMORY_MAX_BYTES,
+    });
+  }
+  const { createFirestoreStore } = await import("./sessions/firestore.js");
+  return createFirestoreStore({
+    projectId: config.GOOGLE_CLOUD_PROJECT,
+    databaseId: config.FIRESTORE_DATABASE,
+    collection: config.FIRESTORE_COLLECTION,
+    ttlMs: config.SESSION_TTL_SECONDS * 1000,
+    maxMessages: config.SESSION_MAX_MESSAGES,
+    maxBytes: config.SESSION_MAX_BYTES,
+    leaseMs: config.SESSION_LEASE_SECONDS * 1000,
+    preferRest: config.FIRESTORE_PREFER_REST,
+    logger,
+  });
+}
+
+/** Waits for `work`, at most `ms`; the timer does not hold the process open. */
 async function within(work: Promise<unknown>, ms: number): Promise<void> {
-  const timeout = new AbortController();
-  await Promise.race([
-    work,
-    sleep(Math.max(0, ms), undefined, { signal: timeout.signal }).catch(() => {}),
-  ]);
-  timeout.abort();
+  await Promise.race([work, sleep(Math.max(0, ms), undefined, { ref: false })]);
+}
+
+/** What GET / says: which instruction, model, MCP server and store, never a secret or a path. */
+function publicInfo(
+  config: Config,
+  model: Model,
+  store: SessionStore,
+  mcp: { authenticated: boolean } | undefined,
+): Record<string, unknown> {
+  return {
+    name: "agent",
+    version: VERSION,
+    app_name: config.APP_NAME,
+    instruction: about(config.instruction),
+    model: model.name,
+    mcp_server_url: originOf(config.MCP_SERVER_URL),
+    transport: config.transport,
+    mcp_auth: mcp?.authenticated ? "id-token" : "none",
+    session_store: store.kind,
+  };
 }
 
 /** What the "listening" line says: enough to tell which model, MCP server and store are in use. */
@@ -161,7 +191,7 @@ function summary(config: Config, model: string, useIdToken: boolean): Record<str
     mcp_transport: config.transport,
     access: config.AGENT_ACCESS,
     mcp_auth: useIdToken ? `id-token (audience ${config.audience})` : "none",
-    session_store: describeStore(config),
+    session_store: storeSummary(config),
   };
 }
 
@@ -170,7 +200,7 @@ function about({ source, fingerprint, chars }: Instruction): Omit<Instruction, "
   return { source, fingerprint, chars };
 }
 
-function describeStore(config: Config): string {
+function storeSummary(config: Config): string {
   if (config.SESSION_STORE === "memory") return "memory";
   const emulator = config.FIRESTORE_EMULATOR_HOST
     ? `, emulator ${config.FIRESTORE_EMULATOR_HOST}`

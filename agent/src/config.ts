@@ -66,7 +66,7 @@ const schema = z.object({
   SESSION_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
   SESSION_MAX: z.coerce.number().int().positive().default(10_000),
   SESSION_MAX_MESSAGES: z.coerce.number().int().min(2).default(40),
-  // Who owns a conversation (see identity.ts). `public` by default so `make up` works without a
+  // Who owns a conversation (see identity/index.ts). `public` by default so `make up` works without a
   // token; `make deploy` sets `private` (Cloud Run IAM) or `iap`.
   AGENT_ACCESS: z.enum(["private", "iap", "public"]).default("public"),
   IAP_AUDIENCE: z.string().optional(),

@@ -25,6 +25,11 @@ export class AppError extends Error {
     this.detail = opts.detail;
     this.retryAfterSeconds = opts.retryAfterSeconds;
   }
+
+  /** What a client reads: `{code, message}`, the shape of every error answer and event. */
+  get body(): { code: string; message: string } {
+    return { code: this.code, message: this.publicMessage };
+  }
 }
 
 /** Any thrown value as the AppError the client gets; unknown failures are a 500 with no detail shown. */

@@ -13,12 +13,8 @@ import {
 } from "../src/sessions/firestore.js";
 import { AppError } from "../src/errors.js";
 import { loadConfig } from "../src/config.js";
-import {
-  createStore,
-  MemorySessionStore,
-  type SessionKey,
-  type SessionStore,
-} from "../src/sessions/index.js";
+import { createStore } from "../src/agent.js";
+import { MemorySessionStore, type SessionKey, type SessionStore } from "../src/sessions/index.js";
 import {
   hasGcloud,
   startFirestoreEmulator,

@@ -4,6 +4,7 @@
 import { isJsonContentType } from "@modelcontextprotocol/client";
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { bodyLimit } from "../../../common/body-limit.js";
@@ -14,12 +15,12 @@ import { redactText } from "../../../common/redact.js";
 import { AppError, mcpError, toAppError } from "../errors.js";
 import {
   conversationIds,
-  type Caller,
   type ConversationIds,
   type Identify,
+  type Identity,
 } from "../identity/index.js";
 import type { McpStatus } from "../mcp/index.js";
-import { createPage, prefersHtml, type PageAssets } from "../page/serve.js";
+import { createPage, CSP, prefersHtml, type PageAssets } from "../page/serve.js";
 import {
   eventStream,
   hasConversation,
@@ -65,30 +66,26 @@ const id = z
     "must be 1-128 characters: letters, digits and . _ : @ -",
   );
 
-const ChatRequest = z.object({
-  message: z
-    .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
-    .trim()
-    .min(1, "must not be empty")
-    .max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`),
-  session_id: id.optional(),
-  user_id: id.optional(),
-});
+const ChatRequest = z.object(
+  {
+    message: z
+      .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
+      .trim()
+      .min(1, "must not be empty")
+      .max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`),
+    session_id: id.optional(),
+    user_id: id.optional(),
+  },
+  { error: 'must be a JSON object like {"message": "What is 100 USD in EUR?"}' },
+);
 type ChatRequest = z.infer<typeof ChatRequest>;
 
-/** What a chat route sends: the session first, then the turn's events, `done` with the ids. */
+type Ids = { session_id: string; user_id: string };
+/** What a chat route sends: the session first, then the turn's events, `done` with the ids too. */
 type ChatEvent =
-  | { type: "session"; session_id: string; user_id: string }
+  | ({ type: "session" } & Ids)
   | Exclude<TurnEvent, { type: "done" }>
-  | {
-      type: "done";
-      response: string;
-      session_id: string;
-      user_id: string;
-      tool_calls: unknown[];
-      /** The turn's tokens, thoughts included: what `make eval` prices. */
-      usage: unknown;
-    };
+  | (Extract<TurnEvent, { type: "done" }> & Ids);
 
 export function createRoutes(deps: HttpDeps): Hono {
   const app = new Hono();
@@ -96,7 +93,7 @@ export function createRoutes(deps: HttpDeps): Hono {
 
   /** One turn for this caller, as events; ends early when `signal` (client or drain) aborts. */
   const chatEvents = (
-    caller: Caller,
+    caller: Identity,
     req: ChatRequest,
     client: AbortSignal,
     streamText: boolean,
@@ -108,17 +105,7 @@ export function createRoutes(deps: HttpDeps): Hono {
       const who = { session_id: ids.sessionId, user_id: ids.userId };
       emit({ type: "session", ...who });
       for await (const e of runTurn(deps.turn, ids, req.message, { signal, streamText })) {
-        emit(
-          e.type === "done"
-            ? {
-                type: "done",
-                response: e.response,
-                ...who,
-                tool_calls: e.tool_calls,
-                usage: e.usage,
-              }
-            : e,
-        );
+        emit(e.type === "done" ? { ...e, ...who } : e);
       }
     }, signal);
   };
@@ -134,11 +121,8 @@ export function createRoutes(deps: HttpDeps): Hono {
   // The caller's trace (Cloud Run hands every request a traceparent) is current for the whole
   // request: every log line carries it, and a turn's spans continue it.
   app.use("*", (c, next) => withRemoteContext(incomingContext(c.req.raw.headers), next));
-  // Every answer, errors included: no client may guess a type other than the declared one.
-  app.use("*", async (c, next) => {
-    await next();
-    c.header("x-content-type-options", "nosniff");
-  });
+  // Every answer, errors and streams included: nosniff, no referrer, the page's CSP.
+  app.use("*", secureHeaders({ contentSecurityPolicy: CSP }));
 
   // Before any route: a rebound DNS name or another site's page gets nothing, not even GET /.
   app.use("*", async (c, next) => {
@@ -158,7 +142,7 @@ export function createRoutes(deps: HttpDeps): Hono {
     // Answered before the body was read (or while it broke): the Node adapter drops such a socket
     // after a short drain, so tell the client not to reuse it.
     if ([400, 401, 403, 413, 415].includes(e.status)) c.header("Connection", "close");
-    return c.json({ error: { code: e.code, message: e.publicMessage } }, e.status);
+    return c.json({ error: e.body }, e.status);
   });
   app.notFound((c) =>
     c.json(
@@ -218,7 +202,7 @@ export function createRoutes(deps: HttpDeps): Hono {
           if (client.signal.aborted && !deps.shutdown.aborted) return;
           const e = toAppError(err);
           logFailure(e, "stream failed", c.req.path);
-          const data = { code: e.code, message: e.publicMessage, status: e.status };
+          const data = { ...e.body, status: e.status };
           await stream.writeSSE({ event: "error", data: JSON.stringify(data) });
         }
       });
@@ -233,6 +217,10 @@ async function readiness(
   deps: HttpDeps,
   signal: AbortSignal,
 ): Promise<{ status: 200 | 503; body: object }> {
+  const unavailable = (error: { code: string; message: string }, model = {}) => ({
+    status: 503 as const,
+    body: { status: "unavailable", ...model, error },
+  });
   let mcp: object;
   try {
     // Ask the server now: a cached tool list would say ready while the server is down.
@@ -240,11 +228,7 @@ async function readiness(
       ? await deps.mcp.probe(READY_TIMEOUT_MS)
       : { tools: (await deps.turn.tools.listTools()).map((t) => t.name) };
   } catch (err) {
-    const e = err instanceof AppError ? err : mcpError(503, String(err));
-    return {
-      status: 503,
-      body: { status: "unavailable", error: { code: e.code, message: e.publicMessage } },
-    };
+    return unavailable((err instanceof AppError ? err : mcpError(503, String(err))).body);
   }
   const { model, store } = deps.turn;
   // The store and the model are asked side by side; the model caches its answer for minutes.
@@ -259,13 +243,9 @@ async function readiness(
       message: String(err),
     })),
   ]);
-  if (stored) {
-    const error = { code: stored.code, message: stored.publicMessage };
-    return { status: 503, body: { status: "unavailable", error } };
-  }
+  if (stored) return unavailable(stored.body);
   if (usable && !usable.ok) {
-    const error = { code: usable.code, message: usable.message };
-    return { status: 503, body: { status: "unavailable", model: model.name, error } };
+    return unavailable({ code: usable.code, message: usable.message }, { model: model.name });
   }
   return { status: 200, body: { status: "ready", ...mcp, model: model.name } };
 }
@@ -297,13 +277,6 @@ async function readChatRequest(c: Context): Promise<ChatRequest> {
     const e = toAppError(err, c.req.raw.signal);
     if (e.status === 400) throw e;
     throw new AppError(400, "invalid_json", "The request body is not valid JSON");
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new AppError(
-      400,
-      "invalid_request",
-      'The request body must be a JSON object like {"message": "What is 100 USD in EUR?"}',
-    );
   }
   const parsed = ChatRequest.safeParse(body);
   if (!parsed.success) {

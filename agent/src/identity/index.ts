@@ -1,4 +1,4 @@
-import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { emailKey } from "../../../common/email.js";
 import { remoteKeys } from "../../../common/jwks.js";
 import { AppError } from "../errors.js";
@@ -20,12 +20,12 @@ export const IAP_KEYS_URL = "https://www.gstatic.com/iap/verify/public_key-jwk";
 const CLOCK_SKEW_SECONDS = 300;
 const MAX_LIFETIME_SECONDS = 86_400;
 
-/** The caller: an authenticated principal, or anonymous (`principal` undefined). */
-export interface Caller {
+/** Who calls: an authenticated principal, or anonymous (`principal` undefined). */
+export interface Identity {
   principal: string | undefined;
 }
 
-export type Identify = (headers: Headers) => Promise<Caller>;
+export type Identify = (headers: Headers) => Promise<Identity>;
 
 export interface IdentityOptions {
   access: AgentAccess;
@@ -45,21 +45,15 @@ export function createIdentify(opts: IdentityOptions): Identify {
 }
 
 /**
- * `private`: the principal is read from the ID token Cloud Run's front end already verified
- * (signature, audience, expiry) and authorized (roles/run.invoker) before forwarding the request; a
- * request without a valid token never reaches the container. Cloud Run passes the header on to the
- * container (`X-Serverless-Authorization` when the caller used it, which Cloud Run then checks in
- * preference to `Authorization`, and passes on "after stripping its signature":
- * https://cloud.google.com/iap/docs/enabling-cloud-run, read 2026-11-25). We read the header Cloud
- * Run checked, in the same order, so a second, unchecked header cannot name someone else. Decoding without re-verifying is sound
- * only because of that front end: it is why this mode must only be used on a Cloud Run service
- * deployed without --no-invoker-iam-check / allUsers. Anywhere else, anyone could send a made-up
- * token and claim anyone's conversations; use `iap` or `public` there.
+ * `private`: Cloud Run verified and authorized this ID token before the request got here, so it is
+ * decoded, not verified again; sound only on a service without --no-invoker-iam-check. The header
+ * is the one Cloud Run checked (X-Serverless-Authorization first, as Cloud Run does), so a second,
+ * unchecked one cannot name someone else: https://cloud.google.com/iap/docs/enabling-cloud-run
  */
 function cloudRunPrincipal(headers: Headers): string {
   const header = headers.get("x-serverless-authorization") ?? headers.get("authorization") ?? "";
   const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
-  const claims = token ? decodePayload(token) : undefined;
+  const claims = token ? claimsOf(token) : undefined;
   const principal = claims && principalOf(claims);
   if (!principal) {
     throw new AppError(
@@ -102,26 +96,24 @@ function iapIdentify(opts: IdentityOptions): Identify {
         currentDate: new Date(now * 1000),
       }));
     } catch (err) {
-      if (err instanceof AppError) throw err;
-      throw new AppError(
-        401,
-        "unauthenticated",
-        "The Identity-Aware Proxy assertion is not valid: sign in again",
-      );
+      throw err instanceof AppError ? err : invalidAssertion();
     }
     const iat = payload.iat!;
     const exp = payload.exp!;
     const principal = principalOf(payload);
     if (iat > now + CLOCK_SKEW_SECONDS || exp - iat > MAX_LIFETIME_SECONDS || !principal) {
-      throw new AppError(
-        401,
-        "unauthenticated",
-        "The Identity-Aware Proxy assertion is not valid: sign in again",
-      );
+      throw invalidAssertion();
     }
     return { principal };
   };
 }
+
+const invalidAssertion = (): AppError =>
+  new AppError(
+    401,
+    "unauthenticated",
+    "The Identity-Aware Proxy assertion is not valid: sign in again",
+  );
 
 /**
  * The email when there is one (people and service accounts have one), else `sub:` and the stable
@@ -134,22 +126,12 @@ function principalOf(claims: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-function decodePayload(token: string): Record<string, unknown> | undefined {
-  const part = token.split(".")[1];
-  if (!part) return undefined;
+function claimsOf(token: string): JWTPayload | undefined {
   try {
-    const json: unknown = JSON.parse(new TextDecoder().decode(base64UrlDecode(part)));
-    return typeof json === "object" && json !== null && !Array.isArray(json)
-      ? (json as Record<string, unknown>)
-      : undefined;
+    return decodeJwt(token);
   } catch {
     return undefined;
   }
-}
-
-function base64UrlDecode(s: string): Uint8Array {
-  const b64 = s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4);
-  return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
 }
 
 export interface ConversationIds {
@@ -167,7 +149,7 @@ export interface ConversationIds {
  * needs no secret shared between instances that share a Firestore store.
  */
 export async function conversationIds(
-  caller: Caller,
+  caller: Identity,
   requested: { user_id?: string | undefined; session_id?: string | undefined },
   deps: { exists: (ids: ConversationIds) => Promise<boolean>; newSessionId: () => string },
 ): Promise<ConversationIds> {

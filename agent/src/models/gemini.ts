@@ -1,16 +1,15 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   ApiError,
   GoogleGenAI,
   type GenerateContentConfig,
   type GenerateContentResponse,
-  type Part as GenAIPart,
 } from "@google/genai";
 import { currentSpan } from "../../../common/trace.js";
 import { AppError } from "../errors.js";
 import {
   modelError,
   type Content,
-  type FunctionCall,
   type Model,
   type ModelReply,
   type ModelRequest,
@@ -41,6 +40,7 @@ export interface GeminiOptions {
   checkTtlMs?: number;
 }
 
+type Defaulted = "attempts" | "backoffMs" | "retryBudgetMs" | "checkTtlMs";
 const RETRYABLE = new Set([408, 500, 502, 503, 504]);
 const BLOCKED = new Set([
   "SAFETY",
@@ -65,18 +65,18 @@ interface Collected {
 export class GeminiModel implements Model {
   readonly name: string;
   readonly #ai: GoogleGenAI;
-  readonly #attempts: number;
-  readonly #backoffMs: number;
-  readonly #budgetMs: number;
-  readonly #checkTtlMs: number;
+  readonly #opts: GeminiOptions & Required<Pick<GeminiOptions, Defaulted>>;
   #status: { value: ModelStatus; at: number } | undefined;
 
-  constructor(private readonly opts: GeminiOptions) {
+  constructor(opts: GeminiOptions) {
     this.name = opts.model;
-    this.#attempts = opts.attempts ?? 3;
-    this.#backoffMs = opts.backoffMs ?? 500;
-    this.#budgetMs = opts.retryBudgetMs ?? 20_000;
-    this.#checkTtlMs = opts.checkTtlMs ?? 5 * 60_000;
+    this.#opts = {
+      ...opts,
+      attempts: opts.attempts ?? 3,
+      backoffMs: opts.backoffMs ?? 500,
+      retryBudgetMs: opts.retryBudgetMs ?? 20_000,
+      checkTtlMs: opts.checkTtlMs ?? 5 * 60_000,
+    };
     const httpOptions = opts.baseUrl ? { baseUrl: opts.baseUrl } : undefined;
     this.#ai = opts.vertexai
       ? new GoogleGenAI({
@@ -90,15 +90,15 @@ export class GeminiModel implements Model {
 
   async generate(req: ModelRequest): Promise<ModelReply> {
     const params = {
-      model: this.opts.model,
+      model: this.#opts.model,
       contents: req.contents as never,
       config: this.#config(req),
     };
     const started = Date.now();
-    // The chat loop's model call span is current: what only this model knows goes on it.
+    // The turn's model call span is current: what only this model knows goes on it.
     const span = currentSpan();
     span?.setAttributes({
-      "gen_ai.provider.name": this.opts.vertexai ? "gcp.vertex_ai" : "gcp.gemini",
+      "gen_ai.provider.name": this.#opts.vertexai ? "gcp.vertex_ai" : "gcp.gemini",
     });
     let malformed = 0;
     let emitted = false;
@@ -117,10 +117,8 @@ export class GeminiModel implements Model {
       } catch (err) {
         if (err instanceof AppError || req.signal?.aborted) throw err;
         // Words already sent can't be taken back: a retry would repeat them.
-        if (emitted)
-          throw this.#toModelError(err instanceof ApiError ? err.status : undefined, err);
-        const wait = this.#retryWait(err, attempt, started);
-        await sleep(wait, req.signal);
+        if (emitted) throw this.#toModelError(err);
+        await sleep(this.#retryWait(err, attempt, started), undefined, { signal: req.signal });
         continue;
       }
       const reason = got.finishReason ?? "STOP";
@@ -139,23 +137,21 @@ export class GeminiModel implements Model {
 
   /** Asks the API for the model itself: no tokens spent, and a retired id answers 404. */
   async check(signal?: AbortSignal): Promise<ModelStatus> {
-    if (this.#status && Date.now() - this.#status.at < this.#checkTtlMs) return this.#status.value;
-    let value: ModelStatus;
+    if (this.#status && Date.now() - this.#status.at < this.#opts.checkTtlMs)
+      return this.#status.value;
     try {
       await this.#ai.models.get({
-        model: this.opts.model,
+        model: this.#opts.model,
         config: { abortSignal: signal, httpOptions: { timeout: 5_000 } },
       });
-      value = { ok: true };
     } catch (err) {
       if (signal?.aborted) throw err;
-      const e = this.#toModelError(err instanceof ApiError ? err.status : undefined, err);
-      // A model that did not answer in time may be fine: say so, but don't remember it.
-      if (!STICKY.has(e.code)) return { ok: false, code: e.code, message: e.publicMessage };
-      value = { ok: false, code: e.code, message: e.publicMessage };
+      // Remembered only when STICKY (#toModelError): a model that did not answer in time may be fine.
+      const e = this.#toModelError(err);
+      return { ok: false, ...e.body };
     }
-    this.#status = { value, at: Date.now() };
-    return value;
+    this.#status = { value: { ok: true }, at: Date.now() };
+    return this.#status.value;
   }
 
   #config(req: ModelRequest): GenerateContentConfig {
@@ -170,17 +166,14 @@ export class GeminiModel implements Model {
           },
         ]
       : undefined;
-    const { temperature, topP, topK } = this.opts.sampling ?? {};
+    // Unset fields are not sent: the model's own defaults apply.
+    const level = this.#opts.thinkingLevel;
     return {
       systemInstruction: req.system,
       tools,
       abortSignal: req.signal,
-      ...(this.opts.thinkingLevel
-        ? { thinkingConfig: { thinkingLevel: this.opts.thinkingLevel as never } }
-        : {}),
-      ...(temperature !== undefined ? { temperature } : {}),
-      ...(topP !== undefined ? { topP } : {}),
-      ...(topK !== undefined ? { topK } : {}),
+      thinkingConfig: level ? { thinkingLevel: level as never } : undefined,
+      ...this.#opts.sampling,
     };
   }
 
@@ -204,9 +197,11 @@ export class GeminiModel implements Model {
   }
 
   #reply(got: Collected, reason: string): { reply: ModelReply; notice?: string } {
-    const functionCalls = got.parts.flatMap((p) => ("functionCall" in p ? [p.functionCall] : []));
+    const functionCalls = got.parts.flatMap((p) =>
+      "functionCall" in p ? [{ ...p.functionCall, args: p.functionCall.args ?? {} }] : [],
+    );
     const text = got.parts.map((p) => ("text" in p && !p.thought ? p.text : "")).join("");
-    const refused = refusal(this.opts.model, reason, got.blockReason, text, functionCalls.length);
+    const refused = refusal(this.#opts.model, reason, got.blockReason, text, functionCalls.length);
     if (refused) throw refused;
     if (reason === "MAX_TOKENS") {
       const notice = "\n\n(The answer was cut short: the model reached its output limit.)";
@@ -220,21 +215,21 @@ export class GeminiModel implements Model {
   /** How long to wait before the next attempt, or the error to give up with. */
   #retryWait(err: unknown, attempt: number, started: number): number {
     const status = err instanceof ApiError ? err.status : undefined;
-    const left = this.#budgetMs - (Date.now() - started);
-    const backoff = this.#backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+    const left = this.#opts.retryBudgetMs - (Date.now() - started);
+    const backoff = this.#opts.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
     if (status === 429) {
       const info = apiErrorInfo(err);
       const detail = info.message.slice(0, 500);
       if (info.daily) {
         throw modelError(
           503,
-          `The daily quota for ${this.opts.model} is used up; it resets at midnight Pacific time (raise the quota or use another project)`,
+          `The daily quota for ${this.#opts.model} is used up; it resets at midnight Pacific time (raise the quota or use another project)`,
           detail,
           "model_quota_exhausted",
         );
       }
       const wait = info.retryDelayMs ?? backoff;
-      if (attempt < this.#attempts && wait <= left) return wait;
+      if (attempt < this.#opts.attempts && wait <= left) return wait;
       const seconds = Math.max(1, Math.ceil((info.retryDelayMs ?? 30_000) / 1000));
       throw modelError(
         503,
@@ -246,22 +241,23 @@ export class GeminiModel implements Model {
     }
     if (
       (status === undefined || RETRYABLE.has(status)) &&
-      attempt < this.#attempts &&
+      attempt < this.#opts.attempts &&
       backoff <= left
     )
       return backoff;
-    throw this.#toModelError(status, err);
+    throw this.#toModelError(err);
   }
 
-  #toModelError(status: number | undefined, err: unknown): AppError {
-    const model = this.opts.model;
+  #toModelError(err: unknown): AppError {
+    const status = err instanceof ApiError ? err.status : undefined;
+    const model = this.#opts.model;
     const info = apiErrorInfo(err);
     const detail = info.message.slice(0, 500);
     let e: AppError;
     if (status === 404) {
       e = modelError(
         502,
-        `The model "${model}" was not found or has been retired: set GOOGLE_MODEL to a current model such as gemini-3.8-flash${this.opts.vertexai ? " (and check GOOGLE_CLOUD_LOCATION, e.g. global)" : ""}`,
+        `The model "${model}" was not found or has been retired: set GOOGLE_MODEL to a current model such as gemini-3.8-flash${this.#opts.vertexai ? " (and check GOOGLE_CLOUD_LOCATION, e.g. global)" : ""}`,
         detail,
         "model_not_found",
       );
@@ -291,7 +287,7 @@ export class GeminiModel implements Model {
     }
     if (STICKY.has(e.code))
       this.#status = {
-        value: { ok: false, code: e.code, message: e.publicMessage },
+        value: { ok: false, ...e.body },
         at: Date.now(),
       };
     return e;
@@ -347,14 +343,12 @@ function refusal(
   }
 }
 
-/** The parts of one response, as the API sent them (only the fields this agent uses exist here). */
+/**
+ * One response as this agent reads it. Its parts are kept as the API sent them, every field included:
+ * signatures must go back exactly where they came.
+ */
 function collect(res: GenerateContentResponse): Collected {
   const cand = res.candidates?.[0];
-  const parts: Part[] = [];
-  for (const p of cand?.content?.parts ?? []) {
-    const part = toPart(p);
-    if (part) parts.push(part);
-  }
   const u = res.usageMetadata;
   const usage = u
     ? {
@@ -365,31 +359,11 @@ function collect(res: GenerateContentResponse): Collected {
       }
     : undefined;
   return {
-    parts,
+    parts: (cand?.content?.parts ?? []) as Part[],
     finishReason: cand?.finishReason,
     blockReason: res.promptFeedback?.blockReason,
     usage,
   };
-}
-
-function toPart(p: GenAIPart): Part | undefined {
-  const signed = {
-    ...(p.thoughtSignature !== undefined ? { thoughtSignature: p.thoughtSignature } : {}),
-    ...(p.thought !== undefined ? { thought: p.thought } : {}),
-  };
-  if (p.functionCall) {
-    const fc = p.functionCall;
-    const call: FunctionCall = {
-      ...(fc.id ? { id: fc.id } : {}),
-      name: fc.name ?? "",
-      args: fc.args ?? {},
-    };
-    return { functionCall: call, ...signed };
-  }
-  if (typeof p.text === "string") return { text: p.text, ...signed };
-  // A signature alone (no text) still has to go back where it came.
-  if (p.thoughtSignature !== undefined) return { text: "", ...signed };
-  return undefined;
 }
 
 /** Streamed text arrives in pieces: join plain ones, but a signed or thought part keeps its place. */
@@ -430,15 +404,4 @@ function apiErrorInfo(err: unknown): {
     ...(seconds !== undefined ? { retryDelayMs: Math.ceil(Number(seconds) * 1000) } : {}),
     daily,
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    const stop = (): void => {
-      clearTimeout(t);
-      resolve();
-    };
-    signal?.addEventListener("abort", stop, { once: true });
-  });
 }

@@ -1,5 +1,5 @@
 import { AppError, publicText } from "../errors.js";
-// The one interface every model implements; the chat loop drives it without knowing which it is.
+// The one interface every model implements; the turn drives it without knowing which it is.
 // Messages use Gemini's content shape, which any function-calling model can map to.
 
 export interface FunctionCall {

@@ -1,6 +1,6 @@
 // The chat page's files, inlined into the bundle as strings by esbuild (import attributes, type
-// "text"), so the image stays a single file. Imported only by main.ts: Node and tsx cannot load
-// these imports, so createApp takes the page as a dependency and the browser tests run the bundle.
+// "text"), so the image stays a single file. Node and tsx cannot load these imports: load.ts falls
+// back to reading the files.
 import html from "./index.html" with { type: "text" };
 import css from "./page.css" with { type: "text" };
 import js from "./page.js" with { type: "text" };

@@ -1,4 +1,4 @@
-// Conversations in Firestore, shared by every agent instance. Loaded by main.ts only when
+// Conversations in Firestore, shared by every agent instance. Imported only when
 // SESSION_STORE=firestore, so the memory-store agent never evaluates the client library.
 import { createHash, randomUUID } from "node:crypto";
 import type { DocumentData, DocumentReference, Firestore } from "@google-cloud/firestore";
@@ -24,9 +24,14 @@ const PREFER_REST_DEFAULT = true;
 
 /** A hash of the JSON triple: ids that would collide when joined ("a:b"+"c", "a"+"b:c") cannot. */
 export const documentId = (key: SessionKey): string =>
-  createHash("sha256")
-    .update(JSON.stringify([key.app, key.userId, key.sessionId]))
-    .digest("hex");
+  createHash("sha256").update(keyOf(key)).digest("hex");
+
+/** The ids a document is stored under, readable in the console beside its hashed id. */
+const idFields = (key: SessionKey) => ({
+  app: key.app,
+  user_id: key.userId,
+  session_id: key.sessionId,
+});
 
 const notSaved = (): AppError =>
   new AppError(
@@ -72,18 +77,11 @@ interface Lease {
 }
 
 /**
- * One document per (app, user_id, session_id), its id a hash of the three so no user's ids can
- * collide with another's. Fields: the history as one JSON string (opaque: every field the model
- * sent survives exactly, and its size is known before writing), `expire_at` for the TTL policy, and
- * `lease` ({holder, until}) that serialises turns across instances.
- *
- * A turn takes the lease in a transaction (waiting while another live holder has it), renews it
- * every third of its length while it runs, and saves its history and drops the lease in one
- * transaction. A save is abandoned (503, nothing written) when the lease is no longer ours and live,
- * or once the save's deadline or the turn's abort has passed: a turn the client was told failed is
- * never stored later, so its retry is not stored twice. The check runs inside the transaction,
- * which Firestore may run again: a stalled attempt that resumes sees it too.
- * Lease times use the instances' clocks, which Cloud Run keeps in sync far below the lease length.
+ * One document per conversation: `history` (the JSON string), `expire_at` (the TTL policy) and `lease`
+ * ({holder, until}), which orders turns across instances. A turn takes the lease, renews it while it
+ * runs, and saves and drops it in one transaction; the save is refused (503, nothing written) unless
+ * the lease is still its own and live and the turn was not given up, so a turn the client saw fail is
+ * never stored later. Lease times use the instances' clocks, which Cloud Run keeps in sync.
  */
 export class FirestoreSessionStore implements SessionStore {
   readonly kind = "firestore";
@@ -195,9 +193,7 @@ export class FirestoreSessionStore implements SessionStore {
           tx.set(
             ref,
             {
-              app: key.app,
-              user_id: key.userId,
-              session_id: key.sessionId,
+              ...idFields(key),
               lease: { holder: token, until: now + this.opts.leaseMs },
               // A session that is only ever opened (every turn failed) still expires.
               ...(d?.expire_at instanceof this.#lib.Timestamp && d.expire_at.toMillis() > now
@@ -248,9 +244,7 @@ export class FirestoreSessionStore implements SessionStore {
           tx.set(
             ref,
             {
-              app: key.app,
-              user_id: key.userId,
-              session_id: key.sessionId,
+              ...idFields(key),
               history: fitted.json,
               messages: fitted.history.length,
               updated_at: this.#lib.Timestamp.fromMillis(now),
@@ -262,14 +256,10 @@ export class FirestoreSessionStore implements SessionStore {
         }),
       );
     } catch (err) {
-      if (err instanceof AppError && err.code === "turn_not_saved")
-        this.opts.logger.log(
-          "WARNING",
-          "a turn was not saved: it was given up, or its session lease lapsed",
-          {
-            document: ref.id,
-          },
-        );
+      if (err instanceof AppError && err.code === "turn_not_saved") {
+        const why = "a turn was not saved: it was given up, or its session lease lapsed";
+        this.opts.logger.log("WARNING", why, { document: ref.id });
+      }
       throw err;
     } finally {
       // The transaction may still be running (its deadline passed): no later attempt may write.
@@ -278,34 +268,31 @@ export class FirestoreSessionStore implements SessionStore {
   }
 
   /** Best effort: a lease that is not released expires on its own. */
-  async #release(ref: DocumentReference, token: string): Promise<void> {
-    try {
-      await this.#call("release a conversation", () =>
-        this.#db.runTransaction(async (tx) => {
-          const snap = await tx.get(ref);
-          if ((snap.get("lease") as Lease | undefined)?.holder === token)
-            tx.update(ref, { lease: this.#lib.FieldValue.delete() });
-        }),
-      );
-    } catch (err) {
-      this.opts.logger.log("WARNING", "could not release a session lease; it expires on its own", {
-        document: ref.id,
-        detail: (err as Error).message,
-      });
-    }
+  #release(ref: DocumentReference, token: string): Promise<void> {
+    return this.#ifLeaseHolder(ref, token, "release", { lease: this.#lib.FieldValue.delete() });
   }
 
-  async #renew(ref: DocumentReference, token: string): Promise<void> {
+  #renew(ref: DocumentReference, token: string): Promise<void> {
+    const until = this.#now() + this.opts.leaseMs;
+    return this.#ifLeaseHolder(ref, token, "renew", { "lease.until": until });
+  }
+
+  /** Updates the document while `token` holds its lease; a failure is logged, not thrown. */
+  async #ifLeaseHolder(
+    ref: DocumentReference,
+    token: string,
+    what: "release" | "renew",
+    update: Record<string, unknown>,
+  ): Promise<void> {
     try {
-      await this.#call("renew a session lease", () =>
+      await this.#call(`${what} a session lease`, () =>
         this.#db.runTransaction(async (tx) => {
           const snap = await tx.get(ref);
-          if ((snap.get("lease") as Lease | undefined)?.holder === token)
-            tx.update(ref, { "lease.until": this.#now() + this.opts.leaseMs });
+          if ((snap.get("lease") as Lease | undefined)?.holder === token) tx.update(ref, update);
         }),
       );
     } catch (err) {
-      this.opts.logger.log("WARNING", "could not renew a session lease", {
+      this.opts.logger.log("WARNING", `could not ${what} a session lease; it expires on its own`, {
         document: ref.id,
         detail: (err as Error).message,
       });

@@ -1,6 +1,4 @@
 import { getHeapStatistics } from "node:v8";
-import type { Logger } from "../../../common/log.js";
-import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
 import type { Content } from "../models/types.js";
 
@@ -34,7 +32,7 @@ export interface SessionStore {
     fn: (session: SessionHandle) => Promise<T>,
     signal?: AbortSignal,
   ): Promise<T>;
-  /** Reads the history without holding the session (for tests and tools). */
+  /** Reads the history without holding the session (does an anonymous caller's id exist?). */
   load(key: SessionKey): Promise<Content[]>;
   /** Saves a history while holding the session. */
   save(key: SessionKey, history: readonly Content[]): Promise<void>;
@@ -43,19 +41,9 @@ export interface SessionStore {
   close?(): Promise<void>;
 }
 
-/** One exchange, on its own, is larger than a conversation may be: it is refused whole. */
-export function turnTooLarge(bytes: number, max: number): AppError {
-  return new AppError(
-    413,
-    "turn_too_large",
-    `This turn (${bytes} bytes of messages and tool results) is larger than a conversation may hold (${max} bytes), so it was not saved; ask for less at once (for example a shorter date range) or start a new session`,
-  );
-}
-
+/** What one conversation keeps: messages, and JSON bytes (UTF-8). */
 export interface Bounds {
-  /** Messages kept per conversation. */
   maxMessages: number;
-  /** JSON bytes (UTF-8) kept per conversation. */
   maxBytes: number;
 }
 
@@ -80,7 +68,14 @@ export function fitHistory(
   const starts = history.flatMap((c, i) => (isUserText(c) ? [i] : []));
   if (starts.length === 0) starts.push(0);
   const lastStart = starts.at(-1)!;
-  if (suffix[lastStart]! > bounds.maxBytes) throw turnTooLarge(suffix[lastStart]!, bounds.maxBytes);
+  const bytes = suffix[lastStart]!;
+  if (bytes > bounds.maxBytes) {
+    throw new AppError(
+      413,
+      "turn_too_large",
+      `This turn (${bytes} bytes of messages and tool results) is larger than a conversation may hold (${bounds.maxBytes} bytes), so it was not saved; ask for less at once (for example a shorter date range) or start a new session`,
+    );
+  }
   // The oldest exchange start that fits both bounds; one turn longer than maxMessages is kept whole.
   const start =
     starts.find((s) => suffix[s]! <= bounds.maxBytes && history.length - s <= bounds.maxMessages) ??
@@ -231,29 +226,4 @@ export class KeyedMutex {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
     }
   }
-}
-
-/** The store SESSION_STORE names; the Firestore client is loaded only when it is chosen. */
-export async function createStore(config: Config, logger: Logger): Promise<SessionStore> {
-  if (config.SESSION_STORE === "memory") {
-    return new MemorySessionStore({
-      ttlMs: config.SESSION_TTL_SECONDS * 1000,
-      maxSessions: config.SESSION_MAX,
-      maxMessages: config.SESSION_MAX_MESSAGES,
-      maxSessionBytes: config.SESSION_MAX_BYTES,
-      maxTotalBytes: config.SESSION_MEMORY_MAX_BYTES,
-    });
-  }
-  const { createFirestoreStore } = await import("./firestore.js");
-  return createFirestoreStore({
-    projectId: config.GOOGLE_CLOUD_PROJECT,
-    databaseId: config.FIRESTORE_DATABASE,
-    collection: config.FIRESTORE_COLLECTION,
-    ttlMs: config.SESSION_TTL_SECONDS * 1000,
-    maxMessages: config.SESSION_MAX_MESSAGES,
-    maxBytes: config.SESSION_MAX_BYTES,
-    leaseMs: config.SESSION_LEASE_SECONDS * 1000,
-    preferRest: config.FIRESTORE_PREFER_REST,
-    logger,
-  });
 }

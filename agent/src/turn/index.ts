@@ -116,7 +116,7 @@ async function turn(
   const started = Date.now();
   const tools = await listTools(deps.tools);
   const history = await storeSpan("load", key, () => session.load());
-  const turn: Content[] = [{ role: "user", parts: [{ text: message }] }];
+  const added: Content[] = [{ role: "user", parts: [{ text: message }] }];
   const toolCalls: ToolCallRecord[] = [];
   const timings: Timing[] = [];
   const usage: Usage = { prompt: 0, output: 0, thoughts: 0, total: 0 };
@@ -126,20 +126,20 @@ async function turn(
     opts.signal?.throwIfAborted();
     if (rounds === MAX_TOOL_ROUNDS) {
       const text = `I stopped after ${MAX_TOOL_ROUNDS} rounds of tool calls without a final answer; please rephrase or narrow the question.`;
-      turn.push({ role: "model", parts: [{ text }] });
+      added.push({ role: "model", parts: [{ text }] });
       emit({ type: "text", text });
       response += text;
       break;
     }
     rounds++;
-    const reply = await askModel(deps, [...history, ...turn], tools, opts, emit, usage);
-    turn.push(reply.content);
+    const reply = await askModel(deps, [...history, ...added], tools, opts, emit, usage);
+    added.push(reply.content);
     response += reply.text;
     if (!reply.calls.length) break;
     const results = await callAll(deps.tools, reply.calls, opts.signal, emit, toolCalls, timings);
-    turn.push({ role: "user", parts: results });
+    added.push({ role: "user", parts: results });
   }
-  await storeSpan("save", key, () => session.save([...history, ...turn]));
+  await storeSpan("save", key, () => session.save([...history, ...added]));
   deps.logger.log("INFO", "turn answered", {
     model: deps.model.name,
     rounds,
@@ -213,24 +213,19 @@ async function callAll(
   record: ToolCallRecord[],
   timings: Timing[],
 ): Promise<Part[]> {
-  const results: Part[] = new Array(calls.length);
-  const records: ToolCallRecord[] = new Array(calls.length);
+  const done: Array<{ part: Part; rec: ToolCallRecord }> = [];
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < calls.length) {
-      const i = next++;
-      const call = calls[i]!;
+    for (let i = next++; i < calls.length; i = next++) {
       const t0 = Date.now();
-      const { part, rec } = await callOne(tools, call, signal, emit);
-      timings.push({ name: call.name, ms: Date.now() - t0, is_error: rec.is_error });
-      results[i] = part;
-      records[i] = rec;
+      done[i] = await callOne(tools, calls[i]!, signal, emit);
+      timings.push({ name: calls[i]!.name, ms: Date.now() - t0, is_error: done[i]!.rec.is_error });
     }
   };
   const workers = Math.min(MAX_PARALLEL_TOOL_CALLS, calls.length);
   await Promise.all(Array.from({ length: workers }, worker));
-  record.push(...records);
-  return results;
+  record.push(...done.map((d) => d.rec));
+  return done.map((d) => d.part);
 }
 
 /** One tool call as a GenAI execute_tool span; a failed call goes back to the model as an error. */
@@ -293,53 +288,36 @@ function recordMessages(span: Span, message: string, response: string): void {
 }
 
 /**
- * An async iterable over the events `run` emits. It ends when `run` settles, fails with its error,
- * and fails at once with the signal's reason when the signal aborts (the run sees the signal too).
+ * The events `run` emits, as a stream. It ends when `run` settles, fails with its error, and fails at
+ * once with the signal's reason when the signal aborts (the run sees the signal too); events emitted
+ * after that are dropped.
  */
 export function eventStream<T>(
   run: (emit: (e: T) => void) => Promise<void>,
   signal?: AbortSignal,
 ): AsyncIterable<T> {
-  return {
-    async *[Symbol.asyncIterator]() {
-      const queue: T[] = [];
-      let end: { error?: unknown; aborted?: boolean } | undefined;
-      let wake: (() => void) | undefined;
-      const notify = (): void => {
-        wake?.();
-        wake = undefined;
+  signal?.throwIfAborted();
+  let ended = false;
+  const abort = new AbortController(); // removes the listener on `signal` however the stream ends
+  return new ReadableStream<T>({
+    start(controller) {
+      const finish = (end: () => void): void => {
+        if (ended) return;
+        ended = true;
+        abort.abort();
+        end();
       };
-      const onAbort = (): void => {
-        end ??= { error: signal!.reason, aborted: true };
-        notify();
-      };
-      if (signal?.aborted) throw signal.reason;
-      signal?.addEventListener("abort", onAbort, { once: true });
-      run((e) => {
-        queue.push(e);
-        notify();
-      }).then(
-        () => {
-          end ??= {};
-          notify();
-        },
-        (error: unknown) => {
-          end ??= { error };
-          notify();
-        },
+      const onAbort = (): void => finish(() => controller.error(signal!.reason));
+      signal?.addEventListener("abort", onAbort, { once: true, signal: abort.signal });
+      run((e) => ended || controller.enqueue(e)).then(
+        () => finish(() => controller.close()),
+        (err: unknown) => finish(() => controller.error(err)),
       );
-      try {
-        for (;;) {
-          if (end?.aborted) throw end.error;
-          if (queue.length) yield queue.shift()!;
-          else if (end) {
-            if ("error" in end) throw end.error;
-            return;
-          } else await new Promise<void>((r) => (wake = r));
-        }
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-      }
     },
-  };
+    // The reader stopped early (a break out of `for await`): what the run emits now goes nowhere.
+    cancel: () => {
+      ended = true;
+      abort.abort();
+    },
+  });
 }
