@@ -77,6 +77,7 @@ export class McpConnection implements ToolHost {
   #connecting: Promise<Client> | undefined;
   #tools: ToolSpec[] | undefined;
   #closed = false;
+  #warmed = false;
   #negotiated: string | undefined;
   readonly #fetch: FetchLike;
 
@@ -92,7 +93,20 @@ export class McpConnection implements ToolHost {
     return this.#client !== undefined;
   }
 
+  /**
+   * The first read before any connection opens one in the background (GET / before any chat shows
+   * the negotiated version from then on), once: it never waits, and a server not up yet is retried
+   * by the first turn or /ready.
+   */
   get status(): McpStatus {
+    if (!this.#warmed && !this.#client && !this.#connecting && !this.#closed) {
+      this.#warmed = true;
+      this.listTools().catch((err: unknown) =>
+        this.opts.logger.log("WARNING", "MCP server not reachable; the first turn tries again", {
+          detail: redactText(String(err)),
+        }),
+      );
+    }
     return { transport: this.opts.transport, protocol_version: this.#negotiated };
   }
 
