@@ -11,6 +11,7 @@ import {
   type CallToolResult,
   type FetchLike,
 } from "@modelcontextprotocol/client";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import type { Logger } from "../../../common/log.js";
 import { inSpan, propagationFields } from "../../../common/trace.js";
 import type { Config, Transport } from "../config.js";
@@ -239,9 +240,13 @@ export class McpConnection implements ToolHost {
         : new StreamableHTTPClientTransport(url, { fetch: this.#fetch });
       // Over /mcp: 2026-07-28 when the server offers it on server/discover, else the 2025 handshake.
       // SSE is a 2025-era transport only.
+      // Tools' output schemas are checked by the validator scripts/bundle.mjs keeps (Ajv is left out).
       const client = new Client(
         { name: "agent", version: this.opts.version },
-        sse ? {} : { versionNegotiation: { mode: "auto" } },
+        {
+          jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+          ...(sse ? {} : { versionNegotiation: { mode: "auto" } }),
+        },
       );
       client.onclose = () => {
         if (this.#client !== client) return;
