@@ -11,7 +11,12 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { freePort, ROOT } from "../test/support/service.js";
 import { hasGcloud, startFirestoreEmulator } from "../test/support/firestore-emulator.js";
-import { containerColdStarts, dockerReady, type ContainerResult } from "./container.js";
+import {
+  containerColdStarts,
+  dockerReady,
+  type ContainerCase,
+  type ContainerResult,
+} from "./container.js";
 
 const SMOKE = process.env.BENCH_SMOKE === "1";
 const QUICK = SMOKE || process.env.QUICK === "1";
@@ -34,6 +39,9 @@ const IMAGES = {
   agent: "bench-agent:local",
   agentBare: "bench-agent:bundle",
 };
+// BENCH_COMPARE=ref: the images scripts/bench.sh built from that git ref (bench-*:compare) run in the
+// same interleaved rounds, so a change's before and after come from one run.
+const COMPARE = process.env.BENCH_COMPARE;
 
 interface Figure {
   group: string;
@@ -339,7 +347,8 @@ async function main(): Promise<void> {
 
   // 1b. The same in the images, against a bare node:http image on the same base
   if (CONTAINERS) {
-    if (dockerReady(Object.values(IMAGES)))
+    const compared = COMPARE ? ["bench-mcp-server:compare", "bench-agent:compare"] : [];
+    if (dockerReady([...Object.values(IMAGES), ...compared]))
       await containers(mcpEnv, agentEnv, gemini.url, toolCall, chat);
     else if (process.env.BENCH_CONTAINERS === "1")
       throw new Error("BENCH_CONTAINERS=1 but the bench images are missing: run scripts/bench.sh");
@@ -615,7 +624,34 @@ async function containers(
 ): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS) || (SMOKE ? 1 : QUICK ? 3 : 9);
   console.error(`1b. container cold start (${rounds} interleaved rounds)`);
-  const [floor, mcp, mcpBare, agent, agentBare, agentGemini] = await containerColdStarts(
+  const geminiEnv = {
+    MCP_SERVER_URL: agentEnv.MCP_SERVER_URL!,
+    GOOGLE_API_KEY: "bench",
+    GOOGLE_GEMINI_BASE_URL: geminiUrl,
+  };
+  const compared: ContainerCase[] = COMPARE
+    ? [
+        {
+          label: `mcp-server (${COMPARE})`,
+          image: "bench-mcp-server:compare",
+          env: mcpEnv,
+          firstUse: toolCall,
+        },
+        {
+          label: `agent (${COMPARE})`,
+          image: "bench-agent:compare",
+          env: agentEnv,
+          firstUse: chat,
+        },
+        {
+          label: `agent with Gemini (${COMPARE})`,
+          image: "bench-agent:compare",
+          env: geminiEnv,
+          firstUse: chat,
+        },
+      ]
+    : [];
+  const [floor, mcp, mcpBare, agent, agentBare, agentGemini, ...others] = await containerColdStarts(
     [
       { label: "floor", image: IMAGES.floor, env: {} },
       { label: "mcp-server", image: IMAGES.mcp, env: mcpEnv, firstUse: toolCall },
@@ -628,16 +664,8 @@ async function containers(
       { label: "agent", image: IMAGES.agent, env: agentEnv, firstUse: chat },
       { label: "agent, no compile cache", image: IMAGES.agentBare, env: agentEnv, firstUse: chat },
       // As deployed: Gemini (a local stand-in) loads @google/genai at start; the offline model does not.
-      {
-        label: "agent with Gemini",
-        image: IMAGES.agent,
-        env: {
-          MCP_SERVER_URL: agentEnv.MCP_SERVER_URL!,
-          GOOGLE_API_KEY: "bench",
-          GOOGLE_GEMINI_BASE_URL: geminiUrl,
-        },
-        firstUse: chat,
-      },
+      { label: "agent with Gemini", image: IMAGES.agent, env: geminiEnv, firstUse: chat },
+      ...compared,
     ],
     rounds,
     freePort,
@@ -702,6 +730,8 @@ async function containers(
   row(agent!, "first /chat");
   row(agentBare!, "first /chat");
   row(agentGemini!, "first /chat");
+  for (const r of others)
+    row(r, r.label.startsWith("mcp-server") ? "first tools/call" : "first /chat");
   const m = "container memory";
   const fw = median(floor!.workingSet);
   const fa = median(floor!.anon);
@@ -713,7 +743,7 @@ async function containers(
     lowerIsBetter: true,
     note: `cgroup anon ${round(fa)} MB`,
   });
-  for (const r of [mcp!, mcpBare!, agent!, agentBare!, agentGemini!]) {
+  for (const r of [mcp!, mcpBare!, agent!, agentBare!, agentGemini!, ...others]) {
     const w = median(r.workingSet);
     const a = median(r.anon);
     record({

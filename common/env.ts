@@ -1,5 +1,5 @@
 // Shared by both services: the environment parsed once by one schema, into a frozen object.
-import { z } from "zod";
+import * as z from "zod";
 
 /** Unset and empty variables take the schema's defaults; a bad one stops start-up with its name. */
 export function parseEnv<S extends z.ZodType>(

@@ -4,7 +4,8 @@
 # With a Docker engine it also builds the images (and a bare node:http image on the same base) and
 # measures cold start and memory in containers.
 #   QUICK=1 for a short run; BENCH_PEER=0 skips the peer; BENCH_CONTAINERS=0 skips the containers;
-#   BENCH_ONLY=start measures start-up and idle memory only; BENCH_ROUNDS=n container rounds (default 9).
+#   BENCH_ONLY=start measures start-up and idle memory only; BENCH_ROUNDS=n container rounds (default 9);
+#   BENCH_COMPARE=ref also builds the images from that git ref and runs them in the same rounds.
 #   Results in bench/results.json.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,6 +30,10 @@ if [ "${BENCH_CONTAINERS:-1}" != "0" ] && scripts/docker-engine.sh --check; then
     build -f "$svc/Dockerfile" -t "bench-$svc:local" .
     # The stage before the compile cache, to measure what the cache buys.
     build -f "$svc/Dockerfile" --target bundle -t "bench-$svc:bundle" .
+    # BENCH_COMPARE=ref (a commit, a branch): the same image from that ref, measured beside ours.
+    if [ -n "${BENCH_COMPARE:-}" ]; then
+      git archive "$BENCH_COMPARE" | build -f "$svc/Dockerfile" -t "bench-$svc:compare" -
+    fi
   done
   export BENCH_CONTAINERS=1
 elif [ "${BENCH_CONTAINERS:-1}" != "0" ]; then

@@ -89,6 +89,32 @@ export async function loadFirestore() {
   },
 };
 
+// The MCP SDK's Node shims (`@modelcontextprotocol/{server,client}/_shims`) import Ajv as the default
+// JSON Schema validator, and evaluate it at import, though both services pass the SDK's cf-worker
+// validator instead (src/tool-server.ts, src/mcp/index.ts). These stand-ins export exactly what the Node
+// shims export, with that validator as the default: an export the SDK adds fails this build. Ajv out:
+// -140 KiB per bundle, and its evaluation at every start (docs/decisions.md).
+const SHIMS = {
+  "@modelcontextprotocol/server/_shims": `export { CfWorkerJsonSchemaValidator as DefaultJsonSchemaValidator } from "@modelcontextprotocol/server/validators/cf-worker";
+export { default as process } from "node:process";`,
+  "@modelcontextprotocol/client/_shims": `export { CfWorkerJsonSchemaValidator as DefaultJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
+export const CORS_IS_POSSIBLE = false;`,
+};
+const shimsPlugin = {
+  name: "mcp-shims-without-ajv",
+  setup(b) {
+    b.onResolve({ filter: /^@modelcontextprotocol\/(server|client)\/_shims$/ }, (args) => ({
+      path: args.path,
+      namespace: "mcp-shims",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "mcp-shims" }, (args) => ({
+      contents: SHIMS[args.path],
+      resolveDir: dir,
+      loader: "js",
+    }));
+  },
+};
+
 const result = await build({
   entryPoints: [path.join(dir, "src/main.ts")],
   outfile: path.join(dir, "dist", `${name}.mjs`),
@@ -102,7 +128,7 @@ const result = await build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
-  plugins: [lazyPlugin],
+  plugins: [lazyPlugin, shimsPlugin],
   define: { __SERVICE_VERSION__: JSON.stringify(pkg.version) },
   // CommonJS dependencies (google-auth-library, …) call require() for Node built-ins.
   banner: {

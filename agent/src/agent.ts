@@ -9,7 +9,7 @@ import { configureTraceProject } from "../../common/trace.js";
 import { Inflight } from "../../common/serve.js";
 import { startTracing } from "../../common/tracing.js";
 import type { Config, Instruction } from "./config.js";
-import { redactText, redactUrl } from "../../common/redact.js";
+import { redactUrl } from "../../common/redact.js";
 import { originOf } from "./errors.js";
 import { createRoutes, shuttingDown } from "./http/index.js";
 import { createIdentify, type Identify } from "./identity/index.js";
@@ -62,16 +62,10 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
   });
   const model = overrides.model ?? (await createModel(config));
   const store = overrides.store ?? (await createStore(config, logger));
+  // Opens on first use (a turn, /ready, or GET / asking for the protocol version), not at start.
   const mcp = overrides.tools
     ? undefined
     : createMcpConnection(config, logger, VERSION, overrides.fetch);
-  // Connects in the background, so GET / shows the negotiated protocol version before the first
-  // chat; a server not up yet neither delays nor fails start-up (the first turn tries again).
-  mcp?.listTools().catch((err: unknown) =>
-    logger.log("WARNING", "MCP server not reachable at start-up; the first turn tries again", {
-      detail: redactText(String(err)),
-    }),
-  );
   const inflight = new Inflight();
   const shutdown = new AbortController();
   const app = createRoutes({

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { csv, parseEnv } from "../../common/env.js";
 import { DEFAULT_INSTRUCTION } from "./turn/index.js";
 

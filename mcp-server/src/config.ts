@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { csv, parseEnv } from "../../common/env.js";
 import { isLoopback } from "../../common/host-guard.js";
 import { ANY_GOOGLE_ACCOUNT } from "./auth.js";

@@ -3,20 +3,20 @@ import {
   ProtocolErrorCode,
   type JSONRPCErrorResponse,
 } from "@modelcontextprotocol/server";
-import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/server/validators/cf-worker";
 import type { ToolDeps } from "./tools/common.js";
 import { TOOLS } from "./tools/index.js";
 
 declare const __SERVICE_VERSION__: string;
 export const VERSION = typeof __SERVICE_VERSION__ === "string" ? __SERVICE_VERSION__ : "dev";
 
-// Each Server would otherwise build its own Ajv instance (keywords, formats): most of the cost of a
-// stateless request. One shared validator is safe: it only caches compiled schemas.
-let validator: AjvJsonSchemaValidator | undefined;
+// The Server's JSON Schema validator checks only elicitation answers (tool arguments go through zod).
+// The SDK's Node default, Ajv, builds its keywords and formats per Server (one per stateless request);
+// this one builds nothing until asked, and scripts/bundle.mjs leaves Ajv out of the bundle.
+const validator = new CfWorkerJsonSchemaValidator();
 
 /** A fresh MCP server with every tool: one per Streamable HTTP request, one per SSE session. */
 export function buildToolServer(deps: ToolDeps): McpServer {
-  validator ??= new AjvJsonSchemaValidator();
   const server = new McpServer(
     { name: "mcp-server", title: "Exchange rates (Frankfurter)", version: VERSION },
     {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** The first day of ECB reference rates: Frankfurter v1 has nothing earlier (v2 starts in 1948). */
 export const FIRST_RATE_DATE = "1999-01-04";

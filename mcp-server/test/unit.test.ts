@@ -11,7 +11,7 @@ import { amount, checkDateInRange, currencyCode, rateDate } from "../src/validat
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 import { Client } from "@modelcontextprotocol/client";
 import { InMemoryTransport, McpServer, type CallToolResult } from "@modelcontextprotocol/server";
-import { z } from "zod";
+import * as z from "zod";
 import { createLogger } from "../../common/log.js";
 import { FIRST_DATE } from "../src/frankfurter/client.js";
 import { ToolInputError } from "../src/tools/common.js";

@@ -6,7 +6,7 @@ import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { streamSSE } from "hono/streaming";
-import { z } from "zod";
+import * as z from "zod";
 import { bodyLimit } from "../../../common/body-limit.js";
 import type { Logger } from "../../../common/log.js";
 import type { Inflight } from "../../../common/serve.js";

@@ -11,6 +11,7 @@ import {
   type CallToolResult,
   type FetchLike,
 } from "@modelcontextprotocol/client";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import type { Logger } from "../../../common/log.js";
 import { inSpan, propagationFields } from "../../../common/trace.js";
 import type { Config, Transport } from "../config.js";
@@ -77,6 +78,7 @@ export class McpConnection implements ToolHost {
   #connecting: Promise<Client> | undefined;
   #tools: ToolSpec[] | undefined;
   #closed = false;
+  #warmed = false;
   #negotiated: string | undefined;
   readonly #fetch: FetchLike;
 
@@ -92,7 +94,20 @@ export class McpConnection implements ToolHost {
     return this.#client !== undefined;
   }
 
+  /**
+   * The first read before any connection opens one in the background (GET / before any chat shows
+   * the negotiated version from then on), once: it never waits, and a server not up yet is retried
+   * by the first turn or /ready.
+   */
   get status(): McpStatus {
+    if (!this.#warmed && !this.#client && !this.#connecting && !this.#closed) {
+      this.#warmed = true;
+      this.listTools().catch((err: unknown) =>
+        this.opts.logger.log("WARNING", "MCP server not reachable; the first turn tries again", {
+          detail: redactText(String(err)),
+        }),
+      );
+    }
     return { transport: this.opts.transport, protocol_version: this.#negotiated };
   }
 
@@ -225,9 +240,13 @@ export class McpConnection implements ToolHost {
         : new StreamableHTTPClientTransport(url, { fetch: this.#fetch });
       // Over /mcp: 2026-07-28 when the server offers it on server/discover, else the 2025 handshake.
       // SSE is a 2025-era transport only.
+      // Tools' output schemas are checked by the validator scripts/bundle.mjs keeps (Ajv is left out).
       const client = new Client(
         { name: "agent", version: this.opts.version },
-        sse ? {} : { versionNegotiation: { mode: "auto" } },
+        {
+          jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+          ...(sse ? {} : { versionNegotiation: { mode: "auto" } }),
+        },
       );
       client.onclose = () => {
         if (this.#client !== client) return;

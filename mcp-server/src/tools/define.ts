@@ -1,5 +1,5 @@
 import type { CallToolResult, McpServer, ToolAnnotations } from "@modelcontextprotocol/server";
-import { z } from "zod";
+import * as z from "zod";
 import {
   contextFromMeta,
   inSpan,

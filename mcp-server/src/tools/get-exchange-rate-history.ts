@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { checkDateInRange, currencyCode, daysBetween, isoDate, todayUtc } from "../validation.js";
 import type { FrankfurterClient, HistoryGroup } from "../frankfurter/client.js";
 import { UpstreamError } from "../frankfurter/errors.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { amount, checkDateInRange, currencyCode, rateDate, todayUtc } from "../validation.js";
 import { explainUpstream, formatNumber, ToolInputError } from "./common.js";
 import { defineTool } from "./define.js";

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 
 type JsonSchemaFn = (options: { target?: string; [k: string]: unknown }) => Record<string, unknown>;
 interface StandardWithJsonSchema {
