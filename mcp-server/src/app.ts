@@ -1,6 +1,7 @@
 import {
   createMcpHandler,
   DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+  getOAuthProtectedResourceMetadataUrl,
   isJSONRPCNotification,
   isJSONRPCRequest,
   isJSONRPCResponse,
@@ -15,18 +16,23 @@ import { cors } from "hono/cors";
 import type { JWTVerifyGetKey } from "jose";
 import { bodyLimit } from "../../common/body-limit.js";
 import { createHostGuard } from "../../common/host-guard.js";
+import { createLogger, type Logger } from "../../common/log.js";
+import { Inflight } from "../../common/serve.js";
 import { configureTraceProject, incomingContext, type SpanContext } from "../../common/trace.js";
 import { startTracing } from "../../common/tracing.js";
-import { authGuard, type Caller, createIdTokenVerifier, type IdTokenVerifier } from "./auth.js";
+import { authGuard, createIdTokenVerifier } from "./auth.js";
 import type { Config } from "./config.js";
-import { errorResponse, rpcError, ServiceError } from "./errors.js";
+import { errorResponse, idOf, invalidToolArguments, rpcError, ServiceError } from "./errors.js";
 import { FrankfurterClient } from "./frankfurter/client.js";
-import { createOAuthVerifier, protectedResourceMetadata, type OAuthVerifier } from "./oauth.js";
-import { Inflight } from "../../common/serve.js";
-import { createLogger, type Logger } from "../../common/log.js";
+import {
+  createOAuthVerifier,
+  protectedResourceMetadata,
+  type OAuthVerifier,
+  type VerifiedToken,
+} from "./oauth.js";
 import { SseSessions } from "./sse.js";
 import type { ToolDeps } from "./tools/common.js";
-import { buildToolServer, invalidToolArguments, VERSION } from "./tool-server.js";
+import { buildToolServer, VERSION } from "./tool-server.js";
 
 /** What tests replace; everything else is built from the config. */
 export interface Overrides {
@@ -43,9 +49,7 @@ export interface Overrides {
 
 export interface McpService {
   app: Hono<AppEnv>;
-  /**
-   * Refuses new SSE sessions, ends open ones, and waits for requests in flight until `deadline`.
-   */
+  /** Refuses new SSE sessions, ends open ones, and waits for requests in flight until `deadline`. */
   drain(deadline: number): Promise<{ requests_unfinished: number }>;
   /** Frees what the service holds and sends the last spans. */
   close(): Promise<void>;
@@ -57,11 +61,11 @@ export interface McpService {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** `caller`: who the auth guard let in; an SSE session belongs to its opener. */
-export type AppEnv = { Variables: { caller?: Caller | undefined } };
+/** `auth`: whom the auth guard let in; an SSE session belongs to its opener. */
+export type AppEnv = { Variables: { auth?: VerifiedToken | undefined } };
 
 /** The whole service from its config: routes, Frankfurter client, auth, SSE sessions, tracing. */
-export async function createMcpServer(config: Config, over: Overrides = {}): Promise<McpService> {
+export async function createMcpService(config: Config, over: Overrides = {}): Promise<McpService> {
   const logger = over.logger ?? createLogger({ service: "mcp-server" });
   const now = over.now ?? Date.now;
   const frankfurter = new FrankfurterClient(config, {
@@ -99,12 +103,15 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   app.use((_c, next) => inflight.run(next));
   app.get("/health", (c) => c.json({ status: "ok" }));
 
-  const { google, oauth, sseOAuth } = createVerifiers(config, over, now);
-  if (oauth && sseOAuth && config.MCP_RESOURCE_URL) {
-    const resource = config.MCP_RESOURCE_URL;
+  const { google, oauth } = createVerifiers(config, over, now);
+  // RFC 8707: a token is for one resource. MCP clients ask for one for the URL they were given, so
+  // the legacy /sse and /messages are a resource of their own, the /mcp resource's sibling …/sse.
+  const mcpResource = config.MCP_RESOURCE_URL ?? "";
+  const sseResource = mcpResource && new URL("sse", mcpResource).href;
+  if (oauth) {
     const documentation = config.MCP_RESOURCE_DOCUMENTATION;
-    app.route("/", resourceMetadataRoutes(oauth, resource, documentation, true));
-    app.route("/", resourceMetadataRoutes(sseOAuth, sseResource(resource), documentation, false));
+    app.route("/", resourceMetadataRoutes(oauth, mcpResource, documentation, true));
+    app.route("/", resourceMetadataRoutes(oauth, sseResource, documentation, false));
   }
   if (config.MCP_ALLOWED_ORIGINS.length) {
     app.use("/mcp", browserCors(config.MCP_ALLOWED_ORIGINS));
@@ -112,8 +119,8 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   const guardHost = hostGuard(config);
   for (const path of ["/mcp", "/sse", "/messages"]) {
     app.use(path, async (c, next) => guardHost(c.req.raw) ?? next());
-    const methods = { google, oauth: path === "/mcp" ? oauth : sseOAuth };
-    if (google || oauth) app.use(path, authGuard(methods, logger));
+    const resource = path === "/mcp" ? mcpResource : sseResource;
+    if (google || oauth) app.use(path, authGuard({ google, oauth, resource }, logger));
   }
   // An early refusal leaves the body unread: `Connection: close` has the client open a fresh one
   // (the Node adapter drains an unread body for 500 ms, then destroys the socket).
@@ -133,7 +140,7 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   // would (405, Allow: POST), because the SDK reports it as a "Rejected 2025-era request": what a
   // GET is, a client probing for a stream to listen on, is what the log should say.
   app.all("/mcp", limit, async (c) => {
-    const authInfo = c.get("caller");
+    const authInfo = c.get("auth");
     if (c.req.method !== "POST") {
       const reason = "a stateless server: no stream to listen on, no session to delete";
       logger.log("DEBUG", `${c.req.method} /mcp refused (405): POST only`, { reason });
@@ -157,8 +164,8 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   });
 
   // Legacy HTTP+SSE (deprecated by the spec, kept for existing clients).
-  app.get("/sse", (c) => sessions.open(c.req.raw, c.get("caller"), traceOf(c)));
-  app.post("/messages", limit, (c) => sessions.post(c.req.raw, c.get("caller"), traceOf(c)));
+  app.get("/sse", (c) => sessions.open(c.req.raw, c.get("auth"), traceOf(c)));
+  app.post("/messages", limit, (c) => sessions.post(c.req.raw, c.get("auth"), traceOf(c)));
 
   return {
     app,
@@ -245,7 +252,7 @@ async function batch(
   req: Request,
   body: unknown[],
   deps: ToolDeps,
-  authInfo: Caller | undefined,
+  authInfo: VerifiedToken | undefined,
 ): Promise<Response> {
   const version = req.headers.get("mcp-protocol-version") ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
   // JSON-RPC 2.0 §6: an empty array is not a batch but one Invalid Request, answered by one error.
@@ -265,12 +272,8 @@ async function batch(
     const refused = invalidToolArguments(m);
     if (refused) errors.push(refused);
     else if (!isJSONRPCRequest(m) && !isJSONRPCNotification(m) && !isJSONRPCResponse(m)) {
-      const id = (m as { id?: unknown } | null)?.id;
-      errors.push({
-        jsonrpc: "2.0",
-        id: typeof id === "string" || typeof id === "number" ? id : null,
-        error: { code: ProtocolErrorCode.InvalidRequest, message: "Invalid Request" },
-      } as JSONRPCErrorResponse);
+      const error = { code: ProtocolErrorCode.InvalidRequest, message: "Invalid Request" };
+      errors.push({ jsonrpc: "2.0", id: idOf(m), error } as JSONRPCErrorResponse);
     } else return true;
     return false;
   });
@@ -293,7 +296,7 @@ async function legacyLane(
   req: Request,
   parsedBody: unknown,
   deps: ToolDeps,
-  authInfo: Caller | undefined,
+  authInfo: VerifiedToken | undefined,
 ): Promise<Response> {
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
@@ -315,12 +318,9 @@ async function legacyLane(
  * agent answers 503 shutting_down.
  */
 function shuttingDown(body: unknown): Response {
-  const id = (body as { id?: unknown } | null)?.id;
   const error = { code: -32000, message: "the server is shutting down: send the request again" };
-  return Response.json(
-    { jsonrpc: "2.0", id: typeof id === "string" || typeof id === "number" ? id : null, error },
-    { status: 503, headers: { Connection: "close", "Retry-After": "1" } },
-  );
+  const headers = { Connection: "close", "Retry-After": "1" };
+  return Response.json({ jsonrpc: "2.0", id: idOf(body), error }, { status: 503, headers });
 }
 
 function onError(err: Error, c: Context, logger: Logger): Response {
@@ -333,28 +333,15 @@ function onError(err: Error, c: Context, logger: Logger): Response {
     logger.log("WARNING", "request body could not be read", { ...fields, status: 400 }, traceOf(c));
     const message = "The request body could not be read";
     return errorResponse(
-      new ServiceError(400, -32700, message, undefined, { Connection: "close" }),
+      new ServiceError(400, -32700, message, { headers: { Connection: "close" } }),
     );
   }
   logger.log("ERROR", "unhandled error", { ...fields, status: 500 }, traceOf(c));
   return errorResponse(new ServiceError(500, -32603, "Internal server error"));
 }
 
-/**
- * The token verifiers MCP_SERVER_AUTH names: a Google ID token, an OAuth access token, or both.
- * OAuth has two resources (RFC 8707: a token is for one): MCP_RESOURCE_URL for /mcp, and its sibling
- * …/sse for the legacy /sse and /messages, since MCP clients ask for a token for the URL they were
- * given and refuse metadata naming another resource (the SDK's checkResourceAllowed).
- */
-function createVerifiers(
-  config: Config,
-  over: Overrides,
-  now: () => number,
-): {
-  google?: IdTokenVerifier | undefined;
-  oauth?: OAuthVerifier | undefined;
-  sseOAuth?: OAuthVerifier | undefined;
-} {
+/** The token verifiers MCP_SERVER_AUTH names: a Google ID token, an OAuth access token, or both. */
+function createVerifiers(config: Config, over: Overrides, now: () => number) {
   const methods = config.MCP_SERVER_AUTH.split(",");
   const google = methods.includes("google-id-token")
     ? createIdTokenVerifier({
@@ -365,24 +352,17 @@ function createVerifiers(
         now,
       })
     : undefined;
-  const { OAUTH_ISSUER: issuer, MCP_RESOURCE_URL: resource } = config;
-  if (!methods.includes("oauth") || !issuer || !resource) return { google };
-  const oauthFor = (url: string): OAuthVerifier =>
-    createOAuthVerifier({
-      issuer,
-      resource: url,
-      audience: config.OAUTH_AUDIENCE,
-      scopes: config.OAUTH_SCOPES,
-      maxTokenAgeSeconds: config.OAUTH_MAX_TOKEN_AGE_SECONDS,
-      now,
-      jwksCooldownMs: over.jwksCooldownMs,
-    });
-  return { google, oauth: oauthFor(resource), sseOAuth: oauthFor(sseResource(resource)) };
-}
-
-/** The /sse resource: the /mcp resource's sibling, as the two endpoints are routed here. */
-function sseResource(mcpResource: string): string {
-  return new URL("sse", mcpResource).href;
+  const issuer = config.OAUTH_ISSUER;
+  if (!methods.includes("oauth") || !issuer) return { google };
+  const oauth = createOAuthVerifier({
+    issuer,
+    audience: config.OAUTH_AUDIENCE,
+    scopes: config.OAUTH_SCOPES,
+    maxTokenAgeSeconds: config.OAUTH_MAX_TOKEN_AGE_SECONDS,
+    now,
+    jwksCooldownMs: over.jwksCooldownMs,
+  });
+  return { google, oauth };
 }
 
 /**
@@ -398,7 +378,7 @@ function resourceMetadataRoutes(
 ): Hono {
   const routes = new Hono();
   const document = protectedResourceMetadata(oauth, resource, documentation);
-  const suffixed = new URL(oauth.resourceMetadataUrl).pathname;
+  const suffixed = new URL(getOAuthProtectedResourceMetadataUrl(new URL(resource))).pathname;
   const paths = atRoot ? [suffixed, "/.well-known/oauth-protected-resource"] : [suffixed];
   for (const path of paths) {
     routes.on(["GET", "HEAD"], path, (c) =>
@@ -420,10 +400,8 @@ function traceOf(c: Context): SpanContext | undefined {
   return incomingContext(c.req.raw.headers);
 }
 
-/**
- * The client cut or garbled the body (Node: "aborted", ECONNRESET) or went away: a 4xx, not a 500.
- */
-export function isClientAbort(err: unknown, signal: AbortSignal | undefined): boolean {
+/** The client cut or garbled the body (Node: "aborted", ECONNRESET) or went away: not a 500. */
+function isClientAbort(err: unknown, signal: AbortSignal | undefined): boolean {
   if (signal?.aborted) return true;
   const code = (err as { code?: unknown } | null)?.code;
   return (

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { csv, parseEnv } from "../../common/env.js";
 import { isLoopback } from "../../common/host-guard.js";
-import { ANY_GOOGLE_ACCOUNT } from "./auth.js";
+
+/** The explicit opt-out in MCP_ALLOWED_INVOKERS: accept a valid token from any Google identity. */
+export const ANY_GOOGLE_ACCOUNT = "any-google-account";
 
 /**
  * An http(s) URL of a service this server calls. fetch refuses a URL with credentials and the

@@ -1,11 +1,9 @@
 import {
   type AuthInfo,
   type AuthorizationServerMetadata,
-  getOAuthProtectedResourceMetadataUrl,
   OAuthError,
   OAuthErrorCode,
   type OAuthProtectedResourceMetadata,
-  type OAuthTokenVerifier,
 } from "@modelcontextprotocol/server";
 import {
   decodeJwt,
@@ -23,6 +21,7 @@ import {
   RETRY_PAUSE_MS,
   remoteKeys,
 } from "../../common/jwks.js";
+import { ServiceError } from "./errors.js";
 
 /** Clock skew granted on `exp`, `nbf` and `iat` (RFC 9068 §4 leaves it to the resource server). */
 export const OAUTH_CLOCK_SKEW_SECONDS = 60;
@@ -44,8 +43,6 @@ const ALGORITHMS = [
 export interface OAuthVerifierOptions {
   /** The authorization server's issuer identifier, exactly as in its tokens' `iss`. */
   issuer: string;
-  /** This server's canonical `/mcp` URL: every token's `aud` must contain it (RFC 8707). */
-  resource: string;
   /**
    * The `aud` tokens carry instead, for an authorization server that cannot put the resource URL
    * there (Entra ID: the API's application id).
@@ -61,24 +58,28 @@ export interface OAuthVerifierOptions {
   fetch?: typeof fetch;
 }
 
-/** The issuer's metadata or keys could not be had: our outage (503), never the caller's token. */
-export class OAuthUnavailable extends Error {}
-
-export interface OAuthVerifier extends OAuthTokenVerifier {
+/**
+ * One verifier for every resource this server is (/mcp and /sse): one discovery, one key cache. It
+ * throws OAuthError (invalid_token, insufficient_scope), or a 503 ServiceError when the issuer's
+ * metadata or keys cannot be had: our outage, never a verdict on the caller's token.
+ */
+export interface OAuthVerifier {
   issuer: string;
-  /** Where the RFC 9728 document is: the `resource_metadata` of every challenge. */
-  resourceMetadataUrl: string;
   scopes: readonly string[];
-  /** Throws OAuthError (invalid_token, insufficient_scope) or OAuthUnavailable. */
-  verifyAccessToken(token: string): Promise<OAuthCaller>;
+  /** `resource`: the canonical URL the token must be for (its `aud`, RFC 8707). */
+  verifyAccessToken(token: string, resource: string): Promise<VerifiedToken>;
 }
 
 /**
- * An accepted token's caller. `principal`, scoped by issuer, is whom SSE sessions belong to: the
- * subject, or for a token with no `sub` its client, in a space of its own (`client:…`), so that a
- * client cannot be named after a user and share that user's sessions.
+ * Who a request comes from, as the SDK hands it to tool handlers (`ctx.http.authInfo`).
+ * `principal` is whom SSE sessions belong to: scoped by issuer, the subject, or for a token with no
+ * `sub` its client, in a space of its own (`client:…`), so no client can share a user's sessions.
  */
-export type OAuthCaller = AuthInfo & { extra: { sub: string | undefined; principal: string } };
+export type VerifiedToken = AuthInfo & { extra: { principal: string } };
+
+/** The issuer's metadata or keys could not be had. */
+const unavailable = (message: string): ServiceError =>
+  new ServiceError(503, "keys_unavailable", message);
 
 /**
  * Where keys and metadata may come from: https (RFC 8414 §2 requires it of jwks_uri), or http on
@@ -130,14 +131,14 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
         if (res.ok) body = await readCapped(res, AUTH_DOCUMENT_MAX_BYTES);
         else await res.body?.cancel();
       } catch (err) {
-        throw new OAuthUnavailable(
+        throw unavailable(
           err instanceof BodyTooLarge
             ? `the authorization server's metadata is over ${err.max} bytes`
             : "the authorization server's metadata could not be fetched",
         );
       }
       if (res.status >= 500)
-        throw new OAuthUnavailable(`the authorization server's metadata answered ${res.status}`);
+        throw unavailable(`the authorization server's metadata answered ${res.status}`);
       if (!res.ok) {
         lastProblem = `${url} answered ${res.status}`;
         continue;
@@ -153,15 +154,15 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
         lastProblem = `${url} names no https jwks_uri`;
         continue;
       }
-      const unavailable = (): OAuthUnavailable =>
-        new OAuthUnavailable("the authorization server's signing keys could not be fetched");
-      return remoteKeys(jwks, unavailable, {
+      const keysUnavailable = () =>
+        unavailable("the authorization server's signing keys could not be fetched");
+      return remoteKeys(jwks, keysUnavailable, {
         cooldownMs: opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
         fetch: doFetch,
         now: clock,
       });
     }
-    throw new OAuthUnavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
+    throw unavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
   };
   // One discovery shared by concurrent requests; a failed one stands for RETRY_PAUSE_MS, then the
   // next request tries again.
@@ -181,9 +182,8 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
 
   return {
     issuer: opts.issuer,
-    resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(new URL(opts.resource)),
     scopes: opts.scopes,
-    async verifyAccessToken(token) {
+    async verifyAccessToken(token, resource) {
       // A foreign issuer's token is refused before any key lookup: it must not make us refetch.
       let claims: JWTPayload;
       let typ: unknown;
@@ -201,7 +201,7 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
       try {
         ({ payload } = await jwtVerify(token, await getKeys(), {
           issuer: opts.issuer,
-          audience: opts.audience ?? opts.resource,
+          audience: opts.audience ?? resource,
           requiredClaims: ["exp"],
           // Requires iat, and refuses one older than maxAge or later than now (with the skew).
           maxTokenAge: maxAge,
@@ -210,7 +210,7 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
           algorithms: ALGORITHMS,
         }));
       } catch (err) {
-        if (err instanceof OAuthUnavailable) throw err;
+        if (err instanceof ServiceError) throw err;
         throw invalid(describe(err));
       }
       // jose bounds iat only: a token issued now could otherwise claim to be good for centuries.
@@ -233,11 +233,8 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
         clientId,
         scopes,
         expiresAt: payload.exp,
-        resource: new URL(opts.resource),
-        extra: {
-          sub,
-          principal: sub ? `${opts.issuer}#${sub}` : `client:${opts.issuer}#${clientId}`,
-        },
+        resource: new URL(resource),
+        extra: { principal: sub ? `${opts.issuer}#${sub}` : `client:${opts.issuer}#${clientId}` },
       };
     },
   };

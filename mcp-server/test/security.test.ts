@@ -12,8 +12,8 @@ import { createIdTokenSigner } from "../../test/support/id-tokens.js";
 import { listen, oversizeThenReuse, rawRequest } from "../../test/support/http-probe.js";
 import { bundlePath, startService } from "../../test/support/service.js";
 import { buildService, type TestService } from "./support/service.js";
-import { ANY_GOOGLE_ACCOUNT, createIdTokenVerifier } from "../src/auth.js";
-import { loadConfig } from "../src/config.js";
+import { createIdTokenVerifier } from "../src/auth.js";
+import { ANY_GOOGLE_ACCOUNT, loadConfig } from "../src/config.js";
 
 const audience = "https://mcp-server-abc-uc.a.run.app";
 const invoker = "agent@my-project.iam.gserviceaccount.com";

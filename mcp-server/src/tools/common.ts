@@ -1,7 +1,6 @@
 import type { FrankfurterClient } from "../frankfurter/client.js";
-import { UpstreamError } from "../frankfurter/errors.js";
 import type { SpanContext } from "../../../common/trace.js";
-import { ServiceError } from "../errors.js";
+import { ServiceError, type UpstreamKind, upstreamError } from "../errors.js";
 import type { Logger } from "../../../common/log.js";
 
 export interface ToolDeps {
@@ -21,13 +20,6 @@ export interface ToolContext extends ToolDeps {
   trace: SpanContext;
 }
 
-/** A failure in the caller's input, reported as a tool error without touching the upstream. */
-export class ToolInputError extends ServiceError {
-  constructor(message: string) {
-    super(400, "invalid_input", message);
-  }
-}
-
 /** What a failed upstream call was about, to name the currency, pair or date at fault. */
 export interface UpstreamContext {
   from: string;
@@ -45,7 +37,7 @@ export async function explainUpstream(
   ctx: ToolContext,
   about: UpstreamContext,
 ): Promise<never> {
-  if (!(err instanceof UpstreamError)) throw err;
+  if (!(err instanceof ServiceError) || err.status < 500) throw err;
   const { from, to, date } = about;
   const on =
     date === "latest"
@@ -55,10 +47,10 @@ export async function explainUpstream(
         : `on ${date}`;
   const pair = `${from} to ${to}`;
   const none = `No exchange rate found for ${pair}`;
-  const fail = (kind: UpstreamError["kind"], message: string): never => {
-    throw new UpstreamError(kind, message, err.upstreamStatus, err.reason, err.detail);
+  const fail = (kind: UpstreamKind, message: string): never => {
+    throw upstreamError(kind, message, err);
   };
-  if (err.kind === "invalid") {
+  if (err.code === "invalid") {
     const currencies = /invalid currency: ?([A-Z,]+)/i.exec(err.message)?.[1];
     if (currencies) {
       const codes = currencies.split(",");
@@ -77,7 +69,7 @@ export async function explainUpstream(
       `The exchange-rate service rejected the request for ${pair} ${on}: ${err.message}`,
     );
   }
-  if (err.kind !== "not_found") throw err;
+  if (err.code !== "not_found") throw err;
   const fx = ctx.frankfurter;
   if (fx.version === "v1") {
     fail("not_found", `${none} ${on}: unknown currency code, or no ECB rates for that date`);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { amount, checkDateInRange, currencyCode, rateDate, todayUtc } from "../validation.js";
-import { explainUpstream, formatNumber, ToolInputError } from "./common.js";
+import { inputError } from "../errors.js";
+import { explainUpstream, formatNumber } from "./common.js";
 import { defineTool } from "./define.js";
 
 export const getExchangeRate = defineTool({
@@ -50,7 +51,7 @@ export const getExchangeRate = defineTool({
     const fx = ctx.frankfurter;
     if (date !== "latest") {
       const problem = checkDateInRange("currency_date", date, ctx.now(), fx.firstDate);
-      if (problem) throw new ToolInputError(problem);
+      if (problem) throw inputError(problem);
     }
     if (from === to) {
       const day = date === "latest" ? todayUtc(ctx.now()) : date;
