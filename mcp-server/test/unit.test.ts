@@ -58,6 +58,16 @@ describe("config", () => {
     assert.throws(() => loadConfig({ PORT: "http" }), /PORT/);
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "google-id-token" }), /MCP_AUTH_AUDIENCE/);
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "basic" }), /MCP_SERVER_AUTH/);
+    // A value that is no URL at all is named too, not a bare "Invalid URL".
+    for (const env of [
+      { FRANKFURTER_URL: "not a url", FRANKFURTER_PROVIDERS: "ECB" },
+      { MCP_SERVER_AUTH: "oauth", OAUTH_ISSUER: "nope", MCP_RESOURCE_URL: "https://x.test/mcp" },
+    ]) {
+      assert.throws(
+        () => loadConfig(env),
+        /^Error: Invalid configuration: (FRANKFURTER_URL|OAUTH_ISSUER): /,
+      );
+    }
   });
   it("refuses a URL with credentials or a query, naming the variable and never echoing them", () => {
     for (const url of [
