@@ -64,27 +64,29 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** `auth`: whom the auth guard let in; an SSE session belongs to its opener. */
 export type AppEnv = { Variables: { auth?: VerifiedToken | undefined } };
 
+// An early refusal leaves the body unread: `Connection: close` has the client open a fresh one
+// (the Node adapter drains an unread body for 500 ms, then destroys the socket).
+const limit = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    const message = `Request body larger than ${MAX_BODY_BYTES} bytes`;
+    throw rpcError(413, message, { Connection: "close" });
+  },
+});
+
 /** The whole service from its config: routes, Frankfurter client, auth, SSE sessions, tracing. */
 export async function createMcpService(config: Config, over: Overrides = {}): Promise<McpService> {
   const logger = over.logger ?? createLogger({ service: "mcp-server" });
   const now = over.now ?? Date.now;
-  const frankfurter = new FrankfurterClient(config, {
-    fetch: over.fetch,
-    now,
-    retryDelayMs: over.retryDelayMs,
-  });
-  configureTraceProject(config.env, over.fetch);
+  const { fetch, retryDelayMs } = over;
+  const frankfurter = new FrankfurterClient(config, { fetch, now, retryDelayMs });
+  configureTraceProject(config.env, fetch);
   const tracing = await startTracing(config.env, logger, {
     serviceName: "mcp-server",
     version: VERSION,
   });
   const toolDeps = { frankfurter, logger, now, callTimeoutMs: config.TOOL_CALL_TIMEOUT_MS };
   const sessions = new SseSessions(config, logger, () => buildToolServer(toolDeps));
-  const mcp = createMcpHandler(() => buildToolServer(toolDeps), {
-    legacy: "reject",
-    maxRequestBodySize: MAX_BODY_BYTES,
-    onerror: (err) => logger.log("DEBUG", "MCP request refused", { error: err.message }),
-  });
   const inflight = new Inflight();
   // Resolved when a drain reaches its deadline with requests still in flight: they are answered.
   let stop!: () => void;
@@ -102,67 +104,9 @@ export async function createMcpService(config: Config, over: Overrides = {}): Pr
   });
   app.use((_c, next) => inflight.run(next));
   app.get("/health", (c) => c.json({ status: "ok" }));
-
-  const { google, oauth } = createVerifiers(config, over, now);
-  // RFC 8707: a token is for one resource. MCP clients ask for one for the URL they were given, so
-  // the legacy /sse and /messages are a resource of their own, the /mcp resource's sibling …/sse.
-  const mcpResource = config.MCP_RESOURCE_URL ?? "";
-  const sseResource = mcpResource && new URL("sse", mcpResource).href;
-  if (oauth) {
-    const documentation = config.MCP_RESOURCE_DOCUMENTATION;
-    app.route("/", resourceMetadataRoutes(oauth, mcpResource, documentation, true));
-    app.route("/", resourceMetadataRoutes(oauth, sseResource, documentation, false));
-  }
-  if (config.MCP_ALLOWED_ORIGINS.length) {
-    app.use("/mcp", browserCors(config.MCP_ALLOWED_ORIGINS));
-  }
-  const guardHost = hostGuard(config);
-  for (const path of ["/mcp", "/sse", "/messages"]) {
-    app.use(path, async (c, next) => guardHost(c.req.raw) ?? next());
-    const resource = path === "/mcp" ? mcpResource : sseResource;
-    if (google || oauth) app.use(path, authGuard({ google, oauth, resource }, logger));
-  }
-  // An early refusal leaves the body unread: `Connection: close` has the client open a fresh one
-  // (the Node adapter drains an unread body for 500 ms, then destroys the socket).
-  const limit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      const message = `Request body larger than ${MAX_BODY_BYTES} bytes`;
-      throw rpcError(413, message, { Connection: "close" });
-    },
-  });
-
-  // Streamable HTTP, stateless, both eras on one endpoint. 2026-07-28 requests go to the SDK's
-  // entry (a per-request server and a single-exchange transport); 2025-era ones, told apart by the
-  // SDK's own isLegacyRequest, to a per-request server answering plain JSON (see legacyLane). The
-  // body is parsed here once so that a tools/call with non-object arguments gets a readable -32602;
-  // everything else (415, protocol checks) is the SDK's. Another method is refused here, as the SDK
-  // would (405, Allow: POST), because the SDK reports it as a "Rejected 2025-era request": what a
-  // GET is, a client probing for a stream to listen on, is what the log should say.
-  app.all("/mcp", limit, async (c) => {
-    const authInfo = c.get("auth");
-    if (c.req.method !== "POST") {
-      const reason = "a stateless server: no stream to listen on, no session to delete";
-      logger.log("DEBUG", `${c.req.method} /mcp refused (405): POST only`, { reason });
-      throw rpcError(405, "Method not allowed: POST only", { Allow: "POST" });
-    }
-    if (!isJsonContentType(c.req.header("content-type") ?? "")) {
-      return mcp.fetch(c.req.raw, { authInfo });
-    }
-    const body: unknown = await c.req.json().catch(() => {
-      throw new ServiceError(400, -32700, "Parse error: Invalid JSON");
-    });
-    const refused = Array.isArray(body) ? undefined : invalidToolArguments(body);
-    if (refused) return Response.json(refused);
-    const options = { maxRequestBodySize: MAX_BODY_BYTES };
-    const answer = Array.isArray(body)
-      ? batch(c.req.raw, body, toolDeps, authInfo)
-      : (await isLegacyRequest(c.req.raw, body, options))
-        ? legacyLane(c.req.raw, body, toolDeps, authInfo)
-        : mcp.fetch(c.req.raw, { parsedBody: body, authInfo });
-    return Promise.race([answer, stopped.then(() => shuttingDown(body))]);
-  });
-
+  guardRoutes(app, config, over, logger, now);
+  const mcp = streamableHttp(toolDeps, stopped);
+  app.all("/mcp", limit, mcp.route);
   // Legacy HTTP+SSE (deprecated by the spec, kept for existing clients).
   app.get("/sse", (c) => sessions.open(c.req.raw, c.get("auth"), traceOf(c)));
   app.post("/messages", limit, (c) => sessions.post(c.req.raw, c.get("auth"), traceOf(c)));
@@ -188,6 +132,78 @@ export async function createMcpService(config: Config, over: Overrides = {}): Pr
       await tracing.flush(2_000);
     },
   };
+}
+
+/**
+ * The checks before /mcp, /sse and /messages: CORS for allowed browser origins, Host and Origin,
+ * then the caller's token, with the OAuth metadata routes when OAuth is on.
+ */
+function guardRoutes(
+  app: Hono<AppEnv>,
+  config: Config,
+  over: Overrides,
+  logger: Logger,
+  now: () => number,
+): void {
+  const { google, oauth } = createVerifiers(config, over, now);
+  // RFC 8707: a token is for one resource. MCP clients ask for one for the URL they were given, so
+  // the legacy /sse and /messages are a resource of their own, the /mcp resource's sibling …/sse.
+  const mcpResource = config.MCP_RESOURCE_URL ?? "";
+  const sseResource = mcpResource && new URL("sse", mcpResource).href;
+  if (oauth) {
+    const documentation = config.MCP_RESOURCE_DOCUMENTATION;
+    app.route("/", resourceMetadataRoutes(oauth, mcpResource, documentation, true));
+    app.route("/", resourceMetadataRoutes(oauth, sseResource, documentation, false));
+  }
+  if (config.MCP_ALLOWED_ORIGINS.length) {
+    app.use("/mcp", browserCors(config.MCP_ALLOWED_ORIGINS));
+  }
+  const guardHost = hostGuard(config);
+  for (const path of ["/mcp", "/sse", "/messages"]) {
+    app.use(path, async (c, next) => guardHost(c.req.raw) ?? next());
+    const resource = path === "/mcp" ? mcpResource : sseResource;
+    if (google || oauth) app.use(path, authGuard({ google, oauth, resource }, logger));
+  }
+}
+
+/**
+ * Streamable HTTP, stateless, both eras on one endpoint: 2026-07-28 requests to the SDK's handler,
+ * 2025-era ones (the SDK's isLegacyRequest) to `legacyLane`, batches to `batch`. The body is parsed
+ * once here, so that non-object tool arguments get a readable -32602; the rest is the SDK's.
+ */
+function streamableHttp(deps: ToolDeps, stopped: Promise<void>) {
+  const { logger } = deps;
+  const mcp = createMcpHandler(() => buildToolServer(deps), {
+    legacy: "reject",
+    maxRequestBodySize: MAX_BODY_BYTES,
+    onerror: (err) => logger.log("DEBUG", "MCP request refused", { error: err.message }),
+  });
+  const route = async (c: Context<AppEnv>): Promise<Response> => {
+    const authInfo = c.get("auth");
+    // Refused here, as the SDK would (405), for the log to say what a GET is: a client probing
+    // for a stream to listen on (the SDK logs a "Rejected 2025-era request").
+    if (c.req.method !== "POST") {
+      const reason = "a stateless server: no stream to listen on, no session to delete";
+      logger.log("DEBUG", `${c.req.method} /mcp refused (405): POST only`, { reason });
+      throw rpcError(405, "Method not allowed: POST only", { Allow: "POST" });
+    }
+    if (!isJsonContentType(c.req.header("content-type") ?? "")) {
+      return mcp.fetch(c.req.raw, { authInfo });
+    }
+    const body: unknown = await c.req.json().catch(() => {
+      throw new ServiceError(400, -32700, "Parse error: Invalid JSON");
+    });
+    const refused = Array.isArray(body) ? undefined : invalidToolArguments(body);
+    if (refused) return Response.json(refused);
+    const options = { maxRequestBodySize: MAX_BODY_BYTES };
+    const answer = Array.isArray(body)
+      ? batch(c.req.raw, body, deps, authInfo)
+      : (await isLegacyRequest(c.req.raw, body, options))
+        ? legacyLane(c.req.raw, body, deps, authInfo)
+        : mcp.fetch(c.req.raw, { parsedBody: body, authInfo });
+    return Promise.race([answer, stopped.then(() => shuttingDown(body))]);
+  };
+  return { route, close: () => mcp.close() };
 }
 
 /**

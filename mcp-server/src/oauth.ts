@@ -107,81 +107,75 @@ export function discoveryUrls(issuer: string): string[] {
 }
 
 /**
+ * The issuer's keys, by its discovery document: the first of `discoveryUrls` that answers 200 and
+ * names this issuer (RFC 8414 §3.3: else it is not its own) and an https `jwks_uri`.
+ */
+async function discoverKeys(opts: OAuthVerifierOptions, now: () => number) {
+  const doFetch = opts.fetch ?? globalThis.fetch;
+  let lastProblem = "no discovery document";
+  for (const url of discoveryUrls(opts.issuer)) {
+    let res: Response;
+    let body = "";
+    try {
+      // The time bound covers the body too: the signal aborts its stream.
+      const signal = AbortSignal.timeout(AUTH_DOCUMENT_TIMEOUT_MS);
+      res = await doFetch(url, { headers: { accept: "application/json" }, signal });
+      if (res.ok) body = await readCapped(res, AUTH_DOCUMENT_MAX_BYTES);
+      else await res.body?.cancel();
+    } catch (err) {
+      throw unavailable(
+        err instanceof BodyTooLarge
+          ? `the authorization server's metadata is over ${err.max} bytes`
+          : "the authorization server's metadata could not be fetched",
+      );
+    }
+    if (res.status >= 500) {
+      throw unavailable(`the authorization server's metadata answered ${res.status}`);
+    }
+    const meta = parseObject(body) as Partial<AuthorizationServerMetadata>;
+    const jwks = meta.jwks_uri;
+    if (!res.ok) lastProblem = `${url} answered ${res.status}`;
+    else if (meta.issuer !== opts.issuer) {
+      lastProblem = `${url} names issuer ${String(meta.issuer).slice(0, 200)}`;
+    } else if (typeof jwks !== "string" || !httpsOrLoopback(jwks)) {
+      lastProblem = `${url} names no https jwks_uri`;
+    } else {
+      const keysUnavailable = () =>
+        unavailable("the authorization server's signing keys could not be fetched");
+      const cooldownMs = opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS;
+      return remoteKeys(jwks, keysUnavailable, { cooldownMs, fetch: doFetch, now });
+    }
+  }
+  throw unavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
+}
+
+/**
  * Verifies JWT access tokens (RFC 9068, and plain JWTs as Auth0, Entra ID and Keycloak issue them)
  * against the issuer's JWKS: signature, `iss` exact, `aud` containing the resource, `exp`/`nbf`,
  * then the required scopes from `scope` or `scp`.
  */
 export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
-  const doFetch = opts.fetch ?? globalThis.fetch;
   const clock = opts.now ?? Date.now;
   const maxAge = opts.maxTokenAgeSeconds ?? 86_400;
-  let keys: Promise<JWTVerifyGetKey> | undefined;
-
-  const discover = async (): Promise<JWTVerifyGetKey> => {
-    let lastProblem = "no discovery document";
-    for (const url of discoveryUrls(opts.issuer)) {
-      let res: Response;
-      let body = "";
-      try {
-        // The time bound covers the body too: the signal aborts its stream.
-        res = await doFetch(url, {
-          headers: { accept: "application/json" },
-          signal: AbortSignal.timeout(AUTH_DOCUMENT_TIMEOUT_MS),
-        });
-        if (res.ok) body = await readCapped(res, AUTH_DOCUMENT_MAX_BYTES);
-        else await res.body?.cancel();
-      } catch (err) {
-        throw unavailable(
-          err instanceof BodyTooLarge
-            ? `the authorization server's metadata is over ${err.max} bytes`
-            : "the authorization server's metadata could not be fetched",
-        );
-      }
-      if (res.status >= 500)
-        throw unavailable(`the authorization server's metadata answered ${res.status}`);
-      if (!res.ok) {
-        lastProblem = `${url} answered ${res.status}`;
-        continue;
-      }
-      const meta = parseObject(body) as Partial<AuthorizationServerMetadata>;
-      // RFC 8414 §3.3: the document must name the issuer it was fetched for, or it is not its own.
-      const jwks = meta.jwks_uri;
-      if (meta.issuer !== opts.issuer) {
-        lastProblem = `${url} names issuer ${String(meta.issuer).slice(0, 200)}`;
-        continue;
-      }
-      if (typeof jwks !== "string" || !httpsOrLoopback(jwks)) {
-        lastProblem = `${url} names no https jwks_uri`;
-        continue;
-      }
-      const keysUnavailable = () =>
-        unavailable("the authorization server's signing keys could not be fetched");
-      return remoteKeys(jwks, keysUnavailable, {
-        cooldownMs: opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
-        fetch: doFetch,
-        now: clock,
-      });
-    }
-    throw unavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
-  };
+  const { issuer } = opts;
   // One discovery shared by concurrent requests; a failed one stands for RETRY_PAUSE_MS, then the
   // next request tries again.
+  let keys: Promise<JWTVerifyGetKey> | undefined;
   let retryAt = 0;
   const getKeys = (): Promise<JWTVerifyGetKey> => {
     if (!keys || (retryAt && clock() >= retryAt)) {
       retryAt = 0;
-      keys = discover().catch((err: unknown) => {
+      keys = discoverKeys(opts, clock).catch((err: unknown) => {
         retryAt = clock() + RETRY_PAUSE_MS;
         throw err;
       });
     }
     return keys;
   };
-
   const invalid = (description: string) => new OAuthError(OAuthErrorCode.InvalidToken, description);
 
   return {
-    issuer: opts.issuer,
+    issuer,
     scopes: opts.scopes,
     async verifyAccessToken(token, resource) {
       // A foreign issuer's token is refused before any key lookup: it must not make us refetch.
@@ -193,20 +187,20 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
       } catch {
         throw invalid("The access token is not a JWT");
       }
-      if (claims.iss !== opts.issuer) throw invalid("The access token is from another issuer");
-      if (typ !== undefined && !isAccessTokenType(typ))
+      if (claims.iss !== issuer) throw invalid("The access token is from another issuer");
+      if (typ !== undefined && !isAccessTokenType(typ)) {
         throw invalid("The access token's typ is not an access token's (at+jwt or JWT)");
-      const now = clock() / 1000;
+      }
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, await getKeys(), {
-          issuer: opts.issuer,
+          issuer,
           audience: opts.audience ?? resource,
           requiredClaims: ["exp"],
           // Requires iat, and refuses one older than maxAge or later than now (with the skew).
           maxTokenAge: maxAge,
           clockTolerance: OAUTH_CLOCK_SKEW_SECONDS,
-          currentDate: new Date(now * 1000),
+          currentDate: new Date(clock()),
           algorithms: ALGORITHMS,
         }));
       } catch (err) {
@@ -214,27 +208,27 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
         throw invalid(describe(err));
       }
       // jose bounds iat only: a token issued now could otherwise claim to be good for centuries.
-      if (payload.exp! - payload.iat! > maxAge)
+      if (payload.exp! - payload.iat! > maxAge) {
         throw invalid(`The access token's lifetime is longer than ${maxAge} seconds`);
+      }
       const scopes = grantedScopes(payload);
       const missing = opts.scopes.filter((s) => !isGranted(s, scopes, opts.audience !== undefined));
       if (missing.length) {
-        throw new OAuthError(
-          OAuthErrorCode.InsufficientScope,
-          `The access token lacks the scope ${missing.join(" ")}`,
-        );
+        const description = `The access token lacks the scope ${missing.join(" ")}`;
+        throw new OAuthError(OAuthErrorCode.InsufficientScope, description);
       }
-      const clientId =
-        [payload.client_id, payload.azp].find((v): v is string => typeof v === "string") ?? "";
+      const clientId = [payload.client_id, payload.azp].find((v) => typeof v === "string") ?? "";
       const sub = typeof payload.sub === "string" && payload.sub ? payload.sub : undefined;
       if (!sub && !clientId) throw invalid("The access token names no subject (sub) or client");
+      const principal = sub ? `${issuer}#${sub}` : `client:${issuer}#${clientId}`;
+      const expiresAt = payload.exp;
       return {
         token,
         clientId,
         scopes,
-        expiresAt: payload.exp,
+        expiresAt,
         resource: new URL(resource),
-        extra: { principal: sub ? `${opts.issuer}#${sub}` : `client:${opts.issuer}#${clientId}` },
+        extra: { principal },
       };
     },
   };
