@@ -64,8 +64,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** `auth`: whom the auth guard let in; an SSE session belongs to its opener. */
 export type AppEnv = { Variables: { auth?: VerifiedToken | undefined } };
 
-// An early refusal leaves the body unread: `Connection: close` has the client open a fresh one
-// (the Node adapter drains an unread body for 500 ms, then destroys the socket).
+// A refusal leaves the body unread: `Connection: close`, or Node drains it 500 ms then cuts.
 const limit = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
@@ -134,10 +133,7 @@ export async function createMcpService(config: Config, over: Overrides = {}): Pr
   };
 }
 
-/**
- * The checks before /mcp, /sse and /messages: CORS for allowed browser origins, Host and Origin,
- * then the caller's token, with the OAuth metadata routes when OAuth is on.
- */
+/** Before /mcp, /sse and /messages: CORS for allowed origins, Host and Origin, the token. */
 function guardRoutes(
   app: Hono<AppEnv>,
   config: Config,
@@ -146,8 +142,7 @@ function guardRoutes(
   now: () => number,
 ): void {
   const { google, oauth } = createVerifiers(config, over, now);
-  // RFC 8707: a token is for one resource. MCP clients ask for one for the URL they were given, so
-  // the legacy /sse and /messages are a resource of their own, the /mcp resource's sibling …/sse.
+  // A token is for one resource (RFC 8707), asked for the URL a client was given: /sse is its own.
   const mcpResource = config.MCP_RESOURCE_URL ?? "";
   const sseResource = mcpResource && new URL("sse", mcpResource).href;
   if (oauth) {
@@ -158,18 +153,27 @@ function guardRoutes(
   if (config.MCP_ALLOWED_ORIGINS.length) {
     app.use("/mcp", browserCors(config.MCP_ALLOWED_ORIGINS));
   }
-  const guardHost = hostGuard(config);
+  // DNS rebinding (the MCP spec: servers MUST validate Origin); Host too when on loopback.
+  const hostRefusal = createHostGuard({
+    listen: config.HOST,
+    allowedHosts: config.MCP_ALLOWED_HOSTS,
+    allowedOrigins: config.MCP_ALLOWED_ORIGINS,
+    cloudRun: Boolean(config.env.K_SERVICE),
+    originSetting: "MCP_ALLOWED_ORIGINS",
+  });
   for (const path of ["/mcp", "/sse", "/messages"]) {
-    app.use(path, async (c, next) => guardHost(c.req.raw) ?? next());
+    app.use(path, async (c, next) => {
+      const refused = hostRefusal(c.req.raw);
+      return refused === undefined ? next() : errorResponse(rpcError(403, refused));
+    });
     const resource = path === "/mcp" ? mcpResource : sseResource;
     if (google || oauth) app.use(path, authGuard({ google, oauth, resource }, logger));
   }
 }
 
 /**
- * Streamable HTTP, stateless, both eras on one endpoint: 2026-07-28 requests to the SDK's handler,
- * 2025-era ones (the SDK's isLegacyRequest) to `legacyLane`, batches to `batch`. The body is parsed
- * once here, so that non-object tool arguments get a readable -32602; the rest is the SDK's.
+ * Streamable HTTP, stateless, both eras on one endpoint: 2026-07-28 to the SDK's handler, 2025-era
+ * ones to `legacyLane`. The body is parsed once here, for a readable -32602 on bad tool arguments.
  */
 function streamableHttp(deps: ToolDeps, stopped: Promise<void>) {
   const { logger } = deps;
@@ -180,8 +184,7 @@ function streamableHttp(deps: ToolDeps, stopped: Promise<void>) {
   });
   const route = async (c: Context<AppEnv>): Promise<Response> => {
     const authInfo = c.get("auth");
-    // Refused here, as the SDK would (405), for the log to say what a GET is: a client probing
-    // for a stream to listen on (the SDK logs a "Rejected 2025-era request").
+    // As the SDK would (405), but logged as what it is: a client probing for a stream.
     if (c.req.method !== "POST") {
       const reason = "a stateless server: no stream to listen on, no session to delete";
       logger.log("DEBUG", `${c.req.method} /mcp refused (405): POST only`, { reason });
@@ -207,11 +210,8 @@ function streamableHttp(deps: ToolDeps, stopped: Promise<void>) {
 }
 
 /**
- * CORS on /mcp for the browser origins of MCP_ALLOWED_ORIGINS, by Hono's middleware: their preflight
- * is answered (204) before the Host, Origin and auth checks, and every answer to them, a 401 or 403
- * included, lets the page read the challenge and the MCP headers. A request from any other origin
- * passes by untouched, with no CORS header at all, to the Origin check that refuses it. No
- * credentials mode: a browser client sends its token in Authorization, never in a cookie.
+ * CORS for MCP_ALLOWED_ORIGINS, before the other checks: every answer, a 401 included, is readable
+ * by their pages. Other origins get no CORS header, and the Origin check. Tokens, never cookies.
  */
 function browserCors(origins: readonly string[]): MiddlewareHandler {
   const allowed = new Set(origins);
@@ -237,32 +237,8 @@ function browserCors(origins: readonly string[]): MiddlewareHandler {
 }
 
 /**
- * DNS rebinding (the MCP spec: servers MUST validate Origin). A present Origin must be a loopback one
- * (any port, as the SDK's localhostAllowedOrigins) or exactly one of MCP_ALLOWED_ORIGINS, always. A
- * server listening on loopback also checks Host (loopback names plus MCP_ALLOWED_HOSTS), as the SDK's
- * app factories do; on Cloud Run (K_SERVICE) or any other address Host is the service's own name
- * (…run.app), so only Origin is checked.
- */
-function hostGuard(config: Config): (req: Request) => Response | undefined {
-  const refusal = createHostGuard({
-    listen: config.HOST,
-    allowedHosts: config.MCP_ALLOWED_HOSTS,
-    allowedOrigins: config.MCP_ALLOWED_ORIGINS,
-    cloudRun: Boolean(config.env.K_SERVICE),
-    originSetting: "MCP_ALLOWED_ORIGINS",
-  });
-  return (req) => {
-    const refused = refusal(req);
-    return refused === undefined ? undefined : errorResponse(rpcError(403, refused));
-  };
-}
-
-/**
- * A JSON-RPC batch. MCP 2025-03-26 allowed batches; 2025-06-18 removed them, and 2025-11-25 and
- * 2026-07-28 have none. A request without MCP-Protocol-Version is 2025-03-26 (the spec's default).
- * Where batches are allowed every element is answered (a malformed one with -32600 Invalid
- * Request, arguments that are not an object with -32602) and the rest go through the 2025 lane;
- * elsewhere the batch is refused whole, with one error saying why. Never a silent drop.
+ * A JSON-RPC batch: answered element by element under MCP 2025-03-26 (the default without
+ * MCP-Protocol-Version), refused whole, saying why, from 2025-06-18 on. Never a silent drop.
  */
 async function batch(
   req: Request,
@@ -271,8 +247,7 @@ async function batch(
   authInfo: VerifiedToken | undefined,
 ): Promise<Response> {
   const version = req.headers.get("mcp-protocol-version") ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
-  // JSON-RPC 2.0 §6: an empty array is not a batch but one Invalid Request, answered by one error.
-  // The SDK's transport would take it as a batch of nothing to answer (202, no body).
+  // JSON-RPC 2.0 §6: one Invalid Request (the SDK would answer 202, nothing).
   if (body.length === 0) {
     const message = "Invalid Request: an empty JSON-RPC batch";
     return errorResponse(new ServiceError(400, ProtocolErrorCode.InvalidRequest, message));
@@ -303,10 +278,8 @@ async function batch(
 }
 
 /**
- * A 2025-era request, answered statelessly as plain JSON. The SDK's own legacy lane
- * (`legacy: "stateless"`) answers every call as an SSE stream, which costs far more CPU per call
- * for nothing: no notification is ever sent (docs/decisions.md has the figure; a test in
- * protocol.test.ts fails when the SDK's lane stops streaming).
+ * A 2025-era request, answered as plain JSON: the SDK's lane (`legacy: "stateless"`) streams every
+ * answer as SSE, at a CPU cost in docs/decisions.md (protocol.test.ts notices when it stops).
  */
 async function legacyLane(
   req: Request,
@@ -328,11 +301,7 @@ async function legacyLane(
   }
 }
 
-/**
- * The answer to a request still running when the drain deadline passes: a JSON-RPC error (with the
- * request's id, so the client's pending call fails with it) instead of a cut connection, as the
- * agent answers 503 shutting_down.
- */
+/** A request still running at the drain deadline: an error with its id, not a cut connection. */
 function shuttingDown(body: unknown): Response {
   const error = { code: -32000, message: "the server is shutting down: send the request again" };
   const headers = { Connection: "close", "Retry-After": "1" };
@@ -381,11 +350,7 @@ function createVerifiers(config: Config, over: Overrides, now: () => number) {
   return { google, oauth };
 }
 
-/**
- * RFC 9728 §3 Protected Resource Metadata of one resource at its path-suffixed address, and for the
- * /mcp resource (`atRoot`) at the root too, for clients that probe there. Public and readable from
- * any origin: it names no secret.
- */
+/** RFC 9728 metadata at the resource's path-suffixed address (and the root for /mcp): public. */
 function resourceMetadataRoutes(
   oauth: OAuthVerifier,
   resource: string,

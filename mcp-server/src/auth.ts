@@ -34,10 +34,7 @@ export type AuthResult =
   | {
       ok: false;
       status: 400 | 401 | 403 | 503;
-      /**
-       * `missing_token`: no Authorization at all (RFC 6750 §3.1: no error in the challenge);
-       * `invalid_request`: one that is not exactly `Bearer <token>`.
-       */
+      // missing_token: no Authorization (RFC 6750 §3.1); invalid_request: not `Bearer <token>`.
       error:
         | "missing_token"
         | "invalid_request"
@@ -52,9 +49,8 @@ type Refusal = Extract<AuthResult, { ok: false }>;
 export type IdTokenVerifier = (authorization: string | null | undefined) => Promise<AuthResult>;
 
 /**
- * Verifies a Google-signed ID token as Cloud Run's front end does (RS256, `aud`, `iss`, `exp`) and
- * no looser than google-auth-library (issue time, lifetime, `email_verified`), then the invoker
- * allow-list: for hosts without that front end (compose, GKE, VMs).
+ * A Google ID token, checked as Cloud Run's front end and google-auth-library do, then the invoker
+ * list: for hosts without that front end (compose, GKE, VMs).
  */
 export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVerifier {
   const unavailable = (err: unknown) =>
@@ -119,10 +115,7 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
   };
 }
 
-/**
- * The token of `Authorization: Bearer <token>`, or the refusal: none at all is 401 with no error
- * (RFC 6750 §3.1), anything else (another scheme, extra parts, two headers joined by a comma) 400.
- */
+/** The token of `Authorization: Bearer <token>`; none is 401 (RFC 6750 §3.1), anything else 400. */
 function bearerToken(authorization: string | null | undefined, what: string): string | Refusal {
   if (!authorization?.trim()) {
     const description = `Missing Authorization: Bearer <${what}>`;
@@ -158,10 +151,7 @@ export interface AuthMethods {
   resource?: string | undefined;
 }
 
-/**
- * The caller, or why not. A token goes to the verifier its `iss` names (never to both in turn):
- * a Google ID token to the Google one, anything else to the OAuth one.
- */
+/** The caller, or why not; a token goes to the one verifier its `iss` names, never to both. */
 async function check(
   authorization: string | undefined,
   m: AuthMethods,
@@ -195,14 +185,12 @@ async function check(
 }
 
 /**
- * The WWW-Authenticate challenge of a refusal. With OAuth on it names the metadata (RFC 9728 §5.1)
- * and the scopes (the MCP spec's step-up); without a token, no error (RFC 6750 §3.1), which the
- * SDK's bearerAuthChallengeResponse always adds.
+ * A refusal's challenge: with OAuth, the metadata (RFC 9728 §5.1) and scopes; without a token, no
+ * error (RFC 6750 §3.1), which the SDK's bearerAuthChallengeResponse always adds.
  */
 function challenge(v: Refusal, m: AuthMethods): string | undefined {
   if (!m.oauth || !m.resource) {
-    // A 403 of the Google allow-list carries no challenge: more scopes cannot help a caller
-    // outside it (a WWW-Authenticate with insufficient_scope sends MCP clients off to ask).
+    // Not on the allow-list's 403: no scope can help, and a challenge sends clients off to ask.
     if (v.status !== 401 && v.status !== 400) return undefined;
     return v.error === "missing_token"
       ? `Bearer realm="mcp-server"`
@@ -219,10 +207,7 @@ function challenge(v: Refusal, m: AuthMethods): string | undefined {
   return `Bearer ${params.join(", ")}`;
 }
 
-/**
- * Lets in only callers one of `methods` accepts, and records who (`auth`: the SSE session's owner,
- * and the tool handlers' `ctx.http.authInfo`). A token never reaches a log; the principal does.
- */
+/** Lets in callers one of `methods` accepts, as `auth`; the principal is logged, never a token. */
 export function authGuard(
   methods: AuthMethods,
   logger: Logger,

@@ -8,20 +8,14 @@ export const ANY_GOOGLE_ACCOUNT = "any-google-account";
 /** A whole number of at least `min` (1 unless said), `fallback` when unset. */
 const int = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
-/**
- * No credentials, query or (unless allowed) fragment: nothing a log or public page may show. A
- * value that is no URL passes here: z.url refuses it, naming the variable.
- */
+/** No credentials, query or (unless allowed) fragment; a non-URL is z.url's to refuse. */
 const plain = (value: string, fragment = false): boolean => {
   const url = URL.parse(value);
   return !url || (!url.username && !url.password && !url.search && (fragment || !url.hash));
 };
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-/**
- * A service this server calls. fetch refuses credentials in a URL and the client drops a query:
- * such a URL can never work, and would put a secret in the logs. Refused without echoing it.
- */
+/** A service this server calls: credentials or a query could never work, only leak to the logs. */
 const serviceUrl = (fallback: string) =>
   httpUrl
     .refine(
@@ -59,8 +53,7 @@ const fields = z.object({
   // v2 blends central banks (200+ currencies); a URL ending in /v1 keeps the frozen ECB-only API.
   FRANKFURTER_URL: serviceUrl("https://api.frankfurter.dev/v2"),
   FRANKFURTER_TIMEOUT_MS: int(10_000),
-  // One deadline per tool call (queue wait and the retry included), below the agent's
-  // MCP_TOOL_TIMEOUT_MS (30 s) with room for the answer to travel back.
+  // One deadline per tool call, retry included, below the agent's MCP_TOOL_TIMEOUT_MS (30 s).
   TOOL_CALL_TIMEOUT_MS: int(25_000),
   // v2 only: rates from the named sources (e.g. ECB); empty = Frankfurter's blend.
   FRANKFURTER_PROVIDERS: csv
@@ -85,8 +78,7 @@ const fields = z.object({
         error: "must be none, google-id-token, oauth or google-id-token,oauth",
       }),
     ),
-  // The agent's outbound auth, which one .env may hold for both services; read only to refuse
-  // this server's old values in it.
+  // The agent's outbound auth (one .env may serve both): read only to refuse this server's old values.
   MCP_AUTH: z.string().optional(),
   MCP_AUTH_AUDIENCE: z.string().optional(),
   MCP_ALLOWED_INVOKERS: csv,
@@ -98,8 +90,7 @@ const fields = z.object({
   OAUTH_ISSUER: oauthUrl,
   // This server's canonical /mcp URL: the audience its tokens carry (RFC 8707).
   MCP_RESOURCE_URL: oauthUrl,
-  // The aud instead, for an authorization server that cannot put the resource URL there (Entra ID:
-  // the API's application id).
+  // The aud instead of the resource URL, where it cannot be that (Entra ID: the application id).
   OAUTH_AUDIENCE: z
     .string()
     .regex(/^\S+$/, { error: "must be one audience, no spaces" })
@@ -148,10 +139,7 @@ const schema = fields.superRefine((c, ctx) => {
   refuseMisplaced(c, ctx);
 });
 
-/**
- * Settings read under one inbound method only. Set (to anything but their default) without it,
- * they would leave the server open while whoever set them believes it checks its callers.
- */
+/** Settings of one inbound method: set without it, the server is open while believed checked. */
 const ONLY_WITH = {
   "google-id-token": ["MCP_AUTH_AUDIENCE", "MCP_ALLOWED_INVOKERS", "MCP_AUTH_CERTS_URL"],
   oauth: [
@@ -218,8 +206,7 @@ function checkGoogleSettings(c: Fields, ctx: z.RefinementCtx): void {
         "(the service URL the callers use as audience)",
     });
   }
-  // Anyone can mint a Google ID token for any audience from their own project: without a list the
-  // check proves only "some Google account". That must be said out loud, never be the default.
+  // Anyone can mint an ID token for any audience: without a list it proves only "some account".
   if (c.MCP_ALLOWED_INVOKERS.length === 0) {
     ctx.addIssue({
       code: "custom",
@@ -241,10 +228,7 @@ function checkGoogleSettings(c: Fields, ctx: z.RefinementCtx): void {
   }
 }
 
-/**
- * The parsed settings, plus the environment they came from: the shared tracing and logging code
- * (OTEL_*, LOG_*, K_SERVICE) reads its own variables from it.
- */
+/** The parsed settings, and the environment the shared code reads (OTEL_*, LOG_*, K_SERVICE). */
 export type Config = Readonly<
   z.infer<typeof schema> & { env: Readonly<Record<string, string | undefined>> }
 >;

@@ -88,10 +88,7 @@ export function idOf(message: unknown): string | number | null {
   return typeof id === "string" || typeof id === "number" ? id : null;
 }
 
-/**
- * The answer to a `tools/call` whose `arguments` is not an object: the SDK's -32602 carries a raw
- * schema dump, this one a sentence a client developer (or a model) can act on.
- */
+/** A `tools/call` whose `arguments` is no object: -32602 in a sentence, not the SDK's schema dump. */
 export function invalidToolArguments(message: unknown): JSONRPCErrorResponse | undefined {
   const { method, params } = (message ?? {}) as { method?: unknown; params?: unknown };
   if (method !== "tools/call" || typeof params !== "object" || params === null) return undefined;

@@ -43,10 +43,7 @@ const ALGORITHMS = [
 export interface OAuthVerifierOptions {
   /** The authorization server's issuer identifier, exactly as in its tokens' `iss`. */
   issuer: string;
-  /**
-   * The `aud` tokens carry instead, for an authorization server that cannot put the resource URL
-   * there (Entra ID: the API's application id).
-   */
+  /** The `aud` tokens carry instead of the resource URL (Entra ID: the API's application id). */
   audience?: string | undefined;
   /** Scopes every call needs. */
   scopes: readonly string[];
@@ -58,11 +55,7 @@ export interface OAuthVerifierOptions {
   fetch?: typeof fetch;
 }
 
-/**
- * One verifier for every resource this server is (/mcp and /sse): one discovery, one key cache. It
- * throws OAuthError (invalid_token, insufficient_scope), or a 503 ServiceError when the issuer's
- * metadata or keys cannot be had: our outage, never a verdict on the caller's token.
- */
+/** One verifier for /mcp and /sse; throws OAuthError, or a 503 ServiceError for our outage. */
 export interface OAuthVerifier {
   issuer: string;
   scopes: readonly string[];
@@ -71,9 +64,8 @@ export interface OAuthVerifier {
 }
 
 /**
- * Who a request comes from, as the SDK hands it to tool handlers (`ctx.http.authInfo`).
- * `principal` is whom SSE sessions belong to: scoped by issuer, the subject, or for a token with no
- * `sub` its client, in a space of its own (`client:…`), so no client can share a user's sessions.
+ * Who a request comes from (the tools' `ctx.http.authInfo`). `principal` owns SSE sessions: the
+ * issuer's subject, or a client in a space of its own (`client:…`), never sharing a user's.
  */
 export type VerifiedToken = AuthInfo & { extra: { principal: string } };
 
@@ -81,22 +73,14 @@ export type VerifiedToken = AuthInfo & { extra: { principal: string } };
 const unavailable = (message: string): ServiceError =>
   new ServiceError(503, "keys_unavailable", message);
 
-/**
- * Where keys and metadata may come from: https (RFC 8414 §2 requires it of jwks_uri), or http on
- * loopback (an authorization server under test). Anything else (http across a network, where keys
- * can be swapped on the way; data:, whose keys are whatever the document says) is refused.
- */
+/** Keys over https (RFC 8414 §2), or http on loopback (under test); never data: or plain http. */
 function httpsOrLoopback(value: string): boolean {
   const url = URL.parse(value);
   if (!url || url.username || url.password) return false;
   return url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname));
 }
 
-/**
- * The two discovery documents an issuer may publish, in the order the MCP spec has clients try them:
- * RFC 8414 (the well-known segment inserted before the issuer's path), then OpenID Discovery
- * (appended to it).
- */
+/** RFC 8414's discovery address (path inserted), then OpenID's (appended), as the MCP spec tries. */
 export function discoveryUrls(issuer: string): string[] {
   const url = new URL(issuer);
   const path = url.pathname.replace(/\/$/, "");
@@ -106,10 +90,7 @@ export function discoveryUrls(issuer: string): string[] {
   ];
 }
 
-/**
- * The issuer's keys, by its discovery document: the first of `discoveryUrls` that answers 200 and
- * names this issuer (RFC 8414 §3.3: else it is not its own) and an https `jwks_uri`.
- */
+/** The keys of the first discovery document naming this issuer (RFC 8414 §3.3) and its keys. */
 async function discoverKeys(opts: OAuthVerifierOptions, now: () => number) {
   const doFetch = opts.fetch ?? globalThis.fetch;
   let lastProblem = "no discovery document";
@@ -149,17 +130,12 @@ async function discoverKeys(opts: OAuthVerifierOptions, now: () => number) {
   throw unavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
 }
 
-/**
- * Verifies JWT access tokens (RFC 9068, and plain JWTs as Auth0, Entra ID and Keycloak issue them)
- * against the issuer's JWKS: signature, `iss` exact, `aud` containing the resource, `exp`/`nbf`,
- * then the required scopes from `scope` or `scp`.
- */
+/** JWT access tokens (RFC 9068, or plain as Auth0, Entra ID, Keycloak issue): claims, then scopes. */
 export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
   const clock = opts.now ?? Date.now;
   const maxAge = opts.maxTokenAgeSeconds ?? 86_400;
   const { issuer } = opts;
-  // One discovery shared by concurrent requests; a failed one stands for RETRY_PAUSE_MS, then the
-  // next request tries again.
+  // One discovery shared by concurrent requests; a failed one stands for RETRY_PAUSE_MS.
   let keys: Promise<JWTVerifyGetKey> | undefined;
   let retryAt = 0;
   const getKeys = (): Promise<JWTVerifyGetKey> => {
@@ -234,11 +210,7 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
   };
 }
 
-/**
- * An access token's header `typ`, compared as RFC 7515 §4.1.9 says (case-insensitive, `application/`
- * optional): RFC 9068's `at+jwt`, or the plain `JWT` Auth0, Entra ID and Keycloak write. Any other
- * (`dpop+jwt`, `logout+jwt`, an ID token's) marks a JWT made for something else.
- */
+/** `at+jwt` (RFC 9068) or `JWT`, compared as RFC 7515 §4.1.9 says; others are other JWTs. */
 function isAccessTokenType(typ: unknown): boolean {
   if (typeof typ !== "string") return false;
   return ["at+jwt", "jwt"].includes(typ.toLowerCase().replace(/^application\//, ""));
@@ -254,10 +226,7 @@ function parseObject(text: string): Record<string, unknown> {
   }
 }
 
-/**
- * `scope` (RFC 9068, Auth0, Okta, Keycloak) is a string; `scp` is an array (RFC 9068 §2.2.3 allows it)
- * or, from Entra ID, a space-separated string.
- */
+/** `scope` is a string; `scp` an array (RFC 9068 §2.2.3) or, from Entra ID, a string. */
 function grantedScopes(payload: JWTPayload): string[] {
   const granted = payload.scope ?? payload.scp;
   if (typeof granted === "string") return granted.split(" ").filter(Boolean);
@@ -265,10 +234,8 @@ function grantedScopes(payload: JWTPayload): string[] {
 }
 
 /**
- * Entra ID names a scope by its API (`api://APP_ID/mcp:tools`, what clients must ask for, so what
- * OAUTH_SCOPES advertises) but puts only the short name in `scp`. Where tokens carry such an
- * OAUTH_AUDIENCE, a required `URI/NAME` is met by NAME, the `aud` having shown the API is this one;
- * elsewhere scopes match exactly.
+ * Entra ID asks for `api://APP_ID/mcp:tools` but grants `mcp:tools`: with OAUTH_AUDIENCE (the `aud`
+ * showing the API is this one) a required `URI/NAME` is met by NAME; elsewhere scopes match exactly.
  */
 function isGranted(required: string, scopes: readonly string[], shortNames: boolean): boolean {
   if (scopes.includes(required)) return true;

@@ -22,11 +22,7 @@ export interface WebSseOptions {
   auth?: VerifiedToken | undefined;
 }
 
-/**
- * The legacy HTTP+SSE transport (protocol 2024-11-05, deprecated by the spec since 2025-03-26) on
- * web-standard streams only, so it runs on Node and Deno alike: `GET /sse` opens the stream and
- * announces `POST /messages?sessionId=…`.
- */
+/** The legacy HTTP+SSE transport (2024-11-05) on web streams, for Node and Deno alike. */
 export class WebSseServerTransport implements Transport {
   readonly sessionId = crypto.randomUUID();
   readonly stream: ReadableStream<Uint8Array>;
@@ -141,11 +137,7 @@ const SSE_HEADERS = {
   "x-accel-buffering": "no",
 };
 
-/**
- * The open SSE sessions of this instance: each lives in memory until its stream closes, holds its
- * own McpServer, and belongs to the caller that opened it. Session ids are bearer capabilities for
- * /messages: they never go to the logs.
- */
+/** This instance's SSE sessions, each its opener's; their ids are capabilities, never logged. */
 export class SseSessions {
   readonly #open = new Map<string, WebSseServerTransport>();
   #draining = false;

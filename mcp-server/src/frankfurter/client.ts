@@ -7,12 +7,7 @@ import { Limiter } from "./limiter.js";
 import type { Config } from "../config.js";
 import { isCalendarDate, todayUtc } from "../validation.js";
 
-/**
- * Frankfurter client for both API versions. v2 (the default, https://api.frankfurter.dev/v2) blends
- * rates from many central banks over 200+ currencies; a URL whose path ends in /v1 keeps the frozen
- * v1 API (ECB reference rates, ~30 currencies). Either way the tools see the same small shapes
- * below, and only those are cached (never a raw upstream body).
- */
+/** v2 (central banks, 200+ currencies) or v1 (ECB): the same small shapes, the only ones cached. */
 export type ApiVersion = "v1" | "v2";
 
 /** One conversion: the unit rate, and the amount converted (v1 converts upstream, v2 here). */
@@ -41,26 +36,16 @@ export interface CurrencyInfo {
   end_date?: string;
 }
 
-/** The settings the client reads, as the config schema parsed them (with their defaults). */
+/** The settings the client reads: FRANKFURTER_* and CACHE_*, as the config schema parsed them. */
 export type FrankfurterSettings = Pick<
   Config,
-  | "FRANKFURTER_URL"
-  | "FRANKFURTER_TIMEOUT_MS"
-  | "FRANKFURTER_PROVIDERS"
-  | "FRANKFURTER_MAX_BODY_BYTES"
-  | "FRANKFURTER_MAX_CONCURRENT"
-  | "FRANKFURTER_MAX_QUEUE"
-  | "CACHE_MAX_ENTRIES"
-  | "CACHE_MAX_BYTES"
-  | "CACHE_LATEST_TTL_SECONDS"
-  | "CACHE_DATED_TTL_SECONDS"
+  Extract<keyof Config, `FRANKFURTER_${string}` | `CACHE_${string}`>
 >;
 
-/** What tests replace: the network, the clock, and the delay before the single retry. */
+/** What tests replace. */
 export interface FrankfurterDeps {
   fetch?: typeof fetch | undefined;
   now?: (() => number) | undefined;
-  /** Jittered by default, so that many instances don't retry in step. */
   retryDelayMs?: (() => number) | undefined;
 }
 
@@ -383,9 +368,7 @@ function parseAnswer<T>(url: URL, status: number, body: string, pick: Reader<T>)
   throw fail("bad_shape", "The exchange-rate service sent an unexpected response", problem);
 }
 
-/**
- * An upstream answer that is not 2xx, worded for the caller; the upstream's message for the log.
- */
+/** An upstream answer that is not 2xx, worded for the caller; the upstream's message for the log. */
 function statusError(status: number, url: URL, body: string): ServiceError {
   const said = upstreamMessage(body);
   const detail = `HTTP ${status} from ${url.host}${url.pathname}${said ? `: ${said}` : ""}`;
@@ -418,23 +401,16 @@ export function minorUnits(code: string): number {
   return d;
 }
 
-/**
- * Rounds a converted amount as a person expects for the currency (to its minor unit), but keeps at
- * least 3 significant digits so that small results (1 JPY in USD) don't round to 0.
- */
+/** To the currency's minor unit, but at least 3 significant digits (1 JPY in USD is not 0). */
 export function roundForCurrency(value: number, code: string): number {
   if (!Number.isFinite(value) || value === 0) return value;
   const minor = minorUnits(code);
-  // Decimals for 3 significant digits: past the minor unit, round by significance (toFixed would
-  // cap the decimals and turn 1e-300 into 0).
+  // Past the minor unit, by significance: toFixed would turn 1e-300 into 0.
   const significant = 2 - Math.floor(Math.log10(Math.abs(value)));
   return significant > minor ? Number(value.toPrecision(3)) : Number(value.toFixed(minor));
 }
 
-/**
- * The `message` forms of Frankfurter's 4xx answers (v1, and v2's lib/versions/v2.rb and
- * rate_query.rb), bounded: "invalid currency: XYZ" names the codes at fault.
- */
+/** Frankfurter's 4xx `message` forms (v1; v2's lib/versions/v2.rb, rate_query.rb), bounded. */
 const KNOWN_MESSAGE =
   /^(?:not found|invalid (?:date|group|amount)|conflicting params|invalid currency: [A-Z]{3}(?:,[A-Z]{3}){0,3}|unknown parameter: [a-z_]{1,20}(?:, [a-z_]{1,20}){0,3})$/;
 
@@ -446,10 +422,8 @@ const MAX_SYMBOL = 16;
 class BadAnswer extends Error {}
 
 /**
- * Every value the rates API sends is checked before it is cached or reaches a tool result (and a
- * model): codes and dates in their ISO forms, the codes asked for, rates positive and finite (a
- * zero or negative rate would become an answer), and names as plain one-line text of bounded
- * length, since free text from outside is a carrier for instructions to a model.
+ * Every value from the rates API, checked before it is cached or reaches a model: ISO forms, the
+ * codes asked for, rates positive and finite, names as short plain text (no smuggled instructions).
  */
 const check = {
   code(v: unknown): string {

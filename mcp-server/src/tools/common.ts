@@ -11,11 +11,7 @@ export interface ToolDeps {
   callTimeoutMs: number;
 }
 
-/**
- * What a tool's `run` gets beside its arguments: the service's dependencies and the tool call's
- * trace context, to pass to the Frankfurter client (the call's span is not made current: see
- * SpanOptions.current).
- */
+/** What a tool's `run` gets: the dependencies, and the call's trace context for the client. */
 export interface ToolContext extends ToolDeps {
   trace: SpanContext;
 }
@@ -28,10 +24,7 @@ export interface UpstreamContext {
   date: string;
 }
 
-/**
- * Frankfurter says only "not found" (404) or a terse 422 message: turn them into messages that name
- * the currency, pair or date at fault. Over v2 a 404 is explained from the (cached) currency list.
- */
+/** Frankfurter's terse 404 and 422, reworded to name the currency, pair or date at fault. */
 export async function explainUpstream(
   err: unknown,
   ctx: ToolContext,

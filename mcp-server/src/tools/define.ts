@@ -55,10 +55,7 @@ export interface Tool {
   register(server: McpServer, deps: ToolDeps): void;
 }
 
-/**
- * A tool from its declaration: schemas converted to JSON Schema once and shared by every
- * per-request server (schema.ts), the default annotations, and every call run by `runTool`.
- */
+/** A tool from its declaration: schemas converted once (schema.ts), calls run by `runTool`. */
 export function defineTool<In extends ObjectSchema, Out extends ObjectSchema>(
   def: ToolDefinition<In, Out>,
 ): Tool {
@@ -102,9 +99,8 @@ export function defineTool<In extends ObjectSchema, Out extends ObjectSchema>(
 type Body = (trace: SpanContext) => Promise<ToolOutput<Record<string, unknown>>>;
 
 /**
- * A tool call in a server span (OpenTelemetry's MCP conventions), parented by the caller's context
- * from the request's `_meta` (SEP-414), else its HTTP headers: over SSE the POST carrying the call
- * has been answered before it runs. The span is not made current: `body` gets its context.
+ * A tool call in a server span, parented by `_meta` (SEP-414; over SSE the POST is answered before
+ * the call runs), else the HTTP headers. Not made current: `body` gets its context.
  */
 async function runTool(
   name: string,
@@ -138,10 +134,7 @@ async function runTool(
   });
 }
 
-/**
- * `body` within TOOL_CALL_TIMEOUT_MS, logged in one line (`fields`: the tool, its arguments, who
- * called); a failure becomes an `isError` result, "internal error" unless it is a ServiceError.
- */
+/** `body` within TOOL_CALL_TIMEOUT_MS, in one log line; a failure an `isError` result. */
 async function runToolBody(
   fields: { tool: string } & Record<string, unknown>,
   deps: ToolDeps,

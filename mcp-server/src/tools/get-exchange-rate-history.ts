@@ -5,11 +5,7 @@ import { inputError, upstreamError } from "../errors.js";
 import { explainUpstream, formatNumber } from "./common.js";
 import { defineTool } from "./define.js";
 
-/**
- * At most 366 points per call keeps answers small enough for a model's context: a year of days;
- * over v2 longer ranges come grouped by week (up to 7 years) or month (up to 30 years). v1 cannot
- * group.
- */
+/** At most 366 points per answer, for a model's context; v2 groups longer ranges, v1 cannot. */
 export const MAX_DAYS = 366;
 export const MAX_WEEKS_DAYS = 366 * 7;
 export const MAX_MONTHS_DAYS = 30 * 366;
