@@ -14,13 +14,8 @@ import type { VerifiedToken } from "./oauth.js";
 
 const encoder = new TextEncoder();
 
-export interface WebSseOptions {
-  keepAliveMs: number;
-  /** Unread bytes this session may queue; past it the session is closed, not the instance. */
-  maxQueuedBytes: number;
-  /** Who opened the stream; only the same principal may post into it. */
-  auth?: VerifiedToken | undefined;
-}
+// Past SSE_MAX_QUEUED_BYTES unread, a session is closed: the instance keeps its memory.
+type SseSettings = Pick<Config, Extract<keyof Config, `SSE_${string}`>>;
 
 /** The legacy HTTP+SSE transport (2024-11-05) on web streams, for Node and Deno alike. */
 export class WebSseServerTransport implements Transport {
@@ -34,14 +29,14 @@ export class WebSseServerTransport implements Transport {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #closed = false;
-  readonly #keepAliveMs: number;
 
+  /** `principal`: who opened the stream; only the same principal may post into it. */
   constructor(
     private readonly endpoint: string,
-    opts: WebSseOptions,
+    private readonly settings: SseSettings,
+    principal: string | undefined,
   ) {
-    this.#keepAliveMs = opts.keepAliveMs;
-    this.principal = opts.auth?.extra.principal;
+    this.principal = principal;
     this.stream = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
@@ -51,14 +46,17 @@ export class WebSseServerTransport implements Transport {
         cancel: () => void this.close(),
       },
       // desiredSize then counts the bytes the client has not read yet.
-      new ByteLengthQueuingStrategy({ highWaterMark: opts.maxQueuedBytes }),
+      new ByteLengthQueuingStrategy({ highWaterMark: settings.SSE_MAX_QUEUED_BYTES }),
     );
   }
 
   async start(): Promise<void> {
     this.#write(`event: endpoint\ndata: ${this.endpoint}?sessionId=${this.sessionId}\n\n`);
     // Proxies (Cloud Run's front end among them) cut silent streams: a comment keeps it open.
-    this.#keepAlive = setInterval(() => this.#write(": keep-alive\n\n"), this.#keepAliveMs);
+    this.#keepAlive = setInterval(
+      () => this.#write(": keep-alive\n\n"),
+      this.settings.SSE_KEEPALIVE_MS,
+    );
     (this.#keepAlive as { unref?: () => void }).unref?.();
   }
 
@@ -143,10 +141,7 @@ export class SseSessions {
   #draining = false;
 
   constructor(
-    private readonly config: Pick<
-      Config,
-      "SSE_KEEPALIVE_MS" | "SSE_MAX_SESSIONS" | "SSE_MAX_QUEUED_BYTES"
-    >,
+    private readonly config: SseSettings,
     private readonly logger: Logger,
     private readonly buildServer: () => McpServer,
   ) {}
@@ -175,11 +170,7 @@ export class SseSessions {
         "retry shortly, or use Streamable HTTP at /mcp";
       throw new ServiceError(503, "too_many_sessions", message, { headers: retry });
     }
-    const transport = new WebSseServerTransport("/messages", {
-      keepAliveMs: this.config.SSE_KEEPALIVE_MS,
-      maxQueuedBytes: this.config.SSE_MAX_QUEUED_BYTES,
-      auth,
-    });
+    const transport = new WebSseServerTransport("/messages", this.config, auth?.extra.principal);
     const server = this.buildServer();
     this.#open.set(transport.sessionId, transport);
     transport.onclose = () => {
