@@ -17,7 +17,7 @@ import type { JWTVerifyGetKey } from "jose";
 import { bodyLimit } from "../../common/body-limit.js";
 import { createHostGuard } from "../../common/host-guard.js";
 import { createLogger, type Logger } from "../../common/log.js";
-import { Inflight } from "../../common/serve.js";
+import { Inflight, type Service } from "../../common/serve.js";
 import { configureTraceProject, incomingContext, type SpanContext } from "../../common/trace.js";
 import { startTracing } from "../../common/tracing.js";
 import { authGuard, createIdTokenVerifier } from "./auth.js";
@@ -47,16 +47,11 @@ export interface Overrides {
   retryDelayMs?: () => number;
 }
 
-export interface McpService {
+/** `drain` ends the SSE sessions and waits for requests in flight; `close` sends the last spans. */
+export interface McpService extends Service {
   app: Hono<AppEnv>;
-  /** Refuses new SSE sessions, ends open ones, and waits for requests in flight until `deadline`. */
-  drain(deadline: number): Promise<{ requests_unfinished: number }>;
-  /** Frees what the service holds and sends the last spans. */
-  close(): Promise<void>;
-  frankfurter: FrankfurterClient;
-  logger: Logger;
-  /** Open SSE sessions, for the "shutting down" line. */
   status(): { open_sse_sessions: number };
+  drain(deadline: number): Promise<{ requests_unfinished: number }>;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -112,8 +107,6 @@ export async function createMcpService(config: Config, over: Overrides = {}): Pr
 
   return {
     app,
-    frankfurter,
-    logger,
     status: () => ({ open_sse_sessions: sessions.size }),
     async drain(deadline) {
       sessions.drain();

@@ -91,7 +91,10 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
         return { ok: false, status: 503, error: "keys_unavailable", description: err.message };
       }
       // Anything that is not a JOSE verdict on the token is our failure, not the caller's.
-      return { ...refuse(describe(err)), status: err instanceof errors.JOSEError ? 401 : 503 };
+      return {
+        ...refuse(idTokenProblem(err)),
+        status: err instanceof errors.JOSEError ? 401 : 503,
+      };
     }
     const iat = payload.iat!;
     const exp = payload.exp!;
@@ -127,7 +130,7 @@ function bearerToken(authorization: string | null | undefined, what: string): st
   return { ok: false, status: 400, error: "invalid_request", description };
 }
 
-function describe(err: unknown): string {
+function idTokenProblem(err: unknown): string {
   if (err instanceof errors.JWTExpired) return "The ID token has expired";
   if (err instanceof errors.JWTClaimValidationFailed) {
     return `The ID token's ${err.claim} claim is not accepted`;

@@ -134,40 +134,12 @@ const schema = fields.superRefine((c, ctx) => {
         "the v1 API has ECB rates only and no providers",
     });
   }
-  if (c.MCP_SERVER_AUTH.includes("oauth")) checkOAuthSettings(c, ctx);
-  if (c.MCP_SERVER_AUTH.includes("google-id-token")) checkGoogleSettings(c, ctx);
-  refuseMisplaced(c, ctx);
-});
-
-/** Settings of one inbound method: set without it, the server is open while believed checked. */
-const ONLY_WITH = {
-  "google-id-token": ["MCP_AUTH_AUDIENCE", "MCP_ALLOWED_INVOKERS", "MCP_AUTH_CERTS_URL"],
-  oauth: [
-    "OAUTH_ISSUER",
-    "MCP_RESOURCE_URL",
-    "OAUTH_AUDIENCE",
-    "OAUTH_SCOPES",
-    "OAUTH_MAX_TOKEN_AGE_SECONDS",
-    "MCP_RESOURCE_DOCUMENTATION",
-  ],
-} as const satisfies Record<string, ReadonlyArray<keyof Fields>>;
-
-/** A setting of a method MCP_SERVER_AUTH does not name, and the removed MCP_AUTH, stop start-up. */
-function refuseMisplaced(c: Fields, ctx: z.RefinementCtx): void {
-  const methods = c.MCP_SERVER_AUTH.split(",");
-  for (const [method, names] of Object.entries(ONLY_WITH)) {
-    if (methods.includes(method)) continue;
-    for (const name of names) {
-      const unset = fields.shape[name].parse(undefined);
-      if (JSON.stringify(c[name]) === JSON.stringify(unset)) continue;
-      ctx.addIssue({
-        code: "custom",
-        path: [name],
-        message:
-          `is read only with ${method} in MCP_SERVER_AUTH (now ${c.MCP_SERVER_AUTH}): ` +
-          `add ${method} to MCP_SERVER_AUTH, or unset ${name}`,
-      });
-    }
+  checkMethods(c, ctx);
+  // Anyone can mint an ID token for any audience: without a list it proves only "some account".
+  const invokers = c.MCP_ALLOWED_INVOKERS;
+  if (invokers.includes(ANY_GOOGLE_ACCOUNT) && invokers.length > 1) {
+    const message = `${ANY_GOOGLE_ACCOUNT} cannot be combined with emails: it accepts every Google account`;
+    ctx.addIssue({ code: "custom", path: ["MCP_ALLOWED_INVOKERS"], message });
   }
   // The agent's values (auto, id-token, none) are its own; these were this server's.
   const old = c.MCP_AUTH?.trim();
@@ -180,51 +152,59 @@ function refuseMisplaced(c: Fields, ctx: z.RefinementCtx): void {
         `set MCP_SERVER_AUTH=${old} instead, and unset MCP_AUTH`,
     });
   }
-}
+});
 
-/** OAuth needs its issuer and this server's URL named (their form is checked field by field). */
-function checkOAuthSettings(c: Fields, ctx: z.RefinementCtx): void {
-  const what = {
+/** What each inbound method cannot work without, and what it means. */
+const REQUIRED = {
+  "google-id-token": {
+    MCP_AUTH_AUDIENCE: "the service URL the callers use as audience",
+    MCP_ALLOWED_INVOKERS:
+      "the service-account emails that may call (comma-separated), " +
+      `or ${ANY_GOOGLE_ACCOUNT} to accept a valid ID token from any Google account`,
+  },
+  oauth: {
     OAUTH_ISSUER: "the authorization server's issuer",
     MCP_RESOURCE_URL: "this server's public …/mcp URL",
-  } as const;
-  for (const [name, meaning] of Object.entries(what) as Array<[keyof typeof what, string]>) {
-    if (c[name]) continue;
-    const message = `is required when MCP_SERVER_AUTH has oauth (${meaning})`;
-    ctx.addIssue({ code: "custom", path: [name], message });
-  }
-}
+  },
+} as const;
 
-/** The Google ID-token check needs its audience and an explicit list of who may call. */
-function checkGoogleSettings(c: Fields, ctx: z.RefinementCtx): void {
-  if (!c.MCP_AUTH_AUDIENCE) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["MCP_AUTH_AUDIENCE"],
-      message:
-        "is required when MCP_SERVER_AUTH=google-id-token " +
-        "(the service URL the callers use as audience)",
-    });
-  }
-  // Anyone can mint an ID token for any audience: without a list it proves only "some account".
-  if (c.MCP_ALLOWED_INVOKERS.length === 0) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["MCP_ALLOWED_INVOKERS"],
-      message:
-        "is required when MCP_SERVER_AUTH=google-id-token: the service-account emails that " +
-        `may call (comma-separated), or ${ANY_GOOGLE_ACCOUNT} to accept a valid ID token ` +
-        "from any Google account",
-    });
-  }
-  if (c.MCP_ALLOWED_INVOKERS.includes(ANY_GOOGLE_ACCOUNT) && c.MCP_ALLOWED_INVOKERS.length > 1) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["MCP_ALLOWED_INVOKERS"],
-      message:
-        `${ANY_GOOGLE_ACCOUNT} cannot be combined with emails: ` +
-        "it accepts every Google account",
-    });
+/** Settings of one inbound method: set without it, the server is open while believed checked. */
+const ONLY_WITH = {
+  "google-id-token": ["MCP_AUTH_AUDIENCE", "MCP_ALLOWED_INVOKERS", "MCP_AUTH_CERTS_URL"],
+  oauth: [
+    "OAUTH_ISSUER",
+    "MCP_RESOURCE_URL",
+    "OAUTH_AUDIENCE",
+    "OAUTH_SCOPES",
+    "OAUTH_MAX_TOKEN_AGE_SECONDS",
+    "MCP_RESOURCE_DOCUMENTATION",
+  ],
+} as const satisfies Record<keyof typeof REQUIRED, ReadonlyArray<keyof Fields>>;
+
+/** The settings of each method MCP_SERVER_AUTH names are there; those of the others are not. */
+function checkMethods(c: Fields, ctx: z.RefinementCtx): void {
+  const methods = c.MCP_SERVER_AUTH.split(",");
+  for (const method of ["google-id-token", "oauth"] as const) {
+    if (methods.includes(method)) {
+      for (const [name, meaning] of Object.entries(REQUIRED[method])) {
+        // Unset is undefined, "" or an empty list.
+        if (String(c[name as keyof Fields] ?? "")) continue;
+        const message = `is required when MCP_SERVER_AUTH has ${method}: ${meaning}`;
+        ctx.addIssue({ code: "custom", path: [name], message });
+      }
+      continue;
+    }
+    for (const name of ONLY_WITH[method]) {
+      const unset = fields.shape[name].parse(undefined);
+      if (JSON.stringify(c[name]) === JSON.stringify(unset)) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message:
+          `is read only with ${method} in MCP_SERVER_AUTH (now ${c.MCP_SERVER_AUTH}): ` +
+          `add ${method} to MCP_SERVER_AUTH, or unset ${name}`,
+      });
+    }
   }
 }
 

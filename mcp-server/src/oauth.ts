@@ -181,7 +181,7 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
         }));
       } catch (err) {
         if (err instanceof ServiceError) throw err;
-        throw invalid(describe(err));
+        throw invalid(accessTokenProblem(err));
       }
       // jose bounds iat only: a token issued now could otherwise claim to be good for centuries.
       if (payload.exp! - payload.iat! > maxAge) {
@@ -243,7 +243,7 @@ function isGranted(required: string, scopes: readonly string[], shortNames: bool
   return qualified != null && scopes.includes(qualified[1]!);
 }
 
-function describe(err: unknown): string {
+function accessTokenProblem(err: unknown): string {
   if (err instanceof errors.JWTExpired) return "The access token has expired";
   if (err instanceof errors.JWTClaimValidationFailed) {
     return err.claim === "aud"
