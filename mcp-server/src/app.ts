@@ -23,7 +23,7 @@ import { startTracing } from "../../common/tracing.js";
 import { authGuard, createIdTokenVerifier } from "./auth.js";
 import type { Config } from "./config.js";
 import { errorResponse, idOf, invalidToolArguments, rpcError, ServiceError } from "./errors.js";
-import { FrankfurterClient } from "./frankfurter/client.js";
+import { FrankfurterClient, type FrankfurterDeps } from "./frankfurter/client.js";
 import {
   createOAuthVerifier,
   protectedResourceMetadata,
@@ -34,17 +34,13 @@ import { SseSessions } from "./sse.js";
 import type { ToolDeps } from "./tools/common.js";
 import { buildToolServer, VERSION } from "./tool-server.js";
 
-/** What tests replace; everything else is built from the config. */
-export interface Overrides {
-  fetch?: typeof fetch;
-  now?: () => number;
+/** What tests replace (the network, the clock, Frankfurter's retry delay); the rest is config. */
+export interface Overrides extends FrankfurterDeps {
   /** Google's signing keys (a local JWKS) for MCP_SERVER_AUTH=google-id-token. */
   keys?: JWTVerifyGetKey;
   logger?: Logger;
   /** How often an unknown `kid` may refetch the OAuth issuer's JWKS (default a minute). */
   jwksCooldownMs?: number;
-  /** Delay before Frankfurter's single retry. */
-  retryDelayMs?: () => number;
 }
 
 /** `drain` ends the SSE sessions and waits for requests in flight; `close` sends the last spans. */
@@ -72,9 +68,8 @@ const limit = bodyLimit({
 export async function createMcpService(config: Config, over: Overrides = {}): Promise<McpService> {
   const logger = over.logger ?? createLogger({ service: "mcp-server" });
   const now = over.now ?? Date.now;
-  const { fetch, retryDelayMs } = over;
-  const frankfurter = new FrankfurterClient(config, { fetch, now, retryDelayMs });
-  configureTraceProject(config.env, fetch);
+  const frankfurter = new FrankfurterClient(config, { ...over, now });
+  configureTraceProject(config.env, over.fetch);
   const tracing = await startTracing(config.env, logger, {
     serviceName: "mcp-server",
     version: VERSION,

@@ -29,24 +29,10 @@ export interface IdTokenVerifierOptions {
   now?: () => number;
 }
 
-export type AuthResult =
-  | { ok: true; email: string | undefined; subject: string | undefined }
-  | {
-      ok: false;
-      status: 400 | 401 | 403 | 503;
-      // missing_token: no Authorization (RFC 6750 §3.1); invalid_request: not `Bearer <token>`.
-      error:
-        | "missing_token"
-        | "invalid_request"
-        | "invalid_token"
-        | "forbidden"
-        | "insufficient_scope"
-        | "keys_unavailable";
-      description: string;
-    };
-type Refusal = Extract<AuthResult, { ok: false }>;
-
-export type IdTokenVerifier = (authorization: string | null | undefined) => Promise<AuthResult>;
+/** Whom a Google ID token names; a refusal is a ServiceError (401, 403, or 503 for our outage). */
+export type IdTokenVerifier = (
+  authorization: string | null | undefined,
+) => Promise<{ email: string | undefined; subject: string | undefined }>;
 
 /**
  * A Google ID token, checked as Cloud Run's front end and google-auth-library do, then the invoker
@@ -65,16 +51,10 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
   const keys = opts.keys ?? remoteKeys(certsUrl, unavailable, { now: opts.now });
   const anyAccount = opts.allowedInvokers.includes(ANY_GOOGLE_ACCOUNT);
   const allowed = new Set(opts.allowedInvokers.map(emailKey));
-  const refuse = (description: string): Refusal => ({
-    ok: false,
-    status: 401,
-    error: "invalid_token",
-    description,
-  });
+  const invalid = (description: string) => new ServiceError(401, "invalid_token", description);
 
   return async (authorization) => {
     const token = bearerToken(authorization, "Google ID token");
-    if (typeof token !== "string") return token;
     const now = Math.floor((opts.now ?? Date.now)() / 1000);
     let payload: JWTPayload;
     try {
@@ -87,47 +67,44 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
         currentDate: new Date(now * 1000),
       }));
     } catch (err) {
-      if (err instanceof ServiceError) {
-        return { ok: false, status: 503, error: "keys_unavailable", description: err.message };
-      }
+      if (err instanceof ServiceError) throw err;
       // Anything that is not a JOSE verdict on the token is our failure, not the caller's.
-      return {
-        ...refuse(idTokenProblem(err)),
-        status: err instanceof errors.JOSEError ? 401 : 503,
-      };
+      const status = err instanceof errors.JOSEError ? 401 : 503;
+      throw new ServiceError(status, "invalid_token", idTokenProblem(err));
     }
     const iat = payload.iat!;
     const exp = payload.exp!;
-    if (iat > now + CLOCK_SKEW_SECONDS) return refuse("The ID token's iat claim is in the future");
+    if (iat > now + CLOCK_SKEW_SECONDS) throw invalid("The ID token's iat claim is in the future");
     if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS || exp > now + MAX_TOKEN_LIFETIME_SECONDS) {
-      return refuse("The ID token's lifetime is longer than 24 hours");
+      throw invalid("The ID token's lifetime is longer than 24 hours");
     }
     // Google sends a boolean; anything else ("false", "true", 1) is not a verified address.
     if ("email_verified" in payload && payload.email_verified !== true) {
-      return refuse("The ID token's email_verified claim is not accepted");
+      throw invalid("The ID token's email_verified claim is not accepted");
     }
     if (payload.email !== undefined && typeof payload.email !== "string") {
-      return refuse("The ID token's email claim is not accepted");
+      throw invalid("The ID token's email claim is not accepted");
     }
     const email = typeof payload.email === "string" ? emailKey(payload.email) : undefined;
     if (!anyAccount && (!email || !allowed.has(email))) {
-      const description = `${email ?? "caller"} is not an allowed invoker`;
-      return { ok: false, status: 403, error: "forbidden", description };
+      throw new ServiceError(403, "forbidden", `${email ?? "caller"} is not an allowed invoker`);
     }
-    return { ok: true, email, subject: payload.sub };
+    return { email, subject: payload.sub };
   };
 }
 
-/** The token of `Authorization: Bearer <token>`; none is 401 (RFC 6750 §3.1), anything else 400. */
-function bearerToken(authorization: string | null | undefined, what: string): string | Refusal {
+/**
+ * The token of `Authorization: Bearer <token>`. None is 401 `missing_token`, with no error in the
+ * challenge (RFC 6750 §3.1); anything else (another scheme, two headers joined) 400.
+ */
+function bearerToken(authorization: string | null | undefined, what: string): string {
   if (!authorization?.trim()) {
-    const description = `Missing Authorization: Bearer <${what}>`;
-    return { ok: false, status: 401, error: "missing_token", description };
+    throw new ServiceError(401, "missing_token", `Missing Authorization: Bearer <${what}>`);
   }
   const token = /^Bearer +([^\s,]+) *$/i.exec(authorization)?.[1];
   if (token) return token;
   const description = `Malformed Authorization: send one header, Bearer <${what}>`;
-  return { ok: false, status: 400, error: "invalid_request", description };
+  throw new ServiceError(400, "invalid_request", description);
 }
 
 function idTokenProblem(err: unknown): string {
@@ -154,36 +131,29 @@ export interface AuthMethods {
   resource?: string | undefined;
 }
 
-/** The caller, or why not; a token goes to the one verifier its `iss` names, never to both. */
-async function check(
-  authorization: string | undefined,
-  m: AuthMethods,
-): Promise<{ ok: true; auth: VerifiedToken } | Refusal> {
+/** The caller, or a ServiceError; a token goes to the one verifier its `iss` names. */
+async function check(authorization: string | undefined, m: AuthMethods): Promise<VerifiedToken> {
   const token = bearerToken(authorization, m.oauth ? "access token" : "Google ID token");
-  if (typeof token !== "string") return token;
   let iss: unknown;
   try {
     iss = decodeJwt(token).iss;
   } catch {}
   if (m.google && (!m.oauth || (typeof iss === "string" && GOOGLE_ISSUERS.includes(iss)))) {
-    const r = await m.google(authorization);
-    if (!r.ok) return r;
+    const { email, subject } = await m.google(authorization);
     // The stable id of the account: an email can be reassigned.
-    const principal = r.subject ?? r.email ?? "google";
-    return { ok: true, auth: { token, clientId: "", scopes: [], extra: { principal } } };
+    const principal = subject ?? email ?? "google";
+    return { token, clientId: "", scopes: [], extra: { principal } };
   }
   try {
-    return { ok: true, auth: await m.oauth!.verifyAccessToken(token, m.resource!) };
+    return await m.oauth!.verifyAccessToken(token, m.resource!);
   } catch (err) {
-    if (err instanceof ServiceError) {
-      return { ok: false, status: 503, error: "keys_unavailable", description: err.message };
-    }
-    if (err instanceof OAuthError && err.code === OAuthErrorCode.InsufficientScope) {
-      return { ok: false, status: 403, error: "insufficient_scope", description: err.message };
-    }
+    if (err instanceof ServiceError) throw err;
     const description =
       err instanceof Error ? err.message : "The access token could not be checked";
-    return { ok: false, status: 401, error: "invalid_token", description };
+    if (err instanceof OAuthError && err.code === OAuthErrorCode.InsufficientScope) {
+      throw new ServiceError(403, "insufficient_scope", description);
+    }
+    throw new ServiceError(401, "invalid_token", description);
   }
 }
 
@@ -191,21 +161,22 @@ async function check(
  * A refusal's challenge: with OAuth, the metadata (RFC 9728 §5.1) and scopes; without a token, no
  * error (RFC 6750 §3.1), which the SDK's bearerAuthChallengeResponse always adds.
  */
-function challenge(v: Refusal, m: AuthMethods): string | undefined {
+function challenge(v: ServiceError, m: AuthMethods): string | undefined {
   if (!m.oauth || !m.resource) {
     // Not on the allow-list's 403: no scope can help, and a challenge sends clients off to ask.
     if (v.status !== 401 && v.status !== 400) return undefined;
-    return v.error === "missing_token"
+    return v.code === "missing_token"
       ? `Bearer realm="mcp-server"`
-      : `Bearer realm="mcp-server", error="${v.error}", error_description="${v.description}"`;
+      : `Bearer realm="mcp-server", error="${v.code}", error_description="${v.publicMessage}"`;
   }
-  if (v.status === 503 || v.error === "forbidden") return undefined;
+  if (v.status === 503 || v.code === "forbidden") return undefined;
   const params = [
     `resource_metadata="${getOAuthProtectedResourceMetadataUrl(new URL(m.resource))}"`,
     `scope="${m.oauth.scopes.join(" ")}"`,
   ];
-  if (v.error !== "missing_token") {
-    params.push(`error="${v.error}"`, `error_description="${v.description.replace(/"/g, "'")}"`);
+  if (v.code !== "missing_token") {
+    const description = v.publicMessage.replace(/"/g, "'");
+    params.push(`error="${v.code}"`, `error_description="${description}"`);
   }
   return `Bearer ${params.join(", ")}`;
 }
@@ -216,21 +187,24 @@ export function authGuard(
   logger: Logger,
 ): MiddlewareHandler<{ Variables: { auth?: VerifiedToken | undefined } }> {
   return async (c, next) => {
-    const result = await check(c.req.header("authorization"), methods);
-    if (result.ok) {
-      c.set("auth", result.auth);
-      return next();
+    let auth: VerifiedToken;
+    try {
+      auth = await check(c.req.header("authorization"), methods);
+    } catch (err) {
+      if (!(err instanceof ServiceError)) throw err;
+      const fields = { path: c.req.path, status: err.status, reason: err.publicMessage };
+      // No token at all is how every OAuth sign-in starts (the 401 points to the metadata): routine.
+      const severity = err.code === "missing_token" ? "INFO" : "WARNING";
+      logger.log(severity, "request refused", fields, incomingContext(c.req.raw.headers));
+      // The body was never read: close rather than leave unread bytes on a kept-alive connection.
+      const headers: Record<string, string> = { Connection: "close" };
+      const value = challenge(err, methods);
+      if (value) headers["WWW-Authenticate"] = value;
+      // Our outage: the client may try again soon, with the same token.
+      if (err.status === 503) headers["Retry-After"] = String(RETRY_PAUSE_MS / 1000);
+      throw new ServiceError(err.status, err.code, err.publicMessage, { headers });
     }
-    const fields = { path: c.req.path, status: result.status, reason: result.description };
-    // No token at all is how every OAuth sign-in starts (the 401 points to the metadata): routine.
-    const severity = result.error === "missing_token" ? "INFO" : "WARNING";
-    logger.log(severity, "request refused", fields, incomingContext(c.req.raw.headers));
-    // The body was never read: close rather than leave unread bytes on a kept-alive connection.
-    const headers: Record<string, string> = { Connection: "close" };
-    const value = challenge(result, methods);
-    if (value) headers["WWW-Authenticate"] = value;
-    // Our outage: the client may try again soon, with the same token.
-    if (result.status === 503) headers["Retry-After"] = String(RETRY_PAUSE_MS / 1000);
-    throw new ServiceError(result.status, result.error, result.description, { headers });
+    c.set("auth", auth);
+    return next();
   };
 }

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { createLocalJWKSet } from "jose";
-import { createIdTokenVerifier, type IdTokenVerifier } from "../src/auth.js";
 import { latestExpiry, TtlCache } from "../src/frankfurter/cache.js";
 import { loadConfig } from "../src/config.js";
 import { bundlePath, runCommand } from "../../test/support/service.js";
 import { FrankfurterClient } from "../src/frankfurter/client.js";
 import { inputError, ServiceError } from "../src/errors.js";
+import { idTokenVerdicts } from "./support/verdict.js";
 import { amount, checkDateInRange, currencyCode, rateDate } from "../src/validation.js";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 import { Client } from "@modelcontextprotocol/client";
@@ -479,12 +479,12 @@ describe("defineTool", () => {
 describe("ID token verifier", () => {
   let signer: IdTokenSigner;
   let other: IdTokenSigner;
-  let verify: IdTokenVerifier;
+  let verify: ReturnType<typeof idTokenVerdicts>;
   const audience = "https://mcp-server-abc-uc.a.run.app";
   before(async () => {
     signer = await createIdTokenSigner();
     other = await createIdTokenSigner();
-    verify = createIdTokenVerifier({
+    verify = idTokenVerdicts({
       audience,
       allowedInvokers: ["agent@my-project.iam.gserviceaccount.com"],
       keys: createLocalJWKSet(signer.jwks),

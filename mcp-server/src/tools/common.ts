@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { FrankfurterClient } from "../frankfurter/client.js";
 import type { SpanContext } from "../../../common/trace.js";
 import { ServiceError, upstreamError } from "../errors.js";
@@ -15,6 +16,14 @@ export interface ToolDeps {
 export interface ToolContext extends ToolDeps {
   trace: SpanContext;
 }
+
+/** Every tool's `source` in its structured result. */
+export const sourceField = z
+  .string()
+  .describe(
+    "Where the rates come from: ECB reference rates, " +
+      "Frankfurter's blend of central banks, or the named providers",
+  );
 
 /** What a failed upstream call was about, to name the currency, pair or date at fault. */
 export interface UpstreamContext {

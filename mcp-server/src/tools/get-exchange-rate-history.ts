@@ -2,7 +2,7 @@ import { z } from "zod";
 import { checkDateInRange, currencyCode, daysBetween, isoDate, todayUtc } from "../validation.js";
 import type { FrankfurterClient, HistoryGroup } from "../frankfurter/client.js";
 import { inputError, upstreamError } from "../errors.js";
-import { explainUpstream, formatNumber } from "./common.js";
+import { explainUpstream, formatNumber, sourceField } from "./common.js";
 import { defineTool } from "./define.js";
 
 /** At most 366 points per answer, for a model's context; v2 groups longer ranges, v1 cannot. */
@@ -61,12 +61,7 @@ export const getExchangeRateHistory = defineTool({
     group: z
       .enum(["day", "week", "month"])
       .describe("One point per day, or per week or month (averaged) for long ranges"),
-    source: z
-      .string()
-      .describe(
-        "Where the rates come from: ECB reference rates, " +
-          "Frankfurter's blend of central banks, or the named providers",
-      ),
+    source: sourceField,
   }),
   async run(args, ctx) {
     const { currency_from: from, currency_to: to, start_date: start, end_date: end } = args;

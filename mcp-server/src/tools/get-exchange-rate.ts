@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { amount, checkDateInRange, currencyCode, rateDate, todayUtc } from "../validation.js";
 import { inputError } from "../errors.js";
-import { explainUpstream, formatNumber } from "./common.js";
+import { explainUpstream, formatNumber, sourceField } from "./common.js";
 import { defineTool } from "./define.js";
 
 export const getExchangeRate = defineTool({
@@ -39,12 +39,7 @@ export const getExchangeRate = defineTool({
       .describe("The converted amount, keyed by target currency"),
     quote: z.string().describe("The currency converted to"),
     rate: z.number().describe("The rate used: 1 base = rate quote"),
-    source: z
-      .string()
-      .describe(
-        "Where the rate comes from: ECB reference rate, " +
-          "Frankfurter's blend of central banks, or the named providers",
-      ),
+    source: sourceField,
   }),
   async run(args, ctx) {
     const { currency_from: from, currency_to: to, currency_date: date, amount: amt } = args;
