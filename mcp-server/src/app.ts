@@ -348,18 +348,9 @@ function resourceMetadataRoutes(
   const routes = new Hono();
   const document = protectedResourceMetadata(oauth, resource, documentation);
   const suffixed = new URL(getOAuthProtectedResourceMetadataUrl(new URL(resource))).pathname;
-  const paths = atRoot ? [suffixed, "/.well-known/oauth-protected-resource"] : [suffixed];
-  for (const path of paths) {
-    routes.on(["GET", "HEAD"], path, (c) =>
-      c.json(document, 200, { "Access-Control-Allow-Origin": "*" }),
-    );
-    routes.options(path, (c) =>
-      c.body(null, 204, {
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-        "Access-Control-Allow-Headers": c.req.header("access-control-request-headers") ?? "",
-      }),
-    );
+  for (const path of atRoot ? [suffixed, "/.well-known/oauth-protected-resource"] : [suffixed]) {
+    routes.use(path, cors({ origin: "*", allowMethods: ["GET", "HEAD"] }));
+    routes.on(["GET", "HEAD"], path, (c) => c.json(document));
   }
   return routes;
 }
