@@ -1,4 +1,3 @@
-/** An LRU cache with expiry, bounded in entries and bytes; concurrent loads of a key are one. */
 export interface CacheResult<T> {
   value: T;
   hit: boolean;
@@ -15,6 +14,7 @@ export function approximateBytes(key: string, value: unknown): number {
   return 64 + 2 * (key.length + (JSON.stringify(value)?.length ?? 0));
 }
 
+/** An LRU cache with expiry, bounded in entries and bytes; concurrent loads of a key are one. */
 export class TtlCache<T> {
   readonly #entries = new Map<string, Entry<T>>();
   readonly #inflight = new Map<string, Promise<T>>();
