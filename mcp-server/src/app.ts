@@ -1,6 +1,7 @@
 import {
   createMcpHandler,
   DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+  getOAuthProtectedResourceMetadataUrl,
   isJSONRPCNotification,
   isJSONRPCRequest,
   isJSONRPCResponse,
@@ -15,60 +16,59 @@ import { cors } from "hono/cors";
 import type { JWTVerifyGetKey } from "jose";
 import { bodyLimit } from "../../common/body-limit.js";
 import { createHostGuard } from "../../common/host-guard.js";
+import { createLogger, type Logger } from "../../common/log.js";
+import { Inflight, type Service } from "../../common/serve.js";
 import { configureTraceProject, incomingContext, type SpanContext } from "../../common/trace.js";
 import { startTracing } from "../../common/tracing.js";
-import { authGuard, type Caller, createIdTokenVerifier, type IdTokenVerifier } from "./auth.js";
+import { authGuard, createIdTokenVerifier } from "./auth.js";
 import type { Config } from "./config.js";
-import { errorResponse, rpcError, ServiceError } from "./errors.js";
-import { FrankfurterClient } from "./frankfurter/client.js";
-import { createOAuthVerifier, protectedResourceMetadata, type OAuthVerifier } from "./oauth.js";
-import { Inflight } from "../../common/serve.js";
-import { createLogger, type Logger } from "../../common/log.js";
+import { errorResponse, idOf, invalidToolArguments, rpcError, ServiceError } from "./errors.js";
+import { FrankfurterClient, type FrankfurterDeps } from "./frankfurter/client.js";
+import {
+  createOAuthVerifier,
+  protectedResourceMetadata,
+  type OAuthVerifier,
+  type VerifiedToken,
+} from "./oauth.js";
 import { SseSessions } from "./sse.js";
 import type { ToolDeps } from "./tools/common.js";
-import { buildToolServer, invalidToolArguments, VERSION } from "./tool-server.js";
+import { buildToolServer, VERSION } from "./tool-server.js";
 
-/** What tests replace; everything else is built from the config. */
-export interface Overrides {
-  fetch?: typeof fetch;
-  now?: () => number;
+/** What tests replace (the network, the clock, Frankfurter's retry delay); the rest is config. */
+export interface Overrides extends FrankfurterDeps {
   /** Google's signing keys (a local JWKS) for MCP_SERVER_AUTH=google-id-token. */
   keys?: JWTVerifyGetKey;
   logger?: Logger;
   /** How often an unknown `kid` may refetch the OAuth issuer's JWKS (default a minute). */
   jwksCooldownMs?: number;
-  /** Delay before Frankfurter's single retry. */
-  retryDelayMs?: () => number;
 }
 
-export interface McpService {
+/** `drain` ends the SSE sessions and waits for requests in flight; `close` sends the last spans. */
+export interface McpService extends Service {
   app: Hono<AppEnv>;
-  /**
-   * Refuses new SSE sessions, ends open ones, and waits for requests in flight until `deadline`.
-   */
-  drain(deadline: number): Promise<{ requests_unfinished: number }>;
-  /** Frees what the service holds and sends the last spans. */
-  close(): Promise<void>;
-  frankfurter: FrankfurterClient;
-  logger: Logger;
-  /** Open SSE sessions, for the "shutting down" line. */
   status(): { open_sse_sessions: number };
+  drain(deadline: number): Promise<{ requests_unfinished: number }>;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** `caller`: who the auth guard let in; an SSE session belongs to its opener. */
-export type AppEnv = { Variables: { caller?: Caller | undefined } };
+/** `auth`: whom the auth guard let in; an SSE session belongs to its opener. */
+export type AppEnv = { Variables: { auth?: VerifiedToken | undefined } };
+
+// A refusal leaves the body unread: `Connection: close`, or Node drains it 500 ms then cuts.
+const limit = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    const message = `Request body larger than ${MAX_BODY_BYTES} bytes`;
+    throw rpcError(413, message, { Connection: "close" });
+  },
+});
 
 /** The whole service from its config: routes, Frankfurter client, auth, SSE sessions, tracing. */
-export async function createMcpServer(config: Config, over: Overrides = {}): Promise<McpService> {
+export async function createMcpService(config: Config, over: Overrides = {}): Promise<McpService> {
   const logger = over.logger ?? createLogger({ service: "mcp-server" });
   const now = over.now ?? Date.now;
-  const frankfurter = new FrankfurterClient(config, {
-    fetch: over.fetch,
-    now,
-    retryDelayMs: over.retryDelayMs,
-  });
+  const frankfurter = new FrankfurterClient(config, { ...over, now });
   configureTraceProject(config.env, over.fetch);
   const tracing = await startTracing(config.env, logger, {
     serviceName: "mcp-server",
@@ -76,11 +76,6 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   });
   const toolDeps = { frankfurter, logger, now, callTimeoutMs: config.TOOL_CALL_TIMEOUT_MS };
   const sessions = new SseSessions(config, logger, () => buildToolServer(toolDeps));
-  const mcp = createMcpHandler(() => buildToolServer(toolDeps), {
-    legacy: "reject",
-    maxRequestBodySize: MAX_BODY_BYTES,
-    onerror: (err) => logger.log("DEBUG", "MCP request refused", { error: err.message }),
-  });
   const inflight = new Inflight();
   // Resolved when a drain reaches its deadline with requests still in flight: they are answered.
   let stop!: () => void;
@@ -98,72 +93,15 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   });
   app.use((_c, next) => inflight.run(next));
   app.get("/health", (c) => c.json({ status: "ok" }));
-
-  const { google, oauth, sseOAuth } = createVerifiers(config, over, now);
-  if (oauth && sseOAuth && config.MCP_RESOURCE_URL) {
-    const resource = config.MCP_RESOURCE_URL;
-    const documentation = config.MCP_RESOURCE_DOCUMENTATION;
-    app.route("/", resourceMetadataRoutes(oauth, resource, documentation, true));
-    app.route("/", resourceMetadataRoutes(sseOAuth, sseResource(resource), documentation, false));
-  }
-  if (config.MCP_ALLOWED_ORIGINS.length) {
-    app.use("/mcp", browserCors(config.MCP_ALLOWED_ORIGINS));
-  }
-  const guardHost = hostGuard(config);
-  for (const path of ["/mcp", "/sse", "/messages"]) {
-    app.use(path, async (c, next) => guardHost(c.req.raw) ?? next());
-    const methods = { google, oauth: path === "/mcp" ? oauth : sseOAuth };
-    if (google || oauth) app.use(path, authGuard(methods, logger));
-  }
-  // An early refusal leaves the body unread: `Connection: close` has the client open a fresh one
-  // (the Node adapter drains an unread body for 500 ms, then destroys the socket).
-  const limit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      const message = `Request body larger than ${MAX_BODY_BYTES} bytes`;
-      throw rpcError(413, message, { Connection: "close" });
-    },
-  });
-
-  // Streamable HTTP, stateless, both eras on one endpoint. 2026-07-28 requests go to the SDK's
-  // entry (a per-request server and a single-exchange transport); 2025-era ones, told apart by the
-  // SDK's own isLegacyRequest, to a per-request server answering plain JSON (see legacyLane). The
-  // body is parsed here once so that a tools/call with non-object arguments gets a readable -32602;
-  // everything else (415, protocol checks) is the SDK's. Another method is refused here, as the SDK
-  // would (405, Allow: POST), because the SDK reports it as a "Rejected 2025-era request": what a
-  // GET is, a client probing for a stream to listen on, is what the log should say.
-  app.all("/mcp", limit, async (c) => {
-    const authInfo = c.get("caller");
-    if (c.req.method !== "POST") {
-      const reason = "a stateless server: no stream to listen on, no session to delete";
-      logger.log("DEBUG", `${c.req.method} /mcp refused (405): POST only`, { reason });
-      throw rpcError(405, "Method not allowed: POST only", { Allow: "POST" });
-    }
-    if (!isJsonContentType(c.req.header("content-type") ?? "")) {
-      return mcp.fetch(c.req.raw, { authInfo });
-    }
-    const body: unknown = await c.req.json().catch(() => {
-      throw new ServiceError(400, -32700, "Parse error: Invalid JSON");
-    });
-    const refused = Array.isArray(body) ? undefined : invalidToolArguments(body);
-    if (refused) return Response.json(refused);
-    const options = { maxRequestBodySize: MAX_BODY_BYTES };
-    const answer = Array.isArray(body)
-      ? batch(c.req.raw, body, toolDeps, authInfo)
-      : (await isLegacyRequest(c.req.raw, body, options))
-        ? legacyLane(c.req.raw, body, toolDeps, authInfo)
-        : mcp.fetch(c.req.raw, { parsedBody: body, authInfo });
-    return Promise.race([answer, stopped.then(() => shuttingDown(body))]);
-  });
-
+  guardRoutes(app, config, over, logger, now);
+  const mcp = streamableHttp(toolDeps, stopped);
+  app.all("/mcp", limit, mcp.route);
   // Legacy HTTP+SSE (deprecated by the spec, kept for existing clients).
-  app.get("/sse", (c) => sessions.open(c.req.raw, c.get("caller"), traceOf(c)));
-  app.post("/messages", limit, (c) => sessions.post(c.req.raw, c.get("caller"), traceOf(c)));
+  app.get("/sse", (c) => sessions.open(c.req.raw, c.get("auth"), traceOf(c)));
+  app.post("/messages", limit, (c) => sessions.post(c.req.raw, c.get("auth"), traceOf(c)));
 
   return {
     app,
-    frankfurter,
-    logger,
     status: () => ({ open_sse_sessions: sessions.size }),
     async drain(deadline) {
       sessions.drain();
@@ -183,12 +121,85 @@ export async function createMcpServer(config: Config, over: Overrides = {}): Pro
   };
 }
 
+/** Before /mcp, /sse and /messages: CORS for allowed origins, Host and Origin, the token. */
+function guardRoutes(
+  app: Hono<AppEnv>,
+  config: Config,
+  over: Overrides,
+  logger: Logger,
+  now: () => number,
+): void {
+  const { google, oauth } = createVerifiers(config, over, now);
+  // A token is for one resource (RFC 8707), asked for the URL a client was given: /sse is its own.
+  const mcpResource = config.MCP_RESOURCE_URL ?? "";
+  const sseResource = mcpResource && new URL("sse", mcpResource).href;
+  if (oauth) {
+    const documentation = config.MCP_RESOURCE_DOCUMENTATION;
+    app.route("/", resourceMetadataRoutes(oauth, mcpResource, documentation, true));
+    app.route("/", resourceMetadataRoutes(oauth, sseResource, documentation, false));
+  }
+  if (config.MCP_ALLOWED_ORIGINS.length) {
+    app.use("/mcp", browserCors(config.MCP_ALLOWED_ORIGINS));
+  }
+  // DNS rebinding (the MCP spec: servers MUST validate Origin); Host too when on loopback.
+  const hostRefusal = createHostGuard({
+    listen: config.HOST,
+    allowedHosts: config.MCP_ALLOWED_HOSTS,
+    allowedOrigins: config.MCP_ALLOWED_ORIGINS,
+    cloudRun: Boolean(config.env.K_SERVICE),
+    originSetting: "MCP_ALLOWED_ORIGINS",
+  });
+  for (const path of ["/mcp", "/sse", "/messages"]) {
+    app.use(path, async (c, next) => {
+      const refused = hostRefusal(c.req.raw);
+      return refused === undefined ? next() : errorResponse(rpcError(403, refused));
+    });
+    const resource = path === "/mcp" ? mcpResource : sseResource;
+    if (google || oauth) app.use(path, authGuard({ google, oauth, resource }, logger));
+  }
+}
+
 /**
- * CORS on /mcp for the browser origins of MCP_ALLOWED_ORIGINS, by Hono's middleware: their preflight
- * is answered (204) before the Host, Origin and auth checks, and every answer to them, a 401 or 403
- * included, lets the page read the challenge and the MCP headers. A request from any other origin
- * passes by untouched, with no CORS header at all, to the Origin check that refuses it. No
- * credentials mode: a browser client sends its token in Authorization, never in a cookie.
+ * Streamable HTTP, stateless, both eras on one endpoint: 2026-07-28 to the SDK's handler, 2025-era
+ * ones to `legacyLane`. The body is parsed once here, for a readable -32602 on bad tool arguments.
+ */
+function streamableHttp(deps: ToolDeps, stopped: Promise<void>) {
+  const { logger } = deps;
+  const mcp = createMcpHandler(() => buildToolServer(deps), {
+    legacy: "reject",
+    maxRequestBodySize: MAX_BODY_BYTES,
+    onerror: (err) => logger.log("DEBUG", "MCP request refused", { error: err.message }),
+  });
+  const route = async (c: Context<AppEnv>): Promise<Response> => {
+    const authInfo = c.get("auth");
+    // As the SDK would (405), but logged as what it is: a client probing for a stream.
+    if (c.req.method !== "POST") {
+      const reason = "a stateless server: no stream to listen on, no session to delete";
+      logger.log("DEBUG", `${c.req.method} /mcp refused (405): POST only`, { reason });
+      throw rpcError(405, "Method not allowed: POST only", { Allow: "POST" });
+    }
+    if (!isJsonContentType(c.req.header("content-type") ?? "")) {
+      return mcp.fetch(c.req.raw, { authInfo });
+    }
+    const body: unknown = await c.req.json().catch(() => {
+      throw new ServiceError(400, -32700, "Parse error: Invalid JSON");
+    });
+    const refused = Array.isArray(body) ? undefined : invalidToolArguments(body);
+    if (refused) return Response.json(refused);
+    const options = { maxRequestBodySize: MAX_BODY_BYTES };
+    const answer = Array.isArray(body)
+      ? batch(c.req.raw, body, deps, authInfo)
+      : (await isLegacyRequest(c.req.raw, body, options))
+        ? legacyLane(c.req.raw, body, deps, authInfo)
+        : mcp.fetch(c.req.raw, { parsedBody: body, authInfo });
+    return Promise.race([answer, stopped.then(() => shuttingDown(body))]);
+  };
+  return { route, close: () => mcp.close() };
+}
+
+/**
+ * CORS for MCP_ALLOWED_ORIGINS, before the other checks: every answer, a 401 included, is readable
+ * by their pages. Other origins get no CORS header, and the Origin check. Tokens, never cookies.
  */
 function browserCors(origins: readonly string[]): MiddlewareHandler {
   const allowed = new Set(origins);
@@ -214,42 +225,17 @@ function browserCors(origins: readonly string[]): MiddlewareHandler {
 }
 
 /**
- * DNS rebinding (the MCP spec: servers MUST validate Origin). A present Origin must be a loopback one
- * (any port, as the SDK's localhostAllowedOrigins) or exactly one of MCP_ALLOWED_ORIGINS, always. A
- * server listening on loopback also checks Host (loopback names plus MCP_ALLOWED_HOSTS), as the SDK's
- * app factories do; on Cloud Run (K_SERVICE) or any other address Host is the service's own name
- * (…run.app), so only Origin is checked.
- */
-function hostGuard(config: Config): (req: Request) => Response | undefined {
-  const refusal = createHostGuard({
-    listen: config.HOST,
-    allowedHosts: config.MCP_ALLOWED_HOSTS,
-    allowedOrigins: config.MCP_ALLOWED_ORIGINS,
-    cloudRun: Boolean(config.env.K_SERVICE),
-    originSetting: "MCP_ALLOWED_ORIGINS",
-  });
-  return (req) => {
-    const refused = refusal(req);
-    return refused === undefined ? undefined : errorResponse(rpcError(403, refused));
-  };
-}
-
-/**
- * A JSON-RPC batch. MCP 2025-03-26 allowed batches; 2025-06-18 removed them, and 2025-11-25 and
- * 2026-07-28 have none. A request without MCP-Protocol-Version is 2025-03-26 (the spec's default).
- * Where batches are allowed every element is answered (a malformed one with -32600 Invalid
- * Request, arguments that are not an object with -32602) and the rest go through the 2025 lane;
- * elsewhere the batch is refused whole, with one error saying why. Never a silent drop.
+ * A JSON-RPC batch: answered element by element under MCP 2025-03-26 (the default without
+ * MCP-Protocol-Version), refused whole, saying why, from 2025-06-18 on. Never a silent drop.
  */
 async function batch(
   req: Request,
   body: unknown[],
   deps: ToolDeps,
-  authInfo: Caller | undefined,
+  authInfo: VerifiedToken | undefined,
 ): Promise<Response> {
   const version = req.headers.get("mcp-protocol-version") ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
-  // JSON-RPC 2.0 §6: an empty array is not a batch but one Invalid Request, answered by one error.
-  // The SDK's transport would take it as a batch of nothing to answer (202, no body).
+  // JSON-RPC 2.0 §6: one Invalid Request (the SDK would answer 202, nothing).
   if (body.length === 0) {
     const message = "Invalid Request: an empty JSON-RPC batch";
     return errorResponse(new ServiceError(400, ProtocolErrorCode.InvalidRequest, message));
@@ -265,12 +251,8 @@ async function batch(
     const refused = invalidToolArguments(m);
     if (refused) errors.push(refused);
     else if (!isJSONRPCRequest(m) && !isJSONRPCNotification(m) && !isJSONRPCResponse(m)) {
-      const id = (m as { id?: unknown } | null)?.id;
-      errors.push({
-        jsonrpc: "2.0",
-        id: typeof id === "string" || typeof id === "number" ? id : null,
-        error: { code: ProtocolErrorCode.InvalidRequest, message: "Invalid Request" },
-      } as JSONRPCErrorResponse);
+      const error = { code: ProtocolErrorCode.InvalidRequest, message: "Invalid Request" };
+      errors.push({ jsonrpc: "2.0", id: idOf(m), error } as JSONRPCErrorResponse);
     } else return true;
     return false;
   });
@@ -284,16 +266,14 @@ async function batch(
 }
 
 /**
- * A 2025-era request, answered statelessly as plain JSON. The SDK's own legacy lane
- * (`legacy: "stateless"`) answers every call as an SSE stream, which costs far more CPU per call
- * for nothing: no notification is ever sent (docs/decisions.md has the figure; a test in
- * protocol.test.ts fails when the SDK's lane stops streaming).
+ * A 2025-era request, answered as plain JSON: the SDK's lane (`legacy: "stateless"`) streams every
+ * answer as SSE, at a CPU cost in docs/decisions.md (protocol.test.ts notices when it stops).
  */
 async function legacyLane(
   req: Request,
   parsedBody: unknown,
   deps: ToolDeps,
-  authInfo: Caller | undefined,
+  authInfo: VerifiedToken | undefined,
 ): Promise<Response> {
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
@@ -309,18 +289,11 @@ async function legacyLane(
   }
 }
 
-/**
- * The answer to a request still running when the drain deadline passes: a JSON-RPC error (with the
- * request's id, so the client's pending call fails with it) instead of a cut connection, as the
- * agent answers 503 shutting_down.
- */
+/** A request still running at the drain deadline: an error with its id, not a cut connection. */
 function shuttingDown(body: unknown): Response {
-  const id = (body as { id?: unknown } | null)?.id;
   const error = { code: -32000, message: "the server is shutting down: send the request again" };
-  return Response.json(
-    { jsonrpc: "2.0", id: typeof id === "string" || typeof id === "number" ? id : null, error },
-    { status: 503, headers: { Connection: "close", "Retry-After": "1" } },
-  );
+  const headers = { Connection: "close", "Retry-After": "1" };
+  return Response.json({ jsonrpc: "2.0", id: idOf(body), error }, { status: 503, headers });
 }
 
 function onError(err: Error, c: Context, logger: Logger): Response {
@@ -333,28 +306,15 @@ function onError(err: Error, c: Context, logger: Logger): Response {
     logger.log("WARNING", "request body could not be read", { ...fields, status: 400 }, traceOf(c));
     const message = "The request body could not be read";
     return errorResponse(
-      new ServiceError(400, -32700, message, undefined, { Connection: "close" }),
+      new ServiceError(400, -32700, message, { headers: { Connection: "close" } }),
     );
   }
   logger.log("ERROR", "unhandled error", { ...fields, status: 500 }, traceOf(c));
   return errorResponse(new ServiceError(500, -32603, "Internal server error"));
 }
 
-/**
- * The token verifiers MCP_SERVER_AUTH names: a Google ID token, an OAuth access token, or both.
- * OAuth has two resources (RFC 8707: a token is for one): MCP_RESOURCE_URL for /mcp, and its sibling
- * …/sse for the legacy /sse and /messages, since MCP clients ask for a token for the URL they were
- * given and refuse metadata naming another resource (the SDK's checkResourceAllowed).
- */
-function createVerifiers(
-  config: Config,
-  over: Overrides,
-  now: () => number,
-): {
-  google?: IdTokenVerifier | undefined;
-  oauth?: OAuthVerifier | undefined;
-  sseOAuth?: OAuthVerifier | undefined;
-} {
+/** The token verifiers MCP_SERVER_AUTH names: a Google ID token, an OAuth access token, or both. */
+function createVerifiers(config: Config, over: Overrides, now: () => number) {
   const methods = config.MCP_SERVER_AUTH.split(",");
   const google = methods.includes("google-id-token")
     ? createIdTokenVerifier({
@@ -365,31 +325,20 @@ function createVerifiers(
         now,
       })
     : undefined;
-  const { OAUTH_ISSUER: issuer, MCP_RESOURCE_URL: resource } = config;
-  if (!methods.includes("oauth") || !issuer || !resource) return { google };
-  const oauthFor = (url: string): OAuthVerifier =>
-    createOAuthVerifier({
-      issuer,
-      resource: url,
-      audience: config.OAUTH_AUDIENCE,
-      scopes: config.OAUTH_SCOPES,
-      maxTokenAgeSeconds: config.OAUTH_MAX_TOKEN_AGE_SECONDS,
-      now,
-      jwksCooldownMs: over.jwksCooldownMs,
-    });
-  return { google, oauth: oauthFor(resource), sseOAuth: oauthFor(sseResource(resource)) };
+  const issuer = config.OAUTH_ISSUER;
+  if (!methods.includes("oauth") || !issuer) return { google };
+  const oauth = createOAuthVerifier({
+    issuer,
+    audience: config.OAUTH_AUDIENCE,
+    scopes: config.OAUTH_SCOPES,
+    maxTokenAgeSeconds: config.OAUTH_MAX_TOKEN_AGE_SECONDS,
+    now,
+    jwksCooldownMs: over.jwksCooldownMs,
+  });
+  return { google, oauth };
 }
 
-/** The /sse resource: the /mcp resource's sibling, as the two endpoints are routed here. */
-function sseResource(mcpResource: string): string {
-  return new URL("sse", mcpResource).href;
-}
-
-/**
- * RFC 9728 §3 Protected Resource Metadata of one resource at its path-suffixed address, and for the
- * /mcp resource (`atRoot`) at the root too, for clients that probe there. Public and readable from
- * any origin: it names no secret.
- */
+/** RFC 9728 metadata at the resource's path-suffixed address (and the root for /mcp): public. */
 function resourceMetadataRoutes(
   oauth: OAuthVerifier,
   resource: string,
@@ -398,19 +347,10 @@ function resourceMetadataRoutes(
 ): Hono {
   const routes = new Hono();
   const document = protectedResourceMetadata(oauth, resource, documentation);
-  const suffixed = new URL(oauth.resourceMetadataUrl).pathname;
-  const paths = atRoot ? [suffixed, "/.well-known/oauth-protected-resource"] : [suffixed];
-  for (const path of paths) {
-    routes.on(["GET", "HEAD"], path, (c) =>
-      c.json(document, 200, { "Access-Control-Allow-Origin": "*" }),
-    );
-    routes.options(path, (c) =>
-      c.body(null, 204, {
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-        "Access-Control-Allow-Headers": c.req.header("access-control-request-headers") ?? "",
-      }),
-    );
+  const suffixed = new URL(getOAuthProtectedResourceMetadataUrl(new URL(resource))).pathname;
+  for (const path of atRoot ? [suffixed, "/.well-known/oauth-protected-resource"] : [suffixed]) {
+    routes.use(path, cors({ origin: "*", allowMethods: ["GET", "HEAD"] }));
+    routes.on(["GET", "HEAD"], path, (c) => c.json(document));
   }
   return routes;
 }
@@ -420,10 +360,8 @@ function traceOf(c: Context): SpanContext | undefined {
   return incomingContext(c.req.raw.headers);
 }
 
-/**
- * The client cut or garbled the body (Node: "aborted", ECONNRESET) or went away: a 4xx, not a 500.
- */
-export function isClientAbort(err: unknown, signal: AbortSignal | undefined): boolean {
+/** The client cut or garbled the body (Node: "aborted", ECONNRESET) or went away: not a 500. */
+function isClientAbort(err: unknown, signal: AbortSignal | undefined): boolean {
   if (signal?.aborted) return true;
   const code = (err as { code?: unknown } | null)?.code;
   return (

@@ -1,30 +1,42 @@
 import * as z from "zod";
 import { csv, parseEnv } from "../../common/env.js";
 import { isLoopback } from "../../common/host-guard.js";
-import { ANY_GOOGLE_ACCOUNT } from "./auth.js";
 
-/**
- * An http(s) URL of a service this server calls. fetch refuses a URL with credentials and the
- * client drops a query when it resolves paths against the base: such a URL can never work, and
- * would put a password or an API key in the logs. Refused at start-up, without echoing it.
- */
+/** The explicit opt-out in MCP_ALLOWED_INVOKERS: accept a valid token from any Google identity. */
+export const ANY_GOOGLE_ACCOUNT = "any-google-account";
+
+/** A whole number of at least `min` (1 unless said), `fallback` when unset. */
+const int = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
+
+/** No credentials, query or (unless allowed) fragment; a non-URL is z.url's to refuse. */
+const plain = (value: string, fragment = false): boolean => {
+  const url = URL.parse(value);
+  return !url || (!url.username && !url.password && !url.search && (fragment || !url.hash));
+};
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+/** A service this server calls: credentials or a query could never work, only leak to the logs. */
 const serviceUrl = (fallback: string) =>
-  z
-    .url({ protocol: /^https?$/ })
-    .refine((u) => {
-      const url = new URL(u);
-      return !url.username && !url.password && !url.search && !url.hash;
-    }, "must not carry credentials (user:password@), a query (?…) or a fragment (#…)")
+  httpUrl
+    .refine(
+      (u) => plain(u),
+      "must not carry credentials (user:password@), a query (?…) or a fragment (#…)",
+    )
     .default(fallback);
 
-/**
- * A browser origin as the Origin header carries it: http(s), a host, maybe a port, nothing else.
- * Kept in its serialised form (lowercase, default port dropped) so that it compares as browsers send.
- */
+/** Tokens and metadata over plain http can be read and forged on the way: https, or loopback. */
+const oauthUrl = httpUrl
+  .refine((u) => plain(u), "must not carry credentials, a query (?…) or a fragment (#…)")
+  .refine((u) => {
+    const url = URL.parse(u);
+    return !url || url.protocol === "https:" || isLoopback(url.hostname);
+  }, "must be https (http only on loopback)")
+  .optional();
+
+/** A browser origin, serialised as the Origin header carries it (lowercase, no default port). */
 const origin = z.string().transform((value, ctx) => {
-  const url = URL.canParse(value) ? new URL(value) : undefined;
-  const bare = url && !url.username && !url.password && !url.search && !url.hash;
-  if (!bare || !/^https?:$/.test(url.protocol) || !/^\/?$/.test(url.pathname)) {
+  const url = URL.parse(value);
+  if (!url || !plain(value) || !/^https?:$/.test(url.protocol) || !/^\/?$/.test(url.pathname)) {
     ctx.addIssue({
       code: "custom",
       message: "must be origins, http(s)://host[:port] with no path, e.g. https://app.example.com",
@@ -40,21 +52,12 @@ const fields = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   // v2 blends central banks (200+ currencies); a URL ending in /v1 keeps the frozen ECB-only API.
   FRANKFURTER_URL: serviceUrl("https://api.frankfurter.dev/v2"),
-  FRANKFURTER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  // One deadline per tool call (queue wait and the retry included), below the agent's
-  // MCP_TOOL_TIMEOUT_MS (30 s) with room for the answer to travel back.
-  TOOL_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
-  // v2 only: scope rates to named sources, e.g. ECB for ECB reference rates; empty =
-  // Frankfurter's blend.
-  FRANKFURTER_PROVIDERS: z
-    .string()
-    .optional()
-    .transform((s) =>
-      (s ?? "")
-        .split(",")
-        .map((x) => x.trim().toUpperCase())
-        .filter(Boolean),
-    )
+  FRANKFURTER_TIMEOUT_MS: int(10_000),
+  // One deadline per tool call, retry included, below the agent's MCP_TOOL_TIMEOUT_MS (30 s).
+  TOOL_CALL_TIMEOUT_MS: int(25_000),
+  // v2 only: rates from the named sources (e.g. ECB); empty = Frankfurter's blend.
+  FRANKFURTER_PROVIDERS: csv
+    .transform((keys) => keys.map((k) => k.toUpperCase()))
     .pipe(
       z.array(
         z
@@ -62,18 +65,10 @@ const fields = z.object({
           .regex(/^[A-Z0-9.]{2,16}$/, "must be provider keys like ECB, separated by commas"),
       ),
     ),
-  FRANKFURTER_MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(1024 * 1024),
-  FRANKFURTER_MAX_CONCURRENT: z.coerce.number().int().positive().default(8),
-  FRANKFURTER_MAX_QUEUE: z.coerce.number().int().nonnegative().default(256),
-  // Inbound: how this server checks its callers. (The agent's MCP_AUTH is outbound: what it
-  // sends.)
-  // A list: a request passes if any method accepts it (the agent's Google ID token beside people's
-  // assistants' OAuth access tokens). Normalised to "none", "google-id-token", "oauth" or
-  // "google-id-token,oauth".
+  FRANKFURTER_MAX_BODY_BYTES: int(1024 * 1024),
+  FRANKFURTER_MAX_CONCURRENT: int(8),
+  FRANKFURTER_MAX_QUEUE: int(256, 0),
+  // How this server checks its callers; a request passes if any method listed accepts it.
   MCP_SERVER_AUTH: z
     .string()
     .default("none")
@@ -83,65 +78,54 @@ const fields = z.object({
         error: "must be none, google-id-token, oauth or google-id-token,oauth",
       }),
     ),
-  // The agent's outbound auth (auto | id-token | none), which one .env may hold for both services.
-  // It was this server's inbound setting too (none | google-id-token) before MCP_SERVER_AUTH.
+  // The agent's outbound auth (one .env may serve both): read only to refuse this server's old values.
   MCP_AUTH: z.string().optional(),
   MCP_AUTH_AUDIENCE: z.string().optional(),
   MCP_ALLOWED_INVOKERS: csv,
   MCP_AUTH_CERTS_URL: serviceUrl("https://www.googleapis.com/oauth2/v3/certs"),
   MCP_ALLOWED_HOSTS: csv,
-  // Browser origins (scheme://host[:port]) that may call /mcp: CORS, and the Origin check.
+  // Browser origins that may call /mcp: CORS, and the Origin check.
   MCP_ALLOWED_ORIGINS: csv.pipe(z.array(origin)),
-  // OAuth resource server: the authorization server (its issuer identifier, exactly as in its
-  // tokens' iss), this server's canonical /mcp URL (the audience tokens must carry, RFC 8707) and
-  // the scopes every call needs.
-  OAUTH_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
-  MCP_RESOURCE_URL: z.url({ protocol: /^https?$/ }).optional(),
-  // The aud tokens carry instead of MCP_RESOURCE_URL, for an authorization server that cannot put
-  // the resource URL there (Entra ID: the API's application id).
+  // The authorization server's issuer, exactly as in its tokens' iss.
+  OAUTH_ISSUER: oauthUrl,
+  // This server's canonical /mcp URL: the audience its tokens carry (RFC 8707).
+  MCP_RESOURCE_URL: oauthUrl,
+  // The aud instead of the resource URL, where it cannot be that (Entra ID: the application id).
   OAUTH_AUDIENCE: z
     .string()
     .regex(/^\S+$/, { error: "must be one audience, no spaces" })
     .optional(),
-  // A page for people about this server and how to get access (RFC 9728 resource_documentation),
-  // published to anyone who asks: nothing secret in it.
-  MCP_RESOURCE_DOCUMENTATION: z
-    .url({ protocol: /^https?$/ })
-    .refine((u) => {
-      const url = new URL(u);
-      return !url.username && !url.password && !url.search;
-    }, "must not carry credentials (user:password@) or a query (?…): the metadata is public")
+  // A public page about this server and how to get access (RFC 9728 resource_documentation).
+  MCP_RESOURCE_DOCUMENTATION: httpUrl
+    .refine(
+      (u) => plain(u, true),
+      "must not carry credentials (user:password@) or a query (?…): the metadata is public",
+    )
     .optional(),
   OAUTH_SCOPES: z
     .string()
     .default("mcp:tools")
     .transform((s) => s.split(/[\s,]+/).filter(Boolean)),
-  // The oldest access token accepted (by its iat) and the longest lifetime (exp − iat): a day, as
-  // for Google ID tokens. Access tokens live minutes to hours.
-  OAUTH_MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().positive().default(86_400),
-  SSE_KEEPALIVE_MS: z.coerce.number().int().positive().default(15_000),
+  // The oldest access token accepted (by its iat) and the longest lifetime: a day, as Google's.
+  OAUTH_MAX_TOKEN_AGE_SECONDS: int(86_400),
+  SSE_KEEPALIVE_MS: int(15_000),
   // Each open SSE session holds a server and up to SSE_MAX_QUEUED_BYTES of unread replies:
   // 200 × 256 KiB bounds the worst case at 50 MiB of a 512 MiB instance.
-  SSE_MAX_SESSIONS: z.coerce.number().int().positive().default(200),
-  SSE_MAX_QUEUED_BYTES: z.coerce
-    .number()
-    .int()
-    .min(16_384)
-    .default(256 * 1024),
-  CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
-  CACHE_MAX_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(16 * 1024 * 1024),
-  CACHE_LATEST_TTL_SECONDS: z.coerce.number().int().nonnegative().default(900),
-  CACHE_DATED_TTL_SECONDS: z.coerce.number().int().nonnegative().default(86_400),
+  SSE_MAX_SESSIONS: int(200),
+  SSE_MAX_QUEUED_BYTES: int(256 * 1024, 16_384),
+  CACHE_MAX_ENTRIES: int(1000),
+  CACHE_MAX_BYTES: int(16 * 1024 * 1024),
+  CACHE_LATEST_TTL_SECONDS: int(900, 0),
+  CACHE_DATED_TTL_SECONDS: int(86_400, 0),
   GOOGLE_CLOUD_PROJECT: z.string().optional(),
 });
 type Fields = z.infer<typeof fields>;
 
 const schema = fields.superRefine((c, ctx) => {
-  if (c.FRANKFURTER_PROVIDERS.length && /\/v1\/?$/.test(new URL(c.FRANKFURTER_URL).pathname)) {
+  if (
+    c.FRANKFURTER_PROVIDERS.length &&
+    /\/v1\/?$/.test(URL.parse(c.FRANKFURTER_URL)?.pathname ?? "")
+  ) {
     ctx.addIssue({
       code: "custom",
       path: ["FRANKFURTER_PROVIDERS"],
@@ -150,43 +134,12 @@ const schema = fields.superRefine((c, ctx) => {
         "the v1 API has ECB rates only and no providers",
     });
   }
-  if (c.MCP_SERVER_AUTH.includes("oauth")) checkOAuthSettings(c, ctx);
-  if (c.MCP_SERVER_AUTH.includes("google-id-token")) checkGoogleSettings(c, ctx);
-  refuseMisplaced(c, ctx);
-});
-
-/**
- * Settings read under one inbound method only. Set (to anything but their default) without it,
- * they would leave the server open while whoever set them believes it checks its callers.
- */
-const ONLY_WITH = {
-  "google-id-token": ["MCP_AUTH_AUDIENCE", "MCP_ALLOWED_INVOKERS", "MCP_AUTH_CERTS_URL"],
-  oauth: [
-    "OAUTH_ISSUER",
-    "MCP_RESOURCE_URL",
-    "OAUTH_AUDIENCE",
-    "OAUTH_SCOPES",
-    "OAUTH_MAX_TOKEN_AGE_SECONDS",
-    "MCP_RESOURCE_DOCUMENTATION",
-  ],
-} as const satisfies Record<string, ReadonlyArray<keyof Fields>>;
-
-/** A setting of a method MCP_SERVER_AUTH does not name, and the removed MCP_AUTH, stop start-up. */
-function refuseMisplaced(c: Fields, ctx: z.RefinementCtx): void {
-  const methods = c.MCP_SERVER_AUTH.split(",");
-  for (const [method, names] of Object.entries(ONLY_WITH)) {
-    if (methods.includes(method)) continue;
-    for (const name of names) {
-      const unset = fields.shape[name].parse(undefined);
-      if (JSON.stringify(c[name]) === JSON.stringify(unset)) continue;
-      ctx.addIssue({
-        code: "custom",
-        path: [name],
-        message:
-          `is read only with ${method} in MCP_SERVER_AUTH (now ${c.MCP_SERVER_AUTH}): ` +
-          `add ${method} to MCP_SERVER_AUTH, or unset ${name}`,
-      });
-    }
+  checkMethods(c, ctx);
+  // Anyone can mint an ID token for any audience: without a list it proves only "some account".
+  const invokers = c.MCP_ALLOWED_INVOKERS;
+  if (invokers.includes(ANY_GOOGLE_ACCOUNT) && invokers.length > 1) {
+    const message = `${ANY_GOOGLE_ACCOUNT} cannot be combined with emails: it accepts every Google account`;
+    ctx.addIssue({ code: "custom", path: ["MCP_ALLOWED_INVOKERS"], message });
   }
   // The agent's values (auto, id-token, none) are its own; these were this server's.
   const old = c.MCP_AUTH?.trim();
@@ -199,80 +152,63 @@ function refuseMisplaced(c: Fields, ctx: z.RefinementCtx): void {
         `set MCP_SERVER_AUTH=${old} instead, and unset MCP_AUTH`,
     });
   }
-}
+});
 
-/** OAUTH_ISSUER and MCP_RESOURCE_URL: present, https (http only on loopback), nothing secret. */
-function checkOAuthSettings(c: Fields, ctx: z.RefinementCtx): void {
-  for (const name of ["OAUTH_ISSUER", "MCP_RESOURCE_URL"] as const) {
-    const value = c[name];
-    if (!value) {
+/** What each inbound method cannot work without, and what it means. */
+const REQUIRED = {
+  "google-id-token": {
+    MCP_AUTH_AUDIENCE: "the service URL the callers use as audience",
+    MCP_ALLOWED_INVOKERS:
+      "the service-account emails that may call (comma-separated), " +
+      `or ${ANY_GOOGLE_ACCOUNT} to accept a valid ID token from any Google account`,
+  },
+  oauth: {
+    OAUTH_ISSUER: "the authorization server's issuer",
+    MCP_RESOURCE_URL: "this server's public …/mcp URL",
+  },
+} as const;
+
+/** Settings of one inbound method: set without it, the server is open while believed checked. */
+const ONLY_WITH = {
+  "google-id-token": ["MCP_AUTH_AUDIENCE", "MCP_ALLOWED_INVOKERS", "MCP_AUTH_CERTS_URL"],
+  oauth: [
+    "OAUTH_ISSUER",
+    "MCP_RESOURCE_URL",
+    "OAUTH_AUDIENCE",
+    "OAUTH_SCOPES",
+    "OAUTH_MAX_TOKEN_AGE_SECONDS",
+    "MCP_RESOURCE_DOCUMENTATION",
+  ],
+} as const satisfies Record<keyof typeof REQUIRED, ReadonlyArray<keyof Fields>>;
+
+/** The settings of each method MCP_SERVER_AUTH names are there; those of the others are not. */
+function checkMethods(c: Fields, ctx: z.RefinementCtx): void {
+  const methods = c.MCP_SERVER_AUTH.split(",");
+  for (const method of ["google-id-token", "oauth"] as const) {
+    if (methods.includes(method)) {
+      for (const [name, meaning] of Object.entries(REQUIRED[method])) {
+        // Unset is undefined, "" or an empty list.
+        if (String(c[name as keyof Fields] ?? "")) continue;
+        const message = `is required when MCP_SERVER_AUTH has ${method}: ${meaning}`;
+        ctx.addIssue({ code: "custom", path: [name], message });
+      }
+      continue;
+    }
+    for (const name of ONLY_WITH[method]) {
+      const unset = fields.shape[name].parse(undefined);
+      if (JSON.stringify(c[name]) === JSON.stringify(unset)) continue;
       ctx.addIssue({
         code: "custom",
         path: [name],
         message:
-          name === "OAUTH_ISSUER"
-            ? "is required when MCP_SERVER_AUTH has oauth (the authorization server's issuer)"
-            : "is required when MCP_SERVER_AUTH has oauth (this server's public …/mcp URL)",
-      });
-      continue;
-    }
-    const url = new URL(value);
-    // Tokens and metadata over plain http can be read and forged on the way: loopback only.
-    if (url.protocol !== "https:" && !isLoopback(url.hostname)) {
-      ctx.addIssue({
-        code: "custom",
-        path: [name],
-        message: "must be https (http only on loopback)",
-      });
-    }
-    if (url.search || url.hash || url.username || url.password) {
-      ctx.addIssue({
-        code: "custom",
-        path: [name],
-        message: "must not carry credentials, a query (?…) or a fragment (#…)",
+          `is read only with ${method} in MCP_SERVER_AUTH (now ${c.MCP_SERVER_AUTH}): ` +
+          `add ${method} to MCP_SERVER_AUTH, or unset ${name}`,
       });
     }
   }
 }
 
-/** The Google ID-token check needs its audience and an explicit list of who may call. */
-function checkGoogleSettings(c: Fields, ctx: z.RefinementCtx): void {
-  if (!c.MCP_AUTH_AUDIENCE) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["MCP_AUTH_AUDIENCE"],
-      message:
-        "is required when MCP_SERVER_AUTH=google-id-token " +
-        "(the service URL the callers use as audience)",
-    });
-  }
-  // Anyone can mint a Google ID token for any audience from their own project: without a list the
-  // check proves only "some Google account". That must be said out loud, never be the default.
-  if (c.MCP_ALLOWED_INVOKERS.length === 0) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["MCP_ALLOWED_INVOKERS"],
-      message:
-        "is required when MCP_SERVER_AUTH=google-id-token: the service-account emails that " +
-        `may call (comma-separated), or ${ANY_GOOGLE_ACCOUNT} to accept a valid ID token ` +
-        "from any Google account",
-    });
-  }
-  if (c.MCP_ALLOWED_INVOKERS.includes(ANY_GOOGLE_ACCOUNT) && c.MCP_ALLOWED_INVOKERS.length > 1) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["MCP_ALLOWED_INVOKERS"],
-      message:
-        `${ANY_GOOGLE_ACCOUNT} cannot be combined with emails: ` +
-        "it accepts every Google account",
-    });
-  }
-}
-
-/**
- * The parsed settings, plus the environment they came from: the shared tracing and logging code
- * (OTEL_*, LOG_*, K_SERVICE) reads its own variables from it.
- */
+/** The parsed settings, and the environment the shared code reads (OTEL_*, LOG_*, K_SERVICE). */
 export type Config = Readonly<
   z.infer<typeof schema> & { env: Readonly<Record<string, string | undefined>> }
 >;

@@ -1,12 +1,12 @@
 import { createStartupLogger } from "../../common/log.js";
 import { configOrExit, serveUntilSignal } from "../../common/serve.js";
-import { createMcpServer } from "./app.js";
+import { createMcpService } from "./app.js";
 import { loadConfig } from "./config.js";
 import { VERSION } from "./tool-server.js";
 
 const logger = createStartupLogger({ service: "mcp-server" }, process.env, process.stdout.isTTY);
 const config = configOrExit(() => loadConfig(process.env), logger);
-const service = await createMcpServer(config, { logger });
+const service = await createMcpService(config, { logger });
 serveUntilSignal(service, {
   name: `mcp-server ${VERSION}`,
   port: config.PORT,

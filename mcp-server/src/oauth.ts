@@ -1,11 +1,9 @@
 import {
   type AuthInfo,
   type AuthorizationServerMetadata,
-  getOAuthProtectedResourceMetadataUrl,
   OAuthError,
   OAuthErrorCode,
   type OAuthProtectedResourceMetadata,
-  type OAuthTokenVerifier,
 } from "@modelcontextprotocol/server";
 import {
   decodeJwt,
@@ -23,6 +21,7 @@ import {
   RETRY_PAUSE_MS,
   remoteKeys,
 } from "../../common/jwks.js";
+import { ServiceError } from "./errors.js";
 
 /** Clock skew granted on `exp`, `nbf` and `iat` (RFC 9068 §4 leaves it to the resource server). */
 export const OAUTH_CLOCK_SKEW_SECONDS = 60;
@@ -44,12 +43,7 @@ const ALGORITHMS = [
 export interface OAuthVerifierOptions {
   /** The authorization server's issuer identifier, exactly as in its tokens' `iss`. */
   issuer: string;
-  /** This server's canonical `/mcp` URL: every token's `aud` must contain it (RFC 8707). */
-  resource: string;
-  /**
-   * The `aud` tokens carry instead, for an authorization server that cannot put the resource URL
-   * there (Entra ID: the API's application id).
-   */
+  /** The `aud` tokens carry instead of the resource URL (Entra ID: the API's application id). */
   audience?: string | undefined;
   /** Scopes every call needs. */
   scopes: readonly string[];
@@ -61,41 +55,32 @@ export interface OAuthVerifierOptions {
   fetch?: typeof fetch;
 }
 
-/** The issuer's metadata or keys could not be had: our outage (503), never the caller's token. */
-export class OAuthUnavailable extends Error {}
-
-export interface OAuthVerifier extends OAuthTokenVerifier {
+/** One verifier for /mcp and /sse; throws OAuthError, or a 503 ServiceError for our outage. */
+export interface OAuthVerifier {
   issuer: string;
-  /** Where the RFC 9728 document is: the `resource_metadata` of every challenge. */
-  resourceMetadataUrl: string;
   scopes: readonly string[];
-  /** Throws OAuthError (invalid_token, insufficient_scope) or OAuthUnavailable. */
-  verifyAccessToken(token: string): Promise<OAuthCaller>;
+  /** `resource`: the canonical URL the token must be for (its `aud`, RFC 8707). */
+  verifyAccessToken(token: string, resource: string): Promise<VerifiedToken>;
 }
 
 /**
- * An accepted token's caller. `principal`, scoped by issuer, is whom SSE sessions belong to: the
- * subject, or for a token with no `sub` its client, in a space of its own (`client:…`), so that a
- * client cannot be named after a user and share that user's sessions.
+ * Who a request comes from (the tools' `ctx.http.authInfo`). `principal` owns SSE sessions: the
+ * issuer's subject, or a client in a space of its own (`client:…`), never sharing a user's.
  */
-export type OAuthCaller = AuthInfo & { extra: { sub: string | undefined; principal: string } };
+export type VerifiedToken = AuthInfo & { extra: { principal: string } };
 
-/**
- * Where keys and metadata may come from: https (RFC 8414 §2 requires it of jwks_uri), or http on
- * loopback (an authorization server under test). Anything else (http across a network, where keys
- * can be swapped on the way; data:, whose keys are whatever the document says) is refused.
- */
+/** The issuer's metadata or keys could not be had. */
+const unavailable = (message: string): ServiceError =>
+  new ServiceError(503, "keys_unavailable", message);
+
+/** Keys over https (RFC 8414 §2), or http on loopback (under test); never data: or plain http. */
 function httpsOrLoopback(value: string): boolean {
   const url = URL.parse(value);
   if (!url || url.username || url.password) return false;
   return url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname));
 }
 
-/**
- * The two discovery documents an issuer may publish, in the order the MCP spec has clients try them:
- * RFC 8414 (the well-known segment inserted before the issuer's path), then OpenID Discovery
- * (appended to it).
- */
+/** RFC 8414's discovery address (path inserted), then OpenID's (appended), as the MCP spec tries. */
 export function discoveryUrls(issuer: string): string[] {
   const url = new URL(issuer);
   const path = url.pathname.replace(/\/$/, "");
@@ -105,85 +90,70 @@ export function discoveryUrls(issuer: string): string[] {
   ];
 }
 
-/**
- * Verifies JWT access tokens (RFC 9068, and plain JWTs as Auth0, Entra ID and Keycloak issue them)
- * against the issuer's JWKS: signature, `iss` exact, `aud` containing the resource, `exp`/`nbf`,
- * then the required scopes from `scope` or `scp`.
- */
-export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
+/** The keys of the first discovery document naming this issuer (RFC 8414 §3.3) and its keys. */
+async function discoverKeys(opts: OAuthVerifierOptions, now: () => number) {
   const doFetch = opts.fetch ?? globalThis.fetch;
+  let lastProblem = "no discovery document";
+  for (const url of discoveryUrls(opts.issuer)) {
+    let res: Response;
+    let body = "";
+    try {
+      // The time bound covers the body too: the signal aborts its stream.
+      const signal = AbortSignal.timeout(AUTH_DOCUMENT_TIMEOUT_MS);
+      res = await doFetch(url, { headers: { accept: "application/json" }, signal });
+      if (res.ok) body = await readCapped(res, AUTH_DOCUMENT_MAX_BYTES);
+      else await res.body?.cancel();
+    } catch (err) {
+      throw unavailable(
+        err instanceof BodyTooLarge
+          ? `the authorization server's metadata is over ${err.max} bytes`
+          : "the authorization server's metadata could not be fetched",
+      );
+    }
+    if (res.status >= 500) {
+      throw unavailable(`the authorization server's metadata answered ${res.status}`);
+    }
+    const meta = parseObject(body) as Partial<AuthorizationServerMetadata>;
+    const jwks = meta.jwks_uri;
+    if (!res.ok) lastProblem = `${url} answered ${res.status}`;
+    else if (meta.issuer !== opts.issuer) {
+      lastProblem = `${url} names issuer ${String(meta.issuer).slice(0, 200)}`;
+    } else if (typeof jwks !== "string" || !httpsOrLoopback(jwks)) {
+      lastProblem = `${url} names no https jwks_uri`;
+    } else {
+      const keysUnavailable = () =>
+        unavailable("the authorization server's signing keys could not be fetched");
+      const cooldownMs = opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS;
+      return remoteKeys(jwks, keysUnavailable, { cooldownMs, fetch: doFetch, now });
+    }
+  }
+  throw unavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
+}
+
+/** JWT access tokens (RFC 9068, or plain as Auth0, Entra ID, Keycloak issue): claims, then scopes. */
+export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
   const clock = opts.now ?? Date.now;
   const maxAge = opts.maxTokenAgeSeconds ?? 86_400;
+  const { issuer } = opts;
+  // One discovery shared by concurrent requests; a failed one stands for RETRY_PAUSE_MS.
   let keys: Promise<JWTVerifyGetKey> | undefined;
-
-  const discover = async (): Promise<JWTVerifyGetKey> => {
-    let lastProblem = "no discovery document";
-    for (const url of discoveryUrls(opts.issuer)) {
-      let res: Response;
-      let body = "";
-      try {
-        // The time bound covers the body too: the signal aborts its stream.
-        res = await doFetch(url, {
-          headers: { accept: "application/json" },
-          signal: AbortSignal.timeout(AUTH_DOCUMENT_TIMEOUT_MS),
-        });
-        if (res.ok) body = await readCapped(res, AUTH_DOCUMENT_MAX_BYTES);
-        else await res.body?.cancel();
-      } catch (err) {
-        throw new OAuthUnavailable(
-          err instanceof BodyTooLarge
-            ? `the authorization server's metadata is over ${err.max} bytes`
-            : "the authorization server's metadata could not be fetched",
-        );
-      }
-      if (res.status >= 500)
-        throw new OAuthUnavailable(`the authorization server's metadata answered ${res.status}`);
-      if (!res.ok) {
-        lastProblem = `${url} answered ${res.status}`;
-        continue;
-      }
-      const meta = parseObject(body) as Partial<AuthorizationServerMetadata>;
-      // RFC 8414 §3.3: the document must name the issuer it was fetched for, or it is not its own.
-      const jwks = meta.jwks_uri;
-      if (meta.issuer !== opts.issuer) {
-        lastProblem = `${url} names issuer ${String(meta.issuer).slice(0, 200)}`;
-        continue;
-      }
-      if (typeof jwks !== "string" || !httpsOrLoopback(jwks)) {
-        lastProblem = `${url} names no https jwks_uri`;
-        continue;
-      }
-      const unavailable = (): OAuthUnavailable =>
-        new OAuthUnavailable("the authorization server's signing keys could not be fetched");
-      return remoteKeys(jwks, unavailable, {
-        cooldownMs: opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
-        fetch: doFetch,
-        now: clock,
-      });
-    }
-    throw new OAuthUnavailable(`the authorization server's metadata is unusable: ${lastProblem}`);
-  };
-  // One discovery shared by concurrent requests; a failed one stands for RETRY_PAUSE_MS, then the
-  // next request tries again.
   let retryAt = 0;
   const getKeys = (): Promise<JWTVerifyGetKey> => {
     if (!keys || (retryAt && clock() >= retryAt)) {
       retryAt = 0;
-      keys = discover().catch((err: unknown) => {
+      keys = discoverKeys(opts, clock).catch((err: unknown) => {
         retryAt = clock() + RETRY_PAUSE_MS;
         throw err;
       });
     }
     return keys;
   };
-
   const invalid = (description: string) => new OAuthError(OAuthErrorCode.InvalidToken, description);
 
   return {
-    issuer: opts.issuer,
-    resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(new URL(opts.resource)),
+    issuer,
     scopes: opts.scopes,
-    async verifyAccessToken(token) {
+    async verifyAccessToken(token, resource) {
       // A foreign issuer's token is refused before any key lookup: it must not make us refetch.
       let claims: JWTPayload;
       let typ: unknown;
@@ -193,61 +163,54 @@ export function createOAuthVerifier(opts: OAuthVerifierOptions): OAuthVerifier {
       } catch {
         throw invalid("The access token is not a JWT");
       }
-      if (claims.iss !== opts.issuer) throw invalid("The access token is from another issuer");
-      if (typ !== undefined && !isAccessTokenType(typ))
+      if (claims.iss !== issuer) throw invalid("The access token is from another issuer");
+      if (typ !== undefined && !isAccessTokenType(typ)) {
         throw invalid("The access token's typ is not an access token's (at+jwt or JWT)");
-      const now = clock() / 1000;
+      }
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, await getKeys(), {
-          issuer: opts.issuer,
-          audience: opts.audience ?? opts.resource,
+          issuer,
+          audience: opts.audience ?? resource,
           requiredClaims: ["exp"],
           // Requires iat, and refuses one older than maxAge or later than now (with the skew).
           maxTokenAge: maxAge,
           clockTolerance: OAUTH_CLOCK_SKEW_SECONDS,
-          currentDate: new Date(now * 1000),
+          currentDate: new Date(clock()),
           algorithms: ALGORITHMS,
         }));
       } catch (err) {
-        if (err instanceof OAuthUnavailable) throw err;
-        throw invalid(describe(err));
+        if (err instanceof ServiceError) throw err;
+        throw invalid(accessTokenProblem(err));
       }
       // jose bounds iat only: a token issued now could otherwise claim to be good for centuries.
-      if (payload.exp! - payload.iat! > maxAge)
+      if (payload.exp! - payload.iat! > maxAge) {
         throw invalid(`The access token's lifetime is longer than ${maxAge} seconds`);
+      }
       const scopes = grantedScopes(payload);
       const missing = opts.scopes.filter((s) => !isGranted(s, scopes, opts.audience !== undefined));
       if (missing.length) {
-        throw new OAuthError(
-          OAuthErrorCode.InsufficientScope,
-          `The access token lacks the scope ${missing.join(" ")}`,
-        );
+        const description = `The access token lacks the scope ${missing.join(" ")}`;
+        throw new OAuthError(OAuthErrorCode.InsufficientScope, description);
       }
-      const clientId =
-        [payload.client_id, payload.azp].find((v): v is string => typeof v === "string") ?? "";
+      const clientId = [payload.client_id, payload.azp].find((v) => typeof v === "string") ?? "";
       const sub = typeof payload.sub === "string" && payload.sub ? payload.sub : undefined;
       if (!sub && !clientId) throw invalid("The access token names no subject (sub) or client");
+      const principal = sub ? `${issuer}#${sub}` : `client:${issuer}#${clientId}`;
+      const expiresAt = payload.exp;
       return {
         token,
         clientId,
         scopes,
-        expiresAt: payload.exp,
-        resource: new URL(opts.resource),
-        extra: {
-          sub,
-          principal: sub ? `${opts.issuer}#${sub}` : `client:${opts.issuer}#${clientId}`,
-        },
+        expiresAt,
+        resource: new URL(resource),
+        extra: { principal },
       };
     },
   };
 }
 
-/**
- * An access token's header `typ`, compared as RFC 7515 §4.1.9 says (case-insensitive, `application/`
- * optional): RFC 9068's `at+jwt`, or the plain `JWT` Auth0, Entra ID and Keycloak write. Any other
- * (`dpop+jwt`, `logout+jwt`, an ID token's) marks a JWT made for something else.
- */
+/** `at+jwt` (RFC 9068) or `JWT`, compared as RFC 7515 §4.1.9 says; others are other JWTs. */
 function isAccessTokenType(typ: unknown): boolean {
   if (typeof typ !== "string") return false;
   return ["at+jwt", "jwt"].includes(typ.toLowerCase().replace(/^application\//, ""));
@@ -263,10 +226,7 @@ function parseObject(text: string): Record<string, unknown> {
   }
 }
 
-/**
- * `scope` (RFC 9068, Auth0, Okta, Keycloak) is a string; `scp` is an array (RFC 9068 §2.2.3 allows it)
- * or, from Entra ID, a space-separated string.
- */
+/** `scope` is a string; `scp` an array (RFC 9068 §2.2.3) or, from Entra ID, a string. */
 function grantedScopes(payload: JWTPayload): string[] {
   const granted = payload.scope ?? payload.scp;
   if (typeof granted === "string") return granted.split(" ").filter(Boolean);
@@ -274,10 +234,8 @@ function grantedScopes(payload: JWTPayload): string[] {
 }
 
 /**
- * Entra ID names a scope by its API (`api://APP_ID/mcp:tools`, what clients must ask for, so what
- * OAUTH_SCOPES advertises) but puts only the short name in `scp`. Where tokens carry such an
- * OAUTH_AUDIENCE, a required `URI/NAME` is met by NAME, the `aud` having shown the API is this one;
- * elsewhere scopes match exactly.
+ * Entra ID asks for `api://APP_ID/mcp:tools` but grants `mcp:tools`: with OAUTH_AUDIENCE (the `aud`
+ * showing the API is this one) a required `URI/NAME` is met by NAME; elsewhere scopes match exactly.
  */
 function isGranted(required: string, scopes: readonly string[], shortNames: boolean): boolean {
   if (scopes.includes(required)) return true;
@@ -285,7 +243,7 @@ function isGranted(required: string, scopes: readonly string[], shortNames: bool
   return qualified != null && scopes.includes(qualified[1]!);
 }
 
-function describe(err: unknown): string {
+function accessTokenProblem(err: unknown): string {
   if (err instanceof errors.JWTExpired) return "The access token has expired";
   if (err instanceof errors.JWTClaimValidationFailed) {
     return err.claim === "aud"

@@ -6,32 +6,18 @@ import {
   type MessageExtraInfo,
   type Transport,
 } from "@modelcontextprotocol/server";
-import type { Caller } from "./auth.js";
+import type { Logger } from "../../common/log.js";
 import type { SpanContext } from "../../common/trace.js";
 import type { Config } from "./config.js";
-import { rpcError, ServiceError } from "./errors.js";
-import type { Logger } from "../../common/log.js";
-import { invalidToolArguments } from "./tool-server.js";
+import { invalidToolArguments, rpcError, ServiceError } from "./errors.js";
+import type { VerifiedToken } from "./oauth.js";
 
 const encoder = new TextEncoder();
 
-export interface WebSseOptions {
-  keepAliveMs: number;
-  /**
-   * Bytes that may wait in this session's queue for a client that is not reading. Past it the
-   * session is closed: a client that posts without reading would otherwise grow the server's
-   * memory.
-   */
-  maxQueuedBytes: number;
-  /** The authenticated caller that opened the stream; only the same principal may post into it. */
-  caller?: Caller | undefined;
-}
+// Past SSE_MAX_QUEUED_BYTES unread, a session is closed: the instance keeps its memory.
+type SseSettings = Pick<Config, Extract<keyof Config, `SSE_${string}`>>;
 
-/**
- * The legacy HTTP+SSE transport (protocol 2024-11-05, deprecated by the spec since 2025-03-26) on
- * web-standard streams only, so it runs on Node and Deno alike: `GET /sse` opens the stream and
- * announces `POST /messages?sessionId=…`.
- */
+/** The legacy HTTP+SSE transport (2024-11-05) on web streams, for Node and Deno alike. */
 export class WebSseServerTransport implements Transport {
   readonly sessionId = crypto.randomUUID();
   readonly stream: ReadableStream<Uint8Array>;
@@ -43,14 +29,14 @@ export class WebSseServerTransport implements Transport {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #closed = false;
-  readonly #keepAliveMs: number;
 
+  /** `principal`: who opened the stream; only the same principal may post into it. */
   constructor(
     private readonly endpoint: string,
-    opts: WebSseOptions,
+    private readonly settings: SseSettings,
+    principal: string | undefined,
   ) {
-    this.#keepAliveMs = opts.keepAliveMs;
-    this.principal = opts.caller?.extra.principal;
+    this.principal = principal;
     this.stream = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
@@ -60,15 +46,17 @@ export class WebSseServerTransport implements Transport {
         cancel: () => void this.close(),
       },
       // desiredSize then counts the bytes the client has not read yet.
-      new ByteLengthQueuingStrategy({ highWaterMark: opts.maxQueuedBytes }),
+      new ByteLengthQueuingStrategy({ highWaterMark: settings.SSE_MAX_QUEUED_BYTES }),
     );
   }
 
   async start(): Promise<void> {
     this.#write(`event: endpoint\ndata: ${this.endpoint}?sessionId=${this.sessionId}\n\n`);
-    // Proxies (Cloud Run's front end among them) cut streams that stay silent: a comment keeps it
-    // open.
-    this.#keepAlive = setInterval(() => this.#write(": keep-alive\n\n"), this.#keepAliveMs);
+    // Proxies (Cloud Run's front end among them) cut silent streams: a comment keeps it open.
+    this.#keepAlive = setInterval(
+      () => this.#write(": keep-alive\n\n"),
+      this.settings.SSE_KEEPALIVE_MS,
+    );
     (this.#keepAlive as { unref?: () => void }).unref?.();
   }
 
@@ -90,7 +78,7 @@ export class WebSseServerTransport implements Transport {
   }
 
   /** Handles one `POST /messages` body: 202 once accepted, the answer goes down the stream. */
-  async handlePost(req: Request, authInfo?: Caller): Promise<Response> {
+  async handlePost(req: Request, authInfo?: VerifiedToken): Promise<Response> {
     if (this.#closed) throw rpcError(404, "Session closed: reconnect to /sse");
     // The media type itself, not a substring: `text/plain; x=application/json` is not JSON.
     if (!isJsonContentType(req.headers.get("content-type") ?? "")) {
@@ -115,8 +103,6 @@ export class WebSseServerTransport implements Transport {
   #write(chunk: string): void {
     if (this.#closed) return;
     const bytes = encoder.encode(chunk);
-    // A client that stops reading while it keeps posting: drop the session rather than the
-    // instance.
     if ((this.#controller.desiredSize ?? 0) < bytes.byteLength) {
       const message = "SSE client is not reading: queued bytes over the bound, session closed";
       this.onerror?.(new Error(message));
@@ -131,10 +117,7 @@ export class WebSseServerTransport implements Transport {
     }
   }
 
-  /**
-   * Ends the stream at once, dropping what is queued (close() would wait for the client to read
-   * it).
-   */
+  /** Ends the stream at once, dropping what is queued (close() would wait for the client). */
   async #abort(): Promise<void> {
     try {
       this.#controller.error(new Error("SSE session closed: client not reading"));
@@ -152,20 +135,13 @@ const SSE_HEADERS = {
   "x-accel-buffering": "no",
 };
 
-/**
- * The open SSE sessions of this instance: each lives in memory until its stream closes, holds its
- * own McpServer, and belongs to the caller that opened it. Session ids are bearer capabilities for
- * /messages: they never go to the logs.
- */
+/** This instance's SSE sessions, each its opener's; their ids are capabilities, never logged. */
 export class SseSessions {
   readonly #open = new Map<string, WebSseServerTransport>();
   #draining = false;
 
   constructor(
-    private readonly config: Pick<
-      Config,
-      "SSE_KEEPALIVE_MS" | "SSE_MAX_SESSIONS" | "SSE_MAX_QUEUED_BYTES"
-    >,
+    private readonly config: SseSettings,
     private readonly logger: Logger,
     private readonly buildServer: () => McpServer,
   ) {}
@@ -175,11 +151,15 @@ export class SseSessions {
   }
 
   /** `GET /sse`: a new session, or 503 past the cap or while the instance drains. */
-  async open(req: Request, caller: Caller | undefined, trace?: SpanContext): Promise<Response> {
+  async open(
+    req: Request,
+    auth: VerifiedToken | undefined,
+    trace?: SpanContext,
+  ): Promise<Response> {
     const retry = { "Retry-After": "5" };
     if (this.#draining) {
       const message = "This instance is shutting down: reconnect, and another one will answer";
-      throw new ServiceError(503, "shutting_down", message, undefined, retry);
+      throw new ServiceError(503, "shutting_down", message, { headers: retry });
     }
     const max = this.config.SSE_MAX_SESSIONS;
     if (this.#open.size >= max) {
@@ -188,13 +168,9 @@ export class SseSessions {
       const message =
         "Too many open SSE sessions on this instance: " +
         "retry shortly, or use Streamable HTTP at /mcp";
-      throw new ServiceError(503, "too_many_sessions", message, undefined, retry);
+      throw new ServiceError(503, "too_many_sessions", message, { headers: retry });
     }
-    const transport = new WebSseServerTransport("/messages", {
-      keepAliveMs: this.config.SSE_KEEPALIVE_MS,
-      maxQueuedBytes: this.config.SSE_MAX_QUEUED_BYTES,
-      caller,
-    });
+    const transport = new WebSseServerTransport("/messages", this.config, auth?.extra.principal);
     const server = this.buildServer();
     this.#open.set(transport.sessionId, transport);
     transport.onclose = () => {
@@ -210,18 +186,22 @@ export class SseSessions {
   }
 
   /** `POST /messages?sessionId=…`: another caller's session answers as an unknown one. */
-  async post(req: Request, caller: Caller | undefined, trace?: SpanContext): Promise<Response> {
+  async post(
+    req: Request,
+    auth: VerifiedToken | undefined,
+    trace?: SpanContext,
+  ): Promise<Response> {
     const sessionId = new URL(req.url).searchParams.get("sessionId");
     if (!sessionId) throw rpcError(400, "Missing sessionId query parameter");
     const transport = this.#open.get(sessionId);
-    if (!transport || transport.principal !== caller?.extra.principal) {
+    if (!transport || transport.principal !== auth?.extra.principal) {
       if (transport) {
         const message = "SSE post refused: session belongs to another caller";
         this.logger.log("WARNING", message, {}, trace);
       }
       throw rpcError(404, "Unknown or expired session: reconnect to /sse");
     }
-    return transport.handlePost(req, caller);
+    return transport.handlePost(req, auth);
   }
 
   /** Refuses new sessions and ends the open ones, so that their clients reconnect elsewhere. */

@@ -1,8 +1,4 @@
-import {
-  McpServer,
-  ProtocolErrorCode,
-  type JSONRPCErrorResponse,
-} from "@modelcontextprotocol/server";
+import { McpServer } from "@modelcontextprotocol/server";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/server/validators/cf-worker";
 import type { ToolDeps } from "./tools/common.js";
 import { TOOLS } from "./tools/index.js";
@@ -34,31 +30,4 @@ export function buildToolServer(deps: ToolDeps): McpServer {
   );
   for (const tool of TOOLS) tool.register(server, deps);
   return server;
-}
-
-/**
- * `tools/call` whose `arguments` is not an object (an array, a string, null): the SDK refuses it
- * with -32602 too, but with a raw schema dump; this answers the same code with a sentence a client
- * developer (or a model) can act on. Returns the error answer, or undefined when the message is
- * fine.
- */
-export function invalidToolArguments(message: unknown): JSONRPCErrorResponse | undefined {
-  if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;
-  const { method, params, id } = message as { method?: unknown; params?: unknown; id?: unknown };
-  if (method !== "tools/call" || typeof params !== "object" || params === null) return undefined;
-  const args = (params as { arguments?: unknown }).arguments;
-  if (args === undefined || (typeof args === "object" && args !== null && !Array.isArray(args))) {
-    return undefined;
-  }
-  const got = args === null ? "null" : Array.isArray(args) ? "an array" : `a ${typeof args}`;
-  return {
-    jsonrpc: "2.0",
-    id: typeof id === "string" || typeof id === "number" ? id : null,
-    error: {
-      code: ProtocolErrorCode.InvalidParams,
-      message:
-        'Invalid params: tools/call "arguments" must be an object of named arguments, ' +
-        `such as {"currency_from":"USD"}, not ${got}`,
-    },
-  } as JSONRPCErrorResponse;
 }

@@ -8,7 +8,8 @@ import { buildService, readRpc } from "./support/service.js";
 import { approximateBytes, TtlCache } from "../src/frankfurter/cache.js";
 import { loadConfig } from "../src/config.js";
 import { FrankfurterClient, roundForCurrency } from "../src/frankfurter/client.js";
-import { describeNetworkError, UpstreamError } from "../src/frankfurter/errors.js";
+import { ServiceError } from "../src/errors.js";
+import { describeNetworkError } from "../src/frankfurter/errors.js";
 import { Limiter } from "../src/frankfurter/limiter.js";
 import { createLogger } from "../../common/log.js";
 import {
@@ -289,8 +290,8 @@ describe("upstream body cap", () => {
       await assert.rejects(
         c.currencies(),
         (e: unknown) =>
-          e instanceof UpstreamError &&
-          e.kind === "bad_response" &&
+          e instanceof ServiceError &&
+          e.code === "bad_response" &&
           e.reason === "too_large" &&
           /too large/.test(e.message),
       );
@@ -308,7 +309,7 @@ describe("upstream body cap", () => {
       })) as typeof fetch;
     await assert.rejects(
       v2(f).convert("USD", "AED", "latest", 1),
-      (e: unknown) => e instanceof UpstreamError && e.kind === "not_found",
+      (e: unknown) => e instanceof ServiceError && e.code === "not_found",
     );
   });
 });
@@ -425,7 +426,7 @@ describe("concurrency bound", () => {
     const second = limiter.run(async () => "ran", 10_000);
     await assert.rejects(
       limiter.run(async () => "no room", 10_000),
-      (e: unknown) => e instanceof UpstreamError && e.kind === "busy",
+      (e: unknown) => e instanceof ServiceError && e.code === "busy",
     );
     release();
     await first;
@@ -435,7 +436,7 @@ describe("concurrency bound", () => {
     const holder = blocked.run(() => new Promise<void>((r) => (unblock = r)), 10_000);
     await assert.rejects(
       blocked.run(async () => "late", 20),
-      (e: unknown) => e instanceof UpstreamError && e.reason === "busy",
+      (e: unknown) => e instanceof ServiceError && e.reason === "busy",
     );
     assert.equal(blocked.queued, 0);
     unblock();
@@ -513,7 +514,7 @@ describe("why Frankfurter cannot be reached", () => {
     await assert.rejects(
       c.currencies(),
       (e: unknown) =>
-        e instanceof UpstreamError && e.reason === "refused" && /ECONNREFUSED/.test(e.detail ?? ""),
+        e instanceof ServiceError && e.reason === "refused" && /ECONNREFUSED/.test(e.detail ?? ""),
     );
   });
   it("says TLS when https meets a server that does not speak it", async () => {
@@ -524,7 +525,7 @@ describe("why Frankfurter cannot be reached", () => {
       const c = at(`https://127.0.0.1:${port}/v2`);
       await assert.rejects(
         c.currencies(),
-        (e: unknown) => e instanceof UpstreamError && e.reason === "tls",
+        (e: unknown) => e instanceof ServiceError && e.reason === "tls",
       );
     } finally {
       plain.closeAllConnections();

@@ -12,8 +12,8 @@ import { createIdTokenSigner } from "../../test/support/id-tokens.js";
 import { listen, oversizeThenReuse, rawRequest } from "../../test/support/http-probe.js";
 import { bundlePath, startService } from "../../test/support/service.js";
 import { buildService, type TestService } from "./support/service.js";
-import { ANY_GOOGLE_ACCOUNT, createIdTokenVerifier } from "../src/auth.js";
-import { loadConfig } from "../src/config.js";
+import { idTokenVerdicts } from "./support/verdict.js";
+import { ANY_GOOGLE_ACCOUNT, loadConfig } from "../src/config.js";
 
 const audience = "https://mcp-server-abc-uc.a.run.app";
 const invoker = "agent@my-project.iam.gserviceaccount.com";
@@ -22,7 +22,7 @@ const nowS = (): number => Math.floor(Date.now() / 1000);
 
 describe("ID token limits (as google-auth-library's verifier)", async () => {
   const signer = await createIdTokenSigner();
-  const verify = createIdTokenVerifier({
+  const verify = idTokenVerdicts({
     audience,
     allowedInvokers: [invoker],
     keys: createLocalJWKSet(signer.jwks),
@@ -85,14 +85,14 @@ describe("invoker allow-list", async () => {
   const stranger = { ...good, email: "someone@other-project.iam.gserviceaccount.com" };
 
   it("lets nobody in with an empty list (fail closed)", async () => {
-    const r = await createIdTokenVerifier({ audience, allowedInvokers: [], keys })(
+    const r = await idTokenVerdicts({ audience, allowedInvokers: [], keys })(
       `Bearer ${await signer.sign(stranger)}`,
     );
     assert.equal(r.ok, false);
     if (!r.ok) assert.equal(r.status, 403);
   });
   it(`accepts any Google account only with the explicit ${ANY_GOOGLE_ACCOUNT}`, async () => {
-    const r = await createIdTokenVerifier({
+    const r = await idTokenVerdicts({
       audience,
       allowedInvokers: [ANY_GOOGLE_ACCOUNT],
       keys,
@@ -100,7 +100,7 @@ describe("invoker allow-list", async () => {
     assert.deepEqual(r, { ok: true, email: stranger.email, subject: "123" });
   });
   it("compares emails case-insensitively in ASCII only: a Kelvin sign is not a k", async () => {
-    const verify = createIdTokenVerifier({
+    const verify = idTokenVerdicts({
       audience,
       allowedInvokers: ["Key@My-Project.iam.gserviceaccount.com"],
       keys,
@@ -187,7 +187,7 @@ describe("signing keys that cannot be had are a 503, not a bad token", async () 
   for (const m of ["not-jwks", "html", "500"] as const) {
     it(`answers 503 keys_unavailable when the JWKS URL answers ${m}`, async () => {
       mode = m;
-      const verify = createIdTokenVerifier({
+      const verify = idTokenVerdicts({
         audience,
         allowedInvokers: [invoker],
         certsUrl: certsUrl(),
@@ -201,7 +201,7 @@ describe("signing keys that cannot be had are a 503, not a bad token", async () 
     });
   }
   it("answers 503 when the JWKS URL does not answer at all", async () => {
-    const verify = createIdTokenVerifier({
+    const verify = idTokenVerdicts({
       audience,
       allowedInvokers: [invoker],
       certsUrl: "http://127.0.0.1:9/certs",
@@ -212,7 +212,7 @@ describe("signing keys that cannot be had are a 503, not a bad token", async () 
   it("still says 401 for a token signed by a key the set does not hold", async () => {
     mode = "ok";
     const other = await createIdTokenSigner();
-    const verify = createIdTokenVerifier({
+    const verify = idTokenVerdicts({
       audience,
       allowedInvokers: [invoker],
       certsUrl: certsUrl(),

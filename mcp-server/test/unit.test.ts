@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { createLocalJWKSet } from "jose";
-import { createIdTokenVerifier, type IdTokenVerifier } from "../src/auth.js";
 import { latestExpiry, TtlCache } from "../src/frankfurter/cache.js";
 import { loadConfig } from "../src/config.js";
 import { bundlePath, runCommand } from "../../test/support/service.js";
 import { FrankfurterClient } from "../src/frankfurter/client.js";
-import { UpstreamError } from "../src/frankfurter/errors.js";
+import { inputError, ServiceError } from "../src/errors.js";
+import { idTokenVerdicts } from "./support/verdict.js";
 import { amount, checkDateInRange, currencyCode, rateDate } from "../src/validation.js";
 import { createIdTokenSigner, type IdTokenSigner } from "../../test/support/id-tokens.js";
 import { Client } from "@modelcontextprotocol/client";
@@ -14,7 +14,6 @@ import { InMemoryTransport, McpServer, type CallToolResult } from "@modelcontext
 import * as z from "zod";
 import { createLogger } from "../../common/log.js";
 import { FIRST_DATE } from "../src/frankfurter/client.js";
-import { ToolInputError } from "../src/tools/common.js";
 import { DEFAULT_ANNOTATIONS, defineTool } from "../src/tools/define.js";
 import { TOOLS } from "../src/tools/index.js";
 
@@ -59,6 +58,16 @@ describe("config", () => {
     assert.throws(() => loadConfig({ PORT: "http" }), /PORT/);
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "google-id-token" }), /MCP_AUTH_AUDIENCE/);
     assert.throws(() => loadConfig({ MCP_SERVER_AUTH: "basic" }), /MCP_SERVER_AUTH/);
+    // A value that is no URL at all is named too, not a bare "Invalid URL".
+    for (const env of [
+      { FRANKFURTER_URL: "not a url", FRANKFURTER_PROVIDERS: "ECB" },
+      { MCP_SERVER_AUTH: "oauth", OAUTH_ISSUER: "nope", MCP_RESOURCE_URL: "https://x.test/mcp" },
+    ]) {
+      assert.throws(
+        () => loadConfig(env),
+        /^Error: Invalid configuration: (FRANKFURTER_URL|OAUTH_ISSUER): /,
+      );
+    }
   });
   it("refuses a URL with credentials or a query, naming the variable and never echoing them", () => {
     for (const url of [
@@ -327,7 +336,7 @@ describe("FrankfurterClient", () => {
     const down = fakeFetch(() => Promise.reject(new TypeError("fetch failed")));
     await assert.rejects(
       client(down.fetch).currencies(),
-      (e: unknown) => e instanceof UpstreamError && e.kind === "unavailable",
+      (e: unknown) => e instanceof ServiceError && e.code === "unavailable",
     );
     assert.equal(down.calls.length, 2);
   });
@@ -335,13 +344,13 @@ describe("FrankfurterClient", () => {
     const nf = fakeFetch(() => Response.json({ message: "not found" }, { status: 404 }));
     await assert.rejects(
       client(nf.fetch).convert("USD", "XYZ", "latest", 1),
-      (e: unknown) => e instanceof UpstreamError && e.kind === "not_found",
+      (e: unknown) => e instanceof ServiceError && e.code === "not_found",
     );
     assert.equal(nf.calls.length, 1);
     const inv = fakeFetch(() => Response.json({ message: "bad" }, { status: 422 }));
     await assert.rejects(
       client(inv.fetch).convert("USD", "EUR", "latest", 1),
-      (e: unknown) => e instanceof UpstreamError && e.kind === "invalid",
+      (e: unknown) => e instanceof ServiceError && e.code === "invalid",
     );
   });
   it("times out a silent upstream", async () => {
@@ -360,7 +369,7 @@ describe("FrankfurterClient", () => {
     );
     await assert.rejects(
       client(hang.fetch, { FRANKFURTER_TIMEOUT_MS: "30" }).currencies(),
-      (e: unknown) => e instanceof UpstreamError && e.kind === "timeout",
+      (e: unknown) => e instanceof ServiceError && e.code === "timeout",
     );
     assert.equal(hang.calls.length, 2);
   });
@@ -368,7 +377,7 @@ describe("FrankfurterClient", () => {
     const refused = async (body: unknown, call: (c: FrankfurterClient) => Promise<unknown>) =>
       assert.rejects(
         call(client(fakeFetch(() => ok(body)).fetch)),
-        (e: unknown) => e instanceof UpstreamError && e.reason === "bad_shape",
+        (e: unknown) => e instanceof ServiceError && e.reason === "bad_shape",
         JSON.stringify(body),
       );
     const rate = (c: FrankfurterClient) => c.convert("USD", "EUR", "latest", 100);
@@ -387,7 +396,7 @@ describe("FrankfurterClient", () => {
     const f = fakeFetch(() => ok({ hello: "world" }));
     await assert.rejects(
       client(f.fetch).convert("USD", "EUR", "latest", 1),
-      (e: unknown) => e instanceof UpstreamError && e.kind === "bad_response",
+      (e: unknown) => e instanceof ServiceError && e.code === "bad_response",
     );
   });
 });
@@ -401,7 +410,7 @@ describe("defineTool", () => {
     output: z.object({ word: z.string() }),
     annotations: { idempotentHint: false },
     async run({ word }) {
-      if (word === "bad") throw new ToolInputError("word must not be bad");
+      if (word === "bad") throw inputError("word must not be bad");
       if (word === "boom") throw new Error("secret internals");
       return { structured: { word }, text: `said ${word}` };
     },
@@ -470,12 +479,12 @@ describe("defineTool", () => {
 describe("ID token verifier", () => {
   let signer: IdTokenSigner;
   let other: IdTokenSigner;
-  let verify: IdTokenVerifier;
+  let verify: ReturnType<typeof idTokenVerdicts>;
   const audience = "https://mcp-server-abc-uc.a.run.app";
   before(async () => {
     signer = await createIdTokenSigner();
     other = await createIdTokenSigner();
-    verify = createIdTokenVerifier({
+    verify = idTokenVerdicts({
       audience,
       allowedInvokers: ["agent@my-project.iam.gserviceaccount.com"],
       keys: createLocalJWKSet(signer.jwks),

@@ -1,8 +1,3 @@
-/**
- * A small LRU cache with per-entry expiry and single-flight loading: concurrent `get`s for the same
- * key share one load, failures are not cached, and both the entry count and the bytes held are
- * bounded.
- */
 export interface CacheResult<T> {
   value: T;
   hit: boolean;
@@ -14,15 +9,12 @@ interface Entry<T> {
   bytes: number;
 }
 
-/**
- * What an entry costs, approximately: its key and value as JSON, two bytes a character (V8 may
- * store them in one, but the parsed objects cost more than their text), plus a fixed overhead for
- * the Map slot.
- */
+/** An entry's cost, roughly: key and value as JSON at two bytes a character, and the Map slot. */
 export function approximateBytes(key: string, value: unknown): number {
   return 64 + 2 * (key.length + (JSON.stringify(value)?.length ?? 0));
 }
 
+/** An LRU cache with expiry, bounded in entries and bytes; concurrent loads of a key are one. */
 export class TtlCache<T> {
   readonly #entries = new Map<string, Entry<T>>();
   readonly #inflight = new Map<string, Promise<T>>();
@@ -72,8 +64,7 @@ export class TtlCache<T> {
 
   #set(key: string, value: T, expiresAt: number): void {
     const bytes = approximateBytes(key, value);
-    // An answer bigger than the whole budget would only flush everything else: serve it, don't keep
-    // it.
+    // Bigger than the whole budget: served, not kept (it would flush everything else).
     if (bytes > this.maxBytes) return;
     const old = this.#entries.get(key);
     if (old) this.#delete(key, old);
@@ -93,11 +84,7 @@ export class TtlCache<T> {
 
 const HOUR = 3_600_000;
 
-/**
- * When a v1 `latest` answer may change: the ECB publishes around 16:00 CET on working days, and
- * Frankfurter picks it up shortly after. Expire at the next 14:00 UTC (the earliest that can be, in
- * summer time) and never keep it longer than `maxTtlMs`.
- */
+/** A v1 `latest` expires at 14:00 UTC (the ECB publishes ~16:00 CET), or after `maxTtlMs`. */
 export function latestExpiry(now: number, maxTtlMs = HOUR): number {
   const d = new Date(now);
   const window = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 14);

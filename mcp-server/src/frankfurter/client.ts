@@ -1,17 +1,13 @@
 import { BodyTooLarge, readCapped } from "../../../common/capped-body.js";
 import { inSpan, propagationFields, type SpanContext } from "../../../common/trace.js";
 import { TtlCache, latestExpiry } from "./cache.js";
-import { describeNetworkError, UpstreamError } from "./errors.js";
+import { ServiceError, type UpstreamKind, upstreamError } from "../errors.js";
+import { describeNetworkError } from "./errors.js";
 import { Limiter } from "./limiter.js";
 import type { Config } from "../config.js";
 import { isCalendarDate, todayUtc } from "../validation.js";
 
-/**
- * Frankfurter client for both API versions. v2 (the default, https://api.frankfurter.dev/v2) blends
- * rates from many central banks over 200+ currencies; a URL whose path ends in /v1 keeps the frozen
- * v1 API (ECB reference rates, ~30 currencies). Either way the tools see the same small shapes
- * below, and only those are cached (never a raw upstream body).
- */
+/** v2 (central banks, 200+ currencies) or v1 (ECB): the same small shapes, the only ones cached. */
 export type ApiVersion = "v1" | "v2";
 
 /** One conversion: the unit rate, and the amount converted (v1 converts upstream, v2 here). */
@@ -40,26 +36,16 @@ export interface CurrencyInfo {
   end_date?: string;
 }
 
-/** The settings the client reads, as the config schema parsed them (with their defaults). */
+/** The settings the client reads: FRANKFURTER_* and CACHE_*, as the config schema parsed them. */
 export type FrankfurterSettings = Pick<
   Config,
-  | "FRANKFURTER_URL"
-  | "FRANKFURTER_TIMEOUT_MS"
-  | "FRANKFURTER_PROVIDERS"
-  | "FRANKFURTER_MAX_BODY_BYTES"
-  | "FRANKFURTER_MAX_CONCURRENT"
-  | "FRANKFURTER_MAX_QUEUE"
-  | "CACHE_MAX_ENTRIES"
-  | "CACHE_MAX_BYTES"
-  | "CACHE_LATEST_TTL_SECONDS"
-  | "CACHE_DATED_TTL_SECONDS"
+  Extract<keyof Config, `FRANKFURTER_${string}` | `CACHE_${string}`>
 >;
 
-/** What tests replace: the network, the clock, and the delay before the single retry. */
+/** What tests replace. */
 export interface FrankfurterDeps {
   fetch?: typeof fetch | undefined;
   now?: (() => number) | undefined;
-  /** Jittered by default, so that many instances don't retry in step. */
   retryDelayMs?: (() => number) | undefined;
 }
 
@@ -76,21 +62,21 @@ export const FIRST_DATE: Readonly<Record<ApiVersion, string>> = {
 
 const DAY = 86_400_000;
 
+/** Reads a JSON answer into one of the shapes above, or undefined (or BadAnswer) if it is not one. */
+type Reader<T> = (json: unknown) => T | undefined;
+
 /**
  * Frankfurter client: timeout, one retry, error mapping, a bounded cache, a bound on concurrent
- * requests.
+ * requests. `trace` on each call: the tool call's span context, parent of the upstream GET's span.
  */
 export class FrankfurterClient {
   readonly version: ApiVersion;
   readonly providers: readonly string[];
   readonly #base: URL;
   readonly #fetch: typeof fetch;
-  readonly #timeoutMs: number;
   readonly #now: () => number;
   readonly #retryDelayMs: () => number;
-  readonly #latestTtlMs: number;
-  readonly #datedTtlMs: number;
-  readonly #maxBodyBytes: number;
+  readonly #settings: FrankfurterSettings;
   readonly #cache: TtlCache<unknown>;
   readonly #limiter: Limiter;
 
@@ -100,13 +86,11 @@ export class FrankfurterClient {
     this.#base = new URL(url.endsWith("/") ? url : `${url}/`);
     this.version = /\/v1\/$/.test(this.#base.pathname) ? "v1" : "v2";
     this.providers = this.version === "v2" ? settings.FRANKFURTER_PROVIDERS : [];
+    this.#settings = settings;
     this.#fetch = deps.fetch ?? fetch;
-    this.#timeoutMs = settings.FRANKFURTER_TIMEOUT_MS;
     this.#now = deps.now ?? Date.now;
+    // Jittered, so that many instances don't retry in step.
     this.#retryDelayMs = deps.retryDelayMs ?? (() => 200 + Math.random() * 300);
-    this.#latestTtlMs = settings.CACHE_LATEST_TTL_SECONDS * 1000;
-    this.#datedTtlMs = settings.CACHE_DATED_TTL_SECONDS * 1000;
-    this.#maxBodyBytes = settings.FRANKFURTER_MAX_BODY_BYTES;
     this.#cache = new TtlCache(settings.CACHE_MAX_ENTRIES, this.#now, settings.CACHE_MAX_BYTES);
     this.#limiter = new Limiter(
       settings.FRANKFURTER_MAX_CONCURRENT,
@@ -130,24 +114,22 @@ export class FrankfurterClient {
     return { entries: this.#cache.size, bytes: this.#cache.bytes };
   }
 
-  /**
-   * Builds the upstream URL. Callers pass validated values only; the path is checked again here.
-   */
+  /** The upstream URL. Callers pass validated values only; the path is checked again here. */
   url(path: string, params: Record<string, string | number | undefined> = {}): URL {
     const allowed =
       this.version === "v1"
         ? /^(latest|currencies|\d{4}-\d{2}-\d{2}(\.\.(\d{4}-\d{2}-\d{2})?)?)$/
         : /^(rates|currencies|rate\/[A-Z]{3}\/[A-Z]{3})$/;
-    if (!allowed.test(path))
+    if (!allowed.test(path)) {
       throw new Error(`refusing to build an upstream URL for path ${JSON.stringify(path)}`);
+    }
     const url = new URL(path, this.#base);
-    for (const [k, v] of Object.entries(params))
+    const providers = this.providers.length ? this.providers.join(",") : undefined;
+    for (const [k, v] of Object.entries({ ...params, providers })) {
       if (v !== undefined) url.searchParams.set(k, String(v));
+    }
     return url;
   }
-
-  // `trace` on each call below: the caller's span context (a tool call), parent of the upstream GET
-  // span.
 
   /** Converts `amount` of `from` into `to` at the rate for `date` ("latest" or YYYY-MM-DD). */
   async convert(
@@ -164,51 +146,28 @@ export class FrankfurterClient {
         symbols: to,
         amount: amount === 1 ? undefined : amount,
       });
+      const { CACHE_LATEST_TTL_SECONDS: latest, CACHE_DATED_TTL_SECONDS: dated } = this.#settings;
       const expiresAt =
-        date === "latest"
-          ? latestExpiry(this.#now(), this.#latestTtlMs)
-          : this.#now() + this.#datedTtlMs;
-      return this.#cached(
-        url,
-        expiresAt,
-        (json) => {
-          if (!isObject(json) || !isObject(json.rates)) return undefined;
-          check.same(json.base, from, "base");
-          const converted = check.rate(json.rates[to]);
-          return {
-            date: check.date(json.date),
-            base: from,
-            quote: to,
-            amount,
-            converted,
-            rate: Number((converted / amount).toPrecision(6)),
-          };
-        },
-        trace,
-      );
-    }
-    // v2 has no amount parameter (it would answer 422): fetch the unit rate, cache it once for
-    // every amount.
-    const url = this.url(`rate/${from}/${to}`, {
-      date: date === "latest" ? undefined : date,
-      ...this.#providersParam(),
-    });
-    const r = await this.#cached(
-      url,
-      this.#expiry(date === "latest" ? undefined : date),
-      (json) => {
-        if (!isObject(json)) return undefined;
+        date === "latest" ? latestExpiry(this.#now(), latest * 1000) : this.#now() + dated * 1000;
+      return this.#cached(url, expiresAt, trace, (json) => {
+        if (!isObject(json) || !isObject(json.rates)) return undefined;
         check.same(json.base, from, "base");
-        check.same(json.quote, to, "quote");
-        return { date: check.date(json.date), base: from, quote: to, rate: check.rate(json.rate) };
-      },
-      trace,
-    );
-    const { rate } = r.value;
-    return {
-      value: { ...r.value, amount, converted: roundForCurrency(amount * rate, to) },
-      cacheHit: r.cacheHit,
-    };
+        const converted = check.rate(json.rates[to]);
+        const rate = Number((converted / amount).toPrecision(6));
+        return { date: check.date(json.date), base: from, quote: to, amount, converted, rate };
+      });
+    }
+    // v2 has no amount parameter (it would answer 422): the unit rate, cached once for every amount.
+    const day = date === "latest" ? undefined : date;
+    const url = this.url(`rate/${from}/${to}`, { date: day });
+    const { value, cacheHit } = await this.#cached(url, this.#expiry(day), trace, (json) => {
+      if (!isObject(json)) return undefined;
+      check.same(json.base, from, "base");
+      check.same(json.quote, to, "quote");
+      return { date: check.date(json.date), base: from, quote: to, rate: check.rate(json.rate) };
+    });
+    const converted = roundForCurrency(amount * value.rate, to);
+    return { value: { ...value, amount, converted }, cacheHit };
   }
 
   /** Rates from `start` to `end` (default today), daily or, over v2, grouped by week or month. */
@@ -220,114 +179,80 @@ export class FrankfurterClient {
     group: HistoryGroup = "day",
     trace?: SpanContext,
   ): Promise<Fetched<History>> {
+    const result = (points: Array<[string, number]>) => ({ base: from, quote: to, group, points });
     if (this.version === "v1") {
       if (group !== "day") throw new Error("v1 has no grouped history");
       const url = this.url(`${start}..${end ?? ""}`, { base: from, symbols: to });
-      return this.#cached(
-        url,
-        this.#expiry(end),
-        (json) => {
-          if (!isObject(json) || !isObject(json.rates)) return undefined;
-          check.same(json.base, from, "base");
-          const points: Array<[string, number]> = [];
-          for (const [d, r] of Object.entries(json.rates)) {
-            points.push([check.date(d), check.rate(isObject(r) ? r[to] : undefined)]);
-          }
-          return { base: from, quote: to, group, points };
-        },
-        trace,
-      );
+      return this.#cached(url, this.#expiry(end), trace, (json) => {
+        if (!isObject(json) || !isObject(json.rates)) return undefined;
+        check.same(json.base, from, "base");
+        const rates = Object.entries(json.rates);
+        return result(
+          rates.map(([d, r]): [string, number] => [
+            check.date(d),
+            check.rate(isObject(r) ? r[to] : undefined),
+          ]),
+        );
+      });
     }
-    const url = this.url("rates", {
-      base: from,
-      quotes: to,
-      from: start,
-      to: end,
-      group: group === "day" ? undefined : group,
-      ...this.#providersParam(),
-    });
-    return this.#cached(
-      url,
-      this.#expiry(end),
-      (json) => {
-        if (!Array.isArray(json)) return undefined;
-        const points: Array<[string, number]> = [];
-        for (const row of json) {
-          if (!isObject(row)) return undefined;
-          if (row.quote !== to) continue;
+    const grouped = group === "day" ? undefined : group;
+    const params = { base: from, quotes: to, from: start, to: end, group: grouped };
+    return this.#cached(this.url("rates", params), this.#expiry(end), trace, (json) => {
+      if (!Array.isArray(json) || !json.every(isObject)) return undefined;
+      const rows = json.filter((row) => row.quote === to);
+      return result(
+        rows.map((row): [string, number] => {
           check.same(row.base, from, "base");
-          points.push([check.date(row.date), check.rate(row.rate)]);
-        }
-        return { base: from, quote: to, group, points };
-      },
-      trace,
-    );
+          return [check.date(row.date), check.rate(row.rate)];
+        }),
+      );
+    });
   }
 
   /** The currencies there are rates for: code and name, and over v2 symbol and date coverage. */
   currencies(trace?: SpanContext): Promise<Fetched<CurrencyInfo[]>> {
-    const expiresAt = this.#now() + this.#datedTtlMs;
+    const url = this.url("currencies");
+    const expiresAt = this.#now() + this.#settings.CACHE_DATED_TTL_SECONDS * 1000;
+    const name = (v: unknown) => check.text(v, "name", MAX_NAME);
     if (this.version === "v1") {
-      return this.#cached(
-        this.url("currencies"),
-        expiresAt,
-        (json) => {
-          if (!isObject(json)) return undefined;
-          return Object.entries(json).map(([code, name]) => ({
-            code: check.code(code),
-            name: check.text(name, "name", MAX_NAME),
-          }));
-        },
-        trace,
-      );
+      return this.#cached(url, expiresAt, trace, (json) => {
+        if (!isObject(json)) return undefined;
+        return Object.entries(json).map(([code, v]) => ({ code: check.code(code), name: name(v) }));
+      });
     }
-    return this.#cached(
-      this.url("currencies", this.#providersParam()),
-      expiresAt,
-      (json) => {
-        if (!Array.isArray(json)) return undefined;
-        const out: CurrencyInfo[] = [];
-        for (const c of json) {
-          if (!isObject(c)) return undefined;
-          const code = check.code(c.iso_code);
-          const symbol = optional(c.symbol, (v) => check.text(v, "symbol", MAX_SYMBOL));
-          const start = optional(c.start_date, check.date);
-          const end = optional(c.end_date, check.date);
-          out.push({
-            code,
-            name: optional(c.name, (v) => check.text(v, "name", MAX_NAME)) ?? code,
-            ...(symbol && { symbol }),
-            ...(start && { start_date: start }),
-            ...(end && { end_date: end }),
-          });
-        }
-        return out;
-      },
-      trace,
-    );
+    return this.#cached(url, expiresAt, trace, (json) => {
+      if (!Array.isArray(json) || !json.every(isObject)) return undefined;
+      return json.map((c) => {
+        const code = check.code(c.iso_code);
+        const symbol = optional(c.symbol, (v) => check.text(v, "symbol", MAX_SYMBOL));
+        const start = optional(c.start_date, check.date);
+        const end = optional(c.end_date, check.date);
+        return {
+          code,
+          name: optional(c.name, name) ?? code,
+          ...(symbol && { symbol }),
+          ...(start && { start_date: start }),
+          ...(end && { end_date: end }),
+        };
+      });
+    });
   }
 
-  #providersParam(): { providers?: string } {
-    return this.providers.length ? { providers: this.providers.join(",") } : {};
-  }
-
-  /**
-   * Latest answers, and those for today or yesterday (providers may still publish), are kept
-   * briefly.
-   */
+  /** Latest answers, and today's or yesterday's (providers may still publish), are kept briefly. */
   #expiry(date: string | undefined): number {
     const now = this.#now();
-    const yesterday = todayUtc(now - DAY);
-    return date === undefined || date >= yesterday
-      ? now + this.#latestTtlMs
-      : now + this.#datedTtlMs;
+    const recent = date === undefined || date >= todayUtc(now - DAY);
+    const ttl = recent
+      ? this.#settings.CACHE_LATEST_TTL_SECONDS
+      : this.#settings.CACHE_DATED_TTL_SECONDS;
+    return now + ttl * 1000;
   }
 
   async #cached<T>(
     url: URL,
     expiresAt: number,
-    pick: (json: unknown) => T | undefined,
     trace: SpanContext | undefined,
+    pick: Reader<T>,
   ): Promise<Fetched<T>> {
     const { value, hit } = await this.#cache.get(url.href, async () => ({
       value: await this.#fetchJson(url, pick, trace),
@@ -336,139 +261,119 @@ export class FrankfurterClient {
     return { value: value as T, cacheHit: hit };
   }
 
-  async #fetchJson<T>(
-    url: URL,
-    pick: (json: unknown) => T | undefined,
-    trace: SpanContext | undefined,
-  ): Promise<T> {
+  /** One retry, after a short pause, of an attempt that found the upstream down or slow. */
+  async #fetchJson<T>(url: URL, pick: Reader<T>, trace: SpanContext | undefined): Promise<T> {
+    const timeout = this.#settings.FRANKFURTER_TIMEOUT_MS;
+    const attempt = () => this.#limiter.run(() => this.#attempt(url, pick, trace), timeout);
     try {
-      return await this.#limiter.run(() => this.#attempt(url, pick, trace), this.#timeoutMs);
+      return await attempt();
     } catch (err) {
-      if (!(err instanceof UpstreamError) || !["unavailable", "timeout"].includes(err.kind))
-        throw err;
+      const transient =
+        err instanceof ServiceError && ["unavailable", "timeout"].includes(String(err.code));
+      if (!transient) throw err;
       await new Promise((r) => setTimeout(r, this.#retryDelayMs()));
-      return this.#limiter.run(() => this.#attempt(url, pick, trace), this.#timeoutMs);
+      return attempt();
     }
   }
 
-  /**
-   * One HTTP client span per attempt (OpenTelemetry HTTP conventions); its context goes upstream in
-   * `traceparent`.
-   */
-  #attempt<T>(
-    url: URL,
-    pick: (json: unknown) => T | undefined,
-    trace: SpanContext | undefined,
-  ): Promise<T> {
+  /** One GET in an HTTP client span (OpenTelemetry's HTTP conventions), its context sent upstream. */
+  #attempt<T>(url: URL, pick: Reader<T>, trace: SpanContext | undefined): Promise<T> {
     const attributes = {
       "http.request.method": "GET",
       "server.address": url.hostname,
       "url.full": `${url.origin}${url.pathname}`,
     };
-    return inSpan(
-      "GET",
-      { kind: "client", attributes, parent: trace, current: false },
-      async (span) => {
-        try {
-          return await this.#request(url, pick, span.context, (status) =>
-            span.setAttributes({ "http.response.status_code": status }),
+    const options = { kind: "client", attributes, parent: trace, current: false } as const;
+    return inSpan("GET", options, async (span) => {
+      try {
+        const { status, body } = await this.#send(url, span.context, (code) =>
+          span.setAttributes({ "http.response.status_code": code }),
+        );
+        return parseAnswer(url, status, body, pick);
+      } catch (err) {
+        if (err instanceof ServiceError) {
+          span.setError(
+            err.upstreamStatus ? String(err.upstreamStatus) : (err.reason ?? String(err.code)),
           );
-        } catch (err) {
-          if (err instanceof UpstreamError)
-            span.setError(
-              err.upstreamStatus ? String(err.upstreamStatus) : (err.reason ?? err.kind),
-            );
-          throw err;
         }
-      },
-    );
+        throw err;
+      }
+    });
   }
 
-  async #request<T>(
-    url: URL,
-    pick: (json: unknown) => T | undefined,
-    trace: SpanContext,
-    onStatus: (status: number) => void,
-  ): Promise<T> {
-    const { res, body } = await this.#send(url, trace, onStatus);
-    if (!res.ok) throw statusError(res.status, url, body);
-    const where = `${url.host}${url.pathname}`;
-    let json: unknown;
-    try {
-      json = JSON.parse(body);
-    } catch {
-      const message = "The exchange-rate service sent a response that is not JSON";
-      throw new UpstreamError(
-        "bad_response",
-        message,
-        res.status,
-        "bad_json",
-        `${where}: body is not JSON`,
-      );
-    }
-    let value: T | undefined;
-    let problem = "unexpected JSON shape";
-    try {
-      value = pick(json);
-    } catch (err) {
-      if (!(err instanceof BadAnswer)) throw err;
-      problem = err.message;
-    }
-    if (value !== undefined) return value;
-    const message = "The exchange-rate service sent an unexpected response";
-    throw new UpstreamError(
-      "bad_response",
-      message,
-      res.status,
-      "bad_shape",
-      `${where}: ${problem}`,
-    );
-  }
-
-  /** One GET and its body, bounded in time and size; a failure to get them is an UpstreamError. */
+  /** One GET and its 2xx body, bounded in time and size; any other outcome a ServiceError. */
   async #send(
     url: URL,
     trace: SpanContext,
     onStatus: (status: number) => void,
-  ): Promise<{ res: Response; body: string }> {
-    const signal = AbortSignal.timeout(this.#timeoutMs);
+  ): Promise<{ status: number; body: string }> {
+    const { FRANKFURTER_TIMEOUT_MS: timeoutMs, FRANKFURTER_MAX_BODY_BYTES: maxBytes } =
+      this.#settings;
+    const signal = AbortSignal.timeout(timeoutMs);
     const headers = { accept: "application/json", ...propagationFields(trace) };
     let status: number | undefined;
+    let body: string;
     try {
       const res = await this.#fetch(url, { headers, signal, redirect: "follow" });
       status = res.status;
       onStatus(status);
       // An error's body only lends its message: read a little of it, never fail on its size.
-      const body = res.ok
-        ? await readCapped(res, this.#maxBodyBytes)
-        : await readCapped(res, 16 * 1024, true);
-      return { res, body };
+      body = res.ok ? await readCapped(res, maxBytes) : await readCapped(res, 16 * 1024, true);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         const message = "The exchange-rate service sent a response that is too large";
-        throw new UpstreamError("bad_response", message, status, "too_large", err.message);
+        const details = {
+          upstreamStatus: status,
+          reason: "too_large",
+          detail: err.message,
+        } as const;
+        throw upstreamError("bad_response", message, details);
       }
       const name = err instanceof Error ? err.name : "";
       if (signal.aborted || name === "TimeoutError" || name === "AbortError") {
-        const message = `The exchange-rate service did not answer within ${this.#timeoutMs} ms`;
-        const detail = `no answer from ${url.host} within ${this.#timeoutMs} ms`;
-        throw new UpstreamError("timeout", message, undefined, "timeout", detail);
+        const message = `The exchange-rate service did not answer within ${timeoutMs} ms`;
+        const detail = `no answer from ${url.host} within ${timeoutMs} ms`;
+        throw upstreamError("timeout", message, { reason: "timeout", detail });
       }
-      const { reason, detail } = describeNetworkError(err);
       const message = "The exchange-rate service cannot be reached right now";
-      throw new UpstreamError("unavailable", message, undefined, reason, detail);
+      throw upstreamError("unavailable", message, describeNetworkError(err));
     }
+    if (status < 200 || status > 299) throw statusError(status, url, body);
+    return { status, body };
   }
 }
 
-/**
- * An upstream answer that is not 2xx, worded for the caller; the upstream's message for the log.
- */
-function statusError(status: number, url: URL, body: string): UpstreamError {
+/** A 2xx body as the shape `pick` reads, or a bad_response naming what is wrong (for the log). */
+function parseAnswer<T>(url: URL, status: number, body: string, pick: Reader<T>): T {
+  const where = `${url.host}${url.pathname}`;
+  const fail = (reason: "bad_json" | "bad_shape", message: string, problem: string) => {
+    const details = { upstreamStatus: status, reason, detail: `${where}: ${problem}` };
+    return upstreamError("bad_response", message, details);
+  };
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    const message = "The exchange-rate service sent a response that is not JSON";
+    throw fail("bad_json", message, "body is not JSON");
+  }
+  let problem = "unexpected JSON shape";
+  try {
+    const value = pick(json);
+    if (value !== undefined) return value;
+  } catch (err) {
+    if (!(err instanceof BadAnswer)) throw err;
+    problem = err.message;
+  }
+  throw fail("bad_shape", "The exchange-rate service sent an unexpected response", problem);
+}
+
+/** An upstream answer that is not 2xx, worded for the caller; the upstream's message for the log. */
+function statusError(status: number, url: URL, body: string): ServiceError {
   const said = upstreamMessage(body);
   const detail = `HTTP ${status} from ${url.host}${url.pathname}${said ? `: ${said}` : ""}`;
-  const fail = (kind: UpstreamError["kind"], message: string): UpstreamError =>
-    new UpstreamError(kind, message, status, "status", detail);
+  const fail = (kind: UpstreamKind, message: string): ServiceError =>
+    upstreamError(kind, message, { upstreamStatus: status, reason: "status", detail });
   // The upstream's own words reach the caller (and a model) only in a form the API is known to use.
   const known = said !== undefined && KNOWN_MESSAGE.test(said) ? said : undefined;
   if (status === 404) return fail("not_found", known ?? "not found");
@@ -496,23 +401,16 @@ export function minorUnits(code: string): number {
   return d;
 }
 
-/**
- * Rounds a converted amount as a person expects for the currency (to its minor unit), but keeps at
- * least 3 significant digits so that small results (1 JPY in USD) don't round to 0.
- */
+/** To the currency's minor unit, but at least 3 significant digits (1 JPY in USD is not 0). */
 export function roundForCurrency(value: number, code: string): number {
   if (!Number.isFinite(value) || value === 0) return value;
   const minor = minorUnits(code);
-  // Decimals for 3 significant digits: past the minor unit, round by significance (toFixed would
-  // cap the decimals and turn 1e-300 into 0).
+  // Past the minor unit, by significance: toFixed would turn 1e-300 into 0.
   const significant = 2 - Math.floor(Math.log10(Math.abs(value)));
   return significant > minor ? Number(value.toPrecision(3)) : Number(value.toFixed(minor));
 }
 
-/**
- * The `message` forms of Frankfurter's 4xx answers (v1, and v2's lib/versions/v2.rb and
- * rate_query.rb), bounded: "invalid currency: XYZ" names the codes at fault.
- */
+/** Frankfurter's 4xx `message` forms (v1; v2's lib/versions/v2.rb, rate_query.rb), bounded. */
 const KNOWN_MESSAGE =
   /^(?:not found|invalid (?:date|group|amount)|conflicting params|invalid currency: [A-Z]{3}(?:,[A-Z]{3}){0,3}|unknown parameter: [a-z_]{1,20}(?:, [a-z_]{1,20}){0,3})$/;
 
@@ -524,10 +422,8 @@ const MAX_SYMBOL = 16;
 class BadAnswer extends Error {}
 
 /**
- * Every value the rates API sends is checked before it is cached or reaches a tool result (and a
- * model): codes and dates in their ISO forms, the codes asked for, rates positive and finite (a
- * zero or negative rate would become an answer), and names as plain one-line text of bounded
- * length, since free text from outside is a carrier for instructions to a model.
+ * Every value from the rates API, checked before it is cached or reaches a model: ISO forms, the
+ * codes asked for, rates positive and finite, names as short plain text (no smuggled instructions).
  */
 const check = {
   code(v: unknown): string {

@@ -1,4 +1,4 @@
-import { UpstreamError } from "./errors.js";
+import { type ServiceError, upstreamError } from "../errors.js";
 
 /**
  * A bound on concurrent upstream requests; callers past it wait in a bounded queue, for at most
@@ -31,14 +31,11 @@ export class Limiter {
       this.#active++;
       return Promise.resolve();
     }
-    const busy = (): UpstreamError =>
-      new UpstreamError(
-        "busy",
-        "The exchange-rate service is busy right now: try again in a moment",
-        undefined,
-        "busy",
-        `${this.#active} requests in flight, ${this.#queue.length} queued`,
-      );
+    const busy = (): ServiceError =>
+      upstreamError("busy", "The exchange-rate service is busy right now: try again in a moment", {
+        reason: "busy",
+        detail: `${this.#active} requests in flight, ${this.#queue.length} queued`,
+      });
     if (this.#queue.length >= this.maxQueue) return Promise.reject(busy());
     return new Promise<void>((resolve, reject) => {
       const entry = {

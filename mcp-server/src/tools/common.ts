@@ -1,7 +1,7 @@
+import * as z from "zod";
 import type { FrankfurterClient } from "../frankfurter/client.js";
-import { UpstreamError } from "../frankfurter/errors.js";
 import type { SpanContext } from "../../../common/trace.js";
-import { ServiceError } from "../errors.js";
+import { ServiceError, upstreamError } from "../errors.js";
 import type { Logger } from "../../../common/log.js";
 
 export interface ToolDeps {
@@ -12,21 +12,18 @@ export interface ToolDeps {
   callTimeoutMs: number;
 }
 
-/**
- * What a tool's `run` gets beside its arguments: the service's dependencies and the tool call's
- * trace context, to pass to the Frankfurter client (the call's span is not made current: see
- * SpanOptions.current).
- */
+/** What a tool's `run` gets: the dependencies, and the call's trace context for the client. */
 export interface ToolContext extends ToolDeps {
   trace: SpanContext;
 }
 
-/** A failure in the caller's input, reported as a tool error without touching the upstream. */
-export class ToolInputError extends ServiceError {
-  constructor(message: string) {
-    super(400, "invalid_input", message);
-  }
-}
+/** Every tool's `source` in its structured result. */
+export const sourceField = z
+  .string()
+  .describe(
+    "Where the rates come from: ECB reference rates, " +
+      "Frankfurter's blend of central banks, or the named providers",
+  );
 
 /** What a failed upstream call was about, to name the currency, pair or date at fault. */
 export interface UpstreamContext {
@@ -36,78 +33,61 @@ export interface UpstreamContext {
   date: string;
 }
 
-/**
- * Frankfurter says only "not found" (404) or a terse 422 message: turn them into messages that name
- * the currency, pair or date at fault. Over v2 a 404 is explained from the (cached) currency list.
- */
+/** Frankfurter's terse 404 and 422, reworded to name the currency, pair or date at fault. */
 export async function explainUpstream(
   err: unknown,
   ctx: ToolContext,
   about: UpstreamContext,
 ): Promise<never> {
-  if (!(err instanceof UpstreamError)) throw err;
-  const { from, to, date } = about;
-  const on =
-    date === "latest"
-      ? "(latest)"
-      : date.includes("..")
-        ? `between ${date.replace("..", " and ")}`
-        : `on ${date}`;
-  const pair = `${from} to ${to}`;
-  const none = `No exchange rate found for ${pair}`;
-  const fail = (kind: UpstreamError["kind"], message: string): never => {
-    throw new UpstreamError(kind, message, err.upstreamStatus, err.reason, err.detail);
-  };
-  if (err.kind === "invalid") {
-    const currencies = /invalid currency: ?([A-Z,]+)/i.exec(err.message)?.[1];
-    if (currencies) {
-      const codes = currencies.split(",");
-      const unknown =
-        codes.length > 1 ? "are unknown currency codes" : "is an unknown currency code";
-      fail(
-        "invalid",
-        `${codes.join(" and ")} ${unknown}: ` +
-          "name a currency by its ISO 4217 code, e.g. USD, AED or NGN",
-      );
-    }
-    if (/invalid date/i.test(err.message))
-      fail("invalid", `The exchange-rate service rejected the date ${date} for ${pair}`);
-    fail(
-      "invalid",
-      `The exchange-rate service rejected the request for ${pair} ${on}: ${err.message}`,
-    );
+  if (!(err instanceof ServiceError)) throw err;
+  if (err.code === "invalid")
+    throw upstreamError("invalid", invalidMessage(err.message, about), err);
+  if (err.code !== "not_found") throw err;
+  throw upstreamError("not_found", await notFoundMessage(ctx, about), err);
+}
+
+/** The day or range asked about, as a message names it. */
+function when(date: string): string {
+  if (date === "latest") return "(latest)";
+  return date.includes("..") ? `between ${date.replace("..", " and ")}` : `on ${date}`;
+}
+
+function invalidMessage(said: string, { from, to, date }: UpstreamContext): string {
+  const codes = /invalid currency: ?([A-Z,]+)/i.exec(said)?.[1]?.split(",");
+  if (codes) {
+    const unknown = codes.length > 1 ? "are unknown currency codes" : "is an unknown currency code";
+    const hint = "name a currency by its ISO 4217 code, e.g. USD, AED or NGN";
+    return `${codes.join(" and ")} ${unknown}: ${hint}`;
   }
-  if (err.kind !== "not_found") throw err;
+  const rejected = "The exchange-rate service rejected";
+  if (/invalid date/i.test(said)) return `${rejected} the date ${date} for ${from} to ${to}`;
+  return `${rejected} the request for ${from} to ${to} ${when(date)}: ${said}`;
+}
+
+/** Over v2, a 404 explained from the (cached) currency list: a code unknown, or not yet quoted. */
+async function notFoundMessage(ctx: ToolContext, { from, to, date }: UpstreamContext) {
   const fx = ctx.frankfurter;
+  const none = `No exchange rate found for ${from} to ${to}`;
   if (fx.version === "v1") {
-    fail("not_found", `${none} ${on}: unknown currency code, or no ECB rates for that date`);
+    return `${none} ${when(date)}: unknown currency code, or no ECB rates for that date`;
   }
   const scope = fx.providers.length ? ` from the providers ${fx.providers.join(", ")}` : "";
   const known = await fx.currencies(ctx.trace).then(
-    (r) => r.value,
+    (r) => new Map(r.value.map((c) => [c.code, c])),
     () => undefined,
   );
-  if (known) {
-    const byCode = new Map(known.map((c) => [c.code, c]));
-    const missing = [from, to].filter((c) => !byCode.has(c));
-    if (missing.length) {
-      const have = missing.length > 1 ? "have" : "has";
-      fail(
-        "not_found",
-        `${none}: ${missing.join(" and ")} ${have} no rates${scope} ` +
-          "(an unknown currency or one no source publishes)",
-      );
-    }
-    const first = date === "latest" ? undefined : date.slice(0, 10);
-    const late = [from, to]
-      .map((c) => byCode.get(c)!)
-      .find((c) => first !== undefined && c.start_date !== undefined && first < c.start_date);
-    if (late) {
-      fail("not_found", `${none} ${on}: ${late.code} rates${scope} start on ${late.start_date}`);
-    }
+  const missing = [from, to].filter((c) => known && !known.has(c));
+  if (missing.length) {
+    const have = missing.length > 1 ? "have" : "has";
+    const why = "(an unknown currency or one no source publishes)";
+    return `${none}: ${missing.join(" and ")} ${have} no rates${scope} ${why}`;
   }
-  fail("not_found", `${none} ${on}${scope}`);
-  throw err; // unreachable: fail() throws
+  const first = date === "latest" ? undefined : date.slice(0, 10);
+  const late = [from, to]
+    .map((c) => known?.get(c))
+    .find((c) => first !== undefined && c?.start_date !== undefined && first < c.start_date);
+  if (late) return `${none} ${when(date)}: ${late.code} rates${scope} start on ${late.start_date}`;
+  return `${none} ${when(date)}${scope}`;
 }
 
 /** Up to 6 decimals; a value below 0.001 keeps 3 significant digits instead (never "0"). */

@@ -1,4 +1,9 @@
-import type { CallToolResult, McpServer, ToolAnnotations } from "@modelcontextprotocol/server";
+import type {
+  CallToolResult,
+  McpServer,
+  ServerContext,
+  ToolAnnotations,
+} from "@modelcontextprotocol/server";
 import * as z from "zod";
 import {
   contextFromMeta,
@@ -6,15 +11,11 @@ import {
   incomingContext,
   type SpanContext,
 } from "../../../common/trace.js";
-import { ServiceError } from "../errors.js";
-import { UpstreamError } from "../frankfurter/errors.js";
+import { ServiceError, upstreamError } from "../errors.js";
 import type { ToolContext, ToolDeps } from "./common.js";
 import { withCachedJsonSchema } from "./schema.js";
 
-/**
- * What every tool here is unless its definition says otherwise: it reads from an outside service
- * (the rates API), changes nothing, and answers the same call the same way.
- */
+/** Every tool here reads an outside service (the rates API), changes nothing, and can repeat. */
 export const DEFAULT_ANNOTATIONS: Readonly<ToolAnnotations> = {
   readOnlyHint: true,
   destructiveHint: false,
@@ -36,19 +37,12 @@ export interface ToolDefinition<In extends ObjectSchema, Out extends ObjectSchem
   name: string;
   title: string;
   description: string;
-  /**
-   * The arguments (none when left out), or a function of the rates API's first day for a tool
-   * whose descriptions name it: then built once per API version.
-   */
+  /** The arguments (none when left out), or a function of the API's first day, which they name. */
   input?: In | ((firstDate: string) => In);
   output: Out;
   /** Merged over DEFAULT_ANNOTATIONS. */
   annotations?: ToolAnnotations;
-  /**
-   * The tool's work. A ServiceError it throws (ToolInputError, an UpstreamError) becomes a result
-   * with `isError` and the error's public message; anything else an `isError` result that says
-   * only "internal error", with the details in the log.
-   */
+  /** A ServiceError it throws becomes an `isError` result with its public message. */
   run(args: z.output<In>, ctx: ToolContext): Promise<ToolOutput<z.output<Out>>>;
 }
 
@@ -61,25 +55,19 @@ export interface Tool {
   register(server: McpServer, deps: ToolDeps): void;
 }
 
-/**
- * A tool from its declaration: the schemas converted to JSON Schema once (schema.ts), the default
- * annotations, and every call run with the shared policy (span, deadline, one log line, errors as
- * `isError` results).
- */
+/** A tool from its declaration: schemas converted once (schema.ts), calls run by `runTool`. */
 export function defineTool<In extends ObjectSchema, Out extends ObjectSchema>(
   def: ToolDefinition<In, Out>,
 ): Tool {
   const { name, input = z.object({}) as unknown as In } = def;
-  // Schemas are built once, here, and shared by every per-request server: built per request, the
-  // SDK would convert each again (schema.ts). One input per API version at most (FIRST_DATE).
-  const fixed = typeof input === "function" ? undefined : withCachedJsonSchema(input);
+  // One input schema per API version at most, and one in all when it names no date.
   const byFirstDate = new Map<string, In>();
   const inputSchema = (firstDate: string): In => {
-    if (fixed) return fixed;
-    let schema = byFirstDate.get(firstDate);
+    const key = typeof input === "function" ? firstDate : "";
+    let schema = byFirstDate.get(key);
     if (!schema) {
-      schema = withCachedJsonSchema((input as (firstDate: string) => In)(firstDate));
-      byFirstDate.set(firstDate, schema);
+      schema = withCachedJsonSchema(typeof input === "function" ? input(firstDate) : input);
+      byFirstDate.set(key, schema);
     }
     return schema;
   };
@@ -90,8 +78,7 @@ export function defineTool<In extends ObjectSchema, Out extends ObjectSchema>(
     inputSchema,
     outputSchema,
     register(server, deps) {
-      // Typed as any object schema here: the SDK's callback type cannot be resolved for a generic
-      // schema. `args` has passed the input schema (with its defaults) before `run` sees it.
+      // Typed as any object schema: the SDK's callback type cannot be resolved for a generic one.
       const config = {
         title: def.title,
         description: def.description,
@@ -99,8 +86,9 @@ export function defineTool<In extends ObjectSchema, Out extends ObjectSchema>(
         outputSchema: outputSchema as ObjectSchema,
         annotations,
       };
-      server.registerTool(name, config, (args, extra) =>
-        runTool(name, args, extra, deps, (trace) =>
+      // `args` has passed the input schema, defaults filled, before `run` sees it.
+      server.registerTool(name, config, (args, ctx) =>
+        runTool(name, args, ctx, deps, (trace) =>
           def.run(args as z.output<In>, { ...deps, trace }),
         ),
       );
@@ -108,114 +96,86 @@ export function defineTool<In extends ObjectSchema, Out extends ObjectSchema>(
   };
 }
 
-/**
- * The part of the SDK's handler context a tool reads: the trace context in `_meta` or the HTTP
- * request.
- */
-interface Extra {
-  http?:
-    | {
-        req?: Request | undefined;
-        /** Who called (the auth guard's Caller), when MCP_SERVER_AUTH checks callers. */
-        authInfo?: { clientId: string; extra?: Record<string, unknown> | undefined } | undefined;
-      }
-    | undefined;
-  sessionId?: string | undefined;
-  mcpReq?: { id?: string | number; _meta?: Record<string, unknown> | undefined } | undefined;
-}
+type Body = (trace: SpanContext) => Promise<ToolOutput<Record<string, unknown>>>;
 
 /**
- * Runs a tool body with the shared policy: expected failures (bad input, upstream errors) become a
- * result with `isError` the model can read; every call logs one line with its duration and cache
- * use. The body gets the tool call's trace context to pass to the Frankfurter client: the span is
- * not made current (see SpanOptions.current), so the context travels as an argument.
+ * A tool call in a server span, parented by `_meta` (SEP-414; over SSE the POST is answered before
+ * the call runs), else the HTTP headers. Not made current: `body` gets its context.
  */
 async function runTool(
   name: string,
   args: Record<string, unknown>,
-  extra: Extra,
+  ctx: ServerContext,
   deps: ToolDeps,
-  body: (trace: SpanContext) => Promise<ToolOutput<Record<string, unknown>>>,
+  body: Body,
 ): Promise<CallToolResult> {
-  // The server side of the MCP call (OpenTelemetry MCP conventions): the caller's context from the
-  // request's `_meta` (MCP 2026-07-28, SEP-414), else its HTTP headers. Over SSE the tool runs
-  // after the POST that carried it has been answered, so `_meta` is what ties it to the caller.
+  const req = ctx.http?.req;
   const parent =
-    contextFromMeta(extra.mcpReq?._meta) ??
-    (extra.http?.req ? incomingContext(extra.http.req.headers) : undefined);
+    contextFromMeta(ctx.mcpReq._meta) ?? (req ? incomingContext(req.headers) : undefined);
   const attributes = {
     "mcp.method.name": "tools/call",
     "gen_ai.tool.name": name,
     "gen_ai.operation.name": "execute_tool",
-    "jsonrpc.request.id": extra.mcpReq?.id === undefined ? undefined : String(extra.mcpReq.id),
-    "mcp.session.id": extra.sessionId,
+    "jsonrpc.request.id": String(ctx.mcpReq.id),
+    "mcp.session.id": ctx.sessionId,
   };
-  return inSpan(
-    `tools/call ${name}`,
-    { kind: "server", parent, attributes, current: false },
-    async (span) => {
-      const caller = extra.http?.authInfo;
-      const fields = {
-        tool: name,
-        arguments: args,
-        principal: caller?.extra?.principal,
-        client_id: caller?.clientId || undefined,
-      };
-      const result = await runToolBody(fields, deps, span.context, body);
-      if (result.isError) span.setError("tool_error");
-      return result;
-    },
-  );
+  const options = { kind: "server", parent, attributes, current: false } as const;
+  return inSpan(`tools/call ${name}`, options, async (span) => {
+    const auth = ctx.http?.authInfo;
+    const fields = {
+      tool: name,
+      arguments: args,
+      principal: auth?.extra?.principal,
+      client_id: auth?.clientId || undefined,
+    };
+    const result = await runToolBody(fields, deps, span.context, body);
+    if (result.isError) span.setError("tool_error");
+    return result;
+  });
 }
 
-/** `fields`: the tool, its arguments and who called, on the call's log line. */
+/** `body` within TOOL_CALL_TIMEOUT_MS, in one log line; a failure an `isError` result. */
 async function runToolBody(
-  fields: { tool: string; arguments: Record<string, unknown> } & Record<string, unknown>,
+  fields: { tool: string } & Record<string, unknown>,
   deps: ToolDeps,
   trace: SpanContext,
-  body: (trace: SpanContext) => Promise<ToolOutput<Record<string, unknown>>>,
+  body: Body,
 ): Promise<CallToolResult> {
   const started = performance.now();
-  const log = deps.logger;
+  const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
   const name = fields.tool;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const message =
-        `The call timed out after ${deps.callTimeoutMs} ms: the exchange-rate service is slow ` +
-        "or busy right now; try again in a moment";
-      const detail = `no answer within TOOL_CALL_TIMEOUT_MS (${deps.callTimeoutMs} ms)`;
-      reject(new UpstreamError("timeout", message, undefined, "timeout", detail));
-    }, deps.callTimeoutMs);
+    const message =
+      `The call timed out after ${deps.callTimeoutMs} ms: the exchange-rate service is slow ` +
+      "or busy right now; try again in a moment";
+    const detail = `no answer within TOOL_CALL_TIMEOUT_MS (${deps.callTimeoutMs} ms)`;
+    const timeout = () => reject(upstreamError("timeout", message, { reason: "timeout", detail }));
+    timer = setTimeout(timeout, deps.callTimeoutMs);
   });
   try {
     // The upstream work left running past the deadline is bounded by FRANKFURTER_TIMEOUT_MS.
     const out = await Promise.race([body(trace), deadline]);
-    // A tool that uses no cache says nothing about it, and its line has no `cache` field.
+    // A tool that uses no cache has no `cache` field.
     const cache = out.cacheHit === undefined ? undefined : out.cacheHit ? "hit" : "miss";
-    log.log("INFO", `tool ${name}`, { ...fields, duration_ms: elapsed(started), cache }, trace);
+    deps.logger.log("INFO", `tool ${name}`, { ...fields, duration_ms: elapsed(), cache }, trace);
     return { content: [{ type: "text", text: out.text }], structuredContent: out.structured };
   } catch (err) {
-    const expected = err instanceof ServiceError;
-    const message = expected
-      ? err.publicMessage
-      : "Internal error while calling the exchange-rate service";
-    log.log(
-      expected ? "WARNING" : "ERROR",
+    const known = err instanceof ServiceError ? err : undefined;
+    const message =
+      known?.publicMessage ?? "Internal error while calling the exchange-rate service";
+    deps.logger.log(
+      known ? "WARNING" : "ERROR",
       `tool ${name} failed`,
       {
         ...fields,
-        duration_ms: elapsed(started),
+        duration_ms: elapsed(),
         error: message,
-        ...(err instanceof UpstreamError
-          ? {
-              upstream_status: err.upstreamStatus,
-              kind: err.kind,
-              upstream_reason: err.reason,
-              upstream_detail: err.detail,
-            }
-          : {}),
-        ...(!expected ? { detail: String(err) } : {}),
+        upstream_status: known?.upstreamStatus,
+        kind: known?.code,
+        upstream_reason: known?.reason,
+        upstream_detail: known?.detail,
+        detail: known ? undefined : String(err),
       },
       trace,
     );
@@ -224,5 +184,3 @@ async function runToolBody(
     clearTimeout(timer);
   }
 }
-
-const elapsed = (started: number): number => Math.round((performance.now() - started) * 100) / 100;

@@ -1,20 +1,16 @@
 import * as z from "zod";
 import { checkDateInRange, currencyCode, daysBetween, isoDate, todayUtc } from "../validation.js";
 import type { FrankfurterClient, HistoryGroup } from "../frankfurter/client.js";
-import { UpstreamError } from "../frankfurter/errors.js";
-import { explainUpstream, formatNumber, ToolInputError } from "./common.js";
+import { inputError, upstreamError } from "../errors.js";
+import { explainUpstream, formatNumber, sourceField } from "./common.js";
 import { defineTool } from "./define.js";
 
-/**
- * At most 366 points per call keeps answers small enough for a model's context: a year of days;
- * over v2 longer ranges come grouped by week (up to 7 years) or month (up to 30 years). v1 cannot
- * group.
- */
+/** At most 366 points per answer, for a model's context; v2 groups longer ranges, v1 cannot. */
 export const MAX_DAYS = 366;
 export const MAX_WEEKS_DAYS = 366 * 7;
 export const MAX_MONTHS_DAYS = 30 * 366;
 
-/** The last day and the grouping for a range, or a ToolInputError saying what to change. */
+/** The last day and the grouping for a range, or an input error saying what to change. */
 function checkRange(
   start: string,
   end: string | undefined,
@@ -24,17 +20,17 @@ function checkRange(
   const problem =
     checkDateInRange("start_date", start, now, fx.firstDate) ??
     (end ? checkDateInRange("end_date", end, now, fx.firstDate) : undefined);
-  if (problem) throw new ToolInputError(problem);
+  if (problem) throw inputError(problem);
   const last = end ?? todayUtc(now);
-  if (last < start) throw new ToolInputError(`end_date ${last} is before start_date ${start}`);
+  if (last < start) throw inputError(`end_date ${last} is before start_date ${start}`);
   const days = daysBetween(start, last);
   if (days <= MAX_DAYS) return { last, group: "day" };
   const range = `The range ${start}..${last} is longer than`;
   if (fx.version === "v1") {
-    throw new ToolInputError(`${range} ${MAX_DAYS} days: split it into several calls`);
+    throw inputError(`${range} ${MAX_DAYS} days: split it into several calls`);
   }
   if (days > MAX_MONTHS_DAYS) {
-    throw new ToolInputError(`${range} 30 years: split it into several calls`);
+    throw inputError(`${range} 30 years: split it into several calls`);
   }
   return { last, group: days > MAX_WEEKS_DAYS ? "month" : "week" };
 }
@@ -65,12 +61,7 @@ export const getExchangeRateHistory = defineTool({
     group: z
       .enum(["day", "week", "month"])
       .describe("One point per day, or per week or month (averaged) for long ranges"),
-    source: z
-      .string()
-      .describe(
-        "Where the rates come from: ECB reference rates, " +
-          "Frankfurter's blend of central banks, or the named providers",
-      ),
+    source: sourceField,
   }),
   async run(args, ctx) {
     const { currency_from: from, currency_to: to, start_date: start, end_date: end } = args;
@@ -78,15 +69,13 @@ export const getExchangeRateHistory = defineTool({
     const now = ctx.now();
     const { last, group } = checkRange(start, end, fx, now);
     if (from === to)
-      throw new ToolInputError(
-        `currency_from and currency_to are both ${from}: the rate is always 1`,
-      );
+      throw inputError(`currency_from and currency_to are both ${from}: the rate is always 1`);
     const { value, cacheHit } = await fx
       .history(from, to, start, end, group, ctx.trace)
       .catch((err) => explainUpstream(err, ctx, { from, to, date: `${start}..${last}` }));
     if (value.points.length === 0) {
       // v2 answers an empty list where v1 answered 404.
-      await explainUpstream(new UpstreamError("not_found", "not found", 404), ctx, {
+      await explainUpstream(upstreamError("not_found", "not found", { upstreamStatus: 404 }), ctx, {
         from,
         to,
         date: `${start}..${last}`,

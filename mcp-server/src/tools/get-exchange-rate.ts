@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { amount, checkDateInRange, currencyCode, rateDate, todayUtc } from "../validation.js";
-import { explainUpstream, formatNumber, ToolInputError } from "./common.js";
+import { inputError } from "../errors.js";
+import { explainUpstream, formatNumber, sourceField } from "./common.js";
 import { defineTool } from "./define.js";
 
 export const getExchangeRate = defineTool({
@@ -38,19 +39,14 @@ export const getExchangeRate = defineTool({
       .describe("The converted amount, keyed by target currency"),
     quote: z.string().describe("The currency converted to"),
     rate: z.number().describe("The rate used: 1 base = rate quote"),
-    source: z
-      .string()
-      .describe(
-        "Where the rate comes from: ECB reference rate, " +
-          "Frankfurter's blend of central banks, or the named providers",
-      ),
+    source: sourceField,
   }),
   async run(args, ctx) {
     const { currency_from: from, currency_to: to, currency_date: date, amount: amt } = args;
     const fx = ctx.frankfurter;
     if (date !== "latest") {
       const problem = checkDateInRange("currency_date", date, ctx.now(), fx.firstDate);
-      if (problem) throw new ToolInputError(problem);
+      if (problem) throw inputError(problem);
     }
     if (from === to) {
       const day = date === "latest" ? todayUtc(ctx.now()) : date;

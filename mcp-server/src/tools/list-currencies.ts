@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { sourceField } from "./common.js";
 import { defineTool } from "./define.js";
 
 export const listCurrencies = defineTool({
@@ -19,7 +20,7 @@ export const listCurrencies = defineTool({
         }),
       )
       .describe("Each currency with its symbol and date coverage where the rates API gives them"),
-    source: z.string().describe("Where the rates come from"),
+    source: sourceField,
   }),
   async run(_args, { frankfurter: fx, trace }) {
     const { value, cacheHit } = await fx.currencies(trace);

@@ -7,12 +7,9 @@ interface StandardWithJsonSchema {
 }
 
 /**
- * The SDK turns a tool's zod schemas into JSON Schema (through `~standard.jsonSchema`) inside each
- * McpServer: for the input schema on every 2026-07-28 tools/call (routing-header checks) and for
- * the output schema on every tools/call. With a fresh server per request that is a conversion per
- * call. The schemas never change, so each is converted once, here, and the (frozen) result shared
- * by every per-request server. The cost it saves is in docs/decisions.md; protocol.test.ts fails
- * when the SDK stops asking through this hook.
+ * Each per-request McpServer would convert the zod schemas to JSON Schema (`~standard.jsonSchema`)
+ * on every tools/call: converted once instead, frozen and shared (cost in docs/decisions.md;
+ * protocol.test.ts fails when the SDK stops asking through this hook).
  */
 export function withCachedJsonSchema<T extends z.ZodType>(schema: T): T {
   const std = schema["~standard"] as unknown as StandardWithJsonSchema;

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { FetchLike } from "@modelcontextprotocol/client";
-import { createMcpServer, type McpService, type Overrides } from "../../src/app.js";
+import { createMcpService, type McpService, type Overrides } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../../common/log.js";
 import { handle } from "../../../test/support/frankfurter.js";
@@ -40,7 +40,7 @@ export async function buildService(
 ): Promise<TestService> {
   const lines: string[] = [];
   const config = loadConfig({ FRANKFURTER_URL: "http://frankfurter.test/v1", ...env });
-  const service = await createMcpServer(config, {
+  const service = await createMcpService(config, {
     logger: createLogger({}, (l) => lines.push(l)),
     fetch: upstreamFetch(),
     ...over,
