@@ -19,6 +19,7 @@ import {
   type Identify,
 } from "../identity/index.js";
 import type { McpStatus } from "../mcp/index.js";
+import { type A2aSettings, mountA2a } from "../a2a/routes.js";
 import { createPage, prefersHtml, type PageAssets } from "../page/serve.js";
 import {
   eventStream,
@@ -48,6 +49,8 @@ export interface HttpDeps {
   page?: PageAssets | undefined;
   /** Why a request's Host or Origin is refused, if it is (common/host-guard.ts). */
   guardHost: (req: Request) => string | undefined;
+  /** A2A's card and endpoint, when A2A_ENABLED. */
+  a2a?: A2aSettings | undefined;
 }
 
 export function shuttingDown(): AppError {
@@ -225,6 +228,7 @@ export function createRoutes(deps: HttpDeps): Hono {
     });
   });
 
+  if (deps.a2a) mountA2a(app, deps, deps.a2a, MAX_BODY_BYTES);
   return app;
 }
 
