@@ -134,7 +134,7 @@ describe("A2A under AGENT_ACCESS=private", async () => {
   });
 
   it("declares on its card the Google ID token a caller must send", async () => {
-    for (const version of [{ "A2A-Version": "1.0" }, {}]) {
+    for (const version of [{ "A2A-Version": "1.0" }, {} as Record<string, string>]) {
       const res = await app.request("/.well-known/agent-card.json", { headers: version });
       const card = (await res.json()) as Record<string, any>;
       const scheme = card.securitySchemes.google_id_token;

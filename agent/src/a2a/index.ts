@@ -1,29 +1,12 @@
 // A2A over the agent's one turn: the official SDK's request handler and JSON-RPC transports (v1.0,
 // and v0.3 on the same URL) in front of an executor that runs runTurn, as /chat does. Loaded on
 // first use by ./routes.ts.
-import {
-  A2A_PROTOCOL_VERSION,
-  A2A_VERSION_HEADER,
-  AgentCard,
-  formatSSEErrorEvent,
-  formatSSEEvent,
-  type Message,
-  type SendMessageRequest,
-  SSE_HEADERS,
-  TaskState,
-} from "@a2a-js/sdk";
-import { A2A_LEGACY_PROTOCOL_VERSION, duplicateInterfacesForLegacy } from "@a2a-js/sdk/compat/v0_3";
-import { LegacyJsonRpcTransportHandler } from "@a2a-js/sdk/compat/v0_3/server";
-import { ContentTypeNotSupportedError, RequestMalformedError } from "@a2a-js/sdk/errors";
-import {
-  AgentEvent,
-  type AgentExecutor,
-  DefaultRequestHandler,
-  type ExecutionEventBus,
-  JsonRpcTransportHandler,
-  type RequestContext,
+import type { AgentCard, Message, SendMessageRequest, TaskState } from "@a2a-js/sdk";
+import type {
+  AgentExecutor,
+  ExecutionEventBus,
+  RequestContext,
   ServerCallContext,
-  validateVersion,
 } from "@a2a-js/sdk/server";
 import { isJsonContentType } from "@modelcontextprotocol/client";
 import type { Context } from "hono";
@@ -33,15 +16,21 @@ import { type HttpDeps, MAX_MESSAGE_CHARS } from "../http/index.js";
 import { type Caller, conversationIds } from "../identity/index.js";
 import { hasConversation, runTurn } from "../turn/index.js";
 import { A2A_PATH, type A2aSettings } from "./routes.js";
+import { type A2aSdk, loadA2aSdk } from "./sdk.js";
 import { BoundedTaskStore } from "./tasks.js";
 
 const CALLER = "caller";
+/** Set once, by the first createA2a, before anything below runs. */
+let a2a: A2aSdk;
 const GOOGLE_OIDC = "https://accounts.google.com/.well-known/openid-configuration";
 
-export function createA2a(deps: HttpDeps, settings: A2aSettings) {
+export async function createA2a(deps: HttpDeps, settings: A2aSettings) {
+  a2a ??= await loadA2aSdk();
+  const { A2A_PROTOCOL_VERSION, A2A_VERSION_HEADER, AgentCard } = a2a;
+  const { JsonRpcTransportHandler, LegacyJsonRpcTransportHandler } = a2a;
   // The handler checks versions and input modes against this card; the one served is per request.
   const template = card(deps, settings, "http://localhost", []);
-  const handler = new TurnRequestHandler(deps, template);
+  const handler = turnRequestHandler(deps, template);
   const v1 = new JsonRpcTransportHandler(handler);
   const v03 = new LegacyJsonRpcTransportHandler(handler);
 
@@ -60,7 +49,8 @@ export function createA2a(deps: HttpDeps, settings: A2aSettings) {
 
     async rpc(c: Context): Promise<Response> {
       const version = c.req.header(A2A_VERSION_HEADER);
-      const legacy = (version ?? A2A_LEGACY_PROTOCOL_VERSION) === A2A_LEGACY_PROTOCOL_VERSION;
+      const legacy =
+        (version ?? a2a.A2A_LEGACY_PROTOCOL_VERSION) === a2a.A2A_LEGACY_PROTOCOL_VERSION;
       const mapError = legacy
         ? LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError
         : JsonRpcTransportHandler.mapToJSONRPCError;
@@ -76,7 +66,7 @@ export function createA2a(deps: HttpDeps, settings: A2aSettings) {
       try {
         const caller = await deps.identify(c.req.raw.headers);
         if (!isJsonContentType(c.req.header("content-type") ?? "")) {
-          throw new ContentTypeNotSupportedError(
+          throw new a2a.ContentTypeNotSupportedError(
             "Send JSON-RPC with Content-Type: application/json",
           );
         }
@@ -88,12 +78,12 @@ export function createA2a(deps: HttpDeps, settings: A2aSettings) {
         const user = caller.principal
           ? { isAuthenticated: true, userName: caller.principal }
           : { isAuthenticated: false, userName: "" };
-        const context = new ServerCallContext({
+        const context = new a2a.ServerCallContext({
           user,
           requestedVersion: version,
           state: new Map([[CALLER, caller]]),
         });
-        validateVersion(context.requestedVersion, template, "JSONRPC");
+        a2a.validateVersion(context.requestedVersion, template, "JSONRPC");
         const out = await (legacy ? v03 : v1).handle(body as Record<string, unknown>, context);
         if (!(Symbol.asyncIterator in out)) return c.json(out);
         return await sse(out, (err) => ({ jsonrpc: "2.0", id, error: mapError(err) }));
@@ -115,9 +105,9 @@ async function sse(events: AsyncGenerator<unknown>, error: (e: unknown) => objec
         const next = pending ?? (await events.next());
         pending = undefined;
         if (next.done) return out.close();
-        out.enqueue(encoder.encode(formatSSEEvent(next.value)));
+        out.enqueue(encoder.encode(a2a.formatSSEEvent(next.value)));
       } catch (err) {
-        out.enqueue(encoder.encode(formatSSEErrorEvent(error(err))));
+        out.enqueue(encoder.encode(a2a.formatSSEErrorEvent(error(err))));
         out.close();
       }
     },
@@ -126,53 +116,47 @@ async function sse(events: AsyncGenerator<unknown>, error: (e: unknown) => objec
       await events.return(undefined);
     },
   });
-  return new Response(body, { headers: SSE_HEADERS });
+  return new Response(body, { headers: a2a.SSE_HEADERS });
 }
 
 /** Text in, or an A2A error before any task exists: a file or data part, no text, too much. */
-class TurnRequestHandler extends DefaultRequestHandler {
-  constructor(
-    private readonly deps: HttpDeps,
-    card: AgentCard,
-  ) {
-    super(card, new BoundedTaskStore(), new TurnExecutor(deps));
-  }
-
-  override async sendMessage(params: SendMessageRequest, context: ServerCallContext) {
-    await this.#check(params, context);
-    return super.sendMessage(params, context);
-  }
-
-  override async *sendMessageStream(params: SendMessageRequest, context: ServerCallContext) {
-    await this.#check(params, context);
-    yield* super.sendMessageStream(params, context);
-  }
-
-  async #check({ message }: SendMessageRequest, context: ServerCallContext): Promise<void> {
+function turnRequestHandler(deps: HttpDeps, card: AgentCard) {
+  const list = () => new a2a.UnsupportedOperationError("Ask for a task by its id: no task lists");
+  const check = async ({ message }: SendMessageRequest, context: ServerCallContext) => {
     const text = textOf(message);
-    if (!text) throw new RequestMalformedError("message.parts must hold text");
+    if (!text) throw new a2a.RequestMalformedError("message.parts must hold text");
     if (text.length > MAX_MESSAGE_CHARS) {
-      throw new RequestMalformedError(
-        `The message must be at most ${MAX_MESSAGE_CHARS} characters`,
-      );
+      const max = `The message must be at most ${MAX_MESSAGE_CHARS} characters`;
+      throw new a2a.RequestMalformedError(max);
     }
     // As on /chat: an anonymous caller continues only conversations the agent started, so two
     // callers choosing the same contextId never share one.
     const caller = context.state.get(CALLER) as Caller;
     const sessionId = message?.contextId;
     if (caller.principal || !sessionId) return;
-    if (!(await hasConversation(this.deps.turn, { userId: "anonymous", sessionId }))) {
-      throw new RequestMalformedError(
+    if (!(await hasConversation(deps.turn, { userId: "anonymous", sessionId }))) {
+      throw new a2a.RequestMalformedError(
         "contextId names no conversation of this agent: leave it out to start one",
       );
     }
-  }
+  };
+  return new (class extends a2a.DefaultRequestHandler {
+    override async sendMessage(params: SendMessageRequest, context: ServerCallContext) {
+      await check(params, context);
+      return super.sendMessage(params, context);
+    }
+
+    override async *sendMessageStream(params: SendMessageRequest, context: ServerCallContext) {
+      await check(params, context);
+      yield* super.sendMessageStream(params, context);
+    }
+  })(card, new BoundedTaskStore({}, list), new TurnExecutor(deps));
 }
 
 function textOf(message: Message | undefined): string {
   const texts = (message?.parts ?? []).map((p) => {
     if (p.content?.$case === "text") return p.content.value;
-    throw new ContentTypeNotSupportedError("This agent reads text parts only");
+    throw new a2a.ContentTypeNotSupportedError("This agent reads text parts only");
   });
   return texts.join("\n").trim();
 }
@@ -187,7 +171,7 @@ class TurnExecutor implements AgentExecutor {
     const { taskId, contextId, userMessage } = ctx;
     const status = (state: TaskState, message?: Message) =>
       bus.publish(
-        AgentEvent.statusUpdate({
+        a2a.AgentEvent.statusUpdate({
           taskId,
           contextId,
           status: { state, message, timestamp: new Date().toISOString() },
@@ -196,9 +180,13 @@ class TurnExecutor implements AgentExecutor {
       );
     const reply = (text: string): Message => agentMessage(taskId, contextId, text);
     if (!ctx.task) {
-      const status = { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: "" };
+      const status = {
+        state: a2a.TaskState.TASK_STATE_SUBMITTED,
+        message: undefined,
+        timestamp: "",
+      };
       const task = { id: taskId, contextId, status, history: [userMessage], artifacts: [] };
-      bus.publish(AgentEvent.task({ ...task, metadata: undefined }));
+      bus.publish(a2a.AgentEvent.task({ ...task, metadata: undefined }));
     }
     const cancel = new AbortController();
     this.#running.set(taskId, cancel);
@@ -211,14 +199,14 @@ class TurnExecutor implements AgentExecutor {
           { session_id: contextId },
           { exists: async () => true, newSessionId: () => contextId },
         );
-        status(TaskState.TASK_STATE_WORKING);
+        status(a2a.TaskState.TASK_STATE_WORKING);
         for await (const e of runTurn(this.deps.turn, ids, textOf(userMessage), { signal })) {
-          if (e.type === "tool_call") status(TaskState.TASK_STATE_WORKING, reply(`${e.name}…`));
+          if (e.type === "tool_call") status(a2a.TaskState.TASK_STATE_WORKING, reply(`${e.name}…`));
           if (e.type !== "done") continue;
           const parts = reply(e.response).parts;
           const artifact = { artifactId: crypto.randomUUID(), name: "answer", description: "" };
           bus.publish(
-            AgentEvent.artifactUpdate({
+            a2a.AgentEvent.artifactUpdate({
               taskId,
               contextId,
               artifact: { ...artifact, parts, metadata: undefined, extensions: [] },
@@ -227,11 +215,11 @@ class TurnExecutor implements AgentExecutor {
               metadata: undefined,
             }),
           );
-          status(TaskState.TASK_STATE_COMPLETED);
+          status(a2a.TaskState.TASK_STATE_COMPLETED);
         }
       });
     } catch (err) {
-      if (cancel.signal.aborted) status(TaskState.TASK_STATE_CANCELED, reply("Canceled"));
+      if (cancel.signal.aborted) status(a2a.TaskState.TASK_STATE_CANCELED, reply("Canceled"));
       else {
         // The message /chat gives for the same failure (an MCP server down: mcp_unavailable).
         const e = toAppError(err);
@@ -239,7 +227,7 @@ class TurnExecutor implements AgentExecutor {
           code: e.code,
           detail: e.detail && redactText(e.detail),
         });
-        status(TaskState.TASK_STATE_FAILED, reply(e.publicMessage));
+        status(a2a.TaskState.TASK_STATE_FAILED, reply(e.publicMessage));
       }
     } finally {
       this.#running.delete(taskId);
@@ -287,7 +275,7 @@ function card(
     url,
     protocolBinding: "JSONRPC",
     tenant: "",
-    protocolVersion: A2A_PROTOCOL_VERSION,
+    protocolVersion: a2a.A2A_PROTOCOL_VERSION,
   };
   // The instruction's first sentence: what the agent is for, not the owner's whole prompt.
   const purpose = /^[^.!?\n]{1,200}[.!?]?/.exec(deps.turn.instruction.trim())?.[0] ?? app;
@@ -307,7 +295,7 @@ function card(
   return {
     name: app,
     description: purpose,
-    supportedInterfaces: duplicateInterfacesForLegacy([iface], ["JSONRPC"]),
+    supportedInterfaces: a2a.duplicateInterfacesForLegacy([iface], ["JSONRPC"]),
     provider: undefined,
     version: settings.version,
     capabilities: { streaming: true, pushNotifications: false, extensions: [] },
@@ -333,7 +321,7 @@ function card(
 
 /** The v0.3 fields beside v1.0's supportedInterfaces (the SDK's hybrid card for v0.3 callers). */
 function legacyCard(full: AgentCard) {
-  const v03 = full.supportedInterfaces.find((i) => i.protocolVersion !== A2A_PROTOCOL_VERSION);
+  const v03 = full.supportedInterfaces.find((i) => i.protocolVersion !== a2a.A2A_PROTOCOL_VERSION);
   const secured = full.securityRequirements.length > 0;
   return {
     protocolVersion: "0.3.0",

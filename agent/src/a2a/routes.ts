@@ -1,10 +1,11 @@
-// The A2A doors (CONVENTIONS 24): the card and one JSON-RPC endpoint for v1.0 and v0.3. Only these
-// routes live here; the A2A SDK behind them (./index.ts) is imported on the first request to one of
-// them, so an agent nobody calls over A2A never loads it (CONVENTIONS 23).
+// The A2A doors (CONVENTIONS 24): the card and one JSON-RPC endpoint for v1.0 and v0.3. The A2A SDK
+// behind them is loaded on the first request to one of them (./sdk.ts), so an agent nobody calls
+// over A2A never loads it (CONVENTIONS 23).
 import type { Hono } from "hono";
 import { bodyLimit } from "../../../common/body-limit.js";
 import type { HttpDeps } from "../http/index.js";
 import type { AgentAccess } from "../identity/index.js";
+import { createA2a } from "./index.js";
 
 export const A2A_PATH = "/a2a";
 export const CARD_PATH = "/.well-known/agent-card.json";
@@ -18,11 +19,10 @@ export interface A2aSettings {
 }
 
 export function mountA2a(app: Hono, deps: HttpDeps, settings: A2aSettings, maxBytes: number): void {
-  let doors: ReturnType<typeof load> | undefined;
-  const load = async () => (await import("./index.js")).createA2a(deps, settings);
-  const ready = (): ReturnType<typeof load> => {
-    doors ??= load();
-    // A failed import is tried again by the next request rather than remembered.
+  let doors: ReturnType<typeof createA2a> | undefined;
+  const ready = (): ReturnType<typeof createA2a> => {
+    doors ??= createA2a(deps, settings);
+    // A failed load is tried again by the next request rather than remembered.
     doors.catch(() => (doors = undefined));
     return doors;
   };

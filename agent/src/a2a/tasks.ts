@@ -1,5 +1,4 @@
 import type { ListTasksResponse, Task } from "@a2a-js/sdk";
-import { UnsupportedOperationError } from "@a2a-js/sdk/errors";
 import type { ServerCallContext, TaskStore } from "@a2a-js/sdk/server";
 
 export interface TaskBounds {
@@ -28,7 +27,11 @@ export class BoundedTaskStore implements TaskStore {
   readonly #bounds: TaskBounds;
   #bytes = 0;
 
-  constructor(bounds: Partial<TaskBounds> = {}) {
+  /** `refuseList`: the A2A error ListTasks gets (the SDK's, which this module does not load). */
+  constructor(
+    bounds: Partial<TaskBounds> = {},
+    private readonly refuseList: () => Error = () => new Error("no task lists"),
+  ) {
     this.#bounds = { ...TASK_DEFAULTS, ...bounds };
   }
 
@@ -56,7 +59,7 @@ export class BoundedTaskStore implements TaskStore {
   }
 
   async list(): Promise<ListTasksResponse> {
-    throw new UnsupportedOperationError("This agent does not list tasks; ask for one by its id");
+    throw this.refuseList();
   }
 
   #now(): number {
