@@ -10,6 +10,7 @@ import type {
 } from "@a2a-js/sdk/server";
 import { isJsonContentType } from "@modelcontextprotocol/client";
 import type { Context } from "hono";
+import { stream } from "hono/streaming";
 import { redactText } from "../../../common/redact.js";
 import { AppError, toAppError } from "../errors.js";
 import { type HttpDeps, MAX_MESSAGE_CHARS } from "../http/index.js";
@@ -86,37 +87,24 @@ export async function createA2a(deps: HttpDeps, settings: A2aSettings) {
         a2a.validateVersion(context.requestedVersion, template, "JSONRPC");
         const out = await (legacy ? v03 : v1).handle(body as Record<string, unknown>, context);
         if (!(Symbol.asyncIterator in out)) return c.json(out);
-        return await sse(out, (err) => ({ jsonrpc: "2.0", id, error: mapError(err) }));
+        // An error before the first event is a JSON answer (in fail), after it an SSE error event.
+        let next = await out.next();
+        for (const [name, value] of Object.entries(a2a.SSE_HEADERS)) c.header(name, value);
+        return stream(c, async (s) => {
+          // The caller went away: the task runs on, and GetTask reads its end.
+          s.onAbort(() => void out.return(undefined));
+          try {
+            for (; !next.done; next = await out.next())
+              await s.write(a2a.formatSSEEvent(next.value));
+          } catch (err) {
+            await s.write(a2a.formatSSEErrorEvent({ jsonrpc: "2.0", id, error: mapError(err) }));
+          }
+        });
       } catch (err) {
         return fail(err);
       }
     },
   };
-}
-
-/** The first event decides: an error before it is a JSON answer, after it an SSE error event. */
-async function sse(events: AsyncGenerator<unknown>, error: (e: unknown) => object) {
-  const first = await events.next();
-  const encoder = new TextEncoder();
-  let pending: IteratorResult<unknown> | undefined = first;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(out) {
-      try {
-        const next = pending ?? (await events.next());
-        pending = undefined;
-        if (next.done) return out.close();
-        out.enqueue(encoder.encode(a2a.formatSSEEvent(next.value)));
-      } catch (err) {
-        out.enqueue(encoder.encode(a2a.formatSSEErrorEvent(error(err))));
-        out.close();
-      }
-    },
-    // The caller went away: the task runs on, and GetTask reads its end.
-    async cancel() {
-      await events.return(undefined);
-    },
-  });
-  return new Response(body, { headers: a2a.SSE_HEADERS });
 }
 
 /** Text in, or an A2A error before any task exists: a file or data part, no text, too much. */
