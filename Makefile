@@ -47,7 +47,7 @@ compose-down: ## Stop the docker compose services
 deploy: ## Deploy both services to Cloud Run (PROJECT_ID, REGION; AGENT_ACCESS, MCP_ACCESS, SESSION_STORE, TRACING; DRY_RUN=1 prints the commands)
 	@$(ENV) scripts/deploy.sh
 
-iam: ## Grant the agent's service account run.invoker on mcp-server and aiplatform.user
+iam: ## Grant the agent's service account run.invoker on mcp-server and aiplatform.user (GEMINI_ENTERPRISE=1: run.invoker on the agent for Gemini Enterprise)
 	@$(ENV) scripts/iam.sh
 
 status: ## Show what is deployed: URLs, accounts, who may call the agent and mcp-server, session store, IAM bindings

@@ -877,6 +877,44 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     assert.match(again.stderr, /already granted: roles\/run\.invoker/);
   });
 
+  test("make iam GEMINI_ENTERPRISE=1 grants run.invoker on the agent to the Discovery Engine service agent, once", (t) => {
+    const c = cloud(t);
+    ok(c.run(make("deploy")));
+    const geminiEnterprise = "service-123456789012@gcp-sa-discoveryengine.iam.gserviceaccount.com";
+    const agentPolicy = `gcloud run services get-iam-policy agent ${W} ${POLICY}`;
+    const reads = [
+      `gcloud run services describe agent ${W} --format=value(status.url)`,
+      "gcloud projects describe my-project --format=value(projectNumber)",
+      agentPolicy,
+    ];
+    // Google makes the service agent when Gemini Enterprise is first used: gcloud refuses before.
+    const early = c.run(make("iam"), { GEMINI_ENTERPRISE: "1" });
+    assert.notEqual(early.code, 0);
+    assert.match(
+      early.stderr,
+      /Service account service-123456789012@gcp-sa-discoveryengine\.iam\.gserviceaccount\.com does not exist/,
+    );
+    c.seed(`sa ${geminiEnterprise}`);
+    const r = ok(c.run(make("iam"), { GEMINI_ENTERPRISE: "1" }));
+    assert.deepEqual(r.calls.slice(-4), [
+      ...reads,
+      `gcloud run services add-iam-policy-binding agent ${W} --member=serviceAccount:${geminiEnterprise} --role=roles/run.invoker`,
+    ]);
+    assert.match(
+      r.stderr,
+      /granted: roles\/run\.invoker to serviceAccount:service-123456789012@gcp-sa-discoveryengine\.iam\.gserviceaccount\.com on service agent/,
+    );
+    assert.match(
+      r.stderr,
+      /register the agent \(A2A v0\.3\) by its card, https:\/\/agent-123456789012\.us-central1\.run\.app\/\.well-known\/agent-card\.json/,
+    );
+    const again = ok(c.run(make("iam"), { GEMINI_ENTERPRISE: "1" }));
+    assert.deepEqual(again.calls.slice(-3), reads, "second run only reads");
+    assert.match(again.stderr, /already granted: roles\/run\.invoker to serviceAccount:service-/);
+    // Without the option nothing about the agent is read or granted.
+    assert.ok(!ok(c.run(make("iam"))).calls.some((l) => / agent /.test(l)));
+  });
+
   test("make iam before make deploy says to deploy first and grants nothing", (t) => {
     const c = cloud(t);
     const r = c.run(make("iam"));

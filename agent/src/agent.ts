@@ -91,6 +91,9 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
     inflight,
     shutdown: shutdown.signal,
     page: overrides.page === null ? undefined : (overrides.page ?? (await loadPageAssets())),
+    a2a: config.A2A_ENABLED
+      ? { publicUrl: config.A2A_PUBLIC_URL, version: VERSION, access: config.AGENT_ACCESS }
+      : undefined,
     guardHost: createHostGuard({
       listen: config.HOST,
       allowedHosts: config.AGENT_ALLOWED_HOSTS,

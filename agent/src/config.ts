@@ -69,6 +69,12 @@ const schema = z.object({
   // Who owns a conversation (see identity/index.ts). `public` by default so `make up` works without a
   // token; `make deploy` sets `private` (Cloud Run IAM) or `iap`.
   AGENT_ACCESS: z.enum(["private", "iap", "public"]).default("public"),
+  // A2A (the card and /a2a) is on unless "false"; its URL is taken from each request unless set.
+  A2A_ENABLED: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
+  A2A_PUBLIC_URL: httpUrl().optional(),
   IAP_AUDIENCE: z.string().optional(),
   IAP_KEYS_URL: httpUrl().default("https://www.gstatic.com/iap/verify/public_key-jwk"),
   SESSION_STORE: z.enum(["memory", "firestore"]).default("memory"),

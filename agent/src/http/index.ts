@@ -20,6 +20,7 @@ import {
   type Identity,
 } from "../identity/index.js";
 import type { McpStatus } from "../mcp/index.js";
+import { type A2aSettings, mountA2a } from "../a2a/routes.js";
 import { createPage, CSP, prefersHtml, type PageAssets } from "../page/serve.js";
 import {
   eventStream,
@@ -49,6 +50,8 @@ export interface HttpDeps {
   page?: PageAssets | undefined;
   /** Why a request's Host or Origin is refused, if it is (common/host-guard.ts). */
   guardHost: (req: Request) => string | undefined;
+  /** A2A's card and endpoint, when A2A_ENABLED. */
+  a2a?: A2aSettings | undefined;
 }
 
 export function shuttingDown(): AppError {
@@ -209,6 +212,7 @@ export function createRoutes(deps: HttpDeps): Hono {
     });
   });
 
+  if (deps.a2a) mountA2a(app, deps, deps.a2a, MAX_BODY_BYTES);
   return app;
 }
 

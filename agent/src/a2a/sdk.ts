@@ -1,0 +1,20 @@
+// The seam through which the agent loads the A2A SDK. Run from source, plain dynamic imports. In the
+// bundle (scripts/bundle.mjs) this module is replaced by one that holds the SDK pre-bundled and
+// compressed, and loads it on the first A2A request: inlined, its ~300 KB were compiled at every
+// start of every agent, including the ones no other agent ever calls.
+export type A2aSdk = typeof import("@a2a-js/sdk") &
+  typeof import("@a2a-js/sdk/server") &
+  typeof import("@a2a-js/sdk/errors") &
+  typeof import("@a2a-js/sdk/compat/v0_3") &
+  typeof import("@a2a-js/sdk/compat/v0_3/server");
+
+export async function loadA2aSdk(): Promise<A2aSdk> {
+  const parts = await Promise.all([
+    import("@a2a-js/sdk"),
+    import("@a2a-js/sdk/server"),
+    import("@a2a-js/sdk/errors"),
+    import("@a2a-js/sdk/compat/v0_3"),
+    import("@a2a-js/sdk/compat/v0_3/server"),
+  ]);
+  return Object.assign({}, ...parts) as A2aSdk;
+}
