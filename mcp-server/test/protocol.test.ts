@@ -697,7 +697,10 @@ describe("one deadline per tool call (TOOL_CALL_TIMEOUT_MS)", () => {
     for (const a of answers) {
       assert.equal(a.isError, true);
       assert.match(a.content[0].text, new RegExp(`timed out after ${deadline} ms`));
-      assert.ok(a.ms < deadline + 250, `answered after ${Math.round(a.ms)} ms`);
+      // Without the per-call deadline the queue would hold the last calls for 20 × 300 ms (two at a
+      // time against a 300 ms upstream timeout): a bound well under that, with room for a loaded
+      // machine, tells the two apart without timing the deadline itself.
+      assert.ok(a.ms < deadline * 4, `answered after ${Math.round(a.ms)} ms`);
     }
   });
 });
