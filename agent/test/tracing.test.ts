@@ -14,7 +14,7 @@ import {
   type ReceivedSpan,
 } from "../../test/support/otlp-receiver.js";
 import { bundlePath, ROOT, startService, type RunningService } from "../../test/support/service.js";
-import { inSpan } from "../../common/trace.js";
+import { inSpan } from "../../common/trace-context.js";
 import { silentLogger } from "../../common/log.js";
 import { McpConnection } from "../src/mcp/index.js";
 
