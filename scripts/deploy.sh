@@ -336,7 +336,7 @@ if [ "$AGENT_ACCESS" != iap ]; then
   [ "$iap_on" = true ] && [ "${IAP_RUN[1]}" = beta ] && need_beta "Turning IAP off on $AGENT_SERVICE with ${IAP_RUN[*]} deploy --no-iap"
 fi
 
-# Both Dockerfiles build from the repository root: the workspace has one lockfile there.
+# Both images build from the repository root's Dockerfile: the workspace has one lockfile there.
 log "== Images ($BUILD): $mcp_image, $agent_image"
 if [ "$BUILD" = cloudbuild ]; then
   ensure_binding "repository $AR_REPO" "$BUILD_REPO_ROLE" "serviceAccount:$build_sa_email" \
@@ -351,7 +351,7 @@ else
   for svc in mcp-server agent; do
     image="$(image_path "$svc"):$IMAGE_TAG"
     # Cloud Run runs linux/amd64; say so, or an Apple-silicon build produces an image it cannot start.
-    run docker build --platform=linux/amd64 -f "$svc/Dockerfile" --build-arg "NODE_IMAGE=$NODE_IMAGE" -t "$image" .
+    run docker build --platform=linux/amd64 --build-arg "SERVICE=$svc" --build-arg "NODE_IMAGE=$NODE_IMAGE" -t "$image" .
     run docker push "$image"
   done
 fi

@@ -1,4 +1,4 @@
-// The images Cloud Run will run, built from their Dockerfiles and started on one network with
+// The images Cloud Run will run, built from the Dockerfile and started on one network with
 // Frankfurter- and metadata-compatible containers. Runs on Node 22 (testcontainers needs it).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -83,11 +83,11 @@ describe("containers", { timeout: 600_000 }, () => {
     work = mkdtempSync(path.join(tmpdir(), "containers-"));
     net = await new Network().start();
     [, agentImage] = await Promise.all([
-      GenericContainer.fromDockerfile(ROOT, "mcp-server/Dockerfile")
-        .withBuildArgs({ NODE_IMAGE })
+      GenericContainer.fromDockerfile(ROOT)
+        .withBuildArgs({ NODE_IMAGE, SERVICE: "mcp-server" })
         .build("mcp-server:test", { deleteOnExit: false }),
-      GenericContainer.fromDockerfile(ROOT, "agent/Dockerfile")
-        .withBuildArgs({ NODE_IMAGE })
+      GenericContainer.fromDockerfile(ROOT)
+        .withBuildArgs({ NODE_IMAGE, SERVICE: "agent" })
         .build("agent:test", { deleteOnExit: false }),
     ]);
   });
@@ -114,7 +114,7 @@ describe("containers", { timeout: 600_000 }, () => {
       "-e",
       "console.log(require('fs').readdirSync('/app').join(','))",
     ]);
-    assert.equal(files.output.trim(), "mcp-server.mjs");
+    assert.equal(files.output.trim(), "main.mjs");
     const nm = await mcp.exec([
       "node",
       "-e",
