@@ -13,14 +13,11 @@
 # domain's) or OAUTH_AUDIENCE (an aud your authorization server uses instead); the agent keeps its
 # Google ID token).
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
-source scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cloud_script deploy
 # shellcheck source=scripts/deploy-env.sh
 source scripts/deploy-env.sh
-SCRIPT_VERB=deploy
-
-require_vars PROJECT_ID REGION
 AGENT_ACCESS="${AGENT_ACCESS:-private}"
 MCP_ACCESS="${MCP_ACCESS:-iam}"
 OAUTH_ISSUER="${OAUTH_ISSUER:-}"
