@@ -1,15 +1,16 @@
 // The agent bundle under Deno 2 (from npm), chatting with the offline model through the mcp-server bundle.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import {
   expectedConversion,
   startFrankfurter,
   type FakeFrankfurter,
 } from "../../test/support/frankfurter.js";
-import { bundlePath, ROOT, startService, type RunningService } from "../../test/support/service.js";
-
-const deno = execFileSync(`${ROOT}/scripts/tools.sh`, ["deno"], { encoding: "utf8" }).trim();
+import {
+  startService,
+  startServiceUnderDeno,
+  type RunningService,
+} from "../../test/support/service.js";
 
 describe("agent bundle under Deno", () => {
   let upstream: FakeFrankfurter;
@@ -18,22 +19,10 @@ describe("agent bundle under Deno", () => {
   before(async () => {
     upstream = await startFrankfurter();
     mcp = await startService("mcp-server", { FRANKFURTER_URL: upstream.url });
-    agent = await startService(
-      "agent",
-      { MCP_SERVER_URL: `${mcp.url}/sse`, MODEL_PROVIDER: "offline", DENO_NO_UPDATE_CHECK: "1" },
-      {
-        command: [
-          deno,
-          "run",
-          "--allow-net",
-          "--allow-env",
-          "--allow-read",
-          "--allow-sys",
-          bundlePath("agent"),
-        ],
-        timeoutMs: 30_000,
-      },
-    );
+    agent = await startServiceUnderDeno("agent", {
+      MCP_SERVER_URL: `${mcp.url}/sse`,
+      MODEL_PROVIDER: "offline",
+    });
   });
   after(async () => {
     await agent?.stop();

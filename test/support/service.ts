@@ -1,5 +1,5 @@
 // Starts a bundled service as a real process on an ephemeral port and waits until it listens.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,8 @@ export interface RunningService {
   proc: ChildProcess;
   logs: () => Array<Record<string, unknown>>;
   output: () => string;
+  /** `fetch` against the service, shaped like Hono's `app.request`: one harness drives both. */
+  request(path: string, init?: RequestInit): Promise<Response>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -69,6 +71,7 @@ export async function startService(
     proc,
     logs: () => lines,
     output: () => out,
+    request: (path, init) => fetch(`http://127.0.0.1:${port}${path}`, init),
     async stop(signal = "SIGTERM") {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill(signal);
@@ -78,6 +81,20 @@ export async function startService(
       return code;
     },
   };
+}
+
+/** The same bundle under Deno 2 (from npm), with the permissions a service needs. */
+export function startServiceUnderDeno(
+  service: "agent" | "mcp-server",
+  env: Record<string, string | undefined>,
+): Promise<RunningService> {
+  const deno = execFileSync(`${ROOT}/scripts/tools.sh`, ["deno"], { encoding: "utf8" }).trim();
+  const permissions = ["--allow-net", "--allow-env", "--allow-read", "--allow-sys"];
+  return startService(
+    service,
+    { ...env, DENO_NO_UPDATE_CHECK: "1" },
+    { command: [deno, "run", ...permissions, bundlePath(service)], timeoutMs: 30_000 },
+  );
 }
 
 /** A port that was free a moment ago, for services that must come back on the same port. */
