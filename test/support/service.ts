@@ -3,6 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startFrankfurter, type FakeFrankfurter } from "./frankfurter.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const bundlePath = (service: "agent" | "mcp-server"): string =>
@@ -95,6 +96,42 @@ export function startServiceUnderDeno(
     { ...env, DENO_NO_UPDATE_CHECK: "1" },
     { command: [deno, "run", ...permissions, bundlePath(service)], timeoutMs: 30_000 },
   );
+}
+
+export interface Stack {
+  upstream: FakeFrankfurter;
+  mcp: RunningService;
+  agent: RunningService;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system as processes: Frankfurter's stand-in, the mcp-server bundle on it and the agent
+ * bundle (offline model, under Deno with `deno`) on the mcp-server's /mcp or /sse.
+ */
+export async function startStack(
+  opts: { transport?: "mcp" | "sse"; deno?: boolean } = {},
+): Promise<Stack> {
+  const upstream = await startFrankfurter();
+  const started: RunningService[] = [];
+  const stop = async (): Promise<void> => {
+    for (const service of started.reverse()) await service.stop();
+    await upstream.close();
+  };
+  try {
+    const mcp = await startService("mcp-server", { FRANKFURTER_URL: upstream.url });
+    started.push(mcp);
+    const env = {
+      MCP_SERVER_URL: `${mcp.url}/${opts.transport ?? "mcp"}`,
+      MODEL_PROVIDER: "offline",
+    };
+    const agent = await (opts.deno ? startServiceUnderDeno : startService)("agent", env);
+    started.push(agent);
+    return { upstream, mcp, agent, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
 
 /** A port that was free a moment ago, for services that must come back on the same port. */
