@@ -29,7 +29,7 @@ import {
 } from "@opentelemetry/sdk-trace";
 import type { Logger } from "./log.js";
 import { redactText, redactUrl } from "./redact.js";
-import type { Attributes, Span, SpanBackend, SpanContext } from "./trace-context.js";
+import type { Span, SpanBackend, SpanContext } from "./trace-context.js";
 
 type Env = Record<string, string | undefined>;
 
