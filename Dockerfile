@@ -5,6 +5,9 @@
 ARG NODE_IMAGE=node:22-slim
 
 FROM ${NODE_IMAGE} AS build
+# The two stages that are not shipped carry this label: the legacy builder leaves them as untagged
+# images (the build stage ~700 MB with node_modules), and the container suite removes its own.
+LABEL cloud-run-mcp-agent.stage=build
 WORKDIR /src
 COPY package.json package-lock.json .npmrc ./
 COPY mcp-server/package.json mcp-server/
@@ -37,6 +40,7 @@ CMD ["node", "/app/main.mjs"]
 # very node binary, as the user that runs it (Node keys the cache by version, V8 flags and uid).
 # Node writes its files 0600: made readable by all and writable by none (COPY may give them to root).
 FROM bundle AS compile-cache
+LABEL cloud-run-mcp-agent.stage=compile-cache
 RUN NODE_COMPILE_CACHE=/tmp/compile-cache PORT=0 HOST=127.0.0.1 \
       node --input-type=module -e "await import('/app/main.mjs'); process.exit(0)" >/dev/null \
  && node -e "const fs = require('node:fs'), d = '/tmp/compile-cache'; for (const f of fs.readdirSync(d, { recursive: true })) fs.chmodSync(d + '/' + f, fs.statSync(d + '/' + f).isDirectory() ? 0o555 : 0o444); fs.chmodSync(d, 0o555)"
