@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it. Each step prints its name and then its time; the
 # first failure stops the run, naming the step (node's spec reporter lists each failed test "at
-# FILE:LINE"). Redirected, the output carries no colour codes (NO_COLOR, which Biome and node honour).
+# FILE:LINE", source-mapped). Redirected, the output carries no colour codes (NO_COLOR, which Biome and node honour).
 #   scripts/test.sh                 every step
 #   scripts/test.sh STEP...         only those (names: scripts/test.sh --list)
 # The suites run on the first `node` on PATH when package.json's engines admits it, else on Node 22 from npm
@@ -14,6 +14,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 node_dir="$(scripts/with-node.sh --dir)"
 PATH="$node_dir:$PATH"
+# Test files run through tsx: node's reporter names a failed test's TypeScript FILE:LINE only with
+# source maps on (without, every location is line 1 of the compiled file).
+export NODE_OPTIONS="--enable-source-maps${NODE_OPTIONS:+ $NODE_OPTIONS}"
 
 STEPS=(lint typecheck bundle mcp-server agent node26 repository browser shellcheck conformance containers)
 
