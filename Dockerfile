@@ -21,17 +21,18 @@ RUN test "$SERVICE" = agent || test "$SERVICE" = mcp-server \
 COPY scripts/bundle.mjs scripts/
 COPY common common
 COPY ${SERVICE}/src ${SERVICE}/src
-RUN cd ${SERVICE} && node ../scripts/bundle.mjs . && mv dist/${SERVICE}.mjs /src/main.mjs
+RUN cd ${SERVICE} && node ../scripts/bundle.mjs .
 
 # Runtime: the one bundled file, no node_modules, no npm cache, a non-root user.
 # `docker build --target bundle` stops here (make bench measures this stage against the final one).
 FROM ${NODE_IMAGE} AS bundle
+ARG SERVICE
 # A container is reached from outside it (Cloud Run, compose): listen on every interface; a
 # bare `node` run keeps the loopback default.
 ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0
 WORKDIR /app
 # One name for either service: CMD's exec form expands no build argument.
-COPY --from=build /src/main.mjs /app/main.mjs
+COPY --from=build /src/${SERVICE}/dist/${SERVICE}.mjs /app/main.mjs
 USER node
 EXPOSE 8080
 CMD ["node", "/app/main.mjs"]
