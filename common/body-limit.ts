@@ -1,5 +1,3 @@
-// Shared by both services (bundled into each): hono's body limit, without its cost on the usual
-// request.
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
 
@@ -10,13 +8,9 @@ export interface BodyLimitOptions {
 }
 
 /**
- * Refuses request bodies over `maxSize`, as hono's `bodyLimit` does, but reads a declared
- * Content-Length from the header alone. hono's middleware first asks for `c.req.raw.body`: on
- * @hono/node-server that turns the lightweight request into a full web Request with a stream over
- * the socket, for every request, before anything reads the body (the cost is in
- * docs/decisions.md; mcp-server/test/security.test.ts fails when either library stops doing so).
- * Node's HTTP parser ends a body at its Content-Length, so the header is the size; a body without
- * one (chunked) is streamed and counted by hono's middleware.
+ * hono's `bodyLimit`, but a declared Content-Length (which Node's parser holds the body to) is read
+ * from the header alone: hono's asks for `c.req.raw.body`, which on @hono/node-server builds a full
+ * web Request for every request (docs/decisions.md; mcp-server/test/security.test.ts pins it).
  */
 export function bodyLimit(options: BodyLimitOptions): MiddlewareHandler {
   const streamed = honoBodyLimit(options);

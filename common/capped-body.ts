@@ -1,9 +1,7 @@
-// Shared by both services: a response body read with a bound in bytes. An outside server decides
-// how much it sends (a 200 MB Frankfurter answer once took the mcp-server to 1.5 GB; a 300 MB
-// discovery document took down one with a 128 MB heap): what is over the bound is cancelled, never
-// buffered. The time bound is the caller's: the signal given to fetch aborts the body's stream too.
+// A response body read within a bound in bytes: an outside server decides how much it sends, and
+// what is over the bound is cancelled, never buffered. The time bound is the fetch's signal.
 
-/** A body over `max` bytes (declared, or counted while reading): the sender's fault, not ours. */
+/** A body over `max` bytes, declared or counted: the sender's fault. */
 export class BodyTooLarge extends Error {
   constructor(readonly max: number) {
     super(`body over ${max} bytes`);
@@ -11,10 +9,7 @@ export class BodyTooLarge extends Error {
   }
 }
 
-/**
- * Reads a body up to `max` bytes; a larger one is cancelled and throws BodyTooLarge, or with
- * `truncate` (an error's body, read only for its message) is cut at `max`.
- */
+/** Up to `max` bytes; more throws BodyTooLarge, or with `truncate` (an error's body) is cut. */
 export async function readCapped(res: Response, max: number, truncate = false): Promise<string> {
   const declared = Number(res.headers.get("content-length") ?? Number.NaN);
   if (declared > max && !truncate) {

@@ -1,4 +1,3 @@
-// Shared by both services: the environment parsed once by one schema, into a frozen object.
 import * as z from "zod";
 
 /** Unset and empty variables take the schema's defaults; a bad one stops start-up with its name. */

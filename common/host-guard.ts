@@ -1,8 +1,5 @@
-// Shared by both services: which Host and Origin a request may carry (DNS rebinding, and pages of
-// other sites calling a service in someone's browser). The rule is the MCP SDK's (its
-// validateHostHeader / validateOriginHeader and localhost lists); it is written here rather than
-// imported because the agent is no MCP server, and importing them from @modelcontextprotocol/server
-// put the whole server SDK, ajv included, into the agent's bundle (+286 KiB, docs/decisions.md).
+// Which Host and Origin a request may carry (DNS rebinding; other sites' pages in a browser). The
+// MCP SDK's rule, written here because importing it put the server SDK into the agent (+286 KiB).
 
 export interface HostGuardOptions {
   /** The address the service listens on (HOST). */
@@ -29,14 +26,9 @@ function hostnameOf(host: string): string | undefined {
 }
 
 /**
- * A present Origin must be a loopback one (any port), exactly one of the allowed origins, or, where
- * Host can be trusted, the service's own (Origin's host equal to Host). A service listening on
- * loopback also checks Host (loopback names or an allowed host), as a page on a rebound DNS name
- * reaches it with its own Host and a same-origin Origin. Host can be trusted on loopback once checked,
- * on Cloud Run, whose front end routed by it, and wherever it is a host the operator listed;
- * elsewhere on a non-loopback address (a container, a VM) Host is whatever the caller sent, so only
- * loopback and listed origins count.
- * Returns why a request is refused (403), or undefined when it may pass.
+ * Why a request is refused (403), or undefined. An Origin must be loopback, listed, or the service's
+ * own where Host can be trusted: checked (a loopback listener checks Host against rebound names),
+ * routed by (Cloud Run), or listed; elsewhere Host is whatever the caller sent.
  */
 export function createHostGuard(opts: HostGuardOptions): (req: Request) => string | undefined {
   const checkHost = isLoopback(opts.listen) && !opts.cloudRun;

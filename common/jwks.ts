@@ -1,21 +1,13 @@
-// Shared by both services: an issuer's signing keys, fetched and cached by jose.
+// An issuer's signing keys, fetched and cached by jose, within bounds in bytes and time.
 import { createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey } from "jose";
 import { readCapped } from "./capped-body.js";
 
-/**
- * The bound on a key set or an issuer's metadata document: a few kilobytes in practice (Google's
- * keys ~2 KB, a set with x5c certificate chains tens of KB). A hostile issuer's endless body stops
- * here, not at the heap's limit.
- */
+/** A key set or metadata document (a few KB; tens with x5c chains): a hostile one stops here. */
 export const AUTH_DOCUMENT_MAX_BYTES = 1024 * 1024;
-/** The time bound on fetching one, body included. */
 export const AUTH_DOCUMENT_TIMEOUT_MS = 5_000;
-/**
- * A failed fetch of keys or metadata is not tried again for this long: requests meanwhile get the
- * same 503 (whose Retry-After says as much) instead of each sending more requests to an ailing
- * server.
- */
+/** After a failed fetch, requests get the same 503 for this long instead of fetching again. */
 export const RETRY_PAUSE_MS = 5_000;
+
 export interface RemoteKeysOptions {
   /** How often an unknown `kid` may refetch (jose's cooldownDuration; its default 30 s). */
   cooldownMs?: number | undefined;
@@ -28,12 +20,9 @@ export interface RemoteKeysOptions {
 class Paused extends Error {}
 
 /**
- * The keys at `url` (cached 6 h, AUTH_DOCUMENT_TIMEOUT_MS and AUTH_DOCUMENT_MAX_BYTES to fetch
- * them). Only "no key for this kid" (and its ambiguous twin) is about the token and passes through;
- * any other failure to get a key (unreachable, not 200, not JSON, not a key set, too large, a
- * timeout) is the key server's, and becomes `unavailable(err)`: callers answer it with a 503, never
- * a 401. After such a failure no fetch is sent for RETRY_PAUSE_MS (jose's own cooldown follows only
- * a fetch that worked, so every request would fetch again); keys jose holds still verify meanwhile.
+ * The keys at `url`, cached 6 h. Only "no key for this kid" (or two) is the token's fault and passes
+ * through; any other failure is the key server's and becomes `unavailable(err)` (a 503, never a
+ * 401), and pauses fetching for RETRY_PAUSE_MS (jose's cooldown follows only a fetch that worked).
  */
 export function remoteKeys(
   url: string,
@@ -47,8 +36,7 @@ export function remoteKeys(
     cacheMaxAge: 6 * 3_600_000,
     timeoutDuration: AUTH_DOCUMENT_TIMEOUT_MS,
     ...(options.cooldownMs !== undefined ? { cooldownDuration: options.cooldownMs } : {}),
-    // jose reads the body with res.json(): it gets one already read, within the bound (and a
-    // status other than 200, which it refuses unread, without a body).
+    // jose gets a body already read within the bound, or a status it refuses without one.
     [customFetch]: async (href, init) => {
       if (now() < pausedUntil) throw new Paused("the last fetch of the keys failed moments ago");
       const res = await doFetch(href, init);

@@ -1,7 +1,6 @@
-// Shared by both services (bundled into each): structured logs in Cloud Logging's shape, or readable
-// one-line text for a person at a terminal. A line written while a request is handled carries that
-// request's trace (trace.ts), so Cloud Logging nests it under the request and beside its span.
-import { currentTraceFields, traceLogFields, type SpanContext } from "./trace.js";
+// Logs in Cloud Logging's shape, or one readable line for a person at a terminal; a line carries the
+// trace it was written in, so Cloud Logging nests it under its request.
+import { currentTraceFields, traceLogFields, type SpanContext } from "./trace-context.js";
 
 export type Severity = "DEBUG" | "INFO" | "WARNING" | "ERROR";
 export type Fields = Record<string, unknown>;
@@ -13,7 +12,7 @@ export interface Logger {
 }
 
 export interface LogOptions {
-  /** json: one Cloud Logging object per line (Cloud Run, pipes); text: `12:00:00.000 INFO  message k=v`. */
+  /** text: `12:00:00.000 INFO  message k=v`. */
   format: "json" | "text";
   /** Lines below this severity are dropped. */
   level: Severity;
@@ -21,11 +20,7 @@ export interface LogOptions {
 
 const RANK: Record<Severity, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3 };
 
-/**
- * LOG_FORMAT (json | text) and LOG_LEVEL (DEBUG | INFO | WARNING | ERROR) from the environment.
- * Unset: text at INFO on a terminal; JSON at DEBUG otherwise, and always on Cloud Run (K_SERVICE), where
- * Cloud Logging reads the JSON and filters by severity itself. A bad value stops start-up, naming it.
- */
+/** LOG_FORMAT and LOG_LEVEL; unset: text at INFO on a terminal, else (and on Cloud Run) JSON at DEBUG. */
 export function logOptions(env: Record<string, string | undefined>, isTTY: boolean): LogOptions {
   const format = env.LOG_FORMAT || (isTTY && !env.K_SERVICE ? "text" : "json");
   if (format !== "json" && format !== "text")
@@ -74,7 +69,7 @@ function textLine(time: string, severity: Severity, message: string, fields: Fie
     .trimEnd();
 }
 
-/** At a terminal the trace is `trace=ID span=ID`: the Cloud Logging keys are long and the project is noise. */
+/** At a terminal the trace is `trace=ID span=ID`. */
 function textTrace(trace: Fields): Fields {
   const full = trace["logging.googleapis.com/trace"];
   const id = typeof full === "string" ? full.slice(full.lastIndexOf("/") + 1) : trace.trace_id;
@@ -83,10 +78,7 @@ function textTrace(trace: Fields): Fields {
 
 export const silentLogger: Logger = { log() {}, child: () => silentLogger };
 
-/**
- * main.ts's logger, with LOG_FORMAT / LOG_LEVEL from the environment and stdout's TTY-ness. A bad value
- * stops start-up with one line naming it, like any other bad variable.
- */
+/** main.ts's logger; a bad LOG_FORMAT or LOG_LEVEL stops start-up with one line naming it. */
 export function createStartupLogger(
   base: Fields,
   env: Record<string, string | undefined>,

@@ -1,10 +1,9 @@
-// Shared by both services: URLs as logs may show them. A URL's userinfo and query can carry a
-// password or an API key (an OTLP endpoint, a Frankfurter mirror, an MCP server): never logged.
+// URLs as logs may show them: userinfo and query can carry a password or an API key.
 
 /** A URL in free text (an error message, a log detail). */
 export const URL_RE = /\b[a-z][a-z0-9+.-]*:\/\/[^\s)"'<>]+/gi;
 
-/** The URL without userinfo and query, for logs: the host and path help operators, secrets don't. */
+/** The URL without userinfo and query. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);

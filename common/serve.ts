@@ -1,4 +1,4 @@
-// Shared by both services: serve a built service on Node until SIGTERM, then drain it and leave.
+// Serves a built service on Node until SIGTERM, then drains it and leaves.
 import type { Server } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { serve } from "@hono/node-server";
@@ -16,11 +16,7 @@ export interface Service {
 /** Cloud Run sends SIGTERM, then kills the instance 10 s later: drain for 8 s, close, exit. */
 export const DRAIN_MS = 8_000;
 
-/**
- * Listens on `port`/`hostname`, logs one "listening" line with `fields`, and on SIGTERM or SIGINT
- * stops accepting, drains the service, closes it and exits 0. A port that is taken ends start-up with
- * one line naming the port and the setting that moves it, instead of an EADDRINUSE stack.
- */
+/** Listens until SIGTERM or SIGINT, then drains, closes and exits 0; a taken port is one line. */
 export function serveUntilSignal(
   service: Service,
   opts: {

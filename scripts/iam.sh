@@ -9,13 +9,9 @@
 # make clean (unless KEEP_IAM=1) removes exactly these two bindings. (make deploy grants what its
 # options need: datastore.user for Firestore sessions, telemetry.tracesWriter for TRACING=1.)
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
-source scripts/lib.sh
-SCRIPT_VERB=iam
-
-require_vars PROJECT_ID REGION
-require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cloud_script iam gcloud
 
 sa_email="$(agent_sa_email)"
 member="serviceAccount:$sa_email"

@@ -97,6 +97,17 @@ probe_present() {
   exists "$@"
 }
 
+# The Cloud Run scripts' start: `cloud_script VERB [gcloud]` runs from the repository root, names
+# `make VERB` in its messages, needs PROJECT_ID and REGION and, with `gcloud`, the gcloud CLI.
+cloud_script() {
+  cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+  SCRIPT_VERB="$1"
+  require_vars PROJECT_ID REGION
+  if [ "${2:-}" = gcloud ]; then
+    require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
+  fi
+}
+
 # require_vars NAME...: stop before doing anything if one is empty, naming it.
 require_vars() {
   local name

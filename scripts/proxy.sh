@@ -4,13 +4,9 @@
 # your gcloud login (which needs roles/run.invoker on the service, e.g. as a project Owner/Editor).
 # Then run a local agent against it:  MCP_SERVER_URL=http://127.0.0.1:8082/mcp MCP_AUTH=none make up
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
-source scripts/lib.sh
-SCRIPT_VERB=proxy
-
-require_vars PROJECT_ID REGION
-require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cloud_script proxy gcloud
 PROXY_PORT="${PROXY_PORT:-8082}"  # 8081 is where `make up` runs the local mcp-server
 
 log "Serving $MCP_SERVICE on http://127.0.0.1:$PROXY_PORT (Ctrl-C stops). Point a local agent at it:"

@@ -3,13 +3,9 @@
 # where its sessions live, and whether the bindings make iam grants are in place. Read-only.
 # DRY_RUN=1 prints the read-only commands it would run and nothing else: no state it did not read.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
-source scripts/lib.sh
-SCRIPT_VERB=status
-
-require_vars PROJECT_ID REGION
-require_cmd gcloud "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cloud_script status gcloud
 
 member="serviceAccount:$(agent_sa_email)"
 where=(--project="$PROJECT_ID" --region="$REGION")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The container suite: both images built from their Dockerfiles and run with testcontainers.
+# The container suite: both images built from the Dockerfile and run with testcontainers.
 # Without a Docker engine it says so in one line and exits 0, except in CI, where it must run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as `make test` and CI run it. Each step prints its name; the first failure stops
-# the run.
+# The whole test suite, as `make test` and CI run it. Each step prints its name and then its time; the
+# first failure stops the run, naming the step (node's spec reporter lists each failed test "at
+# FILE:LINE", source-mapped). Redirected, the output carries no colour codes (NO_COLOR, which Biome and node honour).
 #   scripts/test.sh                 every step
 #   scripts/test.sh STEP...         only those (names: scripts/test.sh --list)
 # The suites run on the first `node` on PATH when package.json's engines admits it, else on Node 22 from npm
@@ -13,10 +14,22 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 node_dir="$(scripts/with-node.sh --dir)"
 PATH="$node_dir:$PATH"
+# Test files run through tsx: node's reporter names a failed test's TypeScript FILE:LINE only with
+# source maps on (without, every location is line 1 of the compiled file).
+export NODE_OPTIONS="--enable-source-maps${NODE_OPTIONS:+ $NODE_OPTIONS}"
 
 STEPS=(lint typecheck bundle mcp-server agent node26 repository browser shellcheck conformance containers)
 
-if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' yellow=$'\033[33m' reset=$'\033[0m'; else bold="" yellow="" reset=""; fi
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+  bold=$'\033[1m' yellow=$'\033[33m' reset=$'\033[0m'
+  biome_colors=()
+else
+  bold="" yellow="" reset=""
+  export NO_COLOR=1
+  unset FORCE_COLOR
+  # Biome's ci command colours its summary whatever NO_COLOR says.
+  biome_colors=(--colors=off)
+fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$reset"; }
 skipped=()
 # skip STEP WHY HOW-TO-INSTALL: a missing optional tool. Outside CI the step is skipped and named again
@@ -39,7 +52,7 @@ NODE26_HINT="Node 26 (e.g. nvm install 26, then WITH_NODE=26 make test); on Linu
 
 run_step() {
   case "$1" in
-    lint) step "format and lint (Biome)"; npm run --silent lint ;;
+    lint) step "format and lint (Biome)"; npm run --silent lint -- "${biome_colors[@]}" ;;
     typecheck) step "type-check"; npm run --silent typecheck ;;
     bundle) step "bundle"; npm run --silent build ;;
     mcp-server) step "mcp-server tests (Node $(node --version))"; npm test --silent -w mcp-server ;;
@@ -101,7 +114,21 @@ run_step() {
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${STEPS[@]}"; exit 0; fi
 selected=("$@")
 [ "${#selected[@]}" -gt 0 ] || selected=("${STEPS[@]}")
-for s in "${selected[@]}"; do run_step "$s"; done
+current="" started=$SECONDS
+# A failed step (set -e ends the run) is named with its time, after the reporter's own summary.
+failed_step() {
+  local rc=$?
+  if [ "$rc" != 0 ] && [ -n "$current" ]; then
+    printf '\n%stest: FAILED in step %s after %ds%s\n' "$bold" "$current" "$((SECONDS - started))" "$reset" >&2
+  fi
+}
+trap failed_step EXIT
+for current in "${selected[@]}"; do
+  started=$SECONDS
+  run_step "$current"
+  printf '%s-- %s: %ds%s\n' "$bold" "$current" "$((SECONDS - started))" "$reset"
+done
+current=""
 
 echo
 if [ "${#skipped[@]}" -gt 0 ]; then

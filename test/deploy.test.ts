@@ -351,7 +351,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     );
   });
 
-  test("cloudbuild.yaml builds both Dockerfiles from the root, logs to Cloud Logging, uses exactly deploy's substitutions", (t) => {
+  test("cloudbuild.yaml builds both images from the root's Dockerfile, logs to Cloud Logging, uses exactly deploy's substitutions", (t) => {
     const yaml = readFileSync(join(root, "cloudbuild.yaml"), "utf8");
     const r = ok(cloud(t).run(["scripts/deploy.sh"], { DRY_RUN: "1" }));
     const passed = /--substitutions=(\S+)/
@@ -362,7 +362,7 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     const used = [...new Set([...yaml.matchAll(/\$\{(_[A-Z_]+)\}/g)].map((m) => m[1]))].sort();
     assert.deepEqual(passed, used);
     for (const svc of ["mcp-server", "agent"])
-      assert.match(yaml, new RegExp(`- ${svc}/Dockerfile\\n`));
+      assert.match(yaml, new RegExp(`- --build-arg\\n {6}- SERVICE=${svc}\\n`));
     // ${...} inside a YAML flow sequence ([a, ${_X}]) is a parse error for gcloud: keep block lists.
     assert.doesNotMatch(yaml, /\[[^\]\n]*\$\{/);
     // A build run as a user-chosen account is refused unless its logs avoid the default bucket.
@@ -436,9 +436,9 @@ describe("Cloud Run scripts against the gcloud stand-in", { concurrency: 4 }, ()
     ]);
     assert.ok(!r.calls.some((l) => l.includes(BUILD_SA)), "no build account for local builds");
     assert.deepEqual(r.docker, [
-      `docker build --platform=linux/amd64 -f mcp-server/Dockerfile --build-arg NODE_IMAGE=local/node:22 -t ${AR}/mcp-server:t1 .`,
+      `docker build --platform=linux/amd64 --build-arg SERVICE=mcp-server --build-arg NODE_IMAGE=local/node:22 -t ${AR}/mcp-server:t1 .`,
       `docker push ${AR}/mcp-server:t1`,
-      `docker build --platform=linux/amd64 -f agent/Dockerfile --build-arg NODE_IMAGE=local/node:22 -t ${AR}/agent:t1 .`,
+      `docker build --platform=linux/amd64 --build-arg SERVICE=agent --build-arg NODE_IMAGE=local/node:22 -t ${AR}/agent:t1 .`,
       `docker push ${AR}/agent:t1`,
     ]);
   });

@@ -15,13 +15,15 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  expectedConversion,
-  startFrankfurter,
-  type FakeFrankfurter,
-} from "./support/frankfurter.js";
+import { expectedConversion, type FakeFrankfurter } from "./support/frankfurter.js";
 import { optionalTool } from "./support/optional-tool.js";
-import { ROOT, runCommand, startService, type RunningService } from "./support/service.js";
+import {
+  ROOT,
+  runCommand,
+  startStack,
+  type RunningService,
+  type Stack,
+} from "./support/service.js";
 
 /** Runs `make -s smoke` without blocking this process: the stand-ins live here and must keep answering. */
 function smoke(
@@ -42,22 +44,14 @@ const close = (server: Server | undefined): Promise<void> =>
   });
 
 describe("make smoke", () => {
+  let stack: Stack;
   let upstream: FakeFrankfurter;
-  let mcp: RunningService;
   let agent: RunningService;
   before(async () => {
-    upstream = await startFrankfurter();
-    mcp = await startService("mcp-server", { FRANKFURTER_URL: upstream.url });
-    agent = await startService("agent", {
-      MCP_SERVER_URL: `${mcp.url}/mcp`,
-      MODEL_PROVIDER: "offline",
-    });
+    stack = await startStack();
+    ({ upstream, agent } = stack);
   });
-  after(async () => {
-    await agent?.stop();
-    await mcp?.stop();
-    await upstream?.close();
-  });
+  after(() => stack?.stop());
 
   it("fails against a stack whose Frankfurter answers 503, naming each claim that does not hold", async () => {
     upstream.setMode("5xx");

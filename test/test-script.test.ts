@@ -45,6 +45,28 @@ describe("scripts/test.sh on a machine without the optional tools", () => {
     assert.doesNotMatch(r.stdout, /passed/);
   });
 
+  it("times each step, names the one that failed, and writes no colour codes into a pipe", () => {
+    // A shellcheck that finds a problem: the step fails the way a real finding does.
+    const fake = path.join(bin, "shellcheck");
+    writeFileSync(fake, "#!/bin/sh\necho 'scripts/x.sh:3:1: warning' >&2\nexit 1\n", {
+      mode: 0o755,
+    });
+    try {
+      const r = spawnSync("scripts/test.sh", ["lint", "shellcheck"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        // Asked for colour: a pipe gets none all the same, from test.sh or from the tools it runs.
+        env: { ...process.env, PATH: bin, CI: "", NO_COLOR: "", FORCE_COLOR: "1" },
+      });
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^-- lint: \d+s$/m);
+      assert.match(r.stderr, /^test: FAILED in step shellcheck after \d+s$/m);
+      assert.doesNotMatch(r.stdout + r.stderr, /\x1b\[/, "no colour codes into a pipe");
+    } finally {
+      rmSync(fake);
+    }
+  });
+
   it("refuses a step it does not know", () => {
     const r = spawnSync("scripts/test.sh", ["nope"], { cwd: ROOT, encoding: "utf8" });
     assert.equal(r.status, 2);

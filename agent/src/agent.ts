@@ -5,7 +5,7 @@ import type { FetchLike } from "@modelcontextprotocol/client";
 import type { Hono } from "hono";
 import { createHostGuard } from "../../common/host-guard.js";
 import { createStartupLogger, type Logger } from "../../common/log.js";
-import { configureTraceProject } from "../../common/trace.js";
+import { configureTraceProject } from "../../common/trace-context.js";
 import { Inflight } from "../../common/serve.js";
 import { startTracing } from "../../common/tracing.js";
 import type { Config, Instruction } from "./config.js";

@@ -1,6 +1,7 @@
 // The one error type of the agent, and what may leave the service: public answers name no internal
 // address, logs carry no URL credentials or query.
 import { HTTPException } from "hono/http-exception";
+import { isClientAbort } from "../../common/http.js";
 import { redactText, URL_RE } from "../../common/redact.js";
 
 export type ErrorStatus = 400 | 401 | 403 | 413 | 415 | 500 | 502 | 503;
@@ -44,16 +45,6 @@ export function toAppError(err: unknown, signal?: AbortSignal): AppError {
   }
   const detail = redactText(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
   return new AppError(500, "internal", "Internal error; see the service logs", { detail });
-}
-
-/** Node's "aborted" (ECONNRESET) for a body cut short or malformed, or the client gone. */
-function isClientAbort(err: unknown, signal: AbortSignal | undefined): boolean {
-  if (signal?.aborted) return true;
-  const code = (err as { code?: unknown } | null)?.code;
-  return (
-    err instanceof Error &&
-    (err.message === "aborted" || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE")
-  );
 }
 
 /** scheme://host[:port] only: no userinfo, path or query (they can hold credentials). */

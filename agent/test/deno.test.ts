@@ -1,48 +1,18 @@
 // The agent bundle under Deno 2 (from npm), chatting with the offline model through the mcp-server bundle.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import {
-  expectedConversion,
-  startFrankfurter,
-  type FakeFrankfurter,
-} from "../../test/support/frankfurter.js";
-import { bundlePath, ROOT, startService, type RunningService } from "../../test/support/service.js";
-
-const deno = execFileSync(`${ROOT}/scripts/tools.sh`, ["deno"], { encoding: "utf8" }).trim();
+import { expectedConversion } from "../../test/support/frankfurter.js";
+import { startStack, type Stack } from "../../test/support/service.js";
 
 describe("agent bundle under Deno", () => {
-  let upstream: FakeFrankfurter;
-  let mcp: RunningService;
-  let agent: RunningService;
+  let stack: Stack;
   before(async () => {
-    upstream = await startFrankfurter();
-    mcp = await startService("mcp-server", { FRANKFURTER_URL: upstream.url });
-    agent = await startService(
-      "agent",
-      { MCP_SERVER_URL: `${mcp.url}/sse`, MODEL_PROVIDER: "offline", DENO_NO_UPDATE_CHECK: "1" },
-      {
-        command: [
-          deno,
-          "run",
-          "--allow-net",
-          "--allow-env",
-          "--allow-read",
-          "--allow-sys",
-          bundlePath("agent"),
-        ],
-        timeoutMs: 30_000,
-      },
-    );
+    stack = await startStack({ transport: "sse", deno: true });
   });
-  after(async () => {
-    await agent?.stop();
-    await mcp?.stop();
-    await upstream?.close();
-  });
+  after(() => stack?.stop());
 
   it("completes a chat", async () => {
-    const res = await fetch(`${agent.url}/chat`, {
+    const res = await fetch(`${stack.agent.url}/chat`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ message: "What is 100 USD in EUR?" }),
@@ -56,6 +26,6 @@ describe("agent bundle under Deno", () => {
   });
 
   it("exits on SIGTERM", async () => {
-    assert.equal(await agent.stop("SIGTERM"), 0);
+    assert.equal(await stack.agent.stop("SIGTERM"), 0);
   });
 });

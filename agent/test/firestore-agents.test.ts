@@ -18,24 +18,13 @@ import {
 import { startFrankfurter, type FakeFrankfurter } from "../../test/support/frankfurter.js";
 import { startGemini, type FakeGemini } from "../../test/support/gemini.js";
 import { startService, type RunningService } from "../../test/support/service.js";
+import { chat } from "../../test/support/agent.js";
 
 const gcloud = hasGcloud();
 if (!gcloud && process.env.CI)
   throw new Error(
     "gcloud (with the Firestore emulator) is not installed: the Firestore store tests cannot run",
   );
-
-async function chat(
-  agent: RunningService,
-  body: Record<string, unknown>,
-): Promise<{ status: number; body: Record<string, any> }> {
-  const res = await fetch(`${agent.url}/chat`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
 
 const LEASE_SECONDS = 3;
 const textOf = (c: Content | { parts: Array<Record<string, unknown>> }): string =>
@@ -261,11 +250,11 @@ describe("two agents sharing Firestore", {
     await emulator.stop();
     const down = await chat(b, { message: "hello", session_id: "outage" });
     assert.equal(down.status, 503, JSON.stringify(down.body));
-    assert.equal(down.body.error.code, "session_store_unavailable");
-    assert.match(down.body.error.message, /Firestore/);
-    assert.match(down.body.error.message, /check/);
+    assert.equal(down.body.error!.code, "session_store_unavailable");
+    assert.match(down.body.error!.message, /Firestore/);
+    assert.match(down.body.error!.message, /check/);
     assert.doesNotMatch(
-      down.body.error.message,
+      down.body.error!.message,
       new RegExp(String(emulator.port)),
       "no internal address",
     );

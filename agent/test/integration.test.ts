@@ -18,18 +18,7 @@ import {
   startService,
   type RunningService,
 } from "../../test/support/service.js";
-
-async function chat(
-  agent: RunningService,
-  body: Record<string, unknown>,
-): Promise<{ status: number; body: Record<string, any> }> {
-  const res = await fetch(`${agent.url}/chat`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
+import { chat } from "../../test/support/agent.js";
 
 const expected = String(expectedConversion("USD", "EUR", 100));
 
@@ -95,7 +84,7 @@ describe("agent + mcp-server", () => {
         assert.ok(r.body.response.includes(`100 USD = ${expected} EUR`), r.body.response);
         assert.equal(r.body.user_id, "alice");
         assert.match(r.body.session_id, /^[0-9a-f-]{36}$/);
-        assert.equal(r.body.tool_calls[0].name, "get_exchange_rate");
+        assert.equal(r.body.tool_calls[0]!.name, "get_exchange_rate");
       });
 
       it("still answers after the MCP server is killed and restarted between turns", async () => {
@@ -145,10 +134,10 @@ describe("agent + mcp-server", () => {
     await mcp.stop("SIGKILL");
     const down = await chat(agent, { message: "What is 100 USD in EUR?" });
     assert.equal(down.status, 503);
-    assert.equal(down.body.error.code, "mcp_unavailable");
+    assert.equal(down.body.error!.code, "mcp_unavailable");
     // The MCP server is what is down, not the exchange-rate source behind it.
-    assert.match(down.body.error.message, /MCP server/);
-    assert.doesNotMatch(down.body.error.message, /exchange-rate|Frankfurter|rate source/i);
+    assert.match(down.body.error!.message, /MCP server/);
+    assert.doesNotMatch(down.body.error!.message, /exchange-rate|Frankfurter|rate source/i);
     assert.equal((await fetch(`${agent.url}/ready`)).status, 503);
     mcp = await startService("mcp-server", {
       PORT: String(mcpPort),
@@ -205,7 +194,7 @@ describe("agent + mcp-server", () => {
       conversation = r.body.session_id;
       assert.equal(
         r.body.response,
-        `100 USD is ${expected} EUR (rate of ${r.body.tool_calls[0] && /\d{4}-\d{2}-\d{2}/.exec(r.body.tool_calls[0].result)?.[0]}).`,
+        `100 USD is ${expected} EUR (rate of ${r.body.tool_calls[0] && /\d{4}-\d{2}-\d{2}/.exec(r.body.tool_calls[0]!.result ?? "")?.[0]}).`,
       );
     });
 
@@ -300,7 +289,7 @@ describe("agent → mcp-server with Google ID tokens", () => {
     started.push(agent);
     const r = await chat(agent, { message: "What is 100 USD in EUR?" });
     assert.equal(r.status, 502);
-    assert.match(r.body.error.message, /refused the agent's credentials \(HTTP 401\)/);
+    assert.match(r.body.error!.message, /refused the agent's credentials \(HTTP 401\)/);
   });
 
   it("reports a wrong audience (401) and an account that is not allowed (403)", async () => {
@@ -319,10 +308,10 @@ describe("agent → mcp-server with Google ID tokens", () => {
       started.push(a, b);
       const ra = await chat(a, { message: "What is 100 USD in EUR?" });
       assert.equal(ra.status, 502);
-      assert.match(ra.body.error.message, /HTTP 401/);
+      assert.match(ra.body.error!.message, /HTTP 401/);
       const rb = await chat(b, { message: "What is 100 USD in EUR?" });
       assert.equal(rb.status, 502);
-      assert.match(rb.body.error.message, /does not allow this agent \(HTTP 403\).*run\.invoker/);
+      assert.match(rb.body.error!.message, /does not allow this agent \(HTTP 403\).*run\.invoker/);
     } finally {
       await wrongAud.close();
       await intruder.close();

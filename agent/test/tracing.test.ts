@@ -14,7 +14,8 @@ import {
   type ReceivedSpan,
 } from "../../test/support/otlp-receiver.js";
 import { bundlePath, ROOT, startService, type RunningService } from "../../test/support/service.js";
-import { inSpan } from "../../common/trace.js";
+import { chat } from "../../test/support/agent.js";
+import { inSpan } from "../../common/trace-context.js";
 import { silentLogger } from "../../common/log.js";
 import { McpConnection } from "../src/mcp/index.js";
 
@@ -25,19 +26,6 @@ const command = (service: "agent" | "mcp-server"): string[] => [
   PRELOAD,
   bundlePath(service),
 ];
-
-async function chat(
-  agent: RunningService,
-  message: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: Record<string, any> }> {
-  const res = await fetch(`${agent.url}/chat`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ message }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
 
 const OTEL = {
   OTEL_BSP_SCHEDULE_DELAY: "100",
@@ -101,9 +89,13 @@ describe("tracing: one trace per turn", () => {
       agents.push(agent);
       const traceId = randomBytes(16).toString("hex");
       const callerSpan = randomBytes(8).toString("hex");
-      const r = await chat(agent, `What is 100 USD in ${currency}?`, {
-        traceparent: `00-${traceId}-${callerSpan}-01`,
-      });
+      const r = await chat(
+        agent,
+        { message: `What is 100 USD in ${currency}?` },
+        {
+          traceparent: `00-${traceId}-${callerSpan}-01`,
+        },
+      );
       assert.equal(r.status, 200, JSON.stringify(r.body));
 
       const spans = (
@@ -234,9 +226,13 @@ describe("tracing: one trace per turn", () => {
     const traceId = randomBytes(16).toString("hex");
     assert.equal(
       (
-        await chat(agent, "What is 3 USD in CHF?", {
-          "x-cloud-trace-context": `${traceId}/12345;o=1`,
-        })
+        await chat(
+          agent,
+          { message: "What is 3 USD in CHF?" },
+          {
+            "x-cloud-trace-context": `${traceId}/12345;o=1`,
+          },
+        )
       ).status,
       200,
     );
@@ -258,11 +254,15 @@ describe("tracing: one trace per turn", () => {
     const traceId = randomBytes(16).toString("hex");
     upstream.setMode("404");
     try {
-      const r = await chat(agent, "What is 100 USD in NOK?", {
-        traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
-      });
+      const r = await chat(
+        agent,
+        { message: "What is 100 USD in NOK?" },
+        {
+          traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
+        },
+      );
       assert.equal(r.status, 200);
-      assert.equal(r.body.tool_calls[0].is_error, true);
+      assert.equal(r.body.tool_calls[0]!.is_error, true);
     } finally {
       upstream.setMode("ok");
     }
@@ -303,9 +303,13 @@ describe("tracing: one trace per turn", () => {
     });
     agents.push(agent);
     const traceId = randomBytes(16).toString("hex");
-    const r = await chat(agent, "What is 12 USD in EUR?", {
-      traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
-    });
+    const r = await chat(
+      agent,
+      { message: "What is 12 USD in EUR?" },
+      {
+        traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
+      },
+    );
     assert.equal(r.status, 200);
     const spans = (
       await receiver.waitFor((all) =>
@@ -373,9 +377,13 @@ describe("tracing: one trace per turn", () => {
     const traceId = randomBytes(16).toString("hex");
     assert.equal(
       (
-        await chat(agent, "What is 11 USD in EUR?", {
-          traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
-        })
+        await chat(
+          agent,
+          { message: "What is 11 USD in EUR?" },
+          {
+            traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
+          },
+        )
       ).status,
       200,
     );
@@ -400,7 +408,7 @@ describe("tracing: one trace per turn", () => {
     const agent = agents[0]!;
     receiver.setMode("refuse");
     for (const n of [1, 2, 3])
-      assert.equal((await chat(agent, `What is ${n} USD in EUR?`)).status, 200);
+      assert.equal((await chat(agent, { message: `What is ${n} USD in EUR?` })).status, 200);
     const failed = (s: RunningService): number =>
       s.logs().filter((l) => /span export failed/.test(String(l.message))).length;
     const until = Date.now() + 20_000;
@@ -409,7 +417,7 @@ describe("tracing: one trace per turn", () => {
     assert.equal(failed(agent), 1);
     receiver.setMode("hang");
     for (const n of [4, 5, 6]) {
-      const r = await chat(agent, `What is ${n} USD in GBP?`);
+      const r = await chat(agent, { message: `What is ${n} USD in GBP?` });
       assert.equal(r.status, 200);
       await new Promise((r) => setTimeout(r, 150)); // let batches go out (and hang)
     }
@@ -426,7 +434,7 @@ describe("tracing: one trace per turn", () => {
       ...secretOtlpSettings(receiver.url),
     });
     try {
-      assert.equal((await chat(agent, "What is 2 USD in EUR?")).status, 200);
+      assert.equal((await chat(agent, { message: "What is 2 USD in EUR?" })).status, 200);
       const failed = () => agent.logs().find((l) => /span export failed/.test(String(l.message)));
       for (let i = 0; i < 200 && !failed(); i++) await new Promise((r) => setTimeout(r, 50));
       const on = agent.logs().find((l) => /^tracing on/.test(String(l.message)));
@@ -452,9 +460,13 @@ describe("tracing: one trace per turn", () => {
     const traceId = randomBytes(16).toString("hex");
     assert.equal(
       (
-        await chat(off, "What is 7 USD in EUR?", {
-          traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
-        })
+        await chat(
+          off,
+          { message: "What is 7 USD in EUR?" },
+          {
+            traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
+          },
+        )
       ).status,
       200,
     );

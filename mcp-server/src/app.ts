@@ -15,10 +15,15 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { JWTVerifyGetKey } from "jose";
 import { bodyLimit } from "../../common/body-limit.js";
+import { isClientAbort, nosniff } from "../../common/http.js";
 import { createHostGuard } from "../../common/host-guard.js";
 import { createLogger, type Logger } from "../../common/log.js";
 import { Inflight, type Service } from "../../common/serve.js";
-import { configureTraceProject, incomingContext, type SpanContext } from "../../common/trace.js";
+import {
+  configureTraceProject,
+  incomingContext,
+  type SpanContext,
+} from "../../common/trace-context.js";
 import { startTracing } from "../../common/tracing.js";
 import { authGuard, createIdTokenVerifier } from "./auth.js";
 import type { Config } from "./config.js";
@@ -86,11 +91,7 @@ export async function createMcpService(config: Config, over: Overrides = {}): Pr
   app.notFound((c) => {
     throw new ServiceError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`);
   });
-  // Every answer, errors and the SDK's included: browsers must not sniff JSON into something else.
-  app.use(async (c, next) => {
-    await next();
-    c.res.headers.set("X-Content-Type-Options", "nosniff");
-  });
+  app.use(nosniff);
   app.use((_c, next) => inflight.run(next));
   app.get("/health", (c) => c.json({ status: "ok" }));
   guardRoutes(app, config, over, logger, now);
@@ -358,14 +359,4 @@ function resourceMetadataRoutes(
 /** The caller's trace context, for a line about this request. */
 function traceOf(c: Context): SpanContext | undefined {
   return incomingContext(c.req.raw.headers);
-}
-
-/** The client cut or garbled the body (Node: "aborted", ECONNRESET) or went away: not a 500. */
-function isClientAbort(err: unknown, signal: AbortSignal | undefined): boolean {
-  if (signal?.aborted) return true;
-  const code = (err as { code?: unknown } | null)?.code;
-  return (
-    err instanceof Error &&
-    (err.message === "aborted" || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE")
-  );
 }

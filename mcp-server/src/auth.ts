@@ -8,7 +8,7 @@ import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } f
 import { emailKey } from "../../common/email.js";
 import { remoteKeys, RETRY_PAUSE_MS } from "../../common/jwks.js";
 import type { Logger } from "../../common/log.js";
-import { incomingContext } from "../../common/trace.js";
+import { incomingContext } from "../../common/trace-context.js";
 import { ANY_GOOGLE_ACCOUNT } from "./config.js";
 import { ServiceError } from "./errors.js";
 import type { OAuthVerifier, VerifiedToken } from "./oauth.js";

@@ -7,7 +7,7 @@ import {
   type Transport,
 } from "@modelcontextprotocol/server";
 import type { Logger } from "../../common/log.js";
-import type { SpanContext } from "../../common/trace.js";
+import type { SpanContext } from "../../common/trace-context.js";
 import type { Config } from "./config.js";
 import { invalidToolArguments, rpcError, ServiceError } from "./errors.js";
 import type { VerifiedToken } from "./oauth.js";

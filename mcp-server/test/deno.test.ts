@@ -1,6 +1,5 @@
 // The same bundle under Deno 2 (from npm): web-standard transports, so both must work there too.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
@@ -11,31 +10,14 @@ import {
   startFrankfurter,
   type FakeFrankfurter,
 } from "../../test/support/frankfurter.js";
-import { bundlePath, ROOT, startService, type RunningService } from "../../test/support/service.js";
-
-const deno = execFileSync(`${ROOT}/scripts/tools.sh`, ["deno"], { encoding: "utf8" }).trim();
+import { startServiceUnderDeno, type RunningService } from "../../test/support/service.js";
 
 describe("mcp-server bundle under Deno", () => {
   let upstream: FakeFrankfurter;
   let server: RunningService;
   before(async () => {
     upstream = await startFrankfurter();
-    server = await startService(
-      "mcp-server",
-      { FRANKFURTER_URL: upstream.url, DENO_NO_UPDATE_CHECK: "1" },
-      {
-        command: [
-          deno,
-          "run",
-          "--allow-net",
-          "--allow-env",
-          "--allow-read",
-          "--allow-sys",
-          bundlePath("mcp-server"),
-        ],
-        timeoutMs: 30_000,
-      },
-    );
+    server = await startServiceUnderDeno("mcp-server", { FRANKFURTER_URL: upstream.url });
   });
   after(async () => {
     await server?.stop();

@@ -15,7 +15,7 @@ import {
   parseCloudTraceContext,
   parseTraceparent,
   withRemoteContext,
-} from "../../common/trace.js";
+} from "../../common/trace-context.js";
 import { startMetadataServer } from "../../test/support/metadata-server.js";
 import { buildService } from "./support/service.js";
 import { createLogger } from "../../common/log.js";
@@ -215,7 +215,7 @@ describe("on Cloud Run without GOOGLE_CLOUD_PROJECT", () => {
   it("gives the exporter the service account's token from the metadata server, cached", async () => {
     const metadata = await startMetadataServer();
     try {
-      const { metadataTokenHeaders } = await import("../../common/tracing-otel.js");
+      const { metadataTokenHeaders } = await import("../../common/otel.js");
       const headers = metadataTokenHeaders({ GCE_METADATA_HOST: metadata.host });
       assert.deepEqual(await headers(), { authorization: "Bearer ya29.test-1" });
       assert.deepEqual(await headers(), { authorization: "Bearer ya29.test-1" });

@@ -1,4 +1,4 @@
-// The images Cloud Run will run, built from their Dockerfiles and started on one network with
+// The images Cloud Run will run, built from the Dockerfile and started on one network with
 // Frankfurter- and metadata-compatible containers. Runs on Node 22 (testcontainers needs it).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -24,6 +24,31 @@ const NODE_IMAGE =
   execFileSync(path.join(ROOT, "scripts/base-image.sh"), { encoding: "utf8" }).trim();
 const INVOKER = "agent@my-project.iam.gserviceaccount.com";
 const health = Wait.forHttp("/health", 8080).forStatusCode(200);
+// This run's tags (another run may share the engine), removed at the end with the unshipped stages'
+// untagged images this run left (the Dockerfile labels them).
+const TAG = `test-${randomBytes(4).toString("hex")}`;
+const MCP_IMAGE = `mcp-server:${TAG}`;
+const AGENT_IMAGE = `agent:${TAG}`;
+const docker = (...args: string[]): string => {
+  try {
+    return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  } catch {
+    return "";
+  }
+};
+const stageImages = (): string[] =>
+  docker(
+    "image",
+    "ls",
+    "-q",
+    "--no-trunc",
+    "--filter",
+    "dangling=true",
+    "--filter",
+    "label=cloud-run-mcp-agent.stage",
+  )
+    .split("\n")
+    .filter(Boolean);
 
 describe("containers", { timeout: 600_000 }, () => {
   let net: StartedNetwork;
@@ -79,28 +104,33 @@ describe("containers", { timeout: 600_000 }, () => {
         .withWaitStrategy(health),
     );
 
+  let stagesBefore: Set<string>;
   before(async () => {
+    stagesBefore = new Set(stageImages());
     work = mkdtempSync(path.join(tmpdir(), "containers-"));
     net = await new Network().start();
     [, agentImage] = await Promise.all([
-      GenericContainer.fromDockerfile(ROOT, "mcp-server/Dockerfile")
-        .withBuildArgs({ NODE_IMAGE })
-        .build("mcp-server:test", { deleteOnExit: false }),
-      GenericContainer.fromDockerfile(ROOT, "agent/Dockerfile")
-        .withBuildArgs({ NODE_IMAGE })
-        .build("agent:test", { deleteOnExit: false }),
+      GenericContainer.fromDockerfile(ROOT)
+        .withBuildArgs({ NODE_IMAGE, SERVICE: "mcp-server" })
+        .build(MCP_IMAGE, { deleteOnExit: false }),
+      GenericContainer.fromDockerfile(ROOT)
+        .withBuildArgs({ NODE_IMAGE, SERVICE: "agent" })
+        .build(AGENT_IMAGE, { deleteOnExit: false }),
     ]);
   });
   after(async () => {
     await Promise.all(started.map((c) => c.stop({ timeout: 5_000 }).catch(() => undefined)));
     await net?.stop().catch(() => undefined);
     if (work) rmSync(work, { recursive: true, force: true });
+    docker("rmi", MCP_IMAGE, AGENT_IMAGE);
+    const left = stageImages().filter((id) => !stagesBefore?.has(id));
+    if (left.length) docker("rmi", ...left);
   });
 
   it("carries only the bundle, runs as non-root, and honours PORT", async () => {
     await standIn("frankfurter", "frankfurter");
     const mcp = await start(
-      new GenericContainer("mcp-server:test")
+      new GenericContainer(MCP_IMAGE)
         .withEnvironment({ FRANKFURTER_URL: "http://frankfurter:8080/v2" })
         .withNetwork(net)
         .withNetworkAliases("mcp-server")
@@ -114,7 +144,7 @@ describe("containers", { timeout: 600_000 }, () => {
       "-e",
       "console.log(require('fs').readdirSync('/app').join(','))",
     ]);
-    assert.equal(files.output.trim(), "mcp-server.mjs");
+    assert.equal(files.output.trim(), "main.mjs");
     const nm = await mcp.exec([
       "node",
       "-e",
@@ -122,7 +152,7 @@ describe("containers", { timeout: 600_000 }, () => {
     ]);
     assert.equal(nm.output.trim(), "false");
     const port = await start(
-      new GenericContainer("mcp-server:test")
+      new GenericContainer(MCP_IMAGE)
         .withEnvironment({ PORT: "9090" })
         .withExposedPorts(9090)
         .withWaitStrategy(Wait.forHttp("/health", 9090)),
@@ -161,7 +191,7 @@ describe("containers", { timeout: 600_000 }, () => {
       GOOGLE_CLOUD_PROJECT: "test-project",
     };
     await start(
-      new GenericContainer("mcp-server:test")
+      new GenericContainer(MCP_IMAGE)
         .withEnvironment({ ...otel, FRANKFURTER_URL: "http://frankfurter-traced:8080/v2" })
         .withNetwork(net)
         .withNetworkAliases("mcp-traced")
@@ -271,7 +301,7 @@ describe("containers", { timeout: 600_000 }, () => {
         key,
       );
       mcpAuth = await start(
-        new GenericContainer("mcp-server:test")
+        new GenericContainer(MCP_IMAGE)
           .withEnvironment({
             FRANKFURTER_URL: "http://frankfurter:8080/v1",
             MCP_SERVER_AUTH: "google-id-token",

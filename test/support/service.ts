@@ -1,8 +1,9 @@
 // Starts a bundled service as a real process on an ephemeral port and waits until it listens.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startFrankfurter, type FakeFrankfurter } from "./frankfurter.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const bundlePath = (service: "agent" | "mcp-server"): string =>
@@ -14,6 +15,8 @@ export interface RunningService {
   proc: ChildProcess;
   logs: () => Array<Record<string, unknown>>;
   output: () => string;
+  /** `fetch` against the service, shaped like Hono's `app.request`: one harness drives both. */
+  request(path: string, init?: RequestInit): Promise<Response>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -69,6 +72,7 @@ export async function startService(
     proc,
     logs: () => lines,
     output: () => out,
+    request: (path, init) => fetch(`http://127.0.0.1:${port}${path}`, init),
     async stop(signal = "SIGTERM") {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill(signal);
@@ -78,6 +82,56 @@ export async function startService(
       return code;
     },
   };
+}
+
+/** The same bundle under Deno 2 (from npm), with the permissions a service needs. */
+export function startServiceUnderDeno(
+  service: "agent" | "mcp-server",
+  env: Record<string, string | undefined>,
+): Promise<RunningService> {
+  const deno = execFileSync(`${ROOT}/scripts/tools.sh`, ["deno"], { encoding: "utf8" }).trim();
+  const permissions = ["--allow-net", "--allow-env", "--allow-read", "--allow-sys"];
+  return startService(
+    service,
+    { ...env, DENO_NO_UPDATE_CHECK: "1" },
+    { command: [deno, "run", ...permissions, bundlePath(service)], timeoutMs: 30_000 },
+  );
+}
+
+export interface Stack {
+  upstream: FakeFrankfurter;
+  mcp: RunningService;
+  agent: RunningService;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system as processes: Frankfurter's stand-in, the mcp-server bundle on it and the agent
+ * bundle (offline model, under Deno with `deno`) on the mcp-server's /mcp or /sse.
+ */
+export async function startStack(
+  opts: { transport?: "mcp" | "sse"; deno?: boolean } = {},
+): Promise<Stack> {
+  const upstream = await startFrankfurter();
+  const started: RunningService[] = [];
+  const stop = async (): Promise<void> => {
+    for (const service of started.reverse()) await service.stop();
+    await upstream.close();
+  };
+  try {
+    const mcp = await startService("mcp-server", { FRANKFURTER_URL: upstream.url });
+    started.push(mcp);
+    const env = {
+      MCP_SERVER_URL: `${mcp.url}/${opts.transport ?? "mcp"}`,
+      MODEL_PROVIDER: "offline",
+    };
+    const agent = await (opts.deno ? startServiceUnderDeno : startService)("agent", env);
+    started.push(agent);
+    return { upstream, mcp, agent, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
 
 /** A port that was free a moment ago, for services that must come back on the same port. */

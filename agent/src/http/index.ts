@@ -10,7 +10,7 @@ import * as z from "zod";
 import { bodyLimit } from "../../../common/body-limit.js";
 import type { Logger } from "../../../common/log.js";
 import type { Inflight } from "../../../common/serve.js";
-import { incomingContext, withRemoteContext } from "../../../common/trace.js";
+import { incomingContext, withRemoteContext } from "../../../common/trace-context.js";
 import { redactText } from "../../../common/redact.js";
 import { AppError, mcpError, toAppError } from "../errors.js";
 import {

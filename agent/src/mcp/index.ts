@@ -13,7 +13,7 @@ import {
 } from "@modelcontextprotocol/client";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/client/validators/cf-worker";
 import type { Logger } from "../../../common/log.js";
-import { inSpan, propagationFields } from "../../../common/trace.js";
+import { inSpan, propagationFields } from "../../../common/trace-context.js";
 import type { Config, Transport } from "../config.js";
 import { redactText } from "../../../common/redact.js";
 import { AppError, mcpError } from "../errors.js";

@@ -5,7 +5,7 @@ import {
   type GenerateContentConfig,
   type GenerateContentResponse,
 } from "@google/genai";
-import { currentSpan } from "../../../common/trace.js";
+import { currentSpan } from "../../../common/trace-context.js";
 import { AppError } from "../errors.js";
 import {
   modelError,

@@ -1,7 +1,7 @@
 // One turn of the conversation as a stream of events: the model is asked, the tools it calls run, and
 // the model is asked again until it answers. Every consumer (/chat, /chat/stream, traces, logs) reads
 // the same stream.
-import { captureContent, inSpan, type Span } from "../../../common/trace.js";
+import { captureContent, inSpan, type Span } from "../../../common/trace-context.js";
 import type { Logger } from "../../../common/log.js";
 import type { Content, FunctionCall, Model, Part, ToolSpec, Usage } from "../models/types.js";
 import type { SessionHandle, SessionKey, SessionStore } from "../sessions/index.js";

@@ -1,5 +1,5 @@
 import { BodyTooLarge, readCapped } from "../../../common/capped-body.js";
-import { inSpan, propagationFields, type SpanContext } from "../../../common/trace.js";
+import { inSpan, propagationFields, type SpanContext } from "../../../common/trace-context.js";
 import { TtlCache, latestExpiry } from "./cache.js";
 import { ServiceError, type UpstreamKind, upstreamError } from "../errors.js";
 import { describeNetworkError } from "./errors.js";

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import type { FrankfurterClient } from "../frankfurter/client.js";
-import type { SpanContext } from "../../../common/trace.js";
+import type { SpanContext } from "../../../common/trace-context.js";
 import { ServiceError, upstreamError } from "../errors.js";
 import type { Logger } from "../../../common/log.js";
 

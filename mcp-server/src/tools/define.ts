@@ -10,7 +10,7 @@ import {
   inSpan,
   incomingContext,
   type SpanContext,
-} from "../../../common/trace.js";
+} from "../../../common/trace-context.js";
 import { ServiceError, upstreamError } from "../errors.js";
 import type { ToolContext, ToolDeps } from "./common.js";
 import { withCachedJsonSchema } from "./schema.js";
