@@ -288,36 +288,53 @@ function recordMessages(span: Span, message: string, response: string): void {
 }
 
 /**
- * The events `run` emits, as a stream. It ends when `run` settles, fails with its error, and fails at
- * once with the signal's reason when the signal aborts (the run sees the signal too); events emitted
- * after that are dropped.
+ * An async iterable over the events `run` emits. It ends when `run` settles, fails with its error,
+ * and fails at once with the signal's reason when the signal aborts (the run sees the signal too).
  */
 export function eventStream<T>(
   run: (emit: (e: T) => void) => Promise<void>,
   signal?: AbortSignal,
 ): AsyncIterable<T> {
-  signal?.throwIfAborted();
-  let ended = false;
-  const abort = new AbortController(); // removes the listener on `signal` however the stream ends
-  return new ReadableStream<T>({
-    start(controller) {
-      const finish = (end: () => void): void => {
-        if (ended) return;
-        ended = true;
-        abort.abort();
-        end();
+  return {
+    async *[Symbol.asyncIterator]() {
+      const queue: T[] = [];
+      let end: { error?: unknown; aborted?: boolean } | undefined;
+      let wake: (() => void) | undefined;
+      const notify = (): void => {
+        wake?.();
+        wake = undefined;
       };
-      const onAbort = (): void => finish(() => controller.error(signal!.reason));
-      signal?.addEventListener("abort", onAbort, { once: true, signal: abort.signal });
-      run((e) => ended || controller.enqueue(e)).then(
-        () => finish(() => controller.close()),
-        (err: unknown) => finish(() => controller.error(err)),
+      const onAbort = (): void => {
+        end ??= { error: signal!.reason, aborted: true };
+        notify();
+      };
+      if (signal?.aborted) throw signal.reason;
+      signal?.addEventListener("abort", onAbort, { once: true });
+      run((e) => {
+        queue.push(e);
+        notify();
+      }).then(
+        () => {
+          end ??= {};
+          notify();
+        },
+        (error: unknown) => {
+          end ??= { error };
+          notify();
+        },
       );
+      try {
+        for (;;) {
+          if (end?.aborted) throw end.error;
+          if (queue.length) yield queue.shift()!;
+          else if (end) {
+            if ("error" in end) throw end.error;
+            return;
+          } else await new Promise<void>((r) => (wake = r));
+        }
+      } finally {
+        signal?.removeEventListener("abort", onAbort);
+      }
     },
-    // The reader stopped early (a break out of `for await`): what the run emits now goes nowhere.
-    cancel: () => {
-      ended = true;
-      abort.abort();
-    },
-  });
+  };
 }
