@@ -3,7 +3,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ServerCallContext } from "@a2a-js/sdk/server";
-import { BoundedTaskStore } from "../src/a2a/tasks.js";
+import type { Task } from "@a2a-js/sdk";
+import { TASK_BOUNDS, taskStore } from "../src/a2a/index.js";
+import { BoundedMap } from "../src/sessions/index.js";
 import { buildAgent, FakeTools, post } from "../../test/support/agent.js";
 import { createIdTokenSigner } from "../../test/support/id-tokens.js";
 
@@ -171,6 +173,10 @@ describe("A2A settings", () => {
 
 describe("the A2A task store is bounded", () => {
   const context = new ServerCallContext();
+  const bounded = (bounds: Partial<typeof TASK_BOUNDS>) => {
+    const tasks = new BoundedMap<Task>({ ...TASK_BOUNDS, ...bounds });
+    return { tasks, store: taskStore(tasks) };
+  };
   const task = (id: string, text = "") => ({
     id,
     contextId: "c",
@@ -180,29 +186,29 @@ describe("the A2A task store is bounded", () => {
     metadata: { text },
   });
 
-  it("in count: the least recently written go first", async () => {
-    const store = new BoundedTaskStore({ maxTasks: 3 });
+  it("in count: the least recently used go first", async () => {
+    const { tasks, store } = bounded({ maxEntries: 3 });
     for (const id of ["a", "b", "c", "d"]) await store.save(task(id), context);
     await store.save(task("b"), context);
-    assert.equal(store.size, 3);
+    assert.equal(tasks.size, 3);
     assert.equal(await store.load("a", context), undefined);
     assert.equal((await store.load("b", context))?.id, "b");
   });
 
   it("in bytes", async () => {
-    const store = new BoundedTaskStore({ maxBytes: 10_000 });
+    const { tasks, store } = bounded({ maxBytes: 10_000 });
     for (let i = 0; i < 20; i++) await store.save(task(`t${i}`, "x".repeat(1000)), context);
-    assert.ok(store.bytes <= 10_000, String(store.bytes));
-    assert.ok(store.size < 20 && store.size > 5, String(store.size));
+    assert.ok(tasks.bytes <= 10_000, String(tasks.bytes));
+    assert.ok(tasks.size < 20 && tasks.size > 5, String(tasks.size));
     assert.equal((await store.load("t19", context))?.id, "t19");
   });
 
   it("in age", async () => {
     let now = 0;
-    const store = new BoundedTaskStore({ ttlMs: 1000, now: () => now });
+    const { tasks, store } = bounded({ ttlMs: 1000, now: () => now });
     await store.save(task("old"), context);
     now = 1001;
     assert.equal(await store.load("old", context), undefined);
-    assert.equal(store.size, 0);
+    assert.equal(tasks.size, 0);
   });
 });

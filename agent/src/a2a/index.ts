@@ -1,93 +1,102 @@
-// A2A over the agent's one turn: the official SDK's request handler and JSON-RPC transports (v1.0,
-// and v0.3 on the same URL) in front of an executor that runs runTurn, as /chat does. Loaded on
-// first use by ./routes.ts.
-import type { AgentCard, Message, SendMessageRequest, TaskState } from "@a2a-js/sdk";
-import type {
-  AgentExecutor,
-  ExecutionEventBus,
-  RequestContext,
-  ServerCallContext,
-} from "@a2a-js/sdk/server";
+// The A2A doors (CONVENTIONS 24): the card, and JSON-RPC v1.0 and v0.3 on one URL through the SDK,
+// before an executor running the same turn as /chat. The SDK loads on first use (./sdk.ts).
+import type { Message, SendMessageRequest, Task } from "@a2a-js/sdk";
+import type { AgentExecutor, ServerCallContext, TaskStore } from "@a2a-js/sdk/server";
 import { isJsonContentType } from "@modelcontextprotocol/client";
-import type { Context } from "hono";
+import type { Context, Hono } from "hono";
 import { stream } from "hono/streaming";
+import { bodyLimit } from "../../../common/body-limit.js";
 import { redactText } from "../../../common/redact.js";
-import { AppError, toAppError } from "../errors.js";
+import { AppError, type ErrorStatus, toAppError } from "../errors.js";
 import { type HttpDeps, MAX_MESSAGE_CHARS } from "../http/index.js";
-import { conversationIds, type Identity } from "../identity/index.js";
+import type { AgentAccess } from "../identity/index.js";
+import type { ToolSpec } from "../models/types.js";
+import { BoundedMap, type MapBounds } from "../sessions/index.js";
 import { hasConversation, runTurn } from "../turn/index.js";
-import { A2A_PATH, type A2aSettings } from "./routes.js";
 import { type A2aSdk, loadA2aSdk } from "./sdk.js";
-import { BoundedTaskStore } from "./tasks.js";
 
-const CALLER = "caller";
-/** Set once, by the first createA2a, before anything below runs. */
+const A2A_PATH = "/a2a";
+export const TASK_BOUNDS: MapBounds = { maxEntries: 1000, maxBytes: 16 << 20, ttlMs: 3_600_000 };
+
+export interface A2aSettings {
+  /** A2A_PUBLIC_URL: the agent's URL as callers reach it; else taken from each request. */
+  publicUrl: string | undefined;
+  version: string;
+  /** AGENT_ACCESS: the card declares the token a private or IAP agent's caller must send. */
+  access: AgentAccess;
+}
+
+/** Set by the first A2A request, before anything below runs. */
 let a2a: A2aSdk;
-const GOOGLE_OIDC = "https://accounts.google.com/.well-known/openid-configuration";
 
-export async function createA2a(deps: HttpDeps, settings: A2aSettings) {
-  a2a ??= await loadA2aSdk();
-  const { A2A_PROTOCOL_VERSION, A2A_VERSION_HEADER, AgentCard } = a2a;
-  const { JsonRpcTransportHandler, LegacyJsonRpcTransportHandler } = a2a;
+export function mountA2a(app: Hono, deps: HttpDeps, settings: A2aSettings, maxBytes: number): void {
+  let doors: ReturnType<typeof createA2a> | undefined;
+  // A failed load throws to this request, and the next one tries again.
+  const ready = async () => {
+    a2a ??= await loadA2aSdk();
+    doors ??= createA2a(deps, settings);
+    return doors;
+  };
+  app.get("/.well-known/agent-card.json", async (c) => (await ready()).card(c));
+  // A JSON-RPC error, as every other refusal on this endpoint: -32600 Invalid Request.
+  const error = { code: -32600, message: `The request body must be at most ${maxBytes} bytes` };
+  const onError = (c: Context) => c.json({ jsonrpc: "2.0", id: null, error });
+  const limit = bodyLimit({ maxSize: maxBytes, onError });
+  app.post(A2A_PATH, limit, async (c) => (await ready()).rpc(c));
+}
+
+function createA2a(deps: HttpDeps, settings: A2aSettings) {
   // The handler checks versions and input modes against this card; the one served is per request.
-  const template = card(deps, settings, "http://localhost", []);
-  const handler = turnRequestHandler(deps, template);
-  const v1 = new JsonRpcTransportHandler(handler);
-  const v03 = new LegacyJsonRpcTransportHandler(handler);
+  const template = a2a.AgentCard.fromJSON(card(deps, settings, "http://localhost/a2a", [], false));
+  const handler = new (class extends a2a.DefaultRequestHandler {
+    override async sendMessage(params: SendMessageRequest, context: ServerCallContext) {
+      await check(deps, params, context);
+      return super.sendMessage(params, context);
+    }
+
+    override async *sendMessageStream(params: SendMessageRequest, context: ServerCallContext) {
+      await check(deps, params, context);
+      yield* super.sendMessageStream(params, context);
+    }
+  })(template, taskStore(new BoundedMap<Task>(TASK_BOUNDS)), turnExecutor(deps));
+  const v1 = new a2a.JsonRpcTransportHandler(handler);
+  const v03 = new a2a.LegacyJsonRpcTransportHandler(handler);
 
   return {
     async card(c: Context): Promise<Response> {
       const tools = await deps.turn.tools.listTools().catch(() => []);
-      const base = settings.publicUrl ?? requestOrigin(c.req.raw);
-      const full = card(deps, settings, base, tools);
-      c.header("vary", `${A2A_VERSION_HEADER}, X-Forwarded-Proto, X-Forwarded-Host`);
+      const url = new URL(A2A_PATH, settings.publicUrl ?? requestOrigin(c.req.raw)).href;
       // A v0.3 caller (Gemini Enterprise, ADK 2.0) sends no A2A-Version and reads v0.3 fields.
-      if (c.req.header(A2A_VERSION_HEADER) === A2A_PROTOCOL_VERSION) {
-        return c.json(AgentCard.toJSON(full) as object);
-      }
-      return c.json({ ...(AgentCard.toJSON(full) as object), ...legacyCard(full) });
+      const legacy = c.req.header(a2a.A2A_VERSION_HEADER) !== a2a.A2A_PROTOCOL_VERSION;
+      c.header("vary", `${a2a.A2A_VERSION_HEADER}, X-Forwarded-Proto, X-Forwarded-Host`);
+      return c.json(card(deps, settings, url, tools, legacy));
     },
 
     async rpc(c: Context): Promise<Response> {
-      const version = c.req.header(A2A_VERSION_HEADER);
-      const legacy =
-        (version ?? a2a.A2A_LEGACY_PROTOCOL_VERSION) === a2a.A2A_LEGACY_PROTOCOL_VERSION;
+      const version = c.req.header(a2a.A2A_VERSION_HEADER);
+      const legacy = [undefined, a2a.A2A_LEGACY_PROTOCOL_VERSION].includes(version);
       const mapError = legacy
-        ? LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError
-        : JsonRpcTransportHandler.mapToJSONRPCError;
+        ? a2a.LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError
+        : a2a.JsonRpcTransportHandler.mapToJSONRPCError;
       let id: unknown = null;
-      const fail = (err: unknown): Response => {
-        const e = err instanceof AppError ? err : undefined;
-        if (!e) return c.json({ jsonrpc: "2.0", id, error: mapError(err) });
-        // -32600 Invalid Request with the status /chat gives (401 for an unidentified caller).
-        if (e.status === 401) c.header("www-authenticate", "Bearer");
-        const error = { code: -32600, message: e.publicMessage };
-        return c.json({ jsonrpc: "2.0", id, error }, e.status);
-      };
+      const refuse = (error: object, status?: ErrorStatus) =>
+        c.json({ jsonrpc: "2.0", id, error }, status);
       try {
-        const caller = await deps.identify(c.req.raw.headers);
-        if (!isJsonContentType(c.req.header("content-type") ?? "")) {
-          throw new a2a.ContentTypeNotSupportedError(
-            "Send JSON-RPC with Content-Type: application/json",
-          );
-        }
+        const { principal = "" } = await deps.identify(c.req.raw.headers);
+        const json = "Send JSON-RPC with Content-Type: application/json";
+        const type = c.req.header("content-type") ?? "";
+        if (!isJsonContentType(type)) throw new a2a.ContentTypeNotSupportedError(json);
         const body: unknown = await c.req.json().catch(() => undefined);
         if (typeof body !== "object" || body === null || Array.isArray(body)) {
-          return c.json({ jsonrpc: "2.0", id, error: { code: -32700, message: "Invalid JSON" } });
+          return refuse({ code: -32700, message: "Invalid JSON" });
         }
         id = (body as { id?: unknown }).id ?? null;
-        const user = caller.principal
-          ? { isAuthenticated: true, userName: caller.principal }
-          : { isAuthenticated: false, userName: "" };
-        const context = new a2a.ServerCallContext({
-          user,
-          requestedVersion: version,
-          state: new Map([[CALLER, caller]]),
-        });
+        const user = { isAuthenticated: principal !== "", userName: principal };
+        const context = new a2a.ServerCallContext({ user, requestedVersion: version });
         a2a.validateVersion(context.requestedVersion, template, "JSONRPC");
         const out = await (legacy ? v03 : v1).handle(body as Record<string, unknown>, context);
         if (!(Symbol.asyncIterator in out)) return c.json(out);
-        // An error before the first event is a JSON answer (in fail), after it an SSE error event.
+        // An error before the first event is a JSON answer (below), after it an SSE error event.
         let next = await out.next();
         for (const [name, value] of Object.entries(a2a.SSE_HEADERS)) c.header(name, value);
         return stream(c, async (s) => {
@@ -101,44 +110,28 @@ export async function createA2a(deps: HttpDeps, settings: A2aSettings) {
           }
         });
       } catch (err) {
-        return fail(err);
+        if (!(err instanceof AppError)) return refuse(mapError(err));
+        // -32600 Invalid Request with the status /chat gives (401 for an unidentified caller).
+        if (err.status === 401) c.header("www-authenticate", "Bearer");
+        return refuse({ code: -32600, message: err.publicMessage }, err.status);
       }
     },
   };
 }
 
-/** Text in, or an A2A error before any task exists: a file or data part, no text, too much. */
-function turnRequestHandler(deps: HttpDeps, card: AgentCard) {
-  const list = () => new a2a.UnsupportedOperationError("Ask for a task by its id: no task lists");
-  const check = async ({ message }: SendMessageRequest, context: ServerCallContext) => {
-    const text = textOf(message);
-    if (!text) throw new a2a.RequestMalformedError("message.parts must hold text");
-    if (text.length > MAX_MESSAGE_CHARS) {
-      const max = `The message must be at most ${MAX_MESSAGE_CHARS} characters`;
-      throw new a2a.RequestMalformedError(max);
-    }
-    // As on /chat: an anonymous caller continues only conversations the agent started, so two
-    // callers choosing the same contextId never share one.
-    const caller = context.state.get(CALLER) as Identity;
-    const sessionId = message?.contextId;
-    if (caller.principal || !sessionId) return;
-    if (!(await hasConversation(deps.turn, { userId: "anonymous", sessionId }))) {
-      throw new a2a.RequestMalformedError(
-        "contextId names no conversation of this agent: leave it out to start one",
-      );
-    }
-  };
-  return new (class extends a2a.DefaultRequestHandler {
-    override async sendMessage(params: SendMessageRequest, context: ServerCallContext) {
-      await check(params, context);
-      return super.sendMessage(params, context);
-    }
-
-    override async *sendMessageStream(params: SendMessageRequest, context: ServerCallContext) {
-      await check(params, context);
-      yield* super.sendMessageStream(params, context);
-    }
-  })(card, new BoundedTaskStore({}, list), new TurnExecutor(deps));
+/** Refuses, before a task exists, what a turn cannot take: a file or data part, no text, excess. */
+async function check(deps: HttpDeps, { message }: SendMessageRequest, context: ServerCallContext) {
+  const text = textOf(message);
+  if (!text) throw new a2a.RequestMalformedError("message.parts must hold text");
+  const max = `The message must be at most ${MAX_MESSAGE_CHARS} characters`;
+  if (text.length > MAX_MESSAGE_CHARS) throw new a2a.RequestMalformedError(max);
+  // As on /chat: an anonymous caller continues only conversations the agent started, so two
+  // callers choosing the same contextId never share one.
+  const sessionId = message?.contextId;
+  if (context.user?.isAuthenticated || !sessionId) return;
+  const unknown = "contextId names no conversation of this agent: leave it out to start one";
+  const known = await hasConversation(deps.turn, { userId: "anonymous", sessionId });
+  if (!known) throw new a2a.RequestMalformedError(unknown);
 }
 
 function textOf(message: Message | undefined): string {
@@ -149,97 +142,77 @@ function textOf(message: Message | undefined): string {
   return texts.join("\n").trim();
 }
 
-/** One A2A message = one turn of the conversation `contextId`, under the caller's identity. */
-class TurnExecutor implements AgentExecutor {
-  readonly #running = new Map<string, AbortController>();
-
-  constructor(private readonly deps: HttpDeps) {}
-
-  async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
-    const { taskId, contextId, userMessage } = ctx;
-    const status = (state: TaskState, message?: Message) =>
-      bus.publish(
-        a2a.AgentEvent.statusUpdate({
-          taskId,
-          contextId,
-          status: { state, message, timestamp: new Date().toISOString() },
-          metadata: undefined,
-        }),
-      );
-    const reply = (text: string): Message => agentMessage(taskId, contextId, text);
-    if (!ctx.task) {
-      const status = {
-        state: a2a.TaskState.TASK_STATE_SUBMITTED,
-        message: undefined,
-        timestamp: "",
-      };
-      const task = { id: taskId, contextId, status, history: [userMessage], artifacts: [] };
-      bus.publish(a2a.AgentEvent.task({ ...task, metadata: undefined }));
-    }
-    const cancel = new AbortController();
-    this.#running.set(taskId, cancel);
-    const signal = AbortSignal.any([cancel.signal, this.deps.shutdown]);
-    const caller = ctx.context.state.get(CALLER) as Identity;
-    try {
-      await this.deps.inflight.run(async () => {
-        const ids = await conversationIds(
-          caller,
-          { session_id: contextId },
-          { exists: async () => true, newSessionId: () => contextId },
-        );
-        status(a2a.TaskState.TASK_STATE_WORKING);
-        for await (const e of runTurn(this.deps.turn, ids, textOf(userMessage), { signal })) {
-          if (e.type === "tool_call") status(a2a.TaskState.TASK_STATE_WORKING, reply(`${e.name}…`));
-          if (e.type !== "done") continue;
-          const parts = reply(e.response).parts;
-          const artifact = { artifactId: crypto.randomUUID(), name: "answer", description: "" };
-          bus.publish(
-            a2a.AgentEvent.artifactUpdate({
-              taskId,
-              contextId,
-              artifact: { ...artifact, parts, metadata: undefined, extensions: [] },
-              append: false,
-              lastChunk: true,
-              metadata: undefined,
-            }),
-          );
-          status(a2a.TaskState.TASK_STATE_COMPLETED);
-        }
-      });
-    } catch (err) {
-      if (cancel.signal.aborted) status(a2a.TaskState.TASK_STATE_CANCELED, reply("Canceled"));
-      else {
-        // The message /chat gives for the same failure (an MCP server down: mcp_unavailable).
-        const e = toAppError(err);
-        this.deps.logger.log(e.status >= 500 ? "ERROR" : "WARNING", `A2A task failed`, {
-          code: e.code,
-          detail: e.detail && redactText(e.detail),
-        });
-        status(a2a.TaskState.TASK_STATE_FAILED, reply(e.publicMessage));
-      }
-    } finally {
-      this.#running.delete(taskId);
-      bus.finished();
-    }
-  }
-
-  /** Ends the turn as a client that goes away does; execute publishes the canceled state. */
-  async cancelTask(taskId: string): Promise<void> {
-    this.#running.get(taskId)?.abort(new Error("task canceled"));
-  }
+/** This instance's tasks (GetTask, CancelTask), keyed by the caller as in the SDK's own store. */
+export function taskStore(tasks: BoundedMap<Task>): TaskStore {
+  const key = (taskId: string, context: ServerCallContext): string =>
+    JSON.stringify([context.tenant ?? "", context.user?.userName ?? "", taskId]);
+  return {
+    load: async (taskId, context) => structuredClone(tasks.get(key(taskId, context))),
+    async save(task, context) {
+      const id = key(task.id, context);
+      tasks.set(id, structuredClone(task), Buffer.byteLength(JSON.stringify(task)) + 2 * id.length);
+    },
+    async list() {
+      throw new a2a.UnsupportedOperationError("Ask for a task by its id: no task lists");
+    },
+  };
 }
 
-function agentMessage(taskId: string, contextId: string, text: string): Message {
-  const part = { content: { $case: "text" as const, value: text }, metadata: undefined };
+/** One A2A message = one turn of the conversation `contextId`, under the caller's identity. */
+function turnExecutor(deps: HttpDeps): AgentExecutor {
+  const running = new Map<string, AbortController>();
   return {
-    messageId: crypto.randomUUID(),
-    contextId,
-    taskId,
-    role: 2, // ROLE_AGENT
-    parts: [{ ...part, filename: "", mediaType: "text/plain" }],
-    metadata: undefined,
-    extensions: [],
-    referenceTaskIds: [],
+    async execute(ctx, bus) {
+      const { taskId, contextId } = ctx;
+      const ref = { taskId, contextId };
+      // Events are written in the protocol's JSON and read by the SDK's own codecs.
+      const uuid = () => crypto.randomUUID();
+      const parts = (text: string) => [{ text, mediaType: "text/plain" }];
+      const status = (state: string, text?: string) => {
+        const said = text && { ...ref, messageId: uuid(), role: "ROLE_AGENT", parts: parts(text) };
+        const status = { state, message: said, timestamp: new Date().toISOString() };
+        const update = a2a.TaskStatusUpdateEvent.fromJSON({ ...ref, status });
+        bus.publish(a2a.AgentEvent.statusUpdate(update));
+      };
+      const submitted = { id: taskId, contextId, status: { state: "TASK_STATE_SUBMITTED" } };
+      // The message as the request context holds it, its task and context ids filled in.
+      const task = { ...a2a.Task.fromJSON(submitted), history: [ctx.userMessage] };
+      if (!ctx.task) bus.publish(a2a.AgentEvent.task(task));
+      const cancel = new AbortController();
+      running.set(taskId, cancel);
+      const signal = AbortSignal.any([cancel.signal, deps.shutdown]);
+      // Keyed as /chat keys a conversation: the caller's principal, or "anonymous".
+      const ids = { userId: ctx.context.user?.userName || "anonymous", sessionId: contextId };
+      try {
+        await deps.inflight.run(async () => {
+          status("TASK_STATE_WORKING");
+          for await (const e of runTurn(deps.turn, ids, textOf(ctx.userMessage), { signal })) {
+            if (e.type === "tool_call") status("TASK_STATE_WORKING", `${e.name}…`);
+            if (e.type !== "done") continue;
+            const artifact = { artifactId: uuid(), name: "answer", parts: parts(e.response) };
+            const last = { ...ref, artifact, lastChunk: true };
+            bus.publish(a2a.AgentEvent.artifactUpdate(a2a.TaskArtifactUpdateEvent.fromJSON(last)));
+            status("TASK_STATE_COMPLETED");
+          }
+        });
+      } catch (err) {
+        if (cancel.signal.aborted) return status("TASK_STATE_CANCELED", "Canceled");
+        // The message /chat gives for the same failure (an MCP server down: mcp_unavailable).
+        const e = toAppError(err);
+        const detail = e.detail && redactText(e.detail);
+        const level = e.status >= 500 ? "ERROR" : "WARNING";
+        deps.logger.log(level, "A2A task failed", { code: e.code, detail });
+        status("TASK_STATE_FAILED", e.publicMessage);
+      } finally {
+        running.delete(taskId);
+        bus.finished();
+      }
+    },
+
+    /** Ends the turn as a client that goes away does; execute publishes the canceled state. */
+    async cancelTask(taskId) {
+      running.get(taskId)?.abort(new Error("task canceled"));
+    },
   };
 }
 
@@ -251,78 +224,38 @@ function requestOrigin(req: Request): string {
   return `${proto || url.protocol.slice(0, -1)}://${host || url.host}`;
 }
 
-function card(
-  deps: HttpDeps,
-  settings: A2aSettings,
-  base: string,
-  tools: Array<{ name: string; description?: string | undefined }>,
-): AgentCard {
+/** The card in v1.0's JSON; for a v0.3 caller, v0.3's fields beside (as the SDK's Express app). */
+function card(deps: HttpDeps, settings: A2aSettings, url: string, tools: ToolSpec[], v03: boolean) {
   const app = deps.turn.app;
-  const url = new URL(A2A_PATH, base).href;
-  const iface = {
-    url,
-    protocolBinding: "JSONRPC",
-    tenant: "",
-    protocolVersion: a2a.A2A_PROTOCOL_VERSION,
-  };
   // The instruction's first sentence: what the agent is for, not the owner's whole prompt.
   const purpose = /^[^.!?\n]{1,200}[.!?]?/.exec(deps.turn.instruction.trim())?.[0] ?? app;
   const uses = tools.map((t) => `${t.name}${t.description ? ` (${t.description})` : ""}`);
-  const skill = {
-    id: "chat",
-    name: app,
-    description: uses.length ? `${purpose} Tools: ${uses.join("; ")}` : purpose,
-    tags: tools.map((t) => t.name),
-    examples: [],
-    inputModes: ["text/plain"],
-    outputModes: ["text/plain"],
-    securityRequirements: [],
-  };
-  const scheme = (description: string) => ({ description, openIdConnectUrl: GOOGLE_OIDC });
+  const skill = uses.length ? `${purpose} Tools: ${uses.join("; ")}` : purpose;
   const secured = settings.access !== "public";
+  const oidc = {
+    description: "A Google ID token whose audience is this service's URL, as Authorization: Bearer",
+    openIdConnectUrl: "https://accounts.google.com/.well-known/openid-configuration",
+  };
   return {
     name: app,
     description: purpose,
-    supportedInterfaces: a2a.duplicateInterfacesForLegacy([iface], ["JSONRPC"]),
-    provider: undefined,
+    supportedInterfaces: [a2a.A2A_PROTOCOL_VERSION, a2a.A2A_LEGACY_PROTOCOL_VERSION].map(
+      (protocolVersion) => ({ url, protocolBinding: "JSONRPC", protocolVersion }),
+    ),
     version: settings.version,
-    capabilities: { streaming: true, pushNotifications: false, extensions: [] },
-    securitySchemes: secured
-      ? {
-          google_id_token: {
-            scheme: {
-              $case: "openIdConnectSecurityScheme",
-              value: scheme(
-                "A Google ID token whose audience is this service's URL, as Authorization: Bearer",
-              ),
-            },
-          },
-        }
-      : {},
-    securityRequirements: secured ? [{ schemes: { google_id_token: { list: [] } } }] : [],
+    capabilities: { streaming: true, pushNotifications: false },
+    ...(secured && {
+      securitySchemes: { google_id_token: { openIdConnectSecurityScheme: oidc } },
+      securityRequirements: [{ schemes: { google_id_token: {} } }],
+    }),
     defaultInputModes: ["text/plain"],
     defaultOutputModes: ["text/plain"],
-    skills: [skill],
-    signatures: [],
-  };
-}
-
-/** The v0.3 fields beside v1.0's supportedInterfaces (the SDK's hybrid card for v0.3 callers). */
-function legacyCard(full: AgentCard) {
-  const v03 = full.supportedInterfaces.find((i) => i.protocolVersion !== a2a.A2A_PROTOCOL_VERSION);
-  const secured = full.securityRequirements.length > 0;
-  return {
-    protocolVersion: "0.3.0",
-    url: v03?.url,
-    preferredTransport: "JSONRPC",
-    skills: full.skills.map(({ id, name, description, tags }) => ({ id, name, description, tags })),
-    ...(secured
-      ? {
-          securitySchemes: {
-            google_id_token: { type: "openIdConnect", openIdConnectUrl: GOOGLE_OIDC },
-          },
-          security: [{ google_id_token: [] }],
-        }
-      : {}),
+    skills: [{ id: "chat", name: app, description: skill, tags: tools.map((t) => t.name) }],
+    ...(v03 && { protocolVersion: "0.3.0", url, preferredTransport: "JSONRPC" }),
+    ...(v03 &&
+      secured && {
+        securitySchemes: { google_id_token: { type: "openIdConnect", ...oidc } },
+        security: [{ google_id_token: [] }],
+      }),
   };
 }

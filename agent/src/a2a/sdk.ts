@@ -1,7 +1,5 @@
-// The seam through which the agent loads the A2A SDK. Run from source, plain dynamic imports. In the
-// bundle (scripts/bundle.mjs) this module is replaced by one that holds the SDK pre-bundled and
-// compressed, and loads it on the first A2A request: inlined, its ~300 KB were compiled at every
-// start of every agent, including the ones no other agent ever calls.
+// The seam through which the agent loads the A2A SDK: dynamic imports from source; in the bundle
+// (scripts/bundle.mjs), the SDK packed, compressed and loaded on the first A2A request.
 export type A2aSdk = typeof import("@a2a-js/sdk") &
   typeof import("@a2a-js/sdk/server") &
   typeof import("@a2a-js/sdk/errors") &

@@ -20,7 +20,7 @@ import {
   type Identity,
 } from "../identity/index.js";
 import type { McpStatus } from "../mcp/index.js";
-import { type A2aSettings, mountA2a } from "../a2a/routes.js";
+import { type A2aSettings, mountA2a } from "../a2a/index.js";
 import { createPage, CSP, prefersHtml, type PageAssets } from "../page/serve.js";
 import {
   eventStream,

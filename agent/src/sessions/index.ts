@@ -114,31 +114,99 @@ export const MEMORY_DEFAULTS = {
   maxTotalBytes: Math.min(128 * 1024 * 1024, Math.floor(getHeapStatistics().heap_size_limit / 4)),
 } as const;
 
+/** What a BoundedMap holds: entries, their bytes together, and how long an unused one lives. */
+export interface MapBounds {
+  maxEntries: number;
+  maxBytes: number;
+  ttlMs: number;
+  now?: (() => number) | undefined;
+}
+
 /**
- * In-memory store for one instance: idle sessions expire, and the least recently used whole sessions
- * go first past the count or byte bound. Histories are held as JSON strings: their heap cost is known
+ * One instance's memory of something, bounded in count, bytes and age: an entry unused for ttlMs is
+ * gone, and past a bound the least recently used go first. Map order is use order. Each entry's
+ * bytes are the caller's measure of it.
+ */
+export class BoundedMap<V> {
+  readonly #entries = new Map<string, { value: V; bytes: number; used: number }>();
+  #bytes = 0;
+
+  constructor(private readonly bounds: MapBounds) {}
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Bytes held by all entries, as counted against maxBytes. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The value, if it has not expired; it becomes the most recently used. */
+  get(key: string): V | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    this.#drop(key);
+    if (this.#now() - entry.used > this.bounds.ttlMs) return undefined;
+    this.set(key, entry.value, entry.bytes);
+    return entry.value;
+  }
+
+  set(key: string, value: V, bytes: number): void {
+    this.#drop(key);
+    this.#entries.set(key, { value, bytes, used: this.#now() });
+    this.#bytes += bytes;
+    this.sweep();
+  }
+
+  #drop(key: string): void {
+    const entry = this.#entries.get(key);
+    if (!entry) return;
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
+  }
+
+  /** Drops expired entries (oldest first: stops at the first live one) and enforces the bounds. */
+  sweep(): void {
+    const { maxEntries, maxBytes, ttlMs } = this.bounds;
+    for (const [key, entry] of this.#entries) {
+      if (this.#now() - entry.used <= ttlMs) break;
+      this.#drop(key);
+    }
+    while (this.#entries.size > maxEntries || (this.#bytes > maxBytes && this.#entries.size > 1)) {
+      this.#drop(this.#entries.keys().next().value as string);
+    }
+  }
+
+  #now(): number {
+    return (this.bounds.now ?? Date.now)();
+  }
+}
+
+/**
+ * In-memory store for one instance. Histories are held as JSON strings: their heap cost is known
  * (so the byte bound is honest), and a caller can never mutate what is stored.
  */
 export class MemorySessionStore implements SessionStore {
   readonly kind = "memory";
-  readonly #sessions = new Map<string, { json: string; bytes: number; touched: number }>();
+  readonly #sessions: BoundedMap<string>;
   readonly #locks = new KeyedMutex();
-  readonly #now: () => number;
   readonly #bounds: Bounds;
-  readonly #maxTotal: number;
-  #bytes = 0;
-
   readonly #sweeper: ReturnType<typeof setInterval>;
 
-  constructor(private readonly opts: MemoryStoreOptions) {
-    this.#now = opts.now ?? Date.now;
-    this.#sweeper = setInterval(() => this.sweep(), 60_000);
-    (this.#sweeper as { unref?: () => void }).unref?.();
+  constructor(opts: MemoryStoreOptions) {
+    this.#sessions = new BoundedMap({
+      maxEntries: opts.maxSessions,
+      maxBytes: opts.maxTotalBytes ?? MEMORY_DEFAULTS.maxTotalBytes,
+      ttlMs: opts.ttlMs,
+      now: opts.now,
+    });
     this.#bounds = {
       maxMessages: opts.maxMessages,
       maxBytes: opts.maxSessionBytes ?? MEMORY_DEFAULTS.maxSessionBytes,
     };
-    this.#maxTotal = opts.maxTotalBytes ?? MEMORY_DEFAULTS.maxTotalBytes;
+    this.#sweeper = setInterval(() => this.sweep(), 60_000);
+    (this.#sweeper as { unref?: () => void }).unref?.();
   }
 
   get size(): number {
@@ -147,7 +215,7 @@ export class MemorySessionStore implements SessionStore {
 
   /** Bytes held by all sessions, as counted against maxTotalBytes. */
   get bytes(): number {
-    return this.#bytes;
+    return this.#sessions.bytes;
   }
 
   withSession<T>(key: SessionKey, fn: (session: SessionHandle) => Promise<T>): Promise<T> {
@@ -157,15 +225,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async load(key: SessionKey): Promise<Content[]> {
-    const id = keyOf(key);
-    const entry = this.#sessions.get(id);
-    if (!entry) return [];
-    this.#drop(id);
-    if (this.#now() - entry.touched > this.opts.ttlMs) return [];
-    entry.touched = this.#now();
-    this.#sessions.set(id, entry); // re-inserted at the end: Map order is the LRU order
-    this.#bytes += entry.bytes;
-    return JSON.parse(entry.json) as Content[];
+    const json = this.#sessions.get(keyOf(key));
+    return json === undefined ? [] : (JSON.parse(json) as Content[]);
   }
 
   save(key: SessionKey, history: readonly Content[]): Promise<void> {
@@ -181,33 +242,11 @@ export class MemorySessionStore implements SessionStore {
   async #put(key: SessionKey, history: readonly Content[]): Promise<void> {
     const id = keyOf(key);
     const { json } = fitHistory(history, this.#bounds);
-    this.#drop(id);
-    const bytes = heapBytes(json) + 2 * id.length + ENTRY_OVERHEAD;
-    this.#sessions.set(id, { json, bytes, touched: this.#now() });
-    this.#bytes += bytes;
-    this.sweep();
+    this.#sessions.set(id, json, heapBytes(json) + 2 * id.length + ENTRY_OVERHEAD);
   }
 
-  #drop(id: string): void {
-    const entry = this.#sessions.get(id);
-    if (!entry) return;
-    this.#sessions.delete(id);
-    this.#bytes -= entry.bytes;
-  }
-
-  /** Drops expired sessions (oldest first, so it stops at the first live one) and enforces the bounds. */
   sweep(): void {
-    const now = this.#now();
-    for (const [id, entry] of this.#sessions) {
-      if (now - entry.touched <= this.opts.ttlMs) break;
-      this.#drop(id);
-    }
-    while (
-      this.#sessions.size > this.opts.maxSessions ||
-      (this.#bytes > this.#maxTotal && this.#sessions.size > 1)
-    ) {
-      this.#drop(this.#sessions.keys().next().value as string);
-    }
+    this.#sessions.sweep();
   }
 }
 
