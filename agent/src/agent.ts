@@ -10,7 +10,6 @@ import { Inflight } from "../../common/serve.js";
 import { startTracing } from "../../common/tracing.js";
 import type { Config, Instruction } from "./config.js";
 import { redactUrl } from "../../common/redact.js";
-import { originOf } from "./errors.js";
 import { createRoutes, shuttingDown } from "./http/index.js";
 import { createIdentify, type Identify } from "./identity/index.js";
 import { createMcpConnection } from "./mcp/index.js";
@@ -167,7 +166,8 @@ function publicInfo(
     app_name: config.APP_NAME,
     instruction: about(config.instruction),
     model: model.name,
-    mcp_server_url: originOf(config.MCP_SERVER_URL),
+    // The origin only: a URL's userinfo, path or query can hold credentials.
+    mcp_server_url: new URL(config.MCP_SERVER_URL).origin,
     transport: config.transport,
     mcp_auth: mcp?.authenticated ? "id-token" : "none",
     session_store: store.kind,

@@ -3,7 +3,15 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import * as z from "zod";
 import { csv, parseEnv } from "../../common/env.js";
-import { DEFAULT_INSTRUCTION } from "./turn/index.js";
+
+/** The currency assistant's instruction, used when neither AGENT_INSTRUCTION setting is. */
+export const DEFAULT_INSTRUCTION =
+  "You are a currency assistant. Use the tools for every exchange rate, conversion, currency list or " +
+  "rate history: never guess rates. Which currencies exist is what list_currencies says, not what you " +
+  "remember; if a currency name is ambiguous (peso, dollar, dinar, …), ask which one is meant. Give the " +
+  "numbers exactly as the tools return them, and say which date the rate is for and where it comes from " +
+  "as the tool reports it. If a tool fails, say so plainly. For anything unrelated to currencies, say " +
+  "briefly that you only help with exchange rates.";
 
 const bool = z
   .string()

@@ -56,15 +56,6 @@ function isClientAbort(err: unknown, signal: AbortSignal | undefined): boolean {
   );
 }
 
-/** scheme://host[:port] only: no userinfo, path or query (they can hold credentials). */
-export function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return "(invalid URL)";
-  }
-}
-
 /** Text for a public answer: no URL, no host:port, no IP address. */
 export function publicText(text: string): string {
   return text

@@ -7,14 +7,6 @@ import type { Content, FunctionCall, Model, Part, ToolSpec, Usage } from "../mod
 import type { SessionHandle, SessionKey, SessionStore } from "../sessions/index.js";
 import { AppError, mcpError } from "../errors.js";
 
-export const DEFAULT_INSTRUCTION =
-  "You are a currency assistant. Use the tools for every exchange rate, conversion, currency list or " +
-  "rate history: never guess rates. Which currencies exist is what list_currencies says, not what you " +
-  "remember; if a currency name is ambiguous (peso, dollar, dinar, …), ask which one is meant. Give the " +
-  "numbers exactly as the tools return them, and say which date the rate is for and where it comes from " +
-  "as the tool reports it. If a tool fails, say so plainly. For anything unrelated to currencies, say " +
-  "briefly that you only help with exchange rates.";
-
 export const MAX_TOOL_ROUNDS = 5;
 /** Parallel calls from one model step run at most this many at a time. */
 export const MAX_PARALLEL_TOOL_CALLS = 4;
