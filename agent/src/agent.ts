@@ -210,16 +210,11 @@ function storeSummary(config: Config): string {
  * first export), which caches the access token and refreshes it before it expires.
  */
 function googleAuthHeaders(): () => Promise<Record<string, string>> {
-  let client:
-    | Promise<{ getRequestHeaders(): Promise<Headers | Record<string, string>> }>
-    | undefined;
+  let client: Promise<{ getRequestHeaders(): Promise<Headers> }> | undefined;
   return async () => {
     client ??= import("google-auth-library").then(({ GoogleAuth }) =>
       new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/cloud-platform"] }).getClient(),
     );
-    const headers = await (await client).getRequestHeaders();
-    return Object.fromEntries(
-      headers instanceof Headers ? headers.entries() : Object.entries(headers),
-    );
+    return Object.fromEntries((await (await client).getRequestHeaders()).entries());
   };
 }
