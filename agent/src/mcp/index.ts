@@ -320,27 +320,23 @@ function describe(err: unknown, url: string): AppError {
   const raw = err instanceof Error ? err.message : String(err);
   const origin = new URL(url).origin;
   const status = httpStatus(err) ?? Number(/\b(401|403)\b/.exec(raw)?.[1] ?? Number.NaN);
-  if (status === 401) {
+  if (status === 401)
     return mcpError(
       502,
       `The MCP server at ${origin} refused the agent's credentials (HTTP 401): check MCP_AUTH and MCP_AUDIENCE`,
     );
-  }
-  if (status === 403) {
+  if (status === 403)
     return mcpError(
       502,
       `The MCP server at ${origin} does not allow this agent (HTTP 403): grant its service account roles/run.invoker (make iam)`,
     );
-  }
-  if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) {
+  if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout)
     return mcpError(503, `The MCP server at ${origin} did not answer in time`);
-  }
-  if (err instanceof SdkError && err.code === SdkErrorCode.InvalidResult) {
+  if (err instanceof SdkError && err.code === SdkErrorCode.InvalidResult)
     return mcpError(
       502,
       `The MCP server at ${origin} answered, but its answer did not match the tool's declared output schema (${raw.slice(0, 200)})`,
     );
-  }
   if (err instanceof ProtocolError) {
     const what = /output schema|structured content/i.test(raw)
       ? "its answer did not match the tool's declared output schema"
