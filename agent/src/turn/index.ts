@@ -5,7 +5,6 @@ import { captureContent, inSpan, type Span } from "../../../common/trace.js";
 import type { Logger } from "../../../common/log.js";
 import type { Content, FunctionCall, Model, Part, ToolSpec, Usage } from "../models/types.js";
 import type { SessionHandle, SessionKey, SessionStore } from "../sessions/index.js";
-import { AppError, mcpError } from "../errors.js";
 
 export const MAX_TOOL_ROUNDS = 5;
 /** Parallel calls from one model step run at most this many at a time. */
@@ -106,7 +105,8 @@ async function turn(
   emit: Emit,
 ): Promise<Extract<TurnEvent, { type: "done" }>> {
   const started = Date.now();
-  const tools = await listTools(deps.tools);
+  // The MCP connection fails with an AppError (mcp_unavailable) that says what to check.
+  const tools = await deps.tools.listTools();
   const history = await storeSpan("load", key, () => session.load());
   const added: Content[] = [{ role: "user", parts: [{ text: message }] }];
   const toolCalls: ToolCallRecord[] = [];
@@ -140,14 +140,6 @@ async function turn(
     duration_ms: Date.now() - started,
   });
   return { type: "done", response, tool_calls: toolCalls, usage };
-}
-
-async function listTools(host: ToolHost): Promise<ToolSpec[]> {
-  try {
-    return await host.listTools();
-  } catch (err) {
-    throw err instanceof AppError ? err : mcpError(503, String((err as Error).message ?? err));
-  }
 }
 
 /** One model step, as a GenAI inference span; text is emitted as it comes when streaming. */
