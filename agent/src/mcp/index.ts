@@ -90,11 +90,7 @@ export class McpConnection implements ToolHost {
     return this.#client !== undefined;
   }
 
-  /**
-   * The first read before any connection opens one in the background (GET / before any chat shows
-   * the negotiated version from then on), once: it never waits, and a server not up yet is retried
-   * by the first turn or /ready.
-   */
+  /** The first read opens the connection in the background, once, so GET / can show the version. */
   get status(): McpStatus {
     if (!this.#warmed && !this.#client && !this.#connecting && !this.#closed) {
       this.#warmed = true;
@@ -120,10 +116,7 @@ export class McpConnection implements ToolHost {
     });
   }
 
-  /**
-   * Readiness: asks the server now (never the cached list), within `timeoutMs`, without retrying.
-   * Throws an AppError (mcp_unavailable) when it does not answer.
-   */
+  /** Readiness: asks the server now (not the cached list) within `timeoutMs`, or throws an AppError. */
   async probe(timeoutMs: number): Promise<{ tools: string[] } & McpStatus> {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
