@@ -141,9 +141,9 @@ export interface ConversationIds {
 
 /**
  * Whose conversation a request continues. An authenticated caller owns its sessions whatever
- * `user_id` says. An anonymous caller continues only an id the store holds, and the agent saves only
- * under ids it issued: a chosen id gets a fresh one, so two clients choosing one id never share (and no
- * secret need be shared between instances, as signed ids would need).
+ * `user_id` says. An anonymous caller continues only an id the store holds, and the agent saves
+ * only under ids it issued: a chosen id gets a fresh one, so two clients choosing one id never
+ * share (and no secret need be shared between instances, as signed ids would need).
  */
 export async function conversationIds(
   caller: Identity,

@@ -116,7 +116,7 @@ export class McpConnection implements ToolHost {
     });
   }
 
-  /** Readiness: asks the server now (not the cached list) within `timeoutMs`, or throws an AppError. */
+  /** Readiness: asks the server now (not the cached list) within `timeoutMs`, or throws. */
   async probe(timeoutMs: number): Promise<{ tools: string[] } & McpStatus> {
     const signal = AbortSignal.timeout(timeoutMs);
     try {

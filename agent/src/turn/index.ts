@@ -272,8 +272,8 @@ function recordMessages(span: Span, message: string, response: string): void {
 }
 
 /**
- * The events `run` emits, as a stream that ends when `run` settles, or fails at once with the signal's
- * reason when it aborts (events emitted after that are dropped).
+ * The events `run` emits, as a stream that ends when `run` settles, or fails at once with the
+ * signal's reason when it aborts (events emitted after that are dropped).
  */
 export function eventStream<T>(
   run: (emit: (e: T) => void) => Promise<void>,
