@@ -10,7 +10,6 @@ import { Inflight } from "../../common/serve.js";
 import { startTracing } from "../../common/tracing.js";
 import type { Config, Instruction } from "./config.js";
 import { redactUrl } from "../../common/redact.js";
-import { originOf } from "./errors.js";
 import { createRoutes, shuttingDown } from "./http/index.js";
 import { createIdentify, type Identify } from "./identity/index.js";
 import { createMcpConnection } from "./mcp/index.js";
@@ -167,7 +166,8 @@ function publicInfo(
     app_name: config.APP_NAME,
     instruction: about(config.instruction),
     model: model.name,
-    mcp_server_url: originOf(config.MCP_SERVER_URL),
+    // The origin only: a URL's userinfo, path or query can hold credentials.
+    mcp_server_url: new URL(config.MCP_SERVER_URL).origin,
     transport: config.transport,
     mcp_auth: mcp?.authenticated ? "id-token" : "none",
     session_store: store.kind,
@@ -210,16 +210,11 @@ function storeSummary(config: Config): string {
  * first export), which caches the access token and refreshes it before it expires.
  */
 function googleAuthHeaders(): () => Promise<Record<string, string>> {
-  let client:
-    | Promise<{ getRequestHeaders(): Promise<Headers | Record<string, string>> }>
-    | undefined;
+  let client: Promise<{ getRequestHeaders(): Promise<Headers> }> | undefined;
   return async () => {
     client ??= import("google-auth-library").then(({ GoogleAuth }) =>
       new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/cloud-platform"] }).getClient(),
     );
-    const headers = await (await client).getRequestHeaders();
-    return Object.fromEntries(
-      headers instanceof Headers ? headers.entries() : Object.entries(headers),
-    );
+    return Object.fromEntries((await (await client).getRequestHeaders()).entries());
   };
 }

@@ -3,12 +3,23 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import * as z from "zod";
 import { csv, parseEnv } from "../../common/env.js";
-import { DEFAULT_INSTRUCTION } from "./turn/index.js";
+
+/** The currency assistant's instruction, used when neither AGENT_INSTRUCTION setting is. */
+export const DEFAULT_INSTRUCTION =
+  "You are a currency assistant. Use the tools for every exchange rate, conversion, currency list or " +
+  "rate history: never guess rates. Which currencies exist is what list_currencies says, not what you " +
+  "remember; if a currency name is ambiguous (peso, dollar, dinar, …), ask which one is meant. Give the " +
+  "numbers exactly as the tools return them, and say which date the rate is for and where it comes from " +
+  "as the tool reports it. If a tool fails, say so plainly. For anything unrelated to currencies, say " +
+  "briefly that you only help with exchange rates.";
 
 const bool = z
   .string()
   .optional()
   .transform((s) => ["1", "true", "yes"].includes((s ?? "").trim().toLowerCase()));
+
+/** Exactly "true" or "false". */
+const trueOrFalse = () => z.stringbool({ truthy: ["true"], falsy: ["false"], case: "sensitive" });
 
 // fetch refuses a URL with user:password@, so such a setting would fail every request later; and
 // credentials in a URL end up wherever the URL is shown. Refused at start-up, by name, value unsaid.
@@ -70,10 +81,7 @@ const schema = z.object({
   // token; `make deploy` sets `private` (Cloud Run IAM) or `iap`.
   AGENT_ACCESS: z.enum(["private", "iap", "public"]).default("public"),
   // A2A (the card and /a2a) is on unless "false"; its URL is taken from each request unless set.
-  A2A_ENABLED: z
-    .enum(["true", "false"])
-    .default("true")
-    .transform((v) => v === "true"),
+  A2A_ENABLED: trueOrFalse().default(true),
   A2A_PUBLIC_URL: httpUrl().optional(),
   IAP_AUDIENCE: z.string().optional(),
   IAP_KEYS_URL: httpUrl().default("https://www.gstatic.com/iap/verify/public_key-jwk"),
@@ -104,10 +112,7 @@ const schema = z.object({
     .default("agent-sessions"),
   // Read by the Firestore client itself; declared here so a bad value stops start-up with its name.
   // The client library's own switch between REST (HTTP/1.1) and gRPC; unset = our measured default.
-  FIRESTORE_PREFER_REST: z
-    .enum(["true", "false"])
-    .optional()
-    .transform((v) => (v === undefined ? undefined : v === "true")),
+  FIRESTORE_PREFER_REST: trueOrFalse().optional(),
   FIRESTORE_EMULATOR_HOST: z
     .string()
     .regex(/^[\w.-]+:\d+$|^\[[\d:a-fA-F]+\]:\d+$/, "must be host:port")

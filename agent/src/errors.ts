@@ -47,15 +47,6 @@ export function toAppError(err: unknown, signal?: AbortSignal): AppError {
   return new AppError(500, "internal", "Internal error; see the service logs", { detail });
 }
 
-/** scheme://host[:port] only: no userinfo, path or query (they can hold credentials). */
-export function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return "(invalid URL)";
-  }
-}
-
 /** Text for a public answer: no URL, no host:port, no IP address. */
 export function publicText(text: string): string {
   return text

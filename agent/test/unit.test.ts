@@ -15,12 +15,12 @@ import {
   turn,
   turnDeps,
 } from "../../test/support/agent.js";
-import { loadConfig } from "../src/config.js";
+import { DEFAULT_INSTRUCTION, loadConfig } from "../src/config.js";
 import { mcpError } from "../src/errors.js";
 import { MAX_BODY_BYTES } from "../src/http/index.js";
 import { modelError, type Model } from "../src/models/types.js";
 import { KeyedMutex, MemorySessionStore, type SessionStore } from "../src/sessions/index.js";
-import { DEFAULT_INSTRUCTION, MAX_TOOL_ROUNDS, type ToolHost } from "../src/turn/index.js";
+import { MAX_TOOL_ROUNDS, type ToolHost } from "../src/turn/index.js";
 
 const CONVERT = {
   name: "get_exchange_rate",

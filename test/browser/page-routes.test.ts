@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { prefersHtml, type PageAssets } from "../../agent/src/page/serve.js";
-import { DEFAULT_INSTRUCTION } from "../../agent/src/turn/index.js";
+import { DEFAULT_INSTRUCTION } from "../../agent/src/config.js";
 import { buildAgent } from "../support/agent.js";
 import { ROOT } from "../support/service.js";
 

@@ -237,10 +237,7 @@ async function readiness(
   const { model, store } = deps.turn;
   // The store and the model are asked side by side; the model caches its answer for minutes.
   const [stored, usable] = await Promise.all([
-    store.check().then(
-      () => undefined,
-      (err: unknown) => toAppError(err),
-    ),
+    store.check().catch((err: unknown) => toAppError(err)),
     model.check?.(signal).catch((err: unknown) => ({
       ok: false as const,
       code: "model_unavailable",

@@ -140,13 +140,10 @@ export interface ConversationIds {
 }
 
 /**
- * Whose conversation a request continues. An authenticated caller's own principal is the owner
- * whatever `user_id` says, so no one reaches another principal's sessions; any session id is theirs to
- * choose. An anonymous caller continues a conversation only with an id the agent issued: an id
- * continues only if the store already holds a conversation under it, and the agent only ever saves
- * under ids it issued, so a chosen id ("my-session", "test-1") gets a fresh random one instead and two
- * clients choosing the same id never share. A store-existence check (rather than HMAC-signed ids)
- * needs no secret shared between instances that share a Firestore store.
+ * Whose conversation a request continues. An authenticated caller owns its sessions whatever
+ * `user_id` says. An anonymous caller continues only an id the store holds, and the agent saves
+ * only under ids it issued: a chosen id gets a fresh one, so two clients choosing one id never
+ * share (and no secret need be shared between instances, as signed ids would need).
  */
 export async function conversationIds(
   caller: Identity,

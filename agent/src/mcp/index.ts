@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   Client,
   ProtocolError,
@@ -63,15 +64,10 @@ export interface McpStatus {
 const RETRY_DELAY_MS = 300;
 
 /**
- * One MCP connection per instance, opened on first use and reused by every turn. Tools are listed
- * once per connection. Over `/mcp` the client speaks 2026-07-28 when the server offers it
- * (`server/discover`) and falls back to the 2025 `initialize` handshake when it does not; over
- * `/sse` it speaks the legacy HTTP+SSE transport.
- *
- * Failures by kind: a transport failure (server restart, lost SSE session, dead stream) fails the
- * pending calls at once, and the read-only call is retried once on a fresh connection after a short
- * backoff; an answer from the server (a JSON-RPC error, a result that breaks the tool's declared
- * schema) is reported as what it is and the connection is kept.
+ * One MCP connection per instance, opened on first use and shared by every turn; tools are listed
+ * once per connection. A transport failure fails pending calls at once and retries the read-only call
+ * once on a fresh connection; an answer from the server (an error, a schema mismatch) is reported and
+ * the connection kept.
  */
 export class McpConnection implements ToolHost {
   #client: Client | undefined;
@@ -94,11 +90,7 @@ export class McpConnection implements ToolHost {
     return this.#client !== undefined;
   }
 
-  /**
-   * The first read before any connection opens one in the background (GET / before any chat shows
-   * the negotiated version from then on), once: it never waits, and a server not up yet is retried
-   * by the first turn or /ready.
-   */
+  /** The first read opens the connection in the background, once, so GET / can show the version. */
   get status(): McpStatus {
     if (!this.#warmed && !this.#client && !this.#connecting && !this.#closed) {
       this.#warmed = true;
@@ -124,14 +116,14 @@ export class McpConnection implements ToolHost {
     });
   }
 
-  /**
-   * Readiness: asks the server now (never the cached list), within `timeoutMs`, without retrying.
-   * Throws an AppError (mcp_unavailable) when it does not answer.
-   */
+  /** Readiness: asks the server now (not the cached list) within `timeoutMs`, or throws. */
   async probe(timeoutMs: number): Promise<{ tools: string[] } & McpStatus> {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const client = await raceAbort(this.#connect(), signal);
+      const timedOut = new Promise<never>((_, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+      );
+      const client = await Promise.race([this.#connect(), timedOut]);
       const { tools } = await client.listTools(undefined, {
         timeout: timeoutMs,
         signal,
@@ -164,35 +156,23 @@ export class McpConnection implements ToolHost {
       "network.transport": "tcp",
       "network.protocol.name": "http",
     };
-    return inSpan(`tools/call ${name}`, { kind: "client", attributes }, async (span) => {
-      const outcome = await this.#callTool(name, args, signal);
-      if (outcome.isError) span.setError("tool_error");
-      return outcome;
-    });
-  }
-
-  async #callTool(
-    name: string,
-    args: Record<string, unknown>,
-    signal?: AbortSignal,
-  ): Promise<ToolOutcome> {
-    return this.#retryOnce(`tools/call ${name}`, signal, async (client) => {
-      const result = (await client.callTool(
-        { name, arguments: args, _meta: propagationFields() },
-        {
-          timeout: this.opts.timeoutMs,
-          ...(signal ? { signal } : {}),
-        },
-      )) as CallToolResult;
-      const text = result.content
-        .map((c) => (c.type === "text" ? c.text : `[${c.type}]`))
-        .join("\n");
-      return {
-        isError: result.isError === true,
-        text,
-        structured: result.structuredContent as Record<string, unknown> | undefined,
-      };
-    });
+    return inSpan(`tools/call ${name}`, { kind: "client", attributes }, (span) =>
+      this.#retryOnce(`tools/call ${name}`, signal, async (client) => {
+        const result = (await client.callTool(
+          { name, arguments: args, _meta: propagationFields() },
+          { timeout: this.opts.timeoutMs, ...(signal ? { signal } : {}) },
+        )) as CallToolResult;
+        const text = result.content
+          .map((c) => (c.type === "text" ? c.text : `[${c.type}]`))
+          .join("\n");
+        if (result.isError) span.setError("tool_error");
+        return {
+          isError: result.isError === true,
+          text,
+          structured: result.structuredContent as Record<string, unknown> | undefined,
+        };
+      }),
+    );
   }
 
   async close(): Promise<void> {
@@ -216,7 +196,8 @@ export class McpConnection implements ToolHost {
       });
       await this.#reset();
       // A server that just died is usually still down for a moment: an immediate retry would fail too.
-      await delay(this.opts.retryDelayMs ?? RETRY_DELAY_MS, signal);
+      // An abort ends the wait early; the retry then fails with the abort.
+      await sleep(this.opts.retryDelayMs ?? RETRY_DELAY_MS, undefined, { signal }).catch(() => {});
       try {
         return await op(await this.#connect());
       } catch (again) {
@@ -332,27 +313,23 @@ function describe(err: unknown, url: string): AppError {
   const raw = err instanceof Error ? err.message : String(err);
   const origin = new URL(url).origin;
   const status = httpStatus(err) ?? Number(/\b(401|403)\b/.exec(raw)?.[1] ?? Number.NaN);
-  if (status === 401) {
+  if (status === 401)
     return mcpError(
       502,
       `The MCP server at ${origin} refused the agent's credentials (HTTP 401): check MCP_AUTH and MCP_AUDIENCE`,
     );
-  }
-  if (status === 403) {
+  if (status === 403)
     return mcpError(
       502,
       `The MCP server at ${origin} does not allow this agent (HTTP 403): grant its service account roles/run.invoker (make iam)`,
     );
-  }
-  if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) {
+  if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout)
     return mcpError(503, `The MCP server at ${origin} did not answer in time`);
-  }
-  if (err instanceof SdkError && err.code === SdkErrorCode.InvalidResult) {
+  if (err instanceof SdkError && err.code === SdkErrorCode.InvalidResult)
     return mcpError(
       502,
       `The MCP server at ${origin} answered, but its answer did not match the tool's declared output schema (${raw.slice(0, 200)})`,
     );
-  }
   if (err instanceof ProtocolError) {
     const what = /output schema|structured content/i.test(raw)
       ? "its answer did not match the tool's declared output schema"
@@ -440,36 +417,4 @@ export function perRequestSignals(baseFetch: FetchLike): FetchLike {
     Object.defineProperty(wrapped, "url", { value: res.url });
     return wrapped;
   };
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-}
-
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
 }

@@ -285,11 +285,7 @@ export class GeminiModel implements Model {
     } else {
       e = modelError(503, "The model is unavailable right now; try again shortly", detail);
     }
-    if (STICKY.has(e.code))
-      this.#status = {
-        value: { ok: false, ...e.body },
-        at: Date.now(),
-      };
+    if (STICKY.has(e.code)) this.#status = { value: { ok: false, ...e.body }, at: Date.now() };
     return e;
   }
 }

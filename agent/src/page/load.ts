@@ -1,10 +1,6 @@
 import type { PageAssets } from "./serve.js";
 
-/**
- * The chat page's files. The bundle has them inlined (assets.ts, esbuild's text imports); run
- * unbundled (tsx, in development or the bench's baseline) Node can't import text files, so they are
- * read from disk beside this module instead.
- */
+/** The chat page's files: inlined in the bundle (assets.ts), read from disk when run unbundled. */
 export async function loadPageAssets(): Promise<PageAssets> {
   try {
     return (await import("./assets.js")).PAGE_ASSETS;

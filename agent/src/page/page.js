@@ -300,11 +300,10 @@ async function runTurn(text) {
       announce(turn.error);
     }
   } finally {
+    // A call still running when the turn ended never gets its result.
     for (const c of view.calls) {
-      if (c.call.pending) {
-        c.call.pending = false;
-        c.v.update();
-      }
+      c.call.pending = false;
+      c.v.update();
     }
     turn.ms = Math.round(performance.now() - started);
     finishView(view, turn);

@@ -362,26 +362,19 @@ export class FirestoreSessionStore implements SessionStore {
         "the agent has no Google credentials; on Cloud Run check its service account, locally run gcloud auth application-default login",
       );
     }
-    switch (e.code) {
-      case 7: // PERMISSION_DENIED
-      case 16: // UNAUTHENTICATED
-        return fail(
-          `${db}${project} refused the agent's credentials; check that its service account has roles/datastore.user and that the Firestore API is enabled`,
-        );
-      case 5: // NOT_FOUND
-        return fail(
-          `${db} was not found${project}; create it in native mode or set FIRESTORE_DATABASE`,
-        );
-      case 9: // FAILED_PRECONDITION: a Datastore-mode database
-        return fail(
-          `${db}${project} cannot serve documents; it must be a Firestore database in native mode, not Datastore mode`,
-        );
-      case 8: // RESOURCE_EXHAUSTED
-        return fail(`${db}${project} is over its quota; try again shortly`);
-      default:
-        return fail(
-          `${db}${project} cannot be reached; check the network, that the Firestore API is enabled, and FIRESTORE_EMULATOR_HOST if you use the emulator`,
-        );
-    }
+    const denied = `${db}${project} refused the agent's credentials; check that its service account has roles/datastore.user and that the Firestore API is enabled`;
+    // gRPC codes: PERMISSION_DENIED, UNAUTHENTICATED, NOT_FOUND, FAILED_PRECONDITION (Datastore mode),
+    // RESOURCE_EXHAUSTED.
+    const why: Record<number, string> = {
+      7: denied,
+      16: denied,
+      5: `${db} was not found${project}; create it in native mode or set FIRESTORE_DATABASE`,
+      9: `${db}${project} cannot serve documents; it must be a Firestore database in native mode, not Datastore mode`,
+      8: `${db}${project} is over its quota; try again shortly`,
+    };
+    return fail(
+      why[Number(e.code)] ??
+        `${db}${project} cannot be reached; check the network, that the Firestore API is enabled, and FIRESTORE_EMULATOR_HOST if you use the emulator`,
+    );
   }
 }

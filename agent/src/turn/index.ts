@@ -5,15 +5,6 @@ import { captureContent, inSpan, type Span } from "../../../common/trace-context
 import type { Logger } from "../../../common/log.js";
 import type { Content, FunctionCall, Model, Part, ToolSpec, Usage } from "../models/types.js";
 import type { SessionHandle, SessionKey, SessionStore } from "../sessions/index.js";
-import { AppError, mcpError } from "../errors.js";
-
-export const DEFAULT_INSTRUCTION =
-  "You are a currency assistant. Use the tools for every exchange rate, conversion, currency list or " +
-  "rate history: never guess rates. Which currencies exist is what list_currencies says, not what you " +
-  "remember; if a currency name is ambiguous (peso, dollar, dinar, …), ask which one is meant. Give the " +
-  "numbers exactly as the tools return them, and say which date the rate is for and where it comes from " +
-  "as the tool reports it. If a tool fails, say so plainly. For anything unrelated to currencies, say " +
-  "briefly that you only help with exchange rates.";
 
 export const MAX_TOOL_ROUNDS = 5;
 /** Parallel calls from one model step run at most this many at a time. */
@@ -114,7 +105,8 @@ async function turn(
   emit: Emit,
 ): Promise<Extract<TurnEvent, { type: "done" }>> {
   const started = Date.now();
-  const tools = await listTools(deps.tools);
+  // The MCP connection fails with an AppError (mcp_unavailable) that says what to check.
+  const tools = await deps.tools.listTools();
   const history = await storeSpan("load", key, () => session.load());
   const added: Content[] = [{ role: "user", parts: [{ text: message }] }];
   const toolCalls: ToolCallRecord[] = [];
@@ -148,14 +140,6 @@ async function turn(
     duration_ms: Date.now() - started,
   });
   return { type: "done", response, tool_calls: toolCalls, usage };
-}
-
-async function listTools(host: ToolHost): Promise<ToolSpec[]> {
-  try {
-    return await host.listTools();
-  } catch (err) {
-    throw err instanceof AppError ? err : mcpError(503, String((err as Error).message ?? err));
-  }
 }
 
 /** One model step, as a GenAI inference span; text is emitted as it comes when streaming. */
