@@ -21,12 +21,9 @@ const MAX_RESULT_CHARS = 4000;
 
 function load() {
   try {
-    const s = JSON.parse(localStorage.getItem(KEY) || "null");
-    if (s && Array.isArray(s.turns))
-      return {
-        session_id: typeof s.session_id === "string" ? s.session_id : null,
-        turns: s.turns,
-      };
+    const s = JSON.parse(localStorage.getItem(KEY));
+    const session_id = typeof s?.session_id === "string" ? s.session_id : null;
+    if (Array.isArray(s?.turns)) return { session_id, turns: s.turns };
   } catch {
     // unreadable: start afresh
   }
@@ -135,9 +132,8 @@ function finishView(view, turn) {
   view.tail.replaceChildren();
   if (turn.error) view.tail.append(el("p", "error", turn.error));
   if (typeof turn.ms === "number") {
-    const bits = [`${(turn.ms / 1000).toFixed(2)} s`];
-    if (turn.stopped) bits.push("stopped");
-    view.tail.append(el("p", "meta", bits.join(" · ")));
+    const stopped = turn.stopped ? " · stopped" : "";
+    view.tail.append(el("p", "meta", `${(turn.ms / 1000).toFixed(2)} s${stopped}`));
   }
 }
 
