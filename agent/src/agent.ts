@@ -117,7 +117,9 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
       return { turns_answered_503: unfinished, turns_abandoned: inflight.count };
     },
     async close() {
-      await within(Promise.all([mcp?.close(), store.close?.()]), 1_000);
+      // At most a second; the timer does not hold the process open.
+      const closed = Promise.all([mcp?.close(), store.close?.()]);
+      await Promise.race([closed, sleep(1_000, undefined, { ref: false })]);
       // Spans of the last turns go out before the instance does (Cloud Run kills at 10 s).
       await tracing.flush(500);
     },
@@ -147,11 +149,6 @@ export async function createStore(config: Config, logger: Logger): Promise<Sessi
     preferRest: config.FIRESTORE_PREFER_REST,
     logger,
   });
-}
-
-/** Waits for `work`, at most `ms`; the timer does not hold the process open. */
-async function within(work: Promise<unknown>, ms: number): Promise<void> {
-  await Promise.race([work, sleep(Math.max(0, ms), undefined, { ref: false })]);
 }
 
 /**

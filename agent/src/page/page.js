@@ -113,10 +113,9 @@ function turnView(turn) {
   const root = el("article", "turn");
   const tools = el("div", "tools");
   const answer = el("p", "msg answer", turn.answer || "");
-  const tail = el("div");
   if (turn.note) root.append(el("p", "note", turn.note));
-  root.append(el("p", "msg user", turn.user), tools, answer, tail);
-  const view = { root, tools, answer, tail, calls: [] };
+  root.append(el("p", "msg user", turn.user), tools, answer);
+  const view = { root, tools, answer, calls: [] };
   for (const call of turn.tools) addCall(view, call);
   finishView(view, turn);
   return view;
@@ -128,12 +127,12 @@ function addCall(view, call) {
   view.tools.append(v.root);
 }
 
+// The outcome goes last; a turn has one only once it has ended, so it is appended once.
 function finishView(view, turn) {
-  view.tail.replaceChildren();
-  if (turn.error) view.tail.append(el("p", "error", turn.error));
+  if (turn.error) view.root.append(el("p", "error", turn.error));
   if (typeof turn.ms === "number") {
     const stopped = turn.stopped ? " · stopped" : "";
-    view.tail.append(el("p", "meta", `${(turn.ms / 1000).toFixed(2)} s${stopped}`));
+    view.root.append(el("p", "meta", `${(turn.ms / 1000).toFixed(2)} s${stopped}`));
   }
 }
 
