@@ -53,8 +53,12 @@ export function createIdentify(opts: IdentityOptions): Identify {
 function cloudRunPrincipal(headers: Headers): string {
   const header = headers.get("x-serverless-authorization") ?? headers.get("authorization") ?? "";
   const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
-  const claims = token ? claimsOf(token) : undefined;
-  const principal = claims && principalOf(claims);
+  let principal: string | undefined;
+  try {
+    principal = token ? principalOf(decodeJwt(token)) : undefined;
+  } catch {
+    // not a JWT: nobody is named
+  }
   if (principal) return principal;
   throw unauthenticated(
     "This agent is private: call it with Authorization: Bearer <Google ID token> (for example $(gcloud auth print-identity-token))",
@@ -116,14 +120,6 @@ function principalOf(claims: Record<string, unknown>): string | undefined {
     return emailKey(claims.email);
   if (typeof claims.sub === "string" && claims.sub) return `sub:${claims.sub}`;
   return undefined;
-}
-
-function claimsOf(token: string): JWTPayload | undefined {
-  try {
-    return decodeJwt(token);
-  } catch {
-    return undefined;
-  }
 }
 
 export interface ConversationIds {
