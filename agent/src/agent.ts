@@ -8,7 +8,7 @@ import { createStartupLogger, type Logger } from "../../common/log.js";
 import { configureTraceProject } from "../../common/trace-context.js";
 import { Inflight } from "../../common/serve.js";
 import { startTracing } from "../../common/tracing.js";
-import type { Config, Instruction } from "./config.js";
+import type { Config } from "./config.js";
 import { redactUrl } from "../../common/redact.js";
 import { createRoutes, shuttingDown } from "./http/index.js";
 import { createIdentify, type Identify } from "./identity/index.js";
@@ -65,6 +65,7 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
   const mcp = overrides.tools
     ? undefined
     : createMcpConnection(config, logger, VERSION, overrides.fetch);
+  const description = describe(config, model, store, mcp);
   const inflight = new Inflight();
   const shutdown = new AbortController();
   const app = createRoutes({
@@ -85,7 +86,7 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
         iapKeysUrl: config.IAP_KEYS_URL,
       }),
     logger,
-    info: publicInfo(config, model, store, mcp),
+    info: description.info,
     newSessionId: overrides.newSessionId ?? (() => crypto.randomUUID()),
     inflight,
     shutdown: shutdown.signal,
@@ -103,7 +104,7 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
 
   return {
     app,
-    summary: summary(config, model.name, mcp?.authenticated === true),
+    summary: description.summary,
     status: () => ({ turns_in_flight: inflight.count }),
     async drain(deadline) {
       await inflight.idle(deadline);
@@ -116,7 +117,9 @@ export async function createAgent(config: Config, overrides: AgentOverrides = {}
       return { turns_answered_503: unfinished, turns_abandoned: inflight.count };
     },
     async close() {
-      await within(Promise.all([mcp?.close(), store.close?.()]), 1_000);
+      // At most a second; the timer does not hold the process open.
+      const closed = Promise.all([mcp?.close(), store.close?.()]);
+      await Promise.race([closed, sleep(1_000, undefined, { ref: false })]);
       // Spans of the last turns go out before the instance does (Cloud Run kills at 10 s).
       await tracing.flush(500);
     },
@@ -148,38 +151,34 @@ export async function createStore(config: Config, logger: Logger): Promise<Sessi
   });
 }
 
-/** Waits for `work`, at most `ms`; the timer does not hold the process open. */
-async function within(work: Promise<unknown>, ms: number): Promise<void> {
-  await Promise.race([work, sleep(Math.max(0, ms), undefined, { ref: false })]);
-}
-
-/** What GET / says: which instruction, model, MCP server and store, never a secret or a path. */
-function publicInfo(
+/**
+ * One description of the running agent. GET / is public: which instruction (never its text), model,
+ * MCP server (its origin only: a URL's userinfo, path or query can hold credentials) and store. The
+ * listening line is for the operator: the same fields, then the operator-only ones.
+ */
+function describe(
   config: Config,
   model: Model,
   store: SessionStore,
   mcp: { authenticated: boolean } | undefined,
-): Record<string, unknown> {
-  return {
+): { info: Record<string, unknown>; summary: Record<string, unknown> } {
+  const { source, fingerprint, chars } = config.instruction;
+  const info = {
     name: "agent",
     version: VERSION,
     app_name: config.APP_NAME,
-    instruction: about(config.instruction),
+    instruction: { source, fingerprint, chars },
     model: model.name,
-    // The origin only: a URL's userinfo, path or query can hold credentials.
     mcp_server_url: new URL(config.MCP_SERVER_URL).origin,
     transport: config.transport,
     mcp_auth: mcp?.authenticated ? "id-token" : "none",
     session_store: store.kind,
   };
-}
-
-/** What the "listening" line says: enough to tell which model, MCP server and store are in use. */
-function summary(config: Config, model: string, useIdToken: boolean): Record<string, unknown> {
-  return {
-    app_name: config.APP_NAME,
-    instruction: about(config.instruction),
-    model,
+  const emulator = config.FIRESTORE_EMULATOR_HOST
+    ? `, emulator ${config.FIRESTORE_EMULATOR_HOST}`
+    : "";
+  const summary = {
+    ...info,
     model_provider: config.model,
     ...(config.model === "offline"
       ? { note: "no Gemini credentials: using the offline model (currency questions only)" }
@@ -187,22 +186,13 @@ function summary(config: Config, model: string, useIdToken: boolean): Record<str
     mcp_server_url: redactUrl(config.MCP_SERVER_URL),
     mcp_transport: config.transport,
     access: config.AGENT_ACCESS,
-    mcp_auth: useIdToken ? `id-token (audience ${config.audience})` : "none",
-    session_store: storeSummary(config),
+    mcp_auth: mcp?.authenticated ? `id-token (audience ${config.audience})` : "none",
+    session_store:
+      config.SESSION_STORE === "memory"
+        ? "memory"
+        : `firestore (database ${config.FIRESTORE_DATABASE}, collection ${config.FIRESTORE_COLLECTION}${emulator})`,
   };
-}
-
-/** Which instruction runs, never its text: GET / is public, and an instruction is its owner's. */
-function about({ source, fingerprint, chars }: Instruction): Omit<Instruction, "text"> {
-  return { source, fingerprint, chars };
-}
-
-function storeSummary(config: Config): string {
-  if (config.SESSION_STORE === "memory") return "memory";
-  const emulator = config.FIRESTORE_EMULATOR_HOST
-    ? `, emulator ${config.FIRESTORE_EMULATOR_HOST}`
-    : "";
-  return `firestore (database ${config.FIRESTORE_DATABASE}, collection ${config.FIRESTORE_COLLECTION}${emulator})`;
+  return { info, summary };
 }
 
 /**

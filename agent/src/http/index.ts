@@ -273,8 +273,7 @@ async function readChatRequest(c: Context): Promise<ChatRequest> {
   try {
     body = await c.req.json();
   } catch (err) {
-    if (err instanceof HTTPException && err.status === 413) throw tooLarge();
-    if (err instanceof HTTPException) throw err;
+    if (err instanceof HTTPException) throw err.status === 413 ? tooLarge() : err;
     const e = toAppError(err, c.req.raw.signal);
     if (e.status === 400) throw e;
     throw new AppError(400, "invalid_json", "The request body is not valid JSON");

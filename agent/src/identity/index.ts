@@ -53,16 +53,16 @@ export function createIdentify(opts: IdentityOptions): Identify {
 function cloudRunPrincipal(headers: Headers): string {
   const header = headers.get("x-serverless-authorization") ?? headers.get("authorization") ?? "";
   const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
-  const claims = token ? claimsOf(token) : undefined;
-  const principal = claims && principalOf(claims);
-  if (!principal) {
-    throw new AppError(
-      401,
-      "unauthenticated",
-      "This agent is private: call it with Authorization: Bearer <Google ID token> (for example $(gcloud auth print-identity-token))",
-    );
+  let principal: string | undefined;
+  try {
+    principal = token ? principalOf(decodeJwt(token)) : undefined;
+  } catch {
+    // not a JWT: nobody is named
   }
-  return principal;
+  if (principal) return principal;
+  throw unauthenticated(
+    "This agent is private: call it with Authorization: Bearer <Google ID token> (for example $(gcloud auth print-identity-token))",
+  );
 }
 
 function iapIdentify(opts: IdentityOptions): Identify {
@@ -78,9 +78,7 @@ function iapIdentify(opts: IdentityOptions): Identify {
   return async (headers) => {
     const assertion = headers.get("x-goog-iap-jwt-assertion");
     if (!assertion) {
-      throw new AppError(
-        401,
-        "unauthenticated",
+      throw unauthenticated(
         "This agent is behind Identity-Aware Proxy: open it through its URL and sign in",
       );
     }
@@ -108,12 +106,10 @@ function iapIdentify(opts: IdentityOptions): Identify {
   };
 }
 
+const unauthenticated = (message: string): AppError =>
+  new AppError(401, "unauthenticated", message);
 const invalidAssertion = (): AppError =>
-  new AppError(
-    401,
-    "unauthenticated",
-    "The Identity-Aware Proxy assertion is not valid: sign in again",
-  );
+  unauthenticated("The Identity-Aware Proxy assertion is not valid: sign in again");
 
 /**
  * The email when there is one (people and service accounts have one), else `sub:` and the stable
@@ -124,14 +120,6 @@ function principalOf(claims: Record<string, unknown>): string | undefined {
     return emailKey(claims.email);
   if (typeof claims.sub === "string" && claims.sub) return `sub:${claims.sub}`;
   return undefined;
-}
-
-function claimsOf(token: string): JWTPayload | undefined {
-  try {
-    return decodeJwt(token);
-  } catch {
-    return undefined;
-  }
 }
 
 export interface ConversationIds {

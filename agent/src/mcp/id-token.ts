@@ -20,16 +20,12 @@ export function createIdTokenFetch(
       opts.auth
         ? Promise.resolve(opts.auth())
         : import("google-auth-library").then((m) => new m.GoogleAuth())
-    )
-      .then((auth) => auth.getIdTokenClient(audience))
-      .catch((err: unknown) => {
-        client = undefined;
-        throw err;
-      });
+    ).then((auth) => auth.getIdTokenClient(audience));
     let auth: Headers;
     try {
       auth = await (await client).getRequestHeaders();
     } catch (err) {
+      // No client or no token: the next request tries anew.
       client = undefined;
       throw new Error(
         `Could not get a Google ID token for audience ${audience} (${(err as Error).message?.slice(0, 200)}). ` +

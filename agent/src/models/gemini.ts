@@ -78,14 +78,11 @@ export class GeminiModel implements Model {
       checkTtlMs: opts.checkTtlMs ?? 5 * 60_000,
     };
     const httpOptions = opts.baseUrl ? { baseUrl: opts.baseUrl } : undefined;
-    this.#ai = opts.vertexai
-      ? new GoogleGenAI({
-          enterprise: true,
-          project: opts.vertexai.project,
-          location: opts.vertexai.location,
-          httpOptions,
-        })
-      : new GoogleGenAI({ apiKey: opts.apiKey, httpOptions });
+    this.#ai = new GoogleGenAI(
+      opts.vertexai
+        ? { enterprise: true, ...opts.vertexai, httpOptions }
+        : { apiKey: opts.apiKey, httpOptions },
+    );
   }
 
   async generate(req: ModelRequest): Promise<ModelReply> {

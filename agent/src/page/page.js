@@ -21,12 +21,9 @@ const MAX_RESULT_CHARS = 4000;
 
 function load() {
   try {
-    const s = JSON.parse(localStorage.getItem(KEY) || "null");
-    if (s && Array.isArray(s.turns))
-      return {
-        session_id: typeof s.session_id === "string" ? s.session_id : null,
-        turns: s.turns,
-      };
+    const s = JSON.parse(localStorage.getItem(KEY));
+    const session_id = typeof s?.session_id === "string" ? s.session_id : null;
+    if (Array.isArray(s?.turns)) return { session_id, turns: s.turns };
   } catch {
     // unreadable: start afresh
   }
@@ -116,10 +113,9 @@ function turnView(turn) {
   const root = el("article", "turn");
   const tools = el("div", "tools");
   const answer = el("p", "msg answer", turn.answer || "");
-  const tail = el("div");
   if (turn.note) root.append(el("p", "note", turn.note));
-  root.append(el("p", "msg user", turn.user), tools, answer, tail);
-  const view = { root, tools, answer, tail, calls: [] };
+  root.append(el("p", "msg user", turn.user), tools, answer);
+  const view = { root, tools, answer, calls: [] };
   for (const call of turn.tools) addCall(view, call);
   finishView(view, turn);
   return view;
@@ -131,13 +127,12 @@ function addCall(view, call) {
   view.tools.append(v.root);
 }
 
+// The outcome goes last; a turn has one only once it has ended, so it is appended once.
 function finishView(view, turn) {
-  view.tail.replaceChildren();
-  if (turn.error) view.tail.append(el("p", "error", turn.error));
+  if (turn.error) view.root.append(el("p", "error", turn.error));
   if (typeof turn.ms === "number") {
-    const bits = [`${(turn.ms / 1000).toFixed(2)} s`];
-    if (turn.stopped) bits.push("stopped");
-    view.tail.append(el("p", "meta", bits.join(" · ")));
+    const stopped = turn.stopped ? " · stopped" : "";
+    view.root.append(el("p", "meta", `${(turn.ms / 1000).toFixed(2)} s${stopped}`));
   }
 }
 

@@ -151,8 +151,9 @@ export class FirestoreSessionStore implements SessionStore {
       const ref = this.#ref(key);
       const token = randomUUID();
       const history = await this.#acquire(ref, key, token, signal);
+      const renew = () => ({ "lease.until": this.#now() + this.opts.leaseMs });
       const renewal = setInterval(
-        () => void this.#renew(ref, token),
+        () => void this.#ifLeaseHolder(ref, token, "renew", renew()),
         Math.max(50, Math.floor(this.opts.leaseMs / 3)),
       );
       renewal.unref();
@@ -167,7 +168,8 @@ export class FirestoreSessionStore implements SessionStore {
         });
       } finally {
         clearInterval(renewal);
-        if (!released) await this.#release(ref, token);
+        const release = { lease: this.#lib.FieldValue.delete() };
+        if (!released) await this.#ifLeaseHolder(ref, token, "release", release);
       }
     });
   }
@@ -267,17 +269,7 @@ export class FirestoreSessionStore implements SessionStore {
     }
   }
 
-  /** Best effort: a lease that is not released expires on its own. */
-  #release(ref: DocumentReference, token: string): Promise<void> {
-    return this.#ifLeaseHolder(ref, token, "release", { lease: this.#lib.FieldValue.delete() });
-  }
-
-  #renew(ref: DocumentReference, token: string): Promise<void> {
-    const until = this.#now() + this.opts.leaseMs;
-    return this.#ifLeaseHolder(ref, token, "renew", { "lease.until": until });
-  }
-
-  /** Updates the document while `token` holds its lease; a failure is logged, not thrown. */
+  /** Updates the document while `token` holds its lease; a failure is logged (a lease expires anyway). */
   async #ifLeaseHolder(
     ref: DocumentReference,
     token: string,
