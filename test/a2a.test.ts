@@ -50,6 +50,14 @@ interface Streamed extends Done {
   kinds: string[];
   working: string[];
 }
+const streamed = (): Streamed => ({
+  taskId: "",
+  contextId: "",
+  state: "",
+  answer: "",
+  kinds: [],
+  working: [],
+});
 
 async function v1Door(url: string): Promise<Door> {
   const client = await new ClientFactory().createFromUrl(url);
@@ -82,14 +90,7 @@ async function v1Door(url: string): Promise<Door> {
     send: async (value, contextId) =>
       done(await client.sendMessage({ message: message(value, contextId) } as any)),
     async stream(value, onWorking) {
-      const out: Streamed = {
-        taskId: "",
-        contextId: "",
-        state: "",
-        answer: "",
-        kinds: [],
-        working: [],
-      };
+      const out = streamed();
       for await (const e of client.sendMessageStream({ message: message(value) } as any)) {
         const { $case, value: v } = (e as any).payload;
         out.kinds.push($case);
@@ -132,14 +133,7 @@ async function v03Door(url: string): Promise<Door> {
     send: async (value, contextId) =>
       done(await client.sendMessage({ message: message(value, contextId) })),
     async stream(value, onWorking) {
-      const out: Streamed = {
-        taskId: "",
-        contextId: "",
-        state: "",
-        answer: "",
-        kinds: [],
-        working: [],
-      };
+      const out = streamed();
       for await (const e of client.sendMessageStream({ message: message(value) })) {
         out.kinds.push(e.kind);
         if (e.kind === "task") Object.assign(out, { taskId: e.id, contextId: e.contextId });
