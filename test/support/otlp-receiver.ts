@@ -10,6 +10,7 @@
 //   `Content-Encoding: gzip` is accepted; a body that does not decode: 400.
 // - Success: 200 with an ExportTraceServiceResponse in the request's own encoding and Content-Type.
 // - Refusal: 503 (retryable) with a google.rpc.Status body; a receiver that hangs never answers.
+import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
@@ -334,4 +335,25 @@ export function secretOtlpSettings(receiverUrl: string): Record<string, string> 
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://otlp-user:${password}@${url.host}?api_key=${query}`,
     OTEL_EXPORTER_OTLP_HEADERS: `x-api-key=${header}`,
   };
+}
+
+/**
+ * Waits (up to 10 s) for a service started with secretOtlpSettings to log its export failure; that
+ * line and the "tracing on" one must both name the endpoint without its userinfo or query.
+ */
+export async function expectRedactedEndpoint(
+  logs: () => Array<Record<string, unknown>>,
+  receiverUrl: string,
+): Promise<void> {
+  const failed = () => logs().find((l) => /span export failed/.test(String(l.message)));
+  for (let i = 0; i < 200 && !failed(); i++) await new Promise((r) => setTimeout(r, 50));
+  const on = logs().find((l) => /^tracing on/.test(String(l.message)));
+  assert.equal(on?.endpoint, `${receiverUrl}/ (query removed)`);
+  assert.equal(failed()?.endpoint, `${receiverUrl}/ (query removed)`);
+}
+
+/** None of secretOtlpSettings' secrets, nor its user name, anywhere in a service's output. */
+export function expectNoOtlpSecret(output: string): void {
+  for (const secret of [...OTLP_SECRETS, "otlp-user"])
+    assert.ok(!output.includes(secret), `${secret} in the logs:\n${output}`);
 }
